@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { LIMITS } from "@/db/schema/columns";
+import { idPattern } from "../../ids";
+
+/** Request and response schemas of the contacts procedures; lengths follow the column sizes in db/schema/columns.ts. */
+
+/** Control characters other than tab/newline make no sense in a name or a note. */
+const NO_CONTROL = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/;
+
+const name = z
+  .string()
+  .trim()
+  .normalize("NFC")
+  .min(1, "must not be empty")
+  .max(LIMITS.contactName, `must be at most ${LIMITS.contactName} characters`)
+  .regex(/^[^\u0000-\u001F\u007F]*$/, "must not contain control characters");
+
+const email = z
+  .string()
+  .trim()
+  .max(LIMITS.email, `must be at most ${LIMITS.email} characters`)
+  .pipe(z.email("must be a valid email address"));
+
+/** Separators people type are dropped; what is left must be E.164 (+ and up to 15 digits). */
+const phone = z
+  .string()
+  .max(40, "must be at most 40 characters")
+  .transform((v) => v.replace(/[\s().-]/g, ""))
+  .pipe(z.string().regex(/^\+[1-9]\d{1,14}$/, "must be an international number like +41 44 668 18 00"));
+
+const notes = z
+  .string()
+  .normalize("NFC")
+  .max(LIMITS.notes, `must be at most ${LIMITS.notes} characters`)
+  .regex(NO_CONTROL, "must not contain control characters");
+
+export const contactId = z.string().regex(idPattern("contact"), "must be a contact id (con_…)");
+
+export const contactSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    email: z.string(),
+    phone: z.string().nullable(),
+    notes: z.string().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: "Contact" });
+export type Contact = z.infer<typeof contactSchema>;
+
+export const createContactInput = z.strictObject({
+  name,
+  email,
+  phone: phone.optional(),
+  notes: notes.optional(),
+});
+export type CreateContactInput = z.infer<typeof createContactInput>;
+
+export const updateContactInput = z
+  .strictObject({
+    id: contactId,
+    name: name.optional(),
+    email: email.optional(),
+    phone: phone.nullable().optional(),
+    notes: notes.nullable().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 1, { message: "give at least one field to change", path: ["(body)"] });
+export type UpdateContactInput = z.infer<typeof updateContactInput>;
+
+export const contactIdInput = z.strictObject({ id: contactId });
+
+export const PAGE_MAX = 100;
+export const listContactsInput = z.strictObject({
+  limit: z.coerce
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(10_000, "must be at most 10000")
+    .default(20)
+    .transform((n) => Math.min(n, PAGE_MAX))
+    .describe(`Page size; default 20, at most ${PAGE_MAX} (larger values are clamped)`),
+  cursor: z
+    .string()
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page")
+    .optional()
+    .describe("nextCursor of the previous page"),
+});
+export type ListContactsInput = z.infer<typeof listContactsInput>;
+
+export const contactPageSchema = z.object({
+  items: z.array(contactSchema),
+  nextCursor: z.string().nullable(),
+});

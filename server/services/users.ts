@@ -1,0 +1,316 @@
+import { and, asc, count, eq, isNull, ne, or, sql } from "drizzle-orm";
+import type { Db, Executor } from "@/db";
+import { type Role, sessions, type UserRow, users } from "@/db/schema";
+import { hashPassword, verifyPassword } from "../auth/password";
+import type { Clock } from "../clock";
+import { AppError, notFound } from "../errors";
+import { newId } from "../ids";
+import { recordAudit, SYSTEM_ACTOR } from "./audit";
+import type { ServiceContext } from "./context";
+import { endUserSessions } from "./sessions";
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface UserSummary {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  activeSessions: number;
+  createdAt: string;
+}
+
+function toSummary(row: UserRow, activeSessions = 0): UserSummary {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    disabled: row.disabledAt !== null,
+    mustChangePassword: row.mustChangePassword,
+    activeSessions,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function findUserByEmail(db: Executor, email: string): UserRow | undefined {
+  return db
+    .select()
+    .from(users)
+    .where(eq(users.email, normalizeEmail(email)))
+    .get();
+}
+
+export function getUserRow(db: Executor, id: string): UserRow {
+  const row = db.select().from(users).where(eq(users.id, id)).get();
+  if (!row) throw notFound("User");
+  return row;
+}
+
+export interface CreateUserInput {
+  email: string;
+  name?: string | null;
+  role: Role;
+  password: string;
+  mustChangePassword?: boolean;
+}
+
+export async function createUser(svc: ServiceContext, input: CreateUserInput): Promise<UserSummary> {
+  const email = normalizeEmail(input.email);
+  if (findUserByEmail(svc.db, email))
+    throw new AppError("CONFLICT", "A user with this email already exists", "email_taken");
+  const passwordHash = await hashPassword(input.password);
+  const now = svc.clock.now();
+  const row: UserRow = {
+    id: newId("user"),
+    email,
+    name: input.name ?? null,
+    role: input.role,
+    passwordHash,
+    mustChangePassword: input.mustChangePassword ?? false,
+    disabledAt: null,
+    passwordChangedAt: now,
+    createdAt: now,
+    updatedAt: now,
+  };
+  svc.db.transaction((tx) => {
+    // Checked again inside the transaction: the hash above took time.
+    if (findUserByEmail(tx, email))
+      throw new AppError("CONFLICT", "A user with this email already exists", "email_taken");
+    tx.insert(users).values(row).run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "user.create",
+      target: { type: "user", id: row.id },
+      client: svc.client,
+      detail: { email, role: row.role },
+    });
+  });
+  return toSummary(row);
+}
+
+export interface ListUsersInput {
+  search?: string;
+  offset: number;
+  limit: number;
+}
+
+export function listUsers(db: Executor, input: ListUsersInput): { items: UserSummary[]; total: number } {
+  const pattern = input.search ? `%${input.search.replace(/[%_\\]/g, "\\$&")}%` : null;
+  const where = pattern
+    ? or(sql`${users.email} like ${pattern} escape '\\'`, sql`${users.name} like ${pattern} escape '\\'`)
+    : undefined;
+  const total = db.select({ n: count() }).from(users).where(where).get()?.n ?? 0;
+  const rows = db
+    .select({
+      user: users,
+      activeSessions: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
+    })
+    .from(users)
+    .where(where)
+    .orderBy(asc(users.email))
+    .limit(input.limit)
+    .offset(input.offset)
+    .all();
+  return { items: rows.map((r) => toSummary(r.user, r.activeSessions)), total };
+}
+
+/** The last enabled admin can be neither disabled nor demoted: someone must be able to sign in and fix things. */
+function assertNotLastAdmin(tx: Executor, userId: string) {
+  const others =
+    tx
+      .select({ n: count() })
+      .from(users)
+      .where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, userId)))
+      .get()?.n ?? 0;
+  if (others === 0) {
+    throw new AppError("CONFLICT", "This is the last active administrator; promote another user first", "last_admin");
+  }
+}
+
+export function setUserDisabled(svc: ServiceContext, userId: string, disabled: boolean): UserSummary {
+  return svc.db.transaction((tx) => {
+    const row = getUserRow(tx, userId);
+    if (disabled && row.role === "admin" && !row.disabledAt) assertNotLastAdmin(tx, userId);
+    const now = svc.clock.now();
+    tx.update(users)
+      .set({ disabledAt: disabled ? (row.disabledAt ?? now) : null, updatedAt: now })
+      .where(eq(users.id, userId))
+      .run();
+    // Disabling ends every session at once; the next request is refused.
+    const ended = disabled ? endUserSessions(tx, userId) : 0;
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: disabled ? "user.disable" : "user.enable",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: disabled ? { sessionsEnded: ended } : undefined,
+    });
+    return toSummary(getUserRow(tx, userId));
+  });
+}
+
+export function setUserRole(svc: ServiceContext, userId: string, role: Role): UserSummary {
+  return svc.db.transaction((tx) => {
+    const row = getUserRow(tx, userId);
+    if (row.role === role) return toSummary(row);
+    if (row.role === "admin" && !row.disabledAt) assertNotLastAdmin(tx, userId);
+    tx.update(users).set({ role, updatedAt: svc.clock.now() }).where(eq(users.id, userId)).run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "user.role_change",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { from: row.role, to: role },
+    });
+    return toSummary(getUserRow(tx, userId));
+  });
+}
+
+/** An admin (or the CLI) sets a new password: every session of the user ends. */
+export async function setUserPassword(
+  svc: ServiceContext,
+  userId: string,
+  password: string,
+  opts: { mustChange?: boolean } = {},
+): Promise<UserSummary> {
+  getUserRow(svc.db, userId);
+  const passwordHash = await hashPassword(password);
+  return svc.db.transaction((tx) => {
+    const now = svc.clock.now();
+    tx.update(users)
+      .set({ passwordHash, mustChangePassword: opts.mustChange ?? false, passwordChangedAt: now, updatedAt: now })
+      .where(eq(users.id, userId))
+      .run();
+    const ended = endUserSessions(tx, userId);
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "user.password_reset",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { sessionsEnded: ended },
+    });
+    return toSummary(getUserRow(tx, userId));
+  });
+}
+
+/** A user changes their own password: the current one is required, their other sessions end. */
+export async function changeOwnPassword(
+  svc: ServiceContext,
+  userId: string,
+  currentSessionId: string | null,
+  currentPassword: string,
+  newPassword: string,
+): Promise<void> {
+  const row = getUserRow(svc.db, userId);
+  if (!(await verifyPassword(row.passwordHash, currentPassword))) {
+    svc.db.transaction((tx) =>
+      recordAudit(tx, svc.clock, {
+        actor: svc.actor,
+        action: "user.password_change",
+        target: { type: "user", id: userId },
+        outcome: "failure",
+        client: svc.client,
+        detail: { reason: "wrong_current_password" },
+      }),
+    );
+    throw new AppError("BAD_REQUEST", "currentPassword: is not your current password", "wrong_password");
+  }
+  if (currentPassword === newPassword) {
+    throw new AppError("BAD_REQUEST", "newPassword: must differ from the current password", "same_password");
+  }
+  const passwordHash = await hashPassword(newPassword);
+  svc.db.transaction((tx) => {
+    const now = svc.clock.now();
+    tx.update(users)
+      .set({ passwordHash, mustChangePassword: false, passwordChangedAt: now, updatedAt: now })
+      .where(eq(users.id, userId))
+      .run();
+    const ended = endUserSessions(tx, userId, currentSessionId ?? undefined);
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "user.password_change",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { otherSessionsEnded: ended },
+    });
+  });
+}
+
+export function endSessionsOfUser(svc: ServiceContext, userId: string, sessionId?: string): number {
+  return svc.db.transaction((tx) => {
+    getUserRow(tx, userId);
+    const where = sessionId
+      ? and(eq(sessions.userId, userId), eq(sessions.id, sessionId))
+      : eq(sessions.userId, userId);
+    const ended = tx.delete(sessions).where(where).run().changes;
+    if (sessionId && ended === 0) throw notFound("Session");
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: sessionId ? "session.end" : "session.end_all",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { sessionsEnded: ended, ...(sessionId ? { sessionId } : {}) },
+    });
+    return ended;
+  });
+}
+
+export function countUsers(db: Executor): number {
+  return db.select({ n: count() }).from(users).get()?.n ?? 0;
+}
+
+export type BootstrapResult = { created: false } | { created: true; email: string; oneTimePassword: string | null };
+
+/**
+ * First start with no users: create the first admin from ADMIN_EMAIL and
+ * ADMIN_PASSWORD, or with a random one-time password that must be changed at
+ * first sign-in. There is never a well-known default password.
+ */
+export async function bootstrapAdmin(
+  db: Db,
+  clock: Clock,
+  admin: { email: string; password: string } | null,
+): Promise<BootstrapResult> {
+  if (countUsers(db) > 0) return { created: false };
+  const email = admin?.email ?? "admin@localhost";
+  const oneTimePassword = admin ? null : randomPassword();
+  const svc: ServiceContext = {
+    db,
+    clock,
+    actor: SYSTEM_ACTOR,
+    client: { ip: null, userAgent: null, requestId: "bootstrap" },
+  };
+  try {
+    await createUser(svc, {
+      email,
+      role: "admin",
+      password: admin?.password ?? (oneTimePassword as string),
+      mustChangePassword: oneTimePassword !== null,
+      name: "Administrator",
+    });
+  } catch (error) {
+    // Another process bootstrapped at the same moment.
+    if (error instanceof AppError && error.code === "CONFLICT") return { created: false };
+    throw error;
+  }
+  return { created: true, email, oneTimePassword };
+}
+
+function randomPassword(): string {
+  // 20 characters from a 56-symbol alphabet without look-alikes (~116 bits),
+  // drawn by rejection sampling so that every symbol is equally likely.
+  const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  const limit = 256 - (256 % alphabet.length);
+  let out = "";
+  while (out.length < 20) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(32))) {
+      if (byte < limit && out.length < 20) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}

@@ -1,0 +1,43 @@
+import { ConfigError } from "./config";
+import { getLogger } from "./logger";
+import { getRuntime } from "./runtime";
+import { bootstrapAdmin } from "./services/users";
+
+/**
+ * Runs once when a server process starts (instrumentation.ts): validates the
+ * configuration, generates missing secrets, applies migrations and creates
+ * the first admin. A bad configuration stops the process with one line.
+ */
+export async function startGatehouse(): Promise<void> {
+  let runtime: ReturnType<typeof getRuntime>;
+  try {
+    runtime = getRuntime();
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `cannot start: ${(error as Error).message}`;
+    process.stderr.write(`gatehouse: ${message}\n`);
+    process.exit(1);
+  }
+  const result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
+  if (result.created && result.oneTimePassword) {
+    // Printed exactly once, at creation; only its hash is stored, and it must
+    // be replaced at first sign-in.
+    process.stdout.write(
+      [
+        "",
+        "  Gatehouse created the first administrator.",
+        `  email:              ${result.email}`,
+        `  one-time password:  ${result.oneTimePassword}`,
+        `  Sign in at ${runtime.config.appUrl.origin}/signin and choose a new password.`,
+        "  This password is not shown again.",
+        "",
+      ].join("\n"),
+    );
+    process.stdout.write("\n");
+  } else if (result.created) {
+    getLogger().info({ email: result.email }, "created the first administrator from ADMIN_EMAIL");
+  }
+  getLogger().info(
+    { dataDir: runtime.config.dataDir, appUrl: runtime.config.appUrl.origin, secure: runtime.config.secure },
+    "gatehouse ready",
+  );
+}

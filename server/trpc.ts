@@ -1,0 +1,134 @@
+/**
+ * The only module that touches `initTRPC`. It exports the procedure builders
+ * routers may use and nothing else. Every builder runs the same chain on both
+ * transports (tRPC and the REST bridge):
+ *
+ *   error mapping -> authentication -> password-change gate -> scope check
+ *   -> role check -> zod input -> handler -> zod output
+ *
+ * Middlewares defined here run before the `.input()` a router adds, so an
+ * unauthenticated caller is refused before its input is even parsed.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { OpenApiMeta } from "trpc-to-openapi";
+import { ZodError } from "zod";
+import type { Principal } from "./auth/principal";
+import type { Scope } from "./auth/scopes";
+import type { Context } from "./context";
+import { AppError, appErrorOf } from "./errors";
+import { getLogger } from "./logger";
+
+// A type alias, not an interface: trpc-to-openapi needs an index-signature-compatible meta.
+export type ProcedureMeta = {
+  /** Scopes the caller's credential must hold; drives the check and the OpenAPI security entry. */
+  scopes?: Scope[];
+  /** Callable while the caller must still replace a one-time password. */
+  allowDuringPasswordChange?: boolean;
+};
+export type Meta = OpenApiMeta<ProcedureMeta>;
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export function fieldIssues(error: ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(body)",
+    message: issue.message,
+  }));
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<Meta>()
+  .create({
+    // Never send stacks, whatever NODE_ENV says.
+    isDev: false,
+    errorFormatter({ shape, error }) {
+      const app = appErrorOf(error);
+      const invalidInput = error.code === "BAD_REQUEST" && error.cause instanceof ZodError;
+      const internal = error.code === "INTERNAL_SERVER_ERROR";
+      return {
+        code: shape.code,
+        // Internal messages can carry SQL or paths: the client gets a generic one.
+        message: internal ? "Internal server error" : invalidInput ? "Invalid input" : shape.message,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          reason: app?.reason ?? null,
+          scopes: app?.data?.scopes ?? null,
+          retryAfterSeconds: app?.data?.retryAfterSeconds ?? null,
+          issues: invalidInput ? fieldIssues(error.cause as ZodError) : null,
+        },
+      };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Services throw AppError; map it once to its tRPC code, and log what is unexpected. */
+const errorMapping = t.middleware(async ({ ctx, next, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const app = appErrorOf(result.error);
+  if (app) throw app.toTRPCError();
+  if (result.error.code === "INTERNAL_SERVER_ERROR") {
+    getLogger().error(
+      { requestId: ctx.client.requestId, path, err: { name: result.error.cause?.name, message: result.error.message } },
+      "procedure failed",
+    );
+  }
+  return result;
+});
+
+const authenticated = t.middleware(({ ctx, next, meta }) => {
+  const principal = ctx.principal;
+  if (!principal) {
+    throw new AppError(
+      "UNAUTHORIZED",
+      ctx.credentialError ? "The credential is invalid, expired or revoked" : "Authentication required",
+      ctx.credentialError ?? "missing_credentials",
+    ).toTRPCError();
+  }
+  if (principal.mustChangePassword && !meta?.allowDuringPasswordChange) {
+    throw new AppError(
+      "FORBIDDEN",
+      "Change your one-time password before doing anything else",
+      "password_change_required",
+    ).toTRPCError();
+  }
+  // From here on the types say the principal is there.
+  return next({ ctx: { ...ctx, principal: principal as Principal } });
+});
+
+/** Checks the scopes the procedure declares in its meta against the credential's. */
+const scoped = t.middleware(({ ctx, next, meta }) => {
+  const required = meta?.scopes ?? [];
+  const held = ctx.principal?.scopes ?? [];
+  const missing = required.filter((scope) => !held.includes(scope));
+  if (missing.length > 0) {
+    throw new AppError("FORBIDDEN", `This requires the scope ${missing.join(" ")}`, "insufficient_scope", {
+      scopes: required,
+    }).toTRPCError();
+  }
+  return next();
+});
+
+const adminOnly = t.middleware(({ ctx, next }) => {
+  if (ctx.principal?.role !== "admin") {
+    throw new AppError("FORBIDDEN", "Administrators only", "admin_required").toTRPCError();
+  }
+  return next();
+});
+
+/** Anyone, signed in or not. */
+export const publicProcedure = t.procedure.use(errorMapping);
+/** A principal is required; `ctx.principal` is non-null inside. Declare `meta.scopes`. */
+export const protectedProcedure = publicProcedure.use(authenticated).use(scoped);
+/** Role admin (and, for credentials that carry scopes, the `admin` scope). */
+export const adminProcedure = protectedProcedure.use(adminOnly).meta({ scopes: ["admin"] });
+
+export { TRPCError };
