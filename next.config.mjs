@@ -5,6 +5,9 @@ const nextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   typedRoutes: false,
+  // `npm test` runs `tsc --noEmit` over the whole project as its first step;
+  // checking again inside `next build` would only double the time on CI.
+  typescript: { ignoreBuildErrors: true },
 };
 
 export default nextConfig;

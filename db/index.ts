@@ -20,8 +20,10 @@ const MIGRATIONS_DIR = path.join(process.cwd(), "db", "migrations");
  * busy timeout makes a second process wait for the lock instead of failing.
  */
 export function openDatabase(file: string): Db {
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
+  // Owner-only: SQLite gives the -wal and -shm files the main file's mode.
+  if (file !== ":memory:") fs.chmodSync(file, 0o600);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");

@@ -37,7 +37,8 @@ export async function signInWithPassword(
         outcome: "failure",
         client,
         detail: {
-          email: email?.slice(0, 254) ?? null,
+          // Only what looks like an email: people do type passwords into the email field.
+          email: email && /^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) ? email : "[not an email]",
           reason: !user ? "unknown_user" : !passwordOk ? "wrong_password" : "disabled",
         },
       }),

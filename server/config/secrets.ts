@@ -31,7 +31,14 @@ export function loadOrCreateSecrets(dataDir: string): StoredSecrets {
   if (mode & 0o077) {
     throw new Error(`${file} is readable by other users (mode ${mode.toString(8)}); run: chmod 600 ${file}`);
   }
-  const parsed = secretsFileSchema.safeParse(JSON.parse(fs.readFileSync(file, "utf8")));
+  let content: unknown;
+  try {
+    content = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    // Not the parser's message: it quotes the file, which holds secrets.
+    throw new Error(`${file} is not a valid Gatehouse secrets file`);
+  }
+  const parsed = secretsFileSchema.safeParse(content);
   if (!parsed.success) throw new Error(`${file} is not a valid Gatehouse secrets file`);
   return parsed.data;
 }

@@ -37,11 +37,20 @@ function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/**
+ * ipaddr.js also accepts legacy IPv4 spellings (octal `010.0.0.1` = 8.0.0.1,
+ * hex, `10.1`). An address an operator or a proxy wrote means what it says
+ * in dotted decimal, so anything else is refused rather than reinterpreted.
+ */
+function isStrictIp(text: string): boolean {
+  return text.includes(":") ? ipaddr.IPv6.isValid(text) : ipaddr.IPv4.isValidFourPartDecimal(text);
+}
+
 /** Canonical text form; IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes plain IPv4. */
 export function normalizeIp(value: string | null | undefined): string | null {
   if (!value) return null;
   const trimmed = value.trim();
-  if (!ipaddr.isValid(trimmed)) return null;
+  if (!isStrictIp(trimmed)) return null;
   const parsed = ipaddr.parse(trimmed);
   if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
     return (parsed as ipaddr.IPv6).toIPv4Address().toString();
@@ -55,6 +64,7 @@ export type TrustedProxies = Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
 export function parseTrustedProxies(entries: readonly string[]): TrustedProxies {
   return entries.map((entry) => {
     try {
+      if (!isStrictIp(entry.split("/")[0] ?? "")) throw new Error("not dotted decimal");
       if (entry.includes("/")) return ipaddr.parseCIDR(entry);
       const addr = ipaddr.parse(entry);
       return [addr, addr.kind() === "ipv4" ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];

@@ -99,7 +99,7 @@ export interface ListUsersInput {
   limit: number;
 }
 
-export function listUsers(db: Executor, input: ListUsersInput): { items: UserSummary[]; total: number } {
+export function listUsers(db: Executor, input: ListUsersInput, now: Date): { items: UserSummary[]; total: number } {
   const pattern = input.search ? `%${input.search.replace(/[%_\\]/g, "\\$&")}%` : null;
   const where = pattern
     ? or(sql`${users.email} like ${pattern} escape '\\'`, sql`${users.name} like ${pattern} escape '\\'`)
@@ -108,7 +108,9 @@ export function listUsers(db: Executor, input: ListUsersInput): { items: UserSum
   const rows = db
     .select({
       user: users,
-      activeSessions: sql<number>`(select count(*) from ${sessions} where ${sessions.userId} = ${users.id})`,
+      // Qualified by hand: drizzle renders bare column names inside a subquery,
+      // where "id" would resolve to sessions.id.
+      activeSessions: sql<number>`(select count(*) from "sessions" s where s."user_id" = "users"."id" and s."expires_at" > ${now.getTime()})`,
     })
     .from(users)
     .where(where)

@@ -48,7 +48,7 @@ export const adminUsersRouter = router({
       }),
     )
     .output(z.object({ items: z.array(userSummary), total: z.number() }))
-    .query(({ ctx, input }) => listUsers(ctx.db, input)),
+    .query(({ ctx, input }) => listUsers(ctx.db, input, ctx.clock.now())),
 
   create: adminProcedure
     .input(

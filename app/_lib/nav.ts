@@ -1,0 +1,17 @@
+import type { NavItem } from "@/components/app-shell";
+import type { Principal } from "@/server/auth/principal";
+
+/** Navigation of the signed-in area. Features add their entries here. */
+export function userNav(principal: Principal): NavItem[] {
+  const items: NavItem[] = [{ href: "/contacts", label: "Contacts" }];
+  if (principal.role === "admin") items.push({ href: "/admin", label: "Admin" });
+  return items;
+}
+
+/** Navigation of the admin dashboard. Features add their pages here. */
+export const ADMIN_NAV: NavItem[] = [
+  { href: "/admin", label: "Overview" },
+  { href: "/admin/users", label: "Users" },
+  { href: "/admin/audit", label: "Audit log" },
+  { href: "/contacts", label: "My contacts" },
+];

@@ -1,0 +1,50 @@
+"use client";
+
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
+import { createTRPCContext } from "@trpc/tanstack-react-query";
+import { type ReactNode, useState } from "react";
+import type { AppRouter } from "@/server/root";
+
+/** The typed frontend's only way to the server: tRPC with the session cookie, same origin. */
+export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
+
+// Must not exceed MAX_BATCH_SIZE in server/http/trpc-handler.ts.
+const MAX_BATCH = 10;
+
+function makeQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 5_000,
+        // A 4xx will not get better by asking again.
+        retry: (failures, error) =>
+          !(error instanceof TRPCClientError && (error.data?.httpStatus ?? 500) < 500) && failures < 2,
+      },
+    },
+  });
+}
+
+export function Providers({ children }: { children: ReactNode }) {
+  const [queryClient] = useState(makeQueryClient);
+  const [trpcClient] = useState(() =>
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", maxItems: MAX_BATCH })] }),
+  );
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        {children}
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}
+
+/** A message for the person in front of the screen, with field errors spelled out. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof TRPCClientError) {
+    const issues = error.data?.issues as Array<{ path: string; message: string }> | null | undefined;
+    if (issues?.length) return issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+    return error.message;
+  }
+  return "Something went wrong. Try again.";
+}
