@@ -3,6 +3,8 @@ const nextConfig = {
   // Native modules are loaded by Node at run time, not bundled.
   serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "pino"],
   poweredByHeader: false,
+  // A second build folder lets two builds (e.g. parallel test runs) coexist.
+  distDir: process.env.NEXT_DIST_DIR ?? ".next",
   reactStrictMode: true,
   typedRoutes: false,
   // `npm test` runs `tsc --noEmit` over the whole project as its first step;

@@ -29,6 +29,34 @@ export function openDatabase(file: string): Db {
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
   const db = drizzle(sqlite, { schema }) as Db;
-  migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  if (file === ":memory:") migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  else withLockFile(`${file}.migrate-lock`, () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }));
   return db;
+}
+
+/**
+ * Serialises migrations between processes opening the same file at once
+ * (server and CLI, or several servers starting together): drizzle reads the
+ * applied migrations before it writes, so two of them could both decide to
+ * apply the same one. A lock left by a crashed process expires after a minute.
+ */
+function withLockFile(lockPath: string, fn: () => void): void {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lockPath, "wx", 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const age = Date.now() - (fs.statSync(lockPath, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 60_000) fs.rmSync(lockPath, { force: true });
+      else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockPath}`);
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    fs.rmSync(lockPath, { force: true });
+  }
 }

@@ -31,7 +31,8 @@ if (!/^\d{1,5}$/.test(portText) || port < 1 || port > 65535) {
 }
 const host = process.env.HOST ?? "0.0.0.0";
 
-if (!dev && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
+const distDir = process.env.NEXT_DIST_DIR ?? ".next";
+if (!dev && !existsSync(path.join(root, distDir, "BUILD_ID"))) {
   process.stdout.write("gatehouse: no production build found, building first (npm run build)\n");
   const build = spawnSync(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "build"], {
     cwd: root,

@@ -1,0 +1,166 @@
+/**
+ * `npm run bench`: throughput and latency of the main request paths, measured
+ * with autocannon against a real production server (scripts/server.mjs) on a
+ * fresh data folder. Prints a table and writes docs/benchmarks.latest.json.
+ *
+ * Options (env): BENCH_DURATION seconds per run (default 10), BENCH_CONNECTIONS
+ * (default 32), BENCH_PORT (default 3900). Rate limits are raised for the run,
+ * since the point is to measure the pipeline, not the limiter.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const PORT = Number(process.env.BENCH_PORT ?? 3900);
+const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const BASE = `http://127.0.0.1:${PORT}`;
+const ADMIN = { email: "bench-admin@example.com", password: "bench admin passphrase" };
+const MEMBER = { email: "bench-member@example.com", password: "bench member passphrase" };
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-"));
+const env = {
+  ...process.env,
+  DATA_DIR: dataDir,
+  PORT: String(PORT),
+  HOST: "127.0.0.1",
+  APP_URL: `http://localhost:${PORT}`,
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+  LOG_LEVEL: "warn",
+  NEXT_TELEMETRY_DISABLED: "1",
+  RATE_LIMIT_API: "100000000/1m",
+  RATE_LIMIT_ANON: "100000000/1m",
+};
+
+async function waitReady(server: ChildProcess) {
+  for (let i = 0; i < 600; i++) {
+    if (server.exitCode !== null) throw new Error("server exited");
+    try {
+      if ((await fetch(`${BASE}/api/ready`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("server did not become ready");
+}
+
+/** Seeds through the same services the app uses, on the server's data folder. */
+async function seed() {
+  process.env.DATA_DIR = dataDir;
+  const { getRuntime } = await import("../server/runtime");
+  const { createUser } = await import("../server/services/users");
+  const { createContact } = await import("../server/services/contacts");
+  const { createToken } = await import("../server/services/tokens");
+  const { CLI_ACTOR } = await import("../server/services/audit");
+  const { cliClient } = await import("../server/auth/principal");
+  const runtime = getRuntime();
+  const svc = { db: runtime.db, clock: runtime.clock, actor: CLI_ACTOR, client: cliClient };
+  const member = await createUser(svc, { email: MEMBER.email, password: MEMBER.password, role: "member" });
+  for (let i = 0; i < 20; i++) {
+    createContact(svc, member.id, {
+      name: `Contact ${i}`,
+      email: `c${i}@example.com`,
+      phone: "+41446681800",
+      notes: "x".repeat(200),
+    });
+  }
+  const { token } = createToken(svc, member.id, { name: "bench", scopes: ["contacts:read"], expiresInMs: 86_400_000 });
+  return token;
+}
+
+/** Signs in through NextAuth's endpoints exactly like the browser form, returning the session cookie. */
+async function sessionCookie(): Promise<string> {
+  const csrfRes = await fetch(`${BASE}/api/auth/csrf`);
+  const { csrfToken } = (await csrfRes.json()) as { csrfToken: string };
+  const csrfCookie = csrfRes.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  const res = await fetch(`${BASE}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookie, origin: env.APP_URL },
+    body: new URLSearchParams({ csrfToken, email: MEMBER.email, password: MEMBER.password }),
+  });
+  const session = res.headers.getSetCookie().find((c) => c.startsWith("gatehouse.session="));
+  if (!session) throw new Error(`sign-in failed with status ${res.status}`);
+  return session.split(";")[0] as string;
+}
+
+interface Row {
+  name: string;
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+async function run(
+  name: string,
+  opts: { path: string; headers?: Record<string, string>; expect?: number },
+): Promise<Row> {
+  // Warm-up: the first requests compile routes and fill caches.
+  await autocannon({ url: `${BASE}${opts.path}`, headers: opts.headers, connections: 4, amount: 200 });
+  const result = await autocannon({
+    url: `${BASE}${opts.path}`,
+    headers: opts.headers,
+    connections: CONNECTIONS,
+    duration: DURATION,
+  });
+  const row = {
+    name,
+    reqPerSec: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+  };
+  console.log(
+    `${name.padEnd(34)} ${String(row.reqPerSec).padStart(7)} req/s   p50 ${row.p50} ms   p99 ${row.p99} ms   non-2xx ${row.non2xx}`,
+  );
+  return row;
+}
+
+async function main() {
+  const server = spawn(process.execPath, ["scripts/server.mjs"], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  try {
+    await waitReady(server);
+    const token = await seed();
+    const cookie = await sessionCookie();
+    console.log(
+      `\nautocannon: ${CONNECTIONS} connections, ${DURATION} s per run, ${os.cpus().length} cores, node ${process.version}\n`,
+    );
+    const input = encodeURIComponent(JSON.stringify({ limit: 20 }));
+    const rows = [
+      await run("GET /api/health", { path: "/api/health" }),
+      await run("tRPC contacts.list (20, session)", {
+        path: `/api/trpc/contacts.list?input=${input}`,
+        headers: { cookie },
+      }),
+      await run("REST GET /api/v1/contacts (20, token)", {
+        path: "/api/v1/contacts?limit=20",
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    ];
+    fs.writeFileSync(
+      path.join(ROOT, "docs", "benchmarks.latest.json"),
+      `${JSON.stringify({ at: new Date().toISOString(), connections: CONNECTIONS, durationSeconds: DURATION, cores: os.cpus().length, node: process.version, rows }, null, 2)}\n`,
+    );
+  } finally {
+    server.kill("SIGTERM");
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+/**
+ * Every command module, imported once for its `defineCommand` calls. A new
+ * feature adds its module here (e.g. `import "./token";`).
+ */
+import "./user";

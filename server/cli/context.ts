@@ -1,0 +1,41 @@
+import { cliClient } from "../auth/principal";
+import { ConfigError } from "../config";
+import { getRuntime, type Runtime } from "../runtime";
+import { CLI_ACTOR } from "../services/audit";
+import type { ServiceContext } from "../services/context";
+import { SetupError } from "./errors";
+
+/**
+ * What a command gets. The runtime (configuration, secrets, database with
+ * migrations) is opened only when a command first asks for it, so `help` and
+ * a command with bad flags work, and fail, without touching the data folder.
+ */
+export interface CliContext {
+  /** The same service context the dashboard builds, acting as the CLI: every change is audited as actor `cli`. */
+  services(): ServiceContext;
+}
+
+export function createCliContext(): CliContext & { close(): void } {
+  let opened: ServiceContext | undefined;
+  return {
+    services() {
+      if (!opened) {
+        let runtime: Runtime;
+        try {
+          runtime = getRuntime();
+        } catch (error) {
+          // A secrets file with loose permissions or an unwritable folder is an environment problem too (exit 2).
+          if (error instanceof ConfigError) throw error;
+          throw new SetupError("cannot open the data folder", { cause: error });
+        }
+        opened = { db: runtime.db, clock: runtime.clock, actor: CLI_ACTOR, client: cliClient };
+      }
+      return opened;
+    },
+    // Closing checkpoints the WAL, so the data folder is left tidy when no server is running.
+    close() {
+      opened?.db.$client.close();
+      opened = undefined;
+    },
+  };
+}
