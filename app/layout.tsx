@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/trpc";
 import "./globals.css";
@@ -8,7 +9,11 @@ export const metadata: Metadata = {
   description: "A secure-by-default, end-to-end typed API platform",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page is rendered per request, never prerendered at build time: the
+  // CSP nonce (proxy.ts) exists only per request, and a prerendered page
+  // (the 404 included) would carry scripts without it.
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-screen">

@@ -55,6 +55,10 @@ const server = http.createServer((req, res) => {
   req.headers["x-gatehouse-peer"] = req.socket.remoteAddress ?? "";
   req.headers["x-gatehouse-peer-tls"] = "encrypted" in req.socket && req.socket.encrypted ? "1" : "0";
   req.headers["x-gatehouse-peer-stamp"] = stamp;
+  // Node keeps only the first of several Authorization headers; join them so
+  // the app sees the ambiguity and refuses it (400 invalid_request).
+  const authorization = req.headersDistinct.authorization;
+  if (authorization && authorization.length > 1) req.headers.authorization = authorization.join(", ");
   handle(req, res);
 });
 // Bounded header and request times: a slow client cannot hold a connection forever.

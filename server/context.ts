@@ -1,8 +1,15 @@
 import type { Db } from "@/db";
+import { parseAuthorization } from "./auth/bearer";
 import type { ClientInfo, Principal } from "./auth/principal";
 import { principalFromSessionCookie } from "./auth/session-principal";
+import { principalFromBearer } from "./auth/token-principal";
 import type { Clock } from "./clock";
+import { DEFAULT_TOKEN_POLICY, type TokenPolicy } from "./config";
+import type { Keyring } from "./crypto/keyring";
 import { newId } from "./ids";
+import type { RateLimiter } from "./ratelimit/limiter";
+import { newRateLimitRecord, type RateLimitRecord } from "./ratelimit/record";
+import { limiterFor } from "./ratelimit/runtime";
 import type { Runtime } from "./runtime";
 import { resolveClient } from "./security/client-ip";
 
@@ -22,6 +29,14 @@ export interface Context {
   client: ClientInfo;
   transport: Transport;
   credentialError: CredentialError | null;
+  /** Lifetime rules for tokens created or rotated in this call. */
+  tokenPolicy: TokenPolicy;
+  /** Data-encryption keys for sealed columns; null where none was given (sealed data then fails closed). */
+  keyring: Keyring | null;
+  /** The runtime's rate limiter (server/ratelimit); null in contexts built by hand. Internal calls are not limited. */
+  limiter: RateLimiter | null;
+  /** Filled by the rate-limit step; the HTTP doors turn it into RateLimit/Retry-After headers. */
+  rateLimit: RateLimitRecord;
 }
 
 export interface InnerContextOptions {
@@ -31,6 +46,9 @@ export interface InnerContextOptions {
   clock?: Clock;
   transport?: Transport;
   credentialError?: CredentialError | null;
+  tokenPolicy?: TokenPolicy;
+  keyring?: Keyring | null;
+  limiter?: RateLimiter | null;
 }
 
 /** The context without a request: what tests and internal callers build directly. */
@@ -42,6 +60,10 @@ export function createContextInner(opts: InnerContextOptions): Context {
     client: { ip: null, userAgent: null, requestId: newId("request"), ...opts.client },
     transport: opts.transport ?? "internal",
     credentialError: opts.credentialError ?? null,
+    tokenPolicy: opts.tokenPolicy ?? DEFAULT_TOKEN_POLICY,
+    keyring: opts.keyring ?? null,
+    limiter: opts.limiter ?? null,
+    rateLimit: newRateLimitRecord(),
   };
 }
 
@@ -66,14 +88,37 @@ export async function createContext(req: Request, transport: Transport, runtime:
   let principal: Principal | null = null;
   let credentialError: CredentialError | null = null;
 
-  if (req.headers.has("authorization")) {
-    // Bearer credentials are resolved here for both transports (API tokens
-    // and OAuth access tokens plug in at this point). Until one matches,
-    // a presented credential is an invalid one.
-    credentialError = "invalid_token";
+  // Credentials come from the Authorization header only — never from the
+  // URL (the HTTP doors refuse one there before we get here) and, on REST,
+  // never from a cookie, so a cross-site request cannot ride on a browser
+  // session.
+  const authorization = parseAuthorization(req.headers.get("authorization"));
+  if (authorization.kind === "bearer") {
+    // The same resolution on both transports; OAuth access tokens plug in here too.
+    const resolved = principalFromBearer(authorization.credential, runtime, client);
+    principal = resolved.principal;
+    credentialError = resolved.error;
+  } else if (authorization.kind === "malformed") {
+    // The HTTP doors answer this with a 400 before the context is built;
+    // this is the fallback for any other caller (fail closed, no cookie).
+    credentialError = "invalid_request";
   } else if (transport === "trpc") {
+    // No Authorization, or one with another scheme (RFC 6750 §3: treated as
+    // no credential, e.g. HTTP Basic added by a proxy in front of the
+    // dashboard): the session cookie decides.
     principal = await principalFromSessionCookie(req.headers, runtime);
   }
 
-  return { db, clock, principal, client, transport, credentialError };
+  return {
+    db,
+    clock,
+    principal,
+    client,
+    transport,
+    credentialError,
+    tokenPolicy: runtime.config.tokens ?? DEFAULT_TOKEN_POLICY,
+    keyring: runtime.keyring,
+    limiter: limiterFor(runtime),
+    rateLimit: newRateLimitRecord(),
+  };
 }

@@ -16,6 +16,7 @@ export const APP_ERROR_CODES = {
   UNPROCESSABLE: { trpc: "UNPROCESSABLE_CONTENT", status: 422, title: "Unprocessable content" },
   TOO_MANY_REQUESTS: { trpc: "TOO_MANY_REQUESTS", status: 429, title: "Too many requests" },
   INTERNAL: { trpc: "INTERNAL_SERVER_ERROR", status: 500, title: "Internal server error" },
+  SERVICE_UNAVAILABLE: { trpc: "SERVICE_UNAVAILABLE", status: 503, title: "Service unavailable" },
 } as const satisfies Record<string, { trpc: TRPCError["code"]; status: number; title: string }>;
 
 export type AppErrorCode = keyof typeof APP_ERROR_CODES;

@@ -5,6 +5,9 @@ export const ID_PREFIXES = {
   user: "usr",
   session: "ses",
   contact: "con",
+  token: "tok",
+  corsOrigin: "cor",
+  rateLimitOverride: "rlo",
   audit: "aud",
   request: "req",
 } as const;

@@ -1,22 +1,55 @@
-import pino, { type Logger } from "pino";
-import { redact } from "./security/redact";
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { redact, scrubText } from "./security/redact";
 
 let instance: Logger | undefined;
 
+export interface LoggerSettings {
+  level?: string;
+  /** Human-readable lines (pino-pretty) instead of JSON; meant for development only. */
+  pretty?: boolean;
+  /** Where JSON lines go; stdout when not given. Tests pass a capturing stream. */
+  destination?: DestinationStream;
+}
+
 /**
  * Structured JSON logs on stdout. Every object logged passes through the same
- * redaction as the audit detail; pino JSON-encodes every value, so a newline
- * in user input cannot forge a log line.
+ * redaction as the audit detail (server/security/redact.ts), and so does the
+ * message text. pino JSON-encodes every value, so a newline or a quote in
+ * user input stays escaped inside its string: it cannot end the line or forge
+ * a field (no log injection). Pretty output is for a developer's terminal
+ * (NODE_ENV=development) and never the default in production.
  */
-export function getLogger(): Logger {
-  instance ??= pino({
-    level: process.env.LOG_LEVEL ?? "info",
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    level: settings.level ?? process.env.LOG_LEVEL ?? "info",
     base: { service: "gatehouse" },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),
       log: (object) => redact(object) as Record<string, unknown>,
     },
-  });
+    hooks: {
+      // The message and any format arguments get the shape-based scrub too.
+      logMethod(args, method) {
+        const cleaned = args.map((arg) => (typeof arg === "string" ? scrubText(arg) : arg));
+        method.apply(this, cleaned as Parameters<typeof method>);
+      },
+    },
+  };
+  if (settings.pretty) {
+    // A worker-thread transport: pino-pretty is a dev dependency, resolved only here.
+    return pino({ ...options, transport: { target: "pino-pretty", options: { colorize: true, singleLine: true } } });
+  }
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+/** The process-wide logger, created on first use. */
+export function getLogger(): Logger {
+  instance ??= createLogger({ pretty: process.env.NODE_ENV === "development" && process.env.LOG_FORMAT !== "json" });
   return instance;
+}
+
+/** Replaces the process-wide logger (tests capture log lines this way). */
+export function useLogger(logger: Logger | undefined): void {
+  instance = logger;
 }

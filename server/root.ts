@@ -1,16 +1,31 @@
 import { accountRouter } from "./routers/account/router";
 import { adminAuditRouter } from "./routers/admin/audit";
+import { adminCorsRouter } from "./routers/admin/cors";
+import { adminEncryptionRouter } from "./routers/admin/encryption";
+import { adminOverviewRouter } from "./routers/admin/overview";
+import { adminRateLimitsRouter } from "./routers/admin/rate-limits";
+import { adminTokensRouter, adminUserRevocationRouter } from "./routers/admin/tokens";
 import { adminUsersRouter } from "./routers/admin/users";
 import { contactsRouter } from "./routers/contacts/router";
+import { rateLimitsRouter } from "./routers/rate-limits/router";
+import { tokensRouter } from "./routers/tokens/router";
 import { createCallerFactory, router } from "./trpc";
 
 /** Every procedure of Gatehouse; the same tree is served as tRPC and (where `meta.openapi` is set) as REST. */
 export const appRouter = router({
   account: accountRouter,
   contacts: contactsRouter,
+  tokens: tokensRouter,
+  rateLimits: rateLimitsRouter,
   admin: router({
-    users: adminUsersRouter,
+    // admin.users.revokeAll lives with the token code it drives (routers/admin/tokens.ts).
+    users: router({ ...adminUsersRouter._def.record, ...adminUserRevocationRouter._def.record }),
+    tokens: adminTokensRouter,
     audit: adminAuditRouter,
+    cors: adminCorsRouter,
+    encryption: adminEncryptionRouter,
+    rateLimits: adminRateLimitsRouter,
+    overview: adminOverviewRouter,
   }),
 });
 

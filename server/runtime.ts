@@ -1,6 +1,8 @@
 import { type Db, openDatabase } from "@/db";
 import { type Clock, systemClock } from "./clock";
 import { type Config, getConfig } from "./config";
+import type { Keyring } from "./crypto/keyring";
+import { openKeyring } from "./crypto/open-keyring";
 import { parseTrustedProxies, type TrustedProxies } from "./security/client-ip";
 
 /**
@@ -12,6 +14,8 @@ export interface Runtime {
   db: Db;
   clock: Clock;
   trustedProxies: TrustedProxies;
+  /** The data-encryption keys (ENCRYPTION_KEYS or DATA_DIR/secrets.json): sealed columns need them. */
+  keyring: Keyring;
 }
 
 let runtime: Runtime | undefined;
@@ -24,6 +28,7 @@ export function getRuntime(): Runtime {
       db: openDatabase(config.databaseFile),
       clock: systemClock,
       trustedProxies: parseTrustedProxies(config.trustedProxies),
+      keyring: openKeyring(config),
     };
   }
   return runtime;

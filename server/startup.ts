@@ -1,6 +1,8 @@
 import { ConfigError } from "./config";
 import { getLogger } from "./logger";
+import { startObservability } from "./observability/start";
 import { getRuntime } from "./runtime";
+import { prepareSealedData } from "./services/encryption-startup";
 import { bootstrapAdmin } from "./services/users";
 
 /**
@@ -12,6 +14,8 @@ export async function startGatehouse(): Promise<void> {
   let runtime: ReturnType<typeof getRuntime>;
   try {
     runtime = getRuntime();
+    // Fails closed: a stored value under a key id the ring lacks stops the start.
+    prepareSealedData(runtime);
   } catch (error) {
     const message = error instanceof ConfigError ? error.message : `cannot start: ${(error as Error).message}`;
     process.stderr.write(`gatehouse: ${message}\n`);
@@ -36,6 +40,8 @@ export async function startGatehouse(): Promise<void> {
   } else if (result.created) {
     getLogger().info({ email: result.email }, "created the first administrator from ADMIN_EMAIL");
   }
+  // Overview counters, aggregated audit entries and audit retention (server/observability/start.ts).
+  startObservability(runtime);
   getLogger().info(
     { dataDir: runtime.config.dataDir, appUrl: runtime.config.appUrl.origin, secure: runtime.config.secure },
     "gatehouse ready",

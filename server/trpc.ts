@@ -3,8 +3,8 @@
  * routers may use and nothing else. Every builder runs the same chain on both
  * transports (tRPC and the REST bridge):
  *
- *   error mapping -> authentication -> password-change gate -> scope check
- *   -> role check -> zod input -> handler -> zod output
+ *   error mapping -> rate limit -> authentication -> password-change gate
+ *   -> scope check -> role check -> zod input -> handler -> zod output
  *
  * Middlewares defined here run before the `.input()` a router adds, so an
  * unauthenticated caller is refused before its input is even parsed.
@@ -12,11 +12,13 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
+import { noteRefusal } from "./audit/refusals";
 import type { Principal } from "./auth/principal";
 import type { Scope } from "./auth/scopes";
 import type { Context } from "./context";
 import { AppError, appErrorOf } from "./errors";
 import { getLogger } from "./logger";
+import { enforceRateLimit } from "./ratelimit/middleware";
 
 // A type alias, not an interface: trpc-to-openapi needs an index-signature-compatible meta.
 export type ProcedureMeta = {
@@ -32,11 +34,23 @@ export interface FieldIssue {
   message: string;
 }
 
+/** At most this many issues, each cut to a short excerpt: an error body never echoes much of a bad input. */
+const MAX_ISSUES = 20;
+const MAX_ISSUE_TEXT = 120;
+
+function excerpt(text: string): string {
+  return text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT)}…` : text;
+}
+
 export function fieldIssues(error: ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join(".") || "(body)",
-    message: issue.message,
+  // Paths and messages can carry input (an unknown key's name is quoted in its message).
+  const issues = error.issues.slice(0, MAX_ISSUES).map((issue) => ({
+    path: excerpt(issue.path.map(String).join(".") || "(body)"),
+    message: excerpt(issue.message),
   }));
+  const more = error.issues.length - issues.length;
+  if (more > 0) issues.push({ path: "(body)", message: `and ${more} more problem${more === 1 ? "" : "s"}` });
+  return issues;
 }
 
 const t = initTRPC
@@ -52,7 +66,7 @@ const t = initTRPC
       return {
         code: shape.code,
         // Internal messages can carry SQL or paths: the client gets a generic one.
-        message: internal ? "Internal server error" : invalidInput ? "Invalid input" : shape.message,
+        message: internal ? "Internal server error" : invalidInput ? "Invalid input" : excerpt(shape.message),
         data: {
           code: shape.data.code,
           httpStatus: shape.data.httpStatus,
@@ -74,7 +88,11 @@ const errorMapping = t.middleware(async ({ ctx, next, path }) => {
   const result = await next();
   if (result.ok) return result;
   const app = appErrorOf(result.error);
-  if (app) throw app.toTRPCError();
+  if (app) {
+    // 401/403/404-for-others go to the audit log, aggregated per caller and window.
+    noteRefusal(ctx, path, app);
+    throw app.toTRPCError();
+  }
   if (result.error.code === "INTERNAL_SERVER_ERROR") {
     getLogger().error(
       { requestId: ctx.client.requestId, path, err: { name: result.error.cause?.name, message: result.error.message } },
@@ -82,6 +100,17 @@ const errorMapping = t.middleware(async ({ ctx, next, path }) => {
     );
   }
   return result;
+});
+
+/**
+ * The first real step, before authentication (so unauthenticated floods are
+ * limited too): per principal, or per client IP without a valid credential,
+ * with per-procedure costs (server/ratelimit/policies.ts). Every call of a
+ * tRPC batch passes here, so a batch of N counts N.
+ */
+const rateLimited = t.middleware(async ({ ctx, next, path }) => {
+  await enforceRateLimit(ctx, path);
+  return next();
 });
 
 const authenticated = t.middleware(({ ctx, next, meta }) => {
@@ -107,6 +136,11 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
 /** Checks the scopes the procedure declares in its meta against the credential's. */
 const scoped = t.middleware(({ ctx, next, meta }) => {
   const required = meta?.scopes ?? [];
+  // A procedure that declares no scope is for people at the dashboard (their
+  // own password, who-am-I); a bearer credential may only do what a scope names.
+  if (required.length === 0 && ctx.principal && ctx.principal.kind !== "session") {
+    throw new AppError("FORBIDDEN", "This needs a signed-in session, not an API credential", "session_required").toTRPCError();
+  }
   const held = ctx.principal?.scopes ?? [];
   const missing = required.filter((scope) => !held.includes(scope));
   if (missing.length > 0) {
@@ -125,7 +159,7 @@ const adminOnly = t.middleware(({ ctx, next }) => {
 });
 
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure.use(errorMapping);
+export const publicProcedure = t.procedure.use(errorMapping).use(rateLimited);
 /** A principal is required; `ctx.principal` is non-null inside. Declare `meta.scopes`. */
 export const protectedProcedure = publicProcedure.use(authenticated).use(scoped);
 /** Role admin (and, for credentials that carry scopes, the `admin` scope). */

@@ -3,7 +3,10 @@ import type { Principal } from "@/server/auth/principal";
 
 /** Navigation of the signed-in area. Features add their entries here. */
 export function userNav(principal: Principal): NavItem[] {
-  const items: NavItem[] = [{ href: "/contacts", label: "Contacts" }];
+  const items: NavItem[] = [
+    { href: "/contacts", label: "Contacts" },
+    { href: "/settings/tokens", label: "API tokens" },
+  ];
   if (principal.role === "admin") items.push({ href: "/admin", label: "Admin" });
   return items;
 }
@@ -12,6 +15,9 @@ export function userNav(principal: Principal): NavItem[] {
 export const ADMIN_NAV: NavItem[] = [
   { href: "/admin", label: "Overview" },
   { href: "/admin/users", label: "Users" },
+  { href: "/admin/tokens", label: "Tokens" },
   { href: "/admin/audit", label: "Audit log" },
+  { href: "/admin/cors", label: "CORS origins" },
+  { href: "/admin/keys", label: "Encryption keys" },
   { href: "/contacts", label: "My contacts" },
 ];

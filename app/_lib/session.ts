@@ -38,6 +38,7 @@ export async function serverCaller(principal: Principal) {
       principal,
       transport: "internal",
       client: { userAgent: h.get("user-agent") },
+      keyring: runtime.keyring,
     }),
   );
 }

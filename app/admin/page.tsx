@@ -1,26 +1,75 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { Card } from "@/components/ui";
+import { type ChartTone, HourlyBarChart } from "@/components/admin/hourly-bar-chart";
+import { Card, Table } from "@/components/ui";
 import { requireAdmin, serverCaller } from "../_lib/session";
 
 export const metadata: Metadata = { title: "Overview" };
 
-export default async function AdminOverviewPage() {
+const CHARTS: Array<{
+  metric: "requests" | "client_errors" | "server_errors" | "rate_limited" | "sign_in_failures";
+  title: string;
+  tone: ChartTone;
+}> = [
+  { metric: "requests", title: "API requests", tone: "brand" },
+  { metric: "client_errors", title: "Client errors (4xx)", tone: "amber" },
+  { metric: "server_errors", title: "Server errors (5xx)", tone: "red" },
+  { metric: "rate_limited", title: "Rate limited (429)", tone: "violet" },
+  { metric: "sign_in_failures", title: "Failed sign-ins", tone: "rose" },
+];
+
+const RANGES = [
+  { value: "24h", label: "Last 24 hours" },
+  { value: "7d", label: "Last 7 days" },
+] as const;
+
+/**
+ * The admin landing page: traffic, errors, 429s and failed sign-ins per hour
+ * from the counters the request pipeline keeps (not from the audit log),
+ * the busiest principals and most rejected IPs, and headline counts. Server
+ * rendered, charts included (components/admin/hourly-bar-chart.tsx).
+ */
+export default async function AdminOverviewPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const principal = await requireAdmin();
+  const range = (await searchParams).range === "7d" ? "7d" : "24h";
   const api = await serverCaller(principal);
-  const summary = await api.admin.overview.summary();
-  const recent = await api.admin.audit.list({ limit: 8 });
+  const [summary, traffic, recent] = await Promise.all([
+    api.admin.overview.summary(),
+    api.admin.overview.traffic({ range }),
+    api.admin.audit.list({ limit: 8 }),
+  ]);
+
   const tiles: Array<[string, number, string]> = [
     ["Active users", summary.activeUsers, "/admin/users"],
+    ["Active sessions", traffic.activeSessions, "/admin/users"],
+    ["Active API tokens", traffic.activeTokens, "/admin/audit?action=token."],
     ["Disabled users", summary.disabledUsers, "/admin/users"],
-    ["Active sessions", summary.activeSessions, "/admin/users"],
     ["Contacts stored", summary.contacts, "/admin/audit?action=contact."],
-    ["Audit entries (24 h)", summary.auditEntries24h, "/admin/audit"],
     ["Failed sign-ins (24 h)", summary.failedSignIns24h, "/admin/audit?action=session.login_failed"],
   ];
+
   return (
     <>
-      <h1 className="text-xl font-semibold">Overview</h1>
+      <div className="flex flex-wrap items-center justify-between gap-4">
+        <h1 className="text-xl font-semibold">Overview</h1>
+        <nav aria-label="Time range" className="flex gap-1 rounded-md bg-white p-1 ring-1 ring-slate-200">
+          {RANGES.map((r) => (
+            <Link
+              key={r.value}
+              href={r.value === "24h" ? "/admin" : `/admin?range=${r.value}`}
+              aria-current={r.value === range ? "page" : undefined}
+              className={`rounded px-3 py-1 text-sm ${r.value === range ? "bg-brand-600 text-white" : "text-slate-700 hover:bg-slate-100"}`}
+            >
+              {r.label}
+            </Link>
+          ))}
+        </nav>
+      </div>
+
       <div className="grid grid-cols-2 gap-4 md:grid-cols-3">
         {tiles.map(([label, value, href]) => (
           <Link
@@ -35,6 +84,69 @@ export default async function AdminOverviewPage() {
           </Link>
         ))}
       </div>
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        {CHARTS.map((chart) => (
+          <Card
+            key={chart.metric}
+            title={chart.title}
+            actions={
+              <span className="text-sm tabular-nums text-slate-500">
+                {traffic.totals[chart.metric]} {range === "24h" ? "in 24 h" : "in 7 days"}
+              </span>
+            }
+          >
+            <HourlyBarChart
+              title={chart.title}
+              testId={`chart-${chart.metric}`}
+              hours={traffic.hours}
+              values={traffic.series[chart.metric]}
+              tone={chart.tone}
+            />
+          </Card>
+        ))}
+      </div>
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Card title="Most active principals">
+          {traffic.topPrincipals.length === 0 ? (
+            <p className="text-sm text-slate-500">No authenticated API requests in this period.</p>
+          ) : (
+            <Table head={["Who", "Kind", "Requests"]}>
+              {traffic.topPrincipals.map((p) => (
+                <tr key={p.id} data-testid="top-principal">
+                  <td className="px-3 py-2">
+                    <Link href={`/admin/audit?actorId=${encodeURIComponent(p.id)}`} className="hover:underline">
+                      {p.label}
+                    </Link>
+                  </td>
+                  <td className="px-3 py-2 text-slate-600">{p.kind}</td>
+                  <td className="px-3 py-2 tabular-nums">{p.count}</td>
+                </tr>
+              ))}
+            </Table>
+          )}
+        </Card>
+        <Card title="Most rejected IP addresses">
+          {traffic.topRejectedIps.length === 0 ? (
+            <p className="text-sm text-slate-500">No 401, 403 or 429 answers in this period.</p>
+          ) : (
+            <Table head={["IP address", "Refused (401/403/429)"]}>
+              {traffic.topRejectedIps.map((r) => (
+                <tr key={r.ip} data-testid="top-rejected-ip">
+                  <td className="px-3 py-2 font-mono text-xs">
+                    <Link href={`/admin/audit?ip=${encodeURIComponent(r.ip)}`} className="hover:underline">
+                      {r.ip}
+                    </Link>
+                  </td>
+                  <td className="px-3 py-2 tabular-nums">{r.count}</td>
+                </tr>
+              ))}
+            </Table>
+          )}
+        </Card>
+      </div>
+
       <Card
         title="Latest activity"
         actions={

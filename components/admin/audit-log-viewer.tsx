@@ -4,14 +4,11 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, Fragment, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
 import { useCursorPages } from "../use-cursor-pages";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Table } from "../ui";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { type AuditFilterForm, EMPTY_FILTERS } from "./audit-filters";
 
-interface Filters {
-  action: string;
-  actorId: string;
-  since: string;
-  until: string;
-}
+const OUTCOMES = ["success", "failure", "denied"] as const;
+type OutcomeValue = (typeof OUTCOMES)[number];
 
 /** `datetime-local` values are the viewer's local time; the API takes ISO instants. */
 function toIso(local: string): string | undefined {
@@ -20,47 +17,122 @@ function toIso(local: string): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
-export function AuditLogViewer({ initialAction, initialActor }: { initialAction: string; initialActor: string }) {
+/** The filters as the API takes them (list input and export query string alike). */
+function apiFilters(f: AuditFilterForm) {
+  const text = (v: string) => v.trim() || undefined;
+  return {
+    actorId: text(f.actorId),
+    action: text(f.action),
+    targetId: text(f.targetId),
+    outcome: OUTCOMES.includes(f.outcome as OutcomeValue) ? (f.outcome as OutcomeValue) : undefined,
+    ip: text(f.ip),
+    requestId: text(f.requestId),
+    since: toIso(f.since),
+    until: toIso(f.until),
+    text: text(f.text),
+  };
+}
+
+function exportHref(format: "csv" | "ndjson", f: AuditFilterForm): string {
+  const params = new URLSearchParams({ format });
+  for (const [key, value] of Object.entries(apiFilters(f))) if (value) params.set(key, value);
+  return `/api/admin/audit/export?${params.toString()}`;
+}
+
+/** Keeps the filters in the address bar, so a reload or a shared link shows the same entries. */
+function rememberInUrl(f: AuditFilterForm) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(f)) if (value) params.set(key, value);
+  const query = params.toString();
+  window.history.replaceState(null, "", query ? `?${query}` : window.location.pathname);
+}
+
+export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
   const trpc = useTRPC();
-  const [filters, setFilters] = useState<Filters>({
-    action: initialAction,
-    actorId: initialActor,
-    since: "",
-    until: "",
-  });
+  const [filters, setFilters] = useState<AuditFilterForm>(initial);
   const [open, setOpen] = useState<string | null>(null);
 
   const pages = useCursorPages<number>();
   const query = useQuery({
-    ...trpc.admin.audit.list.queryOptions({
-      limit: 50,
-      cursor: pages.cursor,
-      action: filters.action || undefined,
-      actorId: filters.actorId || undefined,
-      since: toIso(filters.since),
-      until: toIso(filters.until),
-    }),
+    ...trpc.admin.audit.list.queryOptions({ limit: 50, cursor: pages.cursor, ...apiFilters(filters) }),
     placeholderData: keepPreviousData,
   });
+  const actions = useQuery(trpc.admin.audit.actions.queryOptions());
+  const verify = useQuery({ ...trpc.admin.audit.verify.queryOptions(), enabled: false, retry: false });
   const entries = query.data?.items ?? [];
+
+  function apply(next: AuditFilterForm) {
+    setFilters(next);
+    setOpen(null);
+    pages.reset();
+    rememberInUrl(next);
+  }
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const text = (k: string) => String(form.get(k) ?? "").trim();
-    setFilters({ action: text("action"), actorId: text("actorId"), since: text("since"), until: text("until") });
-    pages.reset();
+    const text = (k: keyof AuditFilterForm) => String(form.get(k) ?? "").trim();
+    apply({
+      actorId: text("actorId"),
+      action: text("action"),
+      targetId: text("targetId"),
+      outcome: text("outcome"),
+      ip: text("ip"),
+      requestId: text("requestId"),
+      since: text("since"),
+      until: text("until"),
+      text: text("text"),
+    });
   }
+
+  // The form is uncontrolled; a new key re-creates it with the applied values (e.g. after "same actor").
+  const formKey = JSON.stringify(filters);
 
   return (
     <div className="space-y-6">
       <Card title="Filter">
-        <form onSubmit={onSubmit} className="grid gap-3 md:grid-cols-5 md:items-end" aria-label="Filter the audit log">
-          <Field label="Action or area" htmlFor="f-action" hint="e.g. contact.delete or contact.">
-            <Input id="f-action" name="action" defaultValue={filters.action} maxLength={64} />
+        <form
+          key={formKey}
+          onSubmit={onSubmit}
+          className="grid gap-3 md:grid-cols-4 md:items-end"
+          aria-label="Filter the audit log"
+        >
+          <Field label="Action" htmlFor="f-action" hint="A single action, or all of an area">
+            <Select id="f-action" name="action" defaultValue={filters.action} className="w-full">
+              <option value="">Any action</option>
+              {filters.action && !actions.data?.some((g) => `${g.area}.` === filters.action || g.actions.includes(filters.action)) ? (
+                <option value={filters.action}>{filters.action}</option>
+              ) : null}
+              {(actions.data ?? []).map((group) => (
+                <optgroup key={group.area} label={group.area}>
+                  <option value={`${group.area}.`}>All {group.area} actions</option>
+                  {group.actions.map((action) => (
+                    <option key={action} value={action}>
+                      {action}
+                    </option>
+                  ))}
+                </optgroup>
+              ))}
+            </Select>
           </Field>
-          <Field label="Actor id" htmlFor="f-actor">
+          <Field label="Actor id" htmlFor="f-actor" hint="usr_…, tok_…">
             <Input id="f-actor" name="actorId" defaultValue={filters.actorId} maxLength={64} />
+          </Field>
+          <Field label="Target id" htmlFor="f-target">
+            <Input id="f-target" name="targetId" defaultValue={filters.targetId} maxLength={128} />
+          </Field>
+          <Field label="Outcome" htmlFor="f-outcome">
+            <Select id="f-outcome" name="outcome" defaultValue={filters.outcome} className="w-full">
+              <option value="">Any outcome</option>
+              {OUTCOMES.map((o) => (
+                <option key={o} value={o}>
+                  {o}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field label="IP address" htmlFor="f-ip">
+            <Input id="f-ip" name="ip" defaultValue={filters.ip} maxLength={64} />
           </Field>
           <Field label="From" htmlFor="f-since">
             <Input id="f-since" name="since" type="datetime-local" defaultValue={filters.since} />
@@ -68,38 +140,121 @@ export function AuditLogViewer({ initialAction, initialActor }: { initialAction:
           <Field label="Until" htmlFor="f-until">
             <Input id="f-until" name="until" type="datetime-local" defaultValue={filters.until} />
           </Field>
-          <Button type="submit">Apply</Button>
+          <Field label="Request id" htmlFor="f-request">
+            <Input id="f-request" name="requestId" defaultValue={filters.requestId} maxLength={64} />
+          </Field>
+          <div className="md:col-span-3">
+            <Field label="Search details" htmlFor="f-text" hint="Words in the entry's detail, e.g. an email or an id">
+              <Input id="f-text" name="text" type="search" defaultValue={filters.text} maxLength={200} />
+            </Field>
+          </div>
+          <div className="flex gap-2">
+            <Button type="submit">Apply</Button>
+            <Button variant="secondary" onClick={() => apply(EMPTY_FILTERS)}>
+              Clear
+            </Button>
+          </div>
         </form>
       </Card>
-      <Card title="Entries, newest first">
-        {query.error ? <Alert>{errorMessage(query.error)}</Alert> : null}
+
+      <Card
+        title="Entries, newest first"
+        actions={
+          <div className="flex flex-wrap items-center gap-2">
+            <a
+              href={exportHref("csv", filters)}
+              download
+              className="rounded-md px-3 py-1.5 text-sm font-medium text-slate-800 ring-1 ring-slate-300 hover:bg-slate-100"
+            >
+              Export CSV
+            </a>
+            <a
+              href={exportHref("ndjson", filters)}
+              download
+              className="rounded-md px-3 py-1.5 text-sm font-medium text-slate-800 ring-1 ring-slate-300 hover:bg-slate-100"
+            >
+              Export NDJSON
+            </a>
+            <Button variant="secondary" onClick={() => verify.refetch()} disabled={verify.isFetching}>
+              {verify.isFetching ? "Verifying…" : "Verify chain"}
+            </Button>
+          </div>
+        }
+      >
+        <div className="mb-4 space-y-2">
+          {verify.error ? <Alert>{errorMessage(verify.error)}</Alert> : null}
+          {verify.data && !verify.isFetching ? (
+            verify.data.ok ? (
+              <Alert kind="success">
+                <span data-testid="verify-result">
+                  Chain intact: {verify.data.checked} {verify.data.checked === 1 ? "entry" : "entries"} checked
+                  {verify.data.head ? `, head ${verify.data.head.hash.slice(0, 16)}… (seq ${verify.data.head.seq})` : ""}
+                  {verify.data.resumesAfter ? `, starting after retention checkpoint seq ${verify.data.resumesAfter.throughSeq}` : ""}
+                  .
+                </span>
+              </Alert>
+            ) : (
+              <Alert>
+                <span data-testid="verify-result">
+                  Chain broken at seq {verify.data.broken?.seq}: {verify.data.broken?.message}
+                </span>
+              </Alert>
+            )
+          ) : null}
+          {query.error ? <Alert>{errorMessage(query.error)}</Alert> : null}
+        </div>
         <Table head={["Time", "Action", "Actor", "Target", "Outcome", "IP", ""]}>
           {entries.map((e) => (
             <Fragment key={e.id}>
               <tr data-testid="audit-row">
                 <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{formatTime(e.at)}</td>
-                <td className="px-3 py-2 font-medium">{e.action}</td>
+                <td className="px-3 py-2 font-medium">
+                  {e.action}
+                  {e.detail && e.detail.aggregated === true ? (
+                    <span className="ml-2">
+                      <Badge tone="amber">×{String(e.detail.count)}</Badge>
+                    </span>
+                  ) : null}
+                </td>
                 <td className="px-3 py-2">
                   {e.actorKind}
                   {e.actorId ? <span className="block font-mono text-xs text-slate-500">{e.actorId}</span> : null}
                 </td>
                 <td className="px-3 py-2 font-mono text-xs">{e.targetId ?? "—"}</td>
                 <td className="px-3 py-2">
-                  <Badge tone={e.outcome === "success" ? "green" : "red"}>{e.outcome}</Badge>
+                  <Badge tone={e.outcome === "success" ? "green" : e.outcome === "denied" ? "amber" : "red"}>
+                    {e.outcome}
+                  </Badge>
                 </td>
                 <td className="px-3 py-2 font-mono text-xs">{e.ip ?? "—"}</td>
                 <td className="px-3 py-2 text-right">
-                  <Button variant="ghost" onClick={() => setOpen(open === e.id ? null : e.id)}>
+                  <Button
+                    variant="ghost"
+                    aria-expanded={open === e.id}
+                    onClick={() => setOpen(open === e.id ? null : e.id)}
+                  >
                     {open === e.id ? "Hide" : "Details"}
                   </Button>
                 </td>
               </tr>
               {open === e.id ? (
                 <tr>
-                  <td colSpan={7} className="bg-slate-50 px-3 py-2">
-                    <dl className="grid grid-cols-[10rem_1fr] gap-x-4 gap-y-1 text-xs">
+                  <td colSpan={7} className="bg-slate-50 px-3 py-3" data-testid="audit-detail">
+                    <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-1 text-xs">
                       <dt className="text-slate-500">Entry</dt>
-                      <dd className="font-mono">{e.id}</dd>
+                      <dd className="font-mono">
+                        {e.id} (seq {e.seq})
+                      </dd>
+                      <dt className="text-slate-500">Time</dt>
+                      <dd className="font-mono">{e.at}</dd>
+                      <dt className="text-slate-500">Actor</dt>
+                      <dd className="font-mono">
+                        {e.actorKind} {e.actorId ?? ""}
+                      </dd>
+                      <dt className="text-slate-500">Target</dt>
+                      <dd className="font-mono">
+                        {e.targetType ?? "—"} {e.targetId ?? ""}
+                      </dd>
                       <dt className="text-slate-500">Request</dt>
                       <dd className="font-mono">{e.requestId ?? "—"}</dd>
                       <dt className="text-slate-500">User agent</dt>
@@ -110,7 +265,39 @@ export function AuditLogViewer({ initialAction, initialActor }: { initialAction:
                           {e.detail ? JSON.stringify(e.detail, null, 2) : "—"}
                         </pre>
                       </dd>
+                      <dt className="text-slate-500">Hash</dt>
+                      <dd className="break-all font-mono text-slate-600">{e.hash || "(from before the chain)"}</dd>
+                      <dt className="text-slate-500">Previous hash</dt>
+                      <dd className="break-all font-mono text-slate-600">{e.prevHash || "—"}</dd>
                     </dl>
+                    <div className="mt-3 flex flex-wrap gap-2">
+                      {e.actorId ? (
+                        <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, actorId: e.actorId ?? "" })}>
+                          Same actor
+                        </Button>
+                      ) : null}
+                      {e.targetId ? (
+                        <Button
+                          variant="secondary"
+                          onClick={() => apply({ ...EMPTY_FILTERS, targetId: e.targetId ?? "" })}
+                        >
+                          Same target
+                        </Button>
+                      ) : null}
+                      {e.requestId ? (
+                        <Button
+                          variant="secondary"
+                          onClick={() => apply({ ...EMPTY_FILTERS, requestId: e.requestId ?? "" })}
+                        >
+                          Same request
+                        </Button>
+                      ) : null}
+                      {e.ip ? (
+                        <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, ip: e.ip ?? "" })}>
+                          Same IP
+                        </Button>
+                      ) : null}
+                    </div>
                   </td>
                 </tr>
               ) : null}

@@ -21,8 +21,15 @@ export function SignInForm({ returnTo }: { returnTo: string }) {
       redirect: false,
     });
     if (!result || result.error) {
-      // One message for unknown email, wrong password and disabled account.
-      setError("Wrong email or password.");
+      // One message for unknown email, wrong password and disabled account; a lockout (429)
+      // and a fail-closed outage (503) are told apart only by their status.
+      setError(
+        result?.status === 429
+          ? "Too many failed sign-ins: signing in is locked for a while. Try again later."
+          : result?.status === 503
+            ? "Sign-in is temporarily unavailable. Try again in a moment."
+            : "Wrong email or password.",
+      );
       setBusy(false);
       return;
     }

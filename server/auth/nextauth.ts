@@ -4,7 +4,8 @@ import { requestIdOf } from "../context";
 import { getRuntime } from "../runtime";
 import { resolveClient } from "../security/client-ip";
 import { sessionCookieName } from "./session-cookie";
-import { signInWithPassword, signOutSession } from "./sign-in";
+import { attemptSignIn, signOutSession } from "./sign-in";
+import { reportSignInRefusal } from "./sign-in-outcome";
 
 type SessionUser = User & { sid: string };
 
@@ -44,12 +45,21 @@ export const { handlers } = NextAuth((): NextAuthConfig => {
         credentials: { email: { type: "email" }, password: { type: "password" } },
         async authorize(credentials, request) {
           const resolved = resolveClient(request.headers, runtime.trustedProxies);
-          const result = await signInWithPassword(runtime, credentials, {
+          const result = await attemptSignIn(runtime, credentials, {
             ip: resolved.ip,
             userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null,
             requestId: requestIdOf(request.headers),
           });
-          if (!result) return null;
+          if (!result.ok) {
+            // A lockout or a store outage answers like a wrong password here; the route
+            // wrapper (server/http/sign-in-throttle.ts) turns it into 429 / 503.
+            if (result.reason === "locked") {
+              reportSignInRefusal({ kind: "locked", retryAfterSeconds: result.retryAfterSeconds });
+            } else if (result.reason === "unavailable") {
+              reportSignInRefusal({ kind: "unavailable" });
+            }
+            return null;
+          }
           return { id: result.userId, sid: result.sessionId } satisfies SessionUser;
         },
       }),

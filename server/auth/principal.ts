@@ -5,17 +5,32 @@ import type { Scope } from "./scopes";
  * Who is calling, resolved once per request in the context step. Handlers
  * only ever see this, never the raw credential.
  */
-export interface Principal {
-  /** How the caller authenticated. */
-  kind: "session";
+interface PrincipalBase {
   userId: string;
   email: string;
+  /** The user's role as of this request (read from the users row, not from the credential). */
   role: Role;
-  /** Effective scopes: for a session, those of the role. */
+  /** Effective scopes: what this credential may do right now. */
   scopes: readonly Scope[];
-  sessionId: string;
   mustChangePassword: boolean;
 }
+
+/** A browser session (tRPC only): scopes are those of the role. */
+export interface SessionPrincipal extends PrincipalBase {
+  kind: "session";
+  sessionId: string;
+}
+
+/**
+ * An API token (both transports): scopes are the token's scopes ∩ the
+ * owner's current role, so a demotion takes powers away on the next request.
+ */
+export interface TokenPrincipal extends PrincipalBase {
+  kind: "token";
+  tokenId: string;
+}
+
+export type Principal = SessionPrincipal | TokenPrincipal;
 
 /** Network facts about the caller, resolved from the request (see security/client-ip.ts). */
 export interface ClientInfo {

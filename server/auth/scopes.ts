@@ -11,6 +11,8 @@ export const SCOPES = {
   "tokens:read": "List your API tokens",
   "tokens:write": "Create, rotate and revoke your API tokens",
   admin: "Administer Gatehouse: users, tokens, clients, origins, limits and the audit log",
+  /** For a Prometheus scraper's token: GET /api/metrics and nothing else (admins only). */
+  "metrics:read": "Read the Prometheus metrics at /api/metrics",
 } as const;
 
 export type Scope = keyof typeof SCOPES;

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { accountKeyOf } from "../ratelimit/limiter";
+import { limiterFor } from "../ratelimit/runtime";
+import type { Lock } from "../ratelimit/store";
 import type { Runtime } from "../runtime";
 import { recordAudit } from "../services/audit";
 import { createSession, endSession } from "../services/sessions";
@@ -11,21 +14,48 @@ const credentialsSchema = z.object({
   password: z.string().min(1).max(256),
 });
 
+export type SignInResult =
+  | { ok: true; userId: string; sessionId: string }
+  /** Unknown email, wrong password, disabled account: one answer for all three. */
+  | { ok: false; reason: "invalid" }
+  /** The account or the client IP is locked out (brute-force protection); no password was checked. */
+  | { ok: false; reason: "locked"; retryAfterSeconds: number }
+  /** The rate-limit store cannot answer: sign-in fails closed, no password was checked. */
+  | { ok: false; reason: "unavailable" };
+
 /**
  * Password sign-in. Unknown email, wrong password and disabled account give
- * the same answer (null) after the same work, so the response tells an
+ * the same answer ("invalid") after the same work, so the response tells an
  * attacker nothing about which accounts exist. Success creates the server-side
  * session row the cookie will point to. Both outcomes are audited.
+ *
+ * Brute-force protection (server/ratelimit, policies signin-account and
+ * signin-ip): each attempt is counted against the account and the client IP
+ * *before* the password is verified, so parallel guesses cannot outrun the
+ * count; a success gives its count back. RATE_LIMIT_SIGNIN failures lock the
+ * account (15 minutes by default, doubling for each further lock within a
+ * day), RATE_LIMIT_SIGNIN_IP failures lock the IP. While locked, every
+ * attempt is refused without checking the password — the right one too —
+ * and an unknown email is locked exactly like a real account, so a lockout
+ * reveals nothing either. If the store cannot answer, sign-in is refused
+ * (fail closed).
  */
-export async function signInWithPassword(
-  runtime: Runtime,
-  credentials: unknown,
-  client: ClientInfo,
-): Promise<{ userId: string; sessionId: string } | null> {
+export async function attemptSignIn(runtime: Runtime, credentials: unknown, client: ClientInfo): Promise<SignInResult> {
   const { db, clock, config } = runtime;
+  const limiter = limiterFor(runtime);
   const parsed = credentialsSchema.safeParse(credentials);
   const email = parsed.success ? parsed.data.email.toLowerCase() : null;
   const user = email ? findUserByEmail(db, email) : undefined;
+  // Only what looks like an email: people do type passwords into the email field.
+  const shownEmail = email && /^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) ? email : "[not an email]";
+
+  const gate = await limiter.reserveSignIn(email ? accountKeyOf(email, user?.id) : null, client.ip);
+  if (gate.kind === "unavailable") return { ok: false, reason: "unavailable" };
+  if (gate.kind === "locked") {
+    auditLockouts(runtime, gate.newlyLocked, user?.id ?? null, shownEmail, client);
+    return { ok: false, reason: "locked", retryAfterSeconds: gate.retryAfterSeconds };
+  }
+
   const passwordOk = await verifyPassword(user?.passwordHash ?? null, parsed.success ? parsed.data.password : "");
 
   if (!user || !passwordOk || user.disabledAt) {
@@ -37,15 +67,17 @@ export async function signInWithPassword(
         outcome: "failure",
         client,
         detail: {
-          // Only what looks like an email: people do type passwords into the email field.
-          email: email && /^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) ? email : "[not an email]",
+          email: shownEmail,
           reason: !user ? "unknown_user" : !passwordOk ? "wrong_password" : "disabled",
         },
       }),
     );
-    return null;
+    const locked = await limiter.settleSignIn(gate.subjects, "failure");
+    auditLockouts(runtime, locked, user?.id ?? null, shownEmail, client);
+    return { ok: false, reason: "invalid" };
   }
 
+  await limiter.settleSignIn(gate.subjects, "success");
   return db.transaction((tx) => {
     const session = createSession(tx, clock, config.session, user.id, client);
     recordAudit(tx, clock, {
@@ -54,7 +86,46 @@ export async function signInWithPassword(
       target: { type: "session", id: session.id },
       client,
     });
-    return { userId: user.id, sessionId: session.id };
+    return { ok: true as const, userId: user.id, sessionId: session.id };
+  });
+}
+
+/** attemptSignIn for callers that only need success or not (a lockout is a refusal like any other). */
+export async function signInWithPassword(
+  runtime: Runtime,
+  credentials: unknown,
+  client: ClientInfo,
+): Promise<{ userId: string; sessionId: string } | null> {
+  const result = await attemptSignIn(runtime, credentials, client);
+  return result.ok ? { userId: result.userId, sessionId: result.sessionId } : null;
+}
+
+/** A lock starting is rare and worth an entry: who (account or IP), for how long, at which level. */
+function auditLockouts(
+  runtime: Runtime,
+  locks: readonly Lock[],
+  userId: string | null,
+  shownEmail: string,
+  client: ClientInfo,
+): void {
+  if (locks.length === 0) return;
+  runtime.db.transaction((tx) => {
+    for (const lock of locks) {
+      const account = lock.subject.startsWith("account:");
+      recordAudit(tx, runtime.clock, {
+        actor: { kind: "anonymous", id: null },
+        action: "ratelimit.lockout",
+        target: account ? { type: "user", id: userId } : { type: "ip", id: client.ip },
+        outcome: "failure",
+        client,
+        detail: {
+          policy: account ? "signin-account" : "signin-ip",
+          ...(account ? { email: shownEmail } : {}),
+          level: lock.level,
+          lockedUntil: new Date(lock.lockedUntil).toISOString(),
+        },
+      });
+    }
   });
 }
 

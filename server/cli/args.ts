@@ -22,6 +22,11 @@ export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** How a flag is shown in messages and help: `--must-change`, or the placeholder of a positional one (`ORIGIN`). */
+export function argName(key: string, spec?: Flags[string]): string {
+  return spec?.positional ? (spec.placeholder ?? key.toUpperCase()) : flagName(key);
+}
+
 /**
  * Splits argv into the command words and everything else. Global flags may
  * come before the command (`gatehouse --json user list`); words are taken only
@@ -51,7 +56,11 @@ export interface ReadFlags {
 /** Reads the flags after the command words; unknown, repeated or value-less flags are usage errors. */
 export function readFlags(flags: Flags, args: readonly string[]): ReadFlags {
   const byName = new Map<string, { key: string; type: "string" | "boolean" }>();
-  for (const [key, spec] of Object.entries(flags)) byName.set(flagName(key).slice(2), { key, type: spec.type });
+  let positionalKey: string | undefined;
+  for (const [key, spec] of Object.entries(flags)) {
+    if (spec.positional) positionalKey = key;
+    else byName.set(flagName(key).slice(2), { key, type: spec.type });
+  }
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = { ...GLOBAL_FLAGS };
   for (const [name, { type }] of byName) options[name] = { type };
 
@@ -61,6 +70,11 @@ export function readFlags(flags: Flags, args: readonly string[]): ReadFlags {
   const out: ReadFlags = { raw: {}, json: false, help: false };
   const raw = out.raw;
   for (const token of tokens) {
+    // The command's one positional argument, if it has one (e.g. the ORIGIN of `cors add`).
+    if (token.kind === "positional" && positionalKey && !Object.hasOwn(raw, positionalKey)) {
+      raw[positionalKey] = token.value;
+      continue;
+    }
     if (token.kind !== "option") {
       throw new UsageError("unexpected argument (put quotes around a value that contains spaces)");
     }
@@ -112,7 +126,7 @@ export function validateFlags(flags: Flags, raw: Record<string, unknown>): Recor
   for (const issue of result.error.issues) {
     const key = String(issue.path[0] ?? "");
     if (problems.has(key)) continue;
-    problems.set(key, `${flagName(key)}: ${raw[key] === undefined ? "is required" : issue.message}`);
+    problems.set(key, `${argName(key, flags[key])}: ${raw[key] === undefined ? "is required" : issue.message}`);
   }
   throw new UsageError([...problems.values()].join("; "));
 }

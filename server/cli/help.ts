@@ -1,4 +1,4 @@
-import { flagName, GLOBAL_FLAGS, isOptional } from "./args";
+import { argName, flagName, GLOBAL_FLAGS, isOptional } from "./args";
 import { EXIT } from "./errors";
 import { allCommands, type Command, type CommandResult } from "./registry";
 
@@ -10,7 +10,11 @@ import { allCommands, type Command, type CommandResult } from "./registry";
 
 export function usageLine(command: Command): string {
   const parts = Object.entries(command.flags).map(([key, spec]) => {
-    const text = spec.type === "string" ? `${flagName(key)} ${spec.placeholder ?? "VALUE"}` : flagName(key);
+    const text = spec.positional
+      ? argName(key, spec)
+      : spec.type === "string"
+        ? `${flagName(key)} ${spec.placeholder ?? "VALUE"}`
+        : flagName(key);
     return isOptional(spec.schema) ? `[${text}]` : text;
   });
   return [...command.path, ...parts].join(" ");
@@ -22,7 +26,7 @@ function commandInfo(command: Command) {
     usage: usageLine(command),
     summary: command.summary,
     flags: Object.entries(command.flags).map(([key, spec]) => ({
-      flag: flagName(key),
+      flag: argName(key, spec),
       required: !isOptional(spec.schema),
       description: spec.description,
     })),
@@ -40,7 +44,9 @@ export function helpFor(words: readonly string[] = []): CommandResult {
   const commands = allCommands().filter((c) => words.every((w, i) => c.path[i] === w));
   const one = commands.length === 1 && commands[0]?.path.length === words.length ? commands[0] : undefined;
   if (one) {
-    const flags = Object.entries(one.flags).map(([key, spec]) => `  ${flagName(key).padEnd(16)} ${spec.description}`);
+    const flags = Object.entries(one.flags).map(
+      ([key, spec]) => `  ${argName(key, spec).padEnd(16)} ${spec.description}`,
+    );
     return {
       json: commandInfo(one),
       text: [

@@ -35,6 +35,7 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[], empt
 
 /** Writes a command's result to stdout in the chosen form. */
 export function writeResult(result: CommandResult, json: boolean): void {
+  if (result.streamed) return;
   const body = json ? JSON.stringify(result.json, null, 2) : result.text;
   process.stdout.write(body.endsWith("\n") ? body : `${body}\n`);
 }

@@ -17,6 +17,12 @@ export interface FlagSpec<S extends z.ZodType = z.ZodType> {
   description: string;
   /** A password or similar: `-` reads it from stdin or a hidden prompt (see secret-input.ts). */
   secret?: boolean;
+  /**
+   * Given as a bare word after the command words (`cors add ORIGIN`) rather
+   * than as `--name value`; shown as its placeholder. String flags only, at
+   * most one per command.
+   */
+  positional?: boolean;
 }
 
 export type Flags = Record<string, FlagSpec>;
@@ -32,6 +38,8 @@ export type FlagValues<F extends Flags> = { [K in keyof F]: z.output<F[K]["schem
 export interface CommandResult {
   json: unknown;
   text: string;
+  /** The command already wrote its output to stdout itself (a streamed export): print nothing more. */
+  streamed?: boolean;
 }
 
 export interface Command {

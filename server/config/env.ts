@@ -1,5 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
+import { KeySetError, parseEncryptionKeys } from "../crypto/key-set";
+import { checkRateLimitEnv, rateLimitEnvShape } from "../ratelimit/config";
 import { parseDuration } from "./duration";
 
 const duration = (fallback: string) =>
@@ -18,6 +20,13 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+/** "true"/"false" (or 1/0, yes/no); anything else is an error, not a silent false. */
+const flag = (fallback: "true" | "false") =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+    .default(fallback)
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
 const optionalString = z
   .string()
   .optional()
@@ -35,9 +44,19 @@ export const envSchema = z
     APP_URL: optionalString.pipe(
       z
         .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })
-        .refine((u) => new URL(u).pathname === "/" && !new URL(u).search && !new URL(u).hash, {
-          message: "must be an origin without a path, e.g. https://api.example.com",
-        })
+        .refine(
+          (u) => {
+            try {
+              const url = new URL(u);
+              return url.pathname === "/" && !url.search && !url.hash;
+            } catch {
+              return false; // z.url already reported it; do not throw past zod
+            }
+          },
+          {
+            message: "must be an origin without a path, e.g. https://api.example.com",
+          },
+        )
         .optional(),
     ),
     AUTH_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
@@ -55,6 +74,32 @@ export const envSchema = z
       .min(1024)
       .max(100 * 1024 * 1024)
       .default(1024 * 1024),
+    /** Lifetime of an API token created without an explicit expiry. */
+    TOKEN_DEFAULT_TTL: duration("90d"),
+    /** The longest lifetime anyone (dashboard, API or CLI) may give an API token. */
+    TOKEN_MAX_TTL: duration("365d"),
+    /** Whether tokens that never expire may be created at all. Off: every token dies eventually. */
+    TOKEN_ALLOW_NO_EXPIRY: flag("false"),
+    /**
+     * Data-encryption root keys, `*k2:<43 base64url chars>,k1:<…>` with the
+     * active one starred (format: server/crypto/key-set.ts). Unset: a keyring
+     * is generated once into DATA_DIR/secrets.json. Errors never quote a key.
+     */
+    ENCRYPTION_KEYS: optionalString.transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        return parseEncryptionKeys(value);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: error instanceof KeySetError ? error.message : "is not valid" });
+        return z.NEVER;
+      }
+    }),
+    /** How long audit entries are kept; older ones are pruned daily, leaving a checkpoint (server/audit/retention.ts). */
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /** GET /api/metrics (Prometheus). On by default; it always needs a token with the metrics:read scope. */
+    METRICS_ENABLED: flag("true"),
+    /** RATE_LIMIT_* (`<count>/<window>`), RATE_LIMIT_TIMEOUT, REDIS_URL, UPSTASH_REDIS_REST_*: see server/ratelimit/config.ts. */
+    ...rateLimitEnvShape,
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
@@ -64,7 +109,15 @@ export const envSchema = z
         message: "ADMIN_EMAIL and ADMIN_PASSWORD must be given together",
       });
     }
-  });
+    if (env.TOKEN_DEFAULT_TTL > env.TOKEN_MAX_TTL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["TOKEN_DEFAULT_TTL"],
+        message: "must not be longer than TOKEN_MAX_TTL",
+      });
+    }
+  })
+  .superRefine(checkRateLimitEnv);
 
 export type Env = z.output<typeof envSchema>;
 

@@ -1,8 +1,24 @@
 import path from "node:path";
+import type { KeySet } from "../crypto/key-set";
+import { type RateLimitConfig, rateLimitConfigFromEnv } from "../ratelimit/config";
 import { type Env, parseEnv } from "./env";
 import { loadOrCreateSecrets } from "./secrets";
 
 export { ConfigError } from "./env";
+
+/** What API tokens may be given at creation (env TOKEN_DEFAULT_TTL, TOKEN_MAX_TTL, TOKEN_ALLOW_NO_EXPIRY). */
+export interface TokenPolicy {
+  defaultTtlMs: number;
+  maxTtlMs: number;
+  allowNoExpiry: boolean;
+}
+
+/** The environment's defaults; also what applies where a configuration is built by hand without a policy. */
+export const DEFAULT_TOKEN_POLICY: TokenPolicy = {
+  defaultTtlMs: 90 * 86_400_000,
+  maxTtlMs: 365 * 86_400_000,
+  allowNoExpiry: false,
+};
 
 export interface Config {
   port: number;
@@ -18,7 +34,38 @@ export interface Config {
   session: { idleMs: number; absoluteMs: number };
   trustedProxies: string[];
   maxBodyBytes: number;
+  /**
+   * API token policy. Always set by loadConfig; optional so that configs
+   * built by hand (tests) need not spell it out — DEFAULT_TOKEN_POLICY, the
+   * strict one, applies then.
+   */
+  tokens?: TokenPolicy;
+  /**
+   * Rate-limit policies and store (RATE_LIMIT_*, REDIS_URL, UPSTASH_REDIS_REST_*).
+   * Always set by loadConfig; where absent (configs built by hand in tests)
+   * DEFAULT_RATE_LIMIT_CONFIG applies: the default limits, embedded store.
+   */
+  rateLimit?: RateLimitConfig;
+  /**
+   * The data-encryption keys from ENCRYPTION_KEYS; null: the keyring kept in
+   * DATA_DIR/secrets.json (generated on first use). Opened by the runtime
+   * (server/crypto/open-keyring.ts), not here, so that reading the
+   * configuration never writes to the data folder on its own.
+   */
+  encryptionKeys?: KeySet | null;
+  /**
+   * Audit and observability (AUDIT_RETENTION_DAYS, METRICS_ENABLED). Always
+   * set by loadConfig; where absent, DEFAULT_OBSERVABILITY applies.
+   */
+  observability?: ObservabilityConfig;
 }
+
+export interface ObservabilityConfig {
+  auditRetentionDays: number;
+  metricsEnabled: boolean;
+}
+
+export const DEFAULT_OBSERVABILITY: ObservabilityConfig = { auditRetentionDays: 365, metricsEnabled: true };
 
 /** Builds the configuration from an environment; secrets not given are generated in DATA_DIR. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
@@ -39,6 +86,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       .map((s) => s.trim())
       .filter(Boolean),
     maxBodyBytes: env.MAX_BODY_BYTES,
+    tokens: {
+      defaultTtlMs: env.TOKEN_DEFAULT_TTL,
+      maxTtlMs: env.TOKEN_MAX_TTL,
+      allowNoExpiry: env.TOKEN_ALLOW_NO_EXPIRY,
+    },
+    rateLimit: rateLimitConfigFromEnv(env),
+    encryptionKeys: env.ENCRYPTION_KEYS ?? null,
+    observability: { auditRetentionDays: env.AUDIT_RETENTION_DAYS, metricsEnabled: env.METRICS_ENABLED },
   };
 }
 

@@ -1,3 +1,5 @@
+import { API_CSP, applyBaseSecurityHeaders } from "../security/headers";
+
 /**
  * Headers every API response carries, whichever door it came through and
  * whether it succeeded or not. The API never renders HTML, so its CSP forbids
@@ -6,12 +8,10 @@
 export function applyApiHeaders(headers: Headers, requestId: string): void {
   headers.set("x-request-id", requestId);
   headers.set("cache-control", "no-store");
-  headers.set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
-  headers.set("x-content-type-options", "nosniff");
-  headers.set("x-frame-options", "DENY");
+  // nosniff, DENY framing, Permissions-Policy, COOP/CORP: the same on every response (security/headers.ts).
+  applyBaseSecurityHeaders(headers);
+  headers.set("content-security-policy", API_CSP);
   headers.set("referrer-policy", "no-referrer");
-  headers.set("cross-origin-resource-policy", "same-origin");
-  headers.delete("x-powered-by");
 }
 
 export function withApiHeaders(res: Response, requestId: string): Response {

@@ -22,6 +22,11 @@ export function handleApiReferencePage(_req: Request): Response {
 </head>
 <body>
   <div id="app"></div>
+  <script nonce="${nonce}">
+    // zod (bundled in Scalar) probes for eval with Function(""); under this CSP the probe is a
+    // reported violation. Its documented CSP switch turns the probe off (zod.dev: z.config jitless).
+    globalThis.__zod_globalConfig = Object.assign(globalThis.__zod_globalConfig || {}, { jitless: true });
+  </script>
   <script src="/api/docs/scalar.js" nonce="${nonce}"></script>
   <script nonce="${nonce}">
     Scalar.createApiReference("#app", {

@@ -7,12 +7,18 @@ import { getLogger } from "../logger";
 import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
 import { fieldIssues } from "../trpc";
+import { guardApi } from "./api-guard";
+import { observeRequest, type Seen } from "./observe";
+import { restRouteOf } from "./route-label";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
+import { checkJsonShape } from "./json-shape";
+import { reservedQueryName } from "./query-guard";
 import { type Problem, problem, problemResponse } from "./problem";
+import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
+import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const REST_ENDPOINT = "/api/v1";
-const REALM = 'realm="gatehouse"';
 
 /**
  * The REST door for external clients: the same router and middleware chain
@@ -21,12 +27,30 @@ const REALM = 'realm="gatehouse"';
  * cannot ride on a browser session. Errors become problem+json.
  */
 export async function handleRest(req: Request, runtime: Runtime): Promise<Response> {
+  // HTTPS enforcement, CORS (preflight included) and the transport headers wrap everything below.
+  // Outermost: one log line, metrics and Overview counters per request (server/http/observe.ts).
+  const route = restRouteOf(req.method, new URL(req.url), REST_ENDPOINT);
+  return observeRequest(req, runtime, "rest", route, (seen) =>
+    guardApi(req, runtime, "rest", (request) => serveRest(request, runtime, seen)),
+  );
+}
+
+async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   const fail = (body: Problem, headers?: HeadersInit) => withApiHeaders(problemResponse(body, headers), requestId);
+
+  const refused = refuseMalformedCredentials(req, requestId);
+  if (refused) return refused;
 
   const reqHeaders = new Headers(req.headers);
   reqHeaders.set("x-request-id", requestId);
   let request = new Request(req, { headers: reqHeaders });
+
+  const reserved = reservedQueryName(new URL(request.url));
+  if (reserved) {
+    const errors = [{ path: reserved, message: "Unrecognized key" }];
+    return fail(problem(400, `${reserved}: Unrecognized key`, { reason: "invalid_input", errors, requestId }));
+  }
 
   if (!["GET", "HEAD", "DELETE"].includes(request.method)) {
     try {
@@ -34,6 +58,8 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
       if (body && body.byteLength > 0 && !isJsonContentType(request.headers.get("content-type"))) {
         return fail(problem(415, "Send the request body as application/json", { reason: "json_required", requestId }));
       }
+      const shape = body && body.byteLength > 0 ? checkJsonShape(body) : null;
+      if (shape) return fail(problem(400, shape.detail, { reason: shape.reason, requestId }));
       request = withBody(request, body);
     } catch (error) {
       if (error instanceof AppError) return fail(problem(413, error.message, { reason: error.reason, requestId }));
@@ -49,6 +75,7 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
     router: appRouter,
     createContext: async () => {
       ctx = await createContext(request, "rest", runtime);
+      seen.principal = ctx.principal;
       return ctx;
     },
     onError: ({ error }) => {
@@ -56,7 +83,10 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
     },
   });
 
-  if (response.status < 400) return withApiHeaders(response, requestId);
+  // RateLimit fields on every answer the rate-limit step saw; 429/503 it caused get its own problem body.
+  if (response.status < 400) return withRateLimit(withApiHeaders(response, requestId), ctx?.rateLimit);
+  const limited = rateLimitProblem(response.status, ctx?.rateLimit, requestId);
+  if (limited) return withRateLimit(fail(limited), ctx?.rateLimit);
   const { body, headers } = toProblem(response.status, captured, requestId);
   if (body.status >= 500) {
     getLogger().error(
@@ -64,7 +94,7 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
       "REST call failed",
     );
   }
-  return fail(body, headers);
+  return withRateLimit(fail(body, headers), ctx?.rateLimit);
 }
 
 function toProblem(
@@ -89,19 +119,8 @@ function toProblem(
       headers,
     };
   }
-  if (status === 401) {
-    const reason = app?.reason;
-    headers.set(
-      "www-authenticate",
-      reason === "invalid_token" || reason === "invalid_request"
-        ? `Bearer ${REALM}, error="${reason}"`
-        : `Bearer ${REALM}`,
-    );
-  }
-  if (status === 403 && app?.reason === "insufficient_scope") {
-    const scope = (app.data?.scopes ?? []).join(" ");
-    headers.set("www-authenticate", `Bearer ${REALM}, error="insufficient_scope", scope="${scope}"`);
-  }
+  const challenge = challengeFor(status, app);
+  if (challenge) headers.set("www-authenticate", challenge);
   if (error?.code === "PARSE_ERROR") {
     return {
       body: problem(400, "The request body is not valid JSON", { reason: "malformed_json", requestId }),

@@ -1,27 +1,51 @@
+import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { parseAuthorization } from "../auth/bearer";
 import { type Context, createContext, requestIdOf } from "../context";
-import { AppError } from "../errors";
+import { AppError, appErrorOf } from "../errors";
 import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
+import { isCredentialedOrigin } from "../security/cors";
 import { isSameOriginRequest } from "../security/csrf";
+import { guardApi } from "./api-guard";
+import { observeRequest, type Seen } from "./observe";
+import { trpcRouteOf } from "./route-label";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
+import { checkJsonShape } from "./json-shape";
 import { problem, problemResponse } from "./problem";
+import { withRateLimit } from "./rate-limit-headers";
+import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const TRPC_ENDPOINT = "/api/trpc";
 /** Matches the batch link of the typed frontend (components/trpc-provider.tsx). */
 export const MAX_BATCH_SIZE = 10;
 
 /**
- * The tRPC door: the typed frontend with its session cookie. Mutations are
- * POSTs; they must carry JSON and come from our own origin (CSRF), checked
- * before any procedure runs.
+ * The tRPC door: the typed frontend with its session cookie, and clients
+ * with a Bearer token. Mutations are POSTs; they must carry JSON and, unless
+ * Bearer-authenticated, come from our own origin (CSRF), checked before any
+ * procedure runs. A malformed Authorization header or a credential in the URL
+ * is refused first, as on REST.
  */
 export async function handleTrpc(req: Request, runtime: Runtime): Promise<Response> {
+  // HTTPS enforcement, CORS (preflight included) and the transport headers wrap everything below.
+  // Outermost: one log line, metrics and Overview counters per request (server/http/observe.ts).
+  const { route, procedures } = trpcRouteOf(new URL(req.url), TRPC_ENDPOINT);
+  return observeRequest(req, runtime, "trpc", route, (seen) => {
+    seen.procedures = procedures;
+    return guardApi(req, runtime, "trpc", (request) => serveTrpc(request, runtime, seen));
+  });
+}
+
+async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   const reqHeaders = new Headers(req.headers);
   reqHeaders.set("x-request-id", requestId);
   let request = new Request(req, { headers: reqHeaders });
+
+  const refused = refuseMalformedCredentials(request, requestId);
+  if (refused) return refused;
 
   if (request.method === "POST") {
     if (!isJsonContentType(request.headers.get("content-type"))) {
@@ -32,7 +56,14 @@ export async function handleTrpc(req: Request, runtime: Runtime): Promise<Respon
         requestId,
       );
     }
-    if (!isSameOriginRequest(request.headers, runtime.config.appUrl.origin)) {
+    // CSRF is about ambient credentials. A Bearer request is authenticated by
+    // its header alone (createContext then ignores the cookie), and a page on
+    // another site cannot add that header without passing CORS, so it needs
+    // no Origin; anything else may be riding on the session cookie.
+    const bearer = parseAuthorization(request.headers.get("authorization")).kind === "bearer";
+    // Our own origin, or an allow-listed origin an admin flagged for credentials.
+    const trustedOrigin = (origin: string) => isCredentialedOrigin(runtime.db, origin);
+    if (!bearer && !isSameOriginRequest(request.headers, runtime.config.appUrl.origin, trustedOrigin)) {
       return withApiHeaders(
         problemResponse(
           problem(403, "Cross-site request refused: Origin is not this application", { reason: "csrf", requestId }),
@@ -41,7 +72,12 @@ export async function handleTrpc(req: Request, runtime: Runtime): Promise<Respon
       );
     }
     try {
-      request = withBody(request, await readCappedBody(request, runtime.config.maxBodyBytes));
+      const body = await readCappedBody(request, runtime.config.maxBodyBytes);
+      const shape = body && body.byteLength > 0 ? checkJsonShape(body) : null;
+      if (shape) {
+        return withApiHeaders(problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })), requestId);
+      }
+      request = withBody(request, body);
     } catch (error) {
       if (error instanceof AppError) {
         return withApiHeaders(
@@ -53,7 +89,16 @@ export async function handleTrpc(req: Request, runtime: Runtime): Promise<Respon
     }
   }
 
+  if (request.method === "GET") {
+    // A query's input is JSON in the URL (`?input=…`): the same structural caps as a body.
+    const shape = checkJsonShape(new URL(request.url).searchParams.get("input") ?? "");
+    if (shape) {
+      return withApiHeaders(problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })), requestId);
+    }
+  }
+
   let ctx: Context | undefined;
+  const errors: TRPCError[] = [];
   const response = await fetchRequestHandler({
     endpoint: TRPC_ENDPOINT,
     req: request,
@@ -61,8 +106,20 @@ export async function handleTrpc(req: Request, runtime: Runtime): Promise<Respon
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: async () => {
       ctx = await createContext(request, "trpc", runtime);
+      seen.principal = ctx.principal;
       return ctx;
     },
+    onError: ({ error }) => {
+      errors.push(error);
+    },
   });
-  return withApiHeaders(response, ctx?.client.requestId ?? requestId);
+  const answered = withApiHeaders(response, ctx?.client.requestId ?? requestId);
+  // RFC 7235/6750: a 401 carries a Bearer challenge, a scope 403 names the scope (as on REST).
+  if (response.status === 401 || response.status === 403) {
+    const challenge = challengeFor(response.status, appErrorOf(errors[0]));
+    if (challenge) answered.headers.set("www-authenticate", challenge);
+  }
+  // RateLimit fields (and Retry-After on a refusal); the body stays tRPC's, with
+  // TOO_MANY_REQUESTS and data.retryAfterSeconds for the typed client.
+  return withRateLimit(answered, ctx?.rateLimit);
 }

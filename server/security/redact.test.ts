@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSensitiveKey, REDACTED, redact, redactRecord } from "./redact";
+import { isSensitiveKey, REDACTED, redact, redactRecord, scrubText } from "./redact";
 
 describe("redact", () => {
   it("redacts sensitive keys at any depth, whatever the value", () => {
@@ -134,5 +134,41 @@ describe("redact", () => {
     const copy = structuredClone(input);
     redactRecord(input);
     expect(input).toEqual(copy);
+  });
+
+  it("cuts secret-looking values out of strings under innocent keys", () => {
+    const token = `gth_${"A1b2C3".repeat(8)}`;
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJlLWJ5dGVz";
+    const sealed = `v1.k2026a.${"n".repeat(16)}.${"b".repeat(48)}`;
+    const out = redact({
+      message: `calling with ${token} failed`,
+      header: "Bearer some.opaque~credential+x/y=",
+      url: `/api/v1/contacts?x=${token}`,
+      note: `jwt ${jwt} and ${sealed}`,
+      list: [token],
+    });
+    const text = JSON.stringify(out);
+    for (const secret of [token, "some.opaque~credential", jwt, sealed, "b".repeat(48)]) {
+      expect(text, secret).not.toContain(secret);
+    }
+    expect(out).toMatchObject({ header: `Bearer ${REDACTED}`, message: `calling with ${REDACTED} failed` });
+    // What people need to read stays: emails, ids, a token's display form, user agents.
+    const keep = "ada@example.com usr_0123456789abcdefghij gth_…Xy9Z Mozilla/5.0 (X11; Linux x86_64) v1.2.3";
+    expect(scrubText(keep)).toBe(keep);
+  });
+
+  it("reduces an error to its name and the first line of its message", () => {
+    const error = new Error("Failed query: insert into users values (?)\nparams: $argon2id$v=19$secret-hash");
+    const out = redact({ err: error }) as { err: Record<string, unknown> };
+    expect(out.err).toEqual({ name: "Error", message: "Failed query: insert into users values (?)" });
+    expect(JSON.stringify(out)).not.toContain("argon2id");
+    expect(JSON.stringify(out)).not.toContain("at ");
+  });
+
+  it("treats key material and ciphertext fields as sensitive", () => {
+    for (const key of ["signature", "salt", "ciphertext", "sealedEmail", "encryptionKey", "signing_keys", "hmacKey"]) {
+      expect(isSensitiveKey(key), key).toBe(true);
+    }
+    for (const key of ["keyId", "monkey", "key"]) expect(isSensitiveKey(key), key).toBe(false);
   });
 });

@@ -1,23 +1,26 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { type ContactRow, contacts } from "@/db/schema";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import type { Contact, CreateContactInput, ListContactsInput, UpdateContactInput } from "../routers/contacts/schemas";
 import { recordAudit } from "./audit";
+import {
+  emailIndexCandidates,
+  openContactFields,
+  requireKeyring,
+  sealEmail,
+  sealOptional,
+  toContact,
+} from "./contact-codec";
 import type { ServiceContext } from "./context";
 
-function toContact(row: ContactRow): Contact {
-  return {
-    id: row.id,
-    name: row.name,
-    email: row.email,
-    phone: row.phone,
-    notes: row.notes,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
+/**
+ * Contacts: personal data owned by one user. email, phone and notes are
+ * sealed on the way in and opened on the way out (contact-codec.ts), so the
+ * procedures above and the clients beyond them only ever see plain values,
+ * and the table only ever holds envelopes.
+ */
 
 /** Cursor = base64url("<createdAt ms>:<id>") of the last item: keyset pagination, stable under inserts. */
 function encodeCursor(row: ContactRow): string {
@@ -31,13 +34,17 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
 }
 
 export function listContacts(svc: ServiceContext, ownerId: string, input: ListContactsInput) {
+  const keyring = requireKeyring(svc);
   const after = input.cursor ? decodeCursor(input.cursor) : null;
+  // Exact lookup by email through the blind index: only HMACs reach SQL.
+  const byEmail = input.email ? emailIndexCandidates(keyring, ownerId, input.email) : null;
   const rows = svc.db
     .select()
     .from(contacts)
     .where(
       and(
         eq(contacts.ownerId, ownerId),
+        byEmail ? inArray(contacts.emailIndex, byEmail) : undefined,
         after
           ? or(lt(contacts.createdAt, after.at), and(eq(contacts.createdAt, after.at), lt(contacts.id, after.id)))
           : undefined,
@@ -48,7 +55,13 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
     .all();
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
-  return { items: page.map(toContact), nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+  let items = page.map((row) => toContact(keyring, row));
+  if (input.email) {
+    // Belt and braces: an index value copied onto another row does not make it match.
+    const wanted = input.email.normalize("NFC").trim().toLowerCase();
+    items = items.filter((c) => c.email.normalize("NFC").trim().toLowerCase() === wanted);
+  }
+  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
 }
 
 /** Object-level check in the query itself: another owner's id is simply not found. */
@@ -63,18 +76,20 @@ function findOwned(db: Executor, ownerId: string, id: string): ContactRow {
 }
 
 export function getContact(svc: ServiceContext, ownerId: string, id: string): Contact {
-  return toContact(findOwned(svc.db, ownerId, id));
+  return toContact(requireKeyring(svc), findOwned(svc.db, ownerId, id));
 }
 
 export function createContact(svc: ServiceContext, ownerId: string, input: CreateContactInput): Contact {
+  const keyring = requireKeyring(svc);
   const now = svc.clock.now();
+  const id = newId("contact");
   const row: ContactRow = {
-    id: newId("contact"),
+    id,
     ownerId,
     name: input.name,
-    email: input.email,
-    phone: input.phone ?? null,
-    notes: input.notes ?? null,
+    ...sealEmail(keyring, { id, ownerId }, input.email),
+    phone: sealOptional(keyring, id, "phone", input.phone ?? null),
+    notes: sealOptional(keyring, id, "notes", input.notes ?? null),
     createdAt: now,
     updatedAt: now,
   };
@@ -87,26 +102,38 @@ export function createContact(svc: ServiceContext, ownerId: string, input: Creat
       client: svc.client,
     });
   });
-  return toContact(row);
+  return {
+    id,
+    name: row.name,
+    email: input.email,
+    phone: input.phone ?? null,
+    notes: input.notes ?? null,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
 }
 
 export function updateContact(svc: ServiceContext, ownerId: string, input: UpdateContactInput): Contact {
+  const keyring = requireKeyring(svc);
   const { id, ...changes } = input;
   return svc.db.transaction((tx) => {
     const existing = findOwned(tx, ownerId, id);
-    const updated: ContactRow = {
-      ...existing,
-      ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
-      updatedAt: svc.clock.now(),
+    // Opening the current values first also means a row that cannot be
+    // decrypted is not silently half-overwritten: the update fails closed.
+    const current = openContactFields(keyring, existing);
+    const next = {
+      name: changes.name ?? existing.name,
+      email: changes.email ?? current.email,
+      phone: changes.phone === undefined ? current.phone : changes.phone,
+      notes: changes.notes === undefined ? current.notes : changes.notes,
     };
+    const updatedAt = svc.clock.now();
+    const sealed: Partial<ContactRow> = { name: next.name, updatedAt };
+    if (changes.email !== undefined) Object.assign(sealed, sealEmail(keyring, existing, changes.email));
+    if (changes.phone !== undefined) sealed.phone = sealOptional(keyring, id, "phone", changes.phone);
+    if (changes.notes !== undefined) sealed.notes = sealOptional(keyring, id, "notes", changes.notes);
     tx.update(contacts)
-      .set({
-        name: updated.name,
-        email: updated.email,
-        phone: updated.phone,
-        notes: updated.notes,
-        updatedAt: updated.updatedAt,
-      })
+      .set(sealed)
       .where(and(eq(contacts.id, id), eq(contacts.ownerId, ownerId)))
       .run();
     recordAudit(tx, svc.clock, {
@@ -117,7 +144,12 @@ export function updateContact(svc: ServiceContext, ownerId: string, input: Updat
       // Field names only: the values are personal data.
       detail: { fields: Object.keys(changes).filter((k) => changes[k as keyof typeof changes] !== undefined) },
     });
-    return toContact(updated);
+    return {
+      id,
+      ...next,
+      createdAt: existing.createdAt.toISOString(),
+      updatedAt: updatedAt.toISOString(),
+    };
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from "@/db";
 import type { ClientInfo } from "../auth/principal";
 import type { Clock } from "../clock";
+import type { Keyring } from "../crypto/keyring";
 import type { Actor } from "./audit";
 
 /**
@@ -13,4 +14,10 @@ export interface ServiceContext {
   clock: Clock;
   actor: Actor;
   client: ClientInfo;
+  /**
+   * Data-encryption keys, for services that touch sealed columns (contacts).
+   * Optional so that services without sealed data can be called without one;
+   * those that need it refuse to run without it (requireKeyring).
+   */
+  keyring?: Keyring | null;
 }

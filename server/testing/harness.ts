@@ -5,6 +5,8 @@ import { ROLE_SCOPES } from "../auth/scopes";
 import { fixedClock } from "../clock";
 import type { Config } from "../config";
 import { createContextInner } from "../context";
+import { newKeySetEntry } from "../crypto/key-set";
+import { type Keyring, staticKeyring } from "../crypto/keyring";
 import { createCaller } from "../root";
 import type { Runtime } from "../runtime";
 import { SYSTEM_ACTOR } from "../services/audit";
@@ -32,10 +34,15 @@ export function createTestRuntime(overrides: Partial<Config> = {}): Runtime & { 
     maxBodyBytes: 1024 * 1024,
     ...overrides,
   };
-  return { config, db: openDatabase(":memory:"), clock, trustedProxies: [] };
+  return { config, db: openDatabase(":memory:"), clock, trustedProxies: [], keyring: testKeyring() };
 }
 
 export type TestRuntime = ReturnType<typeof createTestRuntime>;
+
+/** A fresh in-memory keyring with one random key (id k1), as a first start would generate. */
+export function testKeyring(): Keyring {
+  return staticKeyring({ activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date(0))] }, "memory");
+}
 
 export async function seedUser(
   runtime: Runtime,
@@ -69,5 +76,7 @@ export async function seedUser(
 
 /** A tRPC caller acting as the given principal (or anonymously). */
 export function callerFor(runtime: Runtime, principal: Principal | null) {
-  return createCaller(createContextInner({ db: runtime.db, clock: runtime.clock, principal }));
+  return createCaller(
+    createContextInner({ db: runtime.db, clock: runtime.clock, principal, keyring: runtime.keyring }),
+  );
 }

@@ -1,20 +1,26 @@
 import type { Metadata } from "next";
+import { type AuditFilterForm, EMPTY_FILTERS } from "@/components/admin/audit-filters";
 import { AuditLogViewer } from "@/components/admin/audit-log-viewer";
 
 export const metadata: Metadata = { title: "Audit log" };
 
+/** Filters come from the address bar (links from the Overview, a reload, a shared link); `actor` is the old name of actorId. */
 export default async function AdminAuditPage({
   searchParams,
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const params = await searchParams;
-  const action = typeof params.action === "string" ? params.action : "";
-  const actor = typeof params.actor === "string" ? params.actor : "";
+  const initial: AuditFilterForm = { ...EMPTY_FILTERS };
+  for (const key of Object.keys(EMPTY_FILTERS) as Array<keyof AuditFilterForm>) {
+    const value = params[key];
+    if (typeof value === "string") initial[key] = value.slice(0, 200);
+  }
+  if (!initial.actorId && typeof params.actor === "string") initial.actorId = params.actor.slice(0, 64);
   return (
     <>
       <h1 className="text-xl font-semibold">Audit log</h1>
-      <AuditLogViewer initialAction={action} initialActor={actor} />
+      <AuditLogViewer initial={initial} />
     </>
   );
 }

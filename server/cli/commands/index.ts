@@ -2,4 +2,7 @@
  * Every command module, imported once for its `defineCommand` calls. A new
  * feature adds its module here (e.g. `import "./token";`).
  */
+import "./audit";
+import "./cors";
+import "./keys";
 import "./user";

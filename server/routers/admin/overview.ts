@@ -1,7 +1,46 @@
-import { and, count, eq, gt, gte, isNull } from "drizzle-orm";
+import { and, count, eq, gt, gte, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { auditLog, contacts, sessions, users } from "@/db/schema";
+import type { Executor } from "@/db";
+import { apiTokens, auditLog, contacts, sessions, users } from "@/db/schema";
+import { getLogger } from "../../logger";
+import { activeSessionCount, activeTokenCount } from "../../observability/live-counts";
+import { flushTraffic, HOUR_MS } from "../../observability/traffic";
+import { SERIES_METRICS, topKeys, trafficSeries } from "../../observability/traffic-report";
 import { adminProcedure, router } from "../../trpc";
+
+const RANGES = { "24h": 24, "7d": 7 * 24 } as const;
+const perMetric = <T extends z.ZodType>(value: T) =>
+  z.object({
+    requests: value,
+    client_errors: value,
+    server_errors: value,
+    rate_limited: value,
+    sign_in_failures: value,
+  } satisfies Record<(typeof SERIES_METRICS)[number], T>);
+const seriesShape = perMetric(z.array(z.number()));
+const totalsShape = perMetric(z.number());
+
+/** A principal id from the counters, with something a person recognises. */
+function describePrincipals(db: Executor, ids: string[]): Map<string, { kind: string; label: string }> {
+  const out = new Map<string, { kind: string; label: string }>();
+  const userIds = ids.filter((id) => id.startsWith("usr_"));
+  const tokenIds = ids.filter((id) => id.startsWith("tok_"));
+  if (userIds.length > 0) {
+    for (const u of db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, userIds)).all()) {
+      out.set(u.id, { kind: "user", label: u.email });
+    }
+  }
+  if (tokenIds.length > 0) {
+    const rows = db
+      .select({ id: apiTokens.id, name: apiTokens.name, email: users.email })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(inArray(apiTokens.id, tokenIds))
+      .all();
+    for (const t of rows) out.set(t.id, { kind: "token", label: `${t.name} (${t.email})` });
+  }
+  return out;
+}
 
 export const adminOverviewRouter = router({
   /** Headline figures for the dashboard landing page; each is one indexed count. */
@@ -38,6 +77,59 @@ export const adminOverviewRouter = router({
             .from(auditLog)
             .where(and(eq(auditLog.action, "session.login_failed"), gte(auditLog.at, dayAgo))),
         ),
+      };
+    }),
+
+  /**
+   * The Overview charts: hourly requests, 4xx, 5xx, 429s and failed sign-ins,
+   * the busiest principals and the most rejected IPs, from the counters the
+   * request pipeline keeps (server/observability/traffic.ts) — a few hundred
+   * small rows, never a scan of the audit log. This process's pending counts
+   * are written first, so the page is current; other processes' arrive
+   * within their flush interval.
+   */
+  traffic: adminProcedure
+    .input(z.strictObject({ range: z.enum(["24h", "7d"]).default("24h") }))
+    .output(
+      z.object({
+        range: z.enum(["24h", "7d"]),
+        hours: z.array(z.string()),
+        series: seriesShape,
+        totals: totalsShape,
+        topPrincipals: z.array(z.object({ id: z.string(), kind: z.string(), label: z.string(), count: z.number() })),
+        topRejectedIps: z.array(z.object({ ip: z.string(), count: z.number() })),
+        activeSessions: z.number(),
+        activeTokens: z.number(),
+      }),
+    )
+    .query(({ ctx, input }) => {
+      const now = ctx.clock.now();
+      try {
+        flushTraffic(ctx.db, now);
+      } catch (error) {
+        // Show what is stored; the periodic flush will try again.
+        getLogger().warn({ err: error }, "could not write traffic counters before reading them");
+      }
+      const hours = RANGES[input.range];
+      const since = new Date(now.getTime() - (hours - 1) * HOUR_MS);
+      const report = trafficSeries(ctx.db, now, hours);
+      const principals = topKeys(ctx.db, "principal", since, 8);
+      const names = describePrincipals(
+        ctx.db,
+        principals.map((p) => p.key),
+      );
+      return {
+        range: input.range,
+        ...report,
+        topPrincipals: principals.map((p) => ({
+          id: p.key,
+          kind: names.get(p.key)?.kind ?? "other",
+          label: names.get(p.key)?.label ?? p.key,
+          count: p.count,
+        })),
+        topRejectedIps: topKeys(ctx.db, "rejected_ip", since, 8).map((r) => ({ ip: r.key, count: r.count })),
+        activeSessions: activeSessionCount(ctx.db, now),
+        activeTokens: activeTokenCount(ctx.db, now),
       };
     }),
 });

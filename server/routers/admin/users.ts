@@ -54,7 +54,13 @@ export const adminUsersRouter = router({
     .input(
       z.strictObject({
         email: z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address")),
-        name: z.string().trim().normalize("NFC").max(LIMITS.userName).optional(),
+        name: z
+          .string()
+          .trim()
+          .normalize("NFC")
+          .max(LIMITS.userName)
+          .regex(/^[^\u0000-\u001F\u007F]*$/, "must not contain control characters")
+          .optional(),
         role: z.enum(ROLES),
         password: passwordSchema,
       }),

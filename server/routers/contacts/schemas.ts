@@ -2,19 +2,34 @@ import { z } from "zod";
 import { LIMITS } from "@/db/schema/columns";
 import { idPattern } from "../../ids";
 
-/** Request and response schemas of the contacts procedures; lengths follow the column sizes in db/schema/columns.ts. */
+/**
+ * Request and response schemas of the contacts procedures; lengths follow the
+ * column sizes in db/schema/columns.ts. Text is NFC-normalised (so "é" typed
+ * two ways is one value) and refused when it carries characters that make no
+ * sense in it: C0/C1 controls (tab and line breaks allowed in notes only),
+ * bidirectional overrides that can make text display as something else
+ * ("Trojan Source"), and lone UTF-16 surrogates, which cannot be stored as
+ * UTF-8 and would silently turn into U+FFFD.
+ */
 
-/** Control characters other than tab/newline make no sense in a name or a note. */
-const NO_CONTROL = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/;
+const NAME_CONTROLS = /[\u0000-\u001F\u007F-\u009F]/;
+const NOTE_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-const name = z
-  .string()
-  .trim()
-  .normalize("NFC")
-  .min(1, "must not be empty")
-  .max(LIMITS.contactName, `must be at most ${LIMITS.contactName} characters`)
-  .regex(/^[^\u0000-\u001F\u007F]*$/, "must not contain control characters");
+const wellFormed = (s: z.ZodString) => s.refine((v) => !LONE_SURROGATE.test(v), "must be valid Unicode text");
 
+const name = wellFormed(
+  z
+    .string()
+    .trim()
+    .normalize("NFC")
+    .min(1, "must not be empty")
+    .max(LIMITS.contactName, `must be at most ${LIMITS.contactName} characters`)
+    .refine((v) => !NAME_CONTROLS.test(v) && !BIDI_CONTROLS.test(v), "must not contain control characters"),
+);
+
+/** Also the lookup key of the blind index (normalised again there: NFC, trimmed, lower-cased). */
 const email = z
   .string()
   .trim()
@@ -28,11 +43,13 @@ const phone = z
   .transform((v) => v.replace(/[\s().-]/g, ""))
   .pipe(z.string().regex(/^\+[1-9]\d{1,14}$/, "must be an international number like +41 44 668 18 00"));
 
-const notes = z
-  .string()
-  .normalize("NFC")
-  .max(LIMITS.notes, `must be at most ${LIMITS.notes} characters`)
-  .regex(NO_CONTROL, "must not contain control characters");
+const notes = wellFormed(
+  z
+    .string()
+    .normalize("NFC")
+    .max(LIMITS.notes, `must be at most ${LIMITS.notes} characters`)
+    .refine((v) => !NOTE_CONTROLS.test(v) && !BIDI_CONTROLS.test(v), "must not contain control characters"),
+);
 
 export const contactId = z.string().regex(idPattern("contact"), "must be a contact id (con_…)");
 
@@ -82,10 +99,15 @@ export const listContactsInput = z.strictObject({
     .describe(`Page size; default 20, at most ${PAGE_MAX} (larger values are clamped)`),
   cursor: z
     .string()
-    .max(100)
+    .max(100, "must be a cursor returned by a previous page")
     .regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page")
     .optional()
     .describe("nextCursor of the previous page"),
+  email: email
+    .optional()
+    .describe(
+      "Only the contact(s) with exactly this email address (case-insensitive). Matched through a keyed blind index: the address never reaches the database.",
+    ),
 });
 export type ListContactsInput = z.infer<typeof listContactsInput>;
 

@@ -3,4 +3,5 @@ import { getRuntime } from "@/server/runtime";
 
 const handler = (req: Request) => handleTrpc(req, getRuntime());
 
-export { handler as GET, handler as POST };
+// OPTIONS is the CORS preflight, answered by the same door (server/http/api-guard.ts).
+export { handler as GET, handler as OPTIONS, handler as POST };

@@ -3,4 +3,5 @@ import { getRuntime } from "@/server/runtime";
 
 const handler = (req: Request) => handleRest(req, getRuntime());
 
-export { handler as DELETE, handler as GET, handler as PATCH, handler as POST, handler as PUT };
+// OPTIONS is the CORS preflight, answered by the same door (server/http/api-guard.ts).
+export { handler as DELETE, handler as GET, handler as OPTIONS, handler as PATCH, handler as POST, handler as PUT };

@@ -1,0 +1,23 @@
+import type { Metadata } from "next";
+import { EncryptionKeys } from "@/components/admin/encryption-keys";
+
+export const metadata: Metadata = { title: "Encryption keys" };
+
+/** The data-encryption keyring (the admin layout has already checked that this is a signed-in admin). */
+export default function AdminKeysPage() {
+  return (
+    <>
+      <h1 className="text-xl font-semibold">Encryption keys</h1>
+      <p className="max-w-3xl text-sm text-slate-600">
+        Contacts&apos; email, phone and notes are stored encrypted (AES-256-GCM); each stored value names the key that
+        sealed it. New values use the active key. After a rotation, re-encryption moves the older values to it, and a
+        key can be removed once no value uses it. These steps run from the server&apos;s command line —{" "}
+        <code className="font-mono text-xs">gatehouse keys rotate</code>,{" "}
+        <code className="font-mono text-xs">gatehouse keys reencrypt</code>,{" "}
+        <code className="font-mono text-xs">gatehouse keys remove --id ID</code> — since they handle key material; this
+        page shows their state and never a key.
+      </p>
+      <EncryptionKeys />
+    </>
+  );
+}

@@ -1,0 +1,269 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterInputs } from "@trpc/server";
+import { type FormEvent, useState } from "react";
+import type { AppRouter } from "@/server/root";
+import { errorMessage, useTRPC } from "../trpc";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+
+type TestInput = inferRouterInputs<AppRouter>["admin"]["cors"]["test"];
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** The "CORS origins" page: the allow-list, and a dry-run tester that asks the live decision code. */
+export function CorsManager({ appOrigin }: { appOrigin: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const list = useQuery(trpc.admin.cors.list.queryOptions());
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.cors.pathKey() });
+  const [notice, setNotice] = useState<string | null>(null);
+  const remove = useMutation(trpc.admin.cors.remove.mutationOptions());
+  const setCredentials = useMutation(trpc.admin.cors.setCredentials.mutationOptions());
+  const rowError = remove.error ?? setCredentials.error;
+  const origins = list.data ?? [];
+
+  return (
+    <div className="space-y-6">
+      <AddOriginForm
+        onAdded={(origin) => {
+          setNotice(`Added ${origin}.`);
+          void refresh();
+        }}
+      />
+      <Card title={`Allowed origins${list.data ? ` (${origins.length})` : ""}`}>
+        {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
+        {rowError ? <Alert>{errorMessage(rowError)}</Alert> : null}
+        {notice ? <Alert kind="success">{notice}</Alert> : null}
+        <Table
+          head={["Origin", "Credentials", "Note", "Added by", "Added", ""]}
+          empty={
+            list.isSuccess && origins.length === 0 ? (
+              <p className="px-3 py-6 text-center text-sm text-slate-500">
+                No origins yet: only this application&apos;s own pages can call the API from a browser.
+              </p>
+            ) : null
+          }
+        >
+          {origins.map((o) => (
+            <tr key={o.id} data-testid="cors-row">
+              <td className="px-3 py-2 font-mono text-xs">{o.origin}</td>
+              <td className="px-3 py-2">
+                {o.allowCredentials ? <Badge tone="amber">with credentials</Badge> : <Badge>no credentials</Badge>}
+              </td>
+              <td className="max-w-xs truncate px-3 py-2 text-slate-600">{o.note ?? ""}</td>
+              <td className="px-3 py-2 font-mono text-xs">{o.createdBy ?? "—"}</td>
+              <td className="px-3 py-2 text-slate-600">{formatTime(o.createdAt)}</td>
+              <td className="whitespace-nowrap px-3 py-2 text-right">
+                {o.origin === "*" ? null : (
+                  <Button
+                    variant="ghost"
+                    aria-label={`${o.allowCredentials ? "Disallow" : "Allow"} credentials for ${o.origin}`}
+                    onClick={() =>
+                      setCredentials.mutate(
+                        { id: o.id, allowCredentials: !o.allowCredentials },
+                        {
+                          onSuccess: (r) => {
+                            setNotice(
+                              `${r.origin} ${r.allowCredentials ? "may now send credentials" : "no longer gets credentials"}.`,
+                            );
+                            void refresh();
+                          },
+                        },
+                      )
+                    }
+                  >
+                    {o.allowCredentials ? "Disallow credentials" : "Allow credentials"}
+                  </Button>
+                )}
+                <Button
+                  variant="ghost"
+                  className="text-red-700"
+                  aria-label={`Remove ${o.origin}`}
+                  onClick={() => {
+                    if (!window.confirm(`Remove ${o.origin}? Its pages lose API access at once.`)) return;
+                    remove.mutate(
+                      { id: o.id },
+                      {
+                        onSuccess: (r) => {
+                          setNotice(`Removed ${r.origin}.`);
+                          void refresh();
+                        },
+                      },
+                    );
+                  }}
+                >
+                  Remove
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+      <OriginTester appOrigin={appOrigin} />
+    </div>
+  );
+}
+
+function AddOriginForm({ onAdded }: { onAdded: (origin: string) => void }) {
+  const trpc = useTRPC();
+  const add = useMutation(trpc.admin.cors.add.mutationOptions());
+  const [origin, setOrigin] = useState("");
+  const wildcard = origin.trim() === "*";
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formEl = event.currentTarget;
+    const form = new FormData(formEl);
+    add.mutate(
+      {
+        origin,
+        note: String(form.get("note") ?? "") || undefined,
+        allowCredentials: !wildcard && form.get("allowCredentials") === "on",
+        confirmWildcard: wildcard && form.get("confirmWildcard") === "on",
+      },
+      {
+        onSuccess: (entry) => {
+          formEl.reset();
+          setOrigin("");
+          onAdded(entry.origin);
+        },
+      },
+    );
+  }
+
+  return (
+    <Card title="Add an origin">
+      <form onSubmit={onSubmit} className="space-y-3" noValidate aria-label="Add an origin">
+        <div className="grid gap-3 md:grid-cols-[1fr_1fr_auto] md:items-end">
+          <Field
+            label="Origin"
+            htmlFor="cors-origin"
+            hint="Scheme, host and optional port, e.g. https://app.example.com — no path, not even a trailing slash."
+          >
+            <Input
+              id="cors-origin"
+              name="origin"
+              value={origin}
+              onChange={(e) => setOrigin(e.target.value)}
+              placeholder="https://app.example.com"
+              autoComplete="off"
+              spellCheck={false}
+              maxLength={350}
+            />
+          </Field>
+          <Field label="Note" htmlFor="cors-note" hint="Why it is allowed, for whoever reads this list next.">
+            <Input id="cors-note" name="note" maxLength={200} />
+          </Field>
+          <Button type="submit" disabled={add.isPending}>
+            Add origin
+          </Button>
+        </div>
+        {wildcard ? (
+          <label className="flex items-start gap-2 text-sm text-amber-900">
+            <input type="checkbox" name="confirmWildcard" className="mt-1" />
+            <span>
+              I understand that * lets <strong>every website</strong> read API answers to calls made with a token (never
+              with cookies: * cannot carry credentials).
+            </span>
+          </label>
+        ) : (
+          <label className="flex items-start gap-2 text-sm text-slate-700">
+            <input type="checkbox" name="allowCredentials" className="mt-1" />
+            <span>
+              Allow credentials: the browser may send the signed-in person&apos;s cookies from this origin, and its
+              pages may make changes on their behalf. Only for origins you control.
+            </span>
+          </label>
+        )}
+        {add.error ? <Alert>{errorMessage(add.error)}</Alert> : null}
+      </form>
+    </Card>
+  );
+}
+
+function OriginTester({ appOrigin }: { appOrigin: string }) {
+  const trpc = useTRPC();
+  const [asked, setAsked] = useState<TestInput | null>(null);
+  const ownOrigin = asked?.origin === appOrigin;
+  const result = useQuery({
+    ...trpc.admin.cors.test.queryOptions(asked ?? { origin: "" }),
+    enabled: asked !== null && !ownOrigin,
+  });
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const method = String(form.get("method") ?? "GET");
+    setAsked({
+      origin: String(form.get("origin") ?? ""),
+      method: METHODS.find((m) => m === method) ?? "GET",
+      door: form.get("door") === "trpc" ? "trpc" : "rest",
+    });
+  }
+
+  return (
+    <Card title="Test an origin">
+      <form onSubmit={onSubmit} className="grid gap-3 md:grid-cols-[1fr_auto_auto_auto] md:items-end" noValidate>
+        <Field label="Origin to test" htmlFor="cors-test-origin" hint="Exactly as a browser would send it.">
+          <Input
+            id="cors-test-origin"
+            name="origin"
+            placeholder="https://app.example.com"
+            spellCheck={false}
+            maxLength={2048}
+          />
+        </Field>
+        <Field label="Method" htmlFor="cors-test-method">
+          <Select id="cors-test-method" name="method" defaultValue="GET">
+            {METHODS.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Endpoint" htmlFor="cors-test-door">
+          <Select id="cors-test-door" name="door" defaultValue="rest">
+            <option value="rest">REST /api/v1</option>
+            <option value="trpc">tRPC /api/trpc</option>
+          </Select>
+        </Field>
+        <Button type="submit" variant="secondary">
+          Test
+        </Button>
+      </form>
+      <div className="mt-4 space-y-3" data-testid="cors-test-result">
+        {ownOrigin ? (
+          <Alert kind="info">This is the application&apos;s own origin: same-origin calls need no CORS headers.</Alert>
+        ) : null}
+        {result.error ? <Alert>{errorMessage(result.error)}</Alert> : null}
+        {result.data && !ownOrigin ? (
+          <>
+            <div className="flex items-center gap-2">
+              {result.data.allowed ? <Badge tone="green">allowed</Badge> : <Badge tone="red">blocked</Badge>}
+              <span className="text-sm">{result.data.reason}</span>
+            </div>
+            <HeaderList title="Preflight (OPTIONS) answer" headers={result.data.preflight} />
+            <HeaderList title="Response headers" headers={result.data.response} />
+          </>
+        ) : null}
+      </div>
+    </Card>
+  );
+}
+
+function HeaderList({ title, headers }: { title: string; headers: Record<string, string> }) {
+  const entries = Object.entries(headers);
+  return (
+    <div>
+      <h3 className="text-sm font-semibold">{title}</h3>
+      {entries.length === 0 ? (
+        <p className="text-sm text-slate-500">No Access-Control-* headers (only Vary: Origin).</p>
+      ) : (
+        <pre className="overflow-x-auto rounded bg-slate-50 p-2 font-mono text-xs">
+          {entries.map(([name, value]) => `${name}: ${value}`).join("\n")}
+        </pre>
+      )}
+    </div>
+  );
+}

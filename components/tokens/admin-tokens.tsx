@@ -1,0 +1,120 @@
+"use client";
+
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { errorMessage, useTRPC } from "../trpc";
+import { Alert, Badge, Button, Card, formatTime, Input, Select, Table } from "../ui";
+import { TokenStatusBadge } from "./token-status";
+
+const PAGE = 50;
+type Status = "active" | "expired" | "revoked";
+
+/** Every API token in the installation, with its owner; filters and revocation. */
+export function AdminTokens() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [search, setSearch] = useState("");
+  const [status, setStatus] = useState<Status | "">("active");
+  const [offset, setOffset] = useState(0);
+  const list = useQuery({
+    ...trpc.admin.tokens.list.queryOptions({
+      search: search || undefined,
+      status: status || undefined,
+      offset,
+      limit: PAGE,
+    }),
+    placeholderData: keepPreviousData,
+  });
+  const revoke = useMutation(
+    trpc.admin.tokens.revoke.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.admin.tokens.pathKey() }),
+    }),
+  );
+
+  return (
+    <Card
+      title={`Tokens${list.data ? ` (${list.data.total})` : ""}`}
+      actions={
+        <div className="flex gap-2">
+          <Input
+            type="search"
+            aria-label="Search tokens"
+            placeholder="Owner email or token name"
+            className="w-64"
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setOffset(0);
+            }}
+          />
+          <Select
+            aria-label="Status"
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as Status | "");
+              setOffset(0);
+            }}
+          >
+            <option value="">any status</option>
+            <option value="active">active</option>
+            <option value="expired">expired</option>
+            <option value="revoked">revoked</option>
+          </Select>
+        </div>
+      }
+    >
+      {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
+      {revoke.error ? <Alert>{errorMessage(revoke.error)}</Alert> : null}
+      <Table head={["Owner", "Name", "Token", "Scopes", "Status", "Created", "Expires", "Last used", ""]}>
+        {list.data?.items.map((t) => (
+          <tr key={t.id} data-testid="admin-token-row">
+            <td className="px-3 py-2">
+              {t.owner.email}
+              {t.owner.disabled ? (
+                <span className="ml-1">
+                  <Badge tone="red">owner disabled</Badge>
+                </span>
+              ) : null}
+            </td>
+            <td className="px-3 py-2 font-medium">{t.name}</td>
+            <td className="px-3 py-2 font-mono text-xs">{t.display}</td>
+            <td className="px-3 py-2 text-xs">{t.scopes.join(" ")}</td>
+            <td className="px-3 py-2">
+              <TokenStatusBadge token={t} />
+            </td>
+            <td className="px-3 py-2 text-xs">{formatTime(t.createdAt)}</td>
+            <td className="px-3 py-2 text-xs">{formatTime(t.graceUntil ?? t.expiresAt)}</td>
+            <td className="px-3 py-2 text-xs">
+              {formatTime(t.lastUsedAt)}
+              {t.lastUsedIp ? <span className="block font-mono text-slate-500">{t.lastUsedIp}</span> : null}
+            </td>
+            <td className="px-3 py-2 text-right">
+              {t.status === "active" ? (
+                <Button
+                  variant="ghost"
+                  className="text-red-700"
+                  aria-label={`Revoke ${t.name} of ${t.owner.email}`}
+                  onClick={() => revoke.mutate({ id: t.id })}
+                >
+                  Revoke
+                </Button>
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </Table>
+      <div className="mt-4 flex justify-end gap-2">
+        <Button variant="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          Previous
+        </Button>
+        <Button
+          variant="secondary"
+          disabled={!list.data || offset + PAGE >= list.data.total}
+          onClick={() => setOffset(offset + PAGE)}
+        >
+          Next
+        </Button>
+      </div>
+    </Card>
+  );
+}

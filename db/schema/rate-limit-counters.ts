@@ -1,0 +1,18 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/**
+ * The embedded rate-limit store's window counters (used only when no Redis is
+ * configured). The shape is the one rate-limiter-flexible's RateLimiterSQLite
+ * reads and writes (`key`, `points`, `expire` in epoch milliseconds); rows are
+ * short-lived and swept once expired (server/ratelimit/store-embedded.ts).
+ * Not application data: nothing else reads it.
+ */
+export const rateLimitCounters = sqliteTable(
+  "rate_limit_counters",
+  {
+    key: text("key").primaryKey(),
+    points: integer("points").notNull().default(0),
+    expire: integer("expire"),
+  },
+  (t) => [index("rate_limit_counters_expire_idx").on(t.expire)],
+);

@@ -1,0 +1,115 @@
+import { type NextRequest, NextResponse } from "next/server";
+import { getConfig } from "@/server/config";
+import { withApiHeaders } from "@/server/http/api-headers";
+import { problem, problemResponse } from "@/server/http/problem";
+import { newId } from "@/server/ids";
+import { parseTrustedProxies, resolveClient, type TrustedProxies } from "@/server/security/client-ip";
+import { varyOnOrigin } from "@/server/security/cors";
+import {
+  API_CSP,
+  applyBaseSecurityHeaders,
+  applyHsts,
+  applyPageHeaders,
+  newNonce,
+  pageCsp,
+} from "@/server/security/headers";
+import { HTTPS_REQUIRED_DETAIL, httpsVerdict, isApiPath, isPlainHttpProbe } from "@/server/security/https";
+
+/**
+ * Next.js 16 proxy (formerly middleware): HTTPS enforcement and security
+ * headers for everything Next serves except the two API doors, /api/trpc and
+ * /api/v1, which apply the same rules themselves in server/http/api-guard.ts
+ * (so they stay servable without Next, and do not pay for this step twice).
+ *
+ * - Pages get a fresh nonce per response in a strict CSP. Next.js reads the
+ *   nonce from the request's Content-Security-Policy header and puts it on
+ *   every script it renders (the root layout makes every page dynamic, so
+ *   none is served prerendered without it).
+ * - Other /api routes (NextAuth, health, the OpenAPI document, the API
+ *   reference) get the API headers; /api/docs sets its own CSP (Scalar),
+ *   so only the common headers are added there.
+ * - Static assets get the common headers.
+ *
+ * Headers set here win over a route's own (Next keeps the first value), so
+ * this only sets what a route must not loosen.
+ */
+
+type Transport = { secure: boolean; appUrl: URL; trusted: TrustedProxies };
+let transport: Transport | undefined;
+
+function transportSettings(): Transport {
+  if (!transport) {
+    const config = getConfig();
+    transport = { secure: config.secure, appUrl: config.appUrl, trusted: parseTrustedProxies(config.trustedProxies) };
+  }
+  return transport;
+}
+
+const dev = process.env.NODE_ENV === "development";
+
+type Kind = "page" | "api" | "api-docs" | "asset";
+
+function kindOf(pathname: string): Kind {
+  if (pathname === "/api/docs" || pathname.startsWith("/api/docs/")) return "api-docs";
+  if (isApiPath(pathname)) return "api";
+  if (pathname.startsWith("/_next/static/") || pathname.startsWith("/_next/image") || pathname === "/favicon.ico") {
+    return "asset";
+  }
+  return "page";
+}
+
+export function proxy(request: NextRequest): Response {
+  const { pathname, search } = request.nextUrl;
+  const kind = kindOf(pathname);
+  const { secure, appUrl, trusted } = transportSettings();
+  // https from the socket, or X-Forwarded-Proto only from a TRUSTED_PROXIES peer (client-ip.ts).
+  const { https } = resolveClient(request.headers, trusted);
+  const verdict = httpsVerdict({
+    secure: secure && !isPlainHttpProbe(pathname, request.method),
+    https,
+    method: request.method,
+    api: kind === "api" || kind === "api-docs",
+    pathAndQuery: pathname + search,
+    appUrl,
+  });
+
+  if (verdict.action === "redirect") {
+    const res = new NextResponse(null, { status: 308, headers: { location: verdict.location } });
+    applyBaseSecurityHeaders(res.headers);
+    return res;
+  }
+  if (verdict.action === "refuse") {
+    const requestId = newId("request");
+    return withApiHeaders(
+      problemResponse(problem(403, HTTPS_REQUIRED_DETAIL, { reason: "https_required", requestId })),
+      requestId,
+    );
+  }
+
+  if (kind === "page") {
+    const nonce = newNonce();
+    const requestHeaders = new Headers(request.headers);
+    requestHeaders.set("content-security-policy", pageCsp(nonce, { dev }));
+    requestHeaders.set("x-nonce", nonce);
+    const res = NextResponse.next({ request: { headers: requestHeaders } });
+    applyPageHeaders(res.headers, nonce, { dev });
+    applyHsts(res.headers, https);
+    return res;
+  }
+
+  const res = NextResponse.next();
+  applyBaseSecurityHeaders(res.headers);
+  if (kind === "api") {
+    res.headers.set("content-security-policy", API_CSP);
+    res.headers.set("cache-control", "no-store");
+    res.headers.set("referrer-policy", "no-referrer");
+    varyOnOrigin(res.headers);
+  }
+  applyHsts(res.headers, https);
+  return res;
+}
+
+export const config = {
+  // Everything but the two API doors, which guard themselves (server/http/api-guard.ts).
+  matcher: ["/((?!api/trpc/|api/v1/).*)"],
+};

@@ -1,0 +1,47 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { openDatabase } from "@/db";
+import { verifyAuditChain } from "./verify";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-chain-mp-"));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function appendFrom(file: string, count: number, name: string): Promise<{ written: number; refused: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(import.meta.dirname, "testing/append-worker.ts"), file, String(count), name],
+      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "silent" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    child.stderr.on("data", (chunk) => (err += chunk));
+    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
+  });
+}
+
+/**
+ * Two processes append to one database file at the same time, with DEFERRED
+ * and IMMEDIATE transactions that read before they write (as services do).
+ * SQLite may refuse a deferred transaction whose snapshot went stale
+ * (SQLITE_BUSY_SNAPSHOT; the worker retries it), but it never lets two
+ * entries chain to the same head: the chain comes out whole.
+ */
+describe("audit chain under concurrent writers", () => {
+  it("never forks when two processes write at once", async () => {
+    const file = path.join(dir, "gatehouse.db");
+    openDatabase(file).$client.close(); // migrations once, before the race
+    const [a, b] = await Promise.all([appendFrom(file, 100, "a"), appendFrom(file, 100, "b")]);
+    expect(a.written + b.written).toBe(200);
+
+    const db = openDatabase(file);
+    const report = await verifyAuditChain(db);
+    db.$client.close();
+    expect(report).toMatchObject({ ok: true, checked: 200, broken: null });
+  }, 60_000);
+});

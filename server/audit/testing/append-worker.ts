@@ -1,0 +1,40 @@
+/**
+ * A second process appending audit entries to the same database file, for
+ * chain-concurrency.test.ts. Usage: tsx append-worker.ts <file> <count> <name>
+ * Prints one JSON line: how many entries it wrote and how many transactions
+ * SQLite refused (and were retried).
+ */
+import { openDatabase } from "@/db";
+import { systemClock } from "../../clock";
+import { CLI_ACTOR, recordAudit } from "../../services/audit";
+
+const [file, countText, name] = process.argv.slice(2);
+const db = openDatabase(file as string);
+const total = Number(countText);
+let written = 0;
+let refused = 0;
+while (written < total) {
+  try {
+    // Half DEFERRED (drizzle's default, what the services use), half IMMEDIATE.
+    db.transaction(
+      (tx) => {
+        // Read first, as services do before they write: the snapshot starts here.
+        tx.$count(tx._.fullSchema.users);
+        recordAudit(tx, systemClock, {
+          actor: CLI_ACTOR,
+          action: "test.append",
+          client: { ip: null, userAgent: null, requestId: `${name}-${written}` },
+          detail: { worker: name, n: written },
+        });
+      },
+      { behavior: written % 2 === 0 ? "deferred" : "immediate" },
+    );
+    written += 1;
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "";
+    if (!code.startsWith("SQLITE_BUSY")) throw error;
+    refused += 1;
+  }
+}
+db.$client.close();
+process.stdout.write(`${JSON.stringify({ name, written, refused })}\n`);

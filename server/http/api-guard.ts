@@ -1,0 +1,105 @@
+import { requestIdOf } from "../context";
+import { getLogger } from "../logger";
+import type { Runtime } from "../runtime";
+import { resolveClient } from "../security/client-ip";
+import {
+  CORS_DOORS,
+  type CorsDoor,
+  type CorsGrant,
+  corsGrantFor,
+  corsPreflightHeaders,
+  corsResponseHeaders,
+  varyOnOrigin,
+} from "../security/cors";
+import { applyHsts } from "../security/headers";
+import { HTTPS_REQUIRED_DETAIL, httpsVerdict } from "../security/https";
+import { applyApiHeaders, withApiHeaders } from "./api-headers";
+import { problem, problemResponse } from "./problem";
+
+/**
+ * The transport rules every API door applies around its handler, with a
+ * standard Request and no Next.js (so the API stays servable without it):
+ *
+ * 1. HTTPS: when APP_URL is https, a request that did not arrive over https
+ *    (judged from the socket or a trusted proxy only) gets 403
+ *    `https_required` before anything reads its body or credential.
+ * 2. CORS preflight: OPTIONS is answered 204 here, with the allow-list's
+ *    grant for the Origin (or no Access-Control-* header at all).
+ * 3. The handler runs; its answer — success, error, 404, 429 alike — gets
+ *    the API security headers, HSTS on https, the CORS grant and
+ *    `Vary: Origin`.
+ *
+ * Used by handleTrpc and handleRest; the OAuth token/introspect/revoke
+ * endpoints use it with door "oauth". Never for pages or the authorize page.
+ */
+export async function guardApi(
+  req: Request,
+  runtime: Runtime,
+  door: CorsDoor,
+  handle: (req: Request) => Promise<Response>,
+): Promise<Response> {
+  const requestId = requestIdOf(req.headers);
+  // The handler must log and answer with the same request id as we do.
+  let request = req;
+  if (req.headers.get("x-request-id") !== requestId) {
+    const headers = new Headers(req.headers);
+    headers.set("x-request-id", requestId);
+    request = new Request(req, { headers });
+  }
+
+  const { https } = resolveClient(req.headers, runtime.trustedProxies);
+  const grant = grantFor(req, runtime);
+  const url = new URL(req.url);
+  const verdict = httpsVerdict({
+    secure: runtime.config.secure,
+    https,
+    method: req.method,
+    api: true,
+    pathAndQuery: url.pathname + url.search,
+    appUrl: runtime.config.appUrl,
+  });
+
+  let response: Response;
+  if (verdict.action !== "pass") {
+    response = withApiHeaders(
+      problemResponse(problem(403, HTTPS_REQUIRED_DETAIL, { reason: "https_required", requestId })),
+      requestId,
+    );
+  } else if (req.method === "OPTIONS") {
+    return finish(preflight(door, grant, requestId), { https, grant: null, requestId });
+  } else {
+    response = await handle(request);
+  }
+  return finish(response, { https, grant, requestId });
+}
+
+/** The allow-list's answer for this request's Origin; our own origin needs none. Fails closed on a database error. */
+function grantFor(req: Request, runtime: Runtime): CorsGrant | null {
+  const origin = req.headers.get("origin");
+  if (origin === null || origin === runtime.config.appUrl.origin) return null;
+  try {
+    return corsGrantFor(runtime.db, origin);
+  } catch (error) {
+    getLogger().error(
+      { err: { name: (error as Error).name, message: (error as Error).message } },
+      "CORS lookup failed",
+    );
+    return null;
+  }
+}
+
+function preflight(door: CorsDoor, grant: CorsGrant | null, requestId: string): Response {
+  const headers = new Headers(corsPreflightHeaders(grant, door));
+  headers.set("allow", ["OPTIONS", ...CORS_DOORS[door]].join(", "));
+  applyApiHeaders(headers, requestId);
+  return new Response(null, { status: 204, headers });
+}
+
+function finish(res: Response, opts: { https: boolean; grant: CorsGrant | null; requestId: string }): Response {
+  const headers = new Headers(res.headers);
+  applyApiHeaders(headers, headers.get("x-request-id") ?? opts.requestId);
+  applyHsts(headers, opts.https);
+  for (const [name, value] of Object.entries(corsResponseHeaders(opts.grant))) headers.set(name, value);
+  varyOnOrigin(headers);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}

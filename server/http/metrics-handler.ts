@@ -1,0 +1,78 @@
+import { noteRefusal } from "../audit/refusals";
+import { createContext, requestIdOf } from "../context";
+import { AppError } from "../errors";
+import { activeSessionCount, activeTokenCount } from "../observability/live-counts";
+import { renderMetrics } from "../observability/metrics";
+import type { Runtime } from "../runtime";
+import { DEFAULT_OBSERVABILITY } from "../config";
+import { withApiHeaders } from "./api-headers";
+import { observeRequest } from "./observe";
+import { problem, problemResponse } from "./problem";
+import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
+
+export const METRICS_PATH = "/api/metrics";
+export const METRICS_SCOPE = "metrics:read";
+
+/**
+ * GET /api/metrics: Prometheus text format. Off entirely (404) with
+ * METRICS_ENABLED=false. Otherwise it needs a Bearer token (never a cookie:
+ * a scraper is not a browser) whose effective scopes include `metrics:read`,
+ * which only an admin can hold, so a token minted just for the scraper can
+ * read metrics and nothing else. Refusals are audited like any other
+ * authorization failure (aggregated).
+ */
+export async function handleMetrics(req: Request, runtime: Runtime): Promise<Response> {
+  return observeRequest(req, runtime, "metrics", `GET ${METRICS_PATH}`, async (seen) => {
+    const requestId = requestIdOf(req.headers);
+    const fail = (status: number, detail: string, reason: string, headers?: HeadersInit) =>
+      withApiHeaders(problemResponse(problem(status, detail, { reason, requestId }), headers), requestId);
+
+    if (!(runtime.config.observability ?? DEFAULT_OBSERVABILITY).metricsEnabled) {
+      return fail(404, "No such endpoint", "no_such_endpoint");
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return fail(405, "Use GET", "method_not_allowed", { allow: "GET, HEAD" });
+    }
+    const refused = refuseMalformedCredentials(req, requestId);
+    if (refused) return refused;
+
+    const ctx = await createContext(req, "rest", runtime);
+    seen.principal = ctx.principal;
+    const refusal = !ctx.principal
+      ? new AppError(
+          "UNAUTHORIZED",
+          ctx.credentialError ? "The credential is invalid, expired or revoked" : "Authentication required",
+          ctx.credentialError ?? "missing_credentials",
+        )
+      : ctx.principal.mustChangePassword
+        ? new AppError("FORBIDDEN", "Change your one-time password first", "password_change_required")
+        : !ctx.principal.scopes.includes(METRICS_SCOPE)
+          ? new AppError("FORBIDDEN", `This requires the scope ${METRICS_SCOPE}`, "insufficient_scope", {
+              scopes: [METRICS_SCOPE],
+            })
+          : null;
+    if (refusal) {
+      noteRefusal(ctx, `GET ${METRICS_PATH}`, refusal);
+      const status = refusal.code === "UNAUTHORIZED" ? 401 : 403;
+      const challenge = challengeFor(status, refusal);
+      return fail(status, refusal.message, refusal.reason ?? "forbidden", challenge ? { "www-authenticate": challenge } : undefined);
+    }
+
+    const now = runtime.clock.now();
+    const body = renderMetrics([
+      {
+        name: "gatehouse_active_sessions",
+        help: "Browser sessions not yet expired.",
+        value: activeSessionCount(runtime.db, now),
+      },
+      { name: "gatehouse_active_tokens", help: "API tokens that work right now.", value: activeTokenCount(runtime.db, now) },
+    ]);
+    return withApiHeaders(
+      new Response(req.method === "HEAD" ? null : body, {
+        status: 200,
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      }),
+      requestId,
+    );
+  });
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { isScope } from "../auth/scopes";
+import { createTestRuntime } from "../testing/harness";
+import { buildOpenApiDocument, handleOpenApiDocument } from "./openapi";
+
+type Operation = {
+  operationId?: string;
+  security?: Array<Record<string, string[]>>;
+  responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+  parameters?: Array<{ in: string; name: string; required?: boolean }>;
+  requestBody?: unknown;
+};
+
+const doc = buildOpenApiDocument("http://localhost:3000");
+const paths = doc.paths as Record<string, Record<string, Operation>>;
+const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+function operations(): Array<[string, string, Operation]> {
+  return Object.entries(paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => HTTP_METHODS.includes(method))
+      .map(([method, op]) => [path, method, op] as [string, string, Operation]),
+  );
+}
+
+describe("buildOpenApiDocument", () => {
+  it("is an OpenAPI 3.1 document served under /api/v1 with a bearer scheme", () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info.title).toBe("Gatehouse API");
+    expect(doc.servers?.map((s) => s.url)).toEqual(["http://localhost:3000/api/v1"]);
+    expect(doc.components?.securitySchemes?.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.info.description).toContain("contacts:read");
+    expect(doc.info.description).toContain("contacts:write");
+  });
+
+  it("exposes the contacts operations, and nothing of the admin or account routers", () => {
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(["/contacts", "/contacts/{id}"]));
+    expect(Object.keys(paths["/contacts"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(paths["/contacts/{id}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
+    for (const path of Object.keys(paths)) {
+      expect(path).not.toMatch(/^\/(admin|account)\b/);
+    }
+    const ids = operations().map(([, , op]) => op.operationId ?? "");
+    expect(ids.filter((id) => /^(admin|account)[-.]/.test(id))).toEqual([]);
+  });
+
+  it("requires the bearer scheme with contacts:read on contacts reads and contacts:write on contacts writes", () => {
+    const expected: Record<string, string> = {
+      "get /contacts": "contacts:read",
+      "post /contacts": "contacts:write",
+      "get /contacts/{id}": "contacts:read",
+      "patch /contacts/{id}": "contacts:write",
+      "delete /contacts/{id}": "contacts:write",
+    };
+    for (const [key, scope] of Object.entries(expected)) {
+      const [method, path] = key.split(" ") as [string, string];
+      expect(paths[path]?.[method]?.security, key).toEqual([{ bearer: [scope] }]);
+    }
+  });
+
+  it("gives every operation a bearer requirement with known, non-empty scopes", () => {
+    for (const [path, method, op] of operations()) {
+      const key = `${method} ${path}`;
+      expect(op.security, key).toHaveLength(1);
+      const [requirement] = op.security ?? [];
+      expect(Object.keys(requirement ?? {}), key).toEqual(["bearer"]);
+      const scopes = requirement?.bearer ?? [];
+      expect(scopes.length, key).toBeGreaterThan(0);
+      for (const scope of scopes) expect(isScope(scope), `${key}: ${scope}`).toBe(true);
+      // Reads need a :read (or admin) scope, writes never get by with a :read scope alone.
+      if (method !== "get")
+        expect(
+          scopes.some((s) => s.endsWith(":read")),
+          key,
+        ).toBe(false);
+    }
+  });
+
+  it("documents every 4xx and 5xx response as problem+json referencing the Problem schema", () => {
+    const problem = doc.components?.schemas?.Problem as { required?: string[]; properties?: Record<string, unknown> };
+    expect(problem.required).toEqual(expect.arrayContaining(["type", "title", "status"]));
+    expect(Object.keys(problem.properties ?? {})).toEqual(
+      expect.arrayContaining(["type", "title", "status", "detail", "instance", "errors"]),
+    );
+
+    for (const [path, method, op] of operations()) {
+      const errors = Object.entries(op.responses ?? {}).filter(([status]) => Number(status) >= 400);
+      const statuses = errors.map(([status]) => status);
+      expect(statuses, `${method} ${path}`).toEqual(expect.arrayContaining(["400", "401", "403"]));
+      for (const [status, response] of errors) {
+        expect(response.content, `${method} ${path} ${status}`).toEqual({
+          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+        });
+      }
+      const ok = op.responses?.["200"];
+      expect(ok?.content?.["application/json"], `${method} ${path} 200`).toBeDefined();
+    }
+  });
+
+  it("describes the id path parameter and the request bodies", () => {
+    for (const method of ["get", "patch", "delete"]) {
+      const op = paths["/contacts/{id}"]?.[method];
+      expect(op?.parameters?.find((p) => p.in === "path" && p.name === "id")?.required, method).toBe(true);
+    }
+    expect(paths["/contacts"]?.post?.requestBody).toBeDefined();
+    expect(paths["/contacts/{id}"]?.patch?.requestBody).toBeDefined();
+  });
+
+  it("is served as JSON with the API headers", async () => {
+    const rt = createTestRuntime();
+    const res = handleOpenApiDocument(new Request("http://localhost:3000/api/openapi.json"), rt);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(doc)));
+  });
+});

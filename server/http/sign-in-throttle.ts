@@ -1,0 +1,56 @@
+import { collectSignInRefusal } from "../auth/sign-in-outcome";
+import { requestIdOf } from "../context";
+import { STORE_DOWN_RETRY_SECONDS } from "../ratelimit/policies";
+import { applyApiHeaders } from "./api-headers";
+import { problem } from "./problem";
+
+export const CREDENTIALS_CALLBACK_PATH = "/api/auth/callback/credentials";
+
+/**
+ * Wraps NextAuth's POST handler so that the password sign-in's brute-force
+ * protection (server/auth/sign-in.ts) is answered the standard way:
+ *
+ * - locked out (account or IP): NextAuth's own wrong-password answer, byte
+ *   for byte, but with status 429, `Retry-After` and `Cache-Control:
+ *   no-store`. Nothing else differs, so a lockout reveals no more than a
+ *   wrong password does (and an unknown email is locked just the same);
+ * - rate-limit store unavailable (sign-in fails closed): 503 problem+json
+ *   `rate_limit_unavailable` with a short `Retry-After`. The body keeps
+ *   NextAuth's `url` member, which next-auth/react's signIn() reads.
+ *
+ * Every other request, and every other outcome, is NextAuth's answer untouched.
+ */
+export async function throttleCredentialsCallback<R extends Request>(
+  req: R,
+  handle: (req: R) => Promise<Response>,
+): Promise<Response> {
+  if (req.method !== "POST" || new URL(req.url).pathname !== CREDENTIALS_CALLBACK_PATH) return handle(req);
+  const { value: res, refusal } = await collectSignInRefusal(() => handle(req));
+  if (!refusal) return res;
+
+  const headers = new Headers(res.headers);
+  headers.set("cache-control", "no-store");
+  if (refusal.kind === "locked") {
+    headers.set("retry-after", String(refusal.retryAfterSeconds));
+    return new Response(res.body, { status: 429, statusText: "Too Many Requests", headers });
+  }
+
+  const requestId = requestIdOf(req.headers);
+  let url: unknown;
+  try {
+    url = ((await res.json()) as { url?: unknown }).url;
+  } catch {
+    url = undefined;
+  }
+  const body = problem(503, "Sign-in is temporarily unavailable; retry shortly", {
+    reason: "rate_limit_unavailable",
+    requestId,
+    extra: { retryAfterSeconds: STORE_DOWN_RETRY_SECONDS, ...(typeof url === "string" ? { url } : {}) },
+  });
+  headers.delete("content-length");
+  headers.delete("location");
+  headers.set("content-type", "application/problem+json");
+  headers.set("retry-after", String(STORE_DOWN_RETRY_SECONDS));
+  applyApiHeaders(headers, requestId);
+  return new Response(JSON.stringify(body), { status: 503, headers });
+}

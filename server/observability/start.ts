@@ -1,0 +1,72 @@
+import { flushAggregated } from "../audit/aggregate";
+import { pruneAuditLog } from "../audit/retention";
+import { DEFAULT_OBSERVABILITY } from "../config";
+import { getLogger } from "../logger";
+import type { Runtime } from "../runtime";
+import { flushTraffic } from "./traffic";
+
+/** How often the in-memory traffic counts are written to traffic_counters. */
+export const TRAFFIC_FLUSH_MS = 10_000;
+/** Aggregated audit groups are written when their window closes; this catches idle ones. */
+const AGGREGATE_SWEEP_MS = 15_000;
+/** Retention runs a minute after start (not during a restart storm), then daily. */
+const RETENTION_FIRST_MS = 60_000;
+const RETENTION_EVERY_MS = 24 * 3_600_000;
+
+let started = false;
+
+/**
+ * The background jobs of a server process (never of the CLI): flushing the
+ * Overview counters and the aggregated audit groups, and audit retention.
+ * Timers are unref'd (they never keep a process alive); SIGTERM/SIGINT flush
+ * what is pending before scripts/server.mjs exits. Each job logs its own
+ * failure and tries again next time: none of them can take the server down.
+ */
+export function startObservability(runtime: Runtime): void {
+  if (started) return;
+  started = true;
+  const log = getLogger();
+  const every = (ms: number, job: () => void) => setInterval(job, ms).unref();
+
+  const flushAll = () => {
+    try {
+      flushTraffic(runtime.db, runtime.clock.now());
+    } catch (error) {
+      log.error({ err: error }, "could not write traffic counters");
+    }
+    flushAggregated();
+  };
+  every(TRAFFIC_FLUSH_MS, () => {
+    try {
+      flushTraffic(runtime.db, runtime.clock.now());
+    } catch (error) {
+      log.error({ err: error }, "could not write traffic counters");
+    }
+  });
+  every(AGGREGATE_SWEEP_MS, () => {
+    flushAggregated();
+  });
+
+  const retentionDays = (runtime.config.observability ?? DEFAULT_OBSERVABILITY).auditRetentionDays;
+  const prune = () => {
+    try {
+      const result = pruneAuditLog(runtime.db, runtime.clock, { retentionDays });
+      if (result.removed > 0) log.info({ ...result, retentionDays }, "audit retention removed old entries");
+    } catch (error) {
+      log.error({ err: error }, "audit retention failed");
+    }
+  };
+  setTimeout(() => {
+    prune();
+    every(RETENTION_EVERY_MS, prune);
+  }, RETENTION_FIRST_MS).unref();
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      flushAll();
+      // Adding a listener disables Node's default exit on the signal: when no
+      // one else handles it (e.g. plain `next start`), re-raise it to exit.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}

@@ -1,0 +1,269 @@
+import { createHash } from "node:crypto";
+import type { Db } from "@/db";
+import type { ClientInfo, Principal } from "../auth/principal";
+import type { Clock } from "../clock";
+import { formatDuration } from "../config/duration";
+import { AppError } from "../errors";
+import { recordAggregated } from "../audit/aggregate";
+import { actorOf } from "../services/audit";
+import { effectiveApiRule } from "../services/rate-limit-overrides";
+import type { RateLimitConfig } from "./config";
+import { noteStoreFailure, rateLimitMetrics } from "./metrics";
+import {
+  lockoutRule,
+  type Policy,
+  type PolicyName,
+  policiesOf,
+  procedureLimits,
+  STORE_DOWN_RETRY_SECONDS,
+} from "./policies";
+import type { RateLimitRecord } from "./record";
+import type { Rule } from "./rule";
+import {
+  type LimitStore,
+  type Lock,
+  type LockoutSubject,
+  type RejectionCount,
+  StoreUnavailableError,
+  type WindowUse,
+} from "./store";
+
+/** What the procedure chain knows about one call. */
+export interface CallInput {
+  principal: Principal | null;
+  /** The client IP as resolved through trusted proxies only (security/client-ip.ts); null when unknown. */
+  ip: string | null;
+  /** The procedure path, the same on both transports. */
+  path: string;
+  db: Db;
+  clock: Clock;
+  client: ClientInfo;
+  record: RateLimitRecord;
+}
+
+export type SignInGate =
+  | { kind: "open"; subjects: LockoutSubject[] }
+  | { kind: "locked"; retryAfterSeconds: number; newlyLocked: Lock[] }
+  | { kind: "unavailable" };
+
+/** Whole seconds until `at`, at least 1: a client told to retry earlier would only be refused again. */
+export function secondsUntil(at: number, now = Date.now()): number {
+  return Math.max(1, Math.ceil((at - now) / 1000));
+}
+
+/**
+ * Which account a sign-in attempt is counted against: the user id when the
+ * email belongs to a user, else a hash of the normalised email. An unknown
+ * email is locked out exactly like a real account (so a lockout reveals
+ * nothing), yet what someone typed — a password, sometimes — is never kept
+ * in the store or shown on the dashboard.
+ */
+export function accountKeyOf(email: string, userId: string | null | undefined): string {
+  if (userId) return userId;
+  return `unknown:${createHash("sha256").update(email.trim().toLowerCase(), "utf8").digest("hex").slice(0, 32)}`;
+}
+
+export function accountSubject(accountKey: string): string {
+  return `account:${accountKey}`;
+}
+
+/**
+ * The rate limiter of one process: the policies (policies.ts) applied over a
+ * store (Redis or embedded), with a short timeout on every store call and
+ * each policy's fail-open/closed decision when the store cannot answer.
+ * Never throws anything but the AppErrors it means (429, 503).
+ */
+export class RateLimiter {
+  readonly policies: Record<PolicyName, Policy>;
+
+  constructor(
+    readonly store: LimitStore,
+    readonly config: RateLimitConfig,
+  ) {
+    this.policies = policiesOf(config);
+  }
+
+  /**
+   * The first step of every procedure. Authenticated calls count against
+   * their principal (a session's user, or the API token) under `api`, with any
+   * override; calls without a valid credential against their client IP under
+   * `anon`. Sensitive procedures also count against their user under
+   * `sensitive`. Throws TOO_MANY_REQUESTS (with retryAfterSeconds) or, for a
+   * fail-closed policy whose store is down, SERVICE_UNAVAILABLE.
+   */
+  async checkCall(input: CallInput): Promise<void> {
+    rateLimitMetrics.checks++;
+    const { cost, sensitive } = procedureLimits(input.path);
+    const principal = input.principal;
+    if (!principal) {
+      await this.take("anon", `ip:${input.ip ?? "unknown"}`, this.config.anon, cost, input);
+      return;
+    }
+    const rule = effectiveApiRule(
+      input.db,
+      { userId: principal.userId, tokenId: principal.kind === "token" ? principal.tokenId : null },
+      input.clock.now(),
+      this.config.api,
+    );
+    const subject = principal.kind === "token" ? `token:${principal.tokenId}` : `user:${principal.userId}`;
+    await this.take("api", subject, rule, cost, input);
+    // Per user, so that minting tokens with many tokens (or many sessions) gains nothing.
+    if (sensitive) await this.take("sensitive", `user:${principal.userId}`, this.config.sensitive, 1, input);
+  }
+
+  private async take(policy: PolicyName, subject: string, rule: Rule, cost: number, input: CallInput): Promise<void> {
+    let use: WindowUse;
+    try {
+      use = await this.timed(this.store.consume(`${policy}:${subject}`, rule, cost));
+    } catch (error) {
+      const mode = this.policies[policy].onStoreFailure;
+      noteStoreFailure(policy, mode, error);
+      if (mode === "open") return;
+      input.record.unavailable = policy;
+      throw new AppError(
+        "SERVICE_UNAVAILABLE",
+        "Rate limiting is unavailable, so this operation is refused for now; retry shortly",
+        "rate_limit_unavailable",
+        { retryAfterSeconds: STORE_DOWN_RETRY_SECONDS },
+      );
+    }
+    input.record.checks.push({
+      policy,
+      limit: rule.limit,
+      windowMs: rule.windowMs,
+      allowed: use.allowed,
+      remaining: use.remaining,
+      resetAt: use.resetAt,
+    });
+    if (use.allowed) return;
+
+    rateLimitMetrics.rejected++;
+    await this.noteRejection(policy, subject, rule, input);
+    const retryAfterSeconds = secondsUntil(use.resetAt);
+    throw new AppError(
+      "TOO_MANY_REQUESTS",
+      `Rate limit exceeded (policy "${policy}": ${rule.limit} per ${formatDuration(rule.windowMs)}); retry in ${retryAfterSeconds}s`,
+      "rate_limited",
+      { retryAfterSeconds },
+    );
+  }
+
+  /**
+   * Puts the refusal on the dashboard's board (in the store, so every process
+   * sees it) and in the audit log, aggregated: one entry per caller, policy
+   * and minute carrying the count (server/audit/aggregate.ts), so a flood of
+   * 429s does not become a flood of writes. Best effort: neither changes the
+   * answer.
+   */
+  private async noteRejection(policy: PolicyName, subject: string, rule: Rule, input: CallInput) {
+    try {
+      recordAggregated(input.db, input.clock, {
+        action: "ratelimit.rejected",
+        actor: actorOf(input.principal),
+        client: input.client,
+        target: { type: "rate_limit_policy", id: policy },
+        group: { policy, limit: rule.limit, window: formatDuration(rule.windowMs), procedure: input.path },
+      });
+      await this.timed(this.store.recordRejection(subject, Date.now()));
+    } catch {
+      // The board could not be written (the store is failing): the refusal stands.
+    }
+  }
+
+  // ---------------------------------------------------------------- sign-in
+
+  /** The lockout subjects of a sign-in attempt: the account (when an email was given) and the client IP. */
+  signInSubjects(accountKey: string | null, ip: string | null): LockoutSubject[] {
+    const subjects: LockoutSubject[] = [];
+    if (accountKey) subjects.push({ subject: accountSubject(accountKey), rule: lockoutRule(this.config.signin) });
+    subjects.push({ subject: `signin-ip:${ip ?? "unknown"}`, rule: lockoutRule(this.config.signinIp) });
+    return subjects;
+  }
+
+  /**
+   * Before a password is verified: counts the attempt for the account and the
+   * IP, or refuses it (locked). Fails closed: a store that cannot answer
+   * means no password is checked at all.
+   */
+  async reserveSignIn(accountKey: string | null, ip: string | null, now = Date.now()): Promise<SignInGate> {
+    const subjects = this.signInSubjects(accountKey, ip);
+    let reservation: Awaited<ReturnType<LimitStore["reserveAttempt"]>>;
+    try {
+      reservation = await this.timed(this.store.reserveAttempt(subjects, now));
+    } catch (error) {
+      noteStoreFailure("signin-account", "closed", error);
+      return { kind: "unavailable" };
+    }
+    if (reservation.ok) return { kind: "open", subjects };
+    rateLimitMetrics.rejected++;
+    const board = [accountKey ? accountSubject(accountKey) : null, `ip:${ip ?? "unknown"}`].filter(
+      (s): s is string => s !== null,
+    );
+    await Promise.all(board.map((subject) => this.timed(this.store.recordRejection(subject, now)).catch(() => {})));
+    return {
+      kind: "locked",
+      retryAfterSeconds: secondsUntil(reservation.lockedUntil, now),
+      newlyLocked: reservation.newlyLocked,
+    };
+  }
+
+  /** After the password check: success gives the counted attempt back; failure may lock. Returns new locks. */
+  async settleSignIn(subjects: LockoutSubject[], outcome: "success" | "failure", now = Date.now()): Promise<Lock[]> {
+    try {
+      return await this.timed(this.store.settleAttempt(subjects, outcome, now));
+    } catch (error) {
+      // The attempt was counted at reservation; at worst a success keeps one counted failure.
+      noteStoreFailure("signin-account", "closed", error);
+      return [];
+    }
+  }
+
+  // ---------------------------------------------------------------- administration (may throw StoreUnavailableError)
+
+  unlock(subject: string): Promise<boolean> {
+    return this.timed(this.store.unlock(subject));
+  }
+
+  lockouts(max = 100, now = Date.now()): Promise<Lock[]> {
+    return this.timed(this.store.listLocks(now, max));
+  }
+
+  locksOf(subjects: string[], now = Date.now()): Promise<Lock[]> {
+    return this.timed(this.store.locksOf(subjects, now));
+  }
+
+  topRejections(sinceMs: number, max = 20, now = Date.now()): Promise<RejectionCount[]> {
+    return this.timed(this.store.topRejections(now - sinceMs, now, max));
+  }
+
+  /** Whether the store answers within the timeout, and how fast. */
+  async health(): Promise<{ ok: boolean; latencyMs: number | null }> {
+    const started = performance.now();
+    try {
+      await this.timed(this.store.ping());
+      return { ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+    } catch {
+      return { ok: false, latencyMs: null };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  /**
+   * A store call bounded by RATE_LIMIT_TIMEOUT: a Redis that hangs costs a
+   * request at most that long, then the policy's fail-open/closed applies.
+   */
+  private timed<T>(operation: Promise<T>): Promise<T> {
+    operation.catch(() => {}); // a late failure after the timeout must not become an unhandled rejection
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnavailableError(`no answer within ${this.config.timeoutMs} ms`)),
+        this.config.timeoutMs,
+      );
+    });
+    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,49 @@
+import { getLogger } from "../logger";
+import type { PolicyName } from "./policies";
+
+/**
+ * Process-wide counters of the limiter, shown on the dashboard's Rate limits
+ * page (and easy to export to a metrics system later). `storeFailures.open`
+ * counts calls let through because the store could not answer: it should be
+ * zero, and anything else deserves an alert.
+ */
+export const rateLimitMetrics = {
+  checks: 0,
+  rejected: 0,
+  storeFailures: { open: 0, closed: 0 },
+  lastStoreFailureAt: null as number | null,
+};
+
+export type RateLimitMetrics = typeof rateLimitMetrics;
+
+export function metricsSnapshot(): RateLimitMetrics {
+  return { ...rateLimitMetrics, storeFailures: { ...rateLimitMetrics.storeFailures } };
+}
+
+let lastWarning = 0;
+let suppressed = 0;
+
+/**
+ * A store failure: counted every time, logged at most every 10 s (an outage
+ * at 1,000 requests a second must not become 1,000 log lines a second). The
+ * error's message is cut short: an @upstash/redis error repeats the whole
+ * command, keys and arguments included.
+ */
+export function noteStoreFailure(policy: PolicyName, mode: "open" | "closed", error: unknown): void {
+  rateLimitMetrics.storeFailures[mode]++;
+  const now = Date.now();
+  rateLimitMetrics.lastStoreFailureAt = now;
+  if (now - lastWarning < 10_000) {
+    suppressed++;
+    return;
+  }
+  lastWarning = now;
+  const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 120) } : { name: "unknown" };
+  getLogger().warn(
+    { policy, failing: mode, err, suppressedSinceLast: suppressed },
+    mode === "open"
+      ? "rate-limit store unavailable: letting the call through (fail-open policy)"
+      : "rate-limit store unavailable: refusing the call with 503 (fail-closed policy)",
+  );
+  suppressed = 0;
+}

@@ -1,0 +1,233 @@
+import type Database from "better-sqlite3";
+import { RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
+import type { Rule } from "./rule";
+import {
+  type LimitStore,
+  type Lock,
+  type LockoutRule,
+  type LockoutSubject,
+  lockDurationMs,
+  MINUTE_MS,
+  type RejectionCount,
+  REJECTION_RETENTION_MS,
+  type Reservation,
+  type WindowUse,
+  windowOf,
+} from "./store";
+
+/**
+ * The store used when no Redis is configured: the application's own SQLite
+ * file (tables rate_limit_counters, rate_limit_lockouts and
+ * rate_limit_rejections, created by the migrations).
+ *
+ * Why SQLite and not memory: every process on the machine — the server, a
+ * second server process, the `gatehouse limits unlock` command — sees the
+ * same counters and locks, and a restart does not hand an attacker a fresh
+ * set of guesses. Each operation is one SQLite statement or one IMMEDIATE
+ * transaction, so it is atomic within a process and across processes on one
+ * machine (SQLite's write lock serialises them; WAL keeps readers unblocked).
+ * The cost is a small write per limited request (see docs/rate-limiting.md
+ * for the numbers). For several machines, configure Redis.
+ *
+ * The window counters go through rate-limiter-flexible's RateLimiterSQLite
+ * (its upsert is one `INSERT … ON CONFLICT … RETURNING`); the key carries the
+ * epoch-aligned window index, so windows match the Redis store's exactly.
+ */
+export class EmbeddedStore implements LimitStore {
+  readonly kind = "embedded" as const;
+  private readonly limiters = new Map<string, RateLimiterSQLite>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly sql;
+
+  constructor(private readonly sqlite: Database.Database) {
+    const s = (text: string) => sqlite.prepare(text);
+    this.sql = {
+      lockout: s(
+        `SELECT subject, failures, failures_until AS failuresUntil, level, level_until AS levelUntil, locked_until AS lockedUntil
+         FROM rate_limit_lockouts WHERE subject = ?`,
+      ),
+      saveLockout: s(
+        `INSERT INTO rate_limit_lockouts (subject, failures, failures_until, level, level_until, locked_until)
+         VALUES (@subject, @failures, @failuresUntil, @level, @levelUntil, @lockedUntil)
+         ON CONFLICT(subject) DO UPDATE SET failures = excluded.failures, failures_until = excluded.failures_until,
+           level = excluded.level, level_until = excluded.level_until, locked_until = excluded.locked_until`,
+      ),
+      deleteLockout: s("DELETE FROM rate_limit_lockouts WHERE subject = ?"),
+      listLocks: s(
+        `SELECT subject, locked_until AS lockedUntil, level FROM rate_limit_lockouts
+         WHERE locked_until > ? ORDER BY locked_until DESC, subject LIMIT ?`,
+      ),
+      countRejection: s(
+        `INSERT INTO rate_limit_rejections (minute, subject, count) VALUES (?, ?, 1)
+         ON CONFLICT(minute, subject) DO UPDATE SET count = count + 1`,
+      ),
+      topRejections: s(
+        `SELECT subject, SUM(count) AS count FROM rate_limit_rejections WHERE minute >= ?
+         GROUP BY subject ORDER BY count DESC, subject LIMIT ?`,
+      ),
+      sweepCounters: s("DELETE FROM rate_limit_counters WHERE expire < ?"),
+      sweepLockouts: s(
+        "DELETE FROM rate_limit_lockouts WHERE locked_until < @now AND failures_until < @now AND level_until < @now",
+      ),
+      sweepRejections: s("DELETE FROM rate_limit_rejections WHERE minute < ?"),
+      ping: s("SELECT 1"),
+    };
+    // Expired rows are harmless (every read checks the time) but would pile up.
+    this.sweeper = setInterval(() => this.sweep(Date.now()), 5 * MINUTE_MS);
+    this.sweeper.unref();
+  }
+
+  async consume(key: string, rule: Rule, cost: number): Promise<WindowUse> {
+    const { index, endsAt } = windowOf(rule.windowMs, Date.now());
+    try {
+      const res = await this.limiterFor(rule).consume(`${key}:w${rule.windowMs}:${index}`, cost);
+      return { allowed: true, limit: rule.limit, remaining: res.remainingPoints, resetAt: endsAt };
+    } catch (error) {
+      // rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when the store fails.
+      if (error instanceof RateLimiterRes) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
+      throw error;
+    }
+  }
+
+  async reserveAttempt(subjects: readonly LockoutSubject[], now: number): Promise<Reservation> {
+    return this.immediate(() => {
+      const rows = subjects.map((s) => this.row(s.subject));
+      const lockedUntil = Math.max(0, ...rows.map((r) => (r.lockedUntil > now ? r.lockedUntil : 0)));
+      if (lockedUntil > 0) return { ok: false, lockedUntil, newlyLocked: [] };
+
+      const counted = rows.map((r, i) => {
+        const fresh = r.failuresUntil <= now;
+        const rule = (subjects[i] as LockoutSubject).rule;
+        return { ...r, failures: (fresh ? 0 : r.failures) + 1, failuresUntil: fresh ? now + rule.windowMs : r.failuresUntil };
+      });
+      const over = counted.filter((r, i) => r.failures > (subjects[i] as LockoutSubject).rule.limit);
+      if (over.length > 0) {
+        // Only in-flight attempts can get here (a settled failure at the limit already locked):
+        // lock the subjects that overflowed and count nothing else.
+        const newlyLocked = over.map((r) => this.lock(r, this.ruleOf(subjects, r.subject), now));
+        return { ok: false, lockedUntil: Math.max(...newlyLocked.map((l) => l.lockedUntil)), newlyLocked };
+      }
+      for (const r of counted) this.sql.saveLockout.run(r);
+      return { ok: true };
+    });
+  }
+
+  async settleAttempt(subjects: readonly LockoutSubject[], outcome: "success" | "failure", now: number): Promise<Lock[]> {
+    return this.immediate(() => {
+      const locked: Lock[] = [];
+      for (const { subject, rule } of subjects) {
+        const r = this.row(subject);
+        const live = r.failuresUntil > now;
+        if (outcome === "success") {
+          if (live && r.failures > 0) this.sql.saveLockout.run({ ...r, failures: r.failures - 1 });
+        } else if (r.lockedUntil <= now && live && r.failures >= rule.limit) {
+          locked.push(this.lock(r, rule, now));
+        }
+      }
+      return locked;
+    });
+  }
+
+  async locksOf(subjects: readonly string[], now: number): Promise<Lock[]> {
+    return subjects
+      .map((subject) => this.row(subject))
+      .filter((r) => r.lockedUntil > now)
+      .map(({ subject, lockedUntil, level }) => ({ subject, lockedUntil, level }));
+  }
+
+  async unlock(subject: string): Promise<boolean> {
+    return this.sql.deleteLockout.run(subject).changes > 0;
+  }
+
+  async listLocks(now: number, max: number): Promise<Lock[]> {
+    return this.sql.listLocks.all(now, max) as Lock[];
+  }
+
+  async recordRejection(subject: string, now: number): Promise<void> {
+    this.sql.countRejection.run(Math.floor(now / MINUTE_MS), subject);
+  }
+
+  async topRejections(since: number, _now: number, max: number): Promise<RejectionCount[]> {
+    return this.sql.topRejections.all(Math.floor(since / MINUTE_MS), max) as RejectionCount[];
+  }
+
+  async ping(): Promise<void> {
+    this.sql.ping.get();
+  }
+
+  async close(): Promise<void> {
+    // The database belongs to the runtime; only our timer is ours to stop.
+    clearInterval(this.sweeper);
+  }
+
+  /** Deletes what can no longer matter. Also called by tests. */
+  sweep(now: number): void {
+    this.sql.sweepCounters.run(now);
+    this.sql.sweepLockouts.run({ now });
+    this.sql.sweepRejections.run(Math.floor((now - REJECTION_RETENTION_MS) / MINUTE_MS));
+  }
+
+  private limiterFor(rule: Rule): RateLimiterSQLite {
+    const id = `${rule.limit}/${rule.windowMs}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = new RateLimiterSQLite({
+        storeClient: this.sqlite,
+        storeType: "better-sqlite3",
+        tableName: "rate_limit_counters",
+        tableCreated: true, // by the migrations
+        keyPrefix: "",
+        points: rule.limit,
+        duration: rule.windowMs / 1000,
+      });
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+
+  private row(subject: string): LockoutRow {
+    return (
+      (this.sql.lockout.get(subject) as LockoutRow | undefined) ?? {
+        subject,
+        failures: 0,
+        failuresUntil: 0,
+        level: 0,
+        levelUntil: 0,
+        lockedUntil: 0,
+      }
+    );
+  }
+
+  private ruleOf(subjects: readonly LockoutSubject[], subject: string): LockoutRule {
+    return (subjects.find((s) => s.subject === subject) as LockoutSubject).rule;
+  }
+
+  /** Starts the next lock of an escalating lockout; the failure count starts again after it. */
+  private lock(r: LockoutRow, rule: LockoutRule, now: number): Lock {
+    const level = (r.levelUntil > now ? r.level : 0) + 1;
+    const lockedUntil = now + lockDurationMs(rule, level);
+    this.sql.saveLockout.run({
+      subject: r.subject,
+      failures: 0,
+      failuresUntil: 0,
+      level,
+      levelUntil: lockedUntil + rule.memoryMs,
+      lockedUntil,
+    });
+    return { subject: r.subject, lockedUntil, level };
+  }
+
+  /** BEGIN IMMEDIATE: take the write lock first, so a read-then-write cannot interleave with another process. */
+  private immediate<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn).immediate();
+  }
+}
+
+interface LockoutRow {
+  subject: string;
+  failures: number;
+  failuresUntil: number;
+  level: number;
+  levelUntil: number;
+  lockedUntil: number;
+}

@@ -1,0 +1,137 @@
+import type { Rule } from "./rule";
+
+/**
+ * What a rate-limit store does. Two implementations with one behaviour,
+ * checked by one contract suite (store.contract.test.ts):
+ *
+ * - store-redis.ts: @upstash/ratelimit's fixed window over Redis (a plain
+ *   server over TCP, or Upstash's REST API), plus small Lua scripts for the
+ *   sign-in lockouts and the rejection board;
+ * - store-embedded.ts: rate-limiter-flexible's RateLimiterSQLite and plain SQL
+ *   over the application's SQLite file.
+ *
+ * Every operation is atomic in the store (one Lua script, or one SQLite
+ * statement or transaction), so concurrent requests — in one process or in
+ * several sharing the store — can never both take the last unit. Any method
+ * may reject (store down, slow, misconfigured); the limiter, not the store,
+ * decides whether that fails open or closed.
+ *
+ * Time: windows are aligned to the epoch (window n covers [n·w, (n+1)·w)),
+ * read from Date.now(), as @upstash/ratelimit does; lockout methods take
+ * `now` explicitly and keep their deadlines as timestamps, so both stores
+ * agree on them whatever their own clocks or TTL granularity.
+ */
+export interface LimitStore {
+  readonly kind: StoreKind;
+
+  /**
+   * Takes `cost` units from `key`'s current window of `rule`. Denied calls
+   * still count (the window's usage only grows), which keeps the answer
+   * monotonic under concurrency: exactly `limit` units are ever admitted.
+   */
+  consume(key: string, rule: Rule, cost: number): Promise<WindowUse>;
+
+  /**
+   * A sign-in attempt is about to be checked for these subjects (an account
+   * and a client IP). Atomically: if any is locked, nothing is counted and the
+   * attempt is refused; if counting it would exceed a subject's limit, that
+   * subject is locked (escalating) and the attempt refused; otherwise the
+   * attempt is counted for every subject — before the password is verified,
+   * so parallel guesses cannot all slip past a check-then-count gap.
+   */
+  reserveAttempt(subjects: readonly LockoutSubject[], now: number): Promise<Reservation>;
+
+  /**
+   * The reserved attempt's outcome. Success gives the reserved unit back;
+   * failure keeps it and locks every subject whose failures reached its
+   * limit. Returns the subjects locked by this call.
+   */
+  settleAttempt(subjects: readonly LockoutSubject[], outcome: "success" | "failure", now: number): Promise<Lock[]>;
+
+  /** The current locks among these subjects (nothing counted). */
+  locksOf(subjects: readonly string[], now: number): Promise<Lock[]>;
+
+  /** Ends a lock and forgets the subject's failures and escalation level. True when there was state to clear. */
+  unlock(subject: string): Promise<boolean>;
+
+  /** Subjects locked now, longest lock first. */
+  listLocks(now: number, max: number): Promise<Lock[]>;
+
+  /** Counts one rate-limited answer for `subject` in the current minute (the dashboard's live view). */
+  recordRejection(subject: string, now: number): Promise<void>;
+
+  /** Subjects with the most rejections since `since` (minute resolution), most first. */
+  topRejections(since: number, now: number, max: number): Promise<RejectionCount[]>;
+
+  /** Throws when the store cannot answer. */
+  ping(): Promise<void>;
+
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+export type StoreKind = "embedded" | "redis" | "upstash";
+
+export interface WindowUse {
+  allowed: boolean;
+  /** The quota of the window (the rule's limit). */
+  limit: number;
+  /** Units left in the window after this call (never negative). */
+  remaining: number;
+  /** Epoch ms at which the window ends and the quota is whole again. */
+  resetAt: number;
+}
+
+/** A subject of the sign-in lockout and its rule. */
+export interface LockoutSubject {
+  /** `account:<normalised email>` or `signin-ip:<ip>`. */
+  subject: string;
+  rule: LockoutRule;
+}
+
+export interface LockoutRule {
+  /** Failures allowed in `windowMs` (counted from the first failure); reaching it locks the subject. */
+  limit: number;
+  windowMs: number;
+  /** The first lock lasts this long; each further lock within `memoryMs` of the previous doubles it ... */
+  baseLockMs: number;
+  /** ... up to this. */
+  maxLockMs: number;
+  /** How long after a lock the escalation level is remembered. */
+  memoryMs: number;
+}
+
+export type Reservation = { ok: true } | { ok: false; lockedUntil: number; newlyLocked: Lock[] };
+
+export interface Lock {
+  subject: string;
+  /** Epoch ms. */
+  lockedUntil: number;
+  /** 1 for the first lock, 2 for the next (twice as long), … */
+  level: number;
+}
+
+export interface RejectionCount {
+  subject: string;
+  count: number;
+}
+
+/** A store could not answer (down, refused, or slower than the limiter's timeout). */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}
+
+/** Epoch-aligned fixed window: the window containing `now`, and when it ends. */
+export function windowOf(windowMs: number, now: number): { index: number; endsAt: number } {
+  const index = Math.floor(now / windowMs);
+  return { index, endsAt: (index + 1) * windowMs };
+}
+
+/** Lock length for the n-th lock (n ≥ 1) of an escalating lockout. */
+export function lockDurationMs(rule: LockoutRule, level: number): number {
+  return Math.min(rule.baseLockMs * 2 ** Math.min(level - 1, 30), rule.maxLockMs);
+}
+
+export const MINUTE_MS = 60_000;
+/** The rejection board keeps minutes for a little more than the hour the dashboard shows. */
+export const REJECTION_RETENTION_MS = 2 * 3_600_000;

@@ -1,0 +1,215 @@
+import { z } from "zod";
+import { LIMITS } from "@/db/schema/columns";
+import type { Context } from "../../context";
+import { AppError } from "../../errors";
+import { idPattern } from "../../ids";
+import type { RateLimiter } from "../../ratelimit/limiter";
+import { metricsSnapshot } from "../../ratelimit/metrics";
+import { LOCKOUT_MAX_MS, LOCKOUT_MEMORY_MS, PROCEDURE_LIMITS } from "../../ratelimit/policies";
+import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
+import { clearLockout, listLockouts, topRejected } from "../../services/rate-limit-activity";
+import {
+  effectiveTokenLimits,
+  listOverrides,
+  OVERRIDE_MAX_EXPIRY_MS,
+  OVERRIDE_NOTE_MAX,
+  removeOverride,
+  setOverride,
+} from "../../services/rate-limit-overrides";
+import { findUserByEmail } from "../../services/users";
+import { adminProcedure, router } from "../../trpc";
+import { serviceContext } from "../service-context";
+import { tokenLimitsSchema, toTokenLimitView } from "../rate-limits/schemas";
+
+/** The runtime's limiter; a context built by hand without one cannot reach the store. */
+function limiterOf(ctx: Pick<Context, "limiter">): RateLimiter {
+  if (!ctx.limiter) throw new AppError("SERVICE_UNAVAILABLE", "No rate limiter in this context", "rate_limit_unavailable");
+  return ctx.limiter;
+}
+
+const email = z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address"));
+const tokenId = z.string().regex(idPattern("token"), "must be a token id (tok_…)");
+const userId = z.string().regex(idPattern("user"), "must be a user id (usr_…)");
+
+const subjectSchema = z.object({
+  subject: z.string(),
+  kind: z.enum(["user", "token", "ip", "account"]),
+  label: z.string(),
+  id: z.string().nullable(),
+});
+
+const overrideSchema = z.object({
+  id: z.string(),
+  subject: z.object({ type: z.enum(["user", "token"]), id: z.string(), label: z.string() }),
+  limit: z.number().int(),
+  windowSeconds: z.number().int(),
+  expiresAt: z.string().nullable(),
+  expired: z.boolean(),
+  note: z.string().nullable(),
+  setBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const LAST_HOUR_MS = 3_600_000;
+
+/**
+ * admin.rateLimits: the "Rate limits" page of the dashboard. Policies with
+ * their values (server/ratelimit/policies.ts), per-user and per-token
+ * overrides (audited), who is being limited in the last hour, and lockouts
+ * with the button that clears one (audited).
+ */
+export const adminRateLimitsRouter = router({
+  overview: adminProcedure
+    .input(z.void())
+    .output(
+      z.object({
+        store: z.object({ kind: z.enum(["embedded", "redis", "upstash"]), ok: z.boolean(), latencyMs: z.number().nullable() }),
+        timeoutMs: z.number(),
+        policies: z.array(
+          z.object({
+            name: z.string(),
+            description: z.string(),
+            env: z.string(),
+            per: z.string(),
+            onStoreFailure: z.enum(["open", "closed"]),
+            overridable: z.boolean(),
+            limit: z.number().int(),
+            windowSeconds: z.number().int(),
+          }),
+        ),
+        procedures: z.array(z.object({ path: z.string(), cost: z.number().int(), sensitive: z.boolean() })),
+        lockout: z.object({ maxLockSeconds: z.number().int(), memorySeconds: z.number().int() }),
+        metrics: z.object({
+          checks: z.number(),
+          rejected: z.number(),
+          storeFailures: z.object({ open: z.number(), closed: z.number() }),
+          lastStoreFailureAt: z.string().nullable(),
+        }),
+      }),
+    )
+    .query(async ({ ctx }) => {
+      const limiter = limiterOf(ctx);
+      const metrics = metricsSnapshot();
+      return {
+        store: { kind: limiter.store.kind, ...(await limiter.health()) },
+        timeoutMs: limiter.config.timeoutMs,
+        policies: Object.values(limiter.policies).map((p) => ({
+          name: p.name,
+          description: p.description,
+          env: p.env,
+          per: p.per,
+          onStoreFailure: p.onStoreFailure,
+          overridable: p.overridable,
+          limit: p.rule.limit,
+          windowSeconds: p.rule.windowMs / 1000,
+        })),
+        procedures: Object.entries(PROCEDURE_LIMITS).map(([path, l]) => ({
+          path,
+          cost: l.cost ?? 1,
+          sensitive: l.sensitive ?? false,
+        })),
+        lockout: { maxLockSeconds: LOCKOUT_MAX_MS / 1000, memorySeconds: LOCKOUT_MEMORY_MS / 1000 },
+        metrics: {
+          ...metrics,
+          lastStoreFailureAt: metrics.lastStoreFailureAt ? new Date(metrics.lastStoreFailureAt).toISOString() : null,
+        },
+      };
+    }),
+
+  overrides: adminProcedure
+    .input(z.void())
+    .output(z.array(overrideSchema))
+    .query(({ ctx }) => listOverrides(ctx.db, ctx.clock.now())),
+
+  setOverride: adminProcedure
+    .input(
+      z.strictObject({
+        target: z.discriminatedUnion("type", [
+          z.strictObject({ type: z.literal("user"), email }),
+          z.strictObject({ type: z.literal("token"), id: tokenId }),
+        ]),
+        limit: z.number().int("must be a whole number").min(1).max(MAX_LIMIT),
+        windowSeconds: z
+          .number()
+          .int("must be a whole number of seconds")
+          .min(1)
+          .max(MAX_WINDOW_MS / 1000),
+        expiresInSeconds: z
+          .number()
+          .int("must be a whole number of seconds")
+          .min(1)
+          .max(OVERRIDE_MAX_EXPIRY_MS / 1000)
+          .nullable()
+          .optional(),
+        note: z.string().trim().max(OVERRIDE_NOTE_MAX).optional(),
+      }),
+    )
+    .output(overrideSchema)
+    .mutation(({ ctx, input }) => {
+      let target: { type: "user"; id: string } | { type: "token"; id: string };
+      if (input.target.type === "user") {
+        const user = findUserByEmail(ctx.db, input.target.email);
+        if (!user) throw new AppError("NOT_FOUND", "No user with this email", "user_not_found");
+        target = { type: "user", id: user.id };
+      } else {
+        target = { type: "token", id: input.target.id };
+      }
+      return setOverride(serviceContext(ctx), target, {
+        limit: input.limit,
+        windowMs: input.windowSeconds * 1000,
+        expiresInMs: input.expiresInSeconds == null ? null : input.expiresInSeconds * 1000,
+        note: input.note,
+      });
+    }),
+
+  removeOverride: adminProcedure
+    .input(z.strictObject({ id: z.string().regex(idPattern("rateLimitOverride"), "must be an override id (rlo_…)") }))
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(({ ctx, input }) => {
+      removeOverride(serviceContext(ctx), input.id);
+      return { ok: true as const };
+    }),
+
+  /** Who is being limited now: top principals and IPs by 429s in the last hour, and current lockouts. */
+  activity: adminProcedure
+    .input(z.void())
+    .output(
+      z.object({
+        windowSeconds: z.number().int(),
+        top: z.array(subjectSchema.extend({ count: z.number().int() })),
+        lockouts: z.array(subjectSchema.extend({ lockedUntil: z.string(), level: z.number().int() })),
+      }),
+    )
+    .query(async ({ ctx }) => {
+      const limiter = limiterOf(ctx);
+      const [top, lockouts] = await Promise.all([
+        topRejected(ctx.db, limiter, LAST_HOUR_MS, 20),
+        listLockouts(ctx.db, limiter, 100),
+      ]);
+      return { windowSeconds: LAST_HOUR_MS / 1000, top, lockouts };
+    }),
+
+  /** Clears a sign-in lockout: of an account by email, or of a lockout listed by `activity` (account or IP). */
+  unlock: adminProcedure
+    .input(
+      z.union([
+        z.strictObject({ email }),
+        z.strictObject({ subject: z.string().trim().min(1).max(LIMITS.email + 20) }),
+      ]),
+    )
+    .output(z.object({ cleared: z.boolean(), subject: z.string() }))
+    .mutation(({ ctx, input }) => clearLockout(serviceContext(ctx), limiterOf(ctx), input)),
+
+  /** Each of a user's tokens with its effective API limit (for the admin tokens page). */
+  tokenLimits: adminProcedure
+    .input(z.strictObject({ userId }))
+    .output(tokenLimitsSchema)
+    .query(({ ctx, input }) => {
+      const fallback = limiterOf(ctx).config.api;
+      return {
+        default: { limit: fallback.limit, windowSeconds: fallback.windowMs / 1000 },
+        items: effectiveTokenLimits(ctx.db, input.userId, ctx.clock.now(), fallback).map(toTokenLimitView),
+      };
+    }),
+});

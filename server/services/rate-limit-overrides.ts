@@ -1,0 +1,284 @@
+import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import type { Executor } from "@/db";
+import { apiTokens, type RateLimitOverrideRow, rateLimitOverrides, users } from "@/db/schema";
+import { formatDuration } from "../config/duration";
+import { AppError, notFound } from "../errors";
+import { newId } from "../ids";
+import { MAX_LIMIT, type Rule, windowProblem } from "../ratelimit/rule";
+import { recordAudit } from "./audit";
+import type { ServiceContext } from "./context";
+import { getUserRow } from "./users";
+
+/**
+ * Administrators' exceptions to the per-principal API limit (policy `api`,
+ * RATE_LIMIT_API): a higher or lower quota for one user (their sessions and
+ * all their tokens) or one API token, optionally until a given time. A
+ * token's own override wins over its owner's. Every change is audited in the
+ * same transaction. The limiter reads the effective rule on every call, so a
+ * change applies to the next request in every process.
+ */
+
+export type OverrideTarget = { type: "user"; id: string } | { type: "token"; id: string };
+
+export interface OverrideInput {
+  limit: number;
+  windowMs: number;
+  /** From now; null or absent: until removed. */
+  expiresInMs?: number | null;
+  note?: string | null;
+}
+
+export interface OverrideSummary {
+  id: string;
+  subject: { type: "user" | "token"; id: string; label: string };
+  limit: number;
+  windowSeconds: number;
+  expiresAt: string | null;
+  expired: boolean;
+  note: string | null;
+  setBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EffectiveLimit extends Rule {
+  /** Where the rule comes from: RATE_LIMIT_API, the owner's override, or the token's own. */
+  source: "default" | "user" | "token";
+  overrideId: string | null;
+  expiresAt: Date | null;
+}
+
+export const OVERRIDE_NOTE_MAX = 200;
+export const OVERRIDE_MAX_EXPIRY_MS = 365 * 86_400_000;
+
+function validate(input: OverrideInput): void {
+  if (!Number.isSafeInteger(input.limit) || input.limit < 1 || input.limit > MAX_LIMIT) {
+    throw new AppError("BAD_REQUEST", `limit: must be a whole number from 1 to ${MAX_LIMIT}`, "invalid_input");
+  }
+  const problem = windowProblem(input.windowMs);
+  if (problem) throw new AppError("BAD_REQUEST", `window: ${problem}`, "invalid_input");
+  const expires = input.expiresInMs;
+  if (expires != null && (!Number.isSafeInteger(expires) || expires < 1_000 || expires > OVERRIDE_MAX_EXPIRY_MS)) {
+    throw new AppError("BAD_REQUEST", "expiresIn: must be between 1s and 365d", "invalid_input");
+  }
+  if (input.note && (input.note.length > OVERRIDE_NOTE_MAX || /[\u0000-\u001f\u007f]/.test(input.note))) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `note: at most ${OVERRIDE_NOTE_MAX} characters, no control characters`,
+      "invalid_input",
+    );
+  }
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function labelOf(tx: Executor, row: RateLimitOverrideRow): OverrideSummary["subject"] {
+  if (row.userId) {
+    const user = tx.select({ email: users.email }).from(users).where(eq(users.id, row.userId)).get();
+    return { type: "user", id: row.userId, label: user?.email ?? row.userId };
+  }
+  const tokenId = row.tokenId as string;
+  const token = tx
+    .select({ name: apiTokens.name, display: apiTokens.display, email: users.email })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(eq(apiTokens.id, tokenId))
+    .get();
+  return {
+    type: "token",
+    id: tokenId,
+    label: token ? `${token.name} (${token.display}, ${token.email})` : tokenId,
+  };
+}
+
+function toSummary(tx: Executor, row: RateLimitOverrideRow, now: Date): OverrideSummary {
+  return {
+    id: row.id,
+    subject: labelOf(tx, row),
+    limit: row.limit,
+    windowSeconds: row.windowMs / 1000,
+    expiresAt: iso(row.expiresAt),
+    expired: row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime(),
+    note: row.note,
+    setBy: row.setBy,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Every override, live ones first, newest first. */
+export function listOverrides(db: Executor, now: Date): OverrideSummary[] {
+  const rows = db.select().from(rateLimitOverrides).all();
+  return rows
+    .map((row) => toSummary(db, row, now))
+    .sort((a, b) => Number(a.expired) - Number(b.expired) || b.updatedAt.localeCompare(a.updatedAt));
+}
+
+/** Sets (or replaces) the override of a user or a token. */
+export function setOverride(svc: ServiceContext, target: OverrideTarget, input: OverrideInput): OverrideSummary {
+  validate(input);
+  const now = svc.clock.now();
+  const expiresAt = input.expiresInMs != null ? new Date(now.getTime() + input.expiresInMs) : null;
+  const note = input.note?.trim() || null;
+  return svc.db.transaction((tx) => {
+    if (target.type === "user") {
+      getUserRow(tx, target.id);
+    } else {
+      const token = tx.select().from(apiTokens).where(eq(apiTokens.id, target.id)).get();
+      if (!token) throw notFound("Token");
+      if (token.revokedAt) throw new AppError("CONFLICT", "The token is revoked", "token_inactive");
+    }
+    const column = target.type === "user" ? rateLimitOverrides.userId : rateLimitOverrides.tokenId;
+    const previous = tx.select().from(rateLimitOverrides).where(eq(column, target.id)).get();
+    const values = {
+      limit: input.limit,
+      windowMs: input.windowMs,
+      expiresAt,
+      note,
+      setBy: svc.actor.id ?? svc.actor.kind,
+      updatedAt: now,
+    };
+    let row: RateLimitOverrideRow;
+    if (previous) {
+      tx.update(rateLimitOverrides).set(values).where(eq(rateLimitOverrides.id, previous.id)).run();
+      row = { ...previous, ...values };
+    } else {
+      row = {
+        id: newId("rateLimitOverride"),
+        userId: target.type === "user" ? target.id : null,
+        tokenId: target.type === "token" ? target.id : null,
+        createdAt: now,
+        ...values,
+      };
+      tx.insert(rateLimitOverrides).values(row).run();
+    }
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "ratelimit.override_set",
+      target: { type: target.type === "user" ? "user" : "api_token", id: target.id },
+      client: svc.client,
+      // No detail key may contain "token": the shared redaction drops those.
+      detail: {
+        overrideId: row.id,
+        limit: row.limit,
+        window: formatDuration(row.windowMs),
+        expiresAt: iso(expiresAt),
+        ...(note ? { note } : {}),
+        ...(previous
+          ? { previous: { limit: previous.limit, window: formatDuration(previous.windowMs), expiresAt: iso(previous.expiresAt) } }
+          : {}),
+      },
+    });
+    return toSummary(tx, row, now);
+  });
+}
+
+/** Removes an override by id (404 when there is none). */
+export function removeOverride(svc: ServiceContext, id: string): void {
+  svc.db.transaction((tx) => {
+    const row = tx.select().from(rateLimitOverrides).where(eq(rateLimitOverrides.id, id)).get();
+    if (!row) throw notFound("Override");
+    tx.delete(rateLimitOverrides).where(eq(rateLimitOverrides.id, id)).run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "ratelimit.override_remove",
+      target: row.userId ? { type: "user", id: row.userId } : { type: "api_token", id: row.tokenId },
+      client: svc.client,
+      detail: { overrideId: row.id, limit: row.limit, window: formatDuration(row.windowMs) },
+    });
+  });
+}
+
+/** The override of one user or token, live or not; undefined when there is none. */
+export function overrideOf(db: Executor, target: OverrideTarget): RateLimitOverrideRow | undefined {
+  const column = target.type === "user" ? rateLimitOverrides.userId : rateLimitOverrides.tokenId;
+  return db.select().from(rateLimitOverrides).where(eq(column, target.id)).get();
+}
+
+function live(now: Date) {
+  return or(isNull(rateLimitOverrides.expiresAt), gt(rateLimitOverrides.expiresAt, now));
+}
+
+function fromRow(row: RateLimitOverrideRow | undefined, source: "user" | "token"): EffectiveLimit | undefined {
+  if (!row) return undefined;
+  return { limit: row.limit, windowMs: row.windowMs, source, overrideId: row.id, expiresAt: row.expiresAt };
+}
+
+function byDefault(fallback: Rule): EffectiveLimit {
+  return { ...fallback, source: "default", overrideId: null, expiresAt: null };
+}
+
+/**
+ * The `api` rule for one principal right now: the token's own live override,
+ * else its owner's, else the default. One indexed query; run on every call.
+ */
+export function effectiveApiRule(
+  db: Executor,
+  who: { userId: string; tokenId?: string | null },
+  now: Date,
+  fallback: Rule,
+): EffectiveLimit {
+  const rows = db
+    .select()
+    .from(rateLimitOverrides)
+    .where(
+      and(
+        who.tokenId
+          ? or(eq(rateLimitOverrides.userId, who.userId), eq(rateLimitOverrides.tokenId, who.tokenId))
+          : eq(rateLimitOverrides.userId, who.userId),
+        live(now),
+      ),
+    )
+    .all();
+  return (
+    fromRow(
+      rows.find((r) => r.tokenId !== null),
+      "token",
+    ) ??
+    fromRow(
+      rows.find((r) => r.userId !== null),
+      "user",
+    ) ??
+    byDefault(fallback)
+  );
+}
+
+/** The effective `api` rule of each of a user's tokens (for the API tokens page). */
+export function effectiveTokenLimits(
+  db: Executor,
+  userId: string,
+  now: Date,
+  fallback: Rule,
+): Array<EffectiveLimit & { tokenId: string }> {
+  const tokenIds = db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(eq(apiTokens.userId, userId))
+    .all()
+    .map((t) => t.id);
+  const rows = db
+    .select()
+    .from(rateLimitOverrides)
+    .where(
+      and(
+        tokenIds.length > 0
+          ? or(eq(rateLimitOverrides.userId, userId), inArray(rateLimitOverrides.tokenId, tokenIds))
+          : eq(rateLimitOverrides.userId, userId),
+        live(now),
+      ),
+    )
+    .all();
+  const forUser = fromRow(
+    rows.find((r) => r.userId === userId),
+    "user",
+  );
+  return tokenIds.map((tokenId) => ({
+    tokenId,
+    ...(fromRow(
+      rows.find((r) => r.tokenId === tokenId),
+      "token",
+    ) ??
+      forUser ??
+      byDefault(fallback)),
+  }));
+}
