@@ -5,4 +5,5 @@
 import "./audit";
 import "./cors";
 import "./keys";
+import "./token";
 import "./user";
