@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     env: { LOG_LEVEL: "silent" },
+    // next-auth imports "next/server" without an extension, which Node's ESM loader refuses; let Vite
+    // resolve it (only tests that load the real NextAuth route need this, e.g. http/sign-in-throttle.test.ts).
+    server: { deps: { inline: ["next-auth"] } },
   },
 });

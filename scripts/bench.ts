@@ -52,14 +52,12 @@ async function waitReady(server: ChildProcess) {
 /** Seeds through the same services the app uses, on the server's data folder. */
 async function seed() {
   process.env.DATA_DIR = dataDir;
-  const { getRuntime } = await import("../server/runtime");
   const { createUser } = await import("../server/services/users");
   const { createContact } = await import("../server/services/contacts");
   const { createToken } = await import("../server/services/tokens");
-  const { CLI_ACTOR } = await import("../server/services/audit");
-  const { cliClient } = await import("../server/auth/principal");
-  const runtime = getRuntime();
-  const svc = { db: runtime.db, clock: runtime.clock, actor: CLI_ACTOR, client: cliClient };
+  const { createCliContext } = await import("../server/cli/context");
+  // The operator's service context: the same services, audited as actor `cli`.
+  const svc = createCliContext().services();
   const member = await createUser(svc, { email: MEMBER.email, password: MEMBER.password, role: "member" });
   for (let i = 0; i < 20; i++) {
     createContact(svc, member.id, {

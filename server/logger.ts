@@ -50,6 +50,6 @@ export function getLogger(): Logger {
 }
 
 /** Replaces the process-wide logger (tests capture log lines this way). */
-export function useLogger(logger: Logger | undefined): void {
+export function setLogger(logger: Logger | undefined): void {
   instance = logger;
 }

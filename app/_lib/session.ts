@@ -3,6 +3,7 @@ import { notFound, redirect } from "next/navigation";
 import type { Principal } from "@/server/auth/principal";
 import { principalFromSessionCookie } from "@/server/auth/session-principal";
 import { createContextInner } from "@/server/context";
+import { limiterFor } from "@/server/ratelimit/runtime";
 import { createCaller } from "@/server/root";
 import { getRuntime } from "@/server/runtime";
 
@@ -39,6 +40,8 @@ export async function serverCaller(principal: Principal) {
       transport: "internal",
       client: { userAgent: h.get("user-agent") },
       keyring: runtime.keyring,
+      // Not to limit this call (internal calls are not limited) but so procedures can read limits and lockouts.
+      limiter: limiterFor(runtime),
     }),
   );
 }

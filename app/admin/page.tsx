@@ -49,7 +49,11 @@ export default async function AdminOverviewPage({
     ["Active API tokens", traffic.activeTokens, "/admin/audit?action=token."],
     ["Disabled users", summary.disabledUsers, "/admin/users"],
     ["Contacts stored", summary.contacts, "/admin/audit?action=contact."],
-    ["Failed sign-ins (24 h)", summary.failedSignIns24h, "/admin/audit?action=session.login_failed"],
+    [
+      `Failed sign-ins (${range === "24h" ? "24 h" : "7 days"})`,
+      traffic.totals.sign_in_failures,
+      "/admin/audit?action=session.login_failed",
+    ],
   ];
 
   return (

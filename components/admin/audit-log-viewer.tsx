@@ -3,8 +3,8 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { type FormEvent, Fragment, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
-import { useCursorPages } from "../use-cursor-pages";
 import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { useCursorPages } from "../use-cursor-pages";
 import { type AuditFilterForm, EMPTY_FILTERS } from "./audit-filters";
 
 const OUTCOMES = ["success", "failure", "denied"] as const;
@@ -51,6 +51,8 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
   const trpc = useTRPC();
   const [filters, setFilters] = useState<AuditFilterForm>(initial);
   const [open, setOpen] = useState<string | null>(null);
+  // Controlled, unlike the other fields: its options arrive after the first render.
+  const [actionChoice, setActionChoice] = useState(initial.action);
 
   const pages = useCursorPages<number>();
   const query = useQuery({
@@ -63,6 +65,7 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
 
   function apply(next: AuditFilterForm) {
     setFilters(next);
+    setActionChoice(next.action);
     setOpen(null);
     pages.reset();
     rememberInUrl(next);
@@ -98,10 +101,17 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
           aria-label="Filter the audit log"
         >
           <Field label="Action" htmlFor="f-action" hint="A single action, or all of an area">
-            <Select id="f-action" name="action" defaultValue={filters.action} className="w-full">
+            <Select
+              id="f-action"
+              name="action"
+              value={actionChoice}
+              onChange={(event) => setActionChoice(event.target.value)}
+              className="w-full"
+            >
               <option value="">Any action</option>
-              {filters.action && !actions.data?.some((g) => `${g.area}.` === filters.action || g.actions.includes(filters.action)) ? (
-                <option value={filters.action}>{filters.action}</option>
+              {actionChoice &&
+              !actions.data?.some((g) => `${g.area}.` === actionChoice || g.actions.includes(actionChoice)) ? (
+                <option value={actionChoice}>{actionChoice}</option>
               ) : null}
               {(actions.data ?? []).map((group) => (
                 <optgroup key={group.area} label={group.area}>
@@ -188,8 +198,12 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
               <Alert kind="success">
                 <span data-testid="verify-result">
                   Chain intact: {verify.data.checked} {verify.data.checked === 1 ? "entry" : "entries"} checked
-                  {verify.data.head ? `, head ${verify.data.head.hash.slice(0, 16)}… (seq ${verify.data.head.seq})` : ""}
-                  {verify.data.resumesAfter ? `, starting after retention checkpoint seq ${verify.data.resumesAfter.throughSeq}` : ""}
+                  {verify.data.head
+                    ? `, head ${verify.data.head.hash.slice(0, 16)}… (seq ${verify.data.head.seq})`
+                    : ""}
+                  {verify.data.resumesAfter
+                    ? `, starting after retention checkpoint seq ${verify.data.resumesAfter.throughSeq}`
+                    : ""}
                   .
                 </span>
               </Alert>
@@ -272,7 +286,10 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
                     </dl>
                     <div className="mt-3 flex flex-wrap gap-2">
                       {e.actorId ? (
-                        <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, actorId: e.actorId ?? "" })}>
+                        <Button
+                          variant="secondary"
+                          onClick={() => apply({ ...EMPTY_FILTERS, actorId: e.actorId ?? "" })}
+                        >
                           Same actor
                         </Button>
                       ) : null}

@@ -3,6 +3,7 @@ import type { Outcome } from "@/db/schema";
 import type { ClientInfo } from "../auth/principal";
 import type { Clock } from "../clock";
 import { getLogger } from "../logger";
+import { processSingleton } from "../observability/process-singleton";
 import { type Actor, type AuditEntry, auditTransaction, recordAudit } from "../services/audit";
 
 /**
@@ -142,7 +143,7 @@ function groupKey(event: AggregatedEvent): string {
 }
 
 /** One aggregator per database handle (tests use several in one process). */
-const aggregators = new Map<Executor, Aggregator>();
+const aggregators = processSingleton("audit.aggregators", () => new Map<Executor, Aggregator>());
 
 function aggregatorFor(db: Executor, clock: Clock): Aggregator {
   let found = aggregators.get(db);

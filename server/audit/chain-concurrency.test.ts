@@ -14,7 +14,13 @@ function appendFrom(file: string, count: number, name: string): Promise<{ writte
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(import.meta.dirname, "testing/append-worker.ts"), file, String(count), name],
+      [
+        path.join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+        path.join(import.meta.dirname, "testing/append-worker.ts"),
+        file,
+        String(count),
+        name,
+      ],
       { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "silent" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";

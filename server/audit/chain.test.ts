@@ -57,9 +57,11 @@ afterEach(() => {
 describe("audit hash chain", () => {
   it("links every entry to the one before, from the genesis hash, and verifies", async () => {
     write(5);
-    const rows = db.$client
-      .prepare("SELECT seq, prev_hash AS prev, hash FROM audit_log ORDER BY seq")
-      .all() as Array<{ seq: number; prev: string; hash: string }>;
+    const rows = db.$client.prepare("SELECT seq, prev_hash AS prev, hash FROM audit_log ORDER BY seq").all() as Array<{
+      seq: number;
+      prev: string;
+      hash: string;
+    }>;
     expect(rows).toHaveLength(5);
     expect(rows[0]?.prev).toBe(GENESIS_HASH);
     for (let i = 1; i < rows.length; i++) expect(rows[i]?.prev).toBe(rows[i - 1]?.hash);
@@ -199,12 +201,7 @@ describe("audit retention", () => {
       action: string;
       detail: string;
     }>;
-    expect(remaining.map((r) => r.action)).toEqual([
-      "contact.update",
-      "contact.update",
-      "audit.prune",
-      "audit.prune",
-    ]);
+    expect(remaining.map((r) => r.action)).toEqual(["contact.update", "contact.update", "audit.prune", "audit.prune"]);
     const last = JSON.parse(remaining[3]?.detail ?? "{}");
     expect(last).toMatchObject({ removed: 2, fromSeq: 5, throughSeq: 6, retentionDays: 365 });
 
@@ -235,7 +232,9 @@ describe("audit retention", () => {
     clock.advance(400 * 86_400_000);
     write(1);
     pruneAuditLog(db, clock, { retentionDays: 1 });
-    const hits = db.$client.prepare("SELECT count(*) AS n FROM audit_search WHERE audit_search MATCH 'entry'").get() as {
+    const hits = db.$client
+      .prepare("SELECT count(*) AS n FROM audit_search WHERE audit_search MATCH 'entry'")
+      .get() as {
       n: number;
     };
     expect(hits.n).toBe(1);

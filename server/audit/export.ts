@@ -136,15 +136,16 @@ export function* exportChunks(
   filter: AuditFilter,
   format: ExportFormat,
   throughSeq: number,
+  batchSize = EXPORT_BATCH,
 ): Generator<string> {
   if (format === "csv") yield csvHeader();
   let after = 0;
   for (;;) {
-    const rows = exportBatch(db, filter, after, throughSeq);
+    const rows = exportBatch(db, filter, after, throughSeq, batchSize);
     if (rows.length === 0) return;
     yield rows.map(format === "csv" ? csvRow : ndjsonLine).join("");
     after = (rows.at(-1) as AuditRow).seq;
-    if (rows.length < EXPORT_BATCH) return;
+    if (rows.length < batchSize) return;
   }
 }
 
@@ -193,8 +194,15 @@ export function startExport(svc: ServiceContext, format: ExportFormat, filter: A
         detail: { format, filter: describeFilter(filter) },
       });
       const last = tx.select({ seq: auditLog.seq }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-      const stamp = svc.clock.now().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-      return { throughSeq: last?.seq ?? 0, filename: `gatehouse-audit-${stamp}.${format === "csv" ? "csv" : "ndjson"}` };
+      const stamp = svc.clock
+        .now()
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
+      return {
+        throughSeq: last?.seq ?? 0,
+        filename: `gatehouse-audit-${stamp}.${format === "csv" ? "csv" : "ndjson"}`,
+      };
     },
     { behavior: "immediate" },
   );

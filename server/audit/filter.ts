@@ -92,9 +92,7 @@ export function auditConditions(filter: AuditFilter): SQL[] {
   if (filter.actorId) where.push(eq(auditLog.actorId, filter.actorId));
   if (filter.action) {
     where.push(
-      filter.action.endsWith(".")
-        ? eq(auditLog.area, filter.action.slice(0, -1))
-        : eq(auditLog.action, filter.action),
+      filter.action.endsWith(".") ? eq(auditLog.area, filter.action.slice(0, -1)) : eq(auditLog.action, filter.action),
     );
   }
   if (filter.targetId) where.push(eq(auditLog.targetId, filter.targetId));

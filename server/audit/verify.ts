@@ -143,9 +143,7 @@ export async function verifyAuditChain(db: Db, opts: { batchSize?: number } = {}
     }
     if (previous) report.head = { seq: previous.seq, hash: previous.hash };
 
-    const counter = conn
-      .prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'")
-      .get();
+    const counter = conn.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").get();
     const newest = previous?.seq ?? 0;
     if (counter && counter.seq > newest) {
       return {

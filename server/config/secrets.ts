@@ -47,7 +47,9 @@ export function loadOrCreateSecrets(dataDir: string): StoredSecrets {
   }
   const stored = readSecretsFile(file);
   if (stored.encryption) return stored as StoredSecrets;
-  return updateSecrets(dataDir, (current) => (current.encryption ? current : { ...current, encryption: freshKeySet() }));
+  return updateSecrets(dataDir, (current) =>
+    current.encryption ? current : { ...current, encryption: freshKeySet() },
+  );
 }
 
 /** Reads and validates the secrets file; the mode check and the messages never quote the content. */

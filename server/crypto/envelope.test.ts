@@ -35,7 +35,14 @@ describe("sealed values (AES-256-GCM envelopes)", () => {
   const keys = ring("k1");
 
   it("round-trips any text, including the empty string and astral characters", () => {
-    for (const text of ["ada@example.com", "", "+442079460018", "naïve café 🐘 \u0301e", "x".repeat(5000), "line\nbreak\ttab"]) {
+    for (const text of [
+      "ada@example.com",
+      "",
+      "+442079460018",
+      "naïve café 🐘 \u0301e",
+      "x".repeat(5000),
+      "line\nbreak\ttab",
+    ]) {
       const sealed = seal(keys, HERE, text);
       expect(isEnvelope(sealed)).toBe(true);
       expect(keyIdOf(sealed)).toBe("k1");
@@ -101,7 +108,13 @@ describe("sealed values (AES-256-GCM envelopes)", () => {
   });
 
   it("never passes off a stored value that is not an envelope as data", () => {
-    for (const stored of ["ada@example.com", "", "v1.k1.short", "v2.k1.AAAAAAAAAAAAAAAA.AAAA", `v1.k1.${"A".repeat(16)}.${"A".repeat(10)}`]) {
+    for (const stored of [
+      "ada@example.com",
+      "",
+      "v1.k1.short",
+      "v2.k1.AAAAAAAAAAAAAAAA.AAAA",
+      `v1.k1.${"A".repeat(16)}.${"A".repeat(10)}`,
+    ]) {
       const error = failure(() => open(keys, HERE, stored));
       expect(error.reason).toBe("malformed");
       expect(error.message).not.toContain("ada@");
@@ -160,7 +173,9 @@ describe("ENCRYPTION_KEYS", () => {
     const set = parseEncryptionKeys(`k1:${a},*k2:${b}`);
     const again = parseEncryptionKeys(formatEncryptionKeys(set));
     expect(again.activeKeyId).toBe("k2");
-    expect(new Set(again.keys.map((k) => `${k.id}:${k.key}`))).toEqual(new Set(set.keys.map((k) => `${k.id}:${k.key}`)));
+    expect(new Set(again.keys.map((k) => `${k.id}:${k.key}`))).toEqual(
+      new Set(set.keys.map((k) => `${k.id}:${k.key}`)),
+    );
     expect(formatEncryptionKeys(set)).toBe(`*k2:${b},k1:${a}`);
   });
 

@@ -5,8 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { loadOrCreateSecrets, SECRETS_FILE, updateSecrets } from "../config/secrets";
 import { seal } from "./envelope";
-import { generateRootKey } from "./keys";
 import { fileKeyring, KEYRING_RECHECK_MS } from "./keyring";
+import { generateRootKey } from "./keys";
 import { openKeyring } from "./open-keyring";
 
 /**
@@ -108,7 +108,10 @@ describe("the keyring in the data folder", () => {
       ...s,
       encryption: {
         activeKeyId: "k2",
-        keys: [...(s.encryption?.keys ?? []), { id: "k2", key: generateRootKey(), createdAt: new Date().toISOString() }],
+        keys: [
+          ...(s.encryption?.keys ?? []),
+          { id: "k2", key: generateRootKey(), createdAt: new Date().toISOString() },
+        ],
       },
     }));
     // A value under the new key is readable at once (an unknown id forces a re-read) …

@@ -40,7 +40,8 @@ class Snapshot {
         return [entry.id, dataKeyFrom(entry.id, root)];
       }),
     );
-    if (!this.byId.has(set.activeKeyId)) throw new Error(`the active encryption key ${set.activeKeyId} is not in the ring`);
+    if (!this.byId.has(set.activeKeyId))
+      throw new Error(`the active encryption key ${set.activeKeyId} is not in the ring`);
   }
   active(): DataKey {
     return this.byId.get(this.set.activeKeyId) as DataKey;

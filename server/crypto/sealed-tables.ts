@@ -1,12 +1,7 @@
 import { type AnyColumn, and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { contacts } from "@/db/schema";
-import {
-  openContactFields,
-  openLegacyContactFields,
-  sealEmail,
-  sealOptional,
-} from "../services/contact-codec";
+import { openContactFields, openLegacyContactFields, sealEmail, sealOptional } from "../services/contact-codec";
 import { ENVELOPE_VERSION } from "./envelope";
 import type { Keyring } from "./keyring";
 

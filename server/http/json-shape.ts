@@ -30,7 +30,10 @@ const COMMA = 0x2c;
 
 export function checkJsonShape(
   input: Uint8Array | string,
-  limits: { maxDepth: number; maxArrayItems: number } = { maxDepth: MAX_JSON_DEPTH, maxArrayItems: MAX_JSON_ARRAY_ITEMS },
+  limits: { maxDepth: number; maxArrayItems: number } = {
+    maxDepth: MAX_JSON_DEPTH,
+    maxArrayItems: MAX_JSON_ARRAY_ITEMS,
+  },
 ): JsonShapeProblem | null {
   const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
   // Per open container: -1 for an object, else the number of commas seen in that array.

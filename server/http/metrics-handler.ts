@@ -1,10 +1,10 @@
 import { noteRefusal } from "../audit/refusals";
+import { DEFAULT_OBSERVABILITY } from "../config";
 import { createContext, requestIdOf } from "../context";
 import { AppError } from "../errors";
 import { activeSessionCount, activeTokenCount } from "../observability/live-counts";
 import { renderMetrics } from "../observability/metrics";
 import type { Runtime } from "../runtime";
-import { DEFAULT_OBSERVABILITY } from "../config";
 import { withApiHeaders } from "./api-headers";
 import { observeRequest } from "./observe";
 import { problem, problemResponse } from "./problem";
@@ -55,7 +55,12 @@ export async function handleMetrics(req: Request, runtime: Runtime): Promise<Res
       noteRefusal(ctx, `GET ${METRICS_PATH}`, refusal);
       const status = refusal.code === "UNAUTHORIZED" ? 401 : 403;
       const challenge = challengeFor(status, refusal);
-      return fail(status, refusal.message, refusal.reason ?? "forbidden", challenge ? { "www-authenticate": challenge } : undefined);
+      return fail(
+        status,
+        refusal.message,
+        refusal.reason ?? "forbidden",
+        challenge ? { "www-authenticate": challenge } : undefined,
+      );
     }
 
     const now = runtime.clock.now();
@@ -65,7 +70,11 @@ export async function handleMetrics(req: Request, runtime: Runtime): Promise<Res
         help: "Browser sessions not yet expired.",
         value: activeSessionCount(runtime.db, now),
       },
-      { name: "gatehouse_active_tokens", help: "API tokens that work right now.", value: activeTokenCount(runtime.db, now) },
+      {
+        name: "gatehouse_active_tokens",
+        help: "API tokens that work right now.",
+        value: activeTokenCount(runtime.db, now),
+      },
     ]);
     return withApiHeaders(
       new Response(req.method === "HEAD" ? null : body, {

@@ -13,12 +13,13 @@ import { restRouteOf } from "./route-label";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
 import { checkJsonShape } from "./json-shape";
-import { reservedQueryName } from "./query-guard";
 import { type Problem, problem, problemResponse } from "./problem";
+import { reservedQueryName } from "./query-guard";
 import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const REST_ENDPOINT = "/api/v1";
+const EMPTY_OBJECT = new TextEncoder().encode("{}");
 
 /**
  * The REST door for external clients: the same router and middleware chain
@@ -53,6 +54,13 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
   }
 
   if (!["GET", "HEAD", "DELETE"].includes(request.method)) {
+    // The bridge reads a POST/PATCH input from the body only and would silently
+    // drop query parameters: refused instead, as an unknown field in the body is.
+    const stray = [...new URL(request.url).searchParams.keys()][0];
+    if (stray !== undefined) {
+      const errors = [{ path: stray.slice(0, 60), message: "Unrecognized query parameter (this operation takes its input in the body)" }];
+      return fail(problem(400, `${errors[0]?.path}: Unrecognized query parameter`, { reason: "invalid_input", errors, requestId }));
+    }
     try {
       const body = await readCappedBody(request, runtime.config.maxBodyBytes);
       if (body && body.byteLength > 0 && !isJsonContentType(request.headers.get("content-type"))) {
@@ -60,7 +68,11 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
       }
       const shape = body && body.byteLength > 0 ? checkJsonShape(body) : null;
       if (shape) return fail(problem(400, shape.detail, { reason: shape.reason, requestId }));
-      request = withBody(request, body);
+      // One spelling of the media type for the bridge, and no body at all (as for an
+      // operation that documents none, e.g. POST /tokens/{id}/revoke) is the empty
+      // object, which the strict input schema then judges like any other input.
+      request = withBody(request, body && body.byteLength > 0 ? body : EMPTY_OBJECT);
+      request.headers.set("content-type", "application/json");
     } catch (error) {
       if (error instanceof AppError) return fail(problem(413, error.message, { reason: error.reason, requestId }));
       throw error;

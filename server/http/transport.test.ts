@@ -15,6 +15,7 @@ import type { ServiceContext } from "../services/context";
 import { addCorsOrigin, removeCorsOrigin } from "../services/cors-origins";
 import { createToken } from "../services/tokens";
 import { createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { guardApi } from "./api-guard";
 import { refuseCrossSiteAuthPost } from "./auth-guard";
 import { handleRest } from "./rest-handler";
 import { handleTrpc } from "./trpc-handler";
@@ -194,13 +195,14 @@ describe("CSRF on cookie-authenticated writes", () => {
   it("refuses an allowed origin without credentials, the wildcard, a stranger and no origin at all — changing nothing", async () => {
     addCorsOrigin(svc, { origin: PARTNER });
     addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       { origin: PARTNER },
       { origin: "https://evil.example" },
       { origin: "null" },
       { referer: "https://evil.example/page" },
       {},
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await createContact(headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(((await res.json()) as { type: string }).type).toBe("urn:gatehouse:problem:csrf");
@@ -370,5 +372,50 @@ describe("security headers on every kind of API answer", () => {
     const res = await call();
     expect(res.status).toBe(status);
     expectSecurityHeaders(res);
+  });
+});
+
+describe("the guard around whatever a door answers", () => {
+  beforeEach(() => setUp({ appUrl: new URL("https://gatehouse.example.com"), secure: true }));
+
+  it("puts the security headers, HSTS and the CORS grant on a 429 (or any answer) the handler made", async () => {
+    addCorsOrigin(svc, { origin: PARTNER });
+    const limited = () =>
+      new Response(JSON.stringify({ title: "Too many requests" }), {
+        status: 429,
+        headers: { "content-type": "application/problem+json", "retry-after": "7", "x-powered-by": "leaky" },
+      });
+    const res = await guardApi(
+      new Request("https://gatehouse.example.com/api/v1/contacts", {
+        headers: fromPeer("203.0.113.9", true, { origin: PARTNER }),
+      }),
+      rt,
+      "rest",
+      async () => limited(),
+    );
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("7");
+    expectSecurityHeaders(res);
+    expect(res.headers.get("strict-transport-security")).toBe(HSTS);
+    expect(res.headers.get("access-control-allow-origin")).toBe(PARTNER);
+    expect(res.headers.get("access-control-expose-headers")).toMatch(/Retry-After/);
+  });
+
+  it("never reaches the handler over plain HTTP", async () => {
+    let reached = false;
+    const res = await guardApi(
+      new Request("http://gatehouse.example.com/api/oauth/token", {
+        method: "POST",
+        headers: fromPeer("203.0.113.9", false),
+      }),
+      rt,
+      "oauth",
+      async () => {
+        reached = true;
+        return new Response("{}");
+      },
+    );
+    expect(res.status).toBe(403);
+    expect(reached).toBe(false);
   });
 });

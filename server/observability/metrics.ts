@@ -9,6 +9,8 @@
  * procedure name, a status code), never from raw URLs, so a client cannot
  * grow the number of series; MAX_SERIES is a second guard all the same.
  */
+import { processSingleton } from "./process-singleton";
+
 type LabelValues = readonly string[];
 
 const MAX_SERIES = 5_000;
@@ -105,8 +107,8 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
   }
 }
 
-/** What Gatehouse measures. */
-export const METRICS = {
+/** What Gatehouse measures (one set per process, see process-singleton.ts). */
+export const METRICS = processSingleton("metrics", () => ({
   requests: new Counter("gatehouse_http_requests_total", "API requests answered, by door, route and status.", [
     "door",
     "route",
@@ -124,7 +126,7 @@ export const METRICS = {
     ["door", "route"],
   ),
   signInFailures: new Counter("gatehouse_sign_in_failures_total", "Failed password sign-ins.", []),
-} as const;
+}));
 
 export interface Gauge {
   name: string;

@@ -3,6 +3,7 @@ import { pruneAuditLog } from "../audit/retention";
 import { DEFAULT_OBSERVABILITY } from "../config";
 import { getLogger } from "../logger";
 import type { Runtime } from "../runtime";
+import { processSingleton } from "./process-singleton";
 import { flushTraffic } from "./traffic";
 
 /** How often the in-memory traffic counts are written to traffic_counters. */
@@ -13,8 +14,6 @@ const AGGREGATE_SWEEP_MS = 15_000;
 const RETENTION_FIRST_MS = 60_000;
 const RETENTION_EVERY_MS = 24 * 3_600_000;
 
-let started = false;
-
 /**
  * The background jobs of a server process (never of the CLI): flushing the
  * Overview counters and the aggregated audit groups, and audit retention.
@@ -23,8 +22,9 @@ let started = false;
  * failure and tries again next time: none of them can take the server down.
  */
 export function startObservability(runtime: Runtime): void {
-  if (started) return;
-  started = true;
+  const state = processSingleton("observability.started", () => ({ started: false }));
+  if (state.started) return;
+  state.started = true;
   const log = getLogger();
   const every = (ms: number, job: () => void) => setInterval(job, ms).unref();
 

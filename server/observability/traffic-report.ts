@@ -43,9 +43,10 @@ export function trafficSeries(db: Executor, now: Date, hours: number): TrafficSe
     const list = series[row.metric as SeriesMetric];
     if (list && index >= 0 && index < hours) list[index] = (list[index] ?? 0) + row.count;
   }
-  const totals = Object.fromEntries(
-    SERIES_METRICS.map((m) => [m, series[m].reduce((a, b) => a + b, 0)]),
-  ) as Record<SeriesMetric, number>;
+  const totals = Object.fromEntries(SERIES_METRICS.map((m) => [m, series[m].reduce((a, b) => a + b, 0)])) as Record<
+    SeriesMetric,
+    number
+  >;
   const labels = Array.from({ length: hours }, (_, i) => new Date(first + i * HOUR_MS).toISOString());
   return { hours: labels, series, totals };
 }

@@ -2,6 +2,7 @@ import { lt, sql } from "drizzle-orm";
 import type { Db } from "@/db";
 import { type TrafficMetric, trafficCounters } from "@/db/schema";
 import { METRICS } from "./metrics";
+import { processSingleton } from "./process-singleton";
 
 /**
  * The counters behind the dashboard's Overview charts. The request pipeline
@@ -22,7 +23,7 @@ const MAX_KEYS_PER_FLUSH = 200;
 /** Counters older than this are deleted by the flush (the Overview shows 7 days). */
 export const TRAFFIC_RETENTION_MS = 8 * 24 * HOUR_MS;
 
-const pending = new Map<string, number>();
+const pending = processSingleton("traffic.pending", () => new Map<string, number>());
 const SEP = "\u0000";
 
 export function hourOf(at: Date | number): number {

@@ -47,10 +47,12 @@ const SHEBANG = /^#!lua[^\n]*\n/;
  *   is, and Redis answers NOSCRIPT, so the library falls back to eval;
  * - node-redis sends only strings: every argument is passed through String().
  *
- * Connection behaviour is chosen for a limiter: commands fail at once while
- * disconnected (no offline queue, so nothing piles up or waits), the client
- * reconnects in the background, and connection errors are logged (at most
- * every 10 s), never thrown at the process.
+ * Connection behaviour is chosen for a limiter: the first commands wait for
+ * the first connection (the limiter's timeout bounds that wait); after that,
+ * commands fail at once while disconnected (no offline queue, so nothing
+ * piles up or waits), the client reconnects in the background, and
+ * connection errors are logged (at most every 10 s), never thrown at the
+ * process.
  */
 export function redisTcpClient(url: string, opts: { connectTimeoutMs: number }): RedisScripting {
   const client = createClient({
@@ -71,28 +73,48 @@ export function redisTcpClient(url: string, opts: { connectTimeoutMs: number }):
     // The message names the host and port at most, never the URL (it may hold a password).
     getLogger().warn({ err: { name: error.name, message: error.message } }, "rate-limit Redis connection problem");
   });
-  client.connect().catch(() => {
-    // Reported through the "error" event; commands fail (and the policies decide) until it is up.
-  });
+  let closed = false;
+  let firstConnection: Promise<unknown> | null = client
+    .connect()
+    .then(() => {
+      if (closed) client.destroy(); // closed while connecting: do not keep the process alive
+    })
+    .catch(() => {
+      // Reported through the "error" event; commands fail (and the policies decide) until it is up.
+    })
+    .finally(() => {
+      firstConnection = null;
+    });
+  const ready = async () => {
+    if (firstConnection && !client.isReady) await firstConnection;
+  };
 
   const stripped = new Map<string, string>(); // hash the library uses -> hash of what we loaded
   const strings = (args: unknown[]) => args.map((a) => String(a));
   return {
     async evalsha(sha, keys, args) {
+      await ready();
       return client.evalSha(stripped.get(sha) ?? sha, { keys, arguments: strings(args) });
     },
     async eval(script, keys, args) {
       const body = script.replace(SHEBANG, "");
       if (body !== script) stripped.set(sha1(script), sha1(body));
+      await ready();
       return client.eval(body, { keys, arguments: strings(args) });
     },
     async ping() {
+      await ready();
       await client.ping();
     },
     async close() {
+      closed = true;
       // Never wait for a server that is not there: only a ready connection is closed politely.
-      if (client.isReady) await client.close();
-      else if (client.isOpen) client.destroy();
+      try {
+        if (client.isReady) await client.close();
+        else client.destroy();
+      } catch {
+        // Already closed.
+      }
     },
   };
 }

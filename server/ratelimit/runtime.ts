@@ -40,6 +40,11 @@ export function limiterFor(runtime: { config: Config; db: Db }): RateLimiter {
   return limiter;
 }
 
+/** Tests: make a runtime use this limiter (a failing store, a throwaway Redis, small limits). */
+export function useLimiterFor(runtime: object, limiter: RateLimiter): void {
+  limiters.set(runtime, limiter);
+}
+
 /** Closes a runtime's limiter (its Redis connection), e.g. before a CLI command exits. */
 export async function closeLimiterFor(runtime: object): Promise<void> {
   const limiter = limiters.get(runtime);

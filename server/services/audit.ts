@@ -1,10 +1,10 @@
 import { desc, lt } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { type ActorKind, type AuditRow, auditLog, type Outcome } from "@/db/schema";
-import type { ClientInfo, Principal } from "../auth/principal";
-import type { Clock } from "../clock";
 import { canonicalize, entryHash, GENESIS_HASH } from "../audit/chain";
 import { type AuditFilter, auditWhere } from "../audit/filter";
+import type { ClientInfo, Principal } from "../auth/principal";
+import type { Clock } from "../clock";
 import { newId } from "../ids";
 import { noteAuditedEvent } from "../observability/traffic";
 import { redactRecord } from "../security/redact";

@@ -37,11 +37,20 @@ const ref = (rowId: string, column: SealedColumn): FieldRef => ({ table: CONTACT
 export function sealEmail(keyring: Keyring, row: { id: string; ownerId: string }, email: string) {
   return {
     email: seal(keyring, ref(row.id, "email"), email),
-    emailIndex: blindIndex(keyring.active(), { column: EMAIL_INDEX_SCOPE, ownerId: row.ownerId }, normalizeEmailForIndex(email)),
+    emailIndex: blindIndex(
+      keyring.active(),
+      { column: EMAIL_INDEX_SCOPE, ownerId: row.ownerId },
+      normalizeEmailForIndex(email),
+    ),
   };
 }
 
-export function sealOptional(keyring: Keyring, rowId: string, column: "phone" | "notes", value: string | null): Sealed | null {
+export function sealOptional(
+  keyring: Keyring,
+  rowId: string,
+  column: "phone" | "notes",
+  value: string | null,
+): Sealed | null {
   return value === null ? null : seal(keyring, ref(rowId, column), value);
 }
 

@@ -9,12 +9,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type Db, openDatabase, schema } from "@/db";
 import { auditLog, contacts } from "@/db/schema";
 import type { Sealed } from "@/db/schema/sealed-text";
-import { TRPCError } from "../trpc";
 import { isEnvelope, keyIdOf } from "../crypto/envelope";
 import { newKeySetEntry } from "../crypto/key-set";
 import { staticKeyring } from "../crypto/keyring";
 import { handleRest } from "../http/rest-handler";
 import { callerFor, createTestRuntime, seedUser, type TestRuntime, testKeyring } from "../testing/harness";
+import { TRPCError } from "../trpc";
 import { SYSTEM_ACTOR } from "./audit";
 import { prepareSealedData } from "./encryption-startup";
 import { UnknownKeyError } from "./key-check";
@@ -81,7 +81,11 @@ describe("sealed contact fields", () => {
       notes: "Analytical Engine; née Byron",
     });
     expect(await api.contacts.get({ id: created.id })).toEqual(created);
-    expect(created).toMatchObject({ email: "ada@example.com", phone: "+442079460018", notes: "Analytical Engine; née Byron" });
+    expect(created).toMatchObject({
+      email: "ada@example.com",
+      phone: "+442079460018",
+      notes: "Analytical Engine; née Byron",
+    });
 
     const row = rawRow(rt.db, created.id);
     for (const column of ["email", "phone", "notes"]) {
@@ -131,11 +135,20 @@ describe("sealed contact fields", () => {
       expect(JSON.stringify(error)).not.toContain(tampered);
     }
     // An update must not quietly rewrite a row it cannot read.
-    expect((await failureOf(api.contacts.update({ id: created.id, name: "Changed" }))).code).toBe("INTERNAL_SERVER_ERROR");
+    expect((await failureOf(api.contacts.update({ id: created.id, name: "Changed" }))).code).toBe(
+      "INTERNAL_SERVER_ERROR",
+    );
     expect(rawRow(rt.db, created.id).name).toBe("Ada");
 
     const [alert] = alerts();
-    expect(alert).toMatchObject({ table: "contacts", column: "notes", rowId: created.id, keyId: "k1", reason: "authentication_failed", level: 50 });
+    expect(alert).toMatchObject({
+      table: "contacts",
+      column: "notes",
+      rowId: created.id,
+      keyId: "k1",
+      reason: "authentication_failed",
+      level: 50,
+    });
     expect(logLines.join("\n")).not.toContain(body.slice(1, 30));
   });
 
@@ -146,7 +159,9 @@ describe("sealed contact fields", () => {
     const sqlite = rt.db.$client;
     // A's email into B's row (with A's blind index too, as an attacker copying a whole cell would).
     const rowA = rawRow(rt.db, a.id);
-    sqlite.prepare("update contacts set email = ?, email_index = ? where id = ?").run(rowA.email, rowA.email_index, b.id);
+    sqlite
+      .prepare("update contacts set email = ?, email_index = ? where id = ?")
+      .run(rowA.email, rowA.email_index, b.id);
     expect((await failureOf(api.contacts.get({ id: b.id }))).code).toBe("INTERNAL_SERVER_ERROR");
     expect(alerts().at(-1)).toMatchObject({ rowId: b.id, column: "email", reason: "authentication_failed" });
     // A's email into A's own notes column.
@@ -159,7 +174,10 @@ describe("sealed contact fields", () => {
     const api = callerFor(rt, alice.principal);
     const created = await api.contacts.create({ name: "Ada", email: "ada@example.com" });
     const stranger = { ...rt, keyring: testKeyring() }; // same ids, different key material
-    const renamed = { ...rt, keyring: staticKeyring({ activeKeyId: "k9", keys: [newKeySetEntry("k9", new Date())] }, "memory") };
+    const renamed = {
+      ...rt,
+      keyring: staticKeyring({ activeKeyId: "k9", keys: [newKeySetEntry("k9", new Date())] }, "memory"),
+    };
 
     expect((await failureOf(callerFor(stranger, alice.principal).contacts.get({ id: created.id }))).code).toBe(
       "INTERNAL_SERVER_ERROR",
@@ -183,9 +201,13 @@ describe("sealed contact fields", () => {
     );
     const created = await callerFor(rt, alice.principal).contacts.create({ name: "Ada", email: "ada@example.com" });
     const stored = rawRow(rt.db, created.id).email as string;
-    rt.db.$client.prepare("update contacts set email = ? where id = ?").run(stored.replace(/^v1\.k1\./, "v1.k7."), created.id);
+    rt.db.$client
+      .prepare("update contacts set email = ? where id = ?")
+      .run(stored.replace(/^v1\.k1\./, "v1.k7."), created.id);
     const response = await handleRest(
-      new Request(`http://localhost:3000/api/v1/contacts/${created.id}`, { headers: { authorization: `Bearer ${token}` } }),
+      new Request(`http://localhost:3000/api/v1/contacts/${created.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }),
       rt,
     );
     expect(response.status).toBe(500);
@@ -204,7 +226,16 @@ describe("sealed contact fields", () => {
       .prepare(
         "insert into contacts (id, owner_id, name, email, phone, notes, email_index, created_at, updated_at) values (?, ?, ?, ?, ?, ?, null, ?, ?)",
       )
-      .run("con_legacy00000000000000", alice.user.id, "Old", "old@example.com", "+41446681800", "from the spine", now, now);
+      .run(
+        "con_legacy00000000000000",
+        alice.user.id,
+        "Old",
+        "old@example.com",
+        "+41446681800",
+        "from the spine",
+        now,
+        now,
+      );
     prepareSealedData(rt);
     const row = rawRow(rt.db, "con_legacy00000000000000");
     expect(isEnvelope(row.email) && isEnvelope(row.phone) && isEnvelope(row.notes)).toBe(true);
@@ -235,7 +266,11 @@ describe("blind-index lookup by email", () => {
     const alice = await seedUser(rt, "alice@example.com");
     const bob = await seedUser(rt, "bob@example.com");
     const api = callerFor(rt, alice.principal);
-    const wanted = await api.contacts.create({ name: "Grace", email: "Grace.Hopper@Navy.example", phone: "+12025550123" });
+    const wanted = await api.contacts.create({
+      name: "Grace",
+      email: "Grace.Hopper@Navy.example",
+      phone: "+12025550123",
+    });
     for (let i = 0; i < 5; i++) await api.contacts.create({ name: `Other ${i}`, email: `other${i}@navy.example` });
     await callerFor(rt, bob.principal).contacts.create({ name: "Bob's Grace", email: "grace.hopper@navy.example" });
 
@@ -244,14 +279,18 @@ describe("blind-index lookup by email", () => {
     expect(found.items.map((c) => c.id)).toEqual([wanted.id]);
     expect(found.items[0]?.email).toBe("Grace.Hopper@Navy.example");
     expect((await api.contacts.list({ email: "nobody@navy.example" })).items).toEqual([]);
-    expect((await callerFor(rt, bob.principal).contacts.list({ email: "grace.hopper@navy.example" })).items).toHaveLength(1);
+    expect(
+      (await callerFor(rt, bob.principal).contacts.list({ email: "grace.hopper@navy.example" })).items,
+    ).toHaveLength(1);
 
     const lookups = statements.filter((s) => s.includes('"email_index" in'));
     expect(lookups.length).toBeGreaterThanOrEqual(3);
     for (const statement of statements) expect(statement.toLowerCase()).not.toContain("grace.hopper");
     expect(statements.join("\n").toLowerCase()).not.toContain("nobody@navy");
     // The same person in two owners' lists gets two unrelated index values (equality leaks only within one owner).
-    const indexes = sqlite.prepare("select email_index from contacts where name like '%Grace'").all() as Array<{ email_index: string }>;
+    const indexes = sqlite.prepare("select email_index from contacts where name like '%Grace'").all() as Array<{
+      email_index: string;
+    }>;
     expect(new Set(indexes.map((r) => r.email_index)).size).toBe(2);
   });
 
@@ -267,7 +306,12 @@ describe("blind-index lookup by email", () => {
       { name: "t", scopes: ["contacts:read"] },
     );
     const get = (query: string) =>
-      handleRest(new Request(`http://localhost:3000/api/v1/contacts?${query}`, { headers: { authorization: `Bearer ${token}` } }), rt);
+      handleRest(
+        new Request(`http://localhost:3000/api/v1/contacts?${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+        }),
+        rt,
+      );
     const ok = await get("email=ADA%40example.com");
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { items: Array<{ id: string }> }).items.map((c) => c.id)).toEqual([wanted.id]);
@@ -293,15 +337,27 @@ describe("the database file", () => {
     const alice = await seedUser(rt, "owner@example.com");
     const api = callerFor(rt, alice.principal);
     const secrets = [
-      { name: "One", email: "zyxwv.unique@plaintext-probe.example", phone: "+41 44 668 18 00", notes: "PROBE-NOTE-alpha unique words" },
-      { name: "Two", email: "second.probe@plaintext-probe.example", phone: "+12025550199", notes: "PROBE-NOTE-beta\nsecond line" },
+      {
+        name: "One",
+        email: "zyxwv.unique@plaintext-probe.example",
+        phone: "+41 44 668 18 00",
+        notes: "PROBE-NOTE-alpha unique words",
+      },
+      {
+        name: "Two",
+        email: "second.probe@plaintext-probe.example",
+        phone: "+12025550199",
+        notes: "PROBE-NOTE-beta\nsecond line",
+      },
     ];
     const created = [];
     for (const s of secrets) created.push(await api.contacts.create(s));
     await api.contacts.update({ id: created[0]?.id as string, notes: "PROBE-NOTE-gamma after an update" });
 
     const bytes = Buffer.concat(
-      ["gatehouse.db", "gatehouse.db-wal"].filter((f) => fs.existsSync(path.join(dir, f))).map((f) => fs.readFileSync(path.join(dir, f))),
+      ["gatehouse.db", "gatehouse.db-wal"]
+        .filter((f) => fs.existsSync(path.join(dir, f)))
+        .map((f) => fs.readFileSync(path.join(dir, f))),
     );
     expect(fs.existsSync(`${file}-wal`)).toBe(true); // the WAL was really searched
     const haystack = bytes.toString("latin1");

@@ -114,7 +114,8 @@ export function rotateKey(
   const previousKeyId = keyring.active().id;
   const existing = keyring.describe().map((k) => k.id);
   const keyId = opts.keyId ?? nextKeyId(existing);
-  if (!KEY_ID_PATTERN.test(keyId)) throw new AppError("BAD_REQUEST", "the key id must be 1 to 32 letters, digits, _ or -");
+  if (!KEY_ID_PATTERN.test(keyId))
+    throw new AppError("BAD_REQUEST", "the key id must be 1 to 32 letters, digits, _ or -");
   if (existing.includes(keyId)) throw new AppError("CONFLICT", `the keyring already has a key ${keyId}`, "key_exists");
   const entry = newKeySetEntry(keyId, svc.clock.now());
 
@@ -202,7 +203,10 @@ export function removeKey(
     updateSecrets(opts.dataDir, (current) => {
       if (!current.encryption) throw new Error("the secrets file has no encryption keys");
       if (current.encryption.activeKeyId === key.id) throw new AppError("CONFLICT", `key ${key.id} is active`);
-      return { ...current, encryption: { ...current.encryption, keys: current.encryption.keys.filter((k) => k.id !== key.id) } };
+      return {
+        ...current,
+        encryption: { ...current.encryption, keys: current.encryption.keys.filter((k) => k.id !== key.id) },
+      };
     });
   });
   keyring.reload();

@@ -27,4 +27,3 @@ export function assertStoredKeysKnown(db: Executor, keyring: Keyring): void {
     `stored values are encrypted with key ids that are not in the keyring: ${list}. Restore the missing key(s) in ${where}; without them those values cannot be read.`,
   );
 }
-

@@ -35,7 +35,13 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-rotate-"));
     const base = createTestRuntime({ dataDir });
     rt = { ...base, keyring: fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption) };
-    svc = { db: rt.db, clock: rt.clock, keyring: rt.keyring, actor: CLI_ACTOR, client: { ip: null, userAgent: "test", requestId: "t" } };
+    svc = {
+      db: rt.db,
+      clock: rt.clock,
+      keyring: rt.keyring,
+      actor: CLI_ACTOR,
+      client: { ip: null, userAgent: "test", requestId: "t" },
+    };
   });
   afterEach(() => {
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -56,7 +62,9 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
       );
     }
     const valuesPerKey = 25 + 12 + 9; // emails, phones (odd i), notes (i % 3 === 0)
-    expect(encryptionStatus(svc).keys).toEqual([expect.objectContaining({ id: "k1", active: true, values: valuesPerKey })]);
+    expect(encryptionStatus(svc).keys).toEqual([
+      expect.objectContaining({ id: "k1", active: true, values: valuesPerKey }),
+    ]);
 
     const rotated = rotateKey(svc, { dataDir, envKeys: null });
     expect(rotated).toMatchObject({ source: "file", keyId: "k2", previousKeyId: "k1", applied: true });
@@ -67,7 +75,11 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     // Old values still open; new ones go under k2; lookups find rows under either key.
     expect(await api.contacts.get({ id: made[3]?.id as string })).toEqual(made[3]);
     const fresh = await api.contacts.create({ name: "New", email: "new@example.com" });
-    expect(keyIdOf((rt.db.$client.prepare("select email from contacts where id = ?").get(fresh.id) as { email: string }).email)).toBe("k2");
+    expect(
+      keyIdOf(
+        (rt.db.$client.prepare("select email from contacts where id = ?").get(fresh.id) as { email: string }).email,
+      ),
+    ).toBe("k2");
     expect((await api.contacts.list({ email: "C7@example.com" })).items.map((c) => c.id)).toEqual([made[7]?.id]);
     expect((await api.contacts.list({ email: "new@example.com" })).items.map((c) => c.id)).toEqual([fresh.id]);
 
@@ -95,7 +107,11 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     expect((await api.contacts.list({ email: "c7@EXAMPLE.com" })).items.map((c) => c.id)).toEqual([made[7]?.id]);
 
     // Running it again has nothing to do.
-    expect(await reencryptAll(svc, { batchSize: 7, pauseMs: 0 })).toMatchObject({ status: "finished", total: 0, done: 0 });
+    expect(await reencryptAll(svc, { batchSize: 7, pauseMs: 0 })).toMatchObject({
+      status: "finished",
+      total: 0,
+      done: 0,
+    });
 
     // Removal: never the active key; not until every server has had time to switch.
     expect(reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k2" }))).toBe("key_active");
@@ -103,9 +119,11 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     rt.clock.advance(REMOVE_GRACE_MS);
     expect(removeKey(svc, { dataDir, envKeys: null, keyId: "k1" })).toMatchObject({ applied: true, keyId: "k1" });
     expect(encryptionStatus(svc).keys.map((k) => k.id)).toEqual(["k2"]);
-    expect(JSON.parse(fs.readFileSync(path.join(dataDir, SECRETS_FILE), "utf8")).encryption.keys.map((k: { id: string }) => k.id)).toEqual([
-      "k2",
-    ]);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(dataDir, SECRETS_FILE), "utf8")).encryption.keys.map(
+        (k: { id: string }) => k.id,
+      ),
+    ).toEqual(["k2"]);
     expect(reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("key_not_found");
     for (const contact of made) expect(await api.contacts.get({ id: contact.id })).toEqual(contact);
 
@@ -140,7 +158,11 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     expect(next.keys.find((k) => k.id === "k1")?.key).toBe(k1);
     expect(envRing.active().id).toBe("k1");
     const [entry] = rt.db.select().from(auditLog).where(like(auditLog.action, "encryption.%")).all();
-    expect(entry).toMatchObject({ action: "encryption.rotate", targetId: "k2", detail: { source: "env", applied: false, previousKeyId: "k1" } });
+    expect(entry).toMatchObject({
+      action: "encryption.rotate",
+      targetId: "k2",
+      detail: { source: "env", applied: false, previousKeyId: "k1" },
+    });
     expect(JSON.stringify(entry)).not.toContain(k1);
   });
 });

@@ -52,7 +52,8 @@ function reencrypt(args: string[]): ChildProcess & { output: () => { stdout: str
 
 const exited = (child: ChildProcess) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once("exit", (code, signal) => resolve({ code, signal }));
   });
 
@@ -81,10 +82,26 @@ beforeAll(async () => {
       const id = `con_${String(i).padStart(20, "0")}`;
       const { email, emailIndex } = sealEmail(keyring, { id, ownerId: owner.user.id }, emailOf(i));
       const phone = sealOptional(keyring, id, "phone", i % 2 ? phoneOf(i) : null);
-      insert.run(id, owner.user.id, `Person ${i}`, email, phone, sealOptional(keyring, id, "notes", notesOf(i)), emailIndex, now, now);
+      insert.run(
+        id,
+        owner.user.id,
+        `Person ${i}`,
+        email,
+        phone,
+        sealOptional(keyring, id, "notes", notesOf(i)),
+        emailIndex,
+        now,
+        now,
+      );
     }
   })();
-  const svc = { db, clock: { now: () => new Date() }, keyring, actor: CLI_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } };
+  const svc = {
+    db,
+    clock: { now: () => new Date() },
+    keyring,
+    actor: CLI_ACTOR,
+    client: { ip: null, userAgent: null, requestId: "t" },
+  };
   expect(rotateKey(svc, { dataDir, envKeys: null }).keyId).toBe("k2");
   db.$client.close();
 }, 60_000);
@@ -94,79 +111,89 @@ afterAll(() => {
 });
 
 describe("gatehouse keys reencrypt", () => {
-  it(
-    "is killed mid-way, resumes, and leaves every one of 10,000 rows under the new key and readable",
-    async () => {
-      const first = reencrypt(["--batch-size", "250", "--pause-ms", "25"]);
-      const deadline = Date.now() + 40_000;
-      let doneAtKill = 0;
-      for (;;) {
-        if (Date.now() > deadline) throw new Error(`no progress: ${JSON.stringify(first.output())}`);
-        if (first.exitCode !== null) throw new Error(`finished before the kill: ${JSON.stringify(first.output())}`);
-        const job = fs.existsSync(dbFile) ? peek<{ done: number } | undefined>("select done from reencryption_jobs where id = 1") : undefined;
-        if (job && job.done >= 2_500) {
-          first.kill("SIGKILL");
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 20));
+  it("is killed mid-way, resumes, and leaves every one of 10,000 rows under the new key and readable", async () => {
+    const first = reencrypt(["--batch-size", "250", "--pause-ms", "25"]);
+    const deadline = Date.now() + 40_000;
+    let doneAtKill = 0;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`no progress: ${JSON.stringify(first.output())}`);
+      if (first.exitCode !== null) throw new Error(`finished before the kill: ${JSON.stringify(first.output())}`);
+      const job = fs.existsSync(dbFile)
+        ? peek<{ done: number } | undefined>("select done from reencryption_jobs where id = 1")
+        : undefined;
+      if (job && job.done >= 2_500) {
+        first.kill("SIGKILL");
+        break;
       }
-      expect((await exited(first)).signal).toBe("SIGKILL");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await exited(first)).signal).toBe("SIGKILL");
 
-      // The crash left a consistent state: the job row and the rows agree, no row is half re-sealed.
-      const job = peek<{ status: string; done: number; total: number }>("select status, done, total from reencryption_jobs where id = 1");
-      doneAtKill = job.done;
-      expect(job.status).toBe("running");
-      expect(job.total).toBe(ROWS);
-      expect(doneAtKill).toBeGreaterThanOrEqual(2_500);
-      expect(doneAtKill).toBeLessThan(ROWS);
-      const underK2 = peek<{ n: number }>("select count(*) as n from contacts where email like 'v1.k2.%'").n;
-      expect(underK2).toBe(doneAtKill);
-      const mixed = peek<{ n: number }>(
-        "select count(*) as n from contacts where substr(email, 1, 6) <> substr(notes, 1, 6) or (phone is not null and substr(phone, 1, 6) <> substr(email, 1, 6))",
-      ).n;
-      expect(mixed).toBe(0);
+    // The crash left a consistent state: the job row and the rows agree, no row is half re-sealed.
+    const job = peek<{ status: string; done: number; total: number }>(
+      "select status, done, total from reencryption_jobs where id = 1",
+    );
+    doneAtKill = job.done;
+    expect(job.status).toBe("running");
+    expect(job.total).toBe(ROWS);
+    expect(doneAtKill).toBeGreaterThanOrEqual(2_500);
+    expect(doneAtKill).toBeLessThan(ROWS);
+    const underK2 = peek<{ n: number }>("select count(*) as n from contacts where email like 'v1.k2.%'").n;
+    expect(underK2).toBe(doneAtKill);
+    const mixed = peek<{ n: number }>(
+      "select count(*) as n from contacts where substr(email, 1, 6) <> substr(notes, 1, 6) or (phone is not null and substr(phone, 1, 6) <> substr(email, 1, 6))",
+    ).n;
+    expect(mixed).toBe(0);
 
-      const second = reencrypt(["--batch-size", "1000"]);
-      const { code } = await exited(second);
-      const { stdout, stderr } = second.output();
-      expect(code, stderr).toBe(0);
-      expect(stderr).toContain(`resuming re-encryption #1 at ${doneAtKill}/${ROWS} rows`);
-      expect(stderr).toMatch(/\[#{30}\] 100% {2}10000\/10000 rows/);
-      expect(stdout).toContain(`Re-encryption #1 finished: ${ROWS} rows now under key k2.`);
+    const second = reencrypt(["--batch-size", "1000"]);
+    const { code } = await exited(second);
+    const { stdout, stderr } = second.output();
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(`resuming re-encryption #1 at ${doneAtKill}/${ROWS} rows`);
+    expect(stderr).toMatch(/\[#{30}\] 100% {2}10000\/10000 rows/);
+    expect(stdout).toContain(`Re-encryption #1 finished: ${ROWS} rows now under key k2.`);
 
-      const finished = peek<{ status: string; done: number }>("select status, done from reencryption_jobs where id = 1");
-      expect(finished).toEqual({ status: "finished", done: ROWS }); // resumed, not redone: no row counted twice
-      expect(peek<{ n: number }>("select count(*) as n from reencryption_jobs").n).toBe(1);
-      expect(peek<{ n: number }>("select count(*) as n from contacts where email not like 'v1.k2.%' or notes not like 'v1.k2.%' or phone not like 'v1.k2.%'").n).toBe(0);
+    const finished = peek<{ status: string; done: number }>("select status, done from reencryption_jobs where id = 1");
+    expect(finished).toEqual({ status: "finished", done: ROWS }); // resumed, not redone: no row counted twice
+    expect(peek<{ n: number }>("select count(*) as n from reencryption_jobs").n).toBe(1);
+    expect(
+      peek<{ n: number }>(
+        "select count(*) as n from contacts where email not like 'v1.k2.%' or notes not like 'v1.k2.%' or phone not like 'v1.k2.%'",
+      ).n,
+    ).toBe(0);
 
-      // Every value opens under the ring as it now is on disk, and is what was stored.
-      const keyring = fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption);
-      const db = new Database(dbFile, { readonly: true });
-      const rows = db.prepare("select id, email, phone, notes from contacts order by id").all() as Array<{
-        id: string;
-        email: string;
-        phone: string | null;
-        notes: string;
-      }>;
-      db.close();
-      expect(rows).toHaveLength(ROWS);
-      rows.forEach((row, i) => {
-        expect(open(keyring, { table: "contacts", column: "email", rowId: row.id }, row.email)).toBe(emailOf(i));
-        expect(open(keyring, { table: "contacts", column: "notes", rowId: row.id }, row.notes)).toBe(notesOf(i));
-        expect(row.phone === null ? null : open(keyring, { table: "contacts", column: "phone", rowId: row.id }, row.phone)).toBe(
-          i % 2 ? phoneOf(i) : null,
-        );
-      });
-      const audit = (() => {
-        const d = new Database(dbFile, { readonly: true });
-        try {
-          return d.prepare("select action from audit_log where action like 'encryption.%' order by seq").all() as Array<{ action: string }>;
-        } finally {
-          d.close();
-        }
-      })();
-      expect(audit.map((a) => a.action)).toEqual(["encryption.rotate", "encryption.reencrypt_start", "encryption.reencrypt_finish"]);
-    },
-    90_000,
-  );
+    // Every value opens under the ring as it now is on disk, and is what was stored.
+    const keyring = fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption);
+    const db = new Database(dbFile, { readonly: true });
+    const rows = db.prepare("select id, email, phone, notes from contacts order by id").all() as Array<{
+      id: string;
+      email: string;
+      phone: string | null;
+      notes: string;
+    }>;
+    db.close();
+    expect(rows).toHaveLength(ROWS);
+    rows.forEach((row, i) => {
+      expect(open(keyring, { table: "contacts", column: "email", rowId: row.id }, row.email)).toBe(emailOf(i));
+      expect(open(keyring, { table: "contacts", column: "notes", rowId: row.id }, row.notes)).toBe(notesOf(i));
+      expect(
+        row.phone === null ? null : open(keyring, { table: "contacts", column: "phone", rowId: row.id }, row.phone),
+      ).toBe(i % 2 ? phoneOf(i) : null);
+    });
+    const audit = (() => {
+      const d = new Database(dbFile, { readonly: true });
+      try {
+        return d.prepare("select action from audit_log where action like 'encryption.%' order by seq").all() as Array<{
+          action: string;
+        }>;
+      } finally {
+        d.close();
+      }
+    })();
+    expect(audit.map((a) => a.action)).toEqual([
+      "encryption.rotate",
+      "encryption.reencrypt_start",
+      "encryption.reencrypt_finish",
+    ]);
+  }, 90_000);
 });

@@ -1,8 +1,8 @@
 import { desc, eq } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { type ReencryptionJobRow, reencryptionJobs } from "@/db/schema";
-import { AppError } from "../errors";
 import { pendingRows, SEALED_TABLES } from "../crypto/sealed-tables";
+import { AppError } from "../errors";
 import { recordAudit } from "./audit";
 import { requireKeyring } from "./contact-codec";
 import type { ServiceContext } from "./context";
@@ -74,7 +74,12 @@ export function latestJob(db: Executor): ReencryptionJobRow | undefined {
 }
 
 function runningJob(db: Executor): ReencryptionJobRow | undefined {
-  return db.select().from(reencryptionJobs).where(eq(reencryptionJobs.status, "running")).orderBy(desc(reencryptionJobs.id)).get();
+  return db
+    .select()
+    .from(reencryptionJobs)
+    .where(eq(reencryptionJobs.status, "running"))
+    .orderBy(desc(reencryptionJobs.id))
+    .get();
 }
 
 /** Finds the unfinished job for the active key, or starts one (superseding one for an older key). */
@@ -110,7 +115,11 @@ function startOrResume(svc: ServiceContext, targetKeyId: string): { job: Reencry
         action: "encryption.reencrypt_start",
         target: { type: "encryption_key", id: targetKeyId },
         client: svc.client,
-        detail: { jobId: job.id, rows: total, ...(open ? { supersededJobId: open.id, previousTargetKeyId: open.targetKeyId } : {}) },
+        detail: {
+          jobId: job.id,
+          rows: total,
+          ...(open ? { supersededJobId: open.id, previousTargetKeyId: open.targetKeyId } : {}),
+        },
       });
       return { job, resumed: false };
     },
@@ -118,7 +127,10 @@ function startOrResume(svc: ServiceContext, targetKeyId: string): { job: Reencry
   );
 }
 
-type Step = { kind: "progress"; job: ReencryptionJobRow } | { kind: "walked"; job: ReencryptionJobRow } | { kind: "stopped" };
+type Step =
+  | { kind: "progress"; job: ReencryptionJobRow }
+  | { kind: "walked"; job: ReencryptionJobRow }
+  | { kind: "stopped" };
 
 /** One batch: re-seal rows after the job's cursor and advance the cursor, atomically. */
 function step(svc: ServiceContext, jobId: number, batchSize: number): Step {
@@ -128,8 +140,11 @@ function step(svc: ServiceContext, jobId: number, batchSize: number): Step {
       // Read inside the transaction: a second process running the same job
       // at the same time continues from this cursor instead of redoing work.
       const job = tx.select().from(reencryptionJobs).where(eq(reencryptionJobs.id, jobId)).get();
-      if (!job || job.status !== "running" || job.targetKeyId !== keyring.active().id) return { kind: "stopped" };
-      let index = Math.max(0, SEALED_TABLES.findIndex((t) => t.name === job.cursorTable));
+      if (job?.status !== "running" || job.targetKeyId !== keyring.active().id) return { kind: "stopped" };
+      let index = Math.max(
+        0,
+        SEALED_TABLES.findIndex((t) => t.name === job.cursorTable),
+      );
       let afterId = job.cursorId;
       for (; index < SEALED_TABLES.length; index++, afterId = null) {
         const table = SEALED_TABLES[index];
@@ -202,7 +217,11 @@ export async function reencryptAll(svc: ServiceContext, options: ReencryptOption
     if (result.kind === "stopped") {
       const now = svc.db.select().from(reencryptionJobs).where(eq(reencryptionJobs.id, job.id)).get();
       if (now?.status === "finished") return toJobSummary(now);
-      throw new AppError("CONFLICT", "The active key changed while re-encrypting; run the command again", "key_changed");
+      throw new AppError(
+        "CONFLICT",
+        "The active key changed while re-encrypting; run the command again",
+        "key_changed",
+      );
     }
     job = result.job;
     if (result.kind === "walked") {

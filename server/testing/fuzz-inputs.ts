@@ -68,6 +68,7 @@ export const NAUGHTY_STRINGS: readonly string[] = [
   '"><img src=x onerror=alert(1)>',
   "javascript:alert(1)",
   "{{7*7}}",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-injection probe, sent as literal text
   "${7*7}",
   "../../../../etc/passwd",
   "..%2F..%2Fetc%2Fpasswd",
@@ -161,11 +162,18 @@ function resolve(schema: JsonSchema, components: Record<string, JsonSchema>): Js
 const HINTS: Record<string, fc.Arbitrary<unknown>> = {
   email: fc.oneof(fc.emailAddress(), fc.constantFrom("ada@example.com", "ADA@Example.com", " grace@navy.example ")),
   phone: fc.constantFrom("+41446681800", "+1 (202) 555-0123", "+44 20 7946 0018", "+12025550199"),
-  name: fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom("Ada Lovelace", "Zoë", "e\u0301lise", "李小龙")),
+  name: fc.oneof(
+    fc.string({ minLength: 1, maxLength: 30 }),
+    fc.constantFrom("Ada Lovelace", "Zoë", "e\u0301lise", "李小龙"),
+  ),
 };
 
 /** Mostly-valid values for a schema (valid when the schema says all there is to say). */
-export function validValue(schema: JsonSchema, components: Record<string, JsonSchema>, field?: string): fc.Arbitrary<unknown> {
+export function validValue(
+  schema: JsonSchema,
+  components: Record<string, JsonSchema>,
+  field?: string,
+): fc.Arbitrary<unknown> {
   const s = resolve(schema, components);
   if (s.enum) return fc.constantFrom(...s.enum);
   if (s.const !== undefined) return fc.constant(s.const);
@@ -178,14 +186,19 @@ export function validValue(schema: JsonSchema, components: Record<string, JsonSc
       const minLength = s.minLength ?? 0;
       const maxLength = Math.min(s.maxLength ?? 50, 80);
       if (s.pattern) {
-        return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= (s.maxLength ?? Infinity));
+        return fc
+          .stringMatching(new RegExp(s.pattern))
+          .filter((v) => v.length >= minLength && v.length <= (s.maxLength ?? Infinity));
       }
       return fc.string({ minLength, maxLength: Math.max(minLength, maxLength) });
     }
     case "integer":
     case "number": {
       const min = s.minimum ?? (s.exclusiveMinimum !== undefined ? s.exclusiveMinimum + 1 : -1000);
-      const max = Math.min(s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - 1 : 1000), min + 1_000_000);
+      const max = Math.min(
+        s.maximum ?? (s.exclusiveMaximum !== undefined ? s.exclusiveMaximum - 1 : 1000),
+        min + 1_000_000,
+      );
       return fc.integer({ min: Math.ceil(min), max: Math.floor(max) });
     }
     case "boolean":
@@ -207,7 +220,10 @@ export function validValue(schema: JsonSchema, components: Record<string, JsonSc
   }
 }
 
-export function validObject(schema: JsonSchema, components: Record<string, JsonSchema>): fc.Arbitrary<Record<string, unknown>> {
+export function validObject(
+  schema: JsonSchema,
+  components: Record<string, JsonSchema>,
+): fc.Arbitrary<Record<string, unknown>> {
   const s = resolve(schema, components);
   const properties = s.properties ?? {};
   const model: Record<string, fc.Arbitrary<unknown>> = {};
@@ -242,7 +258,11 @@ export function hostileValue(schema: JsonSchema, components: Record<string, Json
     // Near misses: a valid value with a character changed, added or doubled.
     options.push(
       fc
-        .tuple(fc.stringMatching(new RegExp(s.pattern)), fc.constantFrom("X", "\u0000", " ", "'", "%", "\uD800", "é"), fc.nat())
+        .tuple(
+          fc.stringMatching(new RegExp(s.pattern)),
+          fc.constantFrom("X", "\u0000", " ", "'", "%", "\uD800", "é"),
+          fc.nat(),
+        )
         .map(([v, c, at]) => {
           const i = v.length ? at % v.length : 0;
           return v.slice(0, i) + c + v.slice(i + 1);
@@ -267,7 +287,16 @@ export function hostileValue(schema: JsonSchema, components: Record<string, Json
 }
 
 /** Keys a strict schema must refuse, including the prototype-pollution classics. */
-export const EXTRA_KEYS: readonly string[] = ["__proto__", "constructor", "prototype", "ownerId", "id", "role", "isAdmin", "x".repeat(5000)];
+export const EXTRA_KEYS: readonly string[] = [
+  "__proto__",
+  "constructor",
+  "prototype",
+  "ownerId",
+  "id",
+  "role",
+  "isAdmin",
+  "x".repeat(5000),
+];
 
 /** Text bodies that are not the JSON they claim to be (or not JSON at all). */
 export const RAW_BODIES: readonly string[] = [

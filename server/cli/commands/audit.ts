@@ -5,10 +5,10 @@ import { EXPORT_FORMATS, exportChunks, startExport } from "../../audit/export";
 import { auditFilterInput, toAuditFilter } from "../../audit/filter";
 import { pruneAuditLog } from "../../audit/retention";
 import { verifyAuditChain } from "../../audit/verify";
+import { DEFAULT_OBSERVABILITY } from "../../config";
 import { parseDuration } from "../../config/duration";
 import { AppError } from "../../errors";
 import { getRuntime } from "../../runtime";
-import { DEFAULT_OBSERVABILITY } from "../../config";
 import { defineCommand } from "../registry";
 
 /**

@@ -5,5 +5,6 @@
 import "./audit";
 import "./cors";
 import "./keys";
+import "./limits";
 import "./token";
 import "./user";

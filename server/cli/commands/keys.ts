@@ -29,7 +29,8 @@ function describeStatus(status: EncryptionStatus): string {
   for (const unknown of status.unknownKeys) {
     lines.push(`! ${unknown.values} values use key ${unknown.id}, which is not in the keyring: they cannot be read.`);
   }
-  if (status.unsealedValues > 0) lines.push(`${status.unsealedValues} values are not encrypted yet (sealed at the next start).`);
+  if (status.unsealedValues > 0)
+    lines.push(`${status.unsealedValues} values are not encrypted yet (sealed at the next start).`);
   lines.push(
     status.rowsToReencrypt > 0
       ? `${status.rowsToReencrypt} rows have values under an older key: run gatehouse keys reencrypt.`
@@ -37,15 +38,19 @@ function describeStatus(status: EncryptionStatus): string {
   );
   const job = status.job;
   if (job) {
-    const state = job.status === "running" ? (job.stalled ? "interrupted (run it again to resume)" : "running") : job.status;
-    lines.push(`Last re-encryption #${job.id} to ${job.targetKeyId}: ${state}, ${job.done}/${Math.max(job.total, job.done)} rows.`);
+    const state =
+      job.status === "running" ? (job.stalled ? "interrupted (run it again to resume)" : "running") : job.status;
+    lines.push(
+      `Last re-encryption #${job.id} to ${job.targetKeyId}: ${state}, ${job.done}/${Math.max(job.total, job.done)} rows.`,
+    );
   }
   return lines.join("\n");
 }
 
 defineCommand({
   path: ["keys", "list"],
-  summary: "Show the encryption keys, which is active, how many stored values each protects, and re-encryption progress.",
+  summary:
+    "Show the encryption keys, which is active, how many stored values each protects, and re-encryption progress.",
   flags: {},
   run(ctx) {
     const status = encryptionStatus(ctx.services());
@@ -58,7 +63,12 @@ defineCommand({
   summary:
     "Add a new encryption key and make it active; then run `keys reencrypt`. With ENCRYPTION_KEYS, prints the new value to roll out.",
   flags: {
-    id: { type: "string", schema: keyId.optional(), placeholder: "ID", description: "the new key's id (default: the next k<n>)" },
+    id: {
+      type: "string",
+      schema: keyId.optional(),
+      placeholder: "ID",
+      description: "the new key's id (default: the next k<n>)",
+    },
   },
   run(ctx, input) {
     const svc = ctx.services();

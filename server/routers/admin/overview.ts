@@ -1,11 +1,11 @@
-import { and, count, eq, gt, gte, inArray, isNull } from "drizzle-orm";
+import { count, eq, gt, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db";
-import { apiTokens, auditLog, contacts, sessions, users } from "@/db/schema";
+import { apiTokens, contacts, users } from "@/db/schema";
 import { getLogger } from "../../logger";
 import { activeSessionCount, activeTokenCount } from "../../observability/live-counts";
 import { flushTraffic, HOUR_MS } from "../../observability/traffic";
-import { SERIES_METRICS, topKeys, trafficSeries } from "../../observability/traffic-report";
+import { type SERIES_METRICS, topKeys, trafficSeries } from "../../observability/traffic-report";
 import { adminProcedure, router } from "../../trpc";
 
 const RANGES = { "24h": 24, "7d": 7 * 24 } as const;
@@ -26,7 +26,11 @@ function describePrincipals(db: Executor, ids: string[]): Map<string, { kind: st
   const userIds = ids.filter((id) => id.startsWith("usr_"));
   const tokenIds = ids.filter((id) => id.startsWith("tok_"));
   if (userIds.length > 0) {
-    for (const u of db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, userIds)).all()) {
+    for (const u of db
+      .select({ id: users.id, email: users.email })
+      .from(users)
+      .where(inArray(users.id, userIds))
+      .all()) {
       out.set(u.id, { kind: "user", label: u.email });
     }
   }
@@ -43,22 +47,17 @@ function describePrincipals(db: Executor, ids: string[]): Map<string, { kind: st
 }
 
 export const adminOverviewRouter = router({
-  /** Headline figures for the dashboard landing page; each is one indexed count. */
+  /** Headline counts for the dashboard landing page; each is one indexed count over a small table. */
   summary: adminProcedure
     .input(z.void())
     .output(
       z.object({
         activeUsers: z.number(),
         disabledUsers: z.number(),
-        activeSessions: z.number(),
         contacts: z.number(),
-        auditEntries24h: z.number(),
-        failedSignIns24h: z.number(),
       }),
     )
     .query(({ ctx }) => {
-      const now = ctx.clock.now();
-      const dayAgo = new Date(now.getTime() - 86_400_000);
       const n = (q: { get(): { n: number } | undefined }) => q.get()?.n ?? 0;
       return {
         activeUsers: n(ctx.db.select({ n: count() }).from(users).where(isNull(users.disabledAt))),
@@ -68,15 +67,7 @@ export const adminOverviewRouter = router({
             .from(users)
             .where(gt(users.disabledAt, new Date(0))),
         ),
-        activeSessions: n(ctx.db.select({ n: count() }).from(sessions).where(gt(sessions.expiresAt, now))),
         contacts: n(ctx.db.select({ n: count() }).from(contacts)),
-        auditEntries24h: n(ctx.db.select({ n: count() }).from(auditLog).where(gte(auditLog.at, dayAgo))),
-        failedSignIns24h: n(
-          ctx.db
-            .select({ n: count() })
-            .from(auditLog)
-            .where(and(eq(auditLog.action, "session.login_failed"), gte(auditLog.at, dayAgo))),
-        ),
       };
     }),
 

@@ -1,0 +1,138 @@
+/**
+ * `npm run screenshots`: renders the dashboard pages shown in the README into
+ * docs/screenshots/, from a production server on a fresh data folder seeded
+ * through the same services the app uses. Needs a build (`npm run build`).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "@playwright/test";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const PORT = Number(process.env.SCREENSHOT_PORT ?? 3950);
+const BASE = `http://localhost:${PORT}`;
+const OUT = path.join(ROOT, "docs", "screenshots");
+const ADMIN = { email: "admin@example.com", password: "screenshot admin passphrase" };
+const MEMBER = { email: "ada@example.com", password: "screenshot member passphrase" };
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-shots-"));
+
+async function waitReady(server: ChildProcess) {
+  for (let i = 0; i < 600; i++) {
+    if (server.exitCode !== null) throw new Error("server exited");
+    try {
+      if ((await fetch(`${BASE}/api/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error("server did not become ready");
+}
+
+async function seed() {
+  process.env.DATA_DIR = dataDir;
+  const { createUser } = await import("../server/services/users");
+  const { createContact } = await import("../server/services/contacts");
+  const { createToken } = await import("../server/services/tokens");
+  const { createCliContext } = await import("../server/cli/context");
+  // The operator's service context: the same services, audited as actor `cli`.
+  const svc = createCliContext().services();
+  const member = await createUser(svc, {
+    email: MEMBER.email,
+    name: "Ada Lovelace",
+    password: MEMBER.password,
+    role: "member",
+  });
+  for (const [name, email, phone] of [
+    ["Charles Babbage", "charles@example.com", "+442079460000"],
+    ["Mary Somerville", "mary@example.com", "+441314960000"],
+    ["Michael Faraday", "michael@example.com", undefined],
+  ] as const) {
+    createContact(svc, member.id, { name, email, phone, notes: "Met at the Royal Society" });
+  }
+  createToken(svc, member.id, {
+    name: "nightly export",
+    scopes: ["contacts:read"],
+    expiresInMs: 30 * 86_400_000,
+  });
+  createToken(svc, member.id, {
+    name: "CRM sync",
+    scopes: ["contacts:read", "contacts:write"],
+    expiresInMs: 90 * 86_400_000,
+  });
+  for (const email of ["grace@example.com", "alan@example.com"]) {
+    await createUser(svc, { email, password: "another member passphrase", role: "member" });
+  }
+}
+
+async function main() {
+  const server = spawn(process.execPath, ["scripts/server.mjs"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      APP_URL: BASE,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOG_LEVEL: "warn",
+      NEXT_TELEMETRY_DISABLED: "1",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--no-first-run",
+    ],
+  });
+  try {
+    await waitReady(server);
+    await seed();
+    fs.mkdirSync(OUT, { recursive: true });
+    const shoot = async (who: { email: string; password: string }, pages: Array<[string, string]>) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: BASE });
+      const page = await context.newPage();
+      await page.goto("/signin");
+      await page.getByLabel("Email").fill(who.email);
+      await page.getByLabel("Password").fill(who.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL((url) => !url.pathname.startsWith("/signin"));
+      for (const [route, file] of pages) {
+        await page.goto(route);
+        await page.waitForLoadState("networkidle");
+        await page.screenshot({ path: path.join(OUT, file), fullPage: true });
+        console.log(`docs/screenshots/${file}`);
+      }
+      await context.close();
+    };
+    await shoot(MEMBER, [
+      ["/contacts", "contacts.png"],
+      ["/settings/tokens", "settings-tokens.png"],
+    ]);
+    await shoot(
+      ADMIN,
+      (JSON.parse(process.env.SCREENSHOT_ADMIN_PAGES ?? "null") as Array<[string, string]> | null) ?? [
+        ["/admin", "admin-overview.png"],
+        ["/admin/users", "admin-users.png"],
+        ["/admin/tokens", "admin-tokens.png"],
+        ["/admin/audit", "admin-audit.png"],
+      ],
+    );
+  } finally {
+    await browser.close();
+    server.kill("SIGTERM");
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,197 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import type { Principal } from "../auth/principal";
+import { createContextInner } from "../context";
+import { newId } from "../ids";
+import { limiterFor } from "../ratelimit/runtime";
+import { appRouter, createCaller } from "../root";
+import { SYSTEM_ACTOR } from "../services/audit";
+import { createToken } from "../services/tokens";
+import { createTestRuntime, seedUser } from "../testing/harness";
+
+/**
+ * Every mutation procedure in the router must write at least one audit entry
+ * when it succeeds. The list of mutations comes from the router itself
+ * (appRouter._def.procedures), so a new mutation is checked the moment it is
+ * mounted; to call it, the test needs a valid input from the table below. A
+ * mutation without a row in the table fails — so nobody can add one and
+ * forget its audit entry. The entry is recognised by the request id of the
+ * call, so it was written by that call.
+ */
+const rt = createTestRuntime();
+const limiter = limiterFor(rt);
+let seq = 0;
+const unique = (label: string) => `${label}-${++seq}`;
+
+/** A fresh user of the given role with a live session (a new one per row, so rows cannot disturb each other). */
+async function user(role: "admin" | "member" = "member") {
+  return seedUser(rt, `${unique(role)}@example.com`, role, "correct horse battery staple");
+}
+
+function tokenFor(principal: Principal, name = unique("token")) {
+  return createToken(
+    { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
+    principal.userId,
+    { name, scopes: ["contacts:read"] },
+  );
+}
+
+function callerAs(principal: Principal, requestId: string) {
+  return createCaller(
+    createContextInner({
+      db: rt.db,
+      clock: rt.clock,
+      principal,
+      keyring: rt.keyring,
+      limiter,
+      client: { ip: "203.0.113.9", userAgent: "every-mutation test", requestId },
+    }),
+  );
+}
+
+interface ValidCall {
+  as: Principal;
+  input: unknown;
+}
+
+/** One valid call per mutation. Add a row when you add a mutation (the test tells you which is missing). */
+const VALID: Record<string, () => Promise<ValidCall>> = {
+  "account.changePassword": async () => {
+    const u = await user();
+    return { as: u.principal, input: { currentPassword: u.password, newPassword: "a different long passphrase" } };
+  },
+  "contacts.create": async () => ({
+    as: (await user()).principal,
+    input: { name: "Ada Lovelace", email: "ada@example.com" },
+  }),
+  "contacts.update": async () => {
+    const u = await user();
+    const contact = await callerAs(u.principal, "seed").contacts.create({ name: "Ada", email: "ada@example.com" });
+    return { as: u.principal, input: { id: contact.id, notes: "met at the analytical engine" } };
+  },
+  "contacts.delete": async () => {
+    const u = await user();
+    const contact = await callerAs(u.principal, "seed").contacts.create({ name: "Ada", email: "ada@example.com" });
+    return { as: u.principal, input: { id: contact.id } };
+  },
+  "tokens.create": async () => ({
+    as: (await user()).principal,
+    input: { name: "ci", scopes: ["contacts:read"] },
+  }),
+  "tokens.revoke": async () => {
+    const u = await user();
+    return { as: u.principal, input: { id: tokenFor(u.principal).id } };
+  },
+  "tokens.rotate": async () => {
+    const u = await user();
+    return { as: u.principal, input: { id: tokenFor(u.principal).id } };
+  },
+  "tokens.revokeAll": async () => {
+    const u = await user();
+    tokenFor(u.principal);
+    return { as: u.principal, input: {} };
+  },
+  "admin.users.create": async () => ({
+    as: (await user("admin")).principal,
+    input: { email: `${unique("new")}@example.com`, role: "member", password: "a long enough password" },
+  }),
+  "admin.users.setDisabled": async () => ({
+    as: (await user("admin")).principal,
+    input: { id: (await user()).user.id, disabled: true },
+  }),
+  "admin.users.setRole": async () => ({
+    as: (await user("admin")).principal,
+    input: { id: (await user()).user.id, role: "admin" },
+  }),
+  "admin.users.setPassword": async () => ({
+    as: (await user("admin")).principal,
+    input: { id: (await user()).user.id, password: "a brand new password" },
+  }),
+  "admin.users.endSessions": async () => ({
+    as: (await user("admin")).principal,
+    input: { id: (await user()).user.id },
+  }),
+  "admin.users.revokeAll": async () => ({
+    as: (await user("admin")).principal,
+    input: { id: (await user()).user.id },
+  }),
+  "admin.tokens.revoke": async () => {
+    const owner = await user();
+    return { as: (await user("admin")).principal, input: { id: tokenFor(owner.principal).id } };
+  },
+  "admin.audit.startExport": async () => ({ as: (await user("admin")).principal, input: { format: "csv" } }),
+  "admin.cors.add": async () => ({
+    as: (await user("admin")).principal,
+    input: { origin: `https://${unique("app")}.example.com` },
+  }),
+  "admin.cors.remove": async () => {
+    const admin = await user("admin");
+    const added = await callerAs(admin.principal, "seed").admin.cors.add({
+      origin: `https://${unique("app")}.example.com`,
+    });
+    return { as: admin.principal, input: { id: added.id } };
+  },
+  "admin.cors.setCredentials": async () => {
+    const admin = await user("admin");
+    const added = await callerAs(admin.principal, "seed").admin.cors.add({
+      origin: `https://${unique("app")}.example.com`,
+    });
+    return { as: admin.principal, input: { id: added.id, allowCredentials: true } };
+  },
+  "admin.rateLimits.setOverride": async () => ({
+    as: (await user("admin")).principal,
+    input: { target: { type: "user", email: (await user()).user.email }, limit: 500, windowSeconds: 60 },
+  }),
+  "admin.rateLimits.removeOverride": async () => {
+    const admin = await user("admin");
+    const override = await callerAs(admin.principal, "seed").admin.rateLimits.setOverride({
+      target: { type: "user", email: (await user()).user.email },
+      limit: 500,
+      windowSeconds: 60,
+    });
+    return { as: admin.principal, input: { id: override.id } };
+  },
+  "admin.rateLimits.unlock": async () => ({
+    as: (await user("admin")).principal,
+    input: { email: (await user()).user.email },
+  }),
+};
+
+const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+const MUTATIONS = Object.keys(procedures)
+  .filter((path) => procedures[path]?._def.type === "mutation")
+  .sort();
+
+function procedureAt(caller: unknown, path: string): (input: unknown) => Promise<unknown> {
+  return path.split(".").reduce((node, key) => (node as Record<string, unknown>)[key], caller) as never;
+}
+
+describe("every mutation writes an audit entry", () => {
+  it("finds the mutations in the router (the walk itself works)", () => {
+    expect(MUTATIONS.length).toBeGreaterThanOrEqual(15);
+    expect(MUTATIONS).toContain("contacts.create");
+    expect(MUTATIONS).not.toContain("contacts.list");
+  });
+
+  it("has no table rows for mutations that no longer exist", () => {
+    expect(Object.keys(VALID).filter((path) => !MUTATIONS.includes(path))).toEqual([]);
+  });
+
+  it.each(MUTATIONS)("%s", async (path) => {
+    const valid = VALID[path];
+    if (!valid) {
+      expect.fail(
+        `${path} is a mutation with no row in VALID (server/audit/every-mutation-audited.test.ts): add a valid input so this test can check that it writes an audit entry`,
+      );
+    }
+    const call = await valid();
+    const requestId = newId("request");
+    await procedureAt(callerAs(call.as, requestId), path)(call.input);
+
+    const written = rt.db.all<{ action: string; outcome: string }>(
+      sql`select action, outcome from audit_log where request_id = ${requestId}`,
+    );
+    expect(written.length, `${path} succeeded but wrote no audit entry`).toBeGreaterThan(0);
+    expect(written.some((e) => e.outcome === "success")).toBe(true);
+  });
+});
