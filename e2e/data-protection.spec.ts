@@ -14,11 +14,15 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const ADMIN = { email: "keys-admin@example.com", password: "keys admin passphrase 1" };
 
 function gatehouse(...args: string[]) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "server/cli/index.ts"), ...args, "--json"], {
-    cwd: ROOT,
-    env: { ...process.env, DATA_DIR: e2eState().dataDir, LOG_LEVEL: "silent" },
-    encoding: "utf8",
-  });
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "server/cli/index.ts"), ...args, "--json"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: e2eState().dataDir, LOG_LEVEL: "silent" },
+      encoding: "utf8",
+    },
+  );
   if (result.status !== 0) throw new Error(`gatehouse ${args.join(" ")} failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
@@ -81,13 +85,19 @@ test("an admin follows a key rotation and re-encryption on the Encryption keys p
   // Everything is still readable, through the page and the API.
   await page.goto("/contacts");
   await expect(page.getByTestId("contact-row").filter({ hasText: "Hedy Lamarr" })).toContainText("+13105550199");
-  const lookup = await page.request.get(`/api/trpc/contacts.list?input=${encodeURIComponent(JSON.stringify({ email: "HEDY@keys.example" }))}`);
+  const lookup = await page.request.get(
+    `/api/trpc/contacts.list?input=${encodeURIComponent(JSON.stringify({ email: "HEDY@keys.example" }))}`,
+  );
   expect(lookup.status()).toBe(200);
   const items = (await lookup.json()).result.data.items as Array<{ name: string }>;
   expect(items.map((c) => c.name)).toEqual(["Hedy Lamarr"]);
 
   // The rotation and the re-encryption are in the audit log.
-  const audit = await page.request.get(`/api/trpc/admin.audit.list?input=${encodeURIComponent(JSON.stringify({ action: "encryption." }))}`);
+  const audit = await page.request.get(
+    `/api/trpc/admin.audit.list?input=${encodeURIComponent(JSON.stringify({ action: "encryption." }))}`,
+  );
   const actions = ((await audit.json()).result.data.items as Array<{ action: string }>).map((e) => e.action);
-  expect(actions).toEqual(expect.arrayContaining(["encryption.rotate", "encryption.reencrypt_start", "encryption.reencrypt_finish"]));
+  expect(actions).toEqual(
+    expect.arrayContaining(["encryption.rotate", "encryption.reencrypt_start", "encryption.reencrypt_finish"]),
+  );
 });

@@ -7,7 +7,8 @@
  * action list, a filtered export and a full chain verification.
  *
  * Options (env): BENCH_AUDIT_ROWS (default 1000000), BENCH_AUDIT_RUNS timed
- * runs per query (default 20), BENCH_AUDIT_KEEP=1 to keep the database.
+ * runs per query (default 20), BENCH_AUDIT_KEEP=1 to keep the database,
+ * BENCH_AUDIT_DB=<file> to time queries on a database kept earlier.
  * Prints a table; writes docs/audit-bench.latest.json.
  */
 import fs from "node:fs";
@@ -25,8 +26,9 @@ const ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_AUDIT_RUNS ?? 20);
 const ROOT = path.resolve(import.meta.dirname, "..");
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-audit-"));
-const file = path.join(dir, "gatehouse.db");
+const REUSE = process.env.BENCH_AUDIT_DB;
+const dir = REUSE ? path.dirname(REUSE) : fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-audit-"));
+const file = REUSE ?? path.join(dir, "gatehouse.db");
 const db = openDatabase(file);
 
 // A deterministic generator, so two runs build the same log.
@@ -97,7 +99,14 @@ function generate() {
         const anonymous = action === "access.unauthenticated" || action === "session.login_failed";
         const actorKind = anonymous ? "anonymous" : byToken ? "token" : "user";
         const actorId = anonymous ? null : byToken ? pick(TOKENS) : pick(USERS);
-        const outcome = action.startsWith("access.") || action === "ratelimit.rejected" ? "denied" : action.endsWith("failed") ? "failure" : rand() < 0.97 ? "success" : "failure";
+        const outcome =
+          action.startsWith("access.") || action === "ratelimit.rejected"
+            ? "denied"
+            : action.endsWith("failed")
+              ? "failure"
+              : rand() < 0.97
+                ? "success"
+                : "failure";
         const user = Math.floor(rand() * 50_000);
         const detail =
           area === "contact"
@@ -180,9 +189,11 @@ interface Row {
 function main() {
   console.log(`gatehouse audit benchmark: ${ROWS.toLocaleString("en")} entries, ${RUNS} timed runs per query`);
   console.log(`  database: ${file}`);
-  const generateSeconds = generate();
+  const generateSeconds = REUSE ? null : generate();
   const sizeMb = (fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0)) / 1e6;
-  console.log(`  generated in ${generateSeconds.toFixed(1)} s; database ${sizeMb.toFixed(0)} MB`);
+  console.log(
+    `  ${generateSeconds === null ? "reused" : `generated in ${generateSeconds.toFixed(1)} s`}; database ${sizeMb.toFixed(0)} MB`,
+  );
 
   const mid = Math.floor(ROWS / 2);
   const week = (days: number) => new Date(START + days * 86_400_000);
@@ -206,7 +217,12 @@ function main() {
   const results: Row[] = [];
   for (const [name, filter] of scenarios) {
     const first = listAudit(db, { ...filter, limit: 50 });
-    results.push({ query: name, page: "first", rows: first.items.length, ...stats(time(() => listAudit(db, { ...filter, limit: 50 }))) });
+    results.push({
+      query: name,
+      page: "first",
+      rows: first.items.length,
+      ...stats(time(() => listAudit(db, { ...filter, limit: 50 }))),
+    });
     // A deep page: keyset from the middle of the table, as after many clicks on "Older".
     results.push({
       query: name,
@@ -225,16 +241,13 @@ function main() {
   extras.exportSessionCsv = { seconds: (performance.now() - t) / 1000, megabytes: exported / 1e6 };
 
   t = performance.now();
-  let report: Awaited<ReturnType<typeof verifyAuditChain>> | undefined;
-  void verifyAuditChain(db).then((r) => {
-    report = r;
-    extras.verify = { seconds: (performance.now() - t) / 1000, ok: r.ok, checked: r.checked };
+  void verifyAuditChain(db).then((report) => {
+    extras.verify = { seconds: (performance.now() - t) / 1000, ok: report.ok, checked: report.checked };
     finish(results, extras, generateSeconds, sizeMb);
   });
-  void report;
 }
 
-function finish(results: Row[], extras: Record<string, unknown>, generateSeconds: number, sizeMb: number) {
+function finish(results: Row[], extras: Record<string, unknown>, generateSeconds: number | null, sizeMb: number) {
   console.log("");
   console.log("  query                        page   rows   median ms   p95 ms   max ms");
   for (const r of results) {
@@ -248,7 +261,9 @@ function finish(results: Row[], extras: Record<string, unknown>, generateSeconds
   console.log("");
   console.log(`  action list (skip-scan): median ${actions.median.toFixed(2)} ms`);
   console.log(`  export, area session. as CSV: ${exp.megabytes.toFixed(1)} MB in ${exp.seconds.toFixed(1)} s`);
-  console.log(`  verify the whole chain: ${ver.checked.toLocaleString("en")} entries in ${ver.seconds.toFixed(1)} s (ok: ${ver.ok})`);
+  console.log(
+    `  verify the whole chain: ${ver.checked.toLocaleString("en")} entries in ${ver.seconds.toFixed(1)} s (ok: ${ver.ok})`,
+  );
 
   const out = {
     takenAt: new Date().toISOString(),
@@ -265,7 +280,7 @@ function finish(results: Row[], extras: Record<string, unknown>, generateSeconds
   };
   fs.writeFileSync(path.join(ROOT, "docs", "audit-bench.latest.json"), `${JSON.stringify(out, null, 2)}\n`);
   db.$client.close();
-  if (process.env.BENCH_AUDIT_KEEP !== "1") fs.rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_AUDIT_KEEP !== "1" && !REUSE) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 main();

@@ -34,7 +34,12 @@ function measure(label: string, rounds: number, fn: () => unknown) {
   }
   samples.sort();
   const at = (q: number) => samples[Math.min(rounds - 1, Math.floor(q * rounds))] as number;
-  return { label, rounds, medianUs: Math.round(at(0.5) * 1000 * 10) / 10, p95Us: Math.round(at(0.95) * 1000 * 10) / 10 };
+  return {
+    label,
+    rounds,
+    medianUs: Math.round(at(0.5) * 1000 * 10) / 10,
+    p95Us: Math.round(at(0.95) * 1000 * 10) / 10,
+  };
 }
 
 async function main() {
@@ -62,7 +67,13 @@ async function main() {
     measure("seal one email", ROUNDS * 10, () => seal(keyring, ref, "person42@example.com")),
     measure("open one email", ROUNDS * 10, () => open(keyring, ref, sealed)),
     measure("page of 20: query only (rows as stored)", ROUNDS, () =>
-      db.select().from(contacts).where(eq(contacts.ownerId, owner.id)).orderBy(desc(contacts.createdAt), desc(contacts.id)).limit(21).all(),
+      db
+        .select()
+        .from(contacts)
+        .where(eq(contacts.ownerId, owner.id))
+        .orderBy(desc(contacts.createdAt), desc(contacts.id))
+        .limit(21)
+        .all(),
     ),
     measure("page of 20: listContacts (query + 60 opens)", ROUNDS, () => listContacts(svc, owner.id, { limit: 20 })),
     measure("lookup by email (blind index, 2 keys in the ring)", ROUNDS, () =>

@@ -18,6 +18,7 @@ export const ADMIN_NAV: NavItem[] = [
   { href: "/admin/tokens", label: "Tokens" },
   { href: "/admin/audit", label: "Audit log" },
   { href: "/admin/cors", label: "CORS origins" },
+  { href: "/admin/rate-limits", label: "Rate limits" },
   { href: "/admin/keys", label: "Encryption keys" },
   { href: "/contacts", label: "My contacts" },
 ];

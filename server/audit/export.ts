@@ -1,10 +1,10 @@
-import { asc, desc, gt, lte } from "drizzle-orm";
+import { desc } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db";
 import { type AuditRow, auditLog } from "@/db/schema";
 import { recordAudit } from "../services/audit";
 import type { ServiceContext } from "../services/context";
-import { type AuditFilter, auditFilterInput, auditWhere } from "./filter";
+import { type AuditFilter, auditFilterInput, auditPage } from "./filter";
 
 /**
  * Export of the audit log (the current filter) as CSV or NDJSON, oldest
@@ -116,13 +116,7 @@ export function exportBatch(
   throughSeq: number,
   limit = EXPORT_BATCH,
 ): AuditRow[] {
-  return db
-    .select()
-    .from(auditLog)
-    .where(auditWhere(filter, [gt(auditLog.seq, afterSeq), lte(auditLog.seq, throughSeq)]))
-    .orderBy(asc(auditLog.seq))
-    .limit(limit)
-    .all();
+  return auditPage(db, filter, { direction: "asc", cursor: afterSeq, throughSeq, limit });
 }
 
 /**

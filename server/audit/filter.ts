@@ -1,6 +1,8 @@
-import { and, eq, gte, lte, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, lt, lte, type SQL, sql } from "drizzle-orm";
+import { integer, sqliteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
-import { auditLog, OUTCOMES, type Outcome } from "@/db/schema";
+import type { Executor } from "@/db";
+import { type AuditRow, auditLog, OUTCOMES, type Outcome } from "@/db/schema";
 import { LIMITS } from "@/db/schema/columns";
 
 /**
@@ -8,7 +10,7 @@ import { LIMITS } from "@/db/schema/columns";
  * and CLI) and the benchmark. Every filter maps to an index that ends in
  * `seq` (see db/schema/audit-log.ts), so a page is a keyset range scan in
  * seq order whichever filter is used; the full-text filter goes through the
- * FTS5 table `audit_search`.
+ * FTS5 table `audit_search`. Timings on a million entries: docs/audit.md.
  */
 export interface AuditFilter {
   actorId?: string;
@@ -68,9 +70,10 @@ export function toAuditFilter(input: AuditFilterInput): AuditFilter {
  * Free text -> an FTS5 query that cannot be anything but a search: each word
  * becomes a quoted phrase of its letter/digit runs (so `ada@example.com`
  * finds the phrase "ada example com", and `usr_abc` the phrase "usr abc"),
- * the last term of each may be a prefix, and all words must match. No FTS
- * syntax (NEAR, column filters, parentheses, quotes) survives. Null when
- * nothing searchable is left.
+ * and all words must match. No FTS syntax (NEAR, column filters, prefixes,
+ * parentheses, quotes) survives. Whole words only: a prefix search on the
+ * last term ("com*") made a one-email search 100 times slower on a million
+ * entries (docs/audit.md). Null when nothing searchable is left.
  */
 export function ftsQuery(text: string): string | null {
   const phrases: string[] = [];
@@ -79,14 +82,49 @@ export function ftsQuery(text: string): string | null {
       .split(/[^\p{L}\p{N}]+/u)
       .filter(Boolean)
       .slice(0, 12);
-    if (tokens.length === 0) continue;
-    // A prefix on a one- or two-letter term would expand to half the index.
-    const prefix = (tokens.at(-1) ?? "").length >= 3 ? " *" : "";
-    phrases.push(`"${tokens.join(" ")}"${prefix}`);
+    if (tokens.length > 0) phrases.push(`"${tokens.join(" ")}"`);
   }
   return phrases.length > 0 ? phrases.join(" AND ") : null;
 }
 
+/**
+ * Entries written by processes whose clocks disagree can be out of time order
+ * by that much in `seq` order. Time filters use it as slack (see timeBounds).
+ */
+export const CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
+ * A time filter alone would make SQLite read the `at` index and then sort the
+ * whole range by seq. Since seq follows time up to the clock skew between
+ * writers, the range also becomes seq bounds, each found with one lookup in
+ * the `at` index. If writers' clocks are within CLOCK_SKEW_MS of each other,
+ * an entry more than CLOCK_SKEW_MS older than another was written before it
+ * (has a lower seq). So every entry at or after `since` comes after the
+ * newest entry older than `since - CLOCK_SKEW_MS`, and every entry at or
+ * before `until` comes before the oldest entry newer than `until +
+ * CLOCK_SKEW_MS`. The exact `at` conditions stay; the bounds only narrow the
+ * scan (an entry is missed only if a writer's clock was off by more).
+ */
+function timeBounds(filter: AuditFilter): SQL[] {
+  const where: SQL[] = [];
+  if (filter.since) {
+    where.push(gte(auditLog.at, filter.since));
+    const before = filter.since.getTime() - CLOCK_SKEW_MS;
+    where.push(
+      sql`${auditLog.seq} > coalesce((select seq from audit_log where at < ${before} order by at desc limit 1), 0)`,
+    );
+  }
+  if (filter.until) {
+    where.push(lte(auditLog.at, filter.until));
+    const after = filter.until.getTime() + CLOCK_SKEW_MS;
+    where.push(
+      sql`${auditLog.seq} < coalesce((select seq from audit_log where at > ${after} order by at limit 1), 9223372036854775807)`,
+    );
+  }
+  return where;
+}
+
+/** Every condition but the full-text one, which decides the shape of the query (see auditPage). */
 export function auditConditions(filter: AuditFilter): SQL[] {
   const where: SQL[] = [];
   if (filter.actorId) where.push(eq(auditLog.actorId, filter.actorId));
@@ -99,20 +137,59 @@ export function auditConditions(filter: AuditFilter): SQL[] {
   if (filter.outcome) where.push(eq(auditLog.outcome, filter.outcome));
   if (filter.ip) where.push(eq(auditLog.ip, filter.ip));
   if (filter.requestId) where.push(eq(auditLog.requestId, filter.requestId));
-  if (filter.since) where.push(gte(auditLog.at, filter.since));
-  if (filter.until) where.push(lte(auditLog.at, filter.until));
-  if (filter.text !== undefined) {
-    const match = ftsQuery(filter.text);
-    // Nothing searchable in the text: match nothing rather than everything.
-    where.push(
-      match === null
-        ? sql`0`
-        : sql`${auditLog.seq} in (select rowid from audit_search where audit_search match ${match})`,
-    );
-  }
+  where.push(...timeBounds(filter));
   return where;
 }
 
-export function auditWhere(filter: AuditFilter, extra: SQL[] = []): SQL | undefined {
-  return and(...auditConditions(filter), ...extra);
+/**
+ * The FTS5 table, as drizzle needs it to join and order by it. Deliberately
+ * not in db/schema (drizzle-kit would try to create it as a plain table);
+ * it is created by the custom migration *_audit_search.sql.
+ */
+const auditSearch = sqliteTable("audit_search", { rowid: integer("rowid").notNull() });
+
+export interface PageRequest {
+  /** "desc": newest first (the Audit page); "asc": oldest first (exports). */
+  direction: "asc" | "desc";
+  /** Keyset: only entries with seq below (desc) or above (asc) this. */
+  cursor?: number;
+  /** Only entries up to this seq (an export's snapshot). */
+  throughSeq?: number;
+  limit: number;
+}
+
+/**
+ * One page of entries matching the filter, in seq order, by keyset.
+ *
+ * With a full-text filter the FTS5 table drives the query and the page is
+ * ordered by its rowid (= seq): FTS5 walks its posting lists in rowid order
+ * and stops after `limit` matches, where `seq IN (matches)` would first
+ * collect every match (hundreds of thousands for a common word).
+ */
+export function auditPage(db: Executor, filter: AuditFilter, page: PageRequest): AuditRow[] {
+  const where = auditConditions(filter);
+  const match = filter.text === undefined ? undefined : ftsQuery(filter.text);
+  // Nothing searchable in the text: match nothing rather than everything.
+  if (match === null) return [];
+  const key = match === undefined ? auditLog.seq : auditSearch.rowid;
+  if (page.cursor !== undefined) where.push(page.direction === "desc" ? lt(key, page.cursor) : gt(key, page.cursor));
+  if (page.throughSeq !== undefined) where.push(lte(key, page.throughSeq));
+  const order = page.direction === "desc" ? desc(key) : asc(key);
+  if (match === undefined) {
+    return db
+      .select()
+      .from(auditLog)
+      .where(and(...where))
+      .orderBy(order)
+      .limit(page.limit)
+      .all();
+  }
+  return db
+    .select(getTableColumns(auditLog))
+    .from(auditSearch)
+    .innerJoin(auditLog, eq(auditLog.seq, auditSearch.rowid))
+    .where(and(sql`audit_search match ${match}`, ...where))
+    .orderBy(order)
+    .limit(page.limit)
+    .all();
 }

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { auditLog, rateLimitLockouts, sessions } from "@/db/schema";
 import { DEFAULT_RATE_LIMIT_CONFIG, type RateLimitConfig } from "../ratelimit/config";
 import { RateLimiter } from "../ratelimit/limiter";
-import { limiterFor, useLimiterFor } from "../ratelimit/runtime";
+import { limiterFor, setLimiterFor } from "../ratelimit/runtime";
 import { failingStore } from "../ratelimit/testing/stores";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { clearLockout } from "../services/rate-limit-activity";
@@ -52,7 +52,8 @@ describe("per account", () => {
   it("locks the account after RATE_LIMIT_SIGNIN failures; the lock holds even for the right password", async () => {
     const rt = runtime();
     await seedUser(rt, "alice@example.com", "member", PASSWORD);
-    for (let i = 0; i < 3; i++) expect(await signIn(rt, "alice@example.com", WRONG)).toEqual({ ok: false, reason: "invalid" });
+    for (let i = 0; i < 3; i++)
+      expect(await signIn(rt, "alice@example.com", WRONG)).toEqual({ ok: false, reason: "invalid" });
 
     expect(await signIn(rt, "alice@example.com", PASSWORD)).toEqual({
       ok: false,
@@ -91,7 +92,10 @@ describe("per account", () => {
     expect(await signIn(rt, "alice@example.com", PASSWORD)).toMatchObject({ reason: "locked", retryAfterSeconds: 1 });
     vi.setSystemTime(T0 + 15 * MIN);
     for (let i = 0; i < 3; i++) await signIn(rt, "alice@example.com", WRONG);
-    expect(await signIn(rt, "alice@example.com", PASSWORD)).toMatchObject({ reason: "locked", retryAfterSeconds: 30 * 60 });
+    expect(await signIn(rt, "alice@example.com", PASSWORD)).toMatchObject({
+      reason: "locked",
+      retryAfterSeconds: 30 * 60,
+    });
     vi.setSystemTime(T0 + 45 * MIN);
     expect(await signIn(rt, "alice@example.com", PASSWORD)).toMatchObject({ ok: true });
   });
@@ -165,7 +169,7 @@ describe("when the store cannot answer", () => {
   it("sign-in fails closed: refused, no password checked, no session", async () => {
     const rt = runtime();
     await seedUser(rt, "alice@example.com", "member", PASSWORD);
-    useLimiterFor(rt, new RateLimiter(failingStore(), rt.config.rateLimit as RateLimitConfig));
+    setLimiterFor(rt, new RateLimiter(failingStore(), rt.config.rateLimit as RateLimitConfig));
     const before = rt.db.select().from(sessions).all().length;
     expect(await signIn(rt, "alice@example.com", PASSWORD)).toEqual({ ok: false, reason: "unavailable" });
     expect(rt.db.select().from(sessions).all()).toHaveLength(before);

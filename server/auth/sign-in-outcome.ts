@@ -23,7 +23,9 @@ export function reportSignInRefusal(refusal: SignInRefusal): void {
 }
 
 /** Runs `fn` with a fresh slot and returns what it reported, if anything. */
-export async function collectSignInRefusal<T>(fn: () => Promise<T>): Promise<{ value: T; refusal: SignInRefusal | null }> {
+export async function collectSignInRefusal<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; refusal: SignInRefusal | null }> {
   const slot: Slot = { refusal: null };
   const value = await slots.run(slot, fn);
   return { value, refusal: slot.refusal };

@@ -28,7 +28,13 @@ export function createCliContext(): CliContext & { close(): void } {
           if (error instanceof ConfigError) throw error;
           throw new SetupError("cannot open the data folder", { cause: error });
         }
-        opened = { db: runtime.db, clock: runtime.clock, actor: CLI_ACTOR, client: cliClient, keyring: runtime.keyring };
+        opened = {
+          db: runtime.db,
+          clock: runtime.clock,
+          actor: CLI_ACTOR,
+          client: cliClient,
+          keyring: runtime.keyring,
+        };
       }
       return opened;
     },

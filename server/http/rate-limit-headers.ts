@@ -33,7 +33,11 @@ function tightest(checks: readonly LimitCheck[]): LimitCheck[] {
   const byPolicy = new Map<string, LimitCheck>();
   for (const check of checks) {
     const seen = byPolicy.get(check.policy);
-    if (!seen || check.remaining < seen.remaining || (check.remaining === seen.remaining && check.resetAt > seen.resetAt)) {
+    if (
+      !seen ||
+      check.remaining < seen.remaining ||
+      (check.remaining === seen.remaining && check.resetAt > seen.resetAt)
+    ) {
       byPolicy.set(check.policy, check);
     }
   }
@@ -82,7 +86,11 @@ export function withRateLimit(res: Response, record: RateLimitRecord | undefined
  * The problem+json body of a REST answer the rate-limit step caused, or null
  * when the status has another cause.
  */
-export function rateLimitProblem(status: number, record: RateLimitRecord | undefined, requestId: string): Problem | null {
+export function rateLimitProblem(
+  status: number,
+  record: RateLimitRecord | undefined,
+  requestId: string,
+): Problem | null {
   if (!record) return null;
   if (status === 429) {
     const denied = record.checks.filter((c) => !c.allowed);
@@ -95,7 +103,11 @@ export function rateLimitProblem(status: number, record: RateLimitRecord | undef
       `Rate limit exceeded (policy "${first.policy}": ${first.limit} per ${first.windowMs / 1000}s); retry in ${retryAfterSeconds}s`,
       { reason: "rate_limited", requestId, extra: { "violated-policies": policies, retryAfterSeconds } },
     );
-    return { ...body, type: QUOTA_EXCEEDED_TYPE, title: "Request cannot be satisfied as assigned quota has been exceeded" };
+    return {
+      ...body,
+      type: QUOTA_EXCEEDED_TYPE,
+      title: "Request cannot be satisfied as assigned quota has been exceeded",
+    };
   }
   if (status === 503 && record.unavailable) {
     return problem(503, "Rate limiting is unavailable, so this operation is refused for now; retry shortly", {

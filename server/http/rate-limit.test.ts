@@ -6,7 +6,7 @@ import { createContextInner } from "../context";
 import { DEFAULT_RATE_LIMIT_CONFIG, type RateLimitConfig } from "../ratelimit/config";
 import { RateLimiter } from "../ratelimit/limiter";
 import { rateLimitMetrics } from "../ratelimit/metrics";
-import { useLimiterFor } from "../ratelimit/runtime";
+import { setLimiterFor } from "../ratelimit/runtime";
 import { failingStore, hangingStore } from "../ratelimit/testing/stores";
 import { createCaller } from "../root";
 import { PEER_HEADER, PEER_STAMP_ENV, PEER_STAMP_HEADER, parseTrustedProxies } from "../security/client-ip";
@@ -14,8 +14,8 @@ import { SYSTEM_ACTOR } from "../services/audit";
 import { setOverride } from "../services/rate-limit-overrides";
 import { createToken } from "../services/tokens";
 import { createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
-import { handleRest } from "./rest-handler";
 import { QUOTA_EXCEEDED_TYPE } from "./rate-limit-headers";
+import { handleRest } from "./rest-handler";
 import { type Item, parseList } from "./testing/structured-fields";
 import { handleTrpc } from "./trpc-handler";
 
@@ -41,12 +41,22 @@ function runtimeWith(limits: Partial<RateLimitConfig> = {}): TestRuntime {
 
 async function tokenFor(rt: TestRuntime, email: string, scopes: Scope[] = ALL_SCOPES) {
   const { user } = await seedUser(rt, email);
-  const svc = { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } };
+  const svc = {
+    db: rt.db,
+    clock: rt.clock,
+    actor: SYSTEM_ACTOR,
+    client: { ip: null, userAgent: null, requestId: "t" },
+  };
   const created = createToken(svc, user.id, { name: "test", scopes });
   return { user, token: created.token, tokenId: created.id };
 }
 
-function rest(rt: TestRuntime, method: string, path: string, opts: { token?: string; headers?: Record<string, string>; body?: unknown } = {}) {
+function rest(
+  rt: TestRuntime,
+  method: string,
+  path: string,
+  opts: { token?: string; headers?: Record<string, string>; body?: unknown } = {},
+) {
   const headers = new Headers(opts.headers);
   if (opts.token) headers.set("authorization", `Bearer ${opts.token}`);
   if (opts.body !== undefined) headers.set("content-type", "application/json");
@@ -208,7 +218,8 @@ describe("rate-limit headers and 429 answers", () => {
     const { principal } = await seedUser(rt, "alice@example.com");
     const limiter = new RateLimiter(failingStore(), rt.config.rateLimit as RateLimitConfig);
     const caller = createCaller(createContextInner({ db: rt.db, clock: rt.clock, principal, limiter }));
-    for (let i = 0; i < 5; i++) await expect(caller.account.me()).resolves.toMatchObject({ email: "alice@example.com" });
+    for (let i = 0; i < 5; i++)
+      await expect(caller.account.me()).resolves.toMatchObject({ email: "alice@example.com" });
   });
 });
 
@@ -279,7 +290,12 @@ describe("policies: sensitive calls, costs and overrides", () => {
   it("an override replaces the API limit: a token's own wins over its owner's, and an expired one no longer counts", async () => {
     const rt = runtimeWith({ api: { limit: 100, windowMs: MIN } });
     const { user, token, tokenId } = await tokenFor(rt, "alice@example.com");
-    const svc = { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } };
+    const svc = {
+      db: rt.db,
+      clock: rt.clock,
+      actor: SYSTEM_ACTOR,
+      client: { ip: null, userAgent: null, requestId: "t" },
+    };
     const quota = async () => fieldsOf(await rest(rt, "GET", "/contacts", { token }))?.policy.get("api");
 
     expect(await quota()).toEqual({ q: 100, w: 60 });
@@ -304,7 +320,7 @@ describe("policies: sensitive calls, costs and overrides", () => {
 describe("when the store fails: fail open for ordinary calls, closed for sensitive ones", () => {
   function runtimeOver(store: ReturnType<typeof failingStore>, timeoutMs = 300) {
     const rt = runtimeWith({ timeoutMs });
-    useLimiterFor(rt, new RateLimiter(store, rt.config.rateLimit as RateLimitConfig));
+    setLimiterFor(rt, new RateLimiter(store, rt.config.rateLimit as RateLimitConfig));
     return rt;
   }
 

@@ -58,8 +58,19 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     // drop query parameters: refused instead, as an unknown field in the body is.
     const stray = [...new URL(request.url).searchParams.keys()][0];
     if (stray !== undefined) {
-      const errors = [{ path: stray.slice(0, 60), message: "Unrecognized query parameter (this operation takes its input in the body)" }];
-      return fail(problem(400, `${errors[0]?.path}: Unrecognized query parameter`, { reason: "invalid_input", errors, requestId }));
+      const errors = [
+        {
+          path: stray.slice(0, 60),
+          message: "Unrecognized query parameter (this operation takes its input in the body)",
+        },
+      ];
+      return fail(
+        problem(400, `${errors[0]?.path}: Unrecognized query parameter`, {
+          reason: "invalid_input",
+          errors,
+          requestId,
+        }),
+      );
     }
     try {
       const body = await readCappedBody(request, runtime.config.maxBodyBytes);

@@ -37,7 +37,12 @@ beforeAll(async () => {
   const { createUser } = await import("../services/users");
   const { SYSTEM_ACTOR } = await import("../services/audit");
   const runtime = getRuntime();
-  const svc = { db: runtime.db, clock: runtime.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } };
+  const svc = {
+    db: runtime.db,
+    clock: runtime.clock,
+    actor: SYSTEM_ACTOR,
+    client: { ip: null, userAgent: null, requestId: "seed" },
+  };
   await createUser(svc, { email: "alice@example.com", role: "member", password: PASSWORD });
   await createUser(svc, { email: "bob@example.com", role: "member", password: PASSWORD });
 });
@@ -51,9 +56,7 @@ afterAll(() => {
 async function signIn(email: string, password: string) {
   const csrf = await GET(new NextRequest(`${ORIGIN}/api/auth/csrf`));
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const cookie = (csrf.headers.getSetCookie?.() ?? [])
-    .map((c) => c.split(";")[0])
-    .join("; ");
+  const cookie = (csrf.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]).join("; ");
   return POST(
     new NextRequest(`${ORIGIN}/api/auth/callback/credentials`, {
       method: "POST",
@@ -96,10 +99,10 @@ describe("the NextAuth credentials callback under brute force", () => {
   it("fails closed with 503 problem+json when the store cannot answer, keeping the url signIn() reads", async () => {
     const { getRuntime } = await import("../runtime");
     const { RateLimiter } = await import("../ratelimit/limiter");
-    const { useLimiterFor } = await import("../ratelimit/runtime");
+    const { setLimiterFor } = await import("../ratelimit/runtime");
     const { failingStore } = await import("../ratelimit/testing/stores");
     const runtime = getRuntime();
-    useLimiterFor(runtime, new RateLimiter(failingStore(), runtime.config.rateLimit as never));
+    setLimiterFor(runtime, new RateLimiter(failingStore(), runtime.config.rateLimit as never));
 
     const res = await signIn("bob@example.com", PASSWORD);
     expect(res.status).toBe(503);

@@ -75,7 +75,10 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
       const body = await readCappedBody(request, runtime.config.maxBodyBytes);
       const shape = body && body.byteLength > 0 ? checkJsonShape(body) : null;
       if (shape) {
-        return withApiHeaders(problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })), requestId);
+        return withApiHeaders(
+          problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })),
+          requestId,
+        );
       }
       request = withBody(request, body);
     } catch (error) {
@@ -93,7 +96,10 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     // A query's input is JSON in the URL (`?input=…`): the same structural caps as a body.
     const shape = checkJsonShape(new URL(request.url).searchParams.get("input") ?? "");
     if (shape) {
-      return withApiHeaders(problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })), requestId);
+      return withApiHeaders(
+        problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })),
+        requestId,
+      );
     }
   }
 

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import type { Db } from "@/db";
+import { recordAggregated } from "../audit/aggregate";
 import type { ClientInfo, Principal } from "../auth/principal";
 import type { Clock } from "../clock";
 import { formatDuration } from "../config/duration";
 import { AppError } from "../errors";
-import { recordAggregated } from "../audit/aggregate";
 import { actorOf } from "../services/audit";
 import { effectiveApiRule } from "../services/rate-limit-overrides";
 import type { RateLimitConfig } from "./config";

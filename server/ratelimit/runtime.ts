@@ -11,7 +11,11 @@ import { RedisStore } from "./store-redis";
 export function createStore(config: RateLimitConfig, db: Db): LimitStore {
   switch (config.store.kind) {
     case "redis":
-      return new RedisStore("redis", redisTcpClient(config.store.url, { connectTimeoutMs: config.timeoutMs }), config.prefix);
+      return new RedisStore(
+        "redis",
+        redisTcpClient(config.store.url, { connectTimeoutMs: config.timeoutMs }),
+        config.prefix,
+      );
     case "upstash":
       return new RedisStore(
         "upstash",
@@ -41,7 +45,7 @@ export function limiterFor(runtime: { config: Config; db: Db }): RateLimiter {
 }
 
 /** Tests: make a runtime use this limiter (a failing store, a throwaway Redis, small limits). */
-export function useLimiterFor(runtime: object, limiter: RateLimiter): void {
+export function setLimiterFor(runtime: object, limiter: RateLimiter): void {
   limiters.set(runtime, limiter);
 }
 

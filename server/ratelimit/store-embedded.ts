@@ -8,8 +8,8 @@ import {
   type LockoutSubject,
   lockDurationMs,
   MINUTE_MS,
-  type RejectionCount,
   REJECTION_RETENTION_MS,
+  type RejectionCount,
   type Reservation,
   type WindowUse,
   windowOf,
@@ -98,7 +98,11 @@ export class EmbeddedStore implements LimitStore {
       const counted = rows.map((r, i) => {
         const fresh = r.failuresUntil <= now;
         const rule = (subjects[i] as LockoutSubject).rule;
-        return { ...r, failures: (fresh ? 0 : r.failures) + 1, failuresUntil: fresh ? now + rule.windowMs : r.failuresUntil };
+        return {
+          ...r,
+          failures: (fresh ? 0 : r.failures) + 1,
+          failuresUntil: fresh ? now + rule.windowMs : r.failuresUntil,
+        };
       });
       const over = counted.filter((r, i) => r.failures > (subjects[i] as LockoutSubject).rule.limit);
       if (over.length > 0) {
@@ -112,7 +116,11 @@ export class EmbeddedStore implements LimitStore {
     });
   }
 
-  async settleAttempt(subjects: readonly LockoutSubject[], outcome: "success" | "failure", now: number): Promise<Lock[]> {
+  async settleAttempt(
+    subjects: readonly LockoutSubject[],
+    outcome: "success" | "failure",
+    now: number,
+  ): Promise<Lock[]> {
     return this.immediate(() => {
       const locked: Lock[] = [];
       for (const { subject, rule } of subjects) {

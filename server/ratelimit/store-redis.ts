@@ -16,8 +16,8 @@ import {
   type Lock,
   type LockoutSubject,
   MINUTE_MS,
-  type RejectionCount,
   REJECTION_RETENTION_MS,
+  type RejectionCount,
   type Reservation,
   type WindowUse,
 } from "./store";
@@ -61,7 +61,11 @@ export class RedisStore implements LimitStore {
     return { ok: false, lockedUntil: Number(reply[1]), newlyLocked: locksFrom(reply.slice(2)) };
   }
 
-  async settleAttempt(subjects: readonly LockoutSubject[], outcome: "success" | "failure", now: number): Promise<Lock[]> {
+  async settleAttempt(
+    subjects: readonly LockoutSubject[],
+    outcome: "success" | "failure",
+    now: number,
+  ): Promise<Lock[]> {
     const reply = await this.run(SETTLE_SCRIPT, this.lockKeys(subjects), [now, outcome, ...ruleArgs(subjects)]);
     return locksFrom(reply as unknown[]);
   }
@@ -89,7 +93,8 @@ export class RedisStore implements LimitStore {
 
   async topRejections(since: number, now: number, max: number): Promise<RejectionCount[]> {
     const keys: string[] = [];
-    for (let m = Math.floor(since / MINUTE_MS); m <= Math.floor(now / MINUTE_MS); m++) keys.push(`${this.base}:rej:${m}`);
+    for (let m = Math.floor(since / MINUTE_MS); m <= Math.floor(now / MINUTE_MS); m++)
+      keys.push(`${this.base}:rej:${m}`);
     const reply = (await this.run(TOP_REJECTIONS_SCRIPT, keys, [max])) as unknown[];
     const out: RejectionCount[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) out.push({ subject: String(reply[i]), count: Number(reply[i + 1]) });

@@ -79,7 +79,13 @@ async function waitUntilReady(store: LimitStore) {
 const MIN = 60_000;
 // A window start far from any boundary the test could cross by accident.
 const T0 = Date.UTC(2031, 0, 1, 0, 0, 0) + 1_000;
-const LOCKOUT: LockoutRule = { limit: 3, windowMs: 15 * MIN, baseLockMs: 15 * MIN, maxLockMs: 60 * MIN, memoryMs: 24 * 60 * MIN };
+const LOCKOUT: LockoutRule = {
+  limit: 3,
+  windowMs: 15 * MIN,
+  baseLockMs: 15 * MIN,
+  maxLockMs: 60 * MIN,
+  memoryMs: 24 * 60 * MIN,
+};
 
 for (const spec of STORES) {
   describe.skipIf(spec.needsRedis && !redis.available)(`LimitStore contract: ${spec.name}`, () => {
@@ -161,7 +167,10 @@ for (const spec of STORES) {
       it("a raised limit applies at once to the units already used in the window", async () => {
         const key = fresh("raise");
         for (let i = 0; i < 3; i++) await store.consume(key, { limit: 3, windowMs: MIN }, 1);
-        expect(await store.consume(key, { limit: 10, windowMs: MIN }, 1)).toMatchObject({ allowed: true, remaining: 6 });
+        expect(await store.consume(key, { limit: 10, windowMs: MIN }, 1)).toMatchObject({
+          allowed: true,
+          remaining: 6,
+        });
       });
 
       it("200 concurrent calls against a limit of 50 admit exactly 50", async () => {
@@ -169,14 +178,20 @@ for (const spec of STORES) {
         const rule = { limit: 50, windowMs: MIN };
         const results = await Promise.all(Array.from({ length: 200 }, () => store.consume(key, rule, 1)));
         expect(results.filter((r) => r.allowed)).toHaveLength(50);
-        expect(results.filter((r) => r.allowed).map((r) => r.remaining).sort((x, y) => x - y)).toEqual(
-          Array.from({ length: 50 }, (_, i) => i),
-        );
+        expect(
+          results
+            .filter((r) => r.allowed)
+            .map((r) => r.remaining)
+            .sort((x, y) => x - y),
+        ).toEqual(Array.from({ length: 50 }, (_, i) => i));
       });
     });
 
     describe("escalating lockouts", () => {
-      const subject = (name: string): LockoutSubject => ({ subject: `account:${fresh(name)}@example.com`, rule: LOCKOUT });
+      const subject = (name: string): LockoutSubject => ({
+        subject: `account:${fresh(name)}@example.com`,
+        rule: LOCKOUT,
+      });
 
       /** One whole failed attempt: reserve, then settle as a failure. */
       async function fail(subjects: LockoutSubject[], now: number) {

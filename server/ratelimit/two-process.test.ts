@@ -54,7 +54,7 @@ function worker(env: Record<string, string>) {
       resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Run);
     });
   });
-  return { ready, done, go: () => child.stdin.write("go\n") };
+  return { ready, done, go: () => child.stdin.end("go\n") };
 }
 
 /**

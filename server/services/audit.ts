@@ -1,8 +1,8 @@
-import { desc, lt } from "drizzle-orm";
+import { desc } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { type ActorKind, type AuditRow, auditLog, type Outcome } from "@/db/schema";
 import { canonicalize, entryHash, GENESIS_HASH } from "../audit/chain";
-import { type AuditFilter, auditWhere } from "../audit/filter";
+import { type AuditFilter, auditPage } from "../audit/filter";
 import type { ClientInfo, Principal } from "../auth/principal";
 import type { Clock } from "../clock";
 import { newId } from "../ids";
@@ -117,13 +117,7 @@ export interface AuditQuery extends AuditFilter {
  */
 export function listAudit(db: Executor, query: AuditQuery): { items: AuditRow[]; nextCursor: number | null } {
   const { cursor, limit, ...filter } = query;
-  const rows = db
-    .select()
-    .from(auditLog)
-    .where(auditWhere(filter, cursor !== undefined ? [lt(auditLog.seq, cursor)] : []))
-    .orderBy(desc(auditLog.seq))
-    .limit(limit + 1)
-    .all();
+  const rows = auditPage(db, filter, { direction: "desc", cursor, limit: limit + 1 });
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? last.seq : null };

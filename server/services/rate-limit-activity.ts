@@ -72,7 +72,11 @@ export function labelSubjects(db: Executor, subjects: readonly string[]): Map<st
 
 /** Any failure of the store (down, slow: StoreUnavailableError, or refusing) is a 503 here, never a 500. */
 function unavailable(_error: unknown): never {
-  throw new AppError("SERVICE_UNAVAILABLE", "The rate-limit store does not answer; retry shortly", "rate_limit_unavailable");
+  throw new AppError(
+    "SERVICE_UNAVAILABLE",
+    "The rate-limit store does not answer; retry shortly",
+    "rate_limit_unavailable",
+  );
 }
 
 export interface LockoutView extends LabelledSubject {
@@ -97,7 +101,12 @@ export interface RejectionView extends LabelledSubject {
   count: number;
 }
 
-export async function topRejected(db: Executor, limiter: RateLimiter, sinceMs: number, max = 20): Promise<RejectionView[]> {
+export async function topRejected(
+  db: Executor,
+  limiter: RateLimiter,
+  sinceMs: number,
+  max = 20,
+): Promise<RejectionView[]> {
   const rows = await limiter.topRejections(sinceMs, max).catch(unavailable);
   const labels = labelSubjects(
     db,
@@ -124,7 +133,9 @@ export async function clearLockout(
   target: { email: string } | { subject: string },
 ): Promise<{ cleared: boolean; subject: string }> {
   const subject = "email" in target ? accountSubjectOf(svc.db, target.email) : target.subject;
-  if (!/^(account:(usr_[0-9a-z]{20}|unknown:[0-9a-f]{32})|signin-ip:[0-9a-fA-F.:]{2,45}|signin-ip:unknown)$/.test(subject)) {
+  if (
+    !/^(account:(usr_[0-9a-z]{20}|unknown:[0-9a-f]{32})|signin-ip:[0-9a-fA-F.:]{2,45}|signin-ip:unknown)$/.test(subject)
+  ) {
     throw new AppError("BAD_REQUEST", "subject: not a sign-in lockout", "invalid_input");
   }
   const cleared = await limiter.unlock(subject).catch(unavailable);
@@ -135,7 +146,10 @@ export async function clearLockout(
       action: "ratelimit.unlock",
       target: label.kind === "ip" ? { type: "ip", id: label.label } : { type: "user", id: label.id },
       client: svc.client,
-      detail: { cleared, ...(label.kind === "account" ? { email: "email" in target ? normalizeEmail(target.email) : label.label } : {}) },
+      detail: {
+        cleared,
+        ...(label.kind === "account" ? { email: "email" in target ? normalizeEmail(target.email) : label.label } : {}),
+      },
     }),
   );
   return { cleared, subject };

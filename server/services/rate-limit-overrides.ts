@@ -165,7 +165,13 @@ export function setOverride(svc: ServiceContext, target: OverrideTarget, input: 
         expiresAt: iso(expiresAt),
         ...(note ? { note } : {}),
         ...(previous
-          ? { previous: { limit: previous.limit, window: formatDuration(previous.windowMs), expiresAt: iso(previous.expiresAt) } }
+          ? {
+              previous: {
+                limit: previous.limit,
+                window: formatDuration(previous.windowMs),
+                expiresAt: iso(previous.expiresAt),
+              },
+            }
           : {}),
       },
     });

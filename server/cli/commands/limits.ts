@@ -5,10 +5,10 @@ import { AppError } from "../../errors";
 import { idPattern } from "../../ids";
 import type { RateLimiter } from "../../ratelimit/limiter";
 import { PROCEDURE_LIMITS } from "../../ratelimit/policies";
-import { closeLimiterFor, limiterFor } from "../../ratelimit/runtime";
 import { MAX_LIMIT, windowProblem } from "../../ratelimit/rule";
+import { closeLimiterFor, limiterFor } from "../../ratelimit/runtime";
 import { getRuntime } from "../../runtime";
-import { clearLockout, listLockouts, type LockoutView } from "../../services/rate-limit-activity";
+import { clearLockout, type LockoutView, listLockouts } from "../../services/rate-limit-activity";
 import {
   listOverrides,
   OVERRIDE_MAX_EXPIRY_MS,
@@ -33,7 +33,12 @@ import { defineCommand } from "../registry";
  */
 
 const email = z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address"));
-const emailFlag = { type: "string", schema: email.optional(), placeholder: "E", description: "the user's email" } as const;
+const emailFlag = {
+  type: "string",
+  schema: email.optional(),
+  placeholder: "E",
+  description: "the user's email",
+} as const;
 
 const duration = (what: string, check: (ms: number) => string | null) =>
   z
@@ -133,7 +138,13 @@ defineCommand({
             ),
       ].join("\n");
       return {
-        json: { store: { kind: limiter.store.kind, ...health }, policies, procedures: PROCEDURE_LIMITS, overrides, lockouts },
+        json: {
+          store: { kind: limiter.store.kind, ...health },
+          policies,
+          procedures: PROCEDURE_LIMITS,
+          overrides,
+          lockouts,
+        },
         text,
       };
     });
@@ -205,7 +216,10 @@ defineCommand({
       const existing = overrideOf(svc.db, target);
       if (!existing) throw new AppError("NOT_FOUND", `No override for ${who}`, "override_not_found");
       removeOverride(svc, existing.id);
-      return { json: { removed: existing.id }, text: `Removed the override for ${who}; the default API limit applies.` };
+      return {
+        json: { removed: existing.id },
+        text: `Removed the override for ${who}; the default API limit applies.`,
+      };
     }
     if (input.limit === undefined || input.window === undefined) {
       throw new UsageError("--limit and --window are required (or --remove)");

@@ -27,6 +27,7 @@ const store: LimitStore =
 await store.ping();
 process.stdout.write("ready\n");
 await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+process.stdin.pause();
 
 // A week-long window (aligned to the epoch): the test cannot straddle a window boundary in practice.
 const rule = { limit: Number(env("LIMIT")), windowMs: 7 * 86_400_000 };

@@ -42,7 +42,9 @@ export async function redisForTests(suite: string): Promise<{ available: boolean
   const reason = `no Redis answers at ${REDIS_URL}`;
   if (REQUIRE_SERVICES) throw new Error(`${suite}: ${reason}, and REQUIRE_SERVICES=1 makes that a failure`);
   const bar = "!".repeat(78);
-  console.warn(`\n${bar}\n!! SKIPPED: ${suite}\n!! ${reason}. Start one (redis-server) or set REDIS_TEST_URL.\n${bar}\n`);
+  console.warn(
+    `\n${bar}\n!! SKIPPED: ${suite}\n!! ${reason}. Start one (redis-server) or set REDIS_TEST_URL.\n${bar}\n`,
+  );
   return { available: false };
 }
 

@@ -18,12 +18,13 @@ import {
 } from "../../services/rate-limit-overrides";
 import { findUserByEmail } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
-import { serviceContext } from "../service-context";
 import { tokenLimitsSchema, toTokenLimitView } from "../rate-limits/schemas";
+import { serviceContext } from "../service-context";
 
 /** The runtime's limiter; a context built by hand without one cannot reach the store. */
 function limiterOf(ctx: Pick<Context, "limiter">): RateLimiter {
-  if (!ctx.limiter) throw new AppError("SERVICE_UNAVAILABLE", "No rate limiter in this context", "rate_limit_unavailable");
+  if (!ctx.limiter)
+    throw new AppError("SERVICE_UNAVAILABLE", "No rate limiter in this context", "rate_limit_unavailable");
   return ctx.limiter;
 }
 
@@ -64,7 +65,11 @@ export const adminRateLimitsRouter = router({
     .input(z.void())
     .output(
       z.object({
-        store: z.object({ kind: z.enum(["embedded", "redis", "upstash"]), ok: z.boolean(), latencyMs: z.number().nullable() }),
+        store: z.object({
+          kind: z.enum(["embedded", "redis", "upstash"]),
+          ok: z.boolean(),
+          latencyMs: z.number().nullable(),
+        }),
         timeoutMs: z.number(),
         policies: z.array(
           z.object({
@@ -195,7 +200,13 @@ export const adminRateLimitsRouter = router({
     .input(
       z.union([
         z.strictObject({ email }),
-        z.strictObject({ subject: z.string().trim().min(1).max(LIMITS.email + 20) }),
+        z.strictObject({
+          subject: z
+            .string()
+            .trim()
+            .min(1)
+            .max(LIMITS.email + 20),
+        }),
       ]),
     )
     .output(z.object({ cleared: z.boolean(), subject: z.string() }))

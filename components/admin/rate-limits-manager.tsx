@@ -1,0 +1,343 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { errorMessage, useTRPC } from "../trpc";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+
+const WINDOWS: Array<[string, number]> = [
+  ["1 second", 1],
+  ["10 seconds", 10],
+  ["1 minute", 60],
+  ["5 minutes", 300],
+  ["15 minutes", 900],
+  ["1 hour", 3600],
+  ["1 day", 86_400],
+];
+const EXPIRIES: Array<[string, number | null]> = [
+  ["never", null],
+  ["1 hour", 3600],
+  ["1 day", 86_400],
+  ["7 days", 7 * 86_400],
+  ["30 days", 30 * 86_400],
+];
+
+/** "600 / 1m" for a quota and its window in seconds. */
+function quota(limit: number, windowSeconds: number): string {
+  const unit =
+    windowSeconds % 86_400 === 0
+      ? `${windowSeconds / 86_400}d`
+      : windowSeconds % 3600 === 0
+        ? `${windowSeconds / 3600}h`
+        : windowSeconds % 60 === 0
+          ? `${windowSeconds / 60}m`
+          : `${windowSeconds}s`;
+  return `${limit} / ${unit}`;
+}
+
+/** The "Rate limits" page: status, policies, overrides, who is limited now, lockouts. */
+export function RateLimitsManager() {
+  return (
+    <div className="space-y-6">
+      <StatusAndPolicies />
+      <Activity />
+      <Overrides />
+    </div>
+  );
+}
+
+function StatusAndPolicies() {
+  const trpc = useTRPC();
+  const overview = useQuery({ ...trpc.admin.rateLimits.overview.queryOptions(), refetchInterval: 15_000 });
+  const data = overview.data;
+  return (
+    <Card title="Policies">
+      {overview.error ? <Alert>{errorMessage(overview.error)}</Alert> : null}
+      {data ? (
+        <div className="space-y-4">
+          <p className="text-sm text-slate-700" data-testid="store-status">
+            Store: <span className="font-medium">{data.store.kind}</span>{" "}
+            {data.store.ok ? (
+              <Badge tone="green">
+                answering{data.store.latencyMs !== null ? ` in ${data.store.latencyMs} ms` : ""}
+              </Badge>
+            ) : (
+              <Badge tone="red">not answering</Badge>
+            )}{" "}
+            · timeout {data.timeoutMs} ms · {data.metrics.rejected} refused of {data.metrics.checks} checked since start
+            · store failures: {data.metrics.storeFailures.open} let through, {data.metrics.storeFailures.closed} refused
+          </p>
+          {data.metrics.storeFailures.open > 0 ? (
+            <Alert kind="warning">
+              Calls were let through without limits because the store did not answer (last at{" "}
+              {formatTime(data.metrics.lastStoreFailureAt)}).
+            </Alert>
+          ) : null}
+          <Table head={["Policy", "Limit", "Per", "If the store is down", "Set by", "What it limits"]}>
+            {data.policies.map((p) => (
+              <tr key={p.name} data-testid="policy-row">
+                <td className="px-3 py-2 font-mono text-xs">{p.name}</td>
+                <td className="px-3 py-2 tabular-nums">{quota(p.limit, p.windowSeconds)}</td>
+                <td className="px-3 py-2">{p.per}</td>
+                <td className="px-3 py-2">
+                  {p.onStoreFailure === "open" ? <Badge>allow</Badge> : <Badge tone="amber">refuse (503)</Badge>}
+                </td>
+                <td className="px-3 py-2 font-mono text-xs">{p.env}</td>
+                <td className="px-3 py-2 text-slate-600">{p.description}</td>
+              </tr>
+            ))}
+          </Table>
+          <p className="text-xs text-slate-500">
+            Costs: {data.procedures.map((p) => `${p.path} ${p.cost}${p.sensitive ? " (+ sensitive)" : ""}`).join(" · ")}
+            . Every other call costs 1. Lockouts double with each further lock within{" "}
+            {data.lockout.memorySeconds / 3600} h, up to {data.lockout.maxLockSeconds / 3600} h.
+          </p>
+        </div>
+      ) : null}
+    </Card>
+  );
+}
+
+function Activity() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const activity = useQuery({ ...trpc.admin.rateLimits.activity.queryOptions(), refetchInterval: 10_000 });
+  const [notice, setNotice] = useState<string | null>(null);
+  const unlock = useMutation(
+    trpc.admin.rateLimits.unlock.mutationOptions({
+      onSuccess: (r, input) => {
+        const who = "email" in input ? input.email : r.subject;
+        setNotice(r.cleared ? `Cleared the lockout of ${who}.` : `${who} was not locked out.`);
+        void queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.activity.queryKey() });
+      },
+    }),
+  );
+
+  function onUnlockByEmail(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    unlock.mutate({ email: String(new FormData(form).get("email") ?? "") }, { onSuccess: () => form.reset() });
+  }
+
+  const data = activity.data;
+  return (
+    <>
+      <Card title="Locked out of sign-in">
+        {activity.error ? <Alert>{errorMessage(activity.error)}</Alert> : null}
+        {unlock.error ? <Alert>{errorMessage(unlock.error)}</Alert> : null}
+        {notice ? <Alert kind="success">{notice}</Alert> : null}
+        <Table
+          head={["Account or IP", "Locked until", "Lock", ""]}
+          empty={
+            data && data.lockouts.length === 0 ? (
+              <p className="px-3 py-6 text-center text-sm text-slate-500">Nobody is locked out.</p>
+            ) : null
+          }
+        >
+          {data?.lockouts.map((l) => (
+            <tr key={l.subject} data-testid="lockout-row">
+              <td className="px-3 py-2">
+                <Badge tone={l.kind === "ip" ? "slate" : "blue"}>{l.kind}</Badge>{" "}
+                <span className="ml-1">{l.label}</span>
+              </td>
+              <td className="px-3 py-2 text-slate-600">{formatTime(l.lockedUntil)}</td>
+              <td className="px-3 py-2 tabular-nums">{l.level === 1 ? "first" : `#${l.level}`}</td>
+              <td className="px-3 py-2 text-right">
+                <Button
+                  variant="secondary"
+                  aria-label={`Clear the lockout of ${l.label}`}
+                  disabled={unlock.isPending}
+                  onClick={() => unlock.mutate({ subject: l.subject })}
+                >
+                  Clear lockout
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+        <form
+          onSubmit={onUnlockByEmail}
+          className="mt-4 flex items-end gap-3"
+          aria-label="Clear a lockout by email"
+          noValidate
+        >
+          <Field label="Clear the lockout of an account" htmlFor="unlock-email">
+            <Input id="unlock-email" name="email" type="email" placeholder="email address" className="w-72" required />
+          </Field>
+          <Button type="submit" variant="secondary" disabled={unlock.isPending}>
+            Clear
+          </Button>
+        </form>
+      </Card>
+
+      <Card title="Limited in the last hour">
+        <Table
+          head={["Who", "Refused (429)"]}
+          empty={
+            data && data.top.length === 0 ? (
+              <p className="px-3 py-6 text-center text-sm text-slate-500">Nobody was rate limited in the last hour.</p>
+            ) : null
+          }
+        >
+          {data?.top.map((t) => (
+            <tr key={t.subject} data-testid="limited-row">
+              <td className="px-3 py-2">
+                <Badge tone={t.kind === "ip" ? "slate" : "blue"}>{t.kind}</Badge>{" "}
+                <span className="ml-1">{t.label}</span>
+              </td>
+              <td className="px-3 py-2 tabular-nums">{t.count}</td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+    </>
+  );
+}
+
+function Overrides() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const list = useQuery(trpc.admin.rateLimits.overrides.queryOptions());
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.overrides.queryKey() });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [kind, setKind] = useState<"user" | "token">("user");
+  const set = useMutation(trpc.admin.rateLimits.setOverride.mutationOptions());
+  const remove = useMutation(trpc.admin.rateLimits.removeOverride.mutationOptions());
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formEl = event.currentTarget;
+    const form = new FormData(formEl);
+    const who = String(form.get("who") ?? "").trim();
+    const expires = String(form.get("expires") ?? "");
+    set.mutate(
+      {
+        target: kind === "user" ? { type: "user", email: who } : { type: "token", id: who },
+        limit: Number(form.get("limit")),
+        windowSeconds: Number(form.get("window")),
+        expiresInSeconds: expires ? Number(expires) : null,
+        note: String(form.get("note") ?? "") || undefined,
+      },
+      {
+        onSuccess: (o) => {
+          setNotice(`${o.subject.label} may now make ${quota(o.limit, o.windowSeconds)}.`);
+          formEl.reset();
+          void refresh();
+        },
+      },
+    );
+  }
+
+  const overrides = list.data ?? [];
+  return (
+    <Card title="Overrides of the API limit">
+      <p className="mb-4 text-sm text-slate-600">
+        A user&apos;s override applies to their sessions and to each of their tokens; a token&apos;s own override wins.
+        Every change is in the audit log.
+      </p>
+      <form
+        onSubmit={onSubmit}
+        className="grid gap-3 md:grid-cols-6 md:items-end"
+        aria-label="Set an override"
+        noValidate
+      >
+        <Field label="For" htmlFor="override-kind">
+          <Select
+            id="override-kind"
+            value={kind}
+            onChange={(e) => setKind(e.target.value === "token" ? "token" : "user")}
+            className="w-full"
+          >
+            <option value="user">user (email)</option>
+            <option value="token">API token (id)</option>
+          </Select>
+        </Field>
+        <Field label={kind === "user" ? "Email" : "Token id"} htmlFor="override-who">
+          <Input id="override-who" name="who" placeholder={kind === "user" ? "name@example.com" : "tok_…"} required />
+        </Field>
+        <Field label="Limit" htmlFor="override-limit">
+          <Input id="override-limit" name="limit" type="number" min={1} required defaultValue={600} />
+        </Field>
+        <Field label="Per" htmlFor="override-window">
+          <Select id="override-window" name="window" defaultValue="60" className="w-full">
+            {WINDOWS.map(([label, seconds]) => (
+              <option key={seconds} value={seconds}>
+                {label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Ends after" htmlFor="override-expires">
+          <Select id="override-expires" name="expires" defaultValue="" className="w-full">
+            {EXPIRIES.map(([label, seconds]) => (
+              <option key={label} value={seconds ?? ""}>
+                {label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Button type="submit" disabled={set.isPending}>
+          Set override
+        </Button>
+        <div className="md:col-span-6">
+          <Field label="Note (optional)" htmlFor="override-note">
+            <Input id="override-note" name="note" maxLength={200} placeholder="why, for the next administrator" />
+          </Field>
+        </div>
+      </form>
+      <div className="mt-3 space-y-2">
+        {set.error ? <Alert>{errorMessage(set.error)}</Alert> : null}
+        {remove.error ? <Alert>{errorMessage(remove.error)}</Alert> : null}
+        {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
+        {notice ? <Alert kind="success">{notice}</Alert> : null}
+      </div>
+      <div className="mt-4">
+        <Table
+          head={["For", "Limit", "Ends", "Note", "Set by", ""]}
+          empty={
+            list.isSuccess && overrides.length === 0 ? (
+              <p className="px-3 py-6 text-center text-sm text-slate-500">
+                No overrides: RATE_LIMIT_API applies to everyone.
+              </p>
+            ) : null
+          }
+        >
+          {overrides.map((o) => (
+            <tr key={o.id} data-testid="override-row" className={o.expired ? "text-slate-400" : undefined}>
+              <td className="px-3 py-2">
+                <Badge tone="blue">{o.subject.type}</Badge> <span className="ml-1">{o.subject.label}</span>
+              </td>
+              <td className="px-3 py-2 tabular-nums">{quota(o.limit, o.windowSeconds)}</td>
+              <td className="px-3 py-2">
+                {o.expired ? <Badge tone="slate">expired</Badge> : o.expiresAt ? formatTime(o.expiresAt) : "never"}
+              </td>
+              <td className="max-w-xs truncate px-3 py-2 text-slate-600">{o.note ?? ""}</td>
+              <td className="px-3 py-2 font-mono text-xs">{o.setBy}</td>
+              <td className="px-3 py-2 text-right">
+                <Button
+                  variant="ghost"
+                  className="text-red-700"
+                  aria-label={`Remove the override for ${o.subject.label}`}
+                  disabled={remove.isPending}
+                  onClick={() =>
+                    remove.mutate(
+                      { id: o.id },
+                      {
+                        onSuccess: () => {
+                          setNotice(`Removed the override for ${o.subject.label}.`);
+                          void refresh();
+                        },
+                      },
+                    )
+                  }
+                >
+                  Remove
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      </div>
+    </Card>
+  );
+}
