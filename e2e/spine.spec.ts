@@ -48,7 +48,7 @@ test.describe
       await form.getByLabel("Initial password").fill(MEMBER.password);
       await form.getByRole("button", { name: "Create user" }).click();
       await expect(page.getByText(`Created ${MEMBER.email}.`)).toBeVisible();
-      await expect(page.getByTestId("user-row").filter({ hasText: MEMBER.email })).toContainText("member");
+      await expect(page.getByTestId("user-row").filter({ has: page.getByRole("cell", { name: MEMBER.email, exact: true }) })).toContainText("member");
     });
 
     test("the member manages contacts on /contacts and is told no on /admin", async ({ page }) => {
@@ -102,7 +102,7 @@ test.describe
       await signIn(admin, e2eState().adminEmail, ADMIN_PASSWORD);
       await expect(admin).toHaveURL(/\/admin$/);
       await admin.goto("/admin/users");
-      await admin.getByRole("button", { name: `Manage ${MEMBER.email}` }).click();
+      await admin.getByRole("button", { name: `Manage ${MEMBER.email}`, exact: true }).click();
       await admin.getByRole("button", { name: "Disable user" }).click();
       await expect(admin.getByText("User disabled; their sessions have ended.")).toBeVisible();
 

@@ -278,7 +278,13 @@ function finish(results: Row[], extras: Record<string, unknown>, generateSeconds
     queries: results,
     ...extras,
   };
-  fs.writeFileSync(path.join(ROOT, "docs", "audit-bench.latest.json"), `${JSON.stringify(out, null, 2)}\n`);
+  // Rounded, and short number lists on one line, as the formatter (Biome) writes JSON.
+  const text = JSON.stringify(
+    out,
+    (_key, value) => (typeof value === "number" ? Math.round(value * 100) / 100 : value),
+    2,
+  ).replace(/\[\s*([-\d.,\s]+?)\s*\]/g, (_match, items: string) => `[${items.split(/,\s*/).join(", ")}]`);
+  fs.writeFileSync(path.join(ROOT, "docs", "audit-bench.latest.json"), `${text}\n`);
   db.$client.close();
   if (process.env.BENCH_AUDIT_KEEP !== "1" && !REUSE) fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -97,7 +97,7 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
         <form
           key={formKey}
           onSubmit={onSubmit}
-          className="grid gap-3 md:grid-cols-4 md:items-end"
+          className="grid gap-3 md:grid-cols-4 md:items-start"
           aria-label="Filter the audit log"
         >
           <Field label="Action" htmlFor="f-action" hint="A single action, or all of an area">
@@ -158,7 +158,7 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
               <Input id="f-text" name="text" type="search" defaultValue={filters.text} maxLength={200} />
             </Field>
           </div>
-          <div className="flex gap-2">
+          <div className="flex gap-2 md:pt-6">
             <Button type="submit">Apply</Button>
             <Button variant="secondary" onClick={() => apply(EMPTY_FILTERS)}>
               Clear

@@ -74,11 +74,11 @@ export function HourlyBarChart({
     <figure data-testid={testId} data-total={total}>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-auto w-full" role="img" aria-label={summary}>
         <title>{summary}</title>
-        {[0, top / 2, top].map((v) => (
+        {(Number.isInteger(top / 2) ? [0, top / 2, top] : [0, top]).map((v) => (
           <g key={v}>
             <line x1={LEFT} x2={WIDTH - RIGHT} y1={y(v)} y2={y(v)} className="stroke-slate-200" />
             <text x={LEFT - 6} y={y(v) + 3} textAnchor="end" className="fill-slate-500 text-[10px]">
-              {Number.isInteger(v) ? v : v.toFixed(1)}
+              {v}
             </text>
           </g>
         ))}

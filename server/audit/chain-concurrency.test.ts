@@ -10,25 +10,42 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-chain-mp-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function appendFrom(file: string, count: number, name: string): Promise<{ written: number; refused: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        path.join(ROOT, "node_modules/tsx/dist/cli.mjs"),
-        path.join(import.meta.dirname, "testing/append-worker.ts"),
-        file,
-        String(count),
-        name,
-      ],
-      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "silent" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk) => (out += chunk));
-    child.stderr.on("data", (chunk) => (err += chunk));
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(err))));
+interface Worker {
+  ready: Promise<void>;
+  done: Promise<{ written: number; refused: number }>;
+}
+
+function appendFrom(file: string, count: number, name: string): Worker {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+      path.join(import.meta.dirname, "testing/append-worker.ts"),
+      file,
+      String(count),
+      name,
+    ],
+    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "silent" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
   });
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+    if (out.startsWith("ready\n")) markReady();
+  });
+  child.stderr.on("data", (chunk) => {
+    err += chunk;
+  });
+  const done = new Promise<{ written: number; refused: number }>((resolve, reject) => {
+    child.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out.slice("ready\n".length))) : reject(new Error(err)),
+    );
+  });
+  return { ready, done };
 }
 
 /**
@@ -42,8 +59,11 @@ describe("audit chain under concurrent writers", () => {
   it("never forks when two processes write at once", async () => {
     const file = path.join(dir, "gatehouse.db");
     openDatabase(file).$client.close(); // migrations once, before the race
-    const [a, b] = await Promise.all([appendFrom(file, 100, "a"), appendFrom(file, 100, "b")]);
-    expect(a.written + b.written).toBe(200);
+    const workers = [appendFrom(file, 100, "a"), appendFrom(file, 100, "b")];
+    await Promise.all(workers.map((w) => w.ready));
+    fs.writeFileSync(`${file}.go`, "");
+    const [a, b] = await Promise.all(workers.map((w) => w.done));
+    expect((a?.written ?? 0) + (b?.written ?? 0)).toBe(200);
 
     const db = openDatabase(file);
     const report = await verifyAuditChain(db);

@@ -150,16 +150,15 @@ function toProblem(
       headers,
     };
   }
+  // A missing record always carries an AppError (services throw notFound());
+  // a NOT_FOUND without one comes from trpc-to-openapi: no such path/method.
+  const noSuchEndpoint = status === 404 && !app;
   const detail =
     app?.message ??
-    (status === 404 && !error
-      ? "No such endpoint"
-      : status === 405
-        ? "Method not allowed"
-        : (error?.message ?? "Request failed"));
+    (noSuchEndpoint ? "No such endpoint" : status === 405 ? "Method not allowed" : (error?.message ?? "Request failed"));
   return {
     body: problem(status, detail, {
-      reason: app?.reason ?? (status === 404 && !error ? "no_such_endpoint" : null),
+      reason: app?.reason ?? (noSuchEndpoint ? "no_such_endpoint" : null),
       requestId,
       extra: app?.data?.scopes ? { scopes: app.data.scopes } : undefined,
     }),

@@ -1,5 +1,6 @@
+import type { Statement } from "better-sqlite3";
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import type { Executor } from "@/db";
+import type { Db, Executor } from "@/db";
 import { apiTokens, type RateLimitOverrideRow, rateLimitOverrides, users } from "@/db/schema";
 import { formatDuration } from "../config/duration";
 import { AppError, notFound } from "../errors";
@@ -214,34 +215,64 @@ function byDefault(fallback: Rule): EffectiveLimit {
   return { ...fallback, source: "default", overrideId: null, expiresAt: null };
 }
 
+interface LiveOverride {
+  id: string;
+  userId: string | null;
+  tokenId: string | null;
+  limit: number;
+  windowMs: number;
+  expiresAt: number | null;
+}
+
+/**
+ * The per-call lookup, as one prepared statement per database (it runs on
+ * every API call; building it with the query builder each time cost more than
+ * the rate-limit counter itself). Plain SQL on purpose: keep the column names
+ * in step with db/schema/rate-limit-overrides.ts.
+ */
+const lookups = new WeakMap<object, Statement>();
+function lookupFor(db: Db): Statement {
+  let statement = lookups.get(db.$client);
+  if (!statement) {
+    statement = db.$client.prepare(
+      `SELECT id, user_id AS userId, token_id AS tokenId, "limit", window_ms AS windowMs, expires_at AS expiresAt
+       FROM rate_limit_overrides
+       WHERE (user_id = @userId OR token_id = @tokenId) AND (expires_at IS NULL OR expires_at > @now)`,
+    );
+    lookups.set(db.$client, statement);
+  }
+  return statement;
+}
+
 /**
  * The `api` rule for one principal right now: the token's own live override,
  * else its owner's, else the default. One indexed query; run on every call.
  */
 export function effectiveApiRule(
-  db: Executor,
+  db: Db,
   who: { userId: string; tokenId?: string | null },
   now: Date,
   fallback: Rule,
 ): EffectiveLimit {
-  const rows = db
-    .select()
-    .from(rateLimitOverrides)
-    .where(
-      and(
-        who.tokenId
-          ? or(eq(rateLimitOverrides.userId, who.userId), eq(rateLimitOverrides.tokenId, who.tokenId))
-          : eq(rateLimitOverrides.userId, who.userId),
-        live(now),
-      ),
-    )
-    .all();
+  const rows = lookupFor(db).all({
+    userId: who.userId,
+    tokenId: who.tokenId ?? null,
+    now: now.getTime(),
+  }) as LiveOverride[];
+  const pick = (row: LiveOverride | undefined, source: "user" | "token"): EffectiveLimit | undefined =>
+    row && {
+      limit: row.limit,
+      windowMs: row.windowMs,
+      source,
+      overrideId: row.id,
+      expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt),
+    };
   return (
-    fromRow(
+    pick(
       rows.find((r) => r.tokenId !== null),
       "token",
     ) ??
-    fromRow(
+    pick(
       rows.find((r) => r.userId !== null),
       "user",
     ) ??

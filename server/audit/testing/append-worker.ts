@@ -4,6 +4,8 @@
  * Prints one JSON line: how many entries it wrote and how many transactions
  * SQLite refused (and were retried).
  */
+
+import fs from "node:fs";
 import { openDatabase } from "@/db";
 import { systemClock } from "../../clock";
 import { CLI_ACTOR, recordAudit } from "../../services/audit";
@@ -11,6 +13,12 @@ import { CLI_ACTOR, recordAudit } from "../../services/audit";
 const [file, countText, name] = process.argv.slice(2);
 const db = openDatabase(file as string);
 const total = Number(countText);
+
+// Start together: say we are ready, then wait for the parent's go file, so
+// both writers really overlap (process start-up times differ by seconds).
+process.stdout.write("ready\n");
+while (!fs.existsSync(`${file}.go`)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+
 let written = 0;
 let refused = 0;
 while (written < total) {
