@@ -48,7 +48,9 @@ test.describe
       await form.getByLabel("Initial password").fill(MEMBER.password);
       await form.getByRole("button", { name: "Create user" }).click();
       await expect(page.getByText(`Created ${MEMBER.email}.`)).toBeVisible();
-      await expect(page.getByTestId("user-row").filter({ has: page.getByRole("cell", { name: MEMBER.email, exact: true }) })).toContainText("member");
+      await expect(
+        page.getByTestId("user-row").filter({ has: page.getByRole("cell", { name: MEMBER.email, exact: true }) }),
+      ).toContainText("member");
     });
 
     test("the member manages contacts on /contacts and is told no on /admin", async ({ page }) => {

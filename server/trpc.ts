@@ -139,7 +139,11 @@ const scoped = t.middleware(({ ctx, next, meta }) => {
   // A procedure that declares no scope is for people at the dashboard (their
   // own password, who-am-I); a bearer credential may only do what a scope names.
   if (required.length === 0 && ctx.principal && ctx.principal.kind !== "session") {
-    throw new AppError("FORBIDDEN", "This needs a signed-in session, not an API credential", "session_required").toTRPCError();
+    throw new AppError(
+      "FORBIDDEN",
+      "This needs a signed-in session, not an API credential",
+      "session_required",
+    ).toTRPCError();
   }
   const held = ctx.principal?.scopes ?? [];
   const missing = required.filter((scope) => !held.includes(scope));

@@ -9,7 +9,7 @@ export const dynamic = "force-dynamic";
 /** Only same-site paths are followed after sign-in: never an open redirect. */
 function safeReturnPath(value: string | string[] | undefined): string {
   const path = Array.isArray(value) ? value[0] : value;
-  return path && path.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
+  return path?.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
 }
 
 export default async function SignInPage({

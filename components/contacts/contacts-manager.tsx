@@ -5,8 +5,8 @@ import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { useCursorPages } from "../use-cursor-pages";
 import { Alert, Button, Card, Field, Input, Table } from "../ui";
+import { useCursorPages } from "../use-cursor-pages";
 
 type Contact = inferRouterOutputs<AppRouter>["contacts"]["get"];
 

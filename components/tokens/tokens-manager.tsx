@@ -46,7 +46,10 @@ export function TokensManager() {
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
         <TokenTable
           items={list.data?.items ?? []}
-          onRotated={(c) => (setFresh(c), void refresh())}
+          onRotated={(created) => {
+            setFresh(created);
+            void refresh();
+          }}
           onChanged={refresh}
         />
         {list.isSuccess && list.data.items.length === 0 ? (

@@ -8,14 +8,14 @@ import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
 import { fieldIssues } from "../trpc";
 import { guardApi } from "./api-guard";
-import { observeRequest, type Seen } from "./observe";
-import { restRouteOf } from "./route-label";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
 import { checkJsonShape } from "./json-shape";
+import { observeRequest, type Seen } from "./observe";
 import { type Problem, problem, problemResponse } from "./problem";
 import { reservedQueryName } from "./query-guard";
 import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
+import { restRouteOf } from "./route-label";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const REST_ENDPOINT = "/api/v1";
@@ -155,7 +155,11 @@ function toProblem(
   const noSuchEndpoint = status === 404 && !app;
   const detail =
     app?.message ??
-    (noSuchEndpoint ? "No such endpoint" : status === 405 ? "Method not allowed" : (error?.message ?? "Request failed"));
+    (noSuchEndpoint
+      ? "No such endpoint"
+      : status === 405
+        ? "Method not allowed"
+        : (error?.message ?? "Request failed"));
   return {
     body: problem(status, detail, {
       reason: app?.reason ?? (noSuchEndpoint ? "no_such_endpoint" : null),

@@ -8,13 +8,13 @@ import type { Runtime } from "../runtime";
 import { isCredentialedOrigin } from "../security/cors";
 import { isSameOriginRequest } from "../security/csrf";
 import { guardApi } from "./api-guard";
-import { observeRequest, type Seen } from "./observe";
-import { trpcRouteOf } from "./route-label";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
 import { checkJsonShape } from "./json-shape";
+import { observeRequest, type Seen } from "./observe";
 import { problem, problemResponse } from "./problem";
 import { withRateLimit } from "./rate-limit-headers";
+import { trpcRouteOf } from "./route-label";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const TRPC_ENDPOINT = "/api/trpc";
