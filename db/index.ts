@@ -31,6 +31,20 @@ export function openDatabase(file: string): Db {
   const db = drizzle(sqlite, { schema }) as Db;
   if (file === ":memory:") migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   else withLockFile(`${file}.migrate-lock`, () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }));
+  return withImmediateTransactions(db);
+}
+
+/**
+ * Every transaction of ours reads before it writes (the audit chain reads the
+ * previous hash; services check before they change). With SQLite's default
+ * deferred BEGIN, a second process that wrote in between makes the upgrade
+ * to a write lock fail at once with SQLITE_BUSY instead of waiting.
+ * BEGIN IMMEDIATE takes the write lock up front, so concurrent writers from
+ * several processes (servers, the CLI) queue behind busy_timeout instead.
+ */
+function withImmediateTransactions(db: Db): Db {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn, config) => transaction(fn, { behavior: "immediate", ...config })) as Db["transaction"];
   return db;
 }
 
