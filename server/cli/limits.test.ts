@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db";
 import { attemptSignIn } from "../auth/sign-in";
 import { systemClock } from "../clock";
+import { loadOrCreateSecrets } from "../config/secrets";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { createToken } from "../services/tokens";
 import { createUser } from "../services/users";
@@ -55,6 +56,9 @@ function gatehouse(args: string[]): Promise<{ code: number | null; stdout: strin
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-limits-cli-"));
+  // The data folder a first start leaves behind (secrets, migrated database), so that the
+  // commands run in parallel below do not race each other to create it.
+  loadOrCreateSecrets(dataDir);
   const base = createTestRuntime();
   runtime = { ...base, db: openDatabase(path.join(dataDir, "gatehouse.db")), clock: systemClock as typeof base.clock };
   const svc = {
