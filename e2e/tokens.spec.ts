@@ -32,6 +32,8 @@ test("a user creates a token in the dashboard, uses it on REST, revokes it, and 
   // The list shows the token by its display part only.
   const row = page.getByTestId("token-row").filter({ hasText: "e2e reader" });
   await expect(row).toContainText(token.slice(-4));
+  // Its effective rate limit (RATE_LIMIT_API by default) is shown beside it.
+  await expect(row.getByTestId("token-limit")).toContainText("600 / 1 min");
 
   await row.getByRole("button", { name: "Revoke e2e reader" }).click();
   await expect(row).toContainText("revoked");

@@ -28,7 +28,11 @@ export function TokensManager() {
   const [fresh, setFresh] = useState<Created | null>(null);
   const options = useQuery(trpc.tokens.options.queryOptions({}));
   const list = useQuery(trpc.tokens.list.queryOptions({ limit: 100 }));
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.tokens.pathKey() });
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.tokens.pathKey() }),
+      queryClient.invalidateQueries({ queryKey: trpc.rateLimits.pathKey() }),
+    ]);
 
   return (
     <div className="space-y-6">
@@ -176,6 +180,9 @@ function TokenTable({
   onChanged: () => void;
 }) {
   const trpc = useTRPC();
+  // Each token's effective rate limit (RATE_LIMIT_API or an administrator's override).
+  const limits = useQuery(trpc.rateLimits.tokens.queryOptions({}));
+  const limitOf = (id: string) => limits.data?.items.find((l) => l.tokenId === id);
   const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: onChanged }));
   const rotate = useMutation(trpc.tokens.rotate.mutationOptions({ onSuccess: onRotated }));
   const [graceDays, setGraceDays] = useState("1");
@@ -193,7 +200,7 @@ function TokenTable({
           ))}
         </Select>
       </div>
-      <Table head={["Name", "Token", "Scopes", "Status", "Created", "Expires", "Last used", ""]}>
+      <Table head={["Name", "Token", "Scopes", "Status", "Rate limit", "Created", "Expires", "Last used", ""]}>
         {items.map((t) => (
           <tr key={t.id} data-testid="token-row">
             <td className="px-3 py-2 font-medium">{t.name}</td>
@@ -209,6 +216,9 @@ function TokenTable({
             </td>
             <td className="px-3 py-2">
               <TokenStatusBadge token={t} />
+            </td>
+            <td className="px-3 py-2 text-xs" data-testid="token-limit">
+              <TokenLimit limit={limitOf(t.id)} />
             </td>
             <td className="px-3 py-2 text-xs">{formatTime(t.createdAt)}</td>
             <td className="px-3 py-2 text-xs">{t.graceUntil ? formatTime(t.graceUntil) : formatTime(t.expiresAt)}</td>
@@ -274,5 +284,20 @@ function SignOutEverywhere() {
       </div>
       {revokeAll.error ? <Alert>{errorMessage(revokeAll.error)}</Alert> : null}
     </Card>
+  );
+}
+
+function TokenLimit({
+  limit,
+}: {
+  limit: { limit: number; windowSeconds: number; source: "default" | "user" | "token" } | undefined;
+}) {
+  if (!limit) return <>—</>;
+  const window = limit.windowSeconds % 60 === 0 ? `${limit.windowSeconds / 60} min` : `${limit.windowSeconds} s`;
+  return (
+    <span title={limit.source === "default" ? "RATE_LIMIT_API" : `override for this ${limit.source}`}>
+      {limit.limit} / {window}
+      {limit.source === "default" ? null : <span className="block text-slate-500">override</span>}
+    </span>
   );
 }
