@@ -123,9 +123,9 @@ async function main() {
         ["/admin/users", "admin-users.png"],
         ["/admin/tokens", "admin-tokens.png"],
         ["/admin/audit", "admin-audit.png"],
-      ["/admin/cors", "admin-cors.png"],
-      ["/admin/rate-limits", "admin-rate-limits.png"],
-      ["/admin/keys", "admin-keys.png"],
+        ["/admin/cors", "admin-cors.png"],
+        ["/admin/rate-limits", "admin-rate-limits.png"],
+        ["/admin/keys", "admin-keys.png"],
       ],
     );
   } finally {
