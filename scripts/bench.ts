@@ -7,11 +7,11 @@
  * (default 32), BENCH_PORT (default 3900). Rate limits are raised for the run,
  * since the point is to measure the pipeline, not the limiter.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { startLocalServer } from "./lib/local-server";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PORT = Number(process.env.BENCH_PORT ?? 3900);
@@ -35,19 +35,6 @@ const env = {
   RATE_LIMIT_API: "100000000/1m",
   RATE_LIMIT_ANON: "100000000/1m",
 };
-
-async function waitReady(server: ChildProcess) {
-  for (let i = 0; i < 600; i++) {
-    if (server.exitCode !== null) throw new Error("server exited");
-    try {
-      if ((await fetch(`${BASE}/api/ready`)).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("server did not become ready");
-}
 
 /** Seeds through the same services the app uses, on the server's data folder. */
 async function seed() {
@@ -124,13 +111,8 @@ async function run(
 }
 
 async function main() {
-  const server = spawn(process.execPath, ["scripts/server.mjs"], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const server = await startLocalServer(BASE, env);
   try {
-    await waitReady(server);
     const token = await seed();
     const cookie = await sessionCookie();
     console.log(

@@ -3,11 +3,11 @@
  * docs/screenshots/, from a production server on a fresh data folder seeded
  * through the same services the app uses. Needs a build (`npm run build`).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "@playwright/test";
+import { startLocalServer } from "./lib/local-server";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PORT = Number(process.env.SCREENSHOT_PORT ?? 3950);
@@ -16,19 +16,6 @@ const OUT = path.join(ROOT, "docs", "screenshots");
 const ADMIN = { email: "admin@example.com", password: "screenshot admin passphrase" };
 const MEMBER = { email: "ada@example.com", password: "screenshot member passphrase" };
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-shots-"));
-
-async function waitReady(server: ChildProcess) {
-  for (let i = 0; i < 600; i++) {
-    if (server.exitCode !== null) throw new Error("server exited");
-    try {
-      if ((await fetch(`${BASE}/api/ready`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error("server did not become ready");
-}
 
 async function seed() {
   process.env.DATA_DIR = dataDir;
@@ -67,20 +54,15 @@ async function seed() {
 }
 
 async function main() {
-  const server = spawn(process.execPath, ["scripts/server.mjs"], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(PORT),
-      HOST: "127.0.0.1",
-      APP_URL: BASE,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOG_LEVEL: "warn",
-      NEXT_TELEMETRY_DISABLED: "1",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
+  const server = await startLocalServer(BASE, {
+    DATA_DIR: dataDir,
+    PORT: String(PORT),
+    HOST: "127.0.0.1",
+    APP_URL: BASE,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: "warn",
+    NEXT_TELEMETRY_DISABLED: "1",
   });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -93,7 +75,6 @@ async function main() {
     ],
   });
   try {
-    await waitReady(server);
     await seed();
     fs.mkdirSync(OUT, { recursive: true });
     const shoot = async (who: { email: string; password: string }, pages: Array<[string, string]>) => {

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { auditLog, corsOrigins } from "@/db/schema";
 import { AppError } from "../errors";
-import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import { actorOf } from "./audit";
 import type { ServiceContext } from "./context";
 import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } from "./cors-origins";
@@ -18,16 +18,6 @@ function appErrorOf(run: () => unknown): AppError {
     throw error;
   }
   throw new Error("expected an AppError");
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError) return error.code;
-    throw error;
-  }
-  return "OK";
 }
 
 describe("CORS origins service", () => {

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { auditLog, sessions, users } from "@/db/schema";
 import { verifyPassword } from "../auth/password";
 import { AppError, appErrorOf } from "../errors";
-import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import type { ServiceContext } from "./context";
 import { createSession, resolveSession } from "./sessions";
 import {
@@ -29,16 +29,6 @@ async function errorOf(run: () => unknown): Promise<unknown> {
     return error;
   }
   throw new Error("expected an error");
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError) return error.code;
-    throw error;
-  }
-  return "OK";
 }
 
 describe("users service", () => {

@@ -1,3 +1,4 @@
+import { TRPCError } from "@trpc/server";
 import { openDatabase } from "@/db";
 import type { Role } from "@/db/schema";
 import type { Principal } from "../auth/principal";
@@ -79,4 +80,15 @@ export function callerFor(runtime: Runtime, principal: Principal | null) {
   return createCaller(
     createContextInner({ db: runtime.db, clock: runtime.clock, principal, keyring: runtime.keyring }),
   );
+}
+
+/** The tRPC error code a call ends with, or "OK": for asserting refusals in one line. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCError) return error.code;
+    throw error;
+  }
+  return "OK";
 }

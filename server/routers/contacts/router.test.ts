@@ -1,18 +1,7 @@
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { auditLog, contacts } from "@/db/schema";
-import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError) return error.code;
-    throw error;
-  }
-  return "OK";
-}
+import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
 
 describe("contacts router", () => {
   let rt: TestRuntime;
