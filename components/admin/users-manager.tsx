@@ -5,7 +5,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, OffsetPager, Select, Table } from "../ui";
 
 type User = inferRouterOutputs<AppRouter>["admin"]["users"]["list"]["items"][number];
 const PAGE = 25;
@@ -80,18 +80,7 @@ export function UsersManager() {
               ? `${offset + 1}–${Math.min(offset + PAGE, list.data.total)} of ${list.data.total}`
               : "No users match."}
           </span>
-          <div className="flex gap-2">
-            <Button variant="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-              Previous
-            </Button>
-            <Button
-              variant="secondary"
-              disabled={!list.data || offset + PAGE >= list.data.total}
-              onClick={() => setOffset(offset + PAGE)}
-            >
-              Next
-            </Button>
-          </div>
+          <OffsetPager offset={offset} pageSize={PAGE} total={list.data?.total} onChange={setOffset} />
         </div>
       </Card>
       {selected ? <UserDetail key={selected.id} user={selected} onChanged={refresh} /> : null}

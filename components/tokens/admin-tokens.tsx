@@ -3,7 +3,7 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, formatTime, Input, OffsetPager, Select, Table } from "../ui";
 import { TokenStatusBadge } from "./token-status";
 
 const PAGE = 50;
@@ -103,17 +103,8 @@ export function AdminTokens() {
           </tr>
         ))}
       </Table>
-      <div className="mt-4 flex justify-end gap-2">
-        <Button variant="secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-          Previous
-        </Button>
-        <Button
-          variant="secondary"
-          disabled={!list.data || offset + PAGE >= list.data.total}
-          onClick={() => setOffset(offset + PAGE)}
-        >
-          Next
-        </Button>
+      <div className="mt-4 flex justify-end">
+        <OffsetPager offset={offset} pageSize={PAGE} total={list.data?.total} onChange={setOffset} />
       </div>
     </Card>
   );

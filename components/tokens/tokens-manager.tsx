@@ -161,7 +161,7 @@ function NewTokenNotice({ created, onDismiss }: { created: Created; onDismiss: (
           </Button>
         </div>
         <p className="text-xs text-slate-500">
-          Scopes: {created.scopes.join(", ")} · expires {formatTime(created.expiresAt) || "never"}
+          Scopes: {created.scopes.join(", ")} · expires {created.expiresAt ? formatTime(created.expiresAt) : "never"}
         </p>
       </div>
     </Card>

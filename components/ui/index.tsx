@@ -143,3 +143,31 @@ export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "—";
   return new Date(iso).toISOString().replace("T", " ").slice(0, 19) + " UTC";
 }
+
+/** Previous/Next for offset-paged lists (users, tokens): one place for the bounds. */
+export function OffsetPager({
+  offset,
+  pageSize,
+  total,
+  onChange,
+}: {
+  offset: number;
+  pageSize: number;
+  total: number | undefined;
+  onChange: (offset: number) => void;
+}) {
+  return (
+    <div className="flex gap-2">
+      <Button variant="secondary" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - pageSize))}>
+        Previous
+      </Button>
+      <Button
+        variant="secondary"
+        disabled={total === undefined || offset + pageSize >= total}
+        onClick={() => onChange(offset + pageSize)}
+      >
+        Next
+      </Button>
+    </div>
+  );
+}
