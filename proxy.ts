@@ -110,6 +110,9 @@ export function proxy(request: NextRequest): Response {
 }
 
 export const config = {
-  // Everything but the two API doors, which guard themselves (server/http/api-guard.ts).
-  matcher: ["/((?!api/trpc/|api/v1/).*)"],
+  // Everything but the API doors, which guard themselves (server/http/api-guard.ts): tRPC, REST and the
+  // OAuth endpoints that machines call. The authorize endpoint and the consent page are pages.
+  matcher: [
+    "/((?!api/trpc/|api/v1/|oauth/token|oauth/introspect|oauth/revoke|oauth/jwks|\\.well-known/oauth-authorization-server).*)",
+  ],
 };

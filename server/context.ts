@@ -1,5 +1,6 @@
 import type { Db } from "@/db";
 import { parseAuthorization } from "./auth/bearer";
+import { principalFromAccessToken } from "./auth/oauth-principal";
 import type { ClientInfo, Principal } from "./auth/principal";
 import { principalFromSessionCookie } from "./auth/session-principal";
 import { principalFromBearer } from "./auth/token-principal";
@@ -7,6 +8,7 @@ import type { Clock } from "./clock";
 import { DEFAULT_TOKEN_POLICY, type TokenPolicy } from "./config";
 import type { Keyring } from "./crypto/keyring";
 import { newId } from "./ids";
+import { looksLikeJwt } from "./oauth/access-token";
 import type { RateLimiter } from "./ratelimit/limiter";
 import { newRateLimitRecord, type RateLimitRecord } from "./ratelimit/record";
 import { limiterFor } from "./ratelimit/runtime";
@@ -94,8 +96,10 @@ export async function createContext(req: Request, transport: Transport, runtime:
   // session.
   const authorization = parseAuthorization(req.headers.get("authorization"));
   if (authorization.kind === "bearer") {
-    // The same resolution on both transports; OAuth access tokens plug in here too.
-    const resolved = principalFromBearer(authorization.credential, runtime, client);
+    // The same resolution on both transports: an OAuth access token (a JWT) or an API token.
+    const resolved = looksLikeJwt(authorization.credential)
+      ? await principalFromAccessToken(authorization.credential, runtime, client)
+      : principalFromBearer(authorization.credential, runtime, client);
     principal = resolved.principal;
     credentialError = resolved.error;
   } else if (authorization.kind === "malformed") {

@@ -10,6 +10,14 @@ export const ID_PREFIXES = {
   rateLimitOverride: "rlo",
   audit: "aud",
   request: "req",
+  oauthClient: "ocl",
+  oauthGrant: "ogr",
+  oauthCode: "oac",
+  oauthRefreshToken: "ort",
+  oauthAccessToken: "oat",
+  oauthConsent: "ocn",
+  oauthPending: "oar",
+  signingKey: "sig",
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

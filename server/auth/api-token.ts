@@ -28,7 +28,7 @@ const TOKEN_SHAPE = new RegExp(`^${TOKEN_PREFIX}[0-9A-Za-z]{${SECRET_LENGTH + CH
 export const TOKEN_LIKE = new RegExp(`${TOKEN_PREFIX}[0-9A-Za-z]{20,}`);
 
 /** Uniform base62 characters by rejection sampling: 248 = 4 × 62, so bytes ≥ 248 are dropped, not folded. */
-function randomBase62(length: number): string {
+export function randomBase62(length: number): string {
   let out = "";
   while (out.length < length) {
     for (const byte of randomBytes(length * 2)) {

@@ -30,7 +30,20 @@ export interface TokenPrincipal extends PrincipalBase {
   tokenId: string;
 }
 
-export type Principal = SessionPrincipal | TokenPrincipal;
+/**
+ * An OAuth 2.0 access token (both transports): it acts for the user who
+ * authorised the client (or the client's service account, for
+ * client_credentials); scopes are the grant's ∩ the client's ∩ the role's.
+ */
+export interface OAuthPrincipal extends PrincipalBase {
+  kind: "oauth";
+  clientId: string;
+  grantId: string;
+  /** The access token's jti. */
+  accessTokenId: string;
+}
+
+export type Principal = SessionPrincipal | TokenPrincipal | OAuthPrincipal;
 
 /** Network facts about the caller, resolved from the request (see security/client-ip.ts). */
 export interface ClientInfo {

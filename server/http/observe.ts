@@ -22,7 +22,9 @@ export interface Seen {
 
 export function principalIdOf(principal: Principal | null): string | null {
   if (!principal) return null;
-  return principal.kind === "token" ? principal.tokenId : principal.userId;
+  if (principal.kind === "token") return principal.tokenId;
+  if (principal.kind === "oauth") return principal.clientId;
+  return principal.userId;
 }
 
 /**

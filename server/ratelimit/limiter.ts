@@ -105,10 +105,25 @@ export class RateLimiter {
       input.clock.now(),
       this.config.api,
     );
-    const subject = principal.kind === "token" ? `token:${principal.tokenId}` : `user:${principal.userId}`;
+    const subject =
+      principal.kind === "token"
+        ? `token:${principal.tokenId}`
+        : principal.kind === "oauth"
+          ? `oauth:${principal.clientId}:${principal.userId}`
+          : `user:${principal.userId}`;
     await this.take("api", subject, rule, cost, input);
     // Per user, so that minting tokens with many tokens (or many sessions) gains nothing.
     if (sensitive) await this.take("sensitive", `user:${principal.userId}`, this.config.sensitive, 1, input);
+  }
+
+  /**
+   * The OAuth endpoints (token, introspection, revocation) are not
+   * procedures; they count per client IP under `oauth`, which fails closed:
+   * a client secret or a code is never guessed at an unlimited rate.
+   */
+  async checkOAuthEndpoint(input: CallInput): Promise<void> {
+    rateLimitMetrics.checks++;
+    await this.take("oauth", `ip:${input.ip ?? "unknown"}`, this.policies.oauth.rule, 1, input);
   }
 
   private async take(policy: PolicyName, subject: string, rule: Rule, cost: number, input: CallInput): Promise<void> {

@@ -17,7 +17,7 @@ import type { LockoutRule } from "./store";
  *   changes) fail CLOSED with 503: an outage must not turn into an unlimited
  *   password-guessing or token-minting window.
  */
-export type PolicyName = "api" | "anon" | "sensitive" | "signin-account" | "signin-ip";
+export type PolicyName = "api" | "anon" | "oauth" | "sensitive" | "signin-account" | "signin-ip";
 
 export interface Policy {
   name: PolicyName;
@@ -50,6 +50,16 @@ export function policiesOf(config: RateLimitConfig): Record<PolicyName, Policy> 
       env: "RATE_LIMIT_ANON",
       per: "client IP",
       onStoreFailure: "open",
+      rule: config.anon,
+      overridable: false,
+    },
+    oauth: {
+      name: "oauth",
+      description:
+        "OAuth token, introspection and revocation requests: per client IP, the anonymous quota, failing closed",
+      env: "RATE_LIMIT_ANON",
+      per: "client IP",
+      onStoreFailure: "closed",
       rule: config.anon,
       overridable: false,
     },

@@ -30,7 +30,7 @@ export const WILDCARD = "*";
 export const CORS_DOORS = {
   trpc: ["GET", "POST"],
   rest: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-  oauth: ["POST"],
+  oauth: ["GET", "POST"],
 } as const satisfies Record<string, readonly string[]>;
 export type CorsDoor = keyof typeof CORS_DOORS;
 

@@ -26,6 +26,7 @@ export const ANONYMOUS_ACTOR: Actor = { kind: "anonymous", id: null };
 export function actorOf(principal: Principal | null): Actor {
   if (!principal) return ANONYMOUS_ACTOR;
   if (principal.kind === "token") return { kind: "token", id: principal.tokenId, userId: principal.userId };
+  if (principal.kind === "oauth") return { kind: "oauth_client", id: principal.clientId, userId: principal.userId };
   return { kind: "user", id: principal.userId };
 }
 

@@ -1,0 +1,136 @@
+import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { Config } from "../config";
+import { CLOCK_TOLERANCE_S, SIGNING_ALG, type SigningKeys } from "./signing-keys";
+
+/**
+ * Access tokens are JWTs per RFC 9068: header `typ: at+jwt`, ES256, a `kid`;
+ * claims iss, sub, aud, client_id, scope, iat, exp and jti. Anyone can
+ * verify them with the JWKS; the API additionally checks the jti against the
+ * database on every request (server/oauth/access-token-principal.ts), which
+ * is what lets a revocation count before the token expires.
+ */
+export const ACCESS_TOKEN_TYP = "at+jwt";
+
+/** The issuer is APP_URL (an origin, without a trailing slash), as in the metadata. */
+export function issuerOf(config: Pick<Config, "appUrl">): string {
+  return config.appUrl.origin;
+}
+
+/** The audience of our access tokens: this deployment's API (both doors). */
+export function audienceOf(config: Pick<Config, "appUrl">): string {
+  return `${config.appUrl.origin}/api`;
+}
+
+export interface AccessClaims {
+  iss: string;
+  sub: string;
+  aud: string;
+  client_id: string;
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+export async function signAccessToken(keys: SigningKeys, claims: AccessClaims): Promise<string> {
+  const { kid, key } = await keys.signingKey();
+  return new SignJWT({ client_id: claims.client_id, scope: claims.scope })
+    .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYP, kid })
+    .setIssuer(claims.iss)
+    .setSubject(claims.sub)
+    .setAudience(claims.aud)
+    .setIssuedAt(claims.iat)
+    .setExpirationTime(claims.exp)
+    .setJti(claims.jti)
+    .sign(key);
+}
+
+/** A compact JWS: three base64url parts. Anything else presented as a Bearer credential is not one of ours. */
+const JWS_SHAPE = /^[A-Za-z0-9_-]{2,2048}\.[A-Za-z0-9_-]{2,4096}\.[A-Za-z0-9_-]{2,1024}$/;
+
+export function looksLikeJwt(credential: string): boolean {
+  return JWS_SHAPE.test(credential);
+}
+
+/** The only header parameters our tokens carry. `jku`, `x5u`, `jwk`, `x5c`, `crit` … are refused, not ignored. */
+const ALLOWED_HEADER = new Set(["alg", "kid", "typ"]);
+
+export type JwtRefusal =
+  | "malformed"
+  | "header"
+  | "algorithm"
+  | "type"
+  | "unknown_key"
+  | "signature"
+  | "claims"
+  | "expired"
+  | "not_yet_valid";
+
+export type JwtCheck = { ok: true; claims: AccessClaims } | { ok: false; reason: JwtRefusal };
+
+/**
+ * Verifies signature and claims, strictly: the header must be exactly
+ * {alg: ES256, typ: at+jwt, kid} with a kid we published; the algorithm is
+ * pinned (so `alg: none` and HS256-signed-with-the-public-key fail before
+ * any key is used); iss and aud must be ours; exp, iat, nbf are checked with
+ * a few seconds of tolerance.
+ */
+export async function verifyAccessTokenJwt(
+  token: string,
+  keys: SigningKeys,
+  expect: { issuer: string; audience: string; now: Date },
+): Promise<JwtCheck> {
+  if (!looksLikeJwt(token)) return { ok: false, reason: "malformed" };
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    return { ok: false, reason: "malformed" };
+  }
+  if (Object.keys(header).some((name) => !ALLOWED_HEADER.has(name))) return { ok: false, reason: "header" };
+  if (header.alg !== SIGNING_ALG) return { ok: false, reason: "algorithm" };
+  if (typeof header.typ !== "string" || !isAccessTokenTyp(header.typ)) return { ok: false, reason: "type" };
+  if (typeof header.kid !== "string" || header.kid.length > 64) return { ok: false, reason: "unknown_key" };
+  const key = await keys.verificationKey(header.kid);
+  if (!key) return { ok: false, reason: "unknown_key" };
+
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, key, {
+      algorithms: [SIGNING_ALG],
+      issuer: expect.issuer,
+      audience: expect.audience,
+      currentDate: expect.now,
+      clockTolerance: CLOCK_TOLERANCE_S,
+      requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope"],
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: "expired" };
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "nbf") {
+      return { ok: false, reason: "not_yet_valid" };
+    }
+    if (error instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, reason: "claims" };
+    return { ok: false, reason: "signature" };
+  }
+  const { sub, jti, client_id, scope, iat, exp, iss, aud } = payload as Record<string, unknown>;
+  if (
+    typeof sub !== "string" ||
+    typeof jti !== "string" ||
+    typeof client_id !== "string" ||
+    typeof scope !== "string" ||
+    typeof iat !== "number" ||
+    typeof exp !== "number" ||
+    typeof iss !== "string" ||
+    typeof aud !== "string"
+  ) {
+    return { ok: false, reason: "claims" };
+  }
+  // An iat in the future is a token minted by someone with a wrong clock, or a forgery.
+  if (iat > expect.now.getTime() / 1000 + CLOCK_TOLERANCE_S) return { ok: false, reason: "not_yet_valid" };
+  return { ok: true, claims: { sub, jti, client_id, scope, iat, exp, iss, aud } };
+}
+
+function isAccessTokenTyp(typ: string): boolean {
+  const lower = typ.toLowerCase();
+  return lower === ACCESS_TOKEN_TYP || lower === `application/${ACCESS_TOKEN_TYP}`;
+}

@@ -1,0 +1,42 @@
+import type { ClientInfo } from "../../auth/principal";
+import { requestIdOf } from "../../context";
+import { getLogger } from "../../logger";
+import type { Runtime } from "../../runtime";
+import { resolveClient } from "../../security/client-ip";
+import { ANONYMOUS_ACTOR } from "../../services/audit";
+import type { OAuthServiceContext } from "../../services/oauth-tokens";
+import { audienceOf, issuerOf } from "../access-token";
+import { OAuthError, oauthErrorResponse } from "../errors";
+
+/** What every OAuth endpoint derives from the request: who is calling from where, and our issuer. */
+export function oauthServiceContext(req: Request, runtime: Runtime): OAuthServiceContext {
+  const resolved = resolveClient(req.headers, runtime.trustedProxies);
+  const client: ClientInfo = {
+    ip: resolved.ip,
+    userAgent: req.headers.get("user-agent")?.slice(0, 512) ?? null,
+    requestId: requestIdOf(req.headers),
+  };
+  return {
+    db: runtime.db,
+    clock: runtime.clock,
+    actor: ANONYMOUS_ACTOR,
+    client,
+    keyring: runtime.keyring,
+    issuer: issuerOf(runtime.config),
+    audience: audienceOf(runtime.config),
+  };
+}
+
+/** Protocol errors become RFC 6749 §5.2 JSON; anything else is logged and a bare `server_error`. */
+export async function answerOAuth(requestId: string, work: () => Promise<Response>): Promise<Response> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof OAuthError) return oauthErrorResponse(error);
+    getLogger().error(
+      { requestId, err: { name: (error as Error)?.name, message: (error as Error)?.message } },
+      "OAuth endpoint failed",
+    );
+    return oauthErrorResponse(new OAuthError("server_error", "Internal error", 500));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * OAuth protocol errors (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1): a
+ * JSON body with `error` and a human `error_description`, never a stack or
+ * an input echoed back at length.
+ */
+export type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "unsupported_token_type"
+  | "access_denied"
+  | "unsupported_response_type"
+  | "server_error"
+  | "temporarily_unavailable"
+  | "slow_down";
+
+export class OAuthError extends Error {
+  override name = "OAuthError";
+  constructor(
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+    readonly status = 400,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(description);
+  }
+}
+
+/** A failed client authentication: 401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2). */
+export function invalidClient(description = "Client authentication failed"): OAuthError {
+  return new OAuthError("invalid_client", description, 401, {
+    "www-authenticate": 'Basic realm="gatehouse", charset="UTF-8"',
+  });
+}
+
+/** Token-endpoint answers must never be cached (RFC 6749 §5.1). */
+export const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" } as const;
+
+export function oauthJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...NO_STORE, ...headers },
+  });
+}
+
+export function oauthErrorResponse(error: OAuthError): Response {
+  return oauthJson({ error: error.error, error_description: error.description }, error.status, error.headers);
+}

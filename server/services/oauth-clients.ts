@@ -1,0 +1,401 @@
+import { and, count, desc, eq, gt, inArray, isNull } from "drizzle-orm";
+import type { Executor } from "@/db";
+import {
+  OAUTH_GRANT_TYPES,
+  type OAuthClientRow,
+  type OAuthClientType,
+  type OAuthGrantRevokeReason,
+  type OAuthGrantType,
+  oauthClients,
+  oauthGrants,
+  users,
+} from "@/db/schema";
+import { isScope, type Scope } from "../auth/scopes";
+import { AppError, notFound } from "../errors";
+import { newId } from "../ids";
+import { hashSecret, newClientSecret, secretDisplay } from "../oauth/credentials";
+import { MAX_REDIRECT_URIS, redirectUriProblem } from "../oauth/redirect-uri";
+import { MAX_ACCESS_TOKEN_TTL_S } from "../oauth/signing-keys";
+import { recordAudit } from "./audit";
+import type { ServiceContext } from "./context";
+
+/**
+ * OAuth client registration and administration: the dashboard's OAuth
+ * clients page, `gatehouse oauth-client …` and the admin API all call these.
+ * A client secret exists in plaintext only in the return value of
+ * createClient/rotateClientSecret.
+ */
+
+export const DEFAULT_ACCESS_TOKEN_TTL_S = 600;
+export const MIN_ACCESS_TOKEN_TTL_S = 60;
+export const DEFAULT_REFRESH_TOKEN_TTL_S = 30 * 86_400;
+export const MIN_REFRESH_TOKEN_TTL_S = 3600;
+export const MAX_REFRESH_TOKEN_TTL_S = 365 * 86_400;
+export const MAX_SECRET_GRACE_S = 7 * 86_400;
+/** Service accounts live under a reserved domain (RFC 2606 `.invalid`): no one can own such an address. */
+export const SERVICE_ACCOUNT_DOMAIN = "clients.invalid";
+
+export interface CreateClientInput {
+  name: string;
+  type: OAuthClientType;
+  redirectUris: string[];
+  grantTypes: OAuthGrantType[];
+  scopes: Scope[];
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+}
+
+export interface ClientSummary {
+  id: string;
+  name: string;
+  type: OAuthClientType;
+  redirectUris: string[];
+  grantTypes: OAuthGrantType[];
+  scopes: Scope[];
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  secretDisplay: string | null;
+  secretRotatedAt: string | null;
+  previousSecretExpiresAt: string | null;
+  serviceUserId: string | null;
+  createdAt: string;
+  disabledAt: string | null;
+  activeGrants: number;
+}
+
+export interface ClientWithSecret {
+  client: ClientSummary;
+  /** Shown once; null for public clients. */
+  clientSecret: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toSummary(row: OAuthClientRow, activeGrants: number, now: Date): ClientSummary {
+  const previousLive = row.previousSecretExpiresAt && row.previousSecretExpiresAt > now;
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    redirectUris: row.redirectUris,
+    grantTypes: row.grantTypes,
+    scopes: row.scopes,
+    accessTokenTtlSeconds: row.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: row.refreshTokenTtlSeconds,
+    secretDisplay: row.secretDisplay,
+    secretRotatedAt: iso(row.secretRotatedAt),
+    previousSecretExpiresAt: previousLive ? iso(row.previousSecretExpiresAt) : null,
+    serviceUserId: row.serviceUserId,
+    createdAt: row.createdAt.toISOString(),
+    disabledAt: iso(row.disabledAt),
+    activeGrants,
+  };
+}
+
+function invalid(message: string, reason = "invalid_client_metadata"): AppError {
+  return new AppError("BAD_REQUEST", message, reason);
+}
+
+/** The registration rules, whoever registers (RFC 9700 and RFC 7591 §2 in spirit). */
+export function validateClientInput(input: CreateClientInput): Required<CreateClientInput> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 100) throw invalid("The name must be 1 to 100 characters");
+  const grantTypes = [...new Set(input.grantTypes)];
+  if (grantTypes.length === 0) throw invalid("Allow at least one grant type");
+  for (const grant of grantTypes) {
+    if (!OAUTH_GRANT_TYPES.includes(grant)) throw invalid(`Unknown grant type "${String(grant).slice(0, 40)}"`);
+  }
+  if (input.type === "public" && grantTypes.includes("client_credentials")) {
+    throw invalid("A public client cannot use client_credentials: it has no secret to authenticate with");
+  }
+  if (grantTypes.includes("refresh_token") && !grantTypes.includes("authorization_code")) {
+    throw invalid("refresh_token only comes with authorization_code");
+  }
+  const redirectUris = [...new Set(input.redirectUris)];
+  if (grantTypes.includes("authorization_code") && redirectUris.length === 0) {
+    throw invalid("authorization_code needs at least one redirect URI");
+  }
+  if (!grantTypes.includes("authorization_code") && redirectUris.length > 0) {
+    throw invalid("Redirect URIs are only for clients allowed authorization_code");
+  }
+  if (redirectUris.length > MAX_REDIRECT_URIS) throw invalid(`At most ${MAX_REDIRECT_URIS} redirect URIs`);
+  for (const uri of redirectUris) {
+    const problem = redirectUriProblem(uri);
+    if (problem) throw invalid(`Redirect URI ${JSON.stringify(uri.slice(0, 100))}: ${problem}`, "invalid_redirect_uri");
+  }
+  const scopes = [...new Set(input.scopes)].sort();
+  if (scopes.length === 0) throw invalid("Allow at least one scope");
+  for (const scope of scopes) if (!isScope(scope)) throw invalid(`Unknown scope "${String(scope).slice(0, 40)}"`);
+  const accessTokenTtlSeconds = input.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_S;
+  if (
+    !Number.isSafeInteger(accessTokenTtlSeconds) ||
+    accessTokenTtlSeconds < MIN_ACCESS_TOKEN_TTL_S ||
+    accessTokenTtlSeconds > MAX_ACCESS_TOKEN_TTL_S
+  ) {
+    throw invalid(`The access-token lifetime must be ${MIN_ACCESS_TOKEN_TTL_S} to ${MAX_ACCESS_TOKEN_TTL_S} seconds`);
+  }
+  const refreshTokenTtlSeconds = input.refreshTokenTtlSeconds ?? DEFAULT_REFRESH_TOKEN_TTL_S;
+  if (
+    !Number.isSafeInteger(refreshTokenTtlSeconds) ||
+    refreshTokenTtlSeconds < MIN_REFRESH_TOKEN_TTL_S ||
+    refreshTokenTtlSeconds > MAX_REFRESH_TOKEN_TTL_S
+  ) {
+    throw invalid(
+      `The refresh-token lifetime must be ${MIN_REFRESH_TOKEN_TTL_S} to ${MAX_REFRESH_TOKEN_TTL_S} seconds`,
+    );
+  }
+  return { name, type: input.type, grantTypes, redirectUris, scopes, accessTokenTtlSeconds, refreshTokenTtlSeconds };
+}
+
+function activeGrantCounts(tx: Executor, clientIds: string[], now: Date): Map<string, number> {
+  if (clientIds.length === 0) return new Map();
+  const rows = tx
+    .select({ clientId: oauthGrants.clientId, n: count() })
+    .from(oauthGrants)
+    .where(and(inArray(oauthGrants.clientId, clientIds), isNull(oauthGrants.revokedAt), gt(oauthGrants.expiresAt, now)))
+    .groupBy(oauthGrants.clientId)
+    .all();
+  return new Map(rows.map((row) => [row.clientId, row.n]));
+}
+
+export function getClientRow(tx: Executor, id: string): OAuthClientRow {
+  const row = tx.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
+  if (!row) throw notFound("OAuth client");
+  return row;
+}
+
+function summaryOf(tx: Executor, row: OAuthClientRow, now: Date): ClientSummary {
+  return toSummary(row, activeGrantCounts(tx, [row.id], now).get(row.id) ?? 0, now);
+}
+
+export function createClient(svc: ServiceContext, input: CreateClientInput): ClientWithSecret {
+  const valid = validateClientInput(input);
+  const now = svc.clock.now();
+  const id = newId("oauthClient");
+  const secret = valid.type === "confidential" ? newClientSecret() : null;
+  return svc.db.transaction((tx) => {
+    let serviceUserId: string | null = null;
+    if (valid.grantTypes.includes("client_credentials")) {
+      // The user the client's own tokens act for: cannot sign in (no password), bounded by its role.
+      serviceUserId = newId("user");
+      tx.insert(users)
+        .values({
+          id: serviceUserId,
+          email: `${id}@${SERVICE_ACCOUNT_DOMAIN}`,
+          name: `Service account of ${valid.name}`.slice(0, 200),
+          role: "member",
+          passwordHash: "",
+          mustChangePassword: false,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .run();
+    }
+    const row: OAuthClientRow = {
+      id,
+      name: valid.name,
+      type: valid.type,
+      redirectUris: valid.redirectUris,
+      grantTypes: valid.grantTypes,
+      scopes: valid.scopes,
+      accessTokenTtlSeconds: valid.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: valid.refreshTokenTtlSeconds,
+      secretHash: secret ? hashSecret(secret) : null,
+      secretDisplay: secret ? secretDisplay(secret) : null,
+      previousSecretHash: null,
+      previousSecretExpiresAt: null,
+      secretRotatedAt: null,
+      serviceUserId,
+      createdBy: svc.actor.userId ?? svc.actor.id,
+      createdAt: now,
+      updatedAt: now,
+      disabledAt: null,
+    };
+    tx.insert(oauthClients).values(row).run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "oauth_client.create",
+      target: { type: "oauth_client", id },
+      client: svc.client,
+      detail: {
+        name: valid.name,
+        type: valid.type,
+        redirectUris: valid.redirectUris,
+        grantTypes: valid.grantTypes,
+        scopes: valid.scopes,
+        serviceUserId,
+      },
+    });
+    return { client: toSummary(row, 0, now), clientSecret: secret };
+  });
+}
+
+export function listClients(db: Executor, now: Date): ClientSummary[] {
+  const rows = db.select().from(oauthClients).orderBy(desc(oauthClients.createdAt)).limit(500).all();
+  const counts = activeGrantCounts(
+    db,
+    rows.map((row) => row.id),
+    now,
+  );
+  return rows.map((row) => toSummary(row, counts.get(row.id) ?? 0, now));
+}
+
+export function getClient(db: Executor, id: string, now: Date): ClientSummary {
+  return summaryOf(db, getClientRow(db, id), now);
+}
+
+/**
+ * A new secret for a confidential client. The old one keeps working for
+ * `graceSeconds` (0 to 7 days; 0 ends it at once), so a deployment can roll
+ * the new one out without downtime.
+ */
+export function rotateClientSecret(svc: ServiceContext, id: string, graceSeconds: number): ClientWithSecret {
+  if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_SECRET_GRACE_S) {
+    throw invalid(`The grace period must be 0 to ${MAX_SECRET_GRACE_S} seconds`, "invalid_grace");
+  }
+  const now = svc.clock.now();
+  const secret = newClientSecret();
+  return svc.db.transaction((tx) => {
+    const row = getClientRow(tx, id);
+    if (row.type !== "confidential" || !row.secretHash) {
+      throw new AppError("CONFLICT", "Public clients have no secret", "public_client");
+    }
+    const previousExpires = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
+    tx.update(oauthClients)
+      .set({
+        secretHash: hashSecret(secret),
+        secretDisplay: secretDisplay(secret),
+        previousSecretHash: previousExpires ? row.secretHash : null,
+        previousSecretExpiresAt: previousExpires,
+        secretRotatedAt: now,
+        updatedAt: now,
+      })
+      .where(eq(oauthClients.id, id))
+      .run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "oauth_client.rotate_secret",
+      target: { type: "oauth_client", id },
+      client: svc.client,
+      detail: { graceSeconds, previousValidUntil: iso(previousExpires) },
+    });
+    return { client: summaryOf(tx, getClientRow(tx, id), now), clientSecret: secret };
+  });
+}
+
+/** Revokes grants matching `where`, returning how many; inside the caller's transaction. */
+export function revokeGrantsWhere(
+  tx: Executor,
+  now: Date,
+  reason: OAuthGrantRevokeReason,
+  where: { clientId: string; userId?: string },
+): number {
+  return tx
+    .update(oauthGrants)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(
+      and(
+        eq(oauthGrants.clientId, where.clientId),
+        where.userId ? eq(oauthGrants.userId, where.userId) : undefined,
+        isNull(oauthGrants.revokedAt),
+      ),
+    )
+    .run().changes;
+}
+
+/**
+ * Disabling stops the client at once: its authentication fails, and every
+ * grant it holds is revoked, so its tokens fail on the next request and do
+ * not come back if it is enabled again.
+ */
+export function setClientDisabled(svc: ServiceContext, id: string, disabled: boolean): ClientSummary {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    const row = getClientRow(tx, id);
+    if (Boolean(row.disabledAt) === disabled) return summaryOf(tx, row, now);
+    const revoked = disabled ? revokeGrantsWhere(tx, now, "client_disabled", { clientId: id }) : 0;
+    tx.update(oauthClients)
+      .set({ disabledAt: disabled ? now : null, updatedAt: now })
+      .where(eq(oauthClients.id, id))
+      .run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: disabled ? "oauth_client.disable" : "oauth_client.enable",
+      target: { type: "oauth_client", id },
+      client: svc.client,
+      detail: disabled ? { grantsRevoked: revoked } : undefined,
+    });
+    return summaryOf(tx, getClientRow(tx, id), now);
+  });
+}
+
+/** Deletes the client with everything it was given (grants, tokens, codes, consents) and its service account. */
+export function deleteClient(svc: ServiceContext, id: string): { id: string } {
+  return svc.db.transaction((tx) => {
+    const row = getClientRow(tx, id);
+    tx.delete(oauthClients).where(eq(oauthClients.id, id)).run();
+    if (row.serviceUserId) tx.delete(users).where(eq(users.id, row.serviceUserId)).run();
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "oauth_client.delete",
+      target: { type: "oauth_client", id },
+      client: svc.client,
+      detail: { name: row.name },
+    });
+    return { id };
+  });
+}
+
+export interface GrantSummary {
+  id: string;
+  clientId: string;
+  kind: "authorization_code" | "client_credentials";
+  userId: string;
+  userEmail: string;
+  scopes: Scope[];
+  createdAt: string;
+  expiresAt: string;
+}
+
+/** A client's live grants (who authorised it, with which scopes), newest first. */
+export function listClientGrants(db: Executor, clientId: string, now: Date): GrantSummary[] {
+  getClientRow(db, clientId);
+  return db
+    .select({ grant: oauthGrants, email: users.email })
+    .from(oauthGrants)
+    .innerJoin(users, eq(users.id, oauthGrants.userId))
+    .where(and(eq(oauthGrants.clientId, clientId), isNull(oauthGrants.revokedAt), gt(oauthGrants.expiresAt, now)))
+    .orderBy(desc(oauthGrants.createdAt))
+    .limit(200)
+    .all()
+    .map(({ grant, email }) => ({
+      id: grant.id,
+      clientId: grant.clientId,
+      kind: grant.kind,
+      userId: grant.userId,
+      userEmail: email,
+      scopes: grant.scopes,
+      createdAt: grant.createdAt.toISOString(),
+      expiresAt: grant.expiresAt.toISOString(),
+    }));
+}
+
+/** Revokes one grant (an administrator's decision); its tokens fail on the next request. */
+export function revokeGrant(svc: ServiceContext, grantId: string): { id: string } {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    const grant = tx.select().from(oauthGrants).where(eq(oauthGrants.id, grantId)).get();
+    if (!grant) throw notFound("Grant");
+    if (!grant.revokedAt) {
+      tx.update(oauthGrants).set({ revokedAt: now, revokedReason: "revoked" }).where(eq(oauthGrants.id, grantId)).run();
+      recordAudit(tx, svc.clock, {
+        actor: svc.actor,
+        action: "oauth.grant_revoke",
+        target: { type: "oauth_grant", id: grantId },
+        client: svc.client,
+        detail: { clientId: grant.clientId, userId: grant.userId },
+      });
+    }
+    return { id: grantId };
+  });
+}

@@ -1,0 +1,293 @@
+import { and, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
+import type { Executor } from "@/db";
+import {
+  type OAuthClientRow,
+  oauthAuthorizationCodes,
+  oauthClients,
+  oauthConsents,
+  oauthGrants,
+  oauthPendingAuthorizations,
+} from "@/db/schema";
+import type { Scope } from "../auth/scopes";
+import { notFound } from "../errors";
+import { newId } from "../ids";
+import { hashSecret, newAuthorizationCode, newCsrfToken, sameSecretHash } from "../oauth/credentials";
+import { coversScopes } from "../oauth/scope";
+import { recordAudit } from "./audit";
+import type { ServiceContext } from "./context";
+import { revokeGrantsWhere } from "./oauth-clients";
+
+/**
+ * The user's side of OAuth: consent (asked once per client and scope set,
+ * remembered, revocable), the authorization codes it leads to, and the list
+ * of applications a user has authorised.
+ */
+
+export const CODE_TTL_MS = 60_000;
+export const PENDING_TTL_MS = 10 * 60_000;
+
+/** A validated authorization request (server/oauth/authorize.ts did the checking). */
+export interface AuthorizationRequest {
+  client: OAuthClientRow;
+  redirectUri: string;
+  scopes: Scope[];
+  state: string | null;
+  codeChallenge: string;
+}
+
+export function hasConsent(db: Executor, userId: string, clientId: string, scopes: readonly Scope[]): boolean {
+  const consent = db
+    .select({ scopes: oauthConsents.scopes })
+    .from(oauthConsents)
+    .where(and(eq(oauthConsents.userId, userId), eq(oauthConsents.clientId, clientId)))
+    .get();
+  return consent !== undefined && coversScopes(consent.scopes, scopes);
+}
+
+/** Issues a code for a request the user has consented to. Returns the code (shown once, in the redirect). */
+export function issueAuthorizationCode(tx: Executor, request: AuthorizationRequest, userId: string, now: Date): string {
+  const code = newAuthorizationCode();
+  tx.insert(oauthAuthorizationCodes)
+    .values({
+      id: newId("oauthCode"),
+      codeHash: hashSecret(code),
+      clientId: request.client.id,
+      userId,
+      redirectUri: request.redirectUri,
+      scopes: request.scopes,
+      codeChallenge: request.codeChallenge,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + CODE_TTL_MS),
+      usedAt: null,
+      grantId: null,
+    })
+    .run();
+  // Codes an hour past their end can no longer even be recognised as replays worth acting on.
+  tx.delete(oauthAuthorizationCodes)
+    .where(lt(oauthAuthorizationCodes.expiresAt, new Date(now.getTime() - 3_600_000)))
+    .run();
+  return code;
+}
+
+/** The client's redirect URI with the authorization response parameters added (RFC 6749 §4.1.2, RFC 9207 `iss`). */
+export function authorizationResponseUrl(redirectUri: string, params: Record<string, string | null>): string {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(params)) if (value !== null) url.searchParams.append(name, value);
+  return url.href;
+}
+
+/** Parks a request for the consent page; returns its id (the page's address). */
+export function createPendingAuthorization(svc: ServiceContext, request: AuthorizationRequest, userId: string): string {
+  const now = svc.clock.now();
+  const id = newId("oauthPending");
+  svc.db.transaction((tx) => {
+    tx.delete(oauthPendingAuthorizations).where(lt(oauthPendingAuthorizations.expiresAt, now)).run();
+    tx.insert(oauthPendingAuthorizations)
+      .values({
+        id,
+        userId,
+        clientId: request.client.id,
+        redirectUri: request.redirectUri,
+        scopes: request.scopes,
+        state: request.state,
+        codeChallenge: request.codeChallenge,
+        // Replaced when the page is rendered (openConsent): until then no form can be valid.
+        csrfHash: hashSecret(newCsrfToken()),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + PENDING_TTL_MS),
+      })
+      .run();
+  });
+  return id;
+}
+
+export interface ConsentView {
+  requestId: string;
+  clientId: string;
+  clientName: string;
+  scopes: Scope[];
+  redirectOrigin: string;
+  csrfToken: string;
+}
+
+/**
+ * What the consent page shows, for the signed-in user only, with a fresh
+ * anti-CSRF token for its form (only its hash is kept). Null when the request
+ * is unknown, expired or someone else's.
+ */
+export function openConsent(svc: ServiceContext, requestId: string, userId: string): ConsentView | null {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    const found = tx
+      .select({ pending: oauthPendingAuthorizations, client: oauthClients })
+      .from(oauthPendingAuthorizations)
+      .innerJoin(oauthClients, eq(oauthClients.id, oauthPendingAuthorizations.clientId))
+      .where(
+        and(
+          eq(oauthPendingAuthorizations.id, requestId),
+          eq(oauthPendingAuthorizations.userId, userId),
+          gt(oauthPendingAuthorizations.expiresAt, now),
+          isNull(oauthClients.disabledAt),
+        ),
+      )
+      .get();
+    if (!found) return null;
+    const csrfToken = newCsrfToken();
+    tx.update(oauthPendingAuthorizations)
+      .set({ csrfHash: hashSecret(csrfToken) })
+      .where(eq(oauthPendingAuthorizations.id, requestId))
+      .run();
+    return {
+      requestId,
+      clientId: found.client.id,
+      clientName: found.client.name,
+      scopes: found.pending.scopes,
+      redirectOrigin: new URL(found.pending.redirectUri).origin,
+      csrfToken,
+    };
+  });
+}
+
+export type ConsentOutcome = { kind: "redirect"; location: string } | { kind: "invalid" };
+
+/**
+ * The user's answer on the consent page. The request must be theirs, live,
+ * and the form must carry the token of its latest rendering; it is consumed
+ * either way. Allow: the consent is remembered (scopes added to what the user
+ * already allowed this client) and a code goes back; deny: `access_denied`.
+ */
+export function decideConsent(
+  svc: ServiceContext & { issuer: string },
+  input: { requestId: string; userId: string; csrfToken: string; allow: boolean },
+): ConsentOutcome {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    const found = tx
+      .select({ pending: oauthPendingAuthorizations, client: oauthClients })
+      .from(oauthPendingAuthorizations)
+      .innerJoin(oauthClients, eq(oauthClients.id, oauthPendingAuthorizations.clientId))
+      .where(
+        and(eq(oauthPendingAuthorizations.id, input.requestId), eq(oauthPendingAuthorizations.userId, input.userId)),
+      )
+      .get();
+    if (!found || found.pending.expiresAt <= now || found.client.disabledAt) return { kind: "invalid" };
+    if (!sameSecretHash(found.pending.csrfHash, hashSecret(input.csrfToken))) return { kind: "invalid" };
+    const { pending, client } = found;
+    tx.delete(oauthPendingAuthorizations).where(eq(oauthPendingAuthorizations.id, pending.id)).run();
+    const base = { state: pending.state, iss: svc.issuer };
+    if (!input.allow) {
+      recordAudit(tx, svc.clock, {
+        actor: svc.actor,
+        action: "oauth.consent_deny",
+        target: { type: "oauth_client", id: client.id },
+        client: svc.client,
+        detail: { scopes: pending.scopes },
+      });
+      return {
+        kind: "redirect",
+        location: authorizationResponseUrl(pending.redirectUri, {
+          error: "access_denied",
+          error_description: "The user denied the request",
+          ...base,
+        }),
+      };
+    }
+    const existing = tx
+      .select()
+      .from(oauthConsents)
+      .where(and(eq(oauthConsents.userId, input.userId), eq(oauthConsents.clientId, client.id)))
+      .get();
+    const scopes = [...new Set([...(existing?.scopes ?? []), ...pending.scopes])].sort() as Scope[];
+    if (existing) {
+      tx.update(oauthConsents).set({ scopes, updatedAt: now }).where(eq(oauthConsents.id, existing.id)).run();
+    } else {
+      tx.insert(oauthConsents)
+        .values({
+          id: newId("oauthConsent"),
+          userId: input.userId,
+          clientId: client.id,
+          scopes,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .run();
+    }
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "oauth.consent_grant",
+      target: { type: "oauth_client", id: client.id },
+      client: svc.client,
+      detail: { scopes: pending.scopes, remembered: scopes },
+    });
+    const code = issueAuthorizationCode(
+      tx,
+      {
+        client,
+        redirectUri: pending.redirectUri,
+        scopes: pending.scopes,
+        state: pending.state,
+        codeChallenge: pending.codeChallenge,
+      },
+      input.userId,
+      now,
+    );
+    return { kind: "redirect", location: authorizationResponseUrl(pending.redirectUri, { code, ...base }) };
+  });
+}
+
+export interface AuthorizedApp {
+  clientId: string;
+  clientName: string;
+  scopes: Scope[];
+  consentedAt: string;
+  updatedAt: string;
+  activeGrants: number;
+}
+
+/** The applications a user has authorised, for their settings page. */
+export function listAuthorizedApps(db: Executor, userId: string, now: Date): AuthorizedApp[] {
+  return db
+    .select({
+      consent: oauthConsents,
+      clientName: oauthClients.name,
+      activeGrants: sql<number>`(select count(*) from ${oauthGrants} where ${oauthGrants.userId} = ${oauthConsents.userId} and ${oauthGrants.clientId} = ${oauthConsents.clientId} and ${oauthGrants.revokedAt} is null and ${oauthGrants.expiresAt} > ${now.getTime()})`,
+    })
+    .from(oauthConsents)
+    .innerJoin(oauthClients, eq(oauthClients.id, oauthConsents.clientId))
+    .where(eq(oauthConsents.userId, userId))
+    .orderBy(desc(oauthConsents.updatedAt))
+    .all()
+    .map(({ consent, clientName, activeGrants }) => ({
+      clientId: consent.clientId,
+      clientName,
+      scopes: consent.scopes,
+      consentedAt: consent.createdAt.toISOString(),
+      updatedAt: consent.updatedAt.toISOString(),
+      activeGrants: Number(activeGrants),
+    }));
+}
+
+/**
+ * A user takes back an application's access: the remembered consent goes
+ * (the next authorization asks again) and every grant they gave it is
+ * revoked, so its tokens fail on the next request.
+ */
+export function revokeAuthorizedApp(svc: ServiceContext, userId: string, clientId: string): { grantsRevoked: number } {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    const removed = tx
+      .delete(oauthConsents)
+      .where(and(eq(oauthConsents.userId, userId), eq(oauthConsents.clientId, clientId)))
+      .run().changes;
+    if (removed === 0) throw notFound("Authorised application");
+    const grantsRevoked = revokeGrantsWhere(tx, now, "consent_revoked", { clientId, userId });
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "oauth.consent_revoke",
+      target: { type: "oauth_client", id: clientId },
+      client: svc.client,
+      detail: { userId, grantsRevoked },
+    });
+    return { grantsRevoked };
+  });
+}

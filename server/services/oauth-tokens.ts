@@ -1,0 +1,463 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { and, eq, isNull, lt } from "drizzle-orm";
+import type { Executor } from "@/db";
+import {
+  type OAuthClientRow,
+  type OAuthGrantRow,
+  oauthAccessTokens,
+  oauthAuthorizationCodes,
+  oauthClients,
+  oauthGrants,
+  oauthRefreshTokens,
+  type UserRow,
+  users,
+} from "@/db/schema";
+import { ROLE_SCOPES, type Scope } from "../auth/scopes";
+import { newId } from "../ids";
+import type { AccessClaims } from "../oauth/access-token";
+import { hashSecret, newRefreshToken, plausibleSecret } from "../oauth/credentials";
+import { OAuthError } from "../oauth/errors";
+import { formatScope, grantableScopes } from "../oauth/scope";
+import { recordAudit } from "./audit";
+import type { ServiceContext } from "./context";
+
+/**
+ * The token endpoint's grants, introspection and revocation, as database
+ * work inside one transaction each. Signing the JWT is async (jose), so these
+ * return the claims and the HTTP layer signs them after the commit; the token
+ * is only honoured while its jti row exists, so nothing is ever valid that
+ * was not committed.
+ */
+
+export interface OAuthServiceContext extends ServiceContext {
+  issuer: string;
+  audience: string;
+}
+
+export interface TokenIssue {
+  claims: AccessClaims;
+  refreshToken: string | null;
+  scope: string;
+  expiresIn: number;
+  grantId: string;
+}
+
+const invalidGrant = (description: string) => new OAuthError("invalid_grant", description);
+
+/** Scopes a grant's token may carry today: as granted, less what the client or the user's role lost since. */
+export function liveScopes(granted: readonly Scope[], client: OAuthClientRow, user: UserRow): Scope[] {
+  return granted.filter((scope) => client.scopes.includes(scope) && ROLE_SCOPES[user.role].includes(scope));
+}
+
+function subjectOf(grant: OAuthGrantRow): string {
+  // RFC 9068 §2.2: with client credentials the subject is the client itself.
+  return grant.kind === "client_credentials" ? grant.clientId : grant.userId;
+}
+
+/** Issues one access token of a grant: its jti row now, its claims for signing. */
+function newAccessToken(
+  tx: Executor,
+  svc: OAuthServiceContext,
+  grant: OAuthGrantRow,
+  client: OAuthClientRow,
+  scopes: Scope[],
+  now: Date,
+): { claims: AccessClaims; expiresIn: number } {
+  const jti = newId("oauthAccessToken");
+  const iat = Math.floor(now.getTime() / 1000);
+  // Never past the grant's own end.
+  const exp = Math.min(iat + client.accessTokenTtlSeconds, Math.floor(grant.expiresAt.getTime() / 1000));
+  tx.insert(oauthAccessTokens)
+    .values({ jti, grantId: grant.id, scopes, createdAt: now, expiresAt: new Date(exp * 1000), revokedAt: null })
+    .run();
+  // Rows of tokens expired an hour ago can no longer be presented successfully: drop a few each time.
+  tx.delete(oauthAccessTokens)
+    .where(lt(oauthAccessTokens.expiresAt, new Date(now.getTime() - 3_600_000)))
+    .run();
+  return {
+    claims: {
+      iss: svc.issuer,
+      sub: subjectOf(grant),
+      aud: svc.audience,
+      client_id: client.id,
+      scope: formatScope(scopes),
+      iat,
+      exp,
+      jti,
+    },
+    expiresIn: exp - iat,
+  };
+}
+
+function newRefresh(tx: Executor, grant: OAuthGrantRow, now: Date): { id: string; token: string } {
+  const token = newRefreshToken();
+  const id = newId("oauthRefreshToken");
+  tx.insert(oauthRefreshTokens)
+    .values({
+      id,
+      tokenHash: hashSecret(token),
+      grantId: grant.id,
+      createdAt: now,
+      expiresAt: grant.expiresAt,
+      usedAt: null,
+      revokedAt: null,
+    })
+    .run();
+  return { id, token };
+}
+
+function revokeGrantIn(tx: Executor, grantId: string, now: Date, reason: "code_replay" | "refresh_reuse" | "revoked") {
+  return tx
+    .update(oauthGrants)
+    .set({ revokedAt: now, revokedReason: reason })
+    .where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)))
+    .run().changes;
+}
+
+function activeUser(tx: Executor, userId: string): UserRow | null {
+  const user = tx.select().from(users).where(eq(users.id, userId)).get();
+  return user && !user.disabledAt ? user : null;
+}
+
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+function pkceMatches(verifier: string, challenge: string): boolean {
+  const computed = Buffer.from(createHash("sha256").update(verifier, "ascii").digest("base64url"));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: OAuthError };
+
+/** Runs `fn` in a transaction that commits even when the answer is an error (a replay's revocation must stick). */
+function committed<T>(svc: ServiceContext, fn: (tx: Executor) => Outcome<T>): T {
+  const outcome = svc.db.transaction(fn);
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
+}
+
+function auditIssue(
+  tx: Executor,
+  svc: OAuthServiceContext,
+  grant: OAuthGrantRow,
+  grantType: string,
+  ids: { jti: string; refreshTokenId: string | null; rotatedFrom?: string },
+) {
+  recordAudit(tx, svc.clock, {
+    actor: { kind: "oauth_client", id: grant.clientId, userId: grant.userId },
+    action: "oauth.token_issue",
+    target: { type: "oauth_grant", id: grant.id },
+    client: svc.client,
+    detail: { grantType, accessTokenId: ids.jti, refreshTokenId: ids.refreshTokenId, rotatedFrom: ids.rotatedFrom },
+  });
+}
+
+/**
+ * authorization_code (RFC 6749 §4.1.3 with RFC 7636): the code must be ours,
+ * issued to this client, unexpired, unused, for this redirect URI, and the
+ * verifier must hash to its challenge. Any failure after the code is found
+ * burns it (one attempt per code). A code presented again revokes the grant
+ * it produced, and with it every token issued from it (RFC 6749 §4.1.2).
+ */
+export function redeemAuthorizationCode(
+  svc: OAuthServiceContext,
+  client: OAuthClientRow,
+  input: { code: string; redirectUri: string | undefined; codeVerifier: string | undefined },
+): TokenIssue {
+  if (!plausibleSecret(input.code)) throw invalidGrant("The authorization code is invalid");
+  const now = svc.clock.now();
+  return committed(svc, (tx) => {
+    const code = tx
+      .select()
+      .from(oauthAuthorizationCodes)
+      .where(eq(oauthAuthorizationCodes.codeHash, hashSecret(input.code)))
+      .get();
+    if (!code || code.clientId !== client.id) {
+      return {
+        ok: false,
+        error: invalidGrant("The authorization code is invalid, expired or was issued to another client"),
+      };
+    }
+    if (code.usedAt) {
+      const revoked = code.grantId ? revokeGrantIn(tx, code.grantId, now, "code_replay") : 0;
+      recordAudit(tx, svc.clock, {
+        actor: { kind: "oauth_client", id: client.id, userId: code.userId },
+        action: "oauth.code_replay",
+        target: { type: "oauth_grant", id: code.grantId },
+        outcome: "denied",
+        client: svc.client,
+        detail: { codeId: code.id, grantRevoked: revoked > 0 },
+      });
+      return { ok: false, error: invalidGrant("The authorization code was already used; its tokens are revoked") };
+    }
+    // One attempt: whatever happens next, this code is spent.
+    tx.update(oauthAuthorizationCodes).set({ usedAt: now }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
+    if (code.expiresAt <= now) return { ok: false, error: invalidGrant("The authorization code has expired") };
+    if (input.redirectUri !== code.redirectUri) {
+      return { ok: false, error: invalidGrant("redirect_uri does not match the authorization request") };
+    }
+    if (!input.codeVerifier) return { ok: false, error: new OAuthError("invalid_request", 'Missing "code_verifier"') };
+    if (!VERIFIER.test(input.codeVerifier) || !pkceMatches(input.codeVerifier, code.codeChallenge)) {
+      return { ok: false, error: invalidGrant("The code_verifier does not match the code_challenge") };
+    }
+    const user = activeUser(tx, code.userId);
+    if (!user) return { ok: false, error: invalidGrant("The user who authorised this code is no longer active") };
+    const scopes = liveScopes(code.scopes, client, user);
+    if (scopes.length === 0) return { ok: false, error: new OAuthError("invalid_scope", "No granted scope remains") };
+
+    const grant: OAuthGrantRow = {
+      id: newId("oauthGrant"),
+      clientId: client.id,
+      userId: user.id,
+      kind: "authorization_code",
+      scopes,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + client.refreshTokenTtlSeconds * 1000),
+      revokedAt: null,
+      revokedReason: null,
+    };
+    tx.insert(oauthGrants).values(grant).run();
+    tx.update(oauthAuthorizationCodes).set({ grantId: grant.id }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
+    const access = newAccessToken(tx, svc, grant, client, scopes, now);
+    const refresh = client.grantTypes.includes("refresh_token") ? newRefresh(tx, grant, now) : null;
+    auditIssue(tx, svc, grant, "authorization_code", { jti: access.claims.jti, refreshTokenId: refresh?.id ?? null });
+    return {
+      ok: true,
+      value: {
+        claims: access.claims,
+        refreshToken: refresh?.token ?? null,
+        scope: access.claims.scope,
+        expiresIn: access.expiresIn,
+        grantId: grant.id,
+      },
+    };
+  });
+}
+
+/**
+ * client_credentials (RFC 6749 §4.4): confidential clients only (the caller
+ * authenticated it), acting as their service account; no refresh token.
+ */
+export function issueClientCredentials(
+  svc: OAuthServiceContext,
+  client: OAuthClientRow,
+  requested: Scope[] | null,
+): TokenIssue {
+  const now = svc.clock.now();
+  return committed(svc, (tx) => {
+    const user = client.serviceUserId ? activeUser(tx, client.serviceUserId) : null;
+    if (!user) {
+      return { ok: false, error: new OAuthError("unauthorized_client", "The client's service account is disabled") };
+    }
+    const scopes = grantableScopes(requested, client.scopes, user.role);
+    const grant: OAuthGrantRow = {
+      id: newId("oauthGrant"),
+      clientId: client.id,
+      userId: user.id,
+      kind: "client_credentials",
+      scopes,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + client.accessTokenTtlSeconds * 1000),
+      revokedAt: null,
+      revokedReason: null,
+    };
+    tx.insert(oauthGrants).values(grant).run();
+    const access = newAccessToken(tx, svc, grant, client, scopes, now);
+    auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshTokenId: null });
+    return {
+      ok: true,
+      value: {
+        claims: access.claims,
+        refreshToken: null,
+        scope: access.claims.scope,
+        expiresIn: access.expiresIn,
+        grantId: grant.id,
+      },
+    };
+  });
+}
+
+/**
+ * refresh_token (RFC 6749 §6, RFC 9700 §4.14.2): rotates on every use. A
+ * refresh token that was already used (or revoked) means a second party holds
+ * the family: the whole grant is revoked. The family never outlives the
+ * grant's absolute end. A narrower `scope` may be asked for, never a wider one.
+ */
+export function refreshAccessToken(
+  svc: OAuthServiceContext,
+  client: OAuthClientRow,
+  input: { refreshToken: string; scopes: Scope[] | null },
+): TokenIssue {
+  if (!plausibleSecret(input.refreshToken)) throw invalidGrant("The refresh token is invalid");
+  const now = svc.clock.now();
+  return committed(svc, (tx) => {
+    const found = tx
+      .select({ token: oauthRefreshTokens, grant: oauthGrants })
+      .from(oauthRefreshTokens)
+      .innerJoin(oauthGrants, eq(oauthGrants.id, oauthRefreshTokens.grantId))
+      .where(eq(oauthRefreshTokens.tokenHash, hashSecret(input.refreshToken)))
+      .get();
+    if (!found || found.grant.clientId !== client.id) {
+      return { ok: false, error: invalidGrant("The refresh token is invalid, expired or revoked") };
+    }
+    const { token, grant } = found;
+    if (token.usedAt || token.revokedAt) {
+      const revoked = revokeGrantIn(tx, grant.id, now, "refresh_reuse");
+      if (token.usedAt) {
+        recordAudit(tx, svc.clock, {
+          actor: { kind: "oauth_client", id: client.id, userId: grant.userId },
+          action: "oauth.refresh_reuse",
+          target: { type: "oauth_grant", id: grant.id },
+          outcome: "denied",
+          client: svc.client,
+          detail: { refreshTokenId: token.id, grantRevoked: revoked > 0 },
+        });
+      }
+      return { ok: false, error: invalidGrant("The refresh token is invalid, expired or revoked") };
+    }
+    if (grant.revokedAt || grant.expiresAt <= now || token.expiresAt <= now) {
+      return { ok: false, error: invalidGrant("The refresh token is invalid, expired or revoked") };
+    }
+    const user = activeUser(tx, grant.userId);
+    if (!user) return { ok: false, error: invalidGrant("The user of this grant is no longer active") };
+    if (input.scopes && !input.scopes.every((scope) => grant.scopes.includes(scope))) {
+      return { ok: false, error: new OAuthError("invalid_scope", "A refresh cannot widen the granted scope") };
+    }
+    const scopes = liveScopes(input.scopes ?? grant.scopes, client, user);
+    if (scopes.length === 0) return { ok: false, error: new OAuthError("invalid_scope", "No granted scope remains") };
+
+    tx.update(oauthRefreshTokens).set({ usedAt: now }).where(eq(oauthRefreshTokens.id, token.id)).run();
+    const access = newAccessToken(tx, svc, grant, client, scopes, now);
+    const refresh = newRefresh(tx, grant, now);
+    auditIssue(tx, svc, grant, "refresh_token", {
+      jti: access.claims.jti,
+      refreshTokenId: refresh.id,
+      rotatedFrom: token.id,
+    });
+    return {
+      ok: true,
+      value: {
+        claims: access.claims,
+        refreshToken: refresh.token,
+        scope: access.claims.scope,
+        expiresIn: access.expiresIn,
+        grantId: grant.id,
+      },
+    };
+  });
+}
+
+export interface AccessTokenState {
+  jti: string;
+  scopes: Scope[];
+  grant: OAuthGrantRow;
+  client: OAuthClientRow;
+  user: UserRow;
+  expiresAt: Date;
+}
+
+/**
+ * The per-request revocation check of an access token: one primary-key
+ * lookup joined to its grant, client and user. Null unless all four are live.
+ */
+export function liveAccessToken(db: Executor, jti: string, now: Date): AccessTokenState | null {
+  const row = db
+    .select({ token: oauthAccessTokens, grant: oauthGrants, client: oauthClients, user: users })
+    .from(oauthAccessTokens)
+    .innerJoin(oauthGrants, eq(oauthGrants.id, oauthAccessTokens.grantId))
+    .innerJoin(oauthClients, eq(oauthClients.id, oauthGrants.clientId))
+    .innerJoin(users, eq(users.id, oauthGrants.userId))
+    .where(eq(oauthAccessTokens.jti, jti))
+    .get();
+  if (!row) return null;
+  const { token, grant, client, user } = row;
+  if (token.revokedAt || token.expiresAt <= now || grant.revokedAt || grant.expiresAt <= now) return null;
+  if (client.disabledAt || user.disabledAt) return null;
+  return { jti, scopes: liveScopes(token.scopes, client, user), grant, client, user, expiresAt: token.expiresAt };
+}
+
+export function subjectOfGrant(grant: OAuthGrantRow): string {
+  return subjectOf(grant);
+}
+
+export interface RefreshTokenState {
+  id: string;
+  grant: OAuthGrantRow;
+  client: OAuthClientRow;
+  user: UserRow;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+/** A refresh token that would be accepted now (for introspection), or null. */
+export function liveRefreshToken(db: Executor, token: string, now: Date): RefreshTokenState | null {
+  if (!plausibleSecret(token)) return null;
+  const row = db
+    .select({ token: oauthRefreshTokens, grant: oauthGrants, client: oauthClients, user: users })
+    .from(oauthRefreshTokens)
+    .innerJoin(oauthGrants, eq(oauthGrants.id, oauthRefreshTokens.grantId))
+    .innerJoin(oauthClients, eq(oauthClients.id, oauthGrants.clientId))
+    .innerJoin(users, eq(users.id, oauthGrants.userId))
+    .where(eq(oauthRefreshTokens.tokenHash, hashSecret(token)))
+    .get();
+  if (!row) return null;
+  const { token: rt, grant, client, user } = row;
+  if (rt.usedAt || rt.revokedAt || rt.expiresAt <= now || grant.revokedAt || grant.expiresAt <= now) return null;
+  if (client.disabledAt || user.disabledAt) return null;
+  return { id: rt.id, grant, client, user, expiresAt: rt.expiresAt, createdAt: rt.createdAt };
+}
+
+/**
+ * RFC 7009 revocation by a client of its own token. A refresh token ends its
+ * whole grant (and so every access token issued from it); an access token
+ * ends itself. Another client's token, or an unknown one, is left alone and
+ * the answer is the same (the endpoint says 200 either way).
+ */
+export function revokeClientToken(
+  svc: ServiceContext,
+  client: OAuthClientRow,
+  token: { kind: "refresh"; value: string } | { kind: "access"; jti: string },
+): boolean {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    let grant: OAuthGrantRow | undefined;
+    let detail: Record<string, unknown>;
+    if (token.kind === "refresh") {
+      if (!plausibleSecret(token.value)) return false;
+      const found = tx
+        .select({ token: oauthRefreshTokens, grant: oauthGrants })
+        .from(oauthRefreshTokens)
+        .innerJoin(oauthGrants, eq(oauthGrants.id, oauthRefreshTokens.grantId))
+        .where(eq(oauthRefreshTokens.tokenHash, hashSecret(token.value)))
+        .get();
+      if (!found || found.grant.clientId !== client.id) return false;
+      grant = found.grant;
+      revokeGrantIn(tx, grant.id, now, "revoked");
+      tx.update(oauthRefreshTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(oauthRefreshTokens.grantId, grant.id), isNull(oauthRefreshTokens.revokedAt)))
+        .run();
+      detail = { tokenType: "refresh_token", refreshTokenId: found.token.id };
+    } else {
+      const found = tx
+        .select({ token: oauthAccessTokens, grant: oauthGrants })
+        .from(oauthAccessTokens)
+        .innerJoin(oauthGrants, eq(oauthGrants.id, oauthAccessTokens.grantId))
+        .where(eq(oauthAccessTokens.jti, token.jti))
+        .get();
+      if (!found || found.grant.clientId !== client.id) return false;
+      grant = found.grant;
+      tx.update(oauthAccessTokens).set({ revokedAt: now }).where(eq(oauthAccessTokens.jti, token.jti)).run();
+      detail = { tokenType: "access_token", accessTokenId: token.jti };
+    }
+    recordAudit(tx, svc.clock, {
+      actor: { kind: "oauth_client", id: client.id, userId: grant.userId },
+      action: "oauth.token_revoke",
+      target: { type: "oauth_grant", id: grant.id },
+      client: svc.client,
+      detail,
+    });
+    return true;
+  });
+}
