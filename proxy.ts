@@ -89,10 +89,11 @@ export function proxy(request: NextRequest): Response {
   if (kind === "page") {
     const nonce = newNonce();
     const requestHeaders = new Headers(request.headers);
-    requestHeaders.set("content-security-policy", pageCsp(nonce, { dev }));
+    const csp = { dev, formRedirects: pathname === "/oauth/consent" };
+    requestHeaders.set("content-security-policy", pageCsp(nonce, csp));
     requestHeaders.set("x-nonce", nonce);
     const res = NextResponse.next({ request: { headers: requestHeaders } });
-    applyPageHeaders(res.headers, nonce, { dev });
+    applyPageHeaders(res.headers, nonce, csp);
     applyHsts(res.headers, https);
     return res;
   }

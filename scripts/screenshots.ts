@@ -51,6 +51,70 @@ async function seed() {
   for (const email of ["grace@example.com", "alan@example.com"]) {
     await createUser(svc, { email, password: "another member passphrase", role: "member" });
   }
+  return seedOAuth(svc, member.id);
+}
+
+/** OAuth clients, and an app Ada has authorised (consent given and code redeemed, through the same services). */
+async function seedOAuth(svc: import("../server/services/context").ServiceContext, memberId: string) {
+  const { createHash, randomBytes } = await import("node:crypto");
+  const { createClient, getClientRow } = await import("../server/services/oauth-clients");
+  const { createPendingAuthorization, openConsent, decideConsent } = await import("../server/services/oauth-consent");
+  const { redeemAuthorizationCode } = await import("../server/services/oauth-tokens");
+  const crm = createClient(svc, {
+    name: "CRM Sync",
+    type: "confidential",
+    redirectUris: ["https://crm.example.com/oauth/callback"],
+    grantTypes: ["authorization_code", "refresh_token"],
+    scopes: ["contacts:read", "contacts:write"],
+  });
+  const reports = createClient(svc, {
+    name: "Reporting dashboard",
+    type: "public",
+    redirectUris: ["https://reports.example.com/callback", "http://127.0.0.1:8400/callback"],
+    grantTypes: ["authorization_code", "refresh_token"],
+    scopes: ["contacts:read"],
+  });
+  createClient(svc, {
+    name: "Nightly backup job",
+    type: "confidential",
+    redirectUris: [],
+    grantTypes: ["client_credentials"],
+    scopes: ["contacts:read"],
+    accessTokenTtlSeconds: 300,
+  });
+  const verifier = randomBytes(32).toString("base64url");
+  const codeChallenge = createHash("sha256").update(verifier).digest("base64url");
+  const client = getClientRow(svc.db, crm.client.id);
+  const redirectUri = client.redirectUris[0] as string;
+  const requestId = createPendingAuthorization(
+    svc,
+    { client, redirectUri, scopes: ["contacts:read", "contacts:write"], state: "seed", codeChallenge },
+    memberId,
+  );
+  const view = openConsent(svc, requestId, memberId);
+  const outcome = decideConsent(
+    { ...svc, issuer: BASE },
+    { requestId, userId: memberId, csrfToken: view?.csrfToken ?? "", allow: true },
+  );
+  const code = outcome.kind === "redirect" ? new URL(outcome.location).searchParams.get("code") : null;
+  redeemAuthorizationCode({ ...svc, issuer: BASE, audience: `${BASE}/api` }, client, {
+    code: code ?? "",
+    redirectUri,
+    codeVerifier: verifier,
+  });
+  const consentUrl = new URL("/oauth/authorize", BASE);
+  for (const [name, value] of Object.entries({
+    response_type: "code",
+    client_id: reports.client.id,
+    redirect_uri: "https://reports.example.com/callback",
+    scope: "contacts:read",
+    state: "af0ifjsldkj",
+    code_challenge: codeChallenge,
+    code_challenge_method: "S256",
+  })) {
+    consentUrl.searchParams.set(name, value);
+  }
+  return { consentPath: consentUrl.pathname + consentUrl.search };
 }
 
 async function main() {
@@ -75,7 +139,7 @@ async function main() {
     ],
   });
   try {
-    await seed();
+    const { consentPath } = await seed();
     fs.mkdirSync(OUT, { recursive: true });
     const shoot = async (who: { email: string; password: string }, pages: Array<[string, string]>) => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: BASE });
@@ -96,6 +160,8 @@ async function main() {
     await shoot(MEMBER, [
       ["/contacts", "contacts.png"],
       ["/settings/tokens", "settings-tokens.png"],
+      ["/settings/apps", "settings-apps.png"],
+      [consentPath, "oauth-consent.png"],
     ]);
     await shoot(
       ADMIN,
@@ -103,6 +169,7 @@ async function main() {
         ["/admin", "admin-overview.png"],
         ["/admin/users", "admin-users.png"],
         ["/admin/tokens", "admin-tokens.png"],
+        ["/admin/oauth-clients", "admin-oauth-clients.png"],
         ["/admin/audit", "admin-audit.png"],
         ["/admin/cors", "admin-cors.png"],
         ["/admin/rate-limits", "admin-rate-limits.png"],

@@ -2,11 +2,13 @@ import { accountRouter } from "./routers/account/router";
 import { adminAuditRouter } from "./routers/admin/audit";
 import { adminCorsRouter } from "./routers/admin/cors";
 import { adminEncryptionRouter } from "./routers/admin/encryption";
+import { adminOAuthClientsRouter } from "./routers/admin/oauth-clients";
 import { adminOverviewRouter } from "./routers/admin/overview";
 import { adminRateLimitsRouter } from "./routers/admin/rate-limits";
 import { adminTokensRouter, adminUserRevocationRouter } from "./routers/admin/tokens";
 import { adminUsersRouter } from "./routers/admin/users";
 import { contactsRouter } from "./routers/contacts/router";
+import { oauthAppsRouter } from "./routers/oauth-apps/router";
 import { rateLimitsRouter } from "./routers/rate-limits/router";
 import { tokensRouter } from "./routers/tokens/router";
 import { createCallerFactory, router } from "./trpc";
@@ -17,6 +19,7 @@ export const appRouter = router({
   contacts: contactsRouter,
   tokens: tokensRouter,
   rateLimits: rateLimitsRouter,
+  oauthApps: oauthAppsRouter,
   admin: router({
     // admin.users.revokeAll lives with the token code it drives (routers/admin/tokens.ts).
     users: router({ ...adminUsersRouter._def.record, ...adminUserRevocationRouter._def.record }),
@@ -26,6 +29,7 @@ export const appRouter = router({
     encryption: adminEncryptionRouter,
     rateLimits: adminRateLimitsRouter,
     overview: adminOverviewRouter,
+    oauthClients: adminOAuthClientsRouter,
   }),
 });
 

@@ -6,6 +6,7 @@ export function userNav(principal: Principal): NavItem[] {
   const items: NavItem[] = [
     { href: "/contacts", label: "Contacts" },
     { href: "/settings/tokens", label: "API tokens" },
+    { href: "/settings/apps", label: "Authorised apps" },
   ];
   if (principal.role === "admin") items.push({ href: "/admin", label: "Admin" });
   return items;
@@ -16,6 +17,7 @@ export const ADMIN_NAV: NavItem[] = [
   { href: "/admin", label: "Overview" },
   { href: "/admin/users", label: "Users" },
   { href: "/admin/tokens", label: "Tokens" },
+  { href: "/admin/oauth-clients", label: "OAuth clients" },
   { href: "/admin/audit", label: "Audit log" },
   { href: "/admin/cors", label: "CORS origins" },
   { href: "/admin/rate-limits", label: "Rate limits" },

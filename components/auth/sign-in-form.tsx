@@ -33,6 +33,12 @@ export function SignInForm({ returnTo }: { returnTo: string }) {
       setBusy(false);
       return;
     }
+    if (returnTo.startsWith("/oauth/")) {
+      // The authorization endpoint is a route handler that redirects (maybe to
+      // another site): it needs a real navigation, not a client-side transition.
+      window.location.assign(returnTo);
+      return;
+    }
     router.replace(returnTo);
     router.refresh();
   }

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { oauthConsents, oauthGrants } from "@/db/schema";
 import type { Principal } from "../auth/principal";
 import { createContextInner } from "../context";
 import { newId } from "../ids";
@@ -47,6 +48,42 @@ function callerAs(principal: Principal, requestId: string) {
       client: { ip: "203.0.113.9", userAgent: "every-mutation test", requestId },
     }),
   );
+}
+
+/** A confidential OAuth client registered by a fresh admin, for the rows that act on one. */
+async function oauthClient() {
+  const admin = await user("admin");
+  const created = await callerAs(admin.principal, "seed").admin.oauthClients.create({
+    name: unique("client"),
+    type: "confidential",
+    redirectUris: ["https://app.example.com/callback"],
+    grantTypes: ["authorization_code", "refresh_token"],
+    scopes: ["contacts:read"],
+  });
+  return { admin, client: created.client };
+}
+
+/** What the authorization flow leaves behind when a user allows a client: a consent and a live grant. */
+function authorize(userId: string, clientId: string) {
+  const now = rt.clock.now();
+  const grantId = newId("oauthGrant");
+  rt.db
+    .insert(oauthConsents)
+    .values({ id: newId("oauthConsent"), userId, clientId, scopes: ["contacts:read"], createdAt: now, updatedAt: now })
+    .run();
+  rt.db
+    .insert(oauthGrants)
+    .values({
+      id: grantId,
+      clientId,
+      userId,
+      kind: "authorization_code",
+      scopes: ["contacts:read"],
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + 86_400_000),
+    })
+    .run();
+  return grantId;
 }
 
 interface ValidCall {
@@ -150,6 +187,39 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
       windowSeconds: 60,
     });
     return { as: admin.principal, input: { id: override.id } };
+  },
+  "admin.oauthClients.create": async () => ({
+    as: (await user("admin")).principal,
+    input: {
+      name: "Billing",
+      type: "confidential",
+      redirectUris: ["https://billing.example.com/callback"],
+      grantTypes: ["authorization_code", "refresh_token"],
+      scopes: ["contacts:read"],
+    },
+  }),
+  "admin.oauthClients.rotateSecret": async () => {
+    const { admin, client } = await oauthClient();
+    return { as: admin.principal, input: { id: client.id, graceSeconds: 3600 } };
+  },
+  "admin.oauthClients.setDisabled": async () => {
+    const { admin, client } = await oauthClient();
+    return { as: admin.principal, input: { id: client.id, disabled: true } };
+  },
+  "admin.oauthClients.delete": async () => {
+    const { admin, client } = await oauthClient();
+    return { as: admin.principal, input: { id: client.id } };
+  },
+  "admin.oauthClients.revokeGrant": async () => {
+    const { admin, client } = await oauthClient();
+    return { as: admin.principal, input: { grantId: authorize((await user()).user.id, client.id) } };
+  },
+  "admin.oauthClients.rotateSigningKey": async () => ({ as: (await user("admin")).principal, input: {} }),
+  "oauthApps.revoke": async () => {
+    const { client } = await oauthClient();
+    const u = await user();
+    authorize(u.user.id, client.id);
+    return { as: u.principal, input: { clientId: client.id } };
   },
   "admin.rateLimits.unlock": async () => ({
     as: (await user("admin")).principal,

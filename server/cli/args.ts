@@ -53,13 +53,16 @@ export interface ReadFlags {
   help: boolean;
 }
 
-/** Reads the flags after the command words; unknown, repeated or value-less flags are usage errors. */
+/**
+ * Reads the flags after the command words; unknown or value-less flags are
+ * usage errors, and so is a repeated flag unless it is declared `multiple`.
+ */
 export function readFlags(flags: Flags, args: readonly string[]): ReadFlags {
-  const byName = new Map<string, { key: string; type: "string" | "boolean" }>();
+  const byName = new Map<string, { key: string; type: "string" | "boolean"; multiple: boolean }>();
   let positionalKey: string | undefined;
   for (const [key, spec] of Object.entries(flags)) {
     if (spec.positional) positionalKey = key;
-    else byName.set(flagName(key).slice(2), { key, type: spec.type });
+    else byName.set(flagName(key).slice(2), { key, type: spec.type, multiple: spec.multiple === true });
   }
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = { ...GLOBAL_FLAGS };
   for (const [name, { type }] of byName) options[name] = { type };
@@ -86,7 +89,7 @@ export function readFlags(flags: Flags, args: readonly string[]): ReadFlags {
     const flag = byName.get(token.name);
     if (!flag) throw new UsageError(`unknown flag ${oneFlag(token.rawName)}`);
     const shown = flagName(flag.key);
-    if (Object.hasOwn(raw, flag.key)) throw new UsageError(`${shown}: given more than once`);
+    if (Object.hasOwn(raw, flag.key) && !flag.multiple) throw new UsageError(`${shown}: given more than once`);
     if (flag.type === "boolean") {
       if (token.value !== undefined) throw new UsageError(`${shown}: takes no value`);
       raw[flag.key] = true;
@@ -97,6 +100,8 @@ export function readFlags(flags: Flags, args: readonly string[]): ReadFlags {
     } else if (!token.inlineValue && token.value.startsWith("-")) {
       // `--email --json`: almost certainly a forgotten value, not an email starting with "-".
       throw new UsageError(`${shown}: needs a value (write ${shown}=-… for a value that starts with "-")`);
+    } else if (flag.multiple) {
+      raw[flag.key] = [...((raw[flag.key] as string[] | undefined) ?? []), token.value];
     } else {
       raw[flag.key] = token.value;
     }

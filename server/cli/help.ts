@@ -13,7 +13,7 @@ export function usageLine(command: Command): string {
     const text = spec.positional
       ? argName(key, spec)
       : spec.type === "string"
-        ? `${flagName(key)} ${spec.placeholder ?? "VALUE"}`
+        ? `${flagName(key)} ${spec.placeholder ?? "VALUE"}${spec.multiple ? " …" : ""}`
         : flagName(key);
     return isOptional(spec.schema) ? `[${text}]` : text;
   });

@@ -23,6 +23,12 @@ export interface FlagSpec<S extends z.ZodType = z.ZodType> {
    * most one per command.
    */
   positional?: boolean;
+  /**
+   * May be given several times (`--redirect-uri A --redirect-uri B`): the
+   * schema then receives every value, in order, as a string array (absent
+   * when never given). String flags only.
+   */
+  multiple?: boolean;
 }
 
 export type Flags = Record<string, FlagSpec>;

@@ -1,8 +1,8 @@
 import { type AnyColumn, and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
-import { contacts } from "@/db/schema";
+import { contacts, oauthSigningKeys } from "@/db/schema";
 import { openContactFields, openLegacyContactFields, sealEmail, sealOptional } from "../services/contact-codec";
-import { ENVELOPE_VERSION } from "./envelope";
+import { ENVELOPE_VERSION, open, seal } from "./envelope";
 import type { Keyring } from "./keyring";
 
 /**
@@ -86,7 +86,34 @@ export const contactsSealing: SealedTable = {
   },
 };
 
-export const SEALED_TABLES: readonly SealedTable[] = [contactsSealing];
+/** The private halves of the OAuth access-token signing keys (server/oauth/signing-keys.ts). Always sealed. */
+export const signingKeysSealing: SealedTable = {
+  name: "oauth_signing_keys",
+  columns: ["private_jwk"],
+  pending(activeKeyId, scope) {
+    if (scope === "unsealed") return sql`0`;
+    return notUnder(oauthSigningKeys.privateJwk, `${ENVELOPE_VERSION}.${activeKeyId}.`);
+  },
+  resealBatch(tx, keyring, { afterId, limit, scope }) {
+    const rows = tx
+      .select()
+      .from(oauthSigningKeys)
+      .where(and(afterId ? gt(oauthSigningKeys.kid, afterId) : undefined, this.pending(keyring.active().id, scope)))
+      .orderBy(asc(oauthSigningKeys.kid))
+      .limit(limit)
+      .all();
+    for (const row of rows) {
+      const ref = { table: "oauth_signing_keys", column: "private_jwk", rowId: row.kid };
+      tx.update(oauthSigningKeys)
+        .set({ privateJwk: seal(keyring, ref, open(keyring, ref, row.privateJwk)) })
+        .where(eq(oauthSigningKeys.kid, row.kid))
+        .run();
+    }
+    return { count: rows.length, lastId: rows.at(-1)?.kid ?? null };
+  },
+};
+
+export const SEALED_TABLES: readonly SealedTable[] = [contactsSealing, signingKeysSealing];
 
 /** How many stored values each key id protects, over every sealed column ('' = not sealed yet). */
 export function keyUsage(db: Executor): Map<string, number> {

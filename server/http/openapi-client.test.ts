@@ -40,14 +40,18 @@ describe("client generated from the OpenAPI document", () => {
     const doc = buildOpenApiDocument(ORIGIN);
     const security = (p: string, m: string) =>
       (doc.paths?.[p] as Record<string, { security?: unknown }> | undefined)?.[m]?.security;
-    expect(security("/contacts", "get")).toEqual([{ bearer: ["contacts:read"] }]);
-    expect(security("/contacts", "post")).toEqual([{ bearer: ["contacts:write"] }]);
-    expect(security("/tokens", "get")).toEqual([{ bearer: ["tokens:read"] }]);
-    expect(security("/tokens/options", "get")).toEqual([{ bearer: ["tokens:read"] }]);
+    expect(security("/contacts", "get")).toEqual([{ bearer: ["contacts:read"] }, { oauth2: ["contacts:read"] }]);
+    expect(security("/contacts", "post")).toEqual([{ bearer: ["contacts:write"] }, { oauth2: ["contacts:write"] }]);
+    expect(security("/tokens", "get")).toEqual([{ bearer: ["tokens:read"] }, { oauth2: ["tokens:read"] }]);
+    expect(security("/tokens/options", "get")).toEqual([{ bearer: ["tokens:read"] }, { oauth2: ["tokens:read"] }]);
     for (const p of ["/tokens", "/tokens/{id}/revoke", "/tokens/{id}/rotate", "/tokens/revoke-all"]) {
-      expect(security(p, "post")).toEqual([{ bearer: ["tokens:write"] }]);
+      expect(security(p, "post")).toEqual([{ bearer: ["tokens:write"] }, { oauth2: ["tokens:write"] }]);
     }
     expect(doc.components?.securitySchemes?.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components?.securitySchemes?.oauth2).toMatchObject({
+      type: "oauth2",
+      flows: { authorizationCode: { tokenUrl: `${ORIGIN}/oauth/token` } },
+    });
     for (const p of ["/contacts", "/tokens", "/tokens/{id}/rotate"]) expect(generated).toContain(`"${p}"`);
   });
 

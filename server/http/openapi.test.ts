@@ -44,7 +44,7 @@ describe("buildOpenApiDocument", () => {
     expect(ids.filter((id) => /^(admin|account)[-.]/.test(id))).toEqual([]);
   });
 
-  it("requires the bearer scheme with contacts:read on contacts reads and contacts:write on contacts writes", () => {
+  it("requires the bearer (or OAuth 2.0) scheme with contacts:read on contacts reads and contacts:write on writes", () => {
     const expected: Record<string, string> = {
       "get /contacts": "contacts:read",
       "post /contacts": "contacts:write",
@@ -54,16 +54,18 @@ describe("buildOpenApiDocument", () => {
     };
     for (const [key, scope] of Object.entries(expected)) {
       const [method, path] = key.split(" ") as [string, string];
-      expect(paths[path]?.[method]?.security, key).toEqual([{ bearer: [scope] }]);
+      expect(paths[path]?.[method]?.security, key).toEqual([{ bearer: [scope] }, { oauth2: [scope] }]);
     }
   });
 
   it("gives every operation a bearer requirement with known, non-empty scopes", () => {
     for (const [path, method, op] of operations()) {
       const key = `${method} ${path}`;
-      expect(op.security, key).toHaveLength(1);
-      const [requirement] = op.security ?? [];
+      // Two alternatives with the same scopes: an API token, or an OAuth 2.0 access token.
+      expect(op.security, key).toHaveLength(2);
+      const [requirement, oauth2] = op.security ?? [];
       expect(Object.keys(requirement ?? {}), key).toEqual(["bearer"]);
+      expect(oauth2, key).toEqual({ oauth2: requirement?.bearer });
       const scopes = requirement?.bearer ?? [];
       expect(scopes.length, key).toBeGreaterThan(0);
       for (const scope of scopes) expect(isScope(scope), `${key}: ${scope}`).toBe(true);

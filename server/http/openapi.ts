@@ -1,6 +1,7 @@
 import { generateOpenApiDocument, type OpenAPIObject } from "trpc-to-openapi";
 import { SCOPES } from "../auth/scopes";
 import { requestIdOf } from "../context";
+import { OAUTH_PATHS } from "../oauth/metadata";
 import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
 import type { Meta } from "../trpc";
@@ -38,6 +39,8 @@ const problemSchema: SchemaObject = {
  * in its meta are filled in here, from the same declaration the runtime check
  * reads, and every error is documented as problem+json.
  */
+const OAUTH_SCHEME = "oauth2";
+
 export function buildOpenApiDocument(baseUrl: string): OpenAPIObject {
   const doc = generateOpenApiDocument(appRouter, {
     title: "Gatehouse API",
@@ -51,6 +54,19 @@ export function buildOpenApiDocument(baseUrl: string): OpenAPIObject {
     baseUrl: `${baseUrl}${REST_ENDPOINT}`,
     securitySchemes: {
       [BEARER_SCHEME]: { type: "http", scheme: "bearer", description: "API token or OAuth 2.0 access token" },
+      [OAUTH_SCHEME]: {
+        type: "oauth2",
+        description: "OAuth 2.0 access tokens (JWT, RFC 9068), sent as `Authorization: Bearer`",
+        flows: {
+          authorizationCode: {
+            authorizationUrl: `${baseUrl}${OAUTH_PATHS.authorize}`,
+            tokenUrl: `${baseUrl}${OAUTH_PATHS.token}`,
+            refreshUrl: `${baseUrl}${OAUTH_PATHS.token}`,
+            scopes: { ...SCOPES },
+          },
+          clientCredentials: { tokenUrl: `${baseUrl}${OAUTH_PATHS.token}`, scopes: { ...SCOPES } },
+        },
+      },
     },
   });
 
@@ -67,7 +83,7 @@ export function buildOpenApiDocument(baseUrl: string): OpenAPIObject {
     for (const [method, operation] of Object.entries(item as Record<string, Record<string, unknown>>)) {
       const scopes = scopesByOperation.get(`${method} ${path}`);
       if (!scopes || typeof operation !== "object" || !operation) continue;
-      if (operation.security) operation.security = [{ [BEARER_SCHEME]: scopes }];
+      if (operation.security) operation.security = [{ [BEARER_SCHEME]: scopes }, { [OAUTH_SCHEME]: scopes }];
       const responses = (operation.responses ?? {}) as Record<string, { description?: string; content?: unknown }>;
       for (const [status, response] of Object.entries(responses)) {
         if (Number(status) >= 400) {

@@ -161,6 +161,8 @@ export class SigningKeys {
     }
     this.verifiers = next;
     this.loadedAt = now.getTime();
+    // Another process (or `gatehouse oauth-keys rotate`) may have replaced the key we sign with.
+    if (this.signer && !rows.some((row) => row.kid === this.signer?.kid && !row.retiredAt)) this.signer = null;
   }
 
   /** The public key for a kid, or null when no live key has it (unknown, or past its end). */

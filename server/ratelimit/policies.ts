@@ -109,6 +109,8 @@ export const PROCEDURE_LIMITS: Readonly<Record<string, { cost?: number; sensitiv
   "tokens.rotate": { sensitive: true },
   "admin.users.create": { cost: 5 },
   "admin.users.setPassword": { cost: 5, sensitive: true },
+  "admin.oauthClients.create": { sensitive: true },
+  "admin.oauthClients.rotateSecret": { sensitive: true },
 };
 
 export function procedureLimits(path: string): { cost: number; sensitive: boolean } {

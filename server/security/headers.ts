@@ -52,7 +52,7 @@ export function newNonce(): string {
  * without a nonce, so styles get 'unsafe-inline' instead of the nonce (a
  * nonce would make browsers ignore 'unsafe-inline').
  */
-export function pageCsp(nonce: string, opts: { dev: boolean }): string {
+export function pageCsp(nonce: string, opts: { dev: boolean; formRedirects?: boolean }): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${opts.dev ? " 'unsafe-eval'" : ""}`,
@@ -61,13 +61,28 @@ export function pageCsp(nonce: string, opts: { dev: boolean }): string {
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
-    "form-action 'self'",
+    opts.formRedirects ? `form-action 'self' ${CONSENT_FORM_REDIRECTS}` : "form-action 'self'",
     "frame-ancestors 'none'",
   ].join("; ");
 }
 
+/**
+ * The OAuth consent form posts to our own /oauth/authorize, which answers
+ * with a redirect to the client's redirect URI — and browsers check
+ * `form-action` against every hop of a form submission's redirects. The
+ * consent page (and only it) therefore also allows what a redirect URI may
+ * be (server/oauth/redirect-uri.ts): any https origin, or http on a loopback
+ * IP. The URI itself is never taken from the page: the server redirects to
+ * the one registered and bound to the pending request.
+ */
+const CONSENT_FORM_REDIRECTS = "https: http://127.0.0.1:* http://[::1]:*";
+
 /** Pages: the base headers, the nonce CSP, and a referrer that does not leak paths to other sites. */
-export function applyPageHeaders(headers: Headers, nonce: string, opts: { dev: boolean }): void {
+export function applyPageHeaders(
+  headers: Headers,
+  nonce: string,
+  opts: { dev: boolean; formRedirects?: boolean },
+): void {
   applyBaseSecurityHeaders(headers);
   headers.set("content-security-policy", pageCsp(nonce, opts));
   headers.set("referrer-policy", "strict-origin-when-cross-origin");

@@ -18,6 +18,7 @@ import { MAX_REDIRECT_URIS, redirectUriProblem } from "../oauth/redirect-uri";
 import { MAX_ACCESS_TOKEN_TTL_S } from "../oauth/signing-keys";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
+import { SERVICE_ACCOUNT_DOMAIN } from "./users";
 
 /**
  * OAuth client registration and administration: the dashboard's OAuth
@@ -32,8 +33,6 @@ export const DEFAULT_REFRESH_TOKEN_TTL_S = 30 * 86_400;
 export const MIN_REFRESH_TOKEN_TTL_S = 3600;
 export const MAX_REFRESH_TOKEN_TTL_S = 365 * 86_400;
 export const MAX_SECRET_GRACE_S = 7 * 86_400;
-/** Service accounts live under a reserved domain (RFC 2606 `.invalid`): no one can own such an address. */
-export const SERVICE_ACCOUNT_DOMAIN = "clients.invalid";
 
 export interface CreateClientInput {
   name: string;

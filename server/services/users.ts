@@ -59,8 +59,23 @@ export interface CreateUserInput {
   mustChangePassword?: boolean;
 }
 
+/**
+ * OAuth clients allowed client_credentials act as a service account: a user
+ * row under this reserved domain (RFC 2606 `.invalid`), with no password, so
+ * it can never sign in. Nobody may create or give a password to such a user.
+ */
+export const SERVICE_ACCOUNT_DOMAIN = "clients.invalid";
+
+export function isServiceAccount(email: string): boolean {
+  return email.endsWith(`@${SERVICE_ACCOUNT_DOMAIN}`);
+}
+
+const serviceAccountRefusal = () =>
+  new AppError("CONFLICT", "This is an OAuth client's service account: it has no password", "service_account");
+
 export async function createUser(svc: ServiceContext, input: CreateUserInput): Promise<UserSummary> {
   const email = normalizeEmail(input.email);
+  if (isServiceAccount(email)) throw serviceAccountRefusal();
   if (findUserByEmail(svc.db, email))
     throw new AppError("CONFLICT", "A user with this email already exists", "email_taken");
   const passwordHash = await hashPassword(input.password);
@@ -180,7 +195,7 @@ export async function setUserPassword(
   password: string,
   opts: { mustChange?: boolean } = {},
 ): Promise<UserSummary> {
-  getUserRow(svc.db, userId);
+  if (isServiceAccount(getUserRow(svc.db, userId).email)) throw serviceAccountRefusal();
   const passwordHash = await hashPassword(password);
   return svc.db.transaction((tx) => {
     const now = svc.clock.now();

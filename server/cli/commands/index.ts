@@ -6,5 +6,6 @@ import "./audit";
 import "./cors";
 import "./keys";
 import "./limits";
+import "./oauth";
 import "./token";
 import "./user";

@@ -62,7 +62,8 @@ function only(search: URLSearchParams, name: string): string | null {
 
 export async function handleAuthorize(req: Request, runtime: Runtime): Promise<Response> {
   if (req.method === "POST") return handleConsentPost(req, runtime);
-  if (req.method !== "GET" && req.method !== "HEAD") {
+  // HEAD would run the GET logic (park a request, even issue a code) for a response nobody reads.
+  if (req.method !== "GET") {
     return new Response(null, { status: 405, headers: { allow: "GET, POST" } });
   }
   const svc = oauthServiceContext(req, runtime);

@@ -1,15 +1,21 @@
 import type { Runtime } from "../../runtime";
-import { oauthJson } from "../errors";
 import { authorizationServerMetadata } from "../metadata";
 import { listSigningKeys, signingKeysFor } from "../signing-keys";
 import { answerOAuth, oauthServiceContext } from "./context";
 
 /**
  * GET /.well-known/oauth-authorization-server and GET /oauth/jwks: public
- * documents, cacheable for a few minutes (a rotated key is published before
- * it signs anything, and a retired one stays for an hour after).
+ * documents. Like every API answer they go out `no-store` (guardApi): a
+ * rotated key signs at once, so a resource server must see the new JWKS
+ * when it meets a new kid — jose's createRemoteJWKSet, for one, refetches
+ * then; a retired key stays published for an hour after it last signed.
  */
-const PUBLIC_CACHE = { "cache-control": "public, max-age=300" };
+function publicJson(body: unknown, contentType = "application/json"): Response {
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { "content-type": `${contentType}; charset=utf-8` },
+  });
+}
 
 function methodNotAllowed(): Response {
   return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
@@ -17,7 +23,7 @@ function methodNotAllowed(): Response {
 
 export async function handleMetadata(req: Request, runtime: Runtime): Promise<Response> {
   if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed();
-  return oauthJson(authorizationServerMetadata(runtime.config), 200, PUBLIC_CACHE);
+  return publicJson(authorizationServerMetadata(runtime.config));
 }
 
 export async function handleJwks(req: Request, runtime: Runtime): Promise<Response> {
@@ -27,6 +33,6 @@ export async function handleJwks(req: Request, runtime: Runtime): Promise<Respon
     // Make sure a key exists before the first token is signed, so the JWKS is never empty.
     if (runtime.keyring) await signingKeysFor(runtime).signingKey();
     const keys = listSigningKeys(runtime.db, runtime.clock.now()).map((key) => key.jwk);
-    return oauthJson({ keys }, 200, { ...PUBLIC_CACHE, "content-type": "application/jwk-set+json" });
+    return publicJson({ keys }, "application/jwk-set+json");
   });
 }

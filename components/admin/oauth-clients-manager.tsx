@@ -1,0 +1,612 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import { type FormEvent, useState } from "react";
+import { SCOPES, type Scope } from "@/server/auth/scopes";
+import type { AppRouter } from "@/server/root";
+import { errorMessage, useTRPC } from "../trpc";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+
+type Outputs = inferRouterOutputs<AppRouter>["admin"]["oauthClients"];
+type Client = Outputs["list"][number];
+type CreateInput = inferRouterInputs<AppRouter>["admin"]["oauthClients"]["create"];
+type GrantType = CreateInput["grantTypes"][number];
+type ClientType = CreateInput["type"];
+
+const DAY = 86_400;
+// The defaults and bounds of services/oauth-clients.ts (which has the last word and says why it refuses).
+const DEFAULT_ACCESS_TTL_S = 600;
+const MIN_ACCESS_TTL_S = 60;
+const MAX_ACCESS_TTL_S = 3600;
+const DEFAULT_REFRESH_DAYS = 30;
+const MAX_REFRESH_DAYS = 365;
+
+const GRANT_TYPES: Array<{ value: GrantType; label: string; hint: string }> = [
+  {
+    value: "authorization_code",
+    label: "Authorization code (with PKCE)",
+    hint: "A person signs in here and allows the application to act for them.",
+  },
+  {
+    value: "refresh_token",
+    label: "Refresh token",
+    hint: "The application may renew its access without asking the person again.",
+  },
+  {
+    value: "client_credentials",
+    label: "Client credentials",
+    hint: "A program acts as itself, through its own service account. Confidential clients only.",
+  },
+];
+
+const GRACE_CHOICES: Array<[string, number]> = [
+  ["none", 0],
+  ["1 hour", 3600],
+  ["1 day", DAY],
+  ["7 days", 7 * DAY],
+];
+
+/** Shown once, right after a client is registered or its secret rotated. */
+interface FreshCredentials {
+  title: string;
+  clientId: string;
+  clientSecret: string | null;
+}
+
+/**
+ * The "OAuth clients" page: register applications, rotate their secrets,
+ * disable or delete them, see and revoke what users have granted them, and
+ * rotate the key that signs access tokens.
+ */
+export function OAuthClientsManager() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [fresh, setFresh] = useState<FreshCredentials | null>(null);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.oauthClients.pathKey() });
+
+  return (
+    <div className="space-y-6">
+      {fresh ? <CredentialsNotice fresh={fresh} onDismiss={() => setFresh(null)} /> : null}
+      <RegisterClientForm
+        onCreated={(created) => {
+          setFresh({
+            title: `Registered “${created.client.name}”`,
+            clientId: created.client.id,
+            clientSecret: created.clientSecret,
+          });
+          void refresh();
+        }}
+      />
+      <ClientList
+        onRotated={(rotated) => {
+          setFresh({
+            title: `New secret for “${rotated.client.name}”`,
+            clientId: rotated.client.id,
+            clientSecret: rotated.clientSecret,
+          });
+          void refresh();
+        }}
+        onChanged={refresh}
+      />
+      <SigningKeys />
+    </div>
+  );
+}
+
+function RegisterClientForm({ onCreated }: { onCreated: (created: Outputs["create"]) => void }) {
+  const trpc = useTRPC();
+  const create = useMutation(trpc.admin.oauthClients.create.mutationOptions({ onSuccess: onCreated }));
+  const [type, setType] = useState<ClientType>("confidential");
+  const [grantTypes, setGrantTypes] = useState<GrantType[]>(["authorization_code", "refresh_token"]);
+  const usesCode = grantTypes.includes("authorization_code");
+
+  function toggleGrant(value: GrantType, on: boolean) {
+    setGrantTypes((current) => (on ? [...current, value] : current.filter((g) => g !== value)));
+  }
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formEl = event.currentTarget;
+    const form = new FormData(formEl);
+    const redirectUris = usesCode
+      ? String(form.get("redirectUris") ?? "")
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter(Boolean)
+      : [];
+    create.mutate(
+      {
+        name: String(form.get("name") ?? ""),
+        type,
+        redirectUris,
+        grantTypes: type === "public" ? grantTypes.filter((g) => g !== "client_credentials") : grantTypes,
+        scopes: form.getAll("scopes").map(String) as Scope[],
+        accessTokenTtlSeconds: Number(form.get("accessTtl")),
+        refreshTokenTtlSeconds: Math.round(Number(form.get("refreshDays")) * DAY),
+      },
+      {
+        onSuccess: () => {
+          formEl.reset();
+          setType("confidential");
+          setGrantTypes(["authorization_code", "refresh_token"]);
+        },
+      },
+    );
+  }
+
+  return (
+    <Card title="Register a client">
+      <form onSubmit={onSubmit} className="space-y-4" noValidate aria-label="Register a client">
+        {create.error ? <Alert>{errorMessage(create.error)}</Alert> : null}
+        <div className="grid gap-4 md:grid-cols-2">
+          <Field label="Name" htmlFor="oauth-client-name" hint="Shown to people on the consent page.">
+            <Input id="oauth-client-name" name="name" required maxLength={100} autoComplete="off" />
+          </Field>
+          <Field
+            label="Type"
+            htmlFor="oauth-client-type"
+            hint={
+              type === "confidential"
+                ? "Runs on a server that can keep a secret."
+                : "Runs where a secret cannot be kept (browser, mobile or desktop app): no secret, PKCE only."
+            }
+          >
+            <Select
+              id="oauth-client-type"
+              name="type"
+              value={type}
+              onChange={(e) => setType(e.target.value === "public" ? "public" : "confidential")}
+              className="w-full"
+            >
+              <option value="confidential">Confidential</option>
+              <option value="public">Public</option>
+            </Select>
+          </Field>
+        </div>
+        <fieldset>
+          <legend className="text-sm font-medium text-slate-700">Grant types</legend>
+          <div className="mt-2 grid gap-2 md:grid-cols-3">
+            {GRANT_TYPES.map((g) => {
+              const unavailable = g.value === "client_credentials" && type === "public";
+              return (
+                <label key={g.value} className={`flex items-start gap-2 text-sm ${unavailable ? "opacity-50" : ""}`}>
+                  <input
+                    type="checkbox"
+                    name="grantTypes"
+                    value={g.value}
+                    checked={grantTypes.includes(g.value) && !unavailable}
+                    disabled={unavailable}
+                    onChange={(e) => toggleGrant(g.value, e.target.checked)}
+                    className="mt-1"
+                  />
+                  <span>
+                    <span className="font-medium">{g.label}</span>
+                    <code className="block text-xs text-slate-500">{g.value}</code>
+                    <span className="block text-slate-600">{g.hint}</span>
+                  </span>
+                </label>
+              );
+            })}
+          </div>
+        </fieldset>
+        <Field
+          label="Redirect URIs"
+          htmlFor="oauth-client-redirects"
+          hint={
+            usesCode
+              ? "One per line, matched character for character. https, or http://127.0.0.1:<port>/… for a native app."
+              : "Only for clients allowed the authorization code flow."
+          }
+        >
+          <textarea
+            id="oauth-client-redirects"
+            name="redirectUris"
+            rows={3}
+            disabled={!usesCode}
+            spellCheck={false}
+            placeholder="https://app.example.com/oauth/callback"
+            className="block w-full rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm focus:border-brand-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-400"
+          />
+        </Field>
+        <fieldset>
+          <legend className="text-sm font-medium text-slate-700">Scopes</legend>
+          <p className="text-xs text-slate-500">
+            The most this client&apos;s tokens may carry; each token is further limited to what the person allowed and
+            what their role permits.
+          </p>
+          <div className="mt-2 grid gap-2 md:grid-cols-2">
+            {(Object.entries(SCOPES) as Array<[Scope, string]>).map(([scope, description]) => (
+              <label key={scope} className="flex items-start gap-2 text-sm">
+                <input type="checkbox" name="scopes" value={scope} className="mt-1" />
+                <span>
+                  <code className="font-medium">{scope}</code>
+                  <span className="block text-slate-600">{description}</span>
+                </span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div className="grid gap-4 md:grid-cols-2">
+          <Field
+            label="Access token lifetime (seconds)"
+            htmlFor="oauth-client-access-ttl"
+            hint={`${MIN_ACCESS_TTL_S} to ${MAX_ACCESS_TTL_S}. Short on purpose: an access token cannot be recalled from a copy.`}
+          >
+            <Input
+              id="oauth-client-access-ttl"
+              name="accessTtl"
+              type="number"
+              min={MIN_ACCESS_TTL_S}
+              max={MAX_ACCESS_TTL_S}
+              step={1}
+              defaultValue={DEFAULT_ACCESS_TTL_S}
+            />
+          </Field>
+          <Field
+            label="Refresh token lifetime (days)"
+            htmlFor="oauth-client-refresh-days"
+            hint="How long an authorization lasts, however often it is refreshed (at most a year)."
+          >
+            <Input
+              id="oauth-client-refresh-days"
+              name="refreshDays"
+              type="number"
+              min={1}
+              max={MAX_REFRESH_DAYS}
+              step={1}
+              defaultValue={DEFAULT_REFRESH_DAYS}
+            />
+          </Field>
+        </div>
+        <Button type="submit" disabled={create.isPending}>
+          Register client
+        </Button>
+      </form>
+    </Card>
+  );
+}
+
+function CredentialsNotice({ fresh, onDismiss }: { fresh: FreshCredentials; onDismiss: () => void }) {
+  const [copied, setCopied] = useState<"id" | "secret" | null>(null);
+  const copy = async (what: "id" | "secret", value: string) => {
+    await navigator.clipboard.writeText(value);
+    setCopied(what);
+  };
+  return (
+    <Card title={fresh.title}>
+      <div className="space-y-3">
+        {fresh.clientSecret ? (
+          <Alert kind="warning">
+            Copy the client secret now and store it where the application can read it. It is shown only this once:
+            Gatehouse keeps only a hash and cannot show it again.
+          </Alert>
+        ) : (
+          <Alert kind="info">This is a public client: it has no secret and must use PKCE.</Alert>
+        )}
+        <Field label="client_id" htmlFor="oauth-new-client-id">
+          <div className="flex gap-2">
+            <Input
+              id="oauth-new-client-id"
+              readOnly
+              value={fresh.clientId}
+              data-testid="new-client-id"
+              className="font-mono"
+            />
+            <Button variant="secondary" onClick={() => copy("id", fresh.clientId)}>
+              {copied === "id" ? "Copied" : "Copy"}
+            </Button>
+          </div>
+        </Field>
+        {fresh.clientSecret ? (
+          <Field label="client_secret" htmlFor="oauth-new-client-secret">
+            <div className="flex gap-2">
+              <Input
+                id="oauth-new-client-secret"
+                readOnly
+                value={fresh.clientSecret}
+                data-testid="new-client-secret"
+                className="font-mono"
+              />
+              <Button variant="secondary" onClick={() => copy("secret", fresh.clientSecret as string)}>
+                {copied === "secret" ? "Copied" : "Copy"}
+              </Button>
+            </div>
+          </Field>
+        ) : null}
+        <Button variant="ghost" onClick={onDismiss}>
+          Done
+        </Button>
+      </div>
+    </Card>
+  );
+}
+
+function ClientList({
+  onRotated,
+  onChanged,
+}: {
+  onRotated: (rotated: Outputs["rotateSecret"]) => void;
+  onChanged: () => void;
+}) {
+  const trpc = useTRPC();
+  const list = useQuery(trpc.admin.oauthClients.list.queryOptions());
+  const [grace, setGrace] = useState(String(DAY));
+  const [notice, setNotice] = useState<string | null>(null);
+  const [openGrantsOf, setOpenGrantsOf] = useState<string | null>(null);
+  const rotate = useMutation(trpc.admin.oauthClients.rotateSecret.mutationOptions({ onSuccess: onRotated }));
+  const setDisabled = useMutation(trpc.admin.oauthClients.setDisabled.mutationOptions());
+  const remove = useMutation(trpc.admin.oauthClients.delete.mutationOptions());
+  const error = rotate.error ?? setDisabled.error ?? remove.error;
+  const clients = list.data ?? [];
+  const graceLabel = GRACE_CHOICES.find(([, s]) => String(s) === grace)?.[0] ?? "none";
+  const grantsOf = clients.find((c) => c.id === openGrantsOf) ?? null;
+
+  function rotateSecret(c: Client) {
+    const when = grace === "0" ? "at once" : `in ${graceLabel}`;
+    if (!window.confirm(`Rotate the secret of ${c.name}? The current secret stops working ${when}.`)) return;
+    setNotice(null);
+    rotate.mutate({ id: c.id, graceSeconds: Number(grace) });
+  }
+
+  function toggleDisabled(c: Client) {
+    const disabling = c.disabledAt === null;
+    if (
+      disabling &&
+      !window.confirm(
+        `Disable ${c.name}? It can no longer authenticate, and its ${c.activeGrants} active grant(s) are revoked for good.`,
+      )
+    ) {
+      return;
+    }
+    setDisabled.mutate(
+      { id: c.id, disabled: disabling },
+      {
+        onSuccess: (r) => {
+          setNotice(`${r.name} is ${r.disabledAt ? "disabled" : "enabled again"}.`);
+          onChanged();
+        },
+      },
+    );
+  }
+
+  function deleteClient(c: Client) {
+    if (!window.confirm(`Delete ${c.name}? Every grant and token it holds ends now. This cannot be undone.`)) return;
+    remove.mutate(
+      { id: c.id },
+      {
+        onSuccess: () => {
+          setNotice(`Deleted ${c.name}.`);
+          if (openGrantsOf === c.id) setOpenGrantsOf(null);
+          onChanged();
+        },
+      },
+    );
+  }
+
+  return (
+    <>
+      <Card title={`Clients${list.data ? ` (${clients.length})` : ""}`}>
+        {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
+        {error ? <Alert>{errorMessage(error)}</Alert> : null}
+        {notice ? <Alert kind="success">{notice}</Alert> : null}
+        <div className="my-3 flex items-center gap-2 text-sm text-slate-600">
+          <label htmlFor="oauth-grace">When rotating a secret, keep the old one working for</label>
+          <Select id="oauth-grace" value={grace} onChange={(e) => setGrace(e.target.value)}>
+            {GRACE_CHOICES.map(([label, seconds]) => (
+              <option key={label} value={String(seconds)}>
+                {label}
+              </option>
+            ))}
+          </Select>
+        </div>
+        <Table
+          head={["Name", "client_id", "Type", "Grant types", "Scopes", "Secret", "Active grants", "Status", ""]}
+          empty={
+            list.isSuccess && clients.length === 0 ? (
+              <p className="px-3 py-6 text-center text-sm text-slate-500">No clients registered yet.</p>
+            ) : null
+          }
+        >
+          {clients.map((c) => (
+            <tr key={c.id} data-testid="oauth-client-row" className={c.id === openGrantsOf ? "bg-brand-50" : undefined}>
+              <td className="px-3 py-2 font-medium">{c.name}</td>
+              <td className="px-3 py-2 font-mono text-xs">{c.id}</td>
+              <td className="px-3 py-2">
+                <Badge tone={c.type === "confidential" ? "blue" : "slate"}>{c.type}</Badge>
+              </td>
+              <td className="px-3 py-2 text-xs">
+                {c.grantTypes.map((g) => (
+                  <code key={g} className="block">
+                    {g}
+                  </code>
+                ))}
+              </td>
+              <td className="px-3 py-2">
+                <div className="flex flex-wrap gap-1">
+                  {c.scopes.map((s) => (
+                    <Badge key={s}>{s}</Badge>
+                  ))}
+                </div>
+              </td>
+              <td className="px-3 py-2 text-xs">
+                {c.secretDisplay ? <span className="font-mono">{c.secretDisplay}</span> : "none (public)"}
+                {c.previousSecretExpiresAt ? (
+                  <span className="block text-amber-800">
+                    previous valid until {formatTime(c.previousSecretExpiresAt)}
+                  </span>
+                ) : null}
+              </td>
+              <td className="px-3 py-2 text-right tabular-nums">{c.activeGrants}</td>
+              <td className="px-3 py-2">
+                {c.disabledAt ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}
+              </td>
+              <td className="whitespace-nowrap px-3 py-2 text-right">
+                <Button
+                  variant="ghost"
+                  aria-label={`Grants of ${c.name}`}
+                  aria-pressed={c.id === openGrantsOf}
+                  onClick={() => setOpenGrantsOf(c.id === openGrantsOf ? null : c.id)}
+                >
+                  Grants
+                </Button>
+                {c.type === "confidential" ? (
+                  <Button
+                    variant="ghost"
+                    aria-label={`Rotate the secret of ${c.name}`}
+                    disabled={rotate.isPending}
+                    onClick={() => rotateSecret(c)}
+                  >
+                    Rotate secret
+                  </Button>
+                ) : null}
+                <Button
+                  variant="ghost"
+                  aria-label={`${c.disabledAt ? "Enable" : "Disable"} ${c.name}`}
+                  onClick={() => toggleDisabled(c)}
+                >
+                  {c.disabledAt ? "Enable" : "Disable"}
+                </Button>
+                <Button
+                  variant="ghost"
+                  className="text-red-700"
+                  aria-label={`Delete ${c.name}`}
+                  onClick={() => deleteClient(c)}
+                >
+                  Delete
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
+      {grantsOf ? <ClientGrants client={grantsOf} onChanged={onChanged} onClose={() => setOpenGrantsOf(null)} /> : null}
+    </>
+  );
+}
+
+function ClientGrants({ client, onChanged, onClose }: { client: Client; onChanged: () => void; onClose: () => void }) {
+  const trpc = useTRPC();
+  const grants = useQuery(trpc.admin.oauthClients.grants.queryOptions({ id: client.id }));
+  const revoke = useMutation(trpc.admin.oauthClients.revokeGrant.mutationOptions({ onSuccess: onChanged }));
+  const items = grants.data ?? [];
+  return (
+    <Card
+      title={`Active grants of ${client.name}`}
+      actions={
+        <Button variant="ghost" onClick={onClose}>
+          Close
+        </Button>
+      }
+    >
+      {grants.error ? <Alert>{errorMessage(grants.error)}</Alert> : null}
+      {revoke.error ? <Alert>{errorMessage(revoke.error)}</Alert> : null}
+      <Table
+        head={["User", "Kind", "Scopes", "Created", "Expires", ""]}
+        empty={
+          grants.isSuccess && items.length === 0 ? (
+            <p className="px-3 py-6 text-center text-sm text-slate-500">No active grants.</p>
+          ) : null
+        }
+      >
+        {items.map((g) => (
+          <tr key={g.id} data-testid="oauth-grant-row">
+            <td className="px-3 py-2">{g.userEmail}</td>
+            <td className="px-3 py-2 text-xs">
+              <code>{g.kind}</code>
+            </td>
+            <td className="px-3 py-2">
+              <div className="flex flex-wrap gap-1">
+                {g.scopes.map((s) => (
+                  <Badge key={s}>{s}</Badge>
+                ))}
+              </div>
+            </td>
+            <td className="px-3 py-2 text-xs">{formatTime(g.createdAt)}</td>
+            <td className="px-3 py-2 text-xs">{formatTime(g.expiresAt)}</td>
+            <td className="px-3 py-2 text-right">
+              <Button
+                variant="ghost"
+                className="text-red-700"
+                aria-label={`Revoke the grant of ${g.userEmail}`}
+                disabled={revoke.isPending}
+                onClick={() => {
+                  if (window.confirm(`Revoke ${g.userEmail}'s grant to ${client.name}? Its tokens stop working now.`)) {
+                    revoke.mutate({ grantId: g.id });
+                  }
+                }}
+              >
+                Revoke
+              </Button>
+            </td>
+          </tr>
+        ))}
+      </Table>
+    </Card>
+  );
+}
+
+function SigningKeys() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const keys = useQuery(trpc.admin.oauthClients.signingKeys.queryOptions());
+  const [notice, setNotice] = useState<string | null>(null);
+  const rotate = useMutation(
+    trpc.admin.oauthClients.rotateSigningKey.mutationOptions({
+      onSuccess: (r) => {
+        setNotice(`New signing key ${r.kid}. Tokens signed by the previous key stay valid until they expire.`);
+        void queryClient.invalidateQueries({ queryKey: trpc.admin.oauthClients.signingKeys.pathKey() });
+      },
+    }),
+  );
+  const items = keys.data ?? [];
+  return (
+    <Card
+      title="Signing keys"
+      actions={
+        <Button
+          variant="secondary"
+          disabled={rotate.isPending}
+          onClick={() => {
+            if (window.confirm("Make a new signing key now? The current one stops signing but keeps verifying.")) {
+              setNotice(null);
+              rotate.mutate({});
+            }
+          }}
+        >
+          Rotate signing key now
+        </Button>
+      }
+    >
+      <p className="mb-3 max-w-3xl text-sm text-slate-600">
+        Access tokens are JWTs signed with ES256. The key is replaced every 30 days; a replaced key stays published
+        (JWKS at <code>/oauth/jwks</code>) until every token it signed has expired. Rotate now if you suspect a key has
+        leaked.
+      </p>
+      {keys.error ? <Alert>{errorMessage(keys.error)}</Alert> : null}
+      {rotate.error ? <Alert>{errorMessage(rotate.error)}</Alert> : null}
+      {notice ? <Alert kind="success">{notice}</Alert> : null}
+      <Table
+        head={["Key id (kid)", "Algorithm", "Status", "Created", "Retired", "Removed after"]}
+        empty={
+          keys.isSuccess && items.length === 0 ? (
+            <p className="px-3 py-6 text-center text-sm text-slate-500">
+              No signing key yet: one is made when the first access token is issued.
+            </p>
+          ) : null
+        }
+      >
+        {items.map((k) => (
+          <tr key={k.kid} data-testid="signing-key-row">
+            <td className="px-3 py-2 font-mono text-xs">{k.kid}</td>
+            <td className="px-3 py-2 text-xs">{k.alg}</td>
+            <td className="px-3 py-2">{k.retiredAt ? <Badge>retired</Badge> : <Badge tone="green">signing</Badge>}</td>
+            <td className="px-3 py-2 text-xs">{formatTime(k.createdAt)}</td>
+            <td className="px-3 py-2 text-xs">{formatTime(k.retiredAt)}</td>
+            <td className="px-3 py-2 text-xs">{formatTime(k.removeAfter)}</td>
+          </tr>
+        ))}
+      </Table>
+    </Card>
+  );
+}

@@ -1,0 +1,342 @@
+import { TRPCError } from "@trpc/server";
+import { eq } from "drizzle-orm";
+import { beforeEach, describe, expect, it } from "vitest";
+import { auditLog, oauthClients, oauthGrants, oauthSigningKeys, users } from "@/db/schema";
+import type { Principal } from "../../auth/principal";
+import { appErrorOf } from "../../errors";
+import { newId } from "../../ids";
+import { hashSecret } from "../../oauth/credentials";
+import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
+
+const HOUR_MS = 3_600_000;
+
+async function failure(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCError) {
+      const reason = appErrorOf(error)?.reason;
+      return reason ? `${error.code}:${reason}` : error.code;
+    }
+    throw error;
+  }
+  return "OK";
+}
+
+const WEB_APP = {
+  name: "Billing dashboard",
+  type: "confidential" as const,
+  redirectUris: ["https://billing.example.com/callback"],
+  grantTypes: ["authorization_code" as const, "refresh_token" as const],
+  scopes: ["contacts:read" as const],
+};
+
+describe("admin.oauthClients", () => {
+  let rt: TestRuntime;
+  let admin: Awaited<ReturnType<typeof seedUser>>;
+  let alice: Awaited<ReturnType<typeof seedUser>>;
+
+  beforeEach(async () => {
+    rt = createTestRuntime();
+    admin = await seedUser(rt, "root@example.com", "admin");
+    alice = await seedUser(rt, "alice@example.com");
+  });
+
+  const ops = () => callerFor(rt, admin.principal).admin.oauthClients;
+  const audits = (action: string) => rt.db.select().from(auditLog).where(eq(auditLog.action, action)).all();
+  const clientRow = (id: string) => rt.db.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
+
+  /** A live grant, as the token endpoint would leave one. */
+  function grant(clientId: string, userId: string, ttlMs = 24 * HOUR_MS): string {
+    const now = rt.clock.now();
+    const id = newId("oauthGrant");
+    rt.db
+      .insert(oauthGrants)
+      .values({
+        id,
+        clientId,
+        userId,
+        kind: "authorization_code",
+        scopes: ["contacts:read"],
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + ttlMs),
+      })
+      .run();
+    return id;
+  }
+
+  it("is for administrators only: members are FORBIDDEN, anonymous callers UNAUTHORIZED, before any input is read", async () => {
+    const someId = newId("oauthClient");
+    for (const [principal, expected] of [
+      [alice.principal, "FORBIDDEN"],
+      [null, "UNAUTHORIZED"],
+    ] as Array<[Principal | null, string]>) {
+      const api = callerFor(rt, principal).admin.oauthClients;
+      expect(await codeOf(api.list())).toBe(expected);
+      expect(await codeOf(api.get({ id: someId }))).toBe(expected);
+      expect(await codeOf(api.create(WEB_APP))).toBe(expected);
+      expect(await codeOf(api.rotateSecret({ id: someId, graceSeconds: 0 }))).toBe(expected);
+      expect(await codeOf(api.setDisabled({ id: someId, disabled: true }))).toBe(expected);
+      expect(await codeOf(api.delete({ id: someId }))).toBe(expected);
+      expect(await codeOf(api.grants({ id: someId }))).toBe(expected);
+      expect(await codeOf(api.revokeGrant({ grantId: newId("oauthGrant") }))).toBe(expected);
+      expect(await codeOf(api.signingKeys())).toBe(expected);
+      expect(await codeOf(api.rotateSigningKey({}))).toBe(expected);
+    }
+    expect(rt.db.select().from(oauthClients).all()).toHaveLength(0);
+    expect(rt.db.select().from(oauthSigningKeys).all()).toHaveLength(0);
+  });
+
+  it("an admin's API token without the admin scope is refused too", async () => {
+    const token: Principal = {
+      kind: "token",
+      tokenId: newId("token"),
+      userId: admin.user.id,
+      email: admin.user.email,
+      role: "admin",
+      scopes: ["contacts:read"],
+      mustChangePassword: false,
+    };
+    expect(await failure(callerFor(rt, token).admin.oauthClients.create(WEB_APP))).toBe("FORBIDDEN:insufficient_scope");
+  });
+
+  it("creates a client, shows its secret once, and never lists, gets or audits it", async () => {
+    const created = await ops().create(WEB_APP);
+    const secret = created.clientSecret;
+    expect(secret).toMatch(/^ghs_[0-9A-Za-z]{49}$/);
+    expect(created.client).toMatchObject({
+      name: "Billing dashboard",
+      type: "confidential",
+      redirectUris: ["https://billing.example.com/callback"],
+      scopes: ["contacts:read"],
+      accessTokenTtlSeconds: 600,
+      refreshTokenTtlSeconds: 30 * 86_400,
+      secretDisplay: `ghs_…${secret?.slice(-4)}`,
+      disabledAt: null,
+      activeGrants: 0,
+    });
+    expect(created.client.id).toMatch(/^ocl_[0-9a-z]{20}$/);
+    // Only the hash is stored.
+    const row = clientRow(created.client.id);
+    expect(row?.secretHash).toBe(hashSecret(secret as string));
+    expect(JSON.stringify(row)).not.toContain(secret);
+
+    const listed = await ops().list();
+    expect(listed.map((c) => c.id)).toEqual([created.client.id]);
+    const fetched = await ops().get({ id: created.client.id });
+    for (const answer of [listed, fetched]) {
+      expect(JSON.stringify(answer)).not.toContain(secret);
+      expect(JSON.stringify(answer)).not.toContain(row?.secretHash);
+    }
+    expect(fetched).not.toHaveProperty("clientSecret");
+    expect(fetched).not.toHaveProperty("secretHash");
+
+    const [entry] = audits("oauth_client.create");
+    expect(entry).toMatchObject({ actorKind: "user", actorId: admin.user.id, targetId: created.client.id });
+    expect(JSON.stringify(audits("oauth_client.create"))).not.toContain(secret);
+  });
+
+  it("registers a public client without a secret, and a client-credentials client with its service account", async () => {
+    const spa = await ops().create({ ...WEB_APP, name: "SPA", type: "public" });
+    expect(spa.clientSecret).toBeNull();
+    expect(spa.client.secretDisplay).toBeNull();
+
+    const machine = await ops().create({
+      name: "Nightly export",
+      type: "confidential",
+      redirectUris: [],
+      grantTypes: ["client_credentials"],
+      scopes: ["contacts:read"],
+      accessTokenTtlSeconds: 300,
+    });
+    expect(machine.client.accessTokenTtlSeconds).toBe(300);
+    const serviceUser = rt.db
+      .select()
+      .from(users)
+      .where(eq(users.id, machine.client.serviceUserId as string))
+      .get();
+    expect(serviceUser).toMatchObject({ role: "member", passwordHash: "" });
+    // A public client has no secret to rotate.
+    expect(await failure(ops().rotateSecret({ id: spa.client.id, graceSeconds: 0 }))).toBe("CONFLICT:public_client");
+  });
+
+  it("refuses bad registrations with BAD_REQUEST and stores nothing", async () => {
+    const bad: Array<[unknown, RegExp]> = [
+      // The service's rules, with their reasons:
+      [{ ...WEB_APP, redirectUris: ["http://billing.example.com/callback"] }, /^BAD_REQUEST:invalid_redirect_uri$/],
+      [{ ...WEB_APP, redirectUris: ["http://localhost:8080/cb"] }, /^BAD_REQUEST:invalid_redirect_uri$/],
+      [{ ...WEB_APP, redirectUris: ["https://billing.example.com/cb#frag"] }, /^BAD_REQUEST:invalid_redirect_uri$/],
+      [{ ...WEB_APP, redirectUris: ["https://BILLING.example.com/cb"] }, /^BAD_REQUEST:invalid_redirect_uri$/],
+      [
+        { ...WEB_APP, type: "public", redirectUris: [], grantTypes: ["client_credentials"] },
+        /^BAD_REQUEST:invalid_client_metadata$/,
+      ],
+      [{ ...WEB_APP, grantTypes: ["refresh_token"] }, /^BAD_REQUEST:invalid_client_metadata$/],
+      [{ ...WEB_APP, redirectUris: [] }, /^BAD_REQUEST:invalid_client_metadata$/],
+      // The input schema's limits:
+      [{ ...WEB_APP, name: "  " }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, name: "a\u0000b" }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, scopes: [] }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, scopes: ["contacts:delete"] }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, grantTypes: ["implicit"] }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, type: "native" }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, accessTokenTtlSeconds: 3601 }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, accessTokenTtlSeconds: 30 }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, refreshTokenTtlSeconds: 366 * 86_400 }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, redirectUris: [`https://billing.example.com/${"a".repeat(2100)}`] }, /^BAD_REQUEST$/],
+      [{ ...WEB_APP, secretHash: "x" }, /^BAD_REQUEST$/],
+    ];
+    for (const [input, expected] of bad) {
+      // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
+      expect(await failure(ops().create(input as any)), JSON.stringify(input).slice(0, 120)).toMatch(expected);
+    }
+    expect(rt.db.select().from(oauthClients).all()).toHaveLength(0);
+    expect(audits("oauth_client.create")).toHaveLength(0);
+    // The loopback exception for native apps is allowed.
+    const native = await ops().create({ ...WEB_APP, type: "public", redirectUris: ["http://127.0.0.1:8080/cb"] });
+    expect(native.client.redirectUris).toEqual(["http://127.0.0.1:8080/cb"]);
+  });
+
+  it("validates ids before looking anything up, and answers NOT_FOUND for a well-formed unknown one", async () => {
+    expect(await failure(ops().get({ id: "ocl_short" }))).toBe("BAD_REQUEST");
+    expect(await failure(ops().get({ id: newId("token") }))).toBe("BAD_REQUEST");
+    expect(await failure(ops().revokeGrant({ grantId: newId("oauthClient") }))).toBe("BAD_REQUEST");
+    expect(await failure(ops().get({ id: newId("oauthClient") }))).toBe("NOT_FOUND");
+    expect(await failure(ops().delete({ id: newId("oauthClient") }))).toBe("NOT_FOUND");
+    expect(await failure(ops().revokeGrant({ grantId: newId("oauthGrant") }))).toBe("NOT_FOUND");
+  });
+
+  it("rotates a secret: the new one shown once, the old hash kept valid only for the grace period", async () => {
+    const created = await ops().create(WEB_APP);
+    const oldHash = hashSecret(created.clientSecret as string);
+    rt.clock.advance(1000);
+    const rotated = await ops().rotateSecret({ id: created.client.id, graceSeconds: 3600 });
+    const newSecret = rotated.clientSecret as string;
+    expect(newSecret).toMatch(/^ghs_/);
+    expect(newSecret).not.toBe(created.clientSecret);
+
+    const row = clientRow(created.client.id);
+    expect(row?.secretHash).toBe(hashSecret(newSecret));
+    expect(row?.previousSecretHash).toBe(oldHash);
+    expect(row?.previousSecretExpiresAt?.getTime()).toBe(rt.clock.now().getTime() + HOUR_MS);
+    expect(rotated.client).toMatchObject({
+      secretDisplay: `ghs_…${newSecret.slice(-4)}`,
+      secretRotatedAt: rt.clock.now().toISOString(),
+      previousSecretExpiresAt: new Date(rt.clock.now().getTime() + HOUR_MS).toISOString(),
+    });
+    expect(JSON.stringify(await ops().list())).not.toContain(newSecret);
+
+    // After the grace period the dashboard no longer reports the old secret as live.
+    rt.clock.advance(HOUR_MS);
+    expect((await ops().get({ id: created.client.id })).previousSecretExpiresAt).toBeNull();
+
+    // Grace 0: the replaced secret stops at once (no previous hash kept at all).
+    const again = await ops().rotateSecret({ id: created.client.id, graceSeconds: 0 });
+    const after = clientRow(created.client.id);
+    expect(after?.secretHash).toBe(hashSecret(again.clientSecret as string));
+    expect(after?.previousSecretHash).toBeNull();
+    expect(after?.previousSecretExpiresAt).toBeNull();
+
+    expect(await failure(ops().rotateSecret({ id: created.client.id, graceSeconds: 8 * 86_400 }))).toBe("BAD_REQUEST");
+    expect(await failure(ops().rotateSecret({ id: created.client.id, graceSeconds: -1 }))).toBe("BAD_REQUEST");
+    const entries = audits("oauth_client.rotate_secret");
+    expect(entries.map((e) => e.targetId)).toEqual([created.client.id, created.client.id]);
+    expect(JSON.stringify(entries)).not.toContain(newSecret);
+  });
+
+  it("disabling revokes every grant (and they stay revoked when the client is enabled again)", async () => {
+    const created = await ops().create(WEB_APP);
+    const other = await ops().create({ ...WEB_APP, name: "Other" });
+    const g1 = grant(created.client.id, alice.user.id);
+    const g2 = grant(created.client.id, admin.user.id);
+    const untouched = grant(other.client.id, alice.user.id);
+    expect((await ops().get({ id: created.client.id })).activeGrants).toBe(2);
+
+    const disabled = await ops().setDisabled({ id: created.client.id, disabled: true });
+    expect(disabled).toMatchObject({ disabledAt: rt.clock.now().toISOString(), activeGrants: 0 });
+    const revoked = (id: string) => rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, id)).get();
+    for (const id of [g1, g2]) expect(revoked(id)).toMatchObject({ revokedReason: "client_disabled" });
+    expect(revoked(untouched)?.revokedAt).toBeNull();
+    expect(audits("oauth_client.disable")[0]).toMatchObject({
+      actorId: admin.user.id,
+      targetId: created.client.id,
+      detail: expect.objectContaining({ grantsRevoked: 2 }),
+    });
+
+    const enabled = await ops().setDisabled({ id: created.client.id, disabled: false });
+    expect(enabled.disabledAt).toBeNull();
+    expect(enabled.activeGrants).toBe(0);
+    expect(revoked(g1)?.revokedAt).not.toBeNull();
+    expect(audits("oauth_client.enable")).toHaveLength(1);
+  });
+
+  it("lists a client's live grants with the user's email, and revokes one", async () => {
+    const created = await ops().create(WEB_APP);
+    const g1 = grant(created.client.id, alice.user.id);
+    rt.clock.advance(1000);
+    const g2 = grant(created.client.id, admin.user.id);
+    grant(created.client.id, alice.user.id, 500); // expires before we look
+    rt.clock.advance(600);
+    const grants = await ops().grants({ id: created.client.id });
+    expect(grants.map((g) => [g.id, g.userEmail])).toEqual([
+      [g2, "root@example.com"],
+      [g1, "alice@example.com"],
+    ]);
+    expect(grants[1]).toMatchObject({ kind: "authorization_code", scopes: ["contacts:read"], userId: alice.user.id });
+
+    expect(await ops().revokeGrant({ grantId: g1 })).toEqual({ id: g1 });
+    expect((await ops().grants({ id: created.client.id })).map((g) => g.id)).toEqual([g2]);
+    expect(rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, g1)).get()).toMatchObject({
+      revokedReason: "revoked",
+    });
+    // Idempotent, audited once.
+    await ops().revokeGrant({ grantId: g1 });
+    expect(audits("oauth.grant_revoke")).toHaveLength(1);
+    expect(audits("oauth.grant_revoke")[0]).toMatchObject({ actorId: admin.user.id, targetId: g1 });
+    expect(await failure(ops().grants({ id: newId("oauthClient") }))).toBe("NOT_FOUND");
+  });
+
+  it("deletes a client with its grants and its service account", async () => {
+    const machine = await ops().create({
+      name: "Nightly export",
+      type: "confidential",
+      redirectUris: [],
+      grantTypes: ["client_credentials"],
+      scopes: ["contacts:read"],
+    });
+    const serviceUserId = machine.client.serviceUserId as string;
+    grant(machine.client.id, serviceUserId);
+    expect(await ops().delete({ id: machine.client.id })).toEqual({ id: machine.client.id });
+    expect(clientRow(machine.client.id)).toBeUndefined();
+    expect(rt.db.select().from(oauthGrants).all()).toHaveLength(0);
+    expect(rt.db.select().from(users).where(eq(users.id, serviceUserId)).get()).toBeUndefined();
+    expect(await failure(ops().get({ id: machine.client.id }))).toBe("NOT_FOUND");
+    expect(audits("oauth_client.delete")[0]).toMatchObject({ actorId: admin.user.id, targetId: machine.client.id });
+  });
+
+  it("rotates the signing key on demand and lists only public facts about the keys", async () => {
+    expect(await ops().signingKeys()).toEqual([]);
+    const first = await ops().rotateSigningKey({});
+    expect(first).toMatchObject({ rotated: true, kid: expect.stringMatching(/^sig_/) });
+    rt.clock.advance(1000);
+    const second = await ops().rotateSigningKey({});
+    expect(second.kid).not.toBe(first.kid);
+
+    const keys = await ops().signingKeys();
+    expect(keys.map((k) => k.kid)).toEqual([second.kid, first.kid]);
+    expect(keys[0]).toMatchObject({ alg: "ES256", retiredAt: null, removeAfter: null });
+    expect(keys[1]).toMatchObject({ retiredAt: rt.clock.now().toISOString() });
+    expect(Date.parse(keys[1]?.removeAfter as string)).toBeGreaterThan(rt.clock.now().getTime() + HOUR_MS);
+    // Nothing of the key material, public or private, leaves through this procedure.
+    const stored = rt.db.select().from(oauthSigningKeys).all();
+    for (const row of stored) {
+      expect(JSON.stringify(keys)).not.toContain(row.publicJwk.x);
+      expect(JSON.stringify(keys)).not.toContain(row.privateJwk);
+    }
+    expect(keys[0]).not.toHaveProperty("jwk");
+    expect(audits("oauth.signing_key_rotate").map((e) => [e.actorId, e.targetId])).toEqual([
+      [admin.user.id, first.kid],
+      [admin.user.id, second.kid],
+    ]);
+  });
+});

@@ -1,0 +1,112 @@
+import { z } from "zod";
+import { listSigningKeys, rotateSigningKey } from "../../oauth/signing-keys";
+import { requireKeyring } from "../../services/contact-codec";
+import {
+  createClient,
+  deleteClient,
+  getClient,
+  listClientGrants,
+  listClients,
+  revokeGrant,
+  rotateClientSecret,
+  setClientDisabled,
+} from "../../services/oauth-clients";
+import { adminProcedure, router } from "../../trpc";
+import { serviceContext } from "../service-context";
+import {
+  clientIdInput,
+  clientWithSecretSchema,
+  createClientInput,
+  oauthClientSchema,
+  oauthGrantSchema,
+  revokeGrantInput,
+  rotateSecretInput,
+  setDisabledInput,
+  signingKeySchema,
+} from "./oauth-clients.schemas";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/**
+ * admin.oauthClients: the dashboard's "OAuth clients" page. Registration,
+ * secret rotation, disabling, deletion and grant revocation are the services
+ * the CLI uses too (services/oauth-clients.ts), each audited in its own
+ * transaction. A secret appears in plaintext only in the answer to create and
+ * rotateSecret; every other answer goes through oauthClientSchema, which has
+ * no field that could carry one.
+ */
+export const adminOAuthClientsRouter = router({
+  list: adminProcedure
+    .input(z.strictObject({}).optional())
+    .output(z.array(oauthClientSchema))
+    .query(({ ctx }) => listClients(ctx.db, ctx.clock.now())),
+
+  get: adminProcedure
+    .input(clientIdInput)
+    .output(oauthClientSchema)
+    .query(({ ctx, input }) => getClient(ctx.db, input.id, ctx.clock.now())),
+
+  create: adminProcedure
+    .input(createClientInput)
+    .output(clientWithSecretSchema)
+    .mutation(({ ctx, input }) => createClient(serviceContext(ctx), input)),
+
+  rotateSecret: adminProcedure
+    .input(rotateSecretInput)
+    .output(clientWithSecretSchema)
+    .mutation(({ ctx, input }) => rotateClientSecret(serviceContext(ctx), input.id, input.graceSeconds)),
+
+  setDisabled: adminProcedure
+    .input(setDisabledInput)
+    .output(oauthClientSchema)
+    .mutation(({ ctx, input }) => setClientDisabled(serviceContext(ctx), input.id, input.disabled)),
+
+  delete: adminProcedure
+    .input(clientIdInput)
+    .output(z.object({ id: z.string() }))
+    .mutation(({ ctx, input }) => deleteClient(serviceContext(ctx), input.id)),
+
+  /** Who has authorised the client, with which scopes: its live grants, newest first. */
+  grants: adminProcedure
+    .input(clientIdInput)
+    .output(z.array(oauthGrantSchema))
+    .query(({ ctx, input }) => listClientGrants(ctx.db, input.id, ctx.clock.now())),
+
+  revokeGrant: adminProcedure
+    .input(revokeGrantInput)
+    .output(z.object({ id: z.string() }))
+    .mutation(({ ctx, input }) => revokeGrant(serviceContext(ctx), input.grantId)),
+
+  /** The public halves only: what the JWKS publishes, without the key material. */
+  signingKeys: adminProcedure
+    .input(z.strictObject({}).optional())
+    .output(z.array(signingKeySchema))
+    .query(({ ctx }) =>
+      listSigningKeys(ctx.db, ctx.clock.now()).map((key) => ({
+        kid: key.kid,
+        alg: key.alg,
+        createdAt: key.createdAt.toISOString(),
+        retiredAt: iso(key.retiredAt),
+        removeAfter: iso(key.removeAfter),
+      })),
+    ),
+
+  /**
+   * A new signing key now (e.g. after a suspected leak of the old one). The
+   * old key keeps verifying the tokens it signed until they have expired;
+   * other processes pick the new key up on their next key reload.
+   */
+  rotateSigningKey: adminProcedure
+    .input(z.strictObject({}))
+    .output(z.object({ kid: z.string(), rotated: z.boolean() }))
+    .mutation(({ ctx }) => {
+      const svc = serviceContext(ctx);
+      return rotateSigningKey(ctx.db, {
+        clock: ctx.clock,
+        keyring: requireKeyring(svc),
+        actor: svc.actor,
+        client: svc.client,
+        force: true,
+      });
+    }),
+});
