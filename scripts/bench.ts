@@ -55,7 +55,60 @@ async function seed() {
     });
   }
   const { token } = createToken(svc, member.id, { name: "bench", scopes: ["contacts:read"], expiresInMs: 86_400_000 });
-  return token;
+  return { token, oauthCode: await oauthCode(svc, member.id) };
+}
+
+const OAUTH_REDIRECT = "https://bench.example.com/callback";
+
+/**
+ * An OAuth client the member has authorised, and a fresh authorization code
+ * (through the same services as the consent page); the code is redeemed over
+ * HTTP, so the server signs the access token with its own key.
+ */
+async function oauthCode(svc: import("../server/services/context").ServiceContext, memberId: string) {
+  const { createHash, randomBytes } = await import("node:crypto");
+  const { createClient, getClientRow } = await import("../server/services/oauth-clients");
+  const { createPendingAuthorization, openConsent, decideConsent } = await import("../server/services/oauth-consent");
+  const created = createClient(svc, {
+    name: "bench",
+    type: "confidential",
+    redirectUris: [OAUTH_REDIRECT],
+    grantTypes: ["authorization_code"],
+    scopes: ["contacts:read"],
+    accessTokenTtlSeconds: 3600,
+  });
+  const verifier = randomBytes(32).toString("base64url");
+  const codeChallenge = createHash("sha256").update(verifier).digest("base64url");
+  const client = getClientRow(svc.db, created.client.id);
+  const request = { client, redirectUri: OAUTH_REDIRECT, scopes: ["contacts:read" as const], state: null, codeChallenge };
+  const requestId = createPendingAuthorization(svc, request, memberId);
+  const view = openConsent(svc, requestId, memberId);
+  const outcome = decideConsent(
+    { ...svc, issuer: env.APP_URL },
+    { requestId, userId: memberId, csrfToken: view?.csrfToken ?? "", allow: true },
+  );
+  if (outcome.kind !== "redirect") throw new Error("consent failed");
+  const code = new URL(outcome.location).searchParams.get("code") ?? "";
+  return { clientId: created.client.id, clientSecret: created.clientSecret ?? "", code, verifier };
+}
+
+async function oauthAccessToken(grant: { clientId: string; clientSecret: string; code: string; verifier: string }) {
+  const res = await fetch(`${BASE}/oauth/token`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${Buffer.from(`${grant.clientId}:${grant.clientSecret}`).toString("base64")}`,
+    },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: grant.code,
+      redirect_uri: OAUTH_REDIRECT,
+      code_verifier: grant.verifier,
+    }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`token request failed with status ${res.status}`);
+  return body.access_token;
 }
 
 /** Signs in through NextAuth's endpoints exactly like the browser form, returning the session cookie. */
@@ -113,8 +166,9 @@ async function run(
 async function main() {
   const server = await startLocalServer(BASE, env);
   try {
-    const token = await seed();
+    const { token, oauthCode: grant } = await seed();
     const cookie = await sessionCookie();
+    const accessToken = await oauthAccessToken(grant);
     console.log(
       `\nautocannon: ${CONNECTIONS} connections, ${DURATION} s per run, ${os.cpus().length} cores, node ${process.version}\n`,
     );
@@ -128,6 +182,10 @@ async function main() {
       await run("REST GET /api/v1/contacts (20, token)", {
         path: "/api/v1/contacts?limit=20",
         headers: { authorization: `Bearer ${token}` },
+      }),
+      await run("REST GET /api/v1/contacts (20, OAuth JWT)", {
+        path: "/api/v1/contacts?limit=20",
+        headers: { authorization: `Bearer ${accessToken}` },
       }),
     ];
     fs.writeFileSync(

@@ -52,6 +52,13 @@ export function looksLikeJwt(credential: string): boolean {
   return JWS_SHAPE.test(credential);
 }
 
+/**
+ * An ES256 signature is 64 bytes: 86 base64url characters, the last of which
+ * carries 2 bits and 4 unused ones. Decoders ignore those, so without this
+ * rule one token could be written 16 ways; only the canonical one is ours.
+ */
+const CANONICAL_ES256_SIGNATURE = /\.[A-Za-z0-9_-]{85}[AQgw]$/;
+
 /** The only header parameters our tokens carry. `jku`, `x5u`, `jwk`, `x5c`, `crit` … are refused, not ignored. */
 const ALLOWED_HEADER = new Set(["alg", "kid", "typ"]);
 
@@ -91,6 +98,7 @@ export async function verifyAccessTokenJwt(
   if (header.alg !== SIGNING_ALG) return { ok: false, reason: "algorithm" };
   if (typeof header.typ !== "string" || !isAccessTokenTyp(header.typ)) return { ok: false, reason: "type" };
   if (typeof header.kid !== "string" || header.kid.length > 64) return { ok: false, reason: "unknown_key" };
+  if (!CANONICAL_ES256_SIGNATURE.test(token)) return { ok: false, reason: "signature" };
   const key = await keys.verificationKey(header.kid);
   if (!key) return { ok: false, reason: "unknown_key" };
 

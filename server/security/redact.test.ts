@@ -140,20 +140,24 @@ describe("redact", () => {
     const token = `gth_${"A1b2C3".repeat(8)}`;
     const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMSJ9.c2lnbmF0dXJlLWJ5dGVz";
     const sealed = `v1.k2026a.${"n".repeat(16)}.${"b".repeat(48)}`;
+    const clientSecret = `ghs_${"Zz9".repeat(16)}`;
+    const refreshToken = `ghr_${"Qq7".repeat(16)}`;
     const out = redact({
       message: `calling with ${token} failed`,
       header: "Bearer some.opaque~credential+x/y=",
       url: `/api/v1/contacts?x=${token}`,
       note: `jwt ${jwt} and ${sealed}`,
       list: [token],
+      oauth: `client ${clientSecret} refreshed ${refreshToken}`,
     });
     const text = JSON.stringify(out);
-    for (const secret of [token, "some.opaque~credential", jwt, sealed, "b".repeat(48)]) {
+    for (const secret of [token, "some.opaque~credential", jwt, sealed, "b".repeat(48), clientSecret, refreshToken]) {
       expect(text, secret).not.toContain(secret);
     }
     expect(out).toMatchObject({ header: `Bearer ${REDACTED}`, message: `calling with ${REDACTED} failed` });
     // What people need to read stays: emails, ids, a token's display form, user agents.
-    const keep = "ada@example.com usr_0123456789abcdefghij gth_…Xy9Z Mozilla/5.0 (X11; Linux x86_64) v1.2.3";
+    const keep =
+      "ada@example.com usr_0123456789abcdefghij gth_…Xy9Z ghs_…4EeS ocl_0123456789abcdefghij Mozilla/5.0 (X11; Linux x86_64) v1.2.3";
     expect(scrubText(keep)).toBe(keep);
   });
 

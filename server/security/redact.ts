@@ -46,6 +46,8 @@ const SENSITIVE_KEY = new RegExp(
 const SECRET_SHAPES: RegExp[] = [
   // Gatehouse API tokens (server/auth/api-token.ts), also a truncated or mistyped one.
   /gth_[0-9A-Za-z]{8,}/g,
+  // OAuth client secrets and refresh tokens (server/oauth/credentials.ts).
+  /gh[sr]_[0-9A-Za-z]{8,}/g,
   // Any bearer credential: whatever follows the scheme is the secret.
   /\bBearer\s+[^\s,;"']+/gi,
   // JWTs: base64url JSON header starting `{"` is always `eyJ`.

