@@ -69,11 +69,21 @@ export function issueAuthorizationCode(tx: Executor, request: AuthorizationReque
   return code;
 }
 
-/** The client's redirect URI with the authorization response parameters added (RFC 6749 §4.1.2, RFC 9207 `iss`). */
+/**
+ * The client's redirect URI with the authorization response parameters added
+ * (RFC 6749 §4.1.2, RFC 9207 `iss`). A query the URI was registered with is
+ * kept byte for byte (§3.1.2): the parameters are appended to it, never
+ * re-serialised with it. Registered URIs have no fragment.
+ */
 export function authorizationResponseUrl(redirectUri: string, params: Record<string, string | null>): string {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== null) url.searchParams.append(name, value);
-  return url.href;
+  const added = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== null) added.append(name, value);
+  const separator = !redirectUri.includes("?")
+    ? "?"
+    : redirectUri.endsWith("?") || redirectUri.endsWith("&")
+      ? ""
+      : "&";
+  return `${redirectUri}${separator}${added.toString()}`;
 }
 
 /** Parks a request for the consent page; returns its id (the page's address). */

@@ -18,6 +18,7 @@ import { type Params, readFormBody, strictParams } from "../form";
 import { OAUTH_PATHS } from "../metadata";
 import { matchRedirectUri } from "../redirect-uri";
 import { grantableScopes, parseScopeParam } from "../scope";
+import { throttleOAuth } from "../throttle";
 import { oauthServiceContext } from "./context";
 
 /**
@@ -69,6 +70,15 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
   const svc = oauthServiceContext(req, runtime);
   const url = new URL(req.url);
   const search = url.searchParams;
+  // Each request may park a pending authorization or issue a code: counted per client IP like the token endpoint.
+  try {
+    await throttleOAuth(runtime, svc.client, "oauth.authorize");
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error;
+    const page = oauthErrorPage(req, { status: error.status, title: "Too many requests", message: error.description });
+    for (const [name, value] of Object.entries(error.headers)) page.headers.set(name, value);
+    return page;
+  }
 
   // 1. Whom would we redirect to? Until that is settled, errors are shown here.
   const clientId = only(search, "client_id");

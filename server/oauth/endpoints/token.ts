@@ -9,7 +9,7 @@ import {
 import { signAccessToken } from "../access-token";
 import { authenticateClient } from "../client-auth";
 import { OAuthError, oauthJson } from "../errors";
-import { readForm, required } from "../form";
+import { readForm, refuseUnknown, required } from "../form";
 import { parseScopeParam } from "../scope";
 import { signingKeysFor } from "../signing-keys";
 import { throttleOAuth } from "../throttle";
@@ -37,15 +37,18 @@ export async function handleTokenRequest(req: Request, runtime: Runtime): Promis
   const svc = oauthServiceContext(req, runtime);
   return answerOAuth(svc.client.requestId, async () => {
     await throttleOAuth(runtime, svc.client, "oauth.token");
-    const params = await readForm(req, TOKEN_PARAMS);
+    const params = await readForm(req, null);
     const grantType = required(params, "grant_type");
-    const { client } = authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "token" });
+    // A password-grant request (with its username and password) is told the grant is unsupported,
+    // not that `username` is an unknown parameter.
     if (!SUPPORTED.has(grantType as OAuthGrantType)) {
       throw new OAuthError(
         "unsupported_grant_type",
         "Supported: authorization_code, refresh_token, client_credentials",
       );
     }
+    refuseUnknown(params, TOKEN_PARAMS);
+    const { client } = authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "token" });
     if (!client.grantTypes.includes(grantType as OAuthGrantType)) {
       throw new OAuthError("unauthorized_client", `This client may not use ${grantType}`);
     }

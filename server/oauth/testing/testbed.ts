@@ -1,11 +1,15 @@
 import { encode } from "next-auth/jwt";
+import * as oauth from "oauth4webapi";
+import { expect } from "vitest";
 import type { Role } from "@/db/schema";
 import { sessionCookieName } from "../../auth/session-cookie";
+import type { Config } from "../../config";
 import { guardApi } from "../../http/api-guard";
 import { handleRest } from "../../http/rest-handler";
 import { handleTrpc } from "../../http/trpc-handler";
 import { CLI_ACTOR } from "../../services/audit";
 import { type CreateClientInput, createClient } from "../../services/oauth-clients";
+import { openConsent } from "../../services/oauth-consent";
 import { createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
 import { handleAuthorize } from "../endpoints/authorize";
 import { handleJwks, handleMetadata } from "../endpoints/discovery";
@@ -21,6 +25,7 @@ import { OAUTH_PATHS } from "../metadata";
  * real Request and Response objects end to end, without a listening socket.
  */
 export const APP = "http://127.0.0.1:3000";
+const TEST_CLIENT = { ip: null, userAgent: null, requestId: "test" };
 
 export interface Testbed {
   rt: TestRuntime;
@@ -31,8 +36,9 @@ export interface Testbed {
   user(email: string, role?: Role): ReturnType<typeof seedUser>;
 }
 
-export function createTestbed(): Testbed {
-  const rt = createTestRuntime({ appUrl: new URL(APP) });
+/** `overrides` change the runtime's configuration (e.g. `rateLimit` with a small quota). */
+export function createTestbed(overrides: Partial<Config> = {}): Testbed {
+  const rt = createTestRuntime({ appUrl: new URL(APP), ...overrides });
   const api = (handle: (req: Request, r: TestRuntime) => Promise<Response>) => (req: Request) =>
     guardApi(req, rt, "oauth", (request) => handle(request, rt));
   const routes: Record<string, (req: Request) => Promise<Response>> = {
@@ -76,4 +82,123 @@ export function createTestbed(): Testbed {
     },
     user: (email, role = "member") => seedUser(rt, email, role),
   };
+}
+
+/** The redirect URI registerClient() registers by default. */
+export const CALLBACK = "https://app.example.com/callback";
+
+/** oauth4webapi options that send its requests through the testbed (http: is fine, there is no socket). */
+export function clientOptions(bed: Testbed) {
+  return { [oauth.customFetch]: bed.fetch, [oauth.allowInsecureRequests]: true } as const;
+}
+
+/** RFC 8414 discovery through the testbed, validated by oauth4webapi. */
+export async function discover(bed: Testbed): Promise<oauth.AuthorizationServer> {
+  const issuer = new URL(APP);
+  return oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { ...clientOptions(bed), algorithm: "oauth2" }),
+  );
+}
+
+/** A signed-in user: their row and a session cookie for it. */
+export async function signedIn(bed: Testbed, email: string, role: Role = "member") {
+  const seeded = await bed.user(email, role);
+  return { user: seeded.user, cookie: await bed.sessionCookie(seeded.user, seeded.session.id) };
+}
+
+/** GET /oauth/authorize with exactly these query parameters (in this order, repeats allowed), as the browser sends it. */
+export function authorizeRequest(params: [string, string][] | Record<string, string>, cookie?: string): Request {
+  const url = new URL(OAUTH_PATHS.authorize, APP);
+  for (const [name, value] of Array.isArray(params) ? params : Object.entries(params)) {
+    url.searchParams.append(name, value);
+  }
+  return new Request(url, { headers: cookie ? { cookie } : {} });
+}
+
+/** What the consent page does when it renders: a fresh anti-CSRF token for the user's parked request (null if not theirs). */
+export function renderConsent(bed: Testbed, requestId: string, userId: string): string | null {
+  const view = openConsent(
+    { db: bed.rt.db, clock: bed.rt.clock, actor: { kind: "user", id: userId }, client: TEST_CLIENT },
+    requestId,
+    userId,
+  );
+  return view?.csrfToken ?? null;
+}
+
+/** The consent form's POST, same-origin by default; `headers` replace or add to the browser's. */
+export function postConsent(
+  bed: Testbed,
+  input: { cookie: string; requestId: string; csrfToken: string; decision?: "allow" | "deny" },
+  headers: Record<string, string> = { origin: APP },
+): Promise<Response> {
+  return bed.dispatch(
+    new Request(new URL(OAUTH_PATHS.authorize, APP), {
+      method: "POST",
+      headers: { cookie: input.cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams({
+        request_id: input.requestId,
+        csrf_token: input.csrfToken,
+        decision: input.decision ?? "allow",
+      }),
+    }),
+  );
+}
+
+export interface Authorized {
+  /** Where the browser ends up: the client's redirect URI with the response parameters. */
+  callback: URL;
+  /** Whether the user was asked (false: an earlier consent covered the scopes). */
+  asked: boolean;
+  verifier: string;
+  state: string;
+}
+
+/**
+ * The whole front channel as a browser goes through it: GET /oauth/authorize
+ * (PKCE S256, a random state), and when the consent page is shown, its form
+ * posted with `decision`. Fails the test unless it ends in a redirect.
+ */
+export async function authorize(
+  bed: Testbed,
+  input: {
+    clientId: string;
+    cookie: string;
+    userId: string;
+    scope?: string;
+    redirectUri?: string;
+    decision?: "allow" | "deny";
+    /** The PKCE verifier whose S256 challenge is sent (default: a fresh random one). */
+    verifier?: string;
+  },
+): Promise<Authorized> {
+  const verifier = input.verifier ?? oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const params: Record<string, string> = {
+    response_type: "code",
+    client_id: input.clientId,
+    redirect_uri: input.redirectUri ?? CALLBACK,
+    state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: "S256",
+  };
+  if (input.scope !== undefined) params.scope = input.scope;
+  let res = await bed.dispatch(authorizeRequest(params, input.cookie));
+  expect(res.status).toBe(303);
+  let location = res.headers.get("location") as string;
+  const asked = location.startsWith(`${OAUTH_PATHS.consent}?`);
+  if (asked) {
+    const requestId = new URL(location, APP).searchParams.get("request") as string;
+    const csrfToken = renderConsent(bed, requestId, input.userId);
+    expect(csrfToken).not.toBeNull();
+    res = await postConsent(bed, {
+      cookie: input.cookie,
+      requestId,
+      csrfToken: csrfToken as string,
+      decision: input.decision,
+    });
+    expect(res.status).toBe(303);
+    location = res.headers.get("location") as string;
+  }
+  return { callback: new URL(location), asked, verifier, state };
 }
