@@ -80,7 +80,13 @@ async function oauthCode(svc: import("../server/services/context").ServiceContex
   const verifier = randomBytes(32).toString("base64url");
   const codeChallenge = createHash("sha256").update(verifier).digest("base64url");
   const client = getClientRow(svc.db, created.client.id);
-  const request = { client, redirectUri: OAUTH_REDIRECT, scopes: ["contacts:read" as const], state: null, codeChallenge };
+  const request = {
+    client,
+    redirectUri: OAUTH_REDIRECT,
+    scopes: ["contacts:read" as const],
+    state: null,
+    codeChallenge,
+  };
   const requestId = createPendingAuthorization(svc, request, memberId);
   const view = openConsent(svc, requestId, memberId);
   const outcome = decideConsent(

@@ -111,6 +111,7 @@ describe("gatehouse limits", () => {
       expect(doc.policies.map((p: { name: string }) => p.name)).toEqual([
         "api",
         "anon",
+        "oauth",
         "sensitive",
         "signin-account",
         "signin-ip",

@@ -4,9 +4,12 @@
  * may be registered:
  *
  * - https URLs;
- * - http only on a loopback IP literal (127.0.0.1 or [::1]), for native
- *   apps (RFC 8252 §7.3). `localhost` is refused: RFC 8252 §8.3 advises
- *   against it because it can resolve to something else;
+ * - http only on the IPv4 loopback address 127.0.0.1, for native apps
+ *   (RFC 8252 §7.3). `localhost` is refused: RFC 8252 §8.3 advises against
+ *   it because it can resolve to something else. `[::1]` is refused too:
+ *   the consent page must allow the redirect in its CSP `form-action`, and
+ *   CSP source expressions cannot name an IPv6 address (browsers drop the
+ *   entry, and the consent form would be blocked);
  * - never with userinfo or a fragment (RFC 6749 §3.1.2), and only in the
  *   canonical form the URL parser gives back, so that "the same" URI cannot
  *   be written two ways (`..`, case in the host, a default port).
@@ -25,10 +28,10 @@ export function redirectUriProblem(value: string): string | null {
   if (url.username || url.password) return "must not contain a user name or password";
   if (url.hash || value.includes("#")) return "must not contain a fragment";
   if (url.protocol === "http:") {
-    if (url.hostname === "localhost")
-      return "use http://127.0.0.1 or http://[::1] rather than localhost (RFC 8252 §8.3)";
-    if (url.hostname !== "127.0.0.1" && url.hostname !== "[::1]")
-      return "must be https (http only on a loopback address)";
+    if (url.hostname === "localhost") return "use http://127.0.0.1 rather than localhost (RFC 8252 §8.3)";
+    if (url.hostname === "[::1]")
+      return "use http://127.0.0.1 for a loopback redirect (CSP cannot allow an IPv6 address)";
+    if (url.hostname !== "127.0.0.1") return "must be https (http only on a loopback address)";
   } else if (url.protocol !== "https:") {
     return "must be an https URL";
   }

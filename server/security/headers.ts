@@ -71,11 +71,11 @@ export function pageCsp(nonce: string, opts: { dev: boolean; formRedirects?: boo
  * with a redirect to the client's redirect URI — and browsers check
  * `form-action` against every hop of a form submission's redirects. The
  * consent page (and only it) therefore also allows what a redirect URI may
- * be (server/oauth/redirect-uri.ts): any https origin, or http on a loopback
- * IP. The URI itself is never taken from the page: the server redirects to
+ * be (server/oauth/redirect-uri.ts): any https origin, or http on
+ * 127.0.0.1. The URI itself is never taken from the page: the server redirects to
  * the one registered and bound to the pending request.
  */
-const CONSENT_FORM_REDIRECTS = "https: http://127.0.0.1:* http://[::1]:*";
+const CONSENT_FORM_REDIRECTS = "https: http://127.0.0.1:*";
 
 /** Pages: the base headers, the nonce CSP, and a referrer that does not leak paths to other sites. */
 export function applyPageHeaders(

@@ -132,7 +132,7 @@ defineCommand({
       type: "string",
       schema: z.array(z.string().max(2100)).default([]),
       placeholder: "U",
-      description: "an exact redirect URI (https, or http on 127.0.0.1/[::1]); repeat the flag for several",
+      description: "an exact redirect URI (https, or http on 127.0.0.1); repeat the flag for several",
       multiple: true,
     },
     grants: {
