@@ -60,6 +60,16 @@ async function seedOAuth(svc: import("../server/services/context").ServiceContex
   const { createClient, getClientRow } = await import("../server/services/oauth-clients");
   const { createPendingAuthorization, openConsent, decideConsent } = await import("../server/services/oauth-consent");
   const { redeemAuthorizationCode } = await import("../server/services/oauth-tokens");
+  const { rotateSigningKey } = await import("../server/oauth/signing-keys");
+  if (svc.keyring) {
+    rotateSigningKey(svc.db, {
+      clock: svc.clock,
+      keyring: svc.keyring,
+      actor: svc.actor,
+      client: svc.client,
+      force: true,
+    });
+  }
   const crm = createClient(svc, {
     name: "CRM Sync",
     type: "confidential",

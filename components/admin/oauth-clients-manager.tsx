@@ -441,40 +441,43 @@ function ClientList({
               <td className="px-3 py-2">
                 {c.disabledAt ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}
               </td>
-              <td className="whitespace-nowrap px-3 py-2 text-right">
-                <Button
-                  variant="ghost"
-                  aria-label={`Grants of ${c.name}`}
-                  aria-pressed={c.id === openGrantsOf}
-                  onClick={() => setOpenGrantsOf(c.id === openGrantsOf ? null : c.id)}
-                >
-                  Grants
-                </Button>
-                {c.type === "confidential" ? (
+              <td className="px-3 py-2">
+                {/* Stacked, so the table fits the page instead of hiding actions behind a scroll. */}
+                <div className="flex flex-col items-end gap-1 whitespace-nowrap">
                   <Button
                     variant="ghost"
-                    aria-label={`Rotate the secret of ${c.name}`}
-                    disabled={rotate.isPending}
-                    onClick={() => rotateSecret(c)}
+                    aria-label={`Grants of ${c.name}`}
+                    aria-pressed={c.id === openGrantsOf}
+                    onClick={() => setOpenGrantsOf(c.id === openGrantsOf ? null : c.id)}
                   >
-                    Rotate secret
+                    Grants
                   </Button>
-                ) : null}
-                <Button
-                  variant="ghost"
-                  aria-label={`${c.disabledAt ? "Enable" : "Disable"} ${c.name}`}
-                  onClick={() => toggleDisabled(c)}
-                >
-                  {c.disabledAt ? "Enable" : "Disable"}
-                </Button>
-                <Button
-                  variant="ghost"
-                  className="text-red-700"
-                  aria-label={`Delete ${c.name}`}
-                  onClick={() => deleteClient(c)}
-                >
-                  Delete
-                </Button>
+                  {c.type === "confidential" ? (
+                    <Button
+                      variant="ghost"
+                      aria-label={`Rotate the secret of ${c.name}`}
+                      disabled={rotate.isPending}
+                      onClick={() => rotateSecret(c)}
+                    >
+                      Rotate secret
+                    </Button>
+                  ) : null}
+                  <Button
+                    variant="ghost"
+                    aria-label={`${c.disabledAt ? "Enable" : "Disable"} ${c.name}`}
+                    onClick={() => toggleDisabled(c)}
+                  >
+                    {c.disabledAt ? "Enable" : "Disable"}
+                  </Button>
+                  <Button
+                    variant="ghost"
+                    className="text-red-700"
+                    aria-label={`Delete ${c.name}`}
+                    onClick={() => deleteClient(c)}
+                  >
+                    Delete
+                  </Button>
+                </div>
               </td>
             </tr>
           ))}
