@@ -120,6 +120,23 @@ export interface ConsentView {
   csrfToken: string;
 }
 
+/** A parked request of this user, unexpired, for a client that is still enabled. */
+function livePending(tx: Executor, requestId: string, userId: string, now: Date) {
+  return tx
+    .select({ pending: oauthPendingAuthorizations, client: oauthClients })
+    .from(oauthPendingAuthorizations)
+    .innerJoin(oauthClients, eq(oauthClients.id, oauthPendingAuthorizations.clientId))
+    .where(
+      and(
+        eq(oauthPendingAuthorizations.id, requestId),
+        eq(oauthPendingAuthorizations.userId, userId),
+        gt(oauthPendingAuthorizations.expiresAt, now),
+        isNull(oauthClients.disabledAt),
+      ),
+    )
+    .get();
+}
+
 /**
  * What the consent page shows, for the signed-in user only, with a fresh
  * anti-CSRF token for its form (only its hash is kept). Null when the request
@@ -128,19 +145,7 @@ export interface ConsentView {
 export function openConsent(svc: ServiceContext, requestId: string, userId: string): ConsentView | null {
   const now = svc.clock.now();
   return svc.db.transaction((tx) => {
-    const found = tx
-      .select({ pending: oauthPendingAuthorizations, client: oauthClients })
-      .from(oauthPendingAuthorizations)
-      .innerJoin(oauthClients, eq(oauthClients.id, oauthPendingAuthorizations.clientId))
-      .where(
-        and(
-          eq(oauthPendingAuthorizations.id, requestId),
-          eq(oauthPendingAuthorizations.userId, userId),
-          gt(oauthPendingAuthorizations.expiresAt, now),
-          isNull(oauthClients.disabledAt),
-        ),
-      )
-      .get();
+    const found = livePending(tx, requestId, userId, now);
     if (!found) return null;
     const csrfToken = newCsrfToken();
     tx.update(oauthPendingAuthorizations)
@@ -172,15 +177,8 @@ export function decideConsent(
 ): ConsentOutcome {
   const now = svc.clock.now();
   return svc.db.transaction((tx) => {
-    const found = tx
-      .select({ pending: oauthPendingAuthorizations, client: oauthClients })
-      .from(oauthPendingAuthorizations)
-      .innerJoin(oauthClients, eq(oauthClients.id, oauthPendingAuthorizations.clientId))
-      .where(
-        and(eq(oauthPendingAuthorizations.id, input.requestId), eq(oauthPendingAuthorizations.userId, input.userId)),
-      )
-      .get();
-    if (!found || found.pending.expiresAt <= now || found.client.disabledAt) return { kind: "invalid" };
+    const found = livePending(tx, input.requestId, input.userId, now);
+    if (!found) return { kind: "invalid" };
     if (!sameSecretHash(found.pending.csrfHash, hashSecret(input.csrfToken))) return { kind: "invalid" };
     const { pending, client } = found;
     tx.delete(oauthPendingAuthorizations).where(eq(oauthPendingAuthorizations.id, pending.id)).run();
