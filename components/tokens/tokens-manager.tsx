@@ -269,14 +269,15 @@ function SignOutEverywhere() {
     <Card title="Sign out everywhere">
       <div className="flex flex-wrap items-center justify-between gap-3">
         <p className="max-w-2xl text-sm text-slate-600">
-          Ends every session of yours, including this one, and revokes every token you have, at once. Use it if a device
-          or a token may have been lost.
+          Ends every session of yours, including this one, revokes every token you have and every app you authorised, at
+          once. Use it if a device or a token may have been lost.
         </p>
         <Button
           variant="danger"
           disabled={revokeAll.isPending}
           onClick={() => {
-            if (window.confirm("End all your sessions and revoke all your tokens?")) revokeAll.mutate({});
+            if (window.confirm("End all your sessions and revoke all your tokens and authorised apps?"))
+              revokeAll.mutate({});
           }}
         >
           Sign out everywhere

@@ -447,7 +447,7 @@ describe("API tokens over HTTP", () => {
       const other = issue(alice.user.id, ["contacts:read"]);
       const bobs = issue(bob.user.id, ["contacts:read"]);
       const res = await rest(rt, "POST", "/tokens/revoke-all", { token }, {});
-      expect(await res.json()).toEqual({ sessionsEnded: 1, tokensRevoked: 2 });
+      expect(await res.json()).toEqual({ sessionsEnded: 1, tokensRevoked: 2, oauthGrantsRevoked: 0 });
       for (const t of [token, other])
         await expectProblem(await rest(rt, "GET", "/contacts", { token: t }), 401, INVALID_TOKEN);
       expect(rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(0);

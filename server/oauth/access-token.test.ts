@@ -17,7 +17,8 @@ import { auditLog, oauthAccessTokens, oauthClients } from "@/db/schema";
 import { createLogger, setLogger } from "../logger";
 import { CLI_ACTOR } from "../services/audit";
 import { revokeGrant, setClientDisabled } from "../services/oauth-clients";
-import { openConsent, revokeAuthorizedApp } from "../services/oauth-consent";
+import { listAuthorizedApps, openConsent, revokeAuthorizedApp } from "../services/oauth-consent";
+import { revokeAllForUser } from "../services/tokens";
 import { setUserDisabled, setUserRole } from "../services/users";
 import type { JwtRefusal } from "./access-token";
 import { signingKeysFor } from "./signing-keys";
@@ -681,6 +682,13 @@ describe("revocation takes effect on the very next request", () => {
   it("(d) the user revokes the application in their settings", async () => {
     revokeAuthorizedApp({ ...svc(), actor: { kind: "user", id: alice.user.id } }, alice.user.id, client.clientId);
     await expectRevoked();
+  });
+
+  it("(d') the user signs out everywhere: the app's tokens end and its consent is forgotten", async () => {
+    const result = revokeAllForUser({ ...svc(), actor: { kind: "user", id: alice.user.id } }, alice.user.id);
+    expect(result.oauthGrantsRevoked).toBeGreaterThan(0);
+    await expectRevoked();
+    expect(listAuthorizedApps(bed.rt.db, alice.user.id, bed.rt.clock.now())).toEqual([]);
   });
 
   it("(e) the client loses an allowed scope: the token loses it on the next request (403), keeps the rest", async () => {

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, isNull, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
-import { type ApiTokenRow, apiTokens, type UserRow, users } from "@/db/schema";
+import { type ApiTokenRow, apiTokens, oauthConsents, oauthGrants, type UserRow, users } from "@/db/schema";
 import { displayOf, generateToken, hashToken } from "../auth/api-token";
 import type { Scope } from "../auth/scopes";
 import { DEFAULT_TOKEN_POLICY } from "../config";
@@ -247,11 +247,18 @@ export function revokeToken(svc: ServiceContext, tokenId: string, opts: { ownerI
 export function revokeAllForUser(
   svc: ServiceContext,
   userId: string,
-): { sessionsEnded: number; tokensRevoked: number } {
+): { sessionsEnded: number; tokensRevoked: number; oauthGrantsRevoked: number } {
   const now = svc.clock.now();
   return svc.db.transaction((tx) => {
     getUserRow(tx, userId);
     const sessionsEnded = endUserSessions(tx, userId);
+    // Every app the user authorised loses its tokens, and must ask again.
+    const oauthGrantsRevoked = tx
+      .update(oauthGrants)
+      .set({ revokedAt: now, revokedReason: "revoked" })
+      .where(and(eq(oauthGrants.userId, userId), isNull(oauthGrants.revokedAt)))
+      .run().changes;
+    tx.delete(oauthConsents).where(eq(oauthConsents.userId, userId)).run();
     const tokensRevoked = tx
       .update(apiTokens)
       .set({ revokedAt: now, revokedBy: revokerOf(svc.actor), revokedReason: "revoke_all" })
@@ -263,9 +270,9 @@ export function revokeAllForUser(
       target: { type: "user", id: userId },
       client: svc.client,
       // "keys", not "tokens": the shared redaction drops any detail key containing "token".
-      detail: { sessionsEnded, keysRevoked: tokensRevoked },
+      detail: { sessionsEnded, keysRevoked: tokensRevoked, oauthGrantsRevoked },
     });
-    return { sessionsEnded, tokensRevoked };
+    return { sessionsEnded, tokensRevoked, oauthGrantsRevoked };
   });
 }
 

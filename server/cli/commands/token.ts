@@ -149,7 +149,7 @@ defineCommand({
     const result = revokeAllForUser(ctx.services(), ownerId(input.email));
     return {
       json: result,
-      text: `Ended ${result.sessionsEnded} session(s) and revoked ${result.tokensRevoked} token(s) of ${input.email}.`,
+      text: `Ended ${result.sessionsEnded} session(s), revoked ${result.tokensRevoked} token(s) and ${result.oauthGrantsRevoked} OAuth authorization(s) of ${input.email}.`,
     };
   },
 });

@@ -201,7 +201,7 @@ describe("tokens router", () => {
     await api.tokens.create({ name: "a", scopes: ["contacts:read"] });
     await api.tokens.create({ name: "b", scopes: ["contacts:write"] });
     const bobs = await callerFor(rt, bob.principal).tokens.create({ name: "b", scopes: ["contacts:read"] });
-    expect(await api.tokens.revokeAll({})).toEqual({ sessionsEnded: 1, tokensRevoked: 2 });
+    expect(await api.tokens.revokeAll({})).toEqual({ sessionsEnded: 1, tokensRevoked: 2, oauthGrantsRevoked: 0 });
     expect(rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(0);
     expect((await callerFor(rt, alice.principal).tokens.list({ status: "active" })).total).toBe(0);
     expect((await callerFor(rt, bob.principal).tokens.list({ status: "active" })).items[0]?.id).toBe(bobs.id);
@@ -257,7 +257,7 @@ describe("tokens router", () => {
     it("revokes everything of a user", async () => {
       await callerFor(rt, bob.principal).tokens.create({ name: "ci", scopes: ["contacts:read"] });
       const result = await callerFor(rt, admin.principal).admin.users.revokeAll({ id: bob.user.id });
-      expect(result).toEqual({ sessionsEnded: 1, tokensRevoked: 1 });
+      expect(result).toEqual({ sessionsEnded: 1, tokensRevoked: 1, oauthGrantsRevoked: 0 });
       expect(
         await failure(callerFor(rt, admin.principal).admin.users.revokeAll({ id: "usr_aaaaaaaaaaaaaaaaaaaa" })),
       ).toBe("NOT_FOUND");

@@ -98,7 +98,12 @@ export const rotateTokenInput = z.strictObject({
 
 export const revokeAllInput = z.strictObject({});
 
-export const revokeAllOutput = z.object({ sessionsEnded: z.number().int(), tokensRevoked: z.number().int() });
+export const revokeAllOutput = z.object({
+  sessionsEnded: z.number().int(),
+  tokensRevoked: z.number().int(),
+  /** OAuth authorizations the user had given; their apps must ask again. */
+  oauthGrantsRevoked: z.number().int(),
+});
 
 export const adminListTokensInput = z.strictObject({
   ownerEmail: z.string().trim().max(LIMITS.email).optional().describe("Exact owner email"),
