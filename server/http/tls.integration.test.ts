@@ -369,6 +369,27 @@ http {
     expect(JSON.parse(list.body)).toMatchObject({ items: [] });
   });
 
+  it("serves the OAuth metadata with https endpoints, and refuses the token endpoint and authorize over plain http", async () => {
+    const metadata = await viaTls("/.well-known/oauth-authorization-server");
+    expect(metadata.status, metadata.body).toBe(200);
+    const doc = JSON.parse(metadata.body) as Record<string, string>;
+    expect(doc.issuer).toBe(httpsOrigin);
+    expect(doc.token_endpoint).toBe(`${httpsOrigin}/oauth/token`);
+    expect(metadata.headers["strict-transport-security"]).toBe("max-age=63072000; includeSubDomains");
+
+    // A client secret sent in clear is refused before it is even read.
+    const token = await direct("/oauth/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "grant_type=client_credentials&client_id=ocl_00000000000000000000&client_secret=ghs_x",
+    });
+    expect(token.status).toBe(403);
+    expect(JSON.parse(token.body)).toMatchObject({ type: "urn:gatehouse:problem:https_required" });
+    const authorize = await direct("/oauth/authorize?response_type=code&client_id=x");
+    expect(authorize.status).toBe(308);
+    expect(authorize.headers.location).toBe(`${httpsOrigin}/oauth/authorize?response_type=code&client_id=x`);
+  });
+
   it("does not believe X-Forwarded-Proto: https from a peer outside TRUSTED_PROXIES", async () => {
     const spoof = { "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.66" };
     const page = await direct("/contacts", { headers: spoof, localAddress: UNTRUSTED_LOCAL_ADDRESS });
