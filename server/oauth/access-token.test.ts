@@ -22,7 +22,15 @@ import { revokeAllForUser } from "../services/tokens";
 import { setUserDisabled, setUserRole } from "../services/users";
 import type { JwtRefusal } from "./access-token";
 import { signingKeysFor } from "./signing-keys";
-import { APP, createTestbed, type Testbed } from "./testing/testbed";
+import {
+  APP,
+  authorizationCodeTokens,
+  clientCredentialsToken,
+  createTestbed,
+  type Registered,
+  type Testbed,
+  tokenRequest as tokenRequestOf,
+} from "./testing/testbed";
 
 /**
  * OAuth access tokens (RFC 9068 JWTs) attacked on both API doors: REST
@@ -41,16 +49,7 @@ const LIST_TRPC = `${APP}/api/trpc/contacts.list?input=${encodeURIComponent("{}"
 
 // Log lines tell why a token was refused (never the token itself).
 const logLines: string[] = [];
-setLogger(
-  createLogger({
-    level: "info",
-    destination: {
-      write: (line: string) => {
-        logLines.push(line);
-      },
-    },
-  }),
-);
+setLogger(createLogger({ level: "info", destination: { write: (line: string) => logLines.push(line) } }));
 afterAll(() => setLogger(undefined));
 
 type LogEntry = { msg: string; reason?: string; jti?: string };
@@ -65,7 +64,6 @@ const rowRefusals = (entries: LogEntry[]) =>
 
 let bed: Testbed;
 type Seeded = Awaited<ReturnType<Testbed["user"]>>;
-type Registered = ReturnType<Testbed["registerClient"]>;
 
 const svc = () => ({
   db: bed.rt.db,
@@ -126,29 +124,8 @@ async function trpcReason(res: Response): Promise<unknown> {
   return body.error?.data?.reason;
 }
 
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
-}
-
-async function tokenRequest(client: Registered, params: Record<string, string>) {
-  const res = await bed.dispatch(
-    new Request(`${APP}/oauth/token`, {
-      method: "POST",
-      headers: {
-        authorization: basic(client.clientId, client.clientSecret as string),
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: new URLSearchParams(params),
-    }),
-  );
-  return { status: res.status, body: (await res.json()) as Record<string, string> };
-}
-
-async function clientCredentials(client: Registered, scope?: string): Promise<string> {
-  const res = await tokenRequest(client, { grant_type: "client_credentials", ...(scope ? { scope } : {}) });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.access_token as string;
-}
+const clientCredentials = (client: Registered, scope?: string) => clientCredentialsToken(bed, client, scope);
+const tokenRequest = (client: Registered, params: Record<string, string>) => tokenRequestOf(bed, client, params);
 
 /** The authorization endpoint's redirect back to the client (consenting on the user's behalf when asked). */
 async function authorizeRedirect(client: Registered, who: Seeded, scope: string | null, challenge: string) {
@@ -183,21 +160,8 @@ async function authorizeRedirect(client: Registered, who: Seeded, scope: string 
   return location;
 }
 
-async function authorizationCode(client: Registered, who: Seeded, scope: string | null) {
-  const verifier = base64url.encode(randomBytes(32));
-  const challenge = createHash("sha256").update(verifier).digest("base64url");
-  const callback = await authorizeRedirect(client, who, scope, challenge);
-  const code = callback.searchParams.get("code");
-  expect(code, callback.href).toBeTruthy();
-  const res = await tokenRequest(client, {
-    grant_type: "authorization_code",
-    code: code as string,
-    redirect_uri: CALLBACK,
-    code_verifier: verifier,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { access_token: string; refresh_token: string; scope: string };
-}
+const authorizationCode = (client: Registered, who: Seeded, scope: string | null) =>
+  authorizationCodeTokens(bed, client, who, scope);
 
 function grantOf(token: string): string {
   const row = bed.rt.db

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { base64url, decodeJwt, decodeProtectedHeader } from "jose";
 import * as oauth from "oauth4webapi";
@@ -6,9 +6,18 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { auditLog, oauthAccessTokens } from "@/db/schema";
 import { CLI_ACTOR } from "../services/audit";
 import { revokeGrant, setClientDisabled } from "../services/oauth-clients";
-import { openConsent } from "../services/oauth-consent";
 import { setUserDisabled } from "../services/users";
-import { APP, createTestbed, type Testbed } from "./testing/testbed";
+import {
+  APP,
+  authorizationCodeTokens,
+  clientCredentialsToken,
+  clientOptions,
+  createTestbed,
+  postForm,
+  type Registered,
+  type Testbed,
+  tokenRequest as tokenRequestOf,
+} from "./testing/testbed";
 
 /**
  * Introspection (RFC 7662) and revocation (RFC 7009), attacked. Introspection
@@ -19,15 +28,13 @@ import { APP, createTestbed, type Testbed } from "./testing/testbed";
  * only ever touches the caller's own tokens.
  */
 
-const CALLBACK = "https://app.example.com/callback";
 const INACTIVE = { active: false };
 
 let bed: Testbed;
 let as: oauth.AuthorizationServer;
-const opts = () => ({ [oauth.customFetch]: bed.fetch, [oauth.allowInsecureRequests]: true });
+const opts = () => clientOptions(bed);
 
 type Seeded = Awaited<ReturnType<Testbed["user"]>>;
-type Registered = ReturnType<Testbed["registerClient"]>;
 
 const svc = () => ({
   db: bed.rt.db,
@@ -36,27 +43,9 @@ const svc = () => ({
   client: { ip: null, userAgent: null, requestId: "test" },
 });
 
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
-}
-
 /** A form POST to an OAuth endpoint, authenticated as the client (HTTP Basic, or client_id alone for a public one). */
-async function post(path: string, client: Registered | null, params: Record<string, string>) {
-  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
-  const form = { ...params };
-  if (client?.clientSecret) headers.authorization = basic(client.clientId, client.clientSecret);
-  else if (client) form.client_id = client.clientId;
-  const res = await bed.dispatch(
-    new Request(`${APP}${path}`, { method: "POST", headers, body: new URLSearchParams(form) }),
-  );
-  const text = await res.text();
-  return {
-    status: res.status,
-    headers: res.headers,
-    text,
-    json: text ? (JSON.parse(text) as Record<string, unknown>) : null,
-  };
-}
+const post = (path: string, client: Registered | null, params: Record<string, string>) =>
+  postForm(bed, path, client, params);
 
 const introspect = (client: Registered | null, token: string, extra: Record<string, string> = {}) =>
   post("/oauth/introspect", client, { token, ...extra });
@@ -78,57 +67,10 @@ async function isActive(client: Registered, token: string): Promise<boolean> {
   return res.json?.active === true;
 }
 
-async function tokenRequest(client: Registered, params: Record<string, string>) {
-  const res = await post("/oauth/token", client, params);
-  return { status: res.status, body: res.json as Record<string, string> };
-}
-
-async function clientCredentials(client: Registered, scope = "contacts:read"): Promise<string> {
-  const res = await tokenRequest(client, { grant_type: "client_credentials", scope });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.access_token as string;
-}
-
-async function authorizationCode(client: Registered, who: Seeded, scope = "contacts:read") {
-  const verifier = base64url.encode(randomBytes(32));
-  const cookie = await bed.sessionCookie(who.user, who.session.id);
-  const url = new URL(`${APP}/oauth/authorize`);
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: client.clientId,
-    redirect_uri: CALLBACK,
-    scope,
-    state: "st",
-    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
-    code_challenge_method: "S256",
-  }).toString();
-  let res = await bed.dispatch(new Request(url, { headers: { cookie } }));
-  expect(res.status).toBe(303);
-  let location = new URL(res.headers.get("location") as string, APP);
-  if (location.origin === APP && location.pathname === "/oauth/consent") {
-    const requestId = location.searchParams.get("request") as string;
-    const view = openConsent({ ...svc(), actor: { kind: "user", id: who.user.id } }, requestId, who.user.id);
-    res = await bed.dispatch(
-      new Request(`${APP}/oauth/authorize`, {
-        method: "POST",
-        headers: { cookie, origin: APP, "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ request_id: requestId, csrf_token: view?.csrfToken as string, decision: "allow" }),
-      }),
-    );
-    expect(res.status).toBe(303);
-    location = new URL(res.headers.get("location") as string);
-  }
-  const code = location.searchParams.get("code");
-  expect(code, location.href).toBeTruthy();
-  const tokens = await tokenRequest(client, {
-    grant_type: "authorization_code",
-    code: code as string,
-    redirect_uri: CALLBACK,
-    code_verifier: verifier,
-  });
-  expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
-  return tokens.body as { access_token: string; refresh_token: string; scope: string };
-}
+const tokenRequest = (client: Registered, params: Record<string, string>) => tokenRequestOf(bed, client, params);
+const clientCredentials = (client: Registered, scope = "contacts:read") => clientCredentialsToken(bed, client, scope);
+const authorizationCode = (client: Registered, who: Seeded, scope = "contacts:read") =>
+  authorizationCodeTokens(bed, client, who, scope);
 
 async function refreshWith(client: Registered, refreshToken: string) {
   return tokenRequest(client, { grant_type: "refresh_token", refresh_token: refreshToken });

@@ -32,16 +32,7 @@ import { APP, createTestbed, type Testbed } from "./testing/testbed";
  */
 
 const logLines: string[] = [];
-setLogger(
-  createLogger({
-    level: "info",
-    destination: {
-      write: (line: string) => {
-        logLines.push(line);
-      },
-    },
-  }),
-);
+setLogger(createLogger({ level: "info", destination: { write: (line: string) => logLines.push(line) } }));
 afterAll(() => setLogger(undefined));
 const jwtRefusals = () =>
   logLines

@@ -202,3 +202,72 @@ export async function authorize(
   }
   return { callback: new URL(location), asked, verifier, state };
 }
+
+export type Registered = ReturnType<Testbed["registerClient"]>;
+
+export function basicAuth(id: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
+}
+
+/**
+ * A form POST to an OAuth endpoint as `client`: HTTP Basic when it has a
+ * secret, `client_id` alone when it is public, no authentication for null.
+ */
+export async function postForm(bed: Testbed, path: string, client: Registered | null, params: Record<string, string>) {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  const form = { ...params };
+  if (client?.clientSecret) headers.authorization = basicAuth(client.clientId, client.clientSecret);
+  else if (client) form.client_id = client.clientId;
+  const res = await bed.dispatch(
+    new Request(`${APP}${path}`, { method: "POST", headers, body: new URLSearchParams(form) }),
+  );
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+  };
+}
+
+export async function tokenRequest(bed: Testbed, client: Registered, params: Record<string, string>) {
+  const res = await postForm(bed, OAUTH_PATHS.token, client, params);
+  return { status: res.status, body: res.json as Record<string, string> };
+}
+
+/** A client_credentials access token (the request must succeed). */
+export async function clientCredentialsToken(bed: Testbed, client: Registered, scope?: string): Promise<string> {
+  const res = await tokenRequest(bed, client, { grant_type: "client_credentials", ...(scope ? { scope } : {}) });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.access_token as string;
+}
+
+/**
+ * The whole authorization code flow for a seeded user (consenting when
+ * asked), then the code redeemed: the token response. `scope` null sends no
+ * scope parameter.
+ */
+export async function authorizationCodeTokens(
+  bed: Testbed,
+  client: Registered,
+  who: Awaited<ReturnType<Testbed["user"]>>,
+  scope: string | null = "contacts:read",
+) {
+  const cookie = await bed.sessionCookie(who.user, who.session.id);
+  const { callback, verifier } = await authorize(bed, {
+    clientId: client.clientId,
+    cookie,
+    userId: who.user.id,
+    ...(scope === null ? {} : { scope }),
+  });
+  const code = callback.searchParams.get("code");
+  expect(code, callback.href).toBeTruthy();
+  const res = await tokenRequest(bed, client, {
+    grant_type: "authorization_code",
+    code: code as string,
+    redirect_uri: CALLBACK,
+    code_verifier: verifier,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body as { access_token: string; refresh_token: string; scope: string };
+}
