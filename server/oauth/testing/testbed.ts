@@ -1,6 +1,7 @@
 import { encode } from "next-auth/jwt";
 import * as oauth from "oauth4webapi";
 import { expect } from "vitest";
+import { openDatabase } from "@/db";
 import type { Role } from "@/db/schema";
 import { sessionCookieName } from "../../auth/session-cookie";
 import type { Config } from "../../config";
@@ -38,7 +39,9 @@ export interface Testbed {
 
 /** `overrides` change the runtime's configuration (e.g. `rateLimit` with a small quota). */
 export function createTestbed(overrides: Partial<Config> = {}): Testbed {
-  const rt = createTestRuntime({ appUrl: new URL(APP), ...overrides });
+  const base = createTestRuntime({ appUrl: new URL(APP), ...overrides });
+  // An on-disk database when one is named (storage tests read its bytes); in memory otherwise.
+  const rt = overrides.databaseFile ? { ...base, db: openDatabase(overrides.databaseFile) } : base;
   const api = (handle: (req: Request, r: TestRuntime) => Promise<Response>) => (req: Request) =>
     guardApi(req, rt, "oauth", (request) => handle(request, rt));
   const routes: Record<string, (req: Request) => Promise<Response>> = {
