@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "react";
 import { SCOPES, type Scope } from "@/server/auth/scopes";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
@@ -94,42 +94,200 @@ export function OAuthClientsManager() {
   );
 }
 
-function RegisterClientForm({ onCreated }: { onCreated: (created: Outputs["create"]) => void }) {
-  const trpc = useTRPC();
-  const create = useMutation(trpc.admin.oauthClients.create.mutationOptions({ onSuccess: onCreated }));
-  const [type, setType] = useState<ClientType>("confidential");
-  const [grantTypes, setGrantTypes] = useState<GrantType[]>(["authorization_code", "refresh_token"]);
-  const usesCode = grantTypes.includes("authorization_code");
-
-  function toggleGrant(value: GrantType, on: boolean) {
+/** The grant types a form has ticked: they decide which other fields apply. */
+function useGrantTypes(initial: GrantType[]) {
+  const [grantTypes, setGrantTypes] = useState<GrantType[]>(initial);
+  const toggle = (value: GrantType, on: boolean) =>
     setGrantTypes((current) => (on ? [...current, value] : current.filter((g) => g !== value)));
-  }
+  return { grantTypes, setGrantTypes, toggle };
+}
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    const redirectUris = usesCode
+/** What the shared fields start from: a registered client's settings, or (undefined) the defaults of registration. */
+type ClientSettings = Pick<
+  Client,
+  "name" | "redirectUris" | "scopes" | "accessTokenTtlSeconds" | "refreshTokenTtlSeconds"
+>;
+
+/**
+ * The fields registration and editing share: everything but the type, which
+ * is fixed at registration (`typeField` shows it, beside the name). All are
+ * uncontrolled except the grant types, which decide what else applies;
+ * `idPrefix` keeps the ids of the two forms apart when both are on the page.
+ */
+function ClientFields({
+  idPrefix,
+  type,
+  typeField,
+  grantTypes,
+  onToggleGrant,
+  initial,
+}: {
+  idPrefix: string;
+  type: ClientType;
+  typeField: ReactNode;
+  grantTypes: GrantType[];
+  onToggleGrant: (value: GrantType, on: boolean) => void;
+  initial?: ClientSettings;
+}) {
+  const usesCode = grantTypes.includes("authorization_code");
+  return (
+    <>
+      <div className="grid gap-4 md:grid-cols-2">
+        <Field label="Name" htmlFor={`${idPrefix}-name`} hint="Shown to people on the consent page.">
+          <Input
+            id={`${idPrefix}-name`}
+            name="name"
+            required
+            maxLength={100}
+            autoComplete="off"
+            defaultValue={initial?.name}
+          />
+        </Field>
+        {typeField}
+      </div>
+      <fieldset>
+        <legend className="text-sm font-medium text-slate-700">Grant types</legend>
+        <div className="mt-2 grid gap-2 md:grid-cols-3">
+          {GRANT_TYPES.map((g) => {
+            const unavailable = g.value === "client_credentials" && type === "public";
+            return (
+              <label key={g.value} className={`flex items-start gap-2 text-sm ${unavailable ? "opacity-50" : ""}`}>
+                <input
+                  type="checkbox"
+                  name="grantTypes"
+                  value={g.value}
+                  checked={grantTypes.includes(g.value) && !unavailable}
+                  disabled={unavailable}
+                  onChange={(e) => onToggleGrant(g.value, e.target.checked)}
+                  className="mt-1"
+                />
+                <span>
+                  <span className="font-medium">{g.label}</span>
+                  <code className="block text-xs text-slate-500">{g.value}</code>
+                  <span className="block text-slate-600">{g.hint}</span>
+                </span>
+              </label>
+            );
+          })}
+        </div>
+      </fieldset>
+      <Field
+        label="Redirect URIs"
+        htmlFor={`${idPrefix}-redirects`}
+        hint={
+          usesCode
+            ? "One per line, matched character for character. https, or http://127.0.0.1:<port>/… for a native app."
+            : "Only for clients allowed the authorization code flow."
+        }
+      >
+        <textarea
+          id={`${idPrefix}-redirects`}
+          name="redirectUris"
+          rows={3}
+          disabled={!usesCode}
+          spellCheck={false}
+          placeholder="https://app.example.com/oauth/callback"
+          defaultValue={initial?.redirectUris.join("\n")}
+          className="block w-full rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm focus:border-brand-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-400"
+        />
+      </Field>
+      <fieldset>
+        <legend className="text-sm font-medium text-slate-700">Scopes</legend>
+        <p className="text-xs text-slate-500">
+          The most this client&apos;s tokens may carry; each token is further limited to what the person allowed and
+          what their role permits.
+        </p>
+        <div className="mt-2 grid gap-2 md:grid-cols-2">
+          {(Object.entries(SCOPES) as Array<[Scope, string]>).map(([scope, description]) => (
+            <label key={scope} className="flex items-start gap-2 text-sm">
+              <input
+                type="checkbox"
+                name="scopes"
+                value={scope}
+                defaultChecked={initial?.scopes.includes(scope)}
+                className="mt-1"
+              />
+              <span>
+                <code className="font-medium">{scope}</code>
+                <span className="block text-slate-600">{description}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div className="grid gap-4 md:grid-cols-2">
+        <Field
+          label="Access token lifetime (seconds)"
+          htmlFor={`${idPrefix}-access-ttl`}
+          hint={`${MIN_ACCESS_TTL_S} to ${MAX_ACCESS_TTL_S}. Short on purpose: an access token cannot be recalled from a copy.`}
+        >
+          <Input
+            id={`${idPrefix}-access-ttl`}
+            name="accessTtl"
+            type="number"
+            min={MIN_ACCESS_TTL_S}
+            max={MAX_ACCESS_TTL_S}
+            step={1}
+            defaultValue={initial?.accessTokenTtlSeconds ?? DEFAULT_ACCESS_TTL_S}
+          />
+        </Field>
+        <Field
+          label="Refresh token lifetime (days)"
+          htmlFor={`${idPrefix}-refresh-days`}
+          hint="How long an authorization lasts, however often it is refreshed (at most a year)."
+        >
+          <Input
+            id={`${idPrefix}-refresh-days`}
+            name="refreshDays"
+            type="number"
+            min={1}
+            max={MAX_REFRESH_DAYS}
+            // A lifetime set in hours elsewhere (CLI, API) shows as the fraction of a day it is, and is saved unchanged.
+            step={initial ? "any" : 1}
+            defaultValue={initial ? initial.refreshTokenTtlSeconds / DAY : DEFAULT_REFRESH_DAYS}
+          />
+        </Field>
+      </div>
+    </>
+  );
+}
+
+/** ClientFields read back out of their form, in the shape the service takes. */
+function readClientFields(form: FormData, type: ClientType, grantTypes: GrantType[]) {
+  const usesCode = grantTypes.includes("authorization_code");
+  return {
+    name: String(form.get("name") ?? ""),
+    redirectUris: usesCode
       ? String(form.get("redirectUris") ?? "")
           .split(/\r?\n/)
           .map((line) => line.trim())
           .filter(Boolean)
-      : [];
+      : [],
+    grantTypes: type === "public" ? grantTypes.filter((g) => g !== "client_credentials") : grantTypes,
+    scopes: form.getAll("scopes").map(String) as Scope[],
+    accessTokenTtlSeconds: Number(form.get("accessTtl")),
+    refreshTokenTtlSeconds: Math.round(Number(form.get("refreshDays")) * DAY),
+  };
+}
+
+const DEFAULT_GRANTS: GrantType[] = ["authorization_code", "refresh_token"];
+
+function RegisterClientForm({ onCreated }: { onCreated: (created: Outputs["create"]) => void }) {
+  const trpc = useTRPC();
+  const create = useMutation(trpc.admin.oauthClients.create.mutationOptions({ onSuccess: onCreated }));
+  const [type, setType] = useState<ClientType>("confidential");
+  const { grantTypes, setGrantTypes, toggle } = useGrantTypes(DEFAULT_GRANTS);
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formEl = event.currentTarget;
     create.mutate(
-      {
-        name: String(form.get("name") ?? ""),
-        type,
-        redirectUris,
-        grantTypes: type === "public" ? grantTypes.filter((g) => g !== "client_credentials") : grantTypes,
-        scopes: form.getAll("scopes").map(String) as Scope[],
-        accessTokenTtlSeconds: Number(form.get("accessTtl")),
-        refreshTokenTtlSeconds: Math.round(Number(form.get("refreshDays")) * DAY),
-      },
+      { type, ...readClientFields(new FormData(formEl), type, grantTypes) },
       {
         onSuccess: () => {
           formEl.reset();
           setType("confidential");
-          setGrantTypes(["authorization_code", "refresh_token"]);
+          setGrantTypes(DEFAULT_GRANTS);
         },
       },
     );
@@ -139,129 +297,107 @@ function RegisterClientForm({ onCreated }: { onCreated: (created: Outputs["creat
     <Card title="Register a client">
       <form onSubmit={onSubmit} className="space-y-4" noValidate aria-label="Register a client">
         {create.error ? <Alert>{errorMessage(create.error)}</Alert> : null}
-        <div className="grid gap-4 md:grid-cols-2">
-          <Field label="Name" htmlFor="oauth-client-name" hint="Shown to people on the consent page.">
-            <Input id="oauth-client-name" name="name" required maxLength={100} autoComplete="off" />
-          </Field>
-          <Field
-            label="Type"
-            htmlFor="oauth-client-type"
-            hint={
-              type === "confidential"
-                ? "Runs on a server that can keep a secret."
-                : "Runs where a secret cannot be kept (browser, mobile or desktop app): no secret, PKCE only."
-            }
-          >
-            <Select
-              id="oauth-client-type"
-              name="type"
-              value={type}
-              onChange={(e) => setType(e.target.value === "public" ? "public" : "confidential")}
-              className="w-full"
+        <ClientFields
+          idPrefix="oauth-client"
+          type={type}
+          grantTypes={grantTypes}
+          onToggleGrant={toggle}
+          typeField={
+            <Field
+              label="Type"
+              htmlFor="oauth-client-type"
+              hint={
+                type === "confidential"
+                  ? "Runs on a server that can keep a secret."
+                  : "Runs where a secret cannot be kept (browser, mobile or desktop app): no secret, PKCE only."
+              }
             >
-              <option value="confidential">Confidential</option>
-              <option value="public">Public</option>
-            </Select>
-          </Field>
-        </div>
-        <fieldset>
-          <legend className="text-sm font-medium text-slate-700">Grant types</legend>
-          <div className="mt-2 grid gap-2 md:grid-cols-3">
-            {GRANT_TYPES.map((g) => {
-              const unavailable = g.value === "client_credentials" && type === "public";
-              return (
-                <label key={g.value} className={`flex items-start gap-2 text-sm ${unavailable ? "opacity-50" : ""}`}>
-                  <input
-                    type="checkbox"
-                    name="grantTypes"
-                    value={g.value}
-                    checked={grantTypes.includes(g.value) && !unavailable}
-                    disabled={unavailable}
-                    onChange={(e) => toggleGrant(g.value, e.target.checked)}
-                    className="mt-1"
-                  />
-                  <span>
-                    <span className="font-medium">{g.label}</span>
-                    <code className="block text-xs text-slate-500">{g.value}</code>
-                    <span className="block text-slate-600">{g.hint}</span>
-                  </span>
-                </label>
-              );
-            })}
-          </div>
-        </fieldset>
-        <Field
-          label="Redirect URIs"
-          htmlFor="oauth-client-redirects"
-          hint={
-            usesCode
-              ? "One per line, matched character for character. https, or http://127.0.0.1:<port>/… for a native app."
-              : "Only for clients allowed the authorization code flow."
+              <Select
+                id="oauth-client-type"
+                name="type"
+                value={type}
+                onChange={(e) => setType(e.target.value === "public" ? "public" : "confidential")}
+                className="w-full"
+              >
+                <option value="confidential">Confidential</option>
+                <option value="public">Public</option>
+              </Select>
+            </Field>
           }
-        >
-          <textarea
-            id="oauth-client-redirects"
-            name="redirectUris"
-            rows={3}
-            disabled={!usesCode}
-            spellCheck={false}
-            placeholder="https://app.example.com/oauth/callback"
-            className="block w-full rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm focus:border-brand-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-400"
-          />
-        </Field>
-        <fieldset>
-          <legend className="text-sm font-medium text-slate-700">Scopes</legend>
-          <p className="text-xs text-slate-500">
-            The most this client&apos;s tokens may carry; each token is further limited to what the person allowed and
-            what their role permits.
-          </p>
-          <div className="mt-2 grid gap-2 md:grid-cols-2">
-            {(Object.entries(SCOPES) as Array<[Scope, string]>).map(([scope, description]) => (
-              <label key={scope} className="flex items-start gap-2 text-sm">
-                <input type="checkbox" name="scopes" value={scope} className="mt-1" />
-                <span>
-                  <code className="font-medium">{scope}</code>
-                  <span className="block text-slate-600">{description}</span>
-                </span>
-              </label>
-            ))}
-          </div>
-        </fieldset>
-        <div className="grid gap-4 md:grid-cols-2">
-          <Field
-            label="Access token lifetime (seconds)"
-            htmlFor="oauth-client-access-ttl"
-            hint={`${MIN_ACCESS_TTL_S} to ${MAX_ACCESS_TTL_S}. Short on purpose: an access token cannot be recalled from a copy.`}
-          >
-            <Input
-              id="oauth-client-access-ttl"
-              name="accessTtl"
-              type="number"
-              min={MIN_ACCESS_TTL_S}
-              max={MAX_ACCESS_TTL_S}
-              step={1}
-              defaultValue={DEFAULT_ACCESS_TTL_S}
-            />
-          </Field>
-          <Field
-            label="Refresh token lifetime (days)"
-            htmlFor="oauth-client-refresh-days"
-            hint="How long an authorization lasts, however often it is refreshed (at most a year)."
-          >
-            <Input
-              id="oauth-client-refresh-days"
-              name="refreshDays"
-              type="number"
-              min={1}
-              max={MAX_REFRESH_DAYS}
-              step={1}
-              defaultValue={DEFAULT_REFRESH_DAYS}
-            />
-          </Field>
-        </div>
+        />
         <Button type="submit" disabled={create.isPending}>
           Register client
         </Button>
+      </form>
+    </Card>
+  );
+}
+
+/**
+ * Changes a registered client (its type excepted). The service has the last
+ * word and names what it refuses; the notice says what a change does to
+ * what the client already holds.
+ */
+function EditClientForm({
+  client,
+  onSaved,
+  onClose,
+}: {
+  client: Client;
+  onSaved: (updated: Outputs["update"]) => void;
+  onClose: () => void;
+}) {
+  const trpc = useTRPC();
+  const update = useMutation(trpc.admin.oauthClients.update.mutationOptions({ onSuccess: onSaved }));
+  const { grantTypes, toggle } = useGrantTypes(client.grantTypes);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  // The form opens below the list: bring it into view, with the keyboard in its first field.
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLInputElement>("input[name=name]")?.focus();
+  }, []);
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    update.mutate({ id: client.id, ...readClientFields(new FormData(event.currentTarget), client.type, grantTypes) });
+  }
+
+  return (
+    <Card
+      title={`Edit “${client.name}”`}
+      actions={
+        <Button variant="ghost" onClick={onClose}>
+          Close
+        </Button>
+      }
+    >
+      <form ref={formRef} onSubmit={onSubmit} className="space-y-4" noValidate aria-label={`Edit ${client.name}`}>
+        <Alert kind="info">
+          Scopes taken away are gone at once from the tokens the client already holds; a grant type taken away is
+          refused from now on, its refresh tokens included. Redirect URIs and lifetimes apply to what is issued from now
+          on.
+        </Alert>
+        {update.error ? <Alert>{errorMessage(update.error)}</Alert> : null}
+        <ClientFields
+          idPrefix="oauth-edit"
+          type={client.type}
+          grantTypes={grantTypes}
+          onToggleGrant={toggle}
+          initial={client}
+          typeField={
+            <Field label="Type" htmlFor="oauth-edit-type" hint="Fixed at registration: a client cannot change type.">
+              <Input id="oauth-edit-type" readOnly value={client.type} className="bg-slate-50 text-slate-600" />
+            </Field>
+          }
+        />
+        <div className="flex gap-2">
+          <Button type="submit" disabled={update.isPending}>
+            Save changes
+          </Button>
+          <Button variant="secondary" onClick={onClose}>
+            Cancel
+          </Button>
+        </div>
       </form>
     </Card>
   );
@@ -334,6 +470,7 @@ function ClientList({
   const [grace, setGrace] = useState(String(DAY));
   const [notice, setNotice] = useState<string | null>(null);
   const [openGrantsOf, setOpenGrantsOf] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const rotate = useMutation(trpc.admin.oauthClients.rotateSecret.mutationOptions({ onSuccess: onRotated }));
   const setDisabled = useMutation(trpc.admin.oauthClients.setDisabled.mutationOptions());
   const remove = useMutation(trpc.admin.oauthClients.delete.mutationOptions());
@@ -341,6 +478,7 @@ function ClientList({
   const clients = list.data ?? [];
   const graceLabel = GRACE_CHOICES.find(([, s]) => String(s) === grace)?.[0] ?? "none";
   const grantsOf = clients.find((c) => c.id === openGrantsOf) ?? null;
+  const edited = clients.find((c) => c.id === editing) ?? null;
 
   function rotateSecret(c: Client) {
     const when = grace === "0" ? "at once" : `in ${graceLabel}`;
@@ -378,6 +516,7 @@ function ClientList({
         onSuccess: () => {
           setNotice(`Deleted ${c.name}.`);
           if (openGrantsOf === c.id) setOpenGrantsOf(null);
+          if (editing === c.id) setEditing(null);
           onChanged();
         },
       },
@@ -409,7 +548,11 @@ function ClientList({
           }
         >
           {clients.map((c) => (
-            <tr key={c.id} data-testid="oauth-client-row" className={c.id === openGrantsOf ? "bg-brand-50" : undefined}>
+            <tr
+              key={c.id}
+              data-testid="oauth-client-row"
+              className={c.id === openGrantsOf || c.id === editing ? "bg-brand-50" : undefined}
+            >
               <td className="px-3 py-2 font-medium">{c.name}</td>
               <td className="px-3 py-2 font-mono text-xs">{c.id}</td>
               <td className="px-3 py-2">
@@ -444,6 +587,17 @@ function ClientList({
               <td className="px-3 py-2">
                 {/* Stacked, so the table fits the page instead of hiding actions behind a scroll. */}
                 <div className="flex flex-col items-end gap-1 whitespace-nowrap">
+                  <Button
+                    variant="ghost"
+                    aria-label={`Edit ${c.name}`}
+                    aria-pressed={c.id === editing}
+                    onClick={() => {
+                      setNotice(null);
+                      setEditing(c.id === editing ? null : c.id);
+                    }}
+                  >
+                    Edit
+                  </Button>
                   <Button
                     variant="ghost"
                     aria-label={`Grants of ${c.name}`}
@@ -483,6 +637,19 @@ function ClientList({
           ))}
         </Table>
       </Card>
+      {edited ? (
+        // Keyed by client: switching to another client starts from that one's settings.
+        <EditClientForm
+          key={edited.id}
+          client={edited}
+          onClose={() => setEditing(null)}
+          onSaved={(updated) => {
+            setNotice(`Saved the changes to ${updated.name}.`);
+            setEditing(null);
+            onChanged();
+          }}
+        />
+      ) : null}
       {grantsOf ? <ClientGrants client={grantsOf} onChanged={onChanged} onClose={() => setOpenGrantsOf(null)} /> : null}
     </>
   );

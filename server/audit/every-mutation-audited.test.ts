@@ -198,6 +198,10 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
       scopes: ["contacts:read"],
     },
   }),
+  "admin.oauthClients.update": async () => {
+    const { admin, client } = await oauthClient();
+    return { as: admin.principal, input: { id: client.id, scopes: ["contacts:read", "contacts:write"] } };
+  },
   "admin.oauthClients.rotateSecret": async () => {
     const { admin, client } = await oauthClient();
     return { as: admin.principal, input: { id: client.id, graceSeconds: 3600 } };

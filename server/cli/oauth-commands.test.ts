@@ -381,6 +381,42 @@ describe("gatehouse oauth-client / oauth-keys", () => {
   );
 
   it(
+    "update changes only what is given and prints the client; without a change flag it is a usage error",
+    async () => {
+      const nothing = await gatehouse("oauth-client", "update", web.client_id);
+      expect(nothing.code).toBe(64);
+      expect(expectOneLineFailure(nothing, "oauth-client update")).toMatch(/nothing to change: give at least one of/);
+
+      const updated = await json<{ client: Listed["clients"][number] & Record<string, unknown>; changed: boolean }>(
+        "oauth-client",
+        "update",
+        web.client_id,
+        "--scopes",
+        "contacts:read",
+      );
+      expect(updated.changed).toBe(true);
+      expect(updated.client).toMatchObject({
+        id: web.client_id,
+        name: "Web app",
+        type: "confidential",
+        scopes: ["contacts:read"],
+        // Left as they were:
+        redirectUris: web.redirect_uris,
+        grantTypes: web.grant_types,
+        accessTokenTtlSeconds: 300,
+        refreshTokenTtlSeconds: 7 * 86_400,
+      });
+      withDb((db) => {
+        const row = db.select().from(oauthClients).where(eq(oauthClients.id, web.client_id)).get();
+        expect(row?.scopes).toEqual(["contacts:read"]);
+        expect(row?.redirectUris).toEqual(web.redirect_uris);
+      });
+      for (const secret of secrets) expect(JSON.stringify(updated)).not.toContain(secret);
+    },
+    SLOW,
+  );
+
+  it(
     "rotates the signing key on demand: two rotations leave one active and one retired key",
     async () => {
       const empty = await json<{ keys: unknown[] }>("oauth-keys", "list");
@@ -425,6 +461,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
     expect(cli("oauth_client.enable")).toEqual([service.client_id]);
     expect(cli("oauth_client.rotate_secret")).toEqual([web.client_id]);
     expect(cli("oauth_client.delete")).toEqual([service.client_id]);
+    // The usage error changed nothing; the update is one entry.
+    expect(cli("oauth_client.update")).toEqual([web.client_id]);
     expect(cli("oauth.signing_key_rotate")).toHaveLength(2);
     // The private half of a signing key is sealed, not stored as a JWK.
     for (const { private_jwk } of privateKeys) expect(private_jwk).not.toContain('"d"');

@@ -6,7 +6,7 @@ import { auditLog, oauthClients, oauthGrants } from "@/db/schema";
 import { flushAggregated } from "../audit/aggregate";
 import { DEFAULT_RATE_LIMIT_CONFIG } from "../ratelimit/config";
 import { CLI_ACTOR } from "../services/audit";
-import { rotateClientSecret } from "../services/oauth-clients";
+import { rotateClientSecret, updateClient } from "../services/oauth-clients";
 import { CODE_TTL_MS } from "../services/oauth-consent";
 import { callerFor } from "../testing/harness";
 import { MAX_FORM_BYTES } from "./form";
@@ -810,5 +810,87 @@ describe("rate limit of the authorization endpoint", () => {
       n: number;
     };
     expect(parked.n).toBe(3);
+  });
+});
+
+describe("client changes take effect", () => {
+  /** POST /api/v1/contacts with this access token. */
+  function createContact(accessToken: string, name: string) {
+    return bed.dispatch(
+      new Request(`${APP}/api/v1/contacts`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ name, email: `${name.toLowerCase()}@example.com` }),
+      }),
+    );
+  }
+
+  it("refresh_token taken away: the client's existing refresh token is unauthorized_client", async () => {
+    const alice = await signedIn(bed, "alice@example.com");
+    const app = bed.registerClient({});
+    const tokens = await redeem(app, await codeFor(app, alice));
+    // It refreshes while the client may.
+    const refreshed = await refresh(app, tokens.refresh_token as string);
+    expect(refreshed.refresh_token).toMatch(/^ghr_/);
+
+    updateClient(SVC(), app.clientId, { grantTypes: ["authorization_code", "client_credentials"] });
+    expect(await refusal(refresh(app, refreshed.refresh_token as string))).toMatchObject({
+      status: 400,
+      error: "unauthorized_client",
+      cacheControl: "no-store",
+    });
+  });
+
+  it("scopes narrowed to contacts:read: a live contacts:write access token gets 403 insufficient_scope at once", async () => {
+    const alice = await signedIn(bed, "alice@example.com");
+    const app = bed.registerClient({});
+    const tokens = await redeem(app, await codeFor(app, alice, "contacts:read contacts:write"));
+    expect(tokens.scope).toBe("contacts:read contacts:write");
+    expect((await createContact(tokens.access_token, "Bob")).status).toBe(200);
+
+    updateClient(SVC(), app.clientId, { scopes: ["contacts:read"] });
+    // The same token, unexpired, not re-issued: the client's scopes are checked on every request.
+    const refused = await createContact(tokens.access_token, "Carol");
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="contacts:write"');
+    expect(((await refused.json()) as { type: string }).type).toBe("urn:gatehouse:problem:insufficient_scope");
+    // What the client still may do, the token still does.
+    expect(await contactsStatus(tokens.access_token)).toBe(200);
+  });
+
+  it("a redirect URI taken away: a new authorization request with it gets the 400 error page, never a redirect", async () => {
+    const alice = await signedIn(bed, "alice@example.com");
+    const app = bed.registerClient({ redirectUris: [CALLBACK, CALLBACK_2] });
+    const query = (redirectUri: string) => ({
+      response_type: "code",
+      client_id: app.clientId,
+      redirect_uri: redirectUri,
+      state: "s",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+      code_challenge_method: "S256",
+      scope: "contacts:read",
+    });
+    // While registered, the second URI leads on (to the consent page).
+    expect((await bed.dispatch(authorizeRequest(query(CALLBACK_2), alice.cookie))).status).toBe(303);
+
+    updateClient(SVC(), app.clientId, { redirectUris: [CALLBACK] });
+    const res = await bed.dispatch(authorizeRequest(query(CALLBACK_2), alice.cookie));
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    const body = await res.text();
+    expect(body).toContain("<h1>Invalid redirect URI</h1>");
+    expect(body).not.toContain(CALLBACK_2);
+    // The URI that stayed still works.
+    expect((await bed.dispatch(authorizeRequest(query(CALLBACK), alice.cookie))).status).toBe(303);
+  });
+
+  it("client_credentials taken away: the client's live access token stops on the next request", async () => {
+    const app = bed.registerClient({});
+    const token = (await clientCredentials(app, "contacts:read")).access_token;
+    expect(await contactsStatus(token)).toBe(200);
+    updateClient(SVC(), app.clientId, { grantTypes: ["authorization_code", "refresh_token"] });
+    expect(await contactsStatus(token)).toBe(401);
+    expect(await refusal(clientCredentials(app, "contacts:read"))).toMatchObject({ error: "unauthorized_client" });
   });
 });

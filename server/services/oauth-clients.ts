@@ -4,6 +4,7 @@ import {
   OAUTH_GRANT_TYPES,
   type OAuthClientRow,
   type OAuthClientType,
+  type OAuthGrantKind,
   type OAuthGrantRevokeReason,
   type OAuthGrantType,
   oauthClients,
@@ -167,29 +168,33 @@ function summaryOf(tx: Executor, row: OAuthClientRow, now: Date): ClientSummary 
   return toSummary(row, activeGrantCounts(tx, [row.id], now).get(row.id) ?? 0, now);
 }
 
+/** The user a client's own (client_credentials) tokens act for: cannot sign in (no password), bounded by its role. */
+function createServiceAccount(tx: Executor, clientId: string, clientName: string, now: Date): string {
+  const id = newId("user");
+  tx.insert(users)
+    .values({
+      id,
+      email: `${clientId}@${SERVICE_ACCOUNT_DOMAIN}`,
+      name: `Service account of ${clientName}`.slice(0, 200),
+      role: "member",
+      passwordHash: "",
+      mustChangePassword: false,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run();
+  return id;
+}
+
 export function createClient(svc: ServiceContext, input: CreateClientInput): ClientWithSecret {
   const valid = validateClientInput(input);
   const now = svc.clock.now();
   const id = newId("oauthClient");
   const secret = valid.type === "confidential" ? newClientSecret() : null;
   return svc.db.transaction((tx) => {
-    let serviceUserId: string | null = null;
-    if (valid.grantTypes.includes("client_credentials")) {
-      // The user the client's own tokens act for: cannot sign in (no password), bounded by its role.
-      serviceUserId = newId("user");
-      tx.insert(users)
-        .values({
-          id: serviceUserId,
-          email: `${id}@${SERVICE_ACCOUNT_DOMAIN}`,
-          name: `Service account of ${valid.name}`.slice(0, 200),
-          role: "member",
-          passwordHash: "",
-          mustChangePassword: false,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .run();
-    }
+    const serviceUserId = valid.grantTypes.includes("client_credentials")
+      ? createServiceAccount(tx, id, valid.name, now)
+      : null;
     const row: OAuthClientRow = {
       id,
       name: valid.name,
@@ -243,6 +248,79 @@ export function getClient(db: Executor, id: string, now: Date): ClientSummary {
   return summaryOf(db, getClientRow(db, id), now);
 }
 
+export type UpdateClientInput = Partial<Omit<CreateClientInput, "type">>;
+
+/**
+ * Changes a client's registration (its type stays what it was registered
+ * as). The same rules as registration apply to the result. What it means for
+ * what was already issued:
+ * - scopes taken away are gone from its live tokens on their next request
+ *   (they are checked against the client's scopes every time);
+ * - a grant type taken away is refused at the token endpoint from now on
+ *   (`unauthorized_client`), refresh tokens included; taking away
+ *   authorization_code or client_credentials also revokes the grants made
+ *   with it, so their access tokens stop on the next request;
+ * - redirect URIs and lifetimes apply to what is issued from now on.
+ * Allowing client_credentials gives the client its service account.
+ */
+export function updateClient(svc: ServiceContext, id: string, input: UpdateClientInput): ClientSummary {
+  const now = svc.clock.now();
+  return svc.db.transaction((tx) => {
+    const row = getClientRow(tx, id);
+    const valid = validateClientInput({
+      name: input.name ?? row.name,
+      type: row.type,
+      redirectUris: input.redirectUris ?? row.redirectUris,
+      grantTypes: input.grantTypes ?? row.grantTypes,
+      scopes: input.scopes ?? row.scopes,
+      accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? row.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: input.refreshTokenTtlSeconds ?? row.refreshTokenTtlSeconds,
+    });
+    const next = {
+      name: valid.name,
+      redirectUris: valid.redirectUris,
+      grantTypes: valid.grantTypes,
+      scopes: valid.scopes,
+      accessTokenTtlSeconds: valid.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: valid.refreshTokenTtlSeconds,
+    };
+    const changed = Object.fromEntries(
+      Object.entries(next).filter(
+        ([key, value]) => JSON.stringify(value) !== JSON.stringify(row[key as keyof typeof next]),
+      ),
+    );
+    if (Object.keys(changed).length === 0) return summaryOf(tx, row, now);
+    const serviceUserId =
+      valid.grantTypes.includes("client_credentials") && !row.serviceUserId
+        ? createServiceAccount(tx, id, valid.name, now)
+        : row.serviceUserId;
+    tx.update(oauthClients)
+      .set({ ...next, serviceUserId, updatedAt: now })
+      .where(eq(oauthClients.id, id))
+      .run();
+    let grantsRevoked = 0;
+    for (const kind of ["authorization_code", "client_credentials"] as const) {
+      if (row.grantTypes.includes(kind) && !valid.grantTypes.includes(kind)) {
+        grantsRevoked += revokeGrantsWhere(tx, now, "revoked", { clientId: id, kind });
+      }
+    }
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "oauth_client.update",
+      target: { type: "oauth_client", id },
+      client: svc.client,
+      // Lifetimes renamed: the shared redaction hides any detail key that mentions "token".
+      detail: {
+        changed: Object.fromEntries(
+          Object.entries(changed).map(([key, value]) => [key.replace("TokenTtlSeconds", "LifetimeSeconds"), value]),
+        ),
+        ...(grantsRevoked > 0 ? { grantsRevoked } : {}),
+      },
+    });
+    return summaryOf(tx, getClientRow(tx, id), now);
+  });
+}
+
 /**
  * A new secret for a confidential client. The old one keeps working for
  * `graceSeconds` (0 to 7 days; 0 ends it at once), so a deployment can roll
@@ -287,7 +365,7 @@ export function revokeGrantsWhere(
   tx: Executor,
   now: Date,
   reason: OAuthGrantRevokeReason,
-  where: { clientId: string; userId?: string },
+  where: { clientId: string; userId?: string; kind?: OAuthGrantKind },
 ): number {
   return tx
     .update(oauthGrants)
@@ -296,6 +374,7 @@ export function revokeGrantsWhere(
       and(
         eq(oauthGrants.clientId, where.clientId),
         where.userId ? eq(oauthGrants.userId, where.userId) : undefined,
+        where.kind ? eq(oauthGrants.kind, where.kind) : undefined,
         isNull(oauthGrants.revokedAt),
       ),
     )

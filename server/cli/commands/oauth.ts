@@ -19,8 +19,11 @@ import {
   revokeGrant,
   rotateClientSecret,
   setClientDisabled,
+  type UpdateClientInput,
+  updateClient,
 } from "../../services/oauth-clients";
-import { oneLine, table } from "../output";
+import { UsageError } from "../errors";
+import { type Column, oneLine, table } from "../output";
 import { defineCommand } from "../registry";
 
 /**
@@ -96,6 +99,26 @@ function secretShown(client: ClientSummary): string {
 }
 
 const named = (client: ClientSummary) => `${client.id} (${oneLine(client.name)})`;
+
+/** A client as one row of `oauth-client list` (also how `update` shows the result). */
+const clientColumns: readonly Column<ClientSummary>[] = [
+  { header: "ID", value: (c) => c.id },
+  { header: "NAME", value: (c) => c.name },
+  { header: "TYPE", value: (c) => c.type },
+  { header: "GRANTS", value: (c) => c.grantTypes.join(",") },
+  { header: "SCOPES", value: (c) => c.scopes.join(",") },
+  { header: "STATUS", value: status },
+  { header: "ACTIVE GRANTS", value: (c) => String(c.activeGrants) },
+  { header: "SECRET", value: secretShown },
+];
+
+/** What the list does not show, after `create` and `update`: the redirect URIs and the lifetimes. */
+function uriAndLifetimeLines(client: ClientSummary): string[] {
+  return [
+    ...client.redirectUris.map((uri, i) => `${i === 0 ? "Redirect URIs:" : "              "} ${oneLine(uri)}`),
+    `Lifetimes:     access tokens ${formatDuration(client.accessTokenTtlSeconds * 1000)}, refresh tokens ${formatDuration(client.refreshTokenTtlSeconds * 1000)}`,
+  ];
+}
 
 /** The lines shared by `create` and `rotate-secret`: the id, the secret once, and the warning that goes with it. */
 function credentialLines({ client, clientSecret }: ClientWithSecret): string[] {
@@ -186,8 +209,7 @@ defineCommand({
         "",
         `Grants:        ${client.grantTypes.join(", ")}`,
         `Scopes:        ${client.scopes.join(" ")}`,
-        ...client.redirectUris.map((uri, i) => `${i === 0 ? "Redirect URIs:" : "              "} ${oneLine(uri)}`),
-        `Lifetimes:     access tokens ${formatDuration(client.accessTokenTtlSeconds * 1000)}, refresh tokens ${formatDuration(client.refreshTokenTtlSeconds * 1000)}`,
+        ...uriAndLifetimeLines(client),
       ].join("\n"),
     };
   },
@@ -202,19 +224,98 @@ defineCommand({
     const clients = listClients(svc.db, svc.clock.now());
     const text = table(
       clients,
-      [
-        { header: "ID", value: (c) => c.id },
-        { header: "NAME", value: (c) => c.name },
-        { header: "TYPE", value: (c) => c.type },
-        { header: "GRANTS", value: (c) => c.grantTypes.join(",") },
-        { header: "SCOPES", value: (c) => c.scopes.join(",") },
-        { header: "STATUS", value: status },
-        { header: "ACTIVE GRANTS", value: (c) => String(c.activeGrants) },
-        { header: "SECRET", value: secretShown },
-      ],
+      clientColumns,
       "No OAuth clients yet (create one with: npm run gatehouse -- oauth-client create --help).",
     );
     return { json: { clients, total: clients.length }, text };
+  },
+});
+
+defineCommand({
+  path: ["oauth-client", "update"],
+  summary:
+    "Change a client's name, redirect URIs, grant types, scopes or lifetimes (not its type); print it as list does.",
+  flags: {
+    id: clientIdArg,
+    name: {
+      type: "string",
+      schema: z.string().trim().min(1).max(100).optional(),
+      placeholder: "N",
+      description: "the new name, as users will see it on the consent page",
+    },
+    redirectUri: {
+      type: "string",
+      schema: z.array(z.string().max(2100)).optional(),
+      placeholder: "U",
+      description:
+        "an exact redirect URI; repeat for several: the URIs given replace the whole list (dropped when --grants leaves out authorization_code)",
+      multiple: true,
+    },
+    grants: {
+      type: "string",
+      schema: grants.optional(),
+      placeholder: "G1,G2",
+      description: `the grant types it may use (${OAUTH_GRANT_TYPES.join(", ")}); one taken away is refused from now on, refresh tokens included`,
+    },
+    scopes: {
+      type: "string",
+      schema: scopes.optional(),
+      placeholder: "S1,S2",
+      description: "the most its tokens may carry; a scope taken away is gone from live tokens on their next request",
+    },
+    accessTtl: {
+      type: "string",
+      schema: seconds(MIN_ACCESS_TOKEN_TTL_S, MAX_ACCESS_TOKEN_TTL_S).optional(),
+      placeholder: "10m",
+      description: "access-token lifetime, for tokens issued from now on",
+    },
+    refreshTtl: {
+      type: "string",
+      schema: seconds(MIN_REFRESH_TOKEN_TTL_S, MAX_REFRESH_TOKEN_TTL_S).optional(),
+      placeholder: "30d",
+      description: "refresh-token lifetime, for authorizations given from now on",
+    },
+  },
+  run(ctx, input) {
+    const changes: UpdateClientInput = {
+      name: input.name,
+      // Redirect URIs only go with authorization_code: dropping that grant drops them, as the dashboard does.
+      redirectUris:
+        input.redirectUri ?? (input.grants && !input.grants.includes("authorization_code") ? [] : undefined),
+      grantTypes: input.grants,
+      scopes: input.scopes,
+      accessTokenTtlSeconds: input.accessTtl,
+      refreshTokenTtlSeconds: input.refreshTtl,
+    };
+    if (Object.values(changes).every((value) => value === undefined)) {
+      throw new UsageError(
+        "nothing to change: give at least one of --name, --redirect-uri, --grants, --scopes, --access-ttl, --refresh-ttl",
+      );
+    }
+    const svc = ctx.services();
+    const before = getClient(svc.db, input.id, svc.clock.now());
+    const client = updateClient(svc, input.id, changes);
+    const settings = (c: ClientSummary) =>
+      JSON.stringify([
+        c.name,
+        c.redirectUris,
+        c.grantTypes,
+        c.scopes,
+        c.accessTokenTtlSeconds,
+        c.refreshTokenTtlSeconds,
+      ]);
+    const changed = settings(before) !== settings(client);
+    return {
+      json: { client, changed },
+      text: [
+        changed
+          ? `Updated OAuth client ${named(client)}.`
+          : `OAuth client ${named(client)} already had these settings.`,
+        "",
+        table([client], clientColumns),
+        ...uriAndLifetimeLines(client),
+      ].join("\n"),
+    };
   },
 });
 

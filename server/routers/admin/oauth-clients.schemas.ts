@@ -107,6 +107,12 @@ export const createClientInput = z.strictObject({
 
 export const clientIdInput = z.strictObject({ id: oauthClientId });
 
+/** Any registration field but the type; what is not given stays as it is. */
+export const updateClientInput = z.strictObject({
+  id: oauthClientId,
+  ...createClientInput.omit({ type: true }).partial().shape,
+});
+
 export const rotateSecretInput = z.strictObject({
   id: oauthClientId,
   graceSeconds: z

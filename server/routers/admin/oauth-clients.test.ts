@@ -75,6 +75,7 @@ describe("admin.oauthClients", () => {
       expect(await codeOf(api.list())).toBe(expected);
       expect(await codeOf(api.get({ id: someId }))).toBe(expected);
       expect(await codeOf(api.create(WEB_APP))).toBe(expected);
+      expect(await codeOf(api.update({ id: someId, name: "Renamed" }))).toBe(expected);
       expect(await codeOf(api.rotateSecret({ id: someId, graceSeconds: 0 }))).toBe(expected);
       expect(await codeOf(api.setDisabled({ id: someId, disabled: true }))).toBe(expected);
       expect(await codeOf(api.delete({ id: someId }))).toBe(expected);
@@ -312,6 +313,165 @@ describe("admin.oauthClients", () => {
     expect(rt.db.select().from(users).where(eq(users.id, serviceUserId)).get()).toBeUndefined();
     expect(await failure(ops().get({ id: machine.client.id }))).toBe("NOT_FOUND");
     expect(audits("oauth_client.delete")[0]).toMatchObject({ actorId: admin.user.id, targetId: machine.client.id });
+  });
+
+  describe("update", () => {
+    it("is FORBIDDEN to a member, and changes nothing", async () => {
+      const created = await ops().create(WEB_APP);
+      const api = callerFor(rt, alice.principal).admin.oauthClients;
+      expect(await codeOf(api.update({ id: created.client.id, name: "Taken over", scopes: ["admin"] }))).toBe(
+        "FORBIDDEN",
+      );
+      expect(clientRow(created.client.id)).toMatchObject({ name: WEB_APP.name, scopes: ["contacts:read"] });
+      expect(audits("oauth_client.update")).toHaveLength(0);
+    });
+
+    it("answers NOT_FOUND for a well-formed unknown id, BAD_REQUEST for a malformed one", async () => {
+      expect(await failure(ops().update({ id: newId("oauthClient"), name: "Ghost" }))).toBe("NOT_FOUND");
+      expect(await failure(ops().update({ id: newId("token"), name: "Ghost" }))).toBe("BAD_REQUEST");
+      expect(audits("oauth_client.update")).toHaveLength(0);
+    });
+
+    it("refuses an invalid redirect URI (or any rule of registration) with BAD_REQUEST and changes nothing", async () => {
+      const created = await ops().create(WEB_APP);
+      const before = clientRow(created.client.id);
+      const bad: Array<[Record<string, unknown>, string]> = [
+        [{ redirectUris: ["http://billing.example.com/callback"] }, "BAD_REQUEST:invalid_redirect_uri"],
+        // Fine on its own, refused with the rest: a name change in the same call does not slip through.
+        [
+          { name: "Renamed", redirectUris: ["https://billing.example.com/cb#frag"] },
+          "BAD_REQUEST:invalid_redirect_uri",
+        ],
+        [{ redirectUris: [] }, "BAD_REQUEST:invalid_client_metadata"],
+        [{ grantTypes: ["refresh_token"] }, "BAD_REQUEST:invalid_client_metadata"],
+        [{ scopes: [] }, "BAD_REQUEST"],
+        [{ accessTokenTtlSeconds: 3601 }, "BAD_REQUEST"],
+        [{ secretHash: "x" }, "BAD_REQUEST"],
+      ];
+      for (const [changes, expected] of bad) {
+        // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
+        const input = { id: created.client.id, ...changes } as any;
+        expect(await failure(ops().update(input)), JSON.stringify(changes)).toBe(expected);
+      }
+      expect(clientRow(created.client.id)).toEqual(before);
+      expect(audits("oauth_client.update")).toHaveLength(0);
+    });
+
+    it("the type cannot be sent (strict input: BAD_REQUEST), so a client never changes type", async () => {
+      const created = await ops().create(WEB_APP);
+      for (const type of ["public", "confidential"]) {
+        // biome-ignore lint/suspicious/noExplicitAny: a field the input does not have
+        const input = { id: created.client.id, type } as any;
+        expect(await failure(ops().update(input)), type).toBe("BAD_REQUEST");
+      }
+      expect(clientRow(created.client.id)).toMatchObject({ type: "confidential", secretHash: expect.any(String) });
+      expect(audits("oauth_client.update")).toHaveLength(0);
+    });
+
+    it("changes the scopes and lifetimes, audited once with what changed (lifetimes named so they are not redacted)", async () => {
+      const created = await ops().create(WEB_APP);
+      rt.clock.advance(1000);
+      const updated = await ops().update({
+        id: created.client.id,
+        scopes: ["contacts:write", "contacts:read"],
+        accessTokenTtlSeconds: 300,
+        refreshTokenTtlSeconds: 7 * 86_400,
+      });
+      expect(updated).toMatchObject({
+        id: created.client.id,
+        name: WEB_APP.name,
+        type: "confidential",
+        redirectUris: WEB_APP.redirectUris,
+        grantTypes: WEB_APP.grantTypes,
+        scopes: ["contacts:read", "contacts:write"],
+        accessTokenTtlSeconds: 300,
+        refreshTokenTtlSeconds: 7 * 86_400,
+      });
+      expect(clientRow(created.client.id)).toMatchObject({
+        scopes: ["contacts:read", "contacts:write"],
+        accessTokenTtlSeconds: 300,
+        updatedAt: rt.clock.now(),
+      });
+      // The secret is untouched by an edit.
+      expect(clientRow(created.client.id)?.secretHash).toBe(hashSecret(created.clientSecret as string));
+
+      const entries = audits("oauth_client.update");
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ actorKind: "user", actorId: admin.user.id, targetId: created.client.id });
+      // Only what changed: not the name, redirect URIs or grant types that were left as they were.
+      expect(entries[0]?.detail).toEqual({
+        changed: {
+          scopes: ["contacts:read", "contacts:write"],
+          accessLifetimeSeconds: 300,
+          refreshLifetimeSeconds: 7 * 86_400,
+        },
+      });
+      expect(JSON.stringify(entries)).not.toContain("[redacted]");
+      expect(JSON.stringify(entries)).not.toContain(created.clientSecret);
+    });
+
+    it("a no-op update (nothing given, or only what it already is) writes no audit row", async () => {
+      const created = await ops().create(WEB_APP);
+      const before = clientRow(created.client.id);
+      rt.clock.advance(1000);
+      const same = await ops().update({ id: created.client.id });
+      expect(same).toMatchObject({ id: created.client.id, name: WEB_APP.name, scopes: WEB_APP.scopes });
+      await ops().update({
+        id: created.client.id,
+        name: ` ${WEB_APP.name} `,
+        redirectUris: [...WEB_APP.redirectUris, ...WEB_APP.redirectUris],
+        grantTypes: [...WEB_APP.grantTypes],
+        scopes: [...WEB_APP.scopes],
+        accessTokenTtlSeconds: 600,
+      });
+      expect(audits("oauth_client.update")).toHaveLength(0);
+      expect(clientRow(created.client.id)).toEqual(before);
+    });
+
+    it("allowing client_credentials on a confidential client gives it its service account (once)", async () => {
+      const created = await ops().create(WEB_APP);
+      expect(created.client.serviceUserId).toBeNull();
+      const updated = await ops().update({
+        id: created.client.id,
+        grantTypes: ["authorization_code", "refresh_token", "client_credentials"],
+      });
+      expect(updated.serviceUserId).toEqual(expect.any(String));
+      expect(clientRow(created.client.id)?.serviceUserId).toBe(updated.serviceUserId);
+      const account = rt.db
+        .select()
+        .from(users)
+        .where(eq(users.id, updated.serviceUserId as string))
+        .get();
+      expect(account).toMatchObject({
+        email: `${created.client.id}@clients.invalid`,
+        role: "member",
+        passwordHash: "",
+      });
+      expect(audits("oauth_client.update")[0]?.detail).toEqual({
+        changed: { grantTypes: ["authorization_code", "refresh_token", "client_credentials"] },
+      });
+
+      // Taking it away and allowing it again keeps the one account (no second user for the same client).
+      await ops().update({ id: created.client.id, grantTypes: ["authorization_code"] });
+      const again = await ops().update({
+        id: created.client.id,
+        grantTypes: ["authorization_code", "client_credentials"],
+      });
+      expect(again.serviceUserId).toBe(updated.serviceUserId);
+      const accounts = rt.db
+        .select()
+        .from(users)
+        .where(eq(users.email, `${created.client.id}@clients.invalid`))
+        .all();
+      expect(accounts).toHaveLength(1);
+
+      // A public client has no secret to authenticate client_credentials with.
+      const spa = await ops().create({ ...WEB_APP, name: "SPA", type: "public" });
+      expect(
+        await failure(ops().update({ id: spa.client.id, grantTypes: ["authorization_code", "client_credentials"] })),
+      ).toBe("BAD_REQUEST:invalid_client_metadata");
+      expect(clientRow(spa.client.id)?.serviceUserId).toBeNull();
+    });
   });
 
   it("rotates the signing key on demand and lists only public facts about the keys", async () => {

@@ -10,6 +10,7 @@ import {
   revokeGrant,
   rotateClientSecret,
   setClientDisabled,
+  updateClient,
 } from "../../services/oauth-clients";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
@@ -23,6 +24,7 @@ import {
   rotateSecretInput,
   setDisabledInput,
   signingKeySchema,
+  updateClientInput,
 } from "./oauth-clients.schemas";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -50,6 +52,11 @@ export const adminOAuthClientsRouter = router({
     .input(createClientInput)
     .output(clientWithSecretSchema)
     .mutation(({ ctx, input }) => createClient(serviceContext(ctx), input)),
+
+  update: adminProcedure
+    .input(updateClientInput)
+    .output(oauthClientSchema)
+    .mutation(({ ctx, input: { id, ...changes } }) => updateClient(serviceContext(ctx), id, changes)),
 
   rotateSecret: adminProcedure
     .input(rotateSecretInput)
