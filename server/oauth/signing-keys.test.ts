@@ -22,7 +22,7 @@ import {
   SigningKeys,
   signingKeysFor,
 } from "./signing-keys";
-import { APP, createTestbed, type Testbed } from "./testing/testbed";
+import { APP, basicAuth as basic, createTestbed, type Testbed } from "./testing/testbed";
 
 /**
  * The keys that sign access tokens (issue 8): what the JWKS publishes (public
@@ -53,10 +53,6 @@ const forceRotate = () =>
     client: { ip: null, userAgent: "gatehouse-cli", requestId: "cli" },
     force: true,
   });
-
-function basic(id: string, secret: string): string {
-  return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
-}
 
 async function issueToken(c: Registered = client): Promise<string> {
   const res = await bed.dispatch(

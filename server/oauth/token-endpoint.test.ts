@@ -14,6 +14,7 @@ import {
   APP,
   authorize,
   authorizeRequest,
+  basicAuth as basic,
   CALLBACK,
   clientOptions,
   createTestbed,
@@ -153,9 +154,6 @@ function post(body: string | URLSearchParams, headers: Record<string, string> = 
     }),
   );
 }
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
 
 /** The status of GET /api/v1/contacts with this access token. */
 async function contactsStatus(accessToken: string): Promise<number> {
