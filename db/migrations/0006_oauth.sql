@@ -65,6 +65,7 @@ CREATE TABLE `oauth_grants` (
 --> statement-breakpoint
 CREATE INDEX `oauth_grants_client_idx` ON `oauth_grants` (`client_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `oauth_grants_user_client_idx` ON `oauth_grants` (`user_id`,`client_id`);--> statement-breakpoint
+CREATE INDEX `oauth_grants_expires_idx` ON `oauth_grants` (`expires_at`);--> statement-breakpoint
 CREATE TABLE `oauth_signing_keys` (
 	`kid` text PRIMARY KEY NOT NULL,
 	`alg` text NOT NULL,

@@ -44,6 +44,7 @@ export const oauthGrants = sqliteTable(
   (t) => [
     index("oauth_grants_client_idx").on(t.clientId, t.createdAt),
     index("oauth_grants_user_client_idx").on(t.userId, t.clientId),
+    index("oauth_grants_expires_idx").on(t.expiresAt),
   ],
 );
 

@@ -892,3 +892,19 @@ describe("client changes take effect", () => {
     expect(await refusal(clientCredentials(app, "contacts:read"))).toMatchObject({ error: "unauthorized_client" });
   });
 });
+
+describe("housekeeping", () => {
+  it("a grant a day past its end is deleted, with its tokens, when the next one is made; live ones stay", async () => {
+    const app = bed.registerClient({});
+    const first = await clientCredentials(app, "contacts:read");
+    const firstJti = decodeJwt(first.access_token).jti as string;
+    bed.rt.clock.advance(600_000 + 86_400_000 + 1_000);
+    const live = await clientCredentials(app, "contacts:read");
+    await clientCredentials(app, "contacts:read");
+    const grants = bed.rt.db.select().from(oauthGrants).all();
+    expect(grants).toHaveLength(2);
+    const jtis = bed.rt.db.$client.prepare("select jti from oauth_access_tokens").all() as { jti: string }[];
+    expect(jtis.map((row) => row.jti)).not.toContain(firstJti);
+    expect(await contactsStatus(live.access_token)).toBe(200);
+  });
+});

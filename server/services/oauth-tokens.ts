@@ -89,6 +89,21 @@ function newAccessToken(
   };
 }
 
+/**
+ * Grants a day past their end can no longer issue, refresh or be replayed
+ * against: they go, and their tokens with them (cascade). Client credentials
+ * make one grant per token request, so this keeps the tables the size of
+ * what is live. The audit log keeps the history.
+ */
+const ENDED_GRANT_KEEP_MS = 86_400_000;
+
+function insertGrant(tx: Executor, grant: OAuthGrantRow, now: Date): void {
+  tx.delete(oauthGrants)
+    .where(lt(oauthGrants.expiresAt, new Date(now.getTime() - ENDED_GRANT_KEEP_MS)))
+    .run();
+  tx.insert(oauthGrants).values(grant).run();
+}
+
 function newRefresh(tx: Executor, grant: OAuthGrantRow, now: Date): { id: string; token: string } {
   const token = newRefreshToken();
   const id = newId("oauthRefreshToken");
@@ -218,7 +233,7 @@ export function redeemAuthorizationCode(
       revokedAt: null,
       revokedReason: null,
     };
-    tx.insert(oauthGrants).values(grant).run();
+    insertGrant(tx, grant, now);
     tx.update(oauthAuthorizationCodes).set({ grantId: grant.id }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
     const access = newAccessToken(tx, svc, grant, client, scopes, now);
     const refresh = client.grantTypes.includes("refresh_token") ? newRefresh(tx, grant, now) : null;
@@ -263,7 +278,7 @@ export function issueClientCredentials(
       revokedAt: null,
       revokedReason: null,
     };
-    tx.insert(oauthGrants).values(grant).run();
+    insertGrant(tx, grant, now);
     const access = newAccessToken(tx, svc, grant, client, scopes, now);
     auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshId: null });
     return {
