@@ -2,12 +2,13 @@ import { encode } from "next-auth/jwt";
 import * as oauth from "oauth4webapi";
 import { expect } from "vitest";
 import { openDatabase } from "@/db";
-import type { Role } from "@/db/schema";
+import { oauthGrants, type Role } from "@/db/schema";
 import { sessionCookieName } from "../../auth/session-cookie";
 import type { Config } from "../../config";
 import { guardApi } from "../../http/api-guard";
 import { handleRest } from "../../http/rest-handler";
 import { handleTrpc } from "../../http/trpc-handler";
+import { newId } from "../../ids";
 import { CLI_ACTOR } from "../../services/audit";
 import { type CreateClientInput, createClient } from "../../services/oauth-clients";
 import { openConsent } from "../../services/oauth-consent";
@@ -273,4 +274,26 @@ export async function authorizationCodeTokens(
   });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body as { access_token: string; refresh_token: string; scope: string };
+}
+
+/** A live authorization-code grant, as the token endpoint leaves one after a code is redeemed (no tokens). */
+export function seedGrant(
+  rt: Pick<TestRuntime, "db" | "clock">,
+  input: { clientId: string; userId: string; ttlMs?: number },
+): string {
+  const now = rt.clock.now();
+  const id = newId("oauthGrant");
+  rt.db
+    .insert(oauthGrants)
+    .values({
+      id,
+      clientId: input.clientId,
+      userId: input.userId,
+      kind: "authorization_code",
+      scopes: ["contacts:read"],
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + (input.ttlMs ?? 86_400_000)),
+    })
+    .run();
+  return id;
 }

@@ -6,6 +6,7 @@ import type { Principal } from "../../auth/principal";
 import { appErrorOf } from "../../errors";
 import { newId } from "../../ids";
 import { hashSecret } from "../../oauth/credentials";
+import { seedGrant } from "../../oauth/testing/testbed";
 import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
 
 const HOUR_MS = 3_600_000;
@@ -46,24 +47,7 @@ describe("admin.oauthClients", () => {
   const audits = (action: string) => rt.db.select().from(auditLog).where(eq(auditLog.action, action)).all();
   const clientRow = (id: string) => rt.db.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
 
-  /** A live grant, as the token endpoint would leave one. */
-  function grant(clientId: string, userId: string, ttlMs = 24 * HOUR_MS): string {
-    const now = rt.clock.now();
-    const id = newId("oauthGrant");
-    rt.db
-      .insert(oauthGrants)
-      .values({
-        id,
-        clientId,
-        userId,
-        kind: "authorization_code",
-        scopes: ["contacts:read"],
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + ttlMs),
-      })
-      .run();
-    return id;
-  }
+  const grant = (clientId: string, userId: string, ttlMs = 24 * HOUR_MS) => seedGrant(rt, { clientId, userId, ttlMs });
 
   it("is for administrators only: members are FORBIDDEN, anonymous callers UNAUTHORIZED, before any input is read", async () => {
     const someId = newId("oauthClient");

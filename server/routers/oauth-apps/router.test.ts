@@ -5,12 +5,13 @@ import { auditLog, oauthClients, oauthConsents, oauthGrants } from "@/db/schema"
 import type { Principal } from "../../auth/principal";
 import { appErrorOf } from "../../errors";
 import { newId } from "../../ids";
+import { seedGrant } from "../../oauth/testing/testbed";
 import { SYSTEM_ACTOR } from "../../services/audit";
 import { createClient } from "../../services/oauth-clients";
 import { createPendingAuthorization, decideConsent, openConsent } from "../../services/oauth-consent";
 import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
 
-const DAY_MS = 86_400_000;
+const _DAY_MS = 86_400_000;
 
 async function failure(promise: Promise<unknown>): Promise<string> {
   try {
@@ -72,24 +73,7 @@ describe("oauthApps (a user's authorised applications)", () => {
     expect(outcome.kind).toBe("redirect");
   }
 
-  /** A live grant, as the token endpoint leaves one after the code is redeemed. */
-  function grant(userId: string): string {
-    const now = rt.clock.now();
-    const id = newId("oauthGrant");
-    rt.db
-      .insert(oauthGrants)
-      .values({
-        id,
-        clientId,
-        userId,
-        kind: "authorization_code",
-        scopes: ["contacts:read"],
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + DAY_MS),
-      })
-      .run();
-    return id;
-  }
+  const grant = (userId: string) => seedGrant(rt, { clientId, userId });
 
   const grantRow = (id: string) => rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, id)).get();
 
