@@ -11,11 +11,8 @@ export type OAuthErrorCode =
   | "unsupported_grant_type"
   | "invalid_scope"
   | "unsupported_token_type"
-  | "access_denied"
-  | "unsupported_response_type"
   | "server_error"
-  | "temporarily_unavailable"
-  | "slow_down";
+  | "temporarily_unavailable";
 
 export class OAuthError extends Error {
   override name = "OAuthError";
