@@ -8,6 +8,7 @@ import type { Config } from "../config";
 import { createContextInner } from "../context";
 import { newKeySetEntry } from "../crypto/key-set";
 import { type Keyring, staticKeyring } from "../crypto/keyring";
+import { appErrorOf } from "../errors";
 import { createCaller } from "../root";
 import type { Runtime } from "../runtime";
 import { SYSTEM_ACTOR } from "../services/audit";
@@ -88,6 +89,20 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
     await promise;
   } catch (error) {
     if (error instanceof TRPCError) return error.code;
+    throw error;
+  }
+  return "OK";
+}
+
+/** Like codeOf, with the AppError reason when there is one ("FORBIDDEN:admin_required"). */
+export async function failureOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCError) {
+      const reason = appErrorOf(error)?.reason;
+      return reason ? `${error.code}:${reason}` : error.code;
+    }
     throw error;
   }
   return "OK";

@@ -1,28 +1,20 @@
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { auditLog, oauthClients, oauthGrants, oauthSigningKeys, users } from "@/db/schema";
 import type { Principal } from "../../auth/principal";
-import { appErrorOf } from "../../errors";
 import { newId } from "../../ids";
 import { hashSecret } from "../../oauth/credentials";
 import { seedGrant } from "../../oauth/testing/testbed";
-import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
+import {
+  callerFor,
+  codeOf,
+  createTestRuntime,
+  failureOf as failure,
+  seedUser,
+  type TestRuntime,
+} from "../../testing/harness";
 
 const HOUR_MS = 3_600_000;
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError) {
-      const reason = appErrorOf(error)?.reason;
-      return reason ? `${error.code}:${reason}` : error.code;
-    }
-    throw error;
-  }
-  return "OK";
-}
 
 const WEB_APP = {
   name: "Billing dashboard",

@@ -1,30 +1,20 @@
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { auditLog, oauthClients, oauthConsents, oauthGrants } from "@/db/schema";
 import type { Principal } from "../../auth/principal";
-import { appErrorOf } from "../../errors";
 import { newId } from "../../ids";
 import { seedGrant } from "../../oauth/testing/testbed";
 import { SYSTEM_ACTOR } from "../../services/audit";
 import { createClient } from "../../services/oauth-clients";
 import { createPendingAuthorization, decideConsent, openConsent } from "../../services/oauth-consent";
-import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
-
-const _DAY_MS = 86_400_000;
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError) {
-      const reason = appErrorOf(error)?.reason;
-      return reason ? `${error.code}:${reason}` : error.code;
-    }
-    throw error;
-  }
-  return "OK";
-}
+import {
+  callerFor,
+  codeOf,
+  createTestRuntime,
+  failureOf as failure,
+  seedUser,
+  type TestRuntime,
+} from "../../testing/harness";
 
 describe("oauthApps (a user's authorised applications)", () => {
   let rt: TestRuntime;

@@ -1,27 +1,14 @@
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiTokens, auditLog, sessions } from "@/db/schema";
 import type { Principal } from "../../auth/principal";
 import { createContextInner } from "../../context";
-import { appErrorOf } from "../../errors";
 import { createCaller } from "../../root";
 import { CLI_ACTOR } from "../../services/audit";
 import { createToken, listTokens, revokeAllForUser, revokeToken } from "../../services/tokens";
-import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
+import { callerFor, createTestRuntime, failureOf as failure, seedUser, type TestRuntime } from "../../testing/harness";
 
 const DAY = 86_400_000;
-
-async function failure(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCError)
-      return `${error.code}${appErrorOf(error)?.reason ? `:${appErrorOf(error)?.reason}` : ""}`;
-    throw error;
-  }
-  return "OK";
-}
 
 describe("tokens router", () => {
   let rt: TestRuntime;
