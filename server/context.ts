@@ -73,7 +73,10 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{8,64}$/;
 
 /** A caller's `X-Request-Id` is kept only when it is well-formed; otherwise we make one. */
 export function requestIdOf(headers: Headers): string {
-  const given = headers.get("x-request-id");
+  return requestIdFrom(headers.get("x-request-id"));
+}
+
+export function requestIdFrom(given: string | null | undefined): string {
   return given && REQUEST_ID.test(given) ? given : newId("request");
 }
 

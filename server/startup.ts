@@ -1,7 +1,7 @@
 import { ConfigError } from "./config";
 import { getLogger } from "./logger";
 import { startObservability } from "./observability/start";
-import { getRuntime } from "./runtime";
+import { getRuntime, type Runtime } from "./runtime";
 import { prepareSealedData } from "./services/encryption-startup";
 import { bootstrapAdmin } from "./services/users";
 
@@ -11,7 +11,28 @@ import { bootstrapAdmin } from "./services/users";
  * the first admin. A bad configuration stops the process with one line.
  */
 export async function startGatehouse(): Promise<void> {
-  let runtime: ReturnType<typeof getRuntime>;
+  const runtime = await prepareGatehouse();
+  // Overview counters, aggregated audit groups and audit retention (server/observability/start.ts).
+  startObservability(runtime);
+  announceReady(runtime);
+}
+
+export function announceReady(runtime: Runtime): void {
+  getLogger().info(
+    { dataDir: runtime.config.dataDir, appUrl: runtime.config.appUrl.origin, secure: runtime.config.secure },
+    "gatehouse ready",
+  );
+}
+
+/**
+ * Everything that must happen once before any process serves: the
+ * configuration, the secrets, the migrations, the sealed-data check and the
+ * first admin. The server's supervisor runs it before it starts the workers
+ * (server/serve/supervisor.ts), so a bad configuration is one line and no
+ * restart loop.
+ */
+export async function prepareGatehouse(): Promise<Runtime> {
+  let runtime: Runtime;
   try {
     runtime = getRuntime();
     // Fails closed: a stored value under a key id the ring lacks stops the start.
@@ -40,10 +61,5 @@ export async function startGatehouse(): Promise<void> {
   } else if (result.created) {
     getLogger().info({ email: result.email }, "created the first administrator from ADMIN_EMAIL");
   }
-  // Overview counters, aggregated audit entries and audit retention (server/observability/start.ts).
-  startObservability(runtime);
-  getLogger().info(
-    { dataDir: runtime.config.dataDir, appUrl: runtime.config.appUrl.origin, secure: runtime.config.secure },
-    "gatehouse ready",
-  );
+  return runtime;
 }

@@ -40,6 +40,19 @@ const optionalString = z
 export const envSchema = z
   .object({
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    /** Address to listen on. */
+    HOST: z.string().min(1).default("0.0.0.0"),
+    /** Worker processes of the server; unset: one per available core. 1 keeps a single process. */
+    WEB_CONCURRENCY: optionalString.pipe(
+      z
+        .string()
+        .regex(/^\d{1,2}$/, "must be a whole number from 1 to 64")
+        .transform(Number)
+        .pipe(z.number().int().min(1, "must be at least 1").max(64, "must be at most 64"))
+        .optional(),
+    ),
+    /** How long a stopping worker waits for requests in flight (SIGTERM) before it closes their connections. */
+    SHUTDOWN_TIMEOUT: duration("10s"),
     DATA_DIR: z.string().min(1).default("./data"),
     APP_URL: optionalString.pipe(
       z

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import type { KeySet } from "../crypto/key-set";
 import { type RateLimitConfig, rateLimitConfigFromEnv } from "../ratelimit/config";
@@ -20,8 +21,18 @@ export const DEFAULT_TOKEN_POLICY: TokenPolicy = {
   allowNoExpiry: false,
 };
 
+/** How the server process serves (scripts/server.mjs, server/serve/). */
+export interface ServingConfig {
+  host: string;
+  /** Worker processes (WEB_CONCURRENCY, default: os.availableParallelism()). */
+  workers: number;
+  shutdownTimeoutMs: number;
+}
+
 export interface Config {
   port: number;
+  /** Always set by loadConfig; configs built by hand (tests) never start a server. */
+  serving?: ServingConfig;
   dataDir: string;
   databaseFile: string;
   /** Public origin, e.g. https://api.example.com. */
@@ -74,6 +85,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const authSecret = env.AUTH_SECRET ?? loadOrCreateSecrets(env.DATA_DIR).authSecret;
   return {
     port: env.PORT,
+    serving: {
+      host: env.HOST,
+      workers: env.WEB_CONCURRENCY ?? os.availableParallelism(),
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+    },
     dataDir: env.DATA_DIR,
     databaseFile: path.join(env.DATA_DIR, "gatehouse.db"),
     appUrl,

@@ -12,7 +12,7 @@ import {
   varyOnOrigin,
 } from "../security/cors";
 import { applyHsts } from "../security/headers";
-import { HTTPS_REQUIRED_DETAIL, httpsVerdict } from "../security/https";
+import { HTTPS_REQUIRED_DETAIL, httpsVerdict, isPlainHttpProbe } from "../security/https";
 import { applyApiHeaders, withApiHeaders } from "./api-headers";
 import { problem, problemResponse } from "./problem";
 
@@ -29,14 +29,17 @@ import { problem, problemResponse } from "./problem";
  *    the API security headers, HSTS on https, the CORS grant and
  *    `Vary: Origin`.
  *
- * Used by handleTrpc and handleRest; the OAuth token/introspect/revoke
- * endpoints use it with door "oauth". Never for pages or the authorize page.
+ * Used by every machine endpoint (server/http/front/dispatch.ts): handleTrpc
+ * and handleRest, the OAuth endpoints with door "oauth", and with no CORS
+ * door the probes, the metrics scrape and the OpenAPI document (probes
+ * answer over plain HTTP too, see isPlainHttpProbe). Never for pages or the
+ * authorize page.
  */
 export async function guardApi(
   req: Request,
   runtime: Runtime,
-  door: CorsDoor,
-  handle: (req: Request) => Promise<Response>,
+  door: CorsDoor | null,
+  handle: (req: Request) => Promise<Response> | Response,
 ): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   // The handler must log and answer with the same request id as we do.
@@ -44,14 +47,15 @@ export async function guardApi(
   if (req.headers.get("x-request-id") !== requestId) {
     const headers = new Headers(req.headers);
     headers.set("x-request-id", requestId);
-    request = new Request(req, { headers });
+    request = copyRequest(req, headers);
   }
 
   const { https } = resolveClient(req.headers, runtime.trustedProxies);
-  const grant = grantFor(req, runtime);
+  // No CORS door (probes, the metrics scrape, the OpenAPI document): no grant, and OPTIONS is the handler's.
+  const grant = door ? grantFor(req, runtime) : null;
   const url = new URL(req.url);
   const verdict = httpsVerdict({
-    secure: runtime.config.secure,
+    secure: runtime.config.secure && !isPlainHttpProbe(url.pathname, req.method),
     https,
     method: req.method,
     api: true,
@@ -65,7 +69,7 @@ export async function guardApi(
       problemResponse(problem(403, HTTPS_REQUIRED_DETAIL, { reason: "https_required", requestId })),
       requestId,
     );
-  } else if (req.method === "OPTIONS") {
+  } else if (door && req.method === "OPTIONS") {
     return finish(preflight(door, grant, requestId), { https, grant: null, requestId });
   } else {
     response = await handle(request);
@@ -102,4 +106,15 @@ function finish(res: Response, opts: { https: boolean; grant: CorsGrant | null; 
   for (const [name, value] of Object.entries(corsResponseHeaders(opts.grant))) headers.set(name, value);
   varyOnOrigin(headers);
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
+/** The same request with other headers, body streamed through (works for any Request-like, e.g. the front's). */
+function copyRequest(req: Request, headers: Headers): Request {
+  const hasBody = req.method !== "GET" && req.method !== "HEAD" && req.body !== null;
+  return new Request(req.url, {
+    method: req.method,
+    headers,
+    body: hasBody ? req.body : null,
+    ...(hasBody ? { duplex: "half" } : {}),
+  } as RequestInit);
 }

@@ -6,7 +6,9 @@ import { activeSessionCount, activeTokenCount } from "../observability/live-coun
 import { renderMetrics } from "../observability/metrics";
 import type { Runtime } from "../runtime";
 import { withApiHeaders } from "./api-headers";
-import { observeRequest } from "./observe";
+import { collectClusterMetrics } from "../observability/cluster-metrics";
+import { guardApi } from "./api-guard";
+import { observeRequest, type Seen } from "./observe";
 import { problem, problemResponse } from "./problem";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
@@ -22,7 +24,13 @@ export const METRICS_SCOPE = "metrics:read";
  * authorization failure (aggregated).
  */
 export async function handleMetrics(req: Request, runtime: Runtime): Promise<Response> {
-  return observeRequest(req, runtime, "metrics", `GET ${METRICS_PATH}`, async (seen) => {
+  return observeRequest(req, runtime, "metrics", `GET ${METRICS_PATH}`, (seen) =>
+    guardApi(req, runtime, null, () => scrape(req, runtime, seen)),
+  );
+}
+
+async function scrape(req: Request, runtime: Runtime, seen: Seen): Promise<Response> {
+  {
     const requestId = requestIdOf(req.headers);
     const fail = (status: number, detail: string, reason: string, headers?: HeadersInit) =>
       withApiHeaders(problemResponse(problem(status, detail, { reason, requestId }), headers), requestId);
@@ -64,7 +72,8 @@ export async function handleMetrics(req: Request, runtime: Runtime): Promise<Res
     }
 
     const now = runtime.clock.now();
-    const body = renderMetrics([
+    // Every worker's counters, added up: a scrape of one port sees the whole server (server/serve/cluster-metrics.ts).
+    const body = renderMetrics(await collectClusterMetrics(), [
       {
         name: "gatehouse_active_sessions",
         help: "Browser sessions not yet expired.",
@@ -83,5 +92,5 @@ export async function handleMetrics(req: Request, runtime: Runtime): Promise<Res
       }),
       requestId,
     );
-  });
+  }
 }

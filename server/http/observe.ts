@@ -9,7 +9,13 @@ import { withApiHeaders } from "./api-headers";
 import { problem, problemResponse } from "./problem";
 
 /** Which HTTP entry point answered: the two API doors, and the routes beside them. */
-export type Door = "trpc" | "rest" | "audit-export" | "metrics";
+export type Door = "trpc" | "rest" | "oauth" | "probe" | "openapi" | "audit-export" | "metrics" | "front";
+
+/** What the log line and metrics need of a request: a standard Request has it, and so does one the front refused unparsed. */
+export interface RequestHead {
+  method: string;
+  headers: Headers;
+}
 
 /** What the handler learns while answering and the request log needs. */
 export interface Seen {
@@ -43,7 +49,7 @@ export function principalIdOf(principal: Principal | null): string | null {
  * line only) and answered as a 500 problem with the request id, never a stack.
  */
 export async function observeRequest(
-  req: Request,
+  req: RequestHead,
   runtime: Runtime,
   door: Door,
   route: string,
@@ -69,7 +75,7 @@ export async function observeRequest(
   return response;
 }
 
-function record(req: Request, runtime: Runtime, door: Door, seen: Seen, response: Response, durationMs: number) {
+function record(req: RequestHead, runtime: Runtime, door: Door, seen: Seen, response: Response, durationMs: number) {
   const status = response.status;
   const principalId = principalIdOf(seen.principal);
   const ip = resolveClient(req.headers, runtime.trustedProxies).ip;

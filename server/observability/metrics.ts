@@ -52,10 +52,30 @@ abstract class Metric<S> {
     this.series.clear();
   }
 
+  /** This process's series as plain data, to send to another process (cluster-metrics.ts). */
+  snapshot(): Array<[LabelValues, S]> {
+    return [...this.series.values()].map(({ values, state }) => [values, structuredClone(state)]);
+  }
+
+  /** Adds another process's series to these. */
+  absorb(series: Array<[LabelValues, S]>): void {
+    for (const [values, state] of series) this.add(this.stateFor(values, () => this.empty()), state);
+  }
+
+  protected abstract empty(): S;
+  protected abstract add(into: S, from: S): void;
   abstract render(): string;
 }
 
 export class Counter extends Metric<{ n: number }> {
+  protected empty() {
+    return { n: 0 };
+  }
+
+  protected add(into: { n: number }, from: { n: number }) {
+    into.n += from.n;
+  }
+
   inc(values: LabelValues = [], by = 1): void {
     this.stateFor(values, () => ({ n: 0 })).n += by;
   }
@@ -84,6 +104,18 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
     super(name, help, labelNames);
   }
 
+  protected empty() {
+    return { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+  }
+
+  protected add(into: { counts: number[]; sum: number; count: number }, from: typeof into) {
+    from.counts.forEach((n, i) => {
+      into.counts[i] = (into.counts[i] ?? 0) + n;
+    });
+    into.sum += from.sum;
+    into.count += from.count;
+  }
+
   observe(values: LabelValues, value: number): void {
     const state = this.stateFor(values, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
     this.buckets.forEach((upper, i) => {
@@ -107,8 +139,8 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
   }
 }
 
-/** What Gatehouse measures (one set per process, see process-singleton.ts). */
-export const METRICS = processSingleton("metrics", () => ({
+function newMetrics() {
+  return {
   requests: new Counter("gatehouse_http_requests_total", "API requests answered, by door, route and status.", [
     "door",
     "route",
@@ -126,7 +158,22 @@ export const METRICS = processSingleton("metrics", () => ({
     ["door", "route"],
   ),
   signInFailures: new Counter("gatehouse_sign_in_failures_total", "Failed password sign-ins.", []),
-}));
+  };
+}
+
+type MetricSet = ReturnType<typeof newMetrics>;
+
+/** What Gatehouse measures (one set per process, see process-singleton.ts). */
+export const METRICS = processSingleton("metrics", newMetrics);
+
+/** One process's counts, as plain data (structured-clonable, for IPC between workers). */
+export type MetricsSnapshot = { [K in keyof MetricSet]: ReturnType<MetricSet[K]["snapshot"]> };
+
+export function snapshotMetrics(): MetricsSnapshot {
+  const out = {} as Record<string, unknown>;
+  for (const [name, metric] of Object.entries(METRICS)) out[name] = metric.snapshot();
+  return out as MetricsSnapshot;
+}
 
 export interface Gauge {
   name: string;
@@ -134,9 +181,22 @@ export interface Gauge {
   value: number;
 }
 
-/** The whole exposition: every metric above, then point-in-time gauges read at scrape time. */
-export function renderMetrics(gauges: readonly Gauge[] = []): string {
-  const blocks = Object.values(METRICS).map((metric) => metric.render());
+/**
+ * The whole exposition: every metric above, summed over the given snapshots
+ * (one per worker process; this process's alone by default), then
+ * point-in-time gauges read at scrape time.
+ */
+export function renderMetrics(
+  snapshots: readonly MetricsSnapshot[] = [snapshotMetrics()],
+  gauges: readonly Gauge[] = [],
+): string {
+  const sum = newMetrics();
+  for (const snapshot of snapshots) {
+    for (const [name, metric] of Object.entries(sum)) {
+      (metric as Metric<unknown>).absorb((snapshot as Record<string, Array<[LabelValues, unknown]>>)[name] ?? []);
+    }
+  }
+  const blocks = Object.values(sum).map((metric) => metric.render());
   for (const gauge of gauges) {
     blocks.push(`# HELP ${gauge.name} ${gauge.help}\n# TYPE ${gauge.name} gauge\n${gauge.name} ${gauge.value}`);
   }

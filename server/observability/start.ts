@@ -21,8 +21,8 @@ const RETENTION_EVERY_MS = 24 * 3_600_000;
  * what is pending before scripts/server.mjs exits. Each job logs its own
  * failure and tries again next time: none of them can take the server down.
  */
-export function startObservability(runtime: Runtime): void {
-  const state = processSingleton("observability.started", () => ({ started: false }));
+export function startObservability(runtime: Runtime, options: { flushOnSignals?: boolean } = {}): void {
+  const state = processSingleton("observability.started", () => ({ started: false, flush: () => {} }));
   if (state.started) return;
   state.started = true;
   const log = getLogger();
@@ -61,6 +61,9 @@ export function startObservability(runtime: Runtime): void {
     every(RETENTION_EVERY_MS, prune);
   }, RETENTION_FIRST_MS).unref();
 
+  state.flush = flushAll;
+  // The Gatehouse server drains requests first and then calls flushObservability() itself (server/serve/worker.ts).
+  if (options.flushOnSignals === false) return;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
       flushAll();
@@ -69,4 +72,9 @@ export function startObservability(runtime: Runtime): void {
       if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     });
   }
+}
+
+/** Writes what the background jobs hold in memory (traffic counts, aggregated audit groups) now. */
+export function flushObservability(): void {
+  processSingleton("observability.started", () => ({ started: false, flush: () => {} })).flush();
 }

@@ -1,4 +1,5 @@
 import { getLogger } from "../logger";
+import { processSingleton } from "../observability/process-singleton";
 import type { PolicyName } from "./policies";
 
 /**
@@ -7,12 +8,12 @@ import type { PolicyName } from "./policies";
  * counts calls let through because the store could not answer: it should be
  * zero, and anything else deserves an alert.
  */
-export const rateLimitMetrics = {
+export const rateLimitMetrics = processSingleton("ratelimit.metrics", () => ({
   checks: 0,
   rejected: 0,
   storeFailures: { open: 0, closed: 0 },
   lastStoreFailureAt: null as number | null,
-};
+}));
 
 export type RateLimitMetrics = typeof rateLimitMetrics;
 

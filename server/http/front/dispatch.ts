@@ -1,0 +1,104 @@
+import { requestIdOf } from "../../context";
+import { handleMetadata, handleJwks } from "../../oauth/endpoints/discovery";
+import { handleIntrospection } from "../../oauth/endpoints/introspect";
+import { handleRevocation } from "../../oauth/endpoints/revoke";
+import { handleTokenRequest } from "../../oauth/endpoints/token";
+import type { Runtime } from "../../runtime";
+import type { CorsDoor } from "../../security/cors";
+import { guardApi } from "../api-guard";
+import { withApiHeaders } from "../api-headers";
+import { handleHealth, handleReady } from "../health";
+import { handleMetrics } from "../metrics-handler";
+import { type Door, observeRequest } from "../observe";
+import { handleOpenApiDocument } from "../openapi";
+import { problem, problemResponse } from "../problem";
+import { handleRest } from "../rest-handler";
+import { UNMATCHED } from "../route-label";
+import { handleTrpc } from "../trpc-handler";
+import type { MachineEndpoint } from "./endpoints";
+
+type Handler = (req: Request, runtime: Runtime) => Promise<Response> | Response;
+
+interface Simple {
+  door: Door;
+  cors: CorsDoor | null;
+  path: string;
+  /** Methods the endpoint answers; anything else is 405 with `Allow` before the handler runs. */
+  methods: readonly string[];
+  handle: Handler;
+}
+
+const READ = ["GET", "HEAD"] as const;
+
+/**
+ * The endpoints that are one handler each. Every one runs the same pipeline
+ * as the two API doors: observeRequest (one log line, metrics, Overview
+ * counters) around guardApi (HTTPS rule, CORS, the API header set) around
+ * the handler.
+ */
+const SIMPLE: Partial<Record<MachineEndpoint, Simple>> = {
+  "oauth-token": { door: "oauth", cors: "oauth", path: "/oauth/token", methods: ["POST"], handle: handleTokenRequest },
+  "oauth-introspect": {
+    door: "oauth",
+    cors: "oauth",
+    path: "/oauth/introspect",
+    methods: ["POST"],
+    handle: handleIntrospection,
+  },
+  "oauth-revoke": { door: "oauth", cors: "oauth", path: "/oauth/revoke", methods: ["POST"], handle: handleRevocation },
+  "oauth-jwks": { door: "oauth", cors: "oauth", path: "/oauth/jwks", methods: READ, handle: handleJwks },
+  "oauth-metadata": {
+    door: "oauth",
+    cors: "oauth",
+    path: "/.well-known/oauth-authorization-server",
+    methods: READ,
+    handle: handleMetadata,
+  },
+  health: { door: "probe", cors: null, path: "/api/health", methods: READ, handle: (req) => handleHealth(req) },
+  ready: { door: "probe", cors: null, path: "/api/ready", methods: READ, handle: (req, rt) => handleReady(req, () => rt) },
+  openapi: { door: "openapi", cors: null, path: "/api/openapi.json", methods: READ, handle: handleOpenApiDocument },
+};
+
+/** Answers one machine endpoint. The REST and tRPC doors and the metrics scrape wrap themselves the same way. */
+export function serveMachineEndpoint(req: Request, runtime: Runtime, endpoint: MachineEndpoint): Promise<Response> {
+  switch (endpoint) {
+    case "rest":
+      return handleRest(req, runtime);
+    case "trpc":
+      return handleTrpc(req, runtime);
+    case "metrics":
+      return handleMetrics(req, runtime);
+    case "well-known":
+      return observeRequest(req, runtime, "oauth", UNMATCHED, () =>
+        guardApi(req, runtime, null, () => notFound(requestIdOf(req.headers))),
+      );
+    default: {
+      const spec = SIMPLE[endpoint] as Simple;
+      const route = `${spec.methods.includes(req.method) || req.method === "OPTIONS" ? req.method : "other"} ${spec.path}`;
+      return observeRequest(req, runtime, spec.door, route, () =>
+        guardApi(req, runtime, spec.cors, (request) =>
+          spec.methods.includes(request.method)
+            ? spec.handle(request, runtime)
+            : methodNotAllowed(requestIdOf(request.headers), spec.methods),
+        ),
+      );
+    }
+  }
+}
+
+export function methodNotAllowed(requestId: string, allowed: readonly string[]): Response {
+  const allow = [...new Set([...allowed, "OPTIONS"])].join(", ");
+  return withApiHeaders(
+    problemResponse(problem(405, `This endpoint answers ${allow}`, { reason: "method_not_allowed", requestId }), {
+      allow,
+    }),
+    requestId,
+  );
+}
+
+function notFound(requestId: string): Response {
+  return withApiHeaders(
+    problemResponse(problem(404, "No such endpoint", { reason: "no_such_endpoint", requestId })),
+    requestId,
+  );
+}

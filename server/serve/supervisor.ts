@@ -1,0 +1,113 @@
+import cluster, { type Worker } from "node:cluster";
+import { type MetricsSnapshot } from "../observability/metrics";
+import { COLLECT_TIMEOUT_MS, isMetricsMessage, type MetricsMessage } from "../observability/cluster-metrics";
+import type { Runtime } from "../runtime";
+
+/** A worker that dies sooner than this after it started counts as a crash loop: restarts back off. */
+const STABLE_AFTER_MS = 10_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * The supervisor of a multi-process server (WEB_CONCURRENCY > 1): it owns
+ * the listening socket (node:cluster hands each connection to a worker, round
+ * robin), keeps WEB_CONCURRENCY workers alive — a worker that dies, however
+ * it dies, is replaced, with a growing delay while they keep dying young —
+ * relays metrics collection between workers (server/observability/cluster-metrics.ts),
+ * and on SIGTERM/SIGINT stops every worker gracefully, then itself.
+ *
+ * It serves no request and holds no state the workers need: everything that
+ * must agree between workers lives in the database or the rate-limit store.
+ */
+export function runSupervisor(runtime: Runtime, env: Record<string, string>): void {
+  const serving = runtime.config.serving ?? { host: "0.0.0.0", workers: 2, shutdownTimeoutMs: 10_000 };
+  const started = new Map<number, number>();
+  let stopping = false;
+  let backoffMs = 0;
+  let announced = false;
+  let listening = 0;
+
+  const fork = () => {
+    const worker = cluster.fork(env);
+    started.set(worker.id, Date.now());
+    worker.on("message", (message: unknown) => onMessage(worker, message));
+  };
+
+  const onMessage = (worker: Worker, message: unknown) => {
+    if ((message as { gatehouse?: string })?.gatehouse === "worker:listening") {
+      listening++;
+      if (!announced && listening >= serving.workers) {
+        announced = true;
+        process.stdout.write(
+          `gatehouse: listening on http://${serving.host}:${runtime.config.port} (production, ${serving.workers} workers)\n`,
+        );
+      }
+      return;
+    }
+    if (isMetricsMessage(message) && message.gatehouse === "metrics:collect") {
+      void collect(message.id).then((snapshots) => {
+        if (worker.isConnected()) worker.send({ gatehouse: "metrics:collected", id: message.id, snapshots });
+      });
+    }
+  };
+
+  cluster.on("exit", (worker, code, signal) => {
+    const age = Date.now() - (started.get(worker.id) ?? 0);
+    started.delete(worker.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    backoffMs = age < STABLE_AFTER_MS ? Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2)) : 0;
+    process.stderr.write(
+      `gatehouse: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${backoffMs ? ` in ${backoffMs} ms` : ""}\n`,
+    );
+    setTimeout(fork, backoffMs);
+  });
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}) as Worker[];
+    if (workers.length === 0) process.exit(0);
+    for (const worker of workers) worker.process.kill("SIGTERM");
+    // Workers cut their own connections after SHUTDOWN_TIMEOUT; this is the backstop for a stuck one.
+    setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {}) as Worker[]) worker.process.kill("SIGKILL");
+      process.exit(0);
+    }, serving.shutdownTimeoutMs + 5_000).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  for (let i = 0; i < serving.workers; i++) fork();
+}
+
+/** Asks every live worker for its metrics snapshot; answers within COLLECT_TIMEOUT_MS with those that replied. */
+function collect(id: string): Promise<MetricsSnapshot[]> {
+  const workers = (Object.values(cluster.workers ?? {}) as Worker[]).filter((w) => w.isConnected());
+  const snapshots: MetricsSnapshot[] = [];
+  return new Promise((resolve) => {
+    let pending = workers.length;
+    const listeners = new Map<Worker, (message: unknown) => void>();
+    const done = () => {
+      clearTimeout(timer);
+      for (const [worker, listener] of listeners) worker.off("message", listener);
+      resolve(snapshots);
+    };
+    const timer = setTimeout(done, COLLECT_TIMEOUT_MS);
+    if (pending === 0) return done();
+    for (const worker of workers) {
+      const listener = (message: unknown) => {
+        const m = message as MetricsMessage;
+        if (!isMetricsMessage(m) || m.gatehouse !== "metrics:snapshot" || m.id !== id || !m.snapshot) return;
+        snapshots.push(m.snapshot);
+        worker.off("message", listener);
+        listeners.delete(worker);
+        if (--pending === 0) done();
+      };
+      listeners.set(worker, listener);
+      worker.on("message", listener);
+      worker.send({ gatehouse: "metrics:snapshot", id });
+    }
+  });
+}

@@ -1,0 +1,99 @@
+import cluster from "node:cluster";
+import http from "node:http";
+import { answerConnect, answerUnparsable, createRequestListener, type NodeHandler } from "../http/front/listener";
+import { getLogger } from "../logger";
+import { installWorkerMetricsChannel } from "../observability/cluster-metrics";
+import { flushObservability, startObservability } from "../observability/start";
+import { getRuntime } from "../runtime";
+
+export interface WorkerOptions {
+  dev: boolean;
+  /** The project folder (Next.js's `dir`). */
+  root: string;
+  /** The peer stamp secret of this server (server/security/client-ip.ts), the same in every worker. */
+  stamp: string;
+}
+
+/**
+ * One serving process: Next.js for the pages, and Gatehouse's own front for
+ * the machine endpoints (server/http/front/), on one node:http server. In a
+ * cluster the supervisor owns the listening socket and hands connections to
+ * the workers; with WEB_CONCURRENCY=1 this is the only process.
+ *
+ * SIGTERM (or SIGINT) stops it gracefully: no new connections, idle
+ * keep-alive connections closed at once, requests in flight answered (with
+ * `Connection: close`) for up to SHUTDOWN_TIMEOUT, then the remaining
+ * connections are cut; the in-memory counters (Overview traffic, aggregated
+ * audit groups) are written before the process exits.
+ */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const runtime = getRuntime();
+  const serving = runtime.config.serving ?? { host: "0.0.0.0", workers: 1, shutdownTimeoutMs: 10_000 };
+  const log = getLogger();
+  startObservability(runtime, { flushOnSignals: false });
+  installWorkerMetricsChannel();
+
+  const { default: next } = await import("next");
+  const app = next({
+    dev: options.dev,
+    dir: options.root,
+    hostname: serving.host === "0.0.0.0" ? "localhost" : serving.host,
+    port: runtime.config.port,
+  });
+  await app.prepare();
+  const nextHandle = app.getRequestHandler() as NodeHandler;
+
+  let stopping = false;
+  const listener = createRequestListener({ runtime: () => runtime, next: nextHandle, stamp: options.stamp });
+  const server = http.createServer(
+    // The front answers a missing Host itself, with problem+json (request-target.ts).
+    { requireHostHeader: false },
+    (req, res) => {
+      if (stopping) res.setHeader("connection", "close");
+      listener(req, res);
+    },
+  );
+  // Bounded header and request times: a slow client cannot hold a connection forever.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
+  server.on("clientError", answerUnparsable);
+  server.on("connect", answerConnect);
+  if (options.dev) {
+    // Hot reload's websocket.
+    const upgrade = app.getUpgradeHandler();
+    server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
+  }
+
+  await new Promise<void>((resolve) => server.listen(runtime.config.port, serving.host, resolve));
+  if (cluster.isWorker) process.send?.({ gatehouse: "worker:listening" });
+  else {
+    log.info({ host: serving.host, port: runtime.config.port, workers: 1 }, "gatehouse: listening");
+    process.stdout.write(
+      `gatehouse: listening on http://${serving.host}:${runtime.config.port} (${options.dev ? "development" : "production"}, 1 process)\n`,
+    );
+  }
+
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const cut = setTimeout(() => server.closeAllConnections(), serving.shutdownTimeoutMs);
+    cut.unref();
+    server.close(() => {
+      clearTimeout(cut);
+      try {
+        flushObservability();
+        runtime.db.$client.close();
+      } catch (error) {
+        log.error({ err: error }, "could not write pending counters at stop");
+      }
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  // The supervisor went away (killed -9): a worker is not left serving on its own.
+  if (cluster.isWorker) process.on("disconnect", stop);
+}
