@@ -28,10 +28,43 @@ export function openDatabase(file: string): Db {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("synchronous = NORMAL");
+  cacheStatements(sqlite);
   const db = drizzle(sqlite, { schema }) as Db;
   if (file === ":memory:") migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   else withLockFile(`${file}.migrate-lock`, () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }));
   return withImmediateTransactions(db);
+}
+
+/** Distinct SQL texts kept prepared per connection; the least recently used goes first. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * drizzle prepares a new SQLite statement for every query it runs (it has no
+ * cache of its own), and preparing — parsing and planning the SQL — was the
+ * largest single cost of a read by key. The same SQL text always compiles to
+ * the same statement, so the connection keeps the statements it prepared,
+ * keyed by text. A statement handed out again is reset to plain row mode
+ * (drizzle switches some to raw mode), and one that is still being iterated
+ * (a streamed export) is never shared: that caller gets a fresh one.
+ */
+function cacheStatements(sqlite: Database.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    const cached = cache.get(source);
+    if (cached && !cached.busy) {
+      cache.delete(source);
+      cache.set(source, cached);
+      if (cached.reader) cached.raw(false);
+      return cached;
+    }
+    const statement = prepare(source);
+    if (!cached) {
+      cache.set(source, statement);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    }
+    return statement;
+  }) as Database.Database["prepare"];
 }
 
 /**

@@ -22,7 +22,8 @@ export interface LoggerSettings {
 export function createLogger(settings: LoggerSettings = {}): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? process.env.LOG_LEVEL ?? "info",
-    base: { service: "gatehouse" },
+    // pid: which worker process wrote the line (WEB_CONCURRENCY > 1).
+    base: { service: "gatehouse", pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),

@@ -13,7 +13,7 @@ import {
 } from "../security/cors";
 import { applyHsts } from "../security/headers";
 import { HTTPS_REQUIRED_DETAIL, httpsVerdict, isPlainHttpProbe } from "../security/https";
-import { applyApiHeaders, withApiHeaders } from "./api-headers";
+import { applyApiHeaders, editHeaders, withApiHeaders } from "./api-headers";
 import { problem, problemResponse } from "./problem";
 
 /**
@@ -100,12 +100,12 @@ function preflight(door: CorsDoor, grant: CorsGrant | null, requestId: string): 
 }
 
 function finish(res: Response, opts: { https: boolean; grant: CorsGrant | null; requestId: string }): Response {
-  const headers = new Headers(res.headers);
-  applyApiHeaders(headers, headers.get("x-request-id") ?? opts.requestId);
-  applyHsts(headers, opts.https);
-  for (const [name, value] of Object.entries(corsResponseHeaders(opts.grant))) headers.set(name, value);
-  varyOnOrigin(headers);
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  return editHeaders(res, (headers) => {
+    applyApiHeaders(headers, headers.get("x-request-id") ?? opts.requestId);
+    applyHsts(headers, opts.https);
+    for (const [name, value] of Object.entries(corsResponseHeaders(opts.grant))) headers.set(name, value);
+    varyOnOrigin(headers);
+  });
 }
 
 /** The same request with other headers, body streamed through (works for any Request-like, e.g. the front's). */

@@ -15,7 +15,22 @@ export function applyApiHeaders(headers: Headers, requestId: string): void {
 }
 
 export function withApiHeaders(res: Response, requestId: string): Response {
-  const headers = new Headers(res.headers);
-  applyApiHeaders(headers, requestId);
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  return editHeaders(res, (headers) => applyApiHeaders(headers, requestId));
+}
+
+/**
+ * Changes a response's headers in place: every response on the API path is
+ * made by our own code with `new Response`, whose headers are mutable, so
+ * nothing needs copying. A response with immutable headers (Response.redirect,
+ * a fetched one) is copied once instead.
+ */
+export function editHeaders(res: Response, edit: (headers: Headers) => void): Response {
+  try {
+    edit(res.headers);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    edit(headers);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
 }

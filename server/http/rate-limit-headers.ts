@@ -1,6 +1,7 @@
 import { secondsUntil } from "../ratelimit/limiter";
 import { STORE_DOWN_RETRY_SECONDS } from "../ratelimit/policies";
 import type { LimitCheck, RateLimitRecord } from "../ratelimit/record";
+import { editHeaders } from "./api-headers";
 import { type Problem, problem } from "./problem";
 
 /**
@@ -70,16 +71,16 @@ export function withRateLimit(res: Response, record: RateLimitRecord | undefined
   const fields = rateLimitFields(record);
   const unavailable = record.unavailable !== null && res.status === 503;
   if (!fields && !unavailable) return res;
-  const headers = new Headers(res.headers);
-  if (fields) {
-    headers.set("ratelimit-policy", fields.policy);
-    headers.set("ratelimit", fields.state);
-    if (fields.retryAfter !== null && res.status !== 503) headers.set("retry-after", String(fields.retryAfter));
-  }
-  if (unavailable) headers.set("retry-after", String(STORE_DOWN_RETRY_SECONDS));
-  // A refusal is about this client now: never cache it (the API sets this everywhere; say it here too).
-  if (res.status === 429 || unavailable) headers.set("cache-control", "no-store");
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  return editHeaders(res, (headers) => {
+    if (fields) {
+      headers.set("ratelimit-policy", fields.policy);
+      headers.set("ratelimit", fields.state);
+      if (fields.retryAfter !== null && res.status !== 503) headers.set("retry-after", String(fields.retryAfter));
+    }
+    if (unavailable) headers.set("retry-after", String(STORE_DOWN_RETRY_SECONDS));
+    // A refusal is about this client now: never cache it (the API sets this everywhere; say it here too).
+    if (res.status === 429 || unavailable) headers.set("cache-control", "no-store");
+  });
 }
 
 /**

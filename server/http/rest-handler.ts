@@ -1,21 +1,21 @@
 import type { TRPCError } from "@trpc/server";
-import { createOpenApiFetchHandler } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { type Context, createContext, requestIdOf } from "../context";
 import { AppError, appErrorOf } from "../errors";
 import { getLogger } from "../logger";
-import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
 import { fieldIssues } from "../trpc";
 import { guardApi } from "./api-guard";
 import { withApiHeaders } from "./api-headers";
-import { isJsonContentType, readCappedBody, withBody } from "./body";
+import { isJsonContentType, readCappedBody } from "./body";
 import { checkJsonShape } from "./json-shape";
+import { methodNotAllowed } from "./method-not-allowed";
 import { observeRequest, type Seen } from "./observe";
+import { callOpenApi, type ParsedBody, parseJsonBody } from "./openapi-bridge";
 import { type Problem, problem, problemResponse } from "./problem";
 import { reservedQueryName } from "./query-guard";
 import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
-import { restRouteOf } from "./route-label";
+import { restMethodsOf, restRouteOf, UNMATCHED } from "./route-label";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const REST_ENDPOINT = "/api/v1";
@@ -30,9 +30,17 @@ const EMPTY_OBJECT = new TextEncoder().encode("{}");
 export async function handleRest(req: Request, runtime: Runtime): Promise<Response> {
   // HTTPS enforcement, CORS (preflight included) and the transport headers wrap everything below.
   // Outermost: one log line, metrics and Overview counters per request (server/http/observe.ts).
-  const route = restRouteOf(req.method, new URL(req.url), REST_ENDPOINT);
+  const url = new URL(req.url);
+  const route = restRouteOf(req.method, url, REST_ENDPOINT);
   return observeRequest(req, runtime, "rest", route, (seen) =>
-    guardApi(req, runtime, "rest", (request) => serveRest(request, runtime, seen)),
+    guardApi(req, runtime, "rest", (request) => {
+      if (route === UNMATCHED) {
+        // A path that exists with another verb: 405 and what it does take (RFC 9110 §15.5.6).
+        const allowed = restMethodsOf(url, REST_ENDPOINT);
+        if (allowed.length > 0) return Promise.resolve(methodNotAllowed(requestIdOf(request.headers), allowed));
+      }
+      return serveRest(request, runtime, seen);
+    }),
   );
 }
 
@@ -44,7 +52,8 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
   if (refused) return refused;
 
   // guardApi made sure X-Request-Id is the id we answer with: no copy of the request is needed.
-  let request = req;
+  const request = req;
+  let parsed: ParsedBody = null;
 
   const reserved = reservedQueryName(new URL(request.url));
   if (reserved) {
@@ -78,11 +87,10 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
       }
       const shape = body && body.byteLength > 0 ? checkJsonShape(body) : null;
       if (shape) return fail(problem(400, shape.detail, { reason: shape.reason, requestId }));
-      // One spelling of the media type for the bridge, and no body at all (as for an
-      // operation that documents none, e.g. POST /tokens/{id}/revoke) is the empty
-      // object, which the strict input schema then judges like any other input.
-      request = withBody(request, body && body.byteLength > 0 ? body : EMPTY_OBJECT);
-      request.headers.set("content-type", "application/json");
+      // Parsed once, here. No body at all (as for an operation that documents none,
+      // e.g. POST /tokens/{id}/revoke) is the empty object, which the strict input
+      // schema then judges like any other input.
+      parsed = parseJsonBody(body && body.byteLength > 0 ? body : EMPTY_OBJECT);
     } catch (error) {
       if (error instanceof AppError) return fail(problem(413, error.message, { reason: error.reason, requestId }));
       throw error;
@@ -91,16 +99,16 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
 
   let ctx: Context | undefined;
   let captured: TRPCError | undefined;
-  const response = await createOpenApiFetchHandler({
+  const response = await callOpenApi({
     endpoint: REST_ENDPOINT,
     req: request,
-    router: appRouter,
+    body: parsed,
     createContext: async () => {
       ctx = await createContext(request, "rest", runtime);
       seen.principal = ctx.principal;
       return ctx;
     },
-    onError: ({ error }) => {
+    onError: (error) => {
       captured = error;
     },
   });

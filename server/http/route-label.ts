@@ -67,3 +67,19 @@ export function restRouteOf(method: string, url: URL, endpoint: string): string 
   const found = templates().find((t) => (t.method === upper || upper === "HEAD") && t.pattern.test(path));
   return found?.label ?? UNMATCHED;
 }
+
+/**
+ * The methods declared for a REST path (`/api/v1/contacts` -> GET, POST),
+ * with HEAD beside GET; empty when no operation has this path. So a known
+ * path with an undeclared verb is a 405 with `Allow`, not a 404.
+ */
+export function restMethodsOf(url: URL, endpoint: string): string[] {
+  const path = url.pathname.slice(endpoint.length) || "/";
+  const methods = new Set<string>();
+  for (const t of templates()) {
+    if (!t.pattern.test(path)) continue;
+    methods.add(t.method);
+    if (t.method === "GET") methods.add("HEAD");
+  }
+  return [...methods];
+}

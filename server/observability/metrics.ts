@@ -59,7 +59,11 @@ abstract class Metric<S> {
 
   /** Adds another process's series to these. */
   absorb(series: Array<[LabelValues, S]>): void {
-    for (const [values, state] of series) this.add(this.stateFor(values, () => this.empty()), state);
+    for (const [values, state] of series)
+      this.add(
+        this.stateFor(values, () => this.empty()),
+        state,
+      );
   }
 
   protected abstract empty(): S;
@@ -141,23 +145,23 @@ export class Histogram extends Metric<{ counts: number[]; sum: number; count: nu
 
 function newMetrics() {
   return {
-  requests: new Counter("gatehouse_http_requests_total", "API requests answered, by door, route and status.", [
-    "door",
-    "route",
-    "status",
-  ]),
-  duration: new Histogram(
-    "gatehouse_http_request_duration_seconds",
-    "Time to answer an API request (until the response starts), by door and route.",
-    ["door", "route"],
-    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  ),
-  rateLimited: new Counter(
-    "gatehouse_rate_limit_rejections_total",
-    "API requests refused with 429 Too Many Requests, by door and route.",
-    ["door", "route"],
-  ),
-  signInFailures: new Counter("gatehouse_sign_in_failures_total", "Failed password sign-ins.", []),
+    requests: new Counter("gatehouse_http_requests_total", "API requests answered, by door, route and status.", [
+      "door",
+      "route",
+      "status",
+    ]),
+    duration: new Histogram(
+      "gatehouse_http_request_duration_seconds",
+      "Time to answer an API request (until the response starts), by door and route.",
+      ["door", "route"],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
+    rateLimited: new Counter(
+      "gatehouse_rate_limit_rejections_total",
+      "API requests refused with 429 Too Many Requests, by door and route.",
+      ["door", "route"],
+    ),
+    signInFailures: new Counter("gatehouse_sign_in_failures_total", "Failed password sign-ins.", []),
   };
 }
 

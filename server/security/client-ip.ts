@@ -91,7 +91,18 @@ export interface ResolvedClient {
  * our proxy appended) and the walk stops at the first address that is not a
  * trusted proxy, since anything left of it was written by the client.
  */
-export function resolveClient(headers: Headers, trusted: TrustedProxies, facts = readPeer(headers)): ResolvedClient {
+export function resolveClient(headers: Headers, trusted: TrustedProxies, given?: PeerFacts): ResolvedClient {
+  // Worked out once per request: the doors, the log line and the context all ask (the headers object is the request's).
+  const memo = given ? undefined : resolved.get(headers);
+  if (memo && memo.trusted === trusted) return memo.client;
+  const client = resolveUncached(headers, trusted, given ?? readPeer(headers));
+  if (!given) resolved.set(headers, { trusted, client });
+  return client;
+}
+
+const resolved = new WeakMap<Headers, { trusted: TrustedProxies; client: ResolvedClient }>();
+
+function resolveUncached(headers: Headers, trusted: TrustedProxies, facts: PeerFacts): ResolvedClient {
   if (!facts.peer || !isTrusted(facts.peer, trusted)) return { ip: facts.peer, https: facts.tls };
   let ip: string | null = facts.peer;
   const hops = (headers.get("x-forwarded-for") ?? "").split(",").map((h) => h.trim());

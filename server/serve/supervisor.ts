@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
-import { type MetricsSnapshot } from "../observability/metrics";
 import { COLLECT_TIMEOUT_MS, isMetricsMessage, type MetricsMessage } from "../observability/cluster-metrics";
+import type { MetricsSnapshot } from "../observability/metrics";
 import type { Runtime } from "../runtime";
 
 /** A worker that dies sooner than this after it started counts as a crash loop: restarts back off. */

@@ -1,6 +1,6 @@
 import cluster from "node:cluster";
-import http from "node:http";
-import { answerConnect, answerUnparsable, createRequestListener, type NodeHandler } from "../http/front/listener";
+import type { NodeHandler } from "../http/front/listener";
+import { createFrontServer } from "../http/front/server";
 import { getLogger } from "../logger";
 import { installWorkerMetricsChannel } from "../observability/cluster-metrics";
 import { flushObservability, startObservability } from "../observability/start";
@@ -44,22 +44,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const nextHandle = app.getRequestHandler() as NodeHandler;
 
   let stopping = false;
-  const listener = createRequestListener({ runtime: () => runtime, next: nextHandle, stamp: options.stamp });
-  const server = http.createServer(
-    // The front answers a missing Host itself, with problem+json (request-target.ts).
-    { requireHostHeader: false },
-    (req, res) => {
-      if (stopping) res.setHeader("connection", "close");
-      listener(req, res);
-    },
-  );
-  // Bounded header and request times: a slow client cannot hold a connection forever.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-  server.maxHeadersCount = 100;
-  server.on("clientError", answerUnparsable);
-  server.on("connect", answerConnect);
+  const front = createFrontServer({ runtime: () => runtime, next: nextHandle, stamp: options.stamp });
+  const { server } = front;
   if (options.dev) {
     // Hot reload's websocket.
     const upgrade = app.getUpgradeHandler();
@@ -78,6 +64,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
+    front.draining();
     const cut = setTimeout(() => server.closeAllConnections(), serving.shutdownTimeoutMs);
     cut.unref();
     server.close(() => {

@@ -1,5 +1,6 @@
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
+import { preparedOnce } from "@/db/prepared";
 import { type ContactRow, contacts } from "@/db/schema";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
@@ -38,21 +39,24 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
   const after = input.cursor ? decodeCursor(input.cursor) : null;
   // Exact lookup by email through the blind index: only HMACs reach SQL.
   const byEmail = input.email ? emailIndexCandidates(keyring, ownerId, input.email) : null;
-  const rows = svc.db
-    .select()
-    .from(contacts)
-    .where(
-      and(
-        eq(contacts.ownerId, ownerId),
-        byEmail ? inArray(contacts.emailIndex, byEmail) : undefined,
-        after
-          ? or(lt(contacts.createdAt, after.at), and(eq(contacts.createdAt, after.at), lt(contacts.id, after.id)))
-          : undefined,
-      ),
-    )
-    .orderBy(desc(contacts.createdAt), desc(contacts.id))
-    .limit(input.limit + 1)
-    .all();
+  const rows =
+    !byEmail && !after
+      ? firstPage(svc.db).all({ ownerId, limit: input.limit + 1 })
+      : svc.db
+          .select()
+          .from(contacts)
+          .where(
+            and(
+              eq(contacts.ownerId, ownerId),
+              byEmail ? inArray(contacts.emailIndex, byEmail) : undefined,
+              after
+                ? or(lt(contacts.createdAt, after.at), and(eq(contacts.createdAt, after.at), lt(contacts.id, after.id)))
+                : undefined,
+            ),
+          )
+          .orderBy(desc(contacts.createdAt), desc(contacts.id))
+          .limit(input.limit + 1)
+          .all();
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   let items = page.map((row) => toContact(keyring, row));
@@ -62,6 +66,19 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
     items = items.filter((c) => c.email.normalize("NFC").trim().toLowerCase() === wanted);
   }
   return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+}
+
+/** The common case, a first page without a filter, as a query built once (db/prepared.ts). */
+function firstPage(db: Executor) {
+  return preparedOnce(db, "contacts.firstPage", () =>
+    db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.ownerId, sql.placeholder("ownerId")))
+      .orderBy(desc(contacts.createdAt), desc(contacts.id))
+      .limit(sql.placeholder("limit"))
+      .prepare(),
+  );
 }
 
 /** Object-level check in the query itself: another owner's id is simply not found. */

@@ -1,5 +1,6 @@
-import { and, eq, isNull, lte, or } from "drizzle-orm";
+import { and, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { Db } from "@/db";
+import { preparedOnce } from "@/db/prepared";
 import { type ApiTokenRow, apiTokens, type UserRow, users } from "@/db/schema";
 import { hashToken, isWellFormedToken, sameHash } from "../auth/api-token";
 import type { Scope } from "../auth/scopes";
@@ -25,12 +26,14 @@ export type TokenCheck =
 export function checkToken(db: Db, clock: Clock, presented: string, ip: string | null): TokenCheck {
   if (!isWellFormedToken(presented)) return { ok: false, reason: "unknown", tokenId: null };
   const hash = hashToken(presented);
-  const found = db
-    .select({ token: apiTokens, owner: users })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(eq(apiTokens.tokenHash, hash))
-    .get();
+  const found = preparedOnce(db, "tokens.byHash", () =>
+    db
+      .select({ token: apiTokens, owner: users })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(eq(apiTokens.tokenHash, sql.placeholder("hash")))
+      .prepare(),
+  ).get({ hash });
   // The index found the row by equality on the digest; compare again in
   // constant time so no code path compares secret-derived bytes with `===`.
   if (!found || !sameHash(found.token.tokenHash, hash)) return { ok: false, reason: "unknown", tokenId: null };

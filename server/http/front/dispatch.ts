@@ -1,5 +1,5 @@
 import { requestIdOf } from "../../context";
-import { handleMetadata, handleJwks } from "../../oauth/endpoints/discovery";
+import { handleJwks, handleMetadata } from "../../oauth/endpoints/discovery";
 import { handleIntrospection } from "../../oauth/endpoints/introspect";
 import { handleRevocation } from "../../oauth/endpoints/revoke";
 import { handleTokenRequest } from "../../oauth/endpoints/token";
@@ -8,6 +8,7 @@ import type { CorsDoor } from "../../security/cors";
 import { guardApi } from "../api-guard";
 import { withApiHeaders } from "../api-headers";
 import { handleHealth, handleReady } from "../health";
+import { methodNotAllowed } from "../method-not-allowed";
 import { handleMetrics } from "../metrics-handler";
 import { type Door, observeRequest } from "../observe";
 import { handleOpenApiDocument } from "../openapi";
@@ -55,7 +56,13 @@ const SIMPLE: Partial<Record<MachineEndpoint, Simple>> = {
     handle: handleMetadata,
   },
   health: { door: "probe", cors: null, path: "/api/health", methods: READ, handle: (req) => handleHealth(req) },
-  ready: { door: "probe", cors: null, path: "/api/ready", methods: READ, handle: (req, rt) => handleReady(req, () => rt) },
+  ready: {
+    door: "probe",
+    cors: null,
+    path: "/api/ready",
+    methods: READ,
+    handle: (req, rt) => handleReady(req, () => rt),
+  },
   openapi: { door: "openapi", cors: null, path: "/api/openapi.json", methods: READ, handle: handleOpenApiDocument },
 };
 
@@ -84,16 +91,6 @@ export function serveMachineEndpoint(req: Request, runtime: Runtime, endpoint: M
       );
     }
   }
-}
-
-export function methodNotAllowed(requestId: string, allowed: readonly string[]): Response {
-  const allow = [...new Set([...allowed, "OPTIONS"])].join(", ");
-  return withApiHeaders(
-    problemResponse(problem(405, `This endpoint answers ${allow}`, { reason: "method_not_allowed", requestId }), {
-      allow,
-    }),
-    requestId,
-  );
 }
 
 function notFound(requestId: string): Response {

@@ -48,8 +48,7 @@ export function createRequestListener(options: {
 }): NodeHandler {
   const { runtime, next, stamp } = options;
   const machine = getRequestListener(
-    (request, env) =>
-      serveMachineEndpoint(request, runtime(), (env.incoming as Tagged)[ENDPOINT] as MachineEndpoint),
+    (request, env) => serveMachineEndpoint(request, runtime(), (env.incoming as Tagged)[ENDPOINT] as MachineEndpoint),
     {
       // Next.js runs in the same process and keeps the platform's Request/Response.
       overrideGlobalObjects: false,
@@ -117,7 +116,7 @@ function stampFacts(req: IncomingMessage, stamp: string): void {
   const raw = req.rawHeaders;
   const clean: string[] = [];
   let requestId: string | null = null;
-  let authorizations: string[] | null = null;
+  const authorizations: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
@@ -128,13 +127,13 @@ function stampFacts(req: IncomingMessage, stamp: string): void {
       continue;
     }
     if (lower === "authorization") {
-      (authorizations ??= []).push(value);
+      authorizations.push(value);
       continue;
     }
     clean.push(name, value);
   }
   // Node keeps only the first of several Authorization headers; joined, the doors see the ambiguity (400).
-  if (authorizations) clean.push("authorization", authorizations.join(", "));
+  if (authorizations.length > 0) clean.push("authorization", authorizations.join(", "));
   const id = requestIdFrom(requestId);
   clean.push(
     "x-request-id",
@@ -209,7 +208,12 @@ export function answerUnparsable(error: NodeJS.ErrnoException, socket: Socket): 
 export function answerConnect(_req: IncomingMessage, socket: Socket): void {
   writeRawProblem(
     socket,
-    { status: 405, reason: "method_not_allowed", detail: `CONNECT is not served here; use ${ALLOW}`, headers: { allow: ALLOW } },
+    {
+      status: 405,
+      reason: "method_not_allowed",
+      detail: `CONNECT is not served here; use ${ALLOW}`,
+      headers: { allow: ALLOW },
+    },
     "connect",
   );
 }

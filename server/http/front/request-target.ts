@@ -33,7 +33,8 @@ export function targetDefect(target: string): TargetDefect | null {
   const path = q === -1 ? target : target.slice(0, q);
   for (let i = 0; i < target.length; i++) {
     const c = target.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f || c > 0x7e) return malformed("The request target contains a control or non-ASCII character");
+    if (c <= 0x20 || c === 0x7f || c > 0x7e)
+      return malformed("The request target contains a control or non-ASCII character");
     if (c === 0x25 && !HEX.test(target.slice(i + 1, i + 3))) {
       return malformed("The request target contains a malformed percent-escape");
     }
@@ -46,7 +47,6 @@ export function targetDefect(target: string): TargetDefect | null {
     return malformed("The request path contains a percent-escape that is not UTF-8");
   }
   // Decoded control characters (%00, %0A, …) and encoded backslashes would mean something else further in.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(decoded)) {
     return malformed("The request path encodes a control character or a backslash");
   }
@@ -58,7 +58,8 @@ function malformed(detail: string): TargetDefect {
 }
 
 // A registered name (RFC 3986 reg-name, no percent-escapes), an IPv4 address, or a bracketed IPv6 address; an optional port.
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::(\d{1,5}))?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::(\d{1,5}))?$/;
 
 /** `null` for one well-formed Host header (RFC 9112 §3.2); the defect otherwise. */
 export function hostDefect(hosts: readonly string[]): TargetDefect | null {
