@@ -3,8 +3,10 @@ import { ZodError } from "zod";
 import { type Context, createContext, requestIdOf } from "../context";
 import { AppError, appErrorOf } from "../errors";
 import { getLogger } from "../logger";
+import { newRateLimitRecord } from "../ratelimit/record";
 import type { Runtime } from "../runtime";
 import { fieldIssues } from "../trpc";
+import { chargeAnonymous } from "./anonymous-quota";
 import { guardApi } from "./api-guard";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody } from "./body";
@@ -33,13 +35,20 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
   const url = new URL(req.url);
   const route = restRouteOf(req.method, url, REST_ENDPOINT);
   return observeRequest(req, runtime, "rest", route, (seen) =>
-    guardApi(req, runtime, "rest", (request) => {
-      if (route === UNMATCHED) {
-        // A path that exists with another verb: 405 and what it does take (RFC 9110 §15.5.6).
-        const allowed = restMethodsOf(url, REST_ENDPOINT);
-        if (allowed.length > 0) return Promise.resolve(methodNotAllowed(requestIdOf(request.headers), allowed));
-      }
-      return serveRest(request, runtime, seen);
+    guardApi(req, runtime, "rest", async (request) => {
+      if (route !== UNMATCHED) return serveRest(request, runtime, seen);
+      // No operation will run, so no procedure charges the caller: the request is charged here
+      // (per IP, anonymous quota), so probing for paths costs quota like anything else.
+      const record = newRateLimitRecord();
+      const refused = await chargeAnonymous(request, runtime, record);
+      if (refused) return withRateLimit(refused, record);
+      // A path that exists with another verb: 405 and what it does take (RFC 9110 §15.5.6).
+      const allowed = restMethodsOf(url, REST_ENDPOINT);
+      const answer =
+        allowed.length > 0
+          ? methodNotAllowed(requestIdOf(request.headers), allowed)
+          : await serveRest(request, runtime, seen);
+      return withRateLimit(answer, record);
     }),
   );
 }
