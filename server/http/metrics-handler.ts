@@ -2,9 +2,9 @@ import { noteRefusal } from "../audit/refusals";
 import { DEFAULT_OBSERVABILITY } from "../config";
 import { createContext, requestIdOf } from "../context";
 import { AppError } from "../errors";
-import { collectClusterMetrics } from "../observability/cluster-metrics";
+import { askAllWorkers } from "../observability/cluster-channel";
 import { activeSessionCount, activeTokenCount } from "../observability/live-counts";
-import { renderMetrics } from "../observability/metrics";
+import { type MetricsSnapshot, renderMetrics, snapshotMetrics } from "../observability/metrics";
 import type { Runtime } from "../runtime";
 import { guardApi } from "./api-guard";
 import { withApiHeaders } from "./api-headers";
@@ -72,8 +72,8 @@ async function scrape(req: Request, runtime: Runtime, seen: Seen): Promise<Respo
     }
 
     const now = runtime.clock.now();
-    // Every worker's counters, added up: a scrape of one port sees the whole server (server/serve/cluster-metrics.ts).
-    const body = renderMetrics(await collectClusterMetrics(), [
+    // Every worker's counters, added up: a scrape of one port sees the whole server (observability/cluster-channel.ts).
+    const body = renderMetrics(await askAllWorkers<MetricsSnapshot>("metrics", snapshotMetrics), [
       {
         name: "gatehouse_active_sessions",
         help: "Browser sessions not yet expired.",

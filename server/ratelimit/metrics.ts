@@ -21,6 +21,25 @@ export function metricsSnapshot(): RateLimitMetrics {
   return { ...rateLimitMetrics, storeFailures: { ...rateLimitMetrics.storeFailures } };
 }
 
+/** Several processes' counters as one (the workers of one server, see observability/cluster-channel.ts). */
+export function sumMetrics(all: readonly RateLimitMetrics[]): RateLimitMetrics {
+  const sum = metricsSnapshot();
+  if (all.length === 0) return sum;
+  sum.checks = 0;
+  sum.rejected = 0;
+  sum.storeFailures = { open: 0, closed: 0 };
+  sum.lastStoreFailureAt = null;
+  for (const m of all) {
+    sum.checks += m.checks;
+    sum.rejected += m.rejected;
+    sum.storeFailures.open += m.storeFailures.open;
+    sum.storeFailures.closed += m.storeFailures.closed;
+    if (m.lastStoreFailureAt !== null)
+      sum.lastStoreFailureAt = Math.max(sum.lastStoreFailureAt ?? 0, m.lastStoreFailureAt);
+  }
+  return sum;
+}
+
 let lastWarning = 0;
 let suppressed = 0;
 

@@ -1,6 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
-import { COLLECT_TIMEOUT_MS, isMetricsMessage, type MetricsMessage } from "../observability/cluster-metrics";
-import type { MetricsSnapshot } from "../observability/metrics";
+import { ASK_TIMEOUT_MS, type ClusterAskKind, isClusterMessage } from "../observability/cluster-channel";
 import type { Runtime } from "../runtime";
 
 /** A worker that dies sooner than this after it started counts as a crash loop: restarts back off. */
@@ -12,7 +11,7 @@ const MAX_BACKOFF_MS = 30_000;
  * the listening socket (node:cluster hands each connection to a worker, round
  * robin), keeps WEB_CONCURRENCY workers alive — a worker that dies, however
  * it dies, is replaced, with a growing delay while they keep dying young —
- * relays metrics collection between workers (server/observability/cluster-metrics.ts),
+ * relays questions from one worker to all (server/observability/cluster-channel.ts),
  * and on SIGTERM/SIGINT stops every worker gracefully, then itself.
  *
  * It serves no request and holds no state the workers need: everything that
@@ -43,9 +42,9 @@ export function runSupervisor(runtime: Runtime, env: Record<string, string>): vo
       }
       return;
     }
-    if (isMetricsMessage(message) && message.gatehouse === "metrics:collect") {
-      void collect(message.id).then((snapshots) => {
-        if (worker.isConnected()) worker.send({ gatehouse: "metrics:collected", id: message.id, snapshots });
+    if (isClusterMessage(message) && message.gatehouse === "cluster:ask" && message.kind) {
+      void askEveryWorker(message.id, message.kind).then((values) => {
+        if (worker.isConnected()) worker.send({ gatehouse: "cluster:answer", id: message.id, values });
       });
     }
   };
@@ -82,32 +81,31 @@ export function runSupervisor(runtime: Runtime, env: Record<string, string>): vo
   for (let i = 0; i < serving.workers; i++) fork();
 }
 
-/** Asks every live worker for its metrics snapshot; answers within COLLECT_TIMEOUT_MS with those that replied. */
-function collect(id: string): Promise<MetricsSnapshot[]> {
+/** Asks every live worker; answers within ASK_TIMEOUT_MS with the replies that came (observability/cluster-channel.ts). */
+function askEveryWorker(id: string, kind: ClusterAskKind): Promise<unknown[]> {
   const workers = (Object.values(cluster.workers ?? {}) as Worker[]).filter((w) => w.isConnected());
-  const snapshots: MetricsSnapshot[] = [];
+  const values: unknown[] = [];
   return new Promise((resolve) => {
     let pending = workers.length;
     const listeners = new Map<Worker, (message: unknown) => void>();
     const done = () => {
       clearTimeout(timer);
       for (const [worker, listener] of listeners) worker.off("message", listener);
-      resolve(snapshots);
+      resolve(values);
     };
-    const timer = setTimeout(done, COLLECT_TIMEOUT_MS);
+    const timer = setTimeout(done, ASK_TIMEOUT_MS);
     if (pending === 0) return done();
     for (const worker of workers) {
       const listener = (message: unknown) => {
-        const m = message as MetricsMessage;
-        if (!isMetricsMessage(m) || m.gatehouse !== "metrics:snapshot" || m.id !== id || !m.snapshot) return;
-        snapshots.push(m.snapshot);
+        if (!isClusterMessage(message) || message.gatehouse !== "cluster:reply" || message.id !== id) return;
+        values.push(message.value);
         worker.off("message", listener);
         listeners.delete(worker);
         if (--pending === 0) done();
       };
       listeners.set(worker, listener);
       worker.on("message", listener);
-      worker.send({ gatehouse: "metrics:snapshot", id });
+      worker.send({ gatehouse: "cluster:request", id, kind });
     }
   });
 }

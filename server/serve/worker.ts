@@ -2,8 +2,11 @@ import cluster from "node:cluster";
 import type { NodeHandler } from "../http/front/listener";
 import { createFrontServer } from "../http/front/server";
 import { getLogger } from "../logger";
-import { installWorkerMetricsChannel } from "../observability/cluster-metrics";
+import { answerClusterAsks } from "../observability/cluster-channel";
+import { snapshotMetrics } from "../observability/metrics";
 import { flushObservability, startObservability } from "../observability/start";
+import { flushTraffic } from "../observability/traffic";
+import { metricsSnapshot } from "../ratelimit/metrics";
 import { getRuntime } from "../runtime";
 
 export interface WorkerOptions {
@@ -31,7 +34,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const serving = runtime.config.serving ?? { host: "0.0.0.0", workers: 1, shutdownTimeoutMs: 10_000 };
   const log = getLogger();
   startObservability(runtime, { flushOnSignals: false });
-  installWorkerMetricsChannel();
+  // What the other workers may ask of this one (observability/cluster-channel.ts).
+  answerClusterAsks("metrics", snapshotMetrics);
+  answerClusterAsks("ratelimit-metrics", metricsSnapshot);
+  answerClusterAsks("flush-traffic", () => flushTraffic(runtime.db, runtime.clock.now()));
 
   const { default: next } = await import("next");
   const app = next({

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Executor } from "@/db";
 import { apiTokens, contacts, users } from "@/db/schema";
 import { getLogger } from "../../logger";
+import { askAllWorkers } from "../../observability/cluster-channel";
 import { activeSessionCount, activeTokenCount } from "../../observability/live-counts";
 import { flushTraffic, HOUR_MS } from "../../observability/traffic";
 import { type SERIES_METRICS, topKeys, trafficSeries } from "../../observability/traffic-report";
@@ -93,10 +94,11 @@ export const adminOverviewRouter = router({
         activeTokens: z.number(),
       }),
     )
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const now = ctx.clock.now();
       try {
-        flushTraffic(ctx.db, now);
+        // Every worker writes what it counted so far (this one included), so the charts show the whole server.
+        await askAllWorkers("flush-traffic", () => flushTraffic(ctx.db, now));
       } catch (error) {
         // Show what is stored; the periodic flush will try again.
         getLogger().warn({ err: error }, "could not write traffic counters before reading them");

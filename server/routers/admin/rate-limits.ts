@@ -3,8 +3,9 @@ import { LIMITS } from "@/db/schema/columns";
 import type { Context } from "../../context";
 import { AppError } from "../../errors";
 import { idPattern } from "../../ids";
+import { askAllWorkers } from "../../observability/cluster-channel";
 import type { RateLimiter } from "../../ratelimit/limiter";
-import { metricsSnapshot } from "../../ratelimit/metrics";
+import { metricsSnapshot, type RateLimitMetrics, sumMetrics } from "../../ratelimit/metrics";
 import { LOCKOUT_MAX_MS, LOCKOUT_MEMORY_MS, PROCEDURE_LIMITS } from "../../ratelimit/policies";
 import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
 import { clearLockout, listLockouts, topRejected } from "../../services/rate-limit-activity";
@@ -95,7 +96,8 @@ export const adminRateLimitsRouter = router({
     )
     .query(async ({ ctx }) => {
       const limiter = limiterOf(ctx);
-      const metrics = metricsSnapshot();
+      // The whole server's counters, every worker's added up (observability/cluster-channel.ts).
+      const metrics = sumMetrics(await askAllWorkers<RateLimitMetrics>("ratelimit-metrics", metricsSnapshot));
       return {
         store: { kind: limiter.store.kind, ...(await limiter.health()) },
         timeoutMs: limiter.config.timeoutMs,
