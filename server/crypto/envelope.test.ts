@@ -107,6 +107,27 @@ describe("sealed values (AES-256-GCM envelopes)", () => {
     expect(failure(() => open(both, HERE, relabelled)).reason).toBe("authentication_failed");
   });
 
+  it("a value opened once (and so remembered) still fails for another row, after tampering, and without its key", () => {
+    const k1 = newKeySetEntry("k1", new Date(0));
+    const withKey = staticKeyring({ activeKeyId: "k1", keys: [k1] }, "memory");
+    const sealed = seal(withKey, HERE, "ada@example.com");
+    for (let i = 0; i < 3; i++) expect(open(withKey, HERE, sealed)).toBe("ada@example.com");
+    // Copied onto another row or column: the place is part of what was authenticated.
+    expect(failure(() => open(withKey, { ...HERE, rowId: "con_bbbbbbbbbbbbbbbbbbbb" }, sealed)).reason).toBe(
+      "authentication_failed",
+    );
+    expect(failure(() => open(withKey, { ...HERE, column: "phone" }, sealed)).reason).toBe("authentication_failed");
+    for (let byte = 0; byte < 40; byte += 7) {
+      expect(failure(() => open(withKey, HERE, flipBit(sealed, 3, byte))).reason).toBe("authentication_failed");
+    }
+    // The key leaves the ring (a new ring without it): what it opened is not served from memory.
+    const rotated = staticKeyring({ activeKeyId: "k2", keys: [newKeySetEntry("k2", new Date(0))] }, "memory");
+    expect(failure(() => open(rotated, HERE, sealed)).reason).toBe("unknown_key");
+    // The same key id with other key material (a replaced secrets file) cannot open it either.
+    const replaced = staticKeyring({ activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date(0))] }, "memory");
+    expect(failure(() => open(replaced, HERE, sealed)).reason).toBe("authentication_failed");
+  });
+
   it("never passes off a stored value that is not an envelope as data", () => {
     for (const stored of [
       "ada@example.com",

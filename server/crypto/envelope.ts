@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Sealed } from "@/db/schema/sealed-text";
 import type { Keyring } from "./keyring";
+import type { DataKey } from "./keys";
 import { KEY_ID_PATTERN } from "./keys";
 
 /**
@@ -95,6 +96,31 @@ export function isEnvelope(value: unknown): value is string {
 }
 
 /** Opens a stored value; throws DecryptionError on anything but an intact value sealed for exactly this place. */
+/**
+ * Values this process opened lately, per key, keyed by the exact envelope
+ * AND the place it was opened for (table, column, row): a list read again
+ * is not decrypted again. This changes nothing that encryption protects:
+ * - a changed byte makes another envelope, which misses and is
+ *   authenticated (and refused) as always; an envelope copied to another row
+ *   misses too, since the place is part of the key;
+ * - the cache hangs off the key object, so a key taken out of the ring (or
+ *   re-read from the data folder) takes its cache with it: nothing is opened
+ *   under a key the ring no longer holds;
+ * - plaintext lives only in this process's memory, next to the keys that
+ *   open every value anyway, bounded to RECENTLY_OPENED values per key.
+ */
+const RECENTLY_OPENED = 4096;
+const opened = new WeakMap<DataKey, Map<string, string>>();
+
+function recentlyOpened(key: DataKey): Map<string, string> {
+  let recent = opened.get(key);
+  if (!recent) {
+    recent = new Map();
+    opened.set(key, recent);
+  }
+  return recent;
+}
+
 export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
   const match = ENVELOPE_SHAPE.exec(stored);
   if (!match) {
@@ -105,6 +131,14 @@ export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
   const [, keyId, nonceText, bodyText] = match as unknown as [string, string, string, string];
   const key = keyring.get(keyId);
   if (!key) throw new DecryptionError(ref, keyId, "unknown_key");
+  const cacheKey = `${ref.table}\u0000${ref.column}\u0000${ref.rowId}\u0000${stored}`;
+  const recent = recentlyOpened(key);
+  const known = recent.get(cacheKey);
+  if (known !== undefined) {
+    recent.delete(cacheKey);
+    recent.set(cacheKey, known);
+    return known;
+  }
   const nonce = Buffer.from(nonceText, "base64url");
   const body = Buffer.from(bodyText, "base64url");
   if (nonce.length !== NONCE_BYTES || body.length < TAG_BYTES + PAD_BLOCK) {
@@ -117,7 +151,10 @@ export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
     const padded = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]);
     const plain = unpad(padded);
     if (!plain) throw new Error("bad padding");
-    return STRICT_UTF8.decode(plain);
+    const text = STRICT_UTF8.decode(plain);
+    recent.set(cacheKey, text);
+    if (recent.size > RECENTLY_OPENED) recent.delete(recent.keys().next().value as string);
+    return text;
   } catch {
     throw new DecryptionError(ref, keyId, "authentication_failed");
   }
