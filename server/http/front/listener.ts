@@ -66,6 +66,8 @@ export function createRequestListener(options: {
       void answer(res, refuseRequest({ method: safeMethod(req.method), headers: headersOf(req) }, runtime(), refusal));
       return;
     }
+    // An HTTP/1.0 request without Host: it is addressed to us, so it is read as if it named our origin.
+    if (req.headers.host === undefined) addHeader(req, "host", runtime().config.appUrl.host);
     const endpoint = machineEndpointOf(rawPathOf(req.url ?? "/"));
     if (endpoint) {
       (req as Tagged)[ENDPOINT] = endpoint;
@@ -79,8 +81,9 @@ export function createRequestListener(options: {
 function refusalOf(req: IncomingMessage): FrontRefusal | null {
   const method = req.method ?? "";
   if (!isServedMethod(method)) {
-    // 501 for a method no HTTP server of ours implements; 405 for the standard ones we refuse (TRACE, CONNECT).
-    const known = ["TRACE", "CONNECT", "TRACK"].includes(method);
+    // 405 for a standard method we refuse (TRACE; CONNECT never gets here, see answerConnect); 501 for the rest.
+    // Methods Node's parser does not know at all (TRACK, FOO) never get here either: answerUnparsable says 501.
+    const known = method === "TRACE" || method === "CONNECT";
     return {
       status: known ? 405 : 501,
       reason: "method_not_allowed",
@@ -94,6 +97,8 @@ function refusalOf(req: IncomingMessage): FrontRefusal | null {
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     if ((req.rawHeaders[i] as string).toLowerCase() === "host") hosts.push(req.rawHeaders[i + 1] as string);
   }
+  // HTTP/1.0 has no Host requirement (RFC 9112 §3.2), and load balancers' health checks often send none.
+  if (hosts.length === 0 && req.httpVersion === "1.0") return null;
   return hostDefect(hosts);
 }
 
@@ -108,6 +113,11 @@ function headersOf(req: IncomingMessage): Headers {
     }
   }
   return headers;
+}
+
+function addHeader(req: IncomingMessage, name: string, value: string): void {
+  req.rawHeaders.push(name, value);
+  (req as unknown as AddHeaderLine)._addHeaderLine.call(req, name, value, req.headers as Record<string, unknown>);
 }
 
 type AddHeaderLine = { _addHeaderLine(name: string, value: string, into: Record<string, unknown>): void };

@@ -23,8 +23,11 @@ export interface FrontRefusal {
  * The answer to a request the front refuses before any door runs: a bad
  * request line, Host or method. It is still an API request like any other:
  * logged once, counted in the metrics and the Overview, charged against the
- * caller's anonymous quota (a flood of garbage is limited like a flood of
- * anything else), and answered problem+json with the whole API header set.
+ * caller's anonymous quota (a flood of malformed requests is limited like a
+ * flood of anything else), and answered problem+json with the whole API
+ * header set. What Node's HTTP parser itself cannot read never reaches a
+ * request listener: it is answered by answerUnparsable (listener.ts), logged
+ * and counted, and its connection is closed, which is its own limit.
  */
 export async function refuseRequest(head: RequestHead, runtime: Runtime, refusal: FrontRefusal): Promise<Response> {
   return observeRequest(head, runtime, "front", UNMATCHED, async () => {
