@@ -103,25 +103,25 @@ export function isEnvelope(value: unknown): value is string {
  * - a changed byte makes another envelope, which misses and is
  *   authenticated (and refused) as always; an envelope copied to another row
  *   misses too, since the place is part of the key;
- * - the cache hangs off the key object, so a key taken out of the ring (or
- *   re-read from the data folder) takes its cache with it: nothing is opened
- *   under a key the ring no longer holds;
+ * - a remembered value is served only while the ring still holds the very
+ *   key object that opened it, so a key taken out of the ring (or re-read
+ *   from the data folder) takes its values with it: nothing is opened under
+ *   a key the ring no longer holds;
  * - plaintext lives only in this process's memory, next to the keys that
- *   open every value anyway, bounded to RECENTLY_OPENED values per key.
+ *   open every value anyway, bounded to RECENTLY_OPENED values.
  */
 const RECENTLY_OPENED = 4096;
-const opened = new WeakMap<DataKey, Map<string, string>>();
-
-function recentlyOpened(key: DataKey): Map<string, string> {
-  let recent = opened.get(key);
-  if (!recent) {
-    recent = new Map();
-    opened.set(key, recent);
-  }
-  return recent;
-}
+const recent = new Map<string, { keyId: string; key: DataKey; text: string }>();
 
 export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
+  const cacheKey = `${ref.table}\u0000${ref.column}\u0000${ref.rowId}\u0000${stored}`;
+  const known = recent.get(cacheKey);
+  // Served from memory only while the ring still holds the very key object that opened it.
+  if (known && keyring.get(known.keyId) === known.key) {
+    recent.delete(cacheKey);
+    recent.set(cacheKey, known);
+    return known.text;
+  }
   const match = ENVELOPE_SHAPE.exec(stored);
   if (!match) {
     // A malformed value may still start with a readable key id: report it for the alert if it looks like one.
@@ -131,14 +131,6 @@ export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
   const [, keyId, nonceText, bodyText] = match as unknown as [string, string, string, string];
   const key = keyring.get(keyId);
   if (!key) throw new DecryptionError(ref, keyId, "unknown_key");
-  const cacheKey = `${ref.table}\u0000${ref.column}\u0000${ref.rowId}\u0000${stored}`;
-  const recent = recentlyOpened(key);
-  const known = recent.get(cacheKey);
-  if (known !== undefined) {
-    recent.delete(cacheKey);
-    recent.set(cacheKey, known);
-    return known;
-  }
   const nonce = Buffer.from(nonceText, "base64url");
   const body = Buffer.from(bodyText, "base64url");
   if (nonce.length !== NONCE_BYTES || body.length < TAG_BYTES + PAD_BLOCK) {
@@ -152,7 +144,7 @@ export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
     const plain = unpad(padded);
     if (!plain) throw new Error("bad padding");
     const text = STRICT_UTF8.decode(plain);
-    recent.set(cacheKey, text);
+    recent.set(cacheKey, { keyId, key, text });
     if (recent.size > RECENTLY_OPENED) recent.delete(recent.keys().next().value as string);
     return text;
   } catch {
