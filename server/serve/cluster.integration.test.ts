@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditLog } from "@/db/schema";
 import { verifyAuditChain } from "../audit/verify";
 import { createCliContext } from "../cli/context";
+import { listSigningKeys, rotateSigningKey } from "../oauth/signing-keys";
 import type { ServiceContext } from "../services/context";
+import { createClient } from "../services/oauth-clients";
 import { setOverride } from "../services/rate-limit-overrides";
 import { createToken } from "../services/tokens";
 import { createUser } from "../services/users";
@@ -29,10 +31,18 @@ import {
  * 2. a per-token limit of N admits exactly N across both workers;
  * 3. a revoked token is refused on the very next request, on either worker;
  * 4. /api/metrics adds up every worker's counters, whichever worker is scraped;
- * 5. kill -9 of a worker during a write burst: a replacement starts, and every
+ * 5. a forced rotation of the access-token signing key while the server runs:
+ *    every token signed before or after it (old kid or new) is accepted by
+ *    both workers on the very next request, both switch to the new key within
+ *    the documented 30 s, and both publish it in their JWKS;
+ * 6. the admin Overview (admin.overview.traffic) counts every worker's
+ *    traffic at once, whichever worker answers it;
+ * 7. the Rate limits page (admin.rateLimits.overview) sums every worker's
+ *    checks and rejections;
+ * 8. kill -9 of a worker during a write burst: a replacement starts, and every
  *    write that was acknowledged can be read back;
- * 6. SIGTERM during requests in flight: they are answered, the server exits 0;
- * 7. afterwards the audit chain of the database file is intact.
+ * 9. SIGTERM during requests in flight: they are answered, the server exits 0;
+ * 10. afterwards the audit chain of the database file is intact.
  *
  * Users and tokens are seeded through the services from this process, on
  * the same SQLite file (the CLI's service context), as scripts/bench.ts does.
@@ -97,6 +107,25 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     return res;
   };
   const context = () => `\n--- server output (tail) ---\n${srv.tail().slice(-4_000)}`;
+  /** A token with the `admin` scope of an administrator, made on first use. */
+  let overseer: string | null = null;
+  /** A tRPC query over GET with the admin token: the data, and the worker that answered. */
+  const trpc = async <T>(procedure: string, input: unknown, label: string): Promise<{ data: T; pid: number }> => {
+    if (overseer === null) {
+      const admin = await createUser(svc, {
+        email: "cluster-overseer@example.com",
+        password: "overseer passphrase 1",
+        role: "admin",
+      });
+      overseer = createToken(svc, admin.id, { name: "overseer", scopes: ["admin"], expiresInMs: 3_600_000 }).token;
+    }
+    const query = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
+    const res = await srv.request("GET", `/api/trpc/${procedure}${query}`, { headers: bearer(overseer), label });
+    expect(res.status, `${procedure}: ${res.body.slice(0, 400)}`).toBe(200);
+    const pid = await srv.pidOf(res.requestId);
+    expect(workers, `${procedure} was answered by a worker`).toContain(pid);
+    return { data: (JSON.parse(res.body) as { result: { data: T } }).result.data, pid: pid as number };
+  };
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-cluster-"));
@@ -274,7 +303,254 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     expect(scrapedBy.size, "both workers answered a scrape").toBe(WORKERS);
   });
 
-  it("5. kill -9 of a worker during a write burst: a replacement serves, and every acknowledged write reads back", {
+  it("5. signing-key rotation while serving: every token, old kid or new, is accepted on both workers at once", {
+    timeout: 60_000,
+  }, async () => {
+    // A machine client, through the same service as `gatehouse oauth-client create` (a service account is made for it).
+    const machine = createClient(svc, {
+      name: "cluster-machine",
+      type: "confidential",
+      redirectUris: [],
+      grantTypes: ["client_credentials"],
+      scopes: ["contacts:read"],
+      accessTokenTtlSeconds: 3600,
+    });
+    const basic = `Basic ${Buffer.from(`${machine.client.id}:${machine.clientSecret ?? ""}`).toString("base64")}`;
+    interface Issued {
+      token: string;
+      kid: string;
+      /** The worker that signed it. */
+      signer: number;
+      /** When the token request was sent (the token was signed after this). */
+      sentAt: number;
+      /** Every request made with it, in order, with the worker that answered. */
+      uses: Array<{ status: number; pid: number | null }>;
+    }
+    const issue = async (label: string): Promise<Issued> => {
+      const sentAt = Date.now();
+      const res = await srv.request("POST", "/oauth/token", {
+        headers: { authorization: basic, "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials",
+        label,
+      });
+      expect(res.status, `${res.body}${context()}`).toBe(200);
+      const body = JSON.parse(res.body) as { access_token: string; token_type: string; scope: string };
+      expect(body).toMatchObject({ token_type: "Bearer", scope: "contacts:read" });
+      const header = JSON.parse(
+        Buffer.from(body.access_token.split(".")[0] ?? "", "base64url").toString("utf8"),
+      ) as Record<string, unknown>;
+      expect(header).toMatchObject({ alg: "ES256", typ: "at+jwt" });
+      expect(typeof header.kid).toBe("string");
+      const signer = await srv.pidOf(res.requestId);
+      expect(workers, `the token request was logged by a worker${context()}`).toContain(signer);
+      return { token: body.access_token, kid: header.kid as string, signer: signer as number, sentAt, uses: [] };
+    };
+    const describeIssued = (list: Issued[]) =>
+      JSON.stringify(list.map((i) => ({ kid: i.kid, signer: i.signer, sentAt: i.sentAt - rotatedAt, uses: i.uses })));
+    /** Uses the token from the very next request on, until both workers have served it (bounded); all must accept it. */
+    const acceptedOnBoth = async (issued: Issued, label: string) => {
+      const servedBy = new Set<number>();
+      for (let i = 0; i < 8 && servedBy.size < WORKERS; i++) {
+        const res = await srv.request("GET", "/api/v1/contacts", { headers: bearer(issued.token), label });
+        const pid = await srv.pidOf(res.requestId);
+        issued.uses.push({ status: res.status, pid });
+        if (pid !== null) servedBy.add(pid);
+      }
+      const what = `kid ${issued.kid} signed by ${issued.signer}, ${issued.sentAt - rotatedAt} ms after the rotation: ${JSON.stringify(issued.uses)}`;
+      expect(
+        issued.uses.map((u) => u.status),
+        what,
+      ).toEqual(issued.uses.map(() => 200));
+      expect(servedBy.size, `both workers served it (${what})`).toBe(WORKERS);
+    };
+    /** The kids each worker publishes at /oauth/jwks (asked until both have answered, bounded). */
+    const jwksOfBoth = async (label: string) => {
+      const published = new Map<number, string[]>();
+      for (let i = 0; i < 8 && published.size < WORKERS; i++) {
+        const res = await srv.request("GET", "/oauth/jwks", { label });
+        expect(res.status, res.body).toBe(200);
+        const { keys } = JSON.parse(res.body) as { keys: Array<{ kid: string }> };
+        published.set(
+          (await srv.pidOf(res.requestId)) as number,
+          keys.map((k) => k.kid),
+        );
+      }
+      expect([...published.keys()].sort(), "both workers answered the JWKS").toEqual([...workers].sort());
+      return published;
+    };
+    let rotatedAt = Date.now();
+
+    // Before: both workers sign (each then holds the key in its cache), and both accept each other's tokens.
+    // The second one first signs 3 s after the first: its cache is then 3 s younger, so when the first worker
+    // reloads (30 s on) and signs with the new key, the second meets a kid it does not hold (the miss path).
+    const before: Issued[] = [await issue("cc-before")];
+    await acceptedOnBoth(before[0] as Issued, "cc-before-use");
+    await sleep(3_000);
+    for (let i = 0; i < 10 && new Set(before.map((b) => b.signer)).size < WORKERS; i++) {
+      const issued = await issue("cc-before");
+      before.push(issued);
+      await acceptedOnBoth(issued, "cc-before-use");
+    }
+    expect(new Set(before.map((b) => b.signer)).size, `both workers signed a token: ${describeIssued(before)}`).toBe(
+      WORKERS,
+    );
+    const oldKid = (before[0] as Issued).kid;
+    expect(new Set(before.map((b) => b.kid))).toEqual(new Set([oldKid]));
+    expect(listSigningKeys(svc.db, new Date()).find((k) => !k.retiredAt)?.kid).toBe(oldKid);
+
+    // The rotation, as `gatehouse oauth-keys rotate` does it, while the server runs.
+    if (!svc.keyring) throw new Error("the CLI context has no keyring");
+    const rotation = rotateSigningKey(svc.db, {
+      clock: svc.clock,
+      keyring: svc.keyring,
+      actor: svc.actor,
+      client: svc.client,
+      force: true,
+    });
+    rotatedAt = Date.now();
+    expect(rotation.rotated).toBe(true);
+    const newKid = rotation.kid;
+    expect(newKid).not.toBe(oldKid);
+    // The JWKS is read from the table: both keys, on both workers, at once.
+    for (const [pid, kids] of await jwksOfBoth("jwks-rotated")) {
+      expect(kids, `JWKS of worker ${pid} right after the rotation`).toEqual(expect.arrayContaining([newKid, oldKid]));
+    }
+
+    // After: a worker may go on signing with the old key until its 30 s reload; every token works everywhere.
+    const after: Issued[] = [];
+    const newSigners = () => new Set(after.filter((a) => a.kid === newKid).map((a) => a.signer));
+    let jwksAfterNewKid = false;
+    while (Date.now() < rotatedAt + 35_000 && newSigners().size < WORKERS) {
+      const issued = await issue("cc-after");
+      after.push(issued);
+      expect([oldKid, newKid], describeIssued(after)).toContain(issued.kid);
+      await acceptedOnBoth(issued, "cc-after-use");
+      if (issued.kid === newKid && !jwksAfterNewKid) {
+        jwksAfterNewKid = true;
+        for (const [pid, kids] of await jwksOfBoth("jwks-signed")) {
+          expect(kids, `JWKS of worker ${pid} once ${issued.signer} signed with ${newKid}`).toContain(newKid);
+        }
+      }
+      if (newSigners().size < WORKERS) await sleep(400);
+    }
+    const summary = describeIssued(after);
+    // A worker that has accepted a new-kid token has re-read the table: from then on it signs with the new key.
+    const reloaded = new Set<number>();
+    for (const [index, issued] of after.entries()) {
+      if (reloaded.has(issued.signer)) {
+        expect(issued.kid, `token #${index + 1}, by a worker that had accepted the new kid: ${summary}`).toBe(newKid);
+      }
+      if (issued.kid === newKid) {
+        reloaded.add(issued.signer);
+        for (const use of issued.uses) if (use.pid !== null) reloaded.add(use.pid);
+      }
+    }
+    expect(
+      after.some((a) => a.kid === newKid),
+      `a token carried the new kid ${newKid}: ${summary}`,
+    ).toBe(true);
+    expect(newSigners().size, `both workers signed with the new key within 35 s: ${summary}`).toBe(WORKERS);
+    // The documented bound: no worker signs with a retired key more than 30 s after the rotation.
+    const late = after.filter((a) => a.kid === oldKid && a.sentAt - rotatedAt >= 30_250);
+    expect(late, `old-kid tokens requested 30 s after the rotation: ${summary}`).toEqual([]);
+
+    // Tokens signed with the retired key stay valid until they expire, on both workers.
+    for (const issued of before) await acceptedOnBoth(issued, "cc-retired-use");
+    const retired = listSigningKeys(svc.db, new Date()).find((k) => k.kid === oldKid);
+    expect(retired?.retiredAt, "the old key is retired, not removed").not.toBeNull();
+    for (const [pid, kids] of await jwksOfBoth("jwks-end")) {
+      expect(kids, `JWKS of worker ${pid} at the end`).toEqual(expect.arrayContaining([newKid, oldKid]));
+    }
+    console.info(
+      `[cluster] signing-key rotation: ${after.length} tokens after it; first new-kid token ${
+        ((after.find((a) => a.kid === newKid)?.sentAt ?? Number.NaN) - rotatedAt) | 0
+      } ms after it, both workers on the new key after ${(Math.max(...after.filter((a) => a.kid === newKid).map((a) => a.sentAt)) - rotatedAt) | 0} ms`,
+    );
+  });
+
+  it("6. the admin Overview counts every worker's traffic at once, whichever worker answers it", {
+    timeout: 40_000,
+  }, async () => {
+    type Totals = Record<"requests" | "client_errors" | "server_errors" | "rate_limited" | "sign_in_failures", number>;
+    // Well-formed, but not a token of this server (its checksum is wrong): 401, a client error.
+    const stranger = bearer(`gth_${"0".repeat(49)}`);
+    const answeredBy = new Set<number>();
+    for (let round = 0; round < 4 && (round < 2 || answeredBy.size < WORKERS); round++) {
+      // An even and an odd count, so the round robin hands the Overview call after them to either worker.
+      const K = 40 + round;
+      const before = await trpc<{ totals: Totals }>("admin.overview.traffic", { range: "24h" }, "overview-before");
+      const answers: Answer[] = [];
+      for (let i = 0; i < K; i++) {
+        answers.push(await srv.request("GET", "/api/v1/contacts", { headers: stranger, label: "overview-401" }));
+      }
+      // At once: nothing but the ask made the workers write their counts (their own flush runs every 10 s).
+      const after = await trpc<{ totals: Totals }>("admin.overview.traffic", { range: "24h" }, "overview-after");
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 401));
+      const spread = new Set(await Promise.all(answers.map((a) => srv.pidOf(a.requestId))));
+      expect([...spread].sort(), "the K requests went to both workers").toEqual([...workers].sort());
+      answeredBy.add(after.pid);
+      const grew = (metric: keyof Totals) => after.data.totals[metric] - before.data.totals[metric];
+      const what = `round ${round + 1}, K=${K}, Overview answered by ${before.pid} then ${after.pid}: ${JSON.stringify({
+        before: before.data.totals,
+        after: after.data.totals,
+      })}`;
+      expect(grew("requests"), what).toBeGreaterThanOrEqual(K);
+      expect(grew("client_errors"), what).toBeGreaterThanOrEqual(K);
+      // Exactly: the K requests and the first Overview call (counted once it was answered); nothing twice.
+      expect(grew("requests"), what).toBe(K + 1);
+      expect(grew("client_errors"), what).toBe(K);
+      expect(grew("server_errors"), what).toBe(0);
+    }
+    expect([...answeredBy].sort(), "both workers answered the Overview").toEqual([...workers].sort());
+  });
+
+  it("7. the Rate limits page sums every worker's checks and rejections, whichever worker answers it", {
+    timeout: 40_000,
+  }, async () => {
+    type Metrics = { checks: number; rejected: number };
+    const limited = createToken(svc, memberId, {
+      name: "limited page",
+      scopes: ["contacts:read"],
+      expiresInMs: 3_600_000,
+    });
+    setOverride(svc, { type: "token", id: limited.id }, { limit: 4, windowMs: 3_600_000, note: "cluster test: page" });
+    const answeredBy = new Set<number>();
+    for (let round = 0; round < 4 && (round < 2 || answeredBy.size < WORKERS); round++) {
+      const N = 20 + round;
+      const before = await trpc<{ metrics: Metrics }>("admin.rateLimits.overview", undefined, "limits-before");
+      const answers: Answer[] = [];
+      for (let i = 0; i < N; i++) {
+        answers.push(await srv.request("GET", "/api/v1/contacts", { headers: bearer(limited.token), label: "limits" }));
+      }
+      const after = await trpc<{ metrics: Metrics }>("admin.rateLimits.overview", undefined, "limits-after");
+      answeredBy.add(after.pid);
+      const statuses = answers.map((a) => a.status);
+      expect(
+        statuses.every((s) => s === 200 || s === 429),
+        statuses.join(","),
+      ).toBe(true);
+      const rejected = answers.filter((a) => a.status === 429);
+      const R = rejected.length;
+      // 4 an hour (a new window may open mid-round: then 4 more are admitted).
+      expect(R, statuses.join(",")).toBeGreaterThanOrEqual(N - 8);
+      const rejectedBy = new Set(await Promise.all(rejected.map((a) => srv.pidOf(a.requestId))));
+      expect([...rejectedBy].sort(), "both workers rejected some").toEqual([...workers].sort());
+      const what = `round ${round + 1}, N=${N}, R=${R}, page answered by ${before.pid} then ${after.pid}: ${JSON.stringify(
+        {
+          before: before.data.metrics,
+          after: after.data.metrics,
+        },
+      )}`;
+      expect(after.data.metrics.rejected - before.data.metrics.rejected, what).toBeGreaterThanOrEqual(R);
+      expect(after.data.metrics.checks - before.data.metrics.checks, what).toBeGreaterThanOrEqual(N);
+      // Exactly: each request is one check, the second page call one more; each 429 one rejection.
+      expect(after.data.metrics.rejected - before.data.metrics.rejected, what).toBe(R);
+      expect(after.data.metrics.checks - before.data.metrics.checks, what).toBe(N + 1);
+    }
+    expect([...answeredBy].sort(), "both workers answered the page").toEqual([...workers].sort());
+  });
+
+  it("8. kill -9 of a worker during a write burst: a replacement serves, and every acknowledged write reads back", {
     timeout: 90_000,
   }, async () => {
     const writer = createToken(svc, memberId, {
@@ -374,7 +650,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     expect(acknowledged.filter((a) => !audited.has(a.id))).toEqual([]);
   });
 
-  it("6. SIGTERM with requests in flight: each accepted request is answered, then the server exits 0", {
+  it("9. SIGTERM with requests in flight: each accepted request is answered, then the server exits 0", {
     timeout: 40_000,
   }, async () => {
     const writer = createToken(svc, memberId, { name: "slow", scopes: ["contacts:write"], expiresInMs: 3_600_000 });
@@ -453,7 +729,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     }
   });
 
-  it("7. the audit chain of the database file is intact after all of it (the app's own verifier)", {
+  it("10. the audit chain of the database file is intact after all of it (the app's own verifier)", {
     timeout: 30_000,
   }, async () => {
     const report = await verifyAuditChain(svc.db);
