@@ -2,8 +2,8 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * The embedded rate-limit store's window counters (used only when no Redis is
- * configured). The shape is the one rate-limiter-flexible's RateLimiterSQLite
- * reads and writes (`key`, `points`, `expire` in epoch milliseconds); rows are
+ * configured): `key`, `points`, `expire` in epoch milliseconds (the shape
+ * rate-limiter-flexible's RateLimiterSQLite uses, which it replaced); rows are
  * short-lived and swept once expired (server/ratelimit/store-embedded.ts).
  * Not application data: nothing else reads it.
  */

@@ -97,12 +97,13 @@ export function isEnvelope(value: unknown): value is string {
 
 /** Opens a stored value; throws DecryptionError on anything but an intact value sealed for exactly this place. */
 /**
- * Values this process opened lately, per key, keyed by the exact envelope
- * AND the place it was opened for (table, column, row): a list read again
- * is not decrypted again. This changes nothing that encryption protects:
+ * Values this process opened lately, by their exact envelope, with the
+ * place (table, column, row) they were opened for: a list read again is not
+ * decrypted again. This changes nothing that encryption protects:
  * - a changed byte makes another envelope, which misses and is
  *   authenticated (and refused) as always; an envelope copied to another row
- *   misses too, since the place is part of the key;
+ *   is not served, since the place must match too (nonces are random, so two
+ *   places never share an envelope);
  * - a remembered value is served only while the ring still holds the very
  *   key object that opened it, so a key taken out of the ring (or re-read
  *   from the data folder) takes its values with it: nothing is opened under
@@ -111,15 +112,20 @@ export function isEnvelope(value: unknown): value is string {
  *   open every value anyway, bounded to RECENTLY_OPENED values.
  */
 const RECENTLY_OPENED = 4096;
-const recent = new Map<string, { keyId: string; key: DataKey; text: string }>();
+const recent = new Map<string, FieldRef & { keyId: string; key: DataKey; text: string }>();
 
 export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
-  const cacheKey = `${ref.table}\u0000${ref.column}\u0000${ref.rowId}\u0000${stored}`;
-  const known = recent.get(cacheKey);
-  // Served from memory only while the ring still holds the very key object that opened it.
-  if (known && keyring.get(known.keyId) === known.key) {
-    recent.delete(cacheKey);
-    recent.set(cacheKey, known);
+  const known = recent.get(stored);
+  // Served from memory only for the same place, and while the ring still holds the very key object that opened it.
+  if (
+    known &&
+    known.rowId === ref.rowId &&
+    known.column === ref.column &&
+    known.table === ref.table &&
+    keyring.get(known.keyId) === known.key
+  ) {
+    recent.delete(stored);
+    recent.set(stored, known);
     return known.text;
   }
   const match = ENVELOPE_SHAPE.exec(stored);
@@ -144,7 +150,7 @@ export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
     const plain = unpad(padded);
     if (!plain) throw new Error("bad padding");
     const text = STRICT_UTF8.decode(plain);
-    recent.set(cacheKey, { keyId, key, text });
+    recent.set(stored, { ...ref, keyId, key, text });
     if (recent.size > RECENTLY_OPENED) recent.delete(recent.keys().next().value as string);
     return text;
   } catch {

@@ -1,5 +1,4 @@
 import type Database from "better-sqlite3";
-import { RateLimiterRes, RateLimiterSQLite } from "rate-limiter-flexible";
 import type { Rule } from "./rule";
 import {
   type LimitStore,
@@ -29,19 +28,28 @@ import {
  * The cost is a small write per limited request (see docs/rate-limiting.md
  * for the numbers). For several machines, configure Redis.
  *
- * The window counters go through rate-limiter-flexible's RateLimiterSQLite
- * (its upsert is one `INSERT … ON CONFLICT … RETURNING`); the key carries the
- * epoch-aligned window index, so windows match the Redis store's exactly.
+ * A window counter is one prepared `INSERT … ON CONFLICT … RETURNING`
+ * (atomic on its own: SQLite runs it under the write lock), the same upsert
+ * and table rate-limiter-flexible's RateLimiterSQLite uses — which wrapped
+ * it in a transaction of its own and a promise chain per call, the larger
+ * part of the limiter's cost per request. The key carries the epoch-aligned
+ * window index, so windows match the Redis store's exactly.
  */
 export class EmbeddedStore implements LimitStore {
   readonly kind = "embedded" as const;
-  private readonly limiters = new Map<string, RateLimiterSQLite>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly sql;
 
   constructor(private readonly sqlite: Database.Database) {
     const s = (text: string) => sqlite.prepare(text);
     this.sql = {
+      consume: s(
+        `INSERT INTO rate_limit_counters (key, points, expire) VALUES (?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET
+           points = CASE WHEN expire IS NULL OR expire > ? THEN points + excluded.points ELSE excluded.points END,
+           expire = CASE WHEN expire IS NULL OR expire > ? THEN expire ELSE excluded.expire END
+         RETURNING points`,
+      ),
       lockout: s(
         `SELECT subject, failures, failures_until AS failuresUntil, level, level_until AS levelUntil, locked_until AS lockedUntil
          FROM rate_limit_lockouts WHERE subject = ?`,
@@ -78,15 +86,20 @@ export class EmbeddedStore implements LimitStore {
   }
 
   async consume(key: string, rule: Rule, cost: number): Promise<WindowUse> {
-    const { index, endsAt } = windowOf(rule.windowMs, Date.now());
-    try {
-      const res = await this.limiterFor(rule).consume(`${key}:w${rule.windowMs}:${index}`, cost);
-      return { allowed: true, limit: rule.limit, remaining: res.remainingPoints, resetAt: endsAt };
-    } catch (error) {
-      // rate-limiter-flexible rejects with a RateLimiterRes when over the limit, with an Error when the store fails.
-      if (error instanceof RateLimiterRes) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
-      throw error;
-    }
+    const now = Date.now();
+    const { index, endsAt } = windowOf(rule.windowMs, now);
+    // A store failure (SQLITE_BUSY past busy_timeout, a full disk) throws: the limiter applies the policy's fail mode.
+    const { points } = this.sql.consume.get(
+      `${key}:w${rule.windowMs}:${index}`,
+      cost,
+      now + rule.windowMs,
+      now,
+      now,
+    ) as {
+      points: number;
+    };
+    if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
+    return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
   }
 
   async reserveAttempt(subjects: readonly LockoutSubject[], now: number): Promise<Reservation> {
@@ -173,24 +186,6 @@ export class EmbeddedStore implements LimitStore {
     this.sql.sweepCounters.run(now);
     this.sql.sweepLockouts.run({ now });
     this.sql.sweepRejections.run(Math.floor((now - REJECTION_RETENTION_MS) / MINUTE_MS));
-  }
-
-  private limiterFor(rule: Rule): RateLimiterSQLite {
-    const id = `${rule.limit}/${rule.windowMs}`;
-    let limiter = this.limiters.get(id);
-    if (!limiter) {
-      limiter = new RateLimiterSQLite({
-        storeClient: this.sqlite,
-        storeType: "better-sqlite3",
-        tableName: "rate_limit_counters",
-        tableCreated: true, // by the migrations
-        keyPrefix: "",
-        points: rule.limit,
-        duration: rule.windowMs / 1000,
-      });
-      this.limiters.set(id, limiter);
-    }
-    return limiter;
   }
 
   private row(subject: string): LockoutRow {

@@ -7,8 +7,7 @@ import type { Rule } from "./rule";
  * - store-redis.ts: @upstash/ratelimit's fixed window over Redis (a plain
  *   server over TCP, or Upstash's REST API), plus small Lua scripts for the
  *   sign-in lockouts and the rejection board;
- * - store-embedded.ts: rate-limiter-flexible's RateLimiterSQLite and plain SQL
- *   over the application's SQLite file.
+ * - store-embedded.ts: plain SQL over the application's SQLite file.
  *
  * Every operation is atomic in the store (one Lua script, or one SQLite
  * statement or transaction), so concurrent requests — in one process or in

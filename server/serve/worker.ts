@@ -39,6 +39,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   answerClusterAsks("ratelimit-metrics", metricsSnapshot);
   answerClusterAsks("flush-traffic", () => flushTraffic(runtime.db, runtime.clock.now()));
 
+  let stopping = false;
+  // The front is made before Next.js is loaded: @hono/node-server replaces the global Request and Response
+  // with lightweight ones (a string body is written without a stream), and Next.js must be loaded after that,
+  // so that its own classes (NextRequest, NextResponse) extend the same globals its instanceof checks name.
+  let nextHandle: NodeHandler = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
+  const front = createFrontServer({
+    runtime: () => runtime,
+    next: (req, res) => nextHandle(req, res),
+    stamp: options.stamp,
+  });
+  const { server } = front;
   const { default: next } = await import("next");
   const app = next({
     dev: options.dev,
@@ -47,11 +61,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     port: runtime.config.port,
   });
   await app.prepare();
-  const nextHandle = app.getRequestHandler() as NodeHandler;
+  nextHandle = app.getRequestHandler() as NodeHandler;
 
-  let stopping = false;
-  const front = createFrontServer({ runtime: () => runtime, next: nextHandle, stamp: options.stamp });
-  const { server } = front;
   if (options.dev) {
     // Hot reload's websocket.
     const upgrade = app.getUpgradeHandler();

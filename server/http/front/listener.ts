@@ -50,8 +50,8 @@ export function createRequestListener(options: {
   const machine = getRequestListener(
     (request, env) => serveMachineEndpoint(request, runtime(), (env.incoming as Tagged)[ENDPOINT] as MachineEndpoint),
     {
-      // Next.js runs in the same process and keeps the platform's Request/Response.
-      overrideGlobalObjects: false,
+      // The adapter's lightweight Request/Response become the process's globals (see server/serve/worker.ts).
+      overrideGlobalObjects: true,
       errorHandler: (error) => {
         getLogger().error({ err: error }, "request conversion failed");
         return new Response(null, { status: 500 });
