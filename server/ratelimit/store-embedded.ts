@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import DatabaseConstructor from "better-sqlite3";
 import type { Rule } from "./rule";
 import {
   type LimitStore,
@@ -35,21 +36,47 @@ import {
  * part of the limiter's cost per request. The key carries the epoch-aligned
  * window index, so windows match the Redis store's exactly.
  */
+/**
+ * Every limited request writes its window counter, so on a server with
+ * several workers their writes meet at SQLite's write lock all the time. On
+ * the application's connection a writer that finds the lock taken sleeps
+ * inside SQLite (busy_timeout), and the whole worker with it. The counters
+ * get a connection of their own to the same file that never waits inside
+ * SQLite (busy_timeout 0): consume() yields to the event loop between tries
+ * instead. An in-memory database (tests) has no second connection: it is
+ * one process anyway.
+ */
+function counterConnection(sqlite: Database.Database): Database.Database {
+  if (sqlite.memory) return sqlite;
+  const connection = new DatabaseConstructor(sqlite.name, { fileMustExist: true });
+  connection.pragma("journal_mode = WAL");
+  connection.pragma("synchronous = NORMAL");
+  connection.pragma("busy_timeout = 0");
+  return connection;
+}
+
+/** Past this a counter write that keeps finding the lock taken fails (the limiter's own timeout is shorter). */
+const BUSY_GIVE_UP_MS = 2_000;
+
 export class EmbeddedStore implements LimitStore {
   readonly kind = "embedded" as const;
   private readonly sweeper: NodeJS.Timeout;
   private readonly sql;
+  /** The window counters' own connection to the same file (see counterConnection). */
+  private readonly counters: Database.Database;
+  private readonly consumeStatement: Database.Statement;
 
   constructor(private readonly sqlite: Database.Database) {
     const s = (text: string) => sqlite.prepare(text);
+    this.counters = counterConnection(sqlite);
+    this.consumeStatement = this.counters.prepare(
+      `INSERT INTO rate_limit_counters (key, points, expire) VALUES (?, ?, ?)
+       ON CONFLICT(key) DO UPDATE SET
+         points = CASE WHEN expire IS NULL OR expire > ? THEN points + excluded.points ELSE excluded.points END,
+         expire = CASE WHEN expire IS NULL OR expire > ? THEN expire ELSE excluded.expire END
+       RETURNING points`,
+    );
     this.sql = {
-      consume: s(
-        `INSERT INTO rate_limit_counters (key, points, expire) VALUES (?, ?, ?)
-         ON CONFLICT(key) DO UPDATE SET
-           points = CASE WHEN expire IS NULL OR expire > ? THEN points + excluded.points ELSE excluded.points END,
-           expire = CASE WHEN expire IS NULL OR expire > ? THEN expire ELSE excluded.expire END
-         RETURNING points`,
-      ),
       lockout: s(
         `SELECT subject, failures, failures_until AS failuresUntil, level, level_until AS levelUntil, locked_until AS lockedUntil
          FROM rate_limit_lockouts WHERE subject = ?`,
@@ -88,16 +115,24 @@ export class EmbeddedStore implements LimitStore {
   async consume(key: string, rule: Rule, cost: number): Promise<WindowUse> {
     const now = Date.now();
     const { index, endsAt } = windowOf(rule.windowMs, now);
-    // A store failure (SQLITE_BUSY past busy_timeout, a full disk) throws: the limiter applies the policy's fail mode.
-    const { points } = this.sql.consume.get(
-      `${key}:w${rule.windowMs}:${index}`,
-      cost,
-      now + rule.windowMs,
-      now,
-      now,
-    ) as {
-      points: number;
-    };
+    const params = [`${key}:w${rule.windowMs}:${index}`, cost, now + rule.windowMs, now, now];
+    let row: { points: number } | undefined;
+    // Another process holding the write lock: yield to the event loop and try again, so this worker keeps
+    // serving while it waits (SQLite's own busy handler would sleep with the whole process blocked). The
+    // limiter's timeout bounds the wait; a store failure (a full disk, the timeout) throws, and the limiter
+    // applies the policy's fail mode.
+    for (;;) {
+      try {
+        row = this.consumeStatement.get(...params) as { points: number };
+        break;
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SQLITE_BUSY" || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) {
+          throw error;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    const { points } = row;
     if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
     return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
   }
@@ -176,9 +211,13 @@ export class EmbeddedStore implements LimitStore {
     this.sql.ping.get();
   }
 
+  private closed = false;
+
   async close(): Promise<void> {
-    // The database belongs to the runtime; only our timer is ours to stop.
+    // The database belongs to the runtime; our timer and the counters' connection are ours to stop.
+    this.closed = true;
     clearInterval(this.sweeper);
+    if (this.counters !== this.sqlite) this.counters.close();
   }
 
   /** Deletes what can no longer matter. Also called by tests. */
