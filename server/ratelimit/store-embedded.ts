@@ -40,18 +40,21 @@ import {
  * Every limited request writes its window counter, so on a server with
  * several workers their writes meet at SQLite's write lock all the time. On
  * the application's connection a writer that finds the lock taken sleeps
- * inside SQLite (busy_timeout), and the whole worker with it. The counters
- * get a connection of their own to the same file that never waits inside
- * SQLite (busy_timeout 0): consume() yields to the event loop between tries
- * instead. An in-memory database (tests) has no second connection: it is
- * one process anyway.
+ * inside SQLite (busy_timeout, up to 5 s), and the whole worker with it. The
+ * counters get a connection of their own to the same file that waits inside
+ * SQLite only briefly (COUNTER_BUSY_MS, enough for another worker's write to
+ * finish) and otherwise yields to the event loop between tries, so a long
+ * transaction elsewhere never stalls a worker. An in-memory database (tests)
+ * has no second connection: it is one process anyway.
  */
+const COUNTER_BUSY_MS = 5;
+
 function counterConnection(sqlite: Database.Database): Database.Database {
   if (sqlite.memory) return sqlite;
   const connection = new DatabaseConstructor(sqlite.name, { fileMustExist: true });
   connection.pragma("journal_mode = WAL");
   connection.pragma("synchronous = NORMAL");
-  connection.pragma("busy_timeout = 0");
+  connection.pragma(`busy_timeout = ${COUNTER_BUSY_MS}`);
   return connection;
 }
 

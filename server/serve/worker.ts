@@ -1,5 +1,4 @@
 import cluster from "node:cluster";
-import type { NodeHandler } from "../http/front/listener";
 import { createFrontServer } from "../http/front/server";
 import { getLogger } from "../logger";
 import { answerClusterAsks } from "../observability/cluster-channel";
@@ -8,6 +7,7 @@ import { flushObservability, startObservability } from "../observability/start";
 import { flushTraffic } from "../observability/traffic";
 import { metricsSnapshot } from "../ratelimit/metrics";
 import { getRuntime } from "../runtime";
+import { createPages } from "./pages";
 
 export interface WorkerOptions {
   dev: boolean;
@@ -18,8 +18,9 @@ export interface WorkerOptions {
 }
 
 /**
- * One serving process: Next.js for the pages, and Gatehouse's own front for
- * the machine endpoints (server/http/front/), on one node:http server. In a
+ * One serving process: Gatehouse's own front for the machine endpoints
+ * (server/http/front/) and Next.js for the pages (loaded on the first page
+ * request, pages.ts), on one node:http server. In a
  * cluster the supervisor owns the listening socket and hands connections to
  * the workers; with WEB_CONCURRENCY=1 this is the only process.
  *
@@ -40,33 +41,19 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   answerClusterAsks("flush-traffic", () => flushTraffic(runtime.db, runtime.clock.now()));
 
   let stopping = false;
-  // The front is made before Next.js is loaded: @hono/node-server replaces the global Request and Response
-  // with lightweight ones (a string body is written without a stream), and Next.js must be loaded after that,
-  // so that its own classes (NextRequest, NextResponse) extend the same globals its instanceof checks name.
-  let nextHandle: NodeHandler = (_req, res) => {
-    res.statusCode = 503;
-    res.end();
-  };
-  const front = createFrontServer({
-    runtime: () => runtime,
-    next: (req, res) => nextHandle(req, res),
-    stamp: options.stamp,
-  });
-  const { server } = front;
-  const { default: next } = await import("next");
-  const app = next({
+  // The front first: its adapter replaces the global Request/Response, and Next.js must load after that (pages.ts).
+  const pages = createPages({
     dev: options.dev,
-    dir: options.root,
+    root: options.root,
     hostname: serving.host === "0.0.0.0" ? "localhost" : serving.host,
     port: runtime.config.port,
   });
-  await app.prepare();
-  nextHandle = app.getRequestHandler() as NodeHandler;
-
+  const front = createFrontServer({ runtime: () => runtime, next: pages.handle, stamp: options.stamp });
+  const { server } = front;
   if (options.dev) {
-    // Hot reload's websocket.
-    const upgrade = app.getUpgradeHandler();
-    server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
+    // Development: hot reload from the first request on.
+    await pages.load();
+    server.on("upgrade", (req, socket, head) => pages.upgrade(req, socket, head));
   }
 
   await new Promise<void>((resolve) => server.listen(runtime.config.port, serving.host, resolve));

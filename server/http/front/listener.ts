@@ -8,8 +8,8 @@ import { METRICS } from "../../observability/metrics";
 import { countRequest } from "../../observability/traffic";
 import type { Runtime } from "../../runtime";
 import { normalizeIp, PEER_HEADER, PEER_STAMP_HEADER, PEER_TLS_HEADER } from "../../security/client-ip";
-import { applyApiHeaders } from "../api-headers";
-import { problem } from "../problem";
+import { applyApiHeaders, withApiHeaders } from "../api-headers";
+import { problem, problemResponse } from "../problem";
 import { UNMATCHED } from "../route-label";
 import { serveMachineEndpoint } from "./dispatch";
 import { isServedMethod, type MachineEndpoint, machineEndpointOf, rawPathOf, SERVED_METHODS } from "./endpoints";
@@ -52,9 +52,14 @@ export function createRequestListener(options: {
     {
       // The adapter's lightweight Request/Response become the process's globals (see server/serve/worker.ts).
       overrideGlobalObjects: true,
+      // Only a request the adapter cannot turn into a Request gets here (the front checked the target and Host first).
       errorHandler: (error) => {
-        getLogger().error({ err: error }, "request conversion failed");
-        return new Response(null, { status: 500 });
+        const requestId = newId("request");
+        getLogger().error({ requestId, err: error }, "request conversion failed");
+        return withApiHeaders(
+          problemResponse(problem(400, "The request could not be read", { reason: "malformed_request", requestId })),
+          requestId,
+        );
       },
     },
   );
