@@ -4,7 +4,7 @@ import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Db } from "@/db";
 import type { ContactRow } from "@/db/schema";
-import { canonicalize, entryHash, GENESIS_HASH } from "@/server/audit/chain";
+import { type ChainedContent, canonicalize, entryHash, GENESIS_HASH } from "@/server/audit/chain";
 import { hashPassword } from "@/server/auth/password";
 import type { Keyring } from "@/server/crypto/keyring";
 import { ID_PREFIXES, type IdKind, idPattern } from "@/server/ids";
@@ -249,20 +249,6 @@ function deferredObjects(db: Db, table: string): Array<{ type: string; name: str
     .all(table) as Array<{ type: string; name: string; sql: string }>;
 }
 
-interface AuditContent {
-  id: string;
-  at: number;
-  actorKind: string;
-  actorId: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: string;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  detail: string | null;
-}
 
 export async function generateLargeData(
   svc: { db: Db; keyring: Keyring },
@@ -304,8 +290,8 @@ export async function generateLargeData(
   // An empty head hash is a row from before the chain existed: start from genesis (as recordAudit does).
   let prev = head?.hash || GENESIS_HASH;
 
-  const audit = (content: Omit<AuditContent, "detail">, detail: Record<string, unknown> | null) => {
-    const row: AuditContent = {
+  const audit = (content: Omit<ChainedContent, "detail">, detail: Record<string, unknown> | null) => {
+    const row: ChainedContent = {
       ...content,
       // Exactly what recordAudit stores: redacted, canonical JSON.
       detail: detail ? JSON.stringify(canonicalize(redactRecord(detail))) : null,
