@@ -249,7 +249,6 @@ function deferredObjects(db: Db, table: string): Array<{ type: string; name: str
     .all(table) as Array<{ type: string; name: string; sql: string }>;
 }
 
-
 export async function generateLargeData(
   svc: { db: Db; keyring: Keyring },
   options: LargeDataOptions,
