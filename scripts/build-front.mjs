@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * Builds Gatehouse's server (server/serve/main.ts: the supervisor, the
- * workers and the HTTP front of the machine endpoints) into one ES module,
- * `<NEXT_DIST_DIR>/gatehouse/serve.mjs`, that scripts/server.mjs loads in
+ * workers and the HTTP front of the machine endpoints) into ES modules,
+ * `<NEXT_DIST_DIR>/gatehouse/serve.mjs` and its chunks, that scripts/server.mjs loads in
  * production. Next.js builds the pages; this builds the part that serves
  * without it. Packages stay external (resolved from node_modules at run
  * time, native ones included); only the project's own TypeScript is bundled.
@@ -16,8 +16,12 @@ const distDir = process.env.NEXT_DIST_DIR ?? ".next";
 
 await build({
   absWorkingDir: root,
-  entryPoints: ["server/serve/main.ts"],
-  outfile: path.join(distDir, "gatehouse", "serve.mjs"),
+  entryPoints: { serve: "server/serve/main.ts" },
+  outdir: path.join(distDir, "gatehouse"),
+  outExtension: { ".js": ".mjs" },
+  // Each process loads what it runs: the supervisor neither the pipeline nor the database code.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",

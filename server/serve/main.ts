@@ -1,42 +1,81 @@
 import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { ConfigError, parseEnv } from "../config/env";
 import { PEER_STAMP_ENV } from "../security/client-ip";
-import { announceReady, prepareGatehouse } from "../startup";
-import { runSupervisor } from "./supervisor";
-import { runWorker } from "./worker";
 
 export interface ServeOptions {
   dev: boolean;
   root: string;
 }
 
+/** What the supervisor needs to know of the configuration: how to serve, nothing else. */
+export interface Serving {
+  host: string;
+  port: number;
+  workers: number;
+  shutdownTimeoutMs: number;
+}
+
+const PREPARE_ROLE = "prepare";
+
 /**
  * The Gatehouse server (scripts/server.mjs loads this, built by
  * scripts/build-front.mjs or, in development, through tsx):
  *
  * - WEB_CONCURRENCY=1 (and always in development): one process prepares and serves.
- * - more: this process prepares once (configuration, secrets, migrations,
- *   first admin), then supervises that many workers (supervisor.ts); each
- *   worker serves (worker.ts).
+ * - more: a short-lived child prepares once (configuration, secrets,
+ *   migrations, the first admin — and a bad configuration stops the start
+ *   with its one line), then this process supervises that many workers
+ *   (supervisor.ts), each serving (worker.ts). The supervisor itself loads
+ *   only what supervising needs (the rest is imported where it runs), so it
+ *   costs little memory beside the workers.
  */
 export async function serve(options: ServeOptions): Promise<void> {
   process.env.GATEHOUSE_SERVER = "1";
   if (cluster.isWorker) {
+    if (process.env.GATEHOUSE_ROLE === PREPARE_ROLE) {
+      const { announceReady, prepareGatehouse } = await import("../startup");
+      const runtime = await prepareGatehouse();
+      runtime.db.$client.close();
+      announceReady(runtime);
+      process.exit(0);
+    }
+    const { runWorker } = await import("./worker");
     await runWorker({ ...options, stamp: process.env[PEER_STAMP_ENV] ?? "" });
     return;
   }
+  const serving = servingFromEnv();
   // A secret per server start that no client can know: it vouches for the peer facts the front stamps.
   const stamp = randomBytes(32).toString("base64url");
   process.env[PEER_STAMP_ENV] = stamp;
-  const runtime = await prepareGatehouse();
-  const workers = options.dev ? 1 : (runtime.config.serving?.workers ?? 1);
-  if (workers === 1) {
-    announceReady(runtime);
+  if (options.dev || serving.workers === 1) {
+    const { announceReady, prepareGatehouse } = await import("../startup");
+    announceReady(await prepareGatehouse());
+    const { runWorker } = await import("./worker");
     await runWorker({ ...options, stamp });
     return;
   }
-  // The workers open their own connections; the supervisor keeps none.
-  runtime.db.$client.close();
-  announceReady(runtime);
-  runSupervisor(runtime, { [PEER_STAMP_ENV]: stamp, GATEHOUSE_SERVER: "1" });
+  const prepared = await new Promise<number>((resolve) => {
+    cluster.fork({ GATEHOUSE_ROLE: PREPARE_ROLE }).on("exit", (code) => resolve(code ?? 1));
+  });
+  // The child has said why (one line on stderr).
+  if (prepared !== 0) process.exit(prepared);
+  const { runSupervisor } = await import("./supervisor");
+  runSupervisor(serving, { [PEER_STAMP_ENV]: stamp, GATEHOUSE_SERVER: "1" });
+}
+
+function servingFromEnv(): Serving {
+  try {
+    const env = parseEnv(process.env);
+    return {
+      host: env.HOST,
+      port: env.PORT,
+      workers: env.WEB_CONCURRENCY ?? os.availableParallelism(),
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+    };
+  } catch (error) {
+    process.stderr.write(`gatehouse: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+    process.exit(1);
+  }
 }

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { ASK_TIMEOUT_MS, type ClusterAskKind, isClusterMessage } from "../observability/cluster-channel";
-import type { Runtime } from "../runtime";
+import type { Serving } from "./main";
 
 /** A worker that dies sooner than this after it started counts as a crash loop: restarts back off. */
 const STABLE_AFTER_MS = 10_000;
@@ -17,8 +17,7 @@ const MAX_BACKOFF_MS = 30_000;
  * It serves no request and holds no state the workers need: everything that
  * must agree between workers lives in the database or the rate-limit store.
  */
-export function runSupervisor(runtime: Runtime, env: Record<string, string>): void {
-  const serving = runtime.config.serving ?? { host: "0.0.0.0", workers: 2, shutdownTimeoutMs: 10_000 };
+export function runSupervisor(serving: Serving, env: Record<string, string>): void {
   const started = new Map<number, number>();
   let stopping = false;
   let backoffMs = 0;
@@ -37,7 +36,7 @@ export function runSupervisor(runtime: Runtime, env: Record<string, string>): vo
       if (!announced && listening >= serving.workers) {
         announced = true;
         process.stdout.write(
-          `gatehouse: listening on http://${serving.host}:${runtime.config.port} (production, ${serving.workers} workers)\n`,
+          `gatehouse: listening on http://${serving.host}:${serving.port} (production, ${serving.workers} workers)\n`,
         );
       }
       return;
