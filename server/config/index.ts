@@ -78,6 +78,15 @@ export interface ObservabilityConfig {
 
 export const DEFAULT_OBSERVABILITY: ObservabilityConfig = { auditRetentionDays: 365, metricsEnabled: true };
 
+/** HOST, WEB_CONCURRENCY and SHUTDOWN_TIMEOUT; the supervisor reads only these (server/serve/main.ts). */
+export function servingOf(env: Env): ServingConfig {
+  return {
+    host: env.HOST,
+    workers: env.WEB_CONCURRENCY ?? os.availableParallelism(),
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
+  };
+}
+
 /** Builds the configuration from an environment; secrets not given are generated in DATA_DIR. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const env = parseEnv(source);
@@ -85,11 +94,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const authSecret = env.AUTH_SECRET ?? loadOrCreateSecrets(env.DATA_DIR).authSecret;
   return {
     port: env.PORT,
-    serving: {
-      host: env.HOST,
-      workers: env.WEB_CONCURRENCY ?? os.availableParallelism(),
-      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
-    },
+    serving: servingOf(env),
     dataDir: env.DATA_DIR,
     databaseFile: path.join(env.DATA_DIR, "gatehouse.db"),
     appUrl,

@@ -2,10 +2,10 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../testing/free-port";
 
 /**
  * HTTPS behind a real TLS terminator: Debian's nginx in front of Gatehouse's
@@ -95,17 +95,6 @@ interface Answer {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One request with node:http(s), so we see raw Set-Cookie lines and can choose the local address. */

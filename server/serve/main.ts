@@ -1,6 +1,6 @@
 import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
-import os from "node:os";
+import { type ServingConfig, servingOf } from "../config";
 import { ConfigError, parseEnv } from "../config/env";
 import { PEER_STAMP_ENV } from "../security/client-ip";
 
@@ -10,12 +10,7 @@ export interface ServeOptions {
 }
 
 /** What the supervisor needs to know of the configuration: how to serve, nothing else. */
-export interface Serving {
-  host: string;
-  port: number;
-  workers: number;
-  shutdownTimeoutMs: number;
-}
+export type Serving = ServingConfig & { port: number };
 
 const PREPARE_ROLE = "prepare";
 
@@ -68,12 +63,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 function servingFromEnv(): Serving {
   try {
     const env = parseEnv(process.env);
-    return {
-      host: env.HOST,
-      port: env.PORT,
-      workers: env.WEB_CONCURRENCY ?? os.availableParallelism(),
-      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT,
-    };
+    return { ...servingOf(env), port: env.PORT };
   } catch (error) {
     process.stderr.write(`gatehouse: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
     process.exit(1);

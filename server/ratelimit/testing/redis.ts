@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { createClient } from "redis";
+import { freePort } from "../../testing/free-port";
 
 /**
  * Test support for the Redis-backed store: is the shared Redis there, a
@@ -65,17 +66,6 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
   } finally {
     if (client.isOpen) client.destroy();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 export interface ThrowawayRedis {
