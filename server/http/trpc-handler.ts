@@ -3,10 +3,12 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { parseAuthorization } from "../auth/bearer";
 import { type Context, createContext, requestIdOf } from "../context";
 import { AppError, appErrorOf } from "../errors";
+import { newRateLimitRecord } from "../ratelimit/record";
 import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
 import { isCredentialedOrigin } from "../security/cors";
 import { isSameOriginRequest } from "../security/csrf";
+import { chargeAnonymous } from "./anonymous-quota";
 import { guardApi } from "./api-guard";
 import { withApiHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
@@ -14,7 +16,7 @@ import { checkJsonShape } from "./json-shape";
 import { observeRequest, type Seen } from "./observe";
 import { problem, problemResponse } from "./problem";
 import { withRateLimit } from "./rate-limit-headers";
-import { trpcRouteOf } from "./route-label";
+import { trpcRouteOf, UNMATCHED } from "./route-label";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const TRPC_ENDPOINT = "/api/trpc";
@@ -34,7 +36,13 @@ export async function handleTrpc(req: Request, runtime: Runtime): Promise<Respon
   const { route, procedures } = trpcRouteOf(new URL(req.url), TRPC_ENDPOINT);
   return observeRequest(req, runtime, "trpc", route, (seen) => {
     seen.procedures = procedures;
-    return guardApi(req, runtime, "trpc", (request) => serveTrpc(request, runtime, seen));
+    return guardApi(req, runtime, "trpc", async (request) => {
+      if (route !== UNMATCHED) return serveTrpc(request, runtime, seen);
+      // No procedure will run to charge the caller (as on REST): charged here, per IP, anonymous quota.
+      const record = newRateLimitRecord();
+      const refused = await chargeAnonymous(request, runtime, record);
+      return withRateLimit(refused ?? (await serveTrpc(request, runtime, seen)), record);
+    });
   });
 }
 

@@ -538,6 +538,18 @@ describe("refused requests are charged against the anonymous rate limit", () => 
     expect(rest.answer.status).toBe(429);
   });
 
+  it("probing for paths on either door spends the quota: unknown REST paths and unknown tRPC procedures", async () => {
+    for (const path of ["/api/v1/no-such-thing", "/api/trpc/no.such.procedure", "/api/v1/contacts/x/y/z"]) {
+      rt = runtimeWithAnon(LIMIT);
+      for (let i = 0; i < LIMIT; i++) {
+        const { answer } = await send(request("GET", path));
+        expect(answer.status, `${path} #${i + 1}`).toBe(404);
+        expect(answer.headers.ratelimit, path).toMatch(new RegExp(`^"anon";r=${LIMIT - 1 - i};`));
+      }
+      expectLimited((await send(request("GET", path))).answer, `${path} #${LIMIT + 1}`);
+    }
+  });
+
   it("what Node's parser rejects is answered without touching the limiter (the connection is closed instead)", async () => {
     rt = runtimeWithAnon(LIMIT);
     for (const defect of DEFECTS.filter((d) => d.by === "node")) {
