@@ -5,6 +5,8 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
  * configured): `key`, `points`, `expire` in epoch milliseconds (the shape
  * rate-limiter-flexible's RateLimiterSQLite uses, which it replaced); rows are
  * short-lived and swept once expired (server/ratelimit/store-embedded.ts).
+ * The places held by sign-in attempts in flight live here too, as keys
+ * `hold:<subject>|<attempt>` expiring after a few seconds (never failures).
  * Not application data: nothing else reads it.
  */
 export const rateLimitCounters = sqliteTable(

@@ -30,9 +30,12 @@ export type SignInResult =
  * session row the cookie will point to. Both outcomes are audited.
  *
  * Brute-force protection (server/ratelimit, policies signin-account and
- * signin-ip): each attempt is counted against the account and the client IP
+ * signin-ip): each attempt takes a place with the account and the client IP
  * *before* the password is verified, so parallel guesses cannot outrun the
- * count; a success gives its count back. RATE_LIMIT_SIGNIN failures lock the
+ * limit; only a password checked and found wrong counts as a failure, never
+ * an attempt refused before that (locked, or the store unavailable — not
+ * even when a hung store runs the refused attempt's command later, see
+ * LimitStore.reserveAttempt). RATE_LIMIT_SIGNIN failures lock the
  * account (15 minutes by default, doubling for each further lock within a
  * day), RATE_LIMIT_SIGNIN_IP failures lock the IP. While locked, every
  * attempt is refused without checking the password — the right one too —
@@ -72,12 +75,13 @@ export async function attemptSignIn(runtime: Runtime, credentials: unknown, clie
         },
       }),
     );
-    const locked = await limiter.settleSignIn(gate.subjects, "failure");
+    // The one place a failure is counted: this password was checked and is wrong.
+    const locked = await limiter.settleSignIn(gate, "failure");
     auditLockouts(runtime, locked, user?.id ?? null, shownEmail, client);
     return { ok: false, reason: "invalid" };
   }
 
-  await limiter.settleSignIn(gate.subjects, "success");
+  await limiter.settleSignIn(gate, "success");
   return db.transaction((tx) => {
     const session = createSession(tx, clock, config.session, user.id, client);
     recordAudit(tx, clock, {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "@/db";
 import { recordAggregated } from "../audit/aggregate";
 import type { ClientInfo, Principal } from "../auth/principal";
@@ -24,7 +24,7 @@ import {
   type Lock,
   type LockoutSubject,
   type RejectionCount,
-  StoreUnavailableError,
+  StoreTimeoutError,
   type WindowUse,
 } from "./store";
 
@@ -42,7 +42,8 @@ export interface CallInput {
 }
 
 export type SignInGate =
-  | { kind: "open"; subjects: LockoutSubject[] }
+  /** The attempt holds its place; settle it with settleSignIn once the password was checked. */
+  | { kind: "open"; subjects: LockoutSubject[]; attempt: string }
   | { kind: "locked"; retryAfterSeconds: number; newlyLocked: Lock[] }
   | { kind: "unavailable" };
 
@@ -196,20 +197,30 @@ export class RateLimiter {
   }
 
   /**
-   * Before a password is verified: counts the attempt for the account and the
-   * IP, or refuses it (locked). Fails closed: a store that cannot answer
-   * means no password is checked at all.
+   * Before a password is verified: the attempt takes a place for the account
+   * and the IP (so parallel guesses cannot outrun the limit), or is refused
+   * (locked, or as many attempts in flight as failures are left). Nothing is
+   * counted as a failure here: only settleSignIn(…, "failure"), after the
+   * password was checked and found wrong, counts one. Fails closed: a store
+   * that cannot answer means no password is checked at all.
    */
   async reserveSignIn(accountKey: string | null, ip: string | null, now = Date.now()): Promise<SignInGate> {
     const subjects = this.signInSubjects(accountKey, ip);
+    const attempt = randomBytes(12).toString("base64url");
     let reservation: Awaited<ReturnType<LimitStore["reserveAttempt"]>>;
     try {
-      reservation = await this.timed(this.store.reserveAttempt(subjects, now));
+      reservation = await this.timed(this.store.reserveAttempt(subjects, attempt, now));
     } catch (error) {
       noteStoreFailure("signin-account", "closed", error);
+      // We stopped waiting, but the command may still run (a hung Redis runs what sits in its socket when
+      // it resumes). It can only add a hold, never a failure; give that back too: sent on the same
+      // connection, this runs right after it. If it is lost, the hold lapses by itself.
+      if (error instanceof StoreTimeoutError) {
+        this.store.settleAttempt(subjects, attempt, "abandoned", now).catch(() => {});
+      }
       return { kind: "unavailable" };
     }
-    if (reservation.ok) return { kind: "open", subjects };
+    if (reservation.ok) return { kind: "open", subjects, attempt };
     rateLimitMetrics.rejected++;
     const board = [accountKey ? accountSubject(accountKey) : null, `ip:${ip ?? "unknown"}`].filter(
       (s): s is string => s !== null,
@@ -222,12 +233,21 @@ export class RateLimiter {
     };
   }
 
-  /** After the password check: success gives the counted attempt back; failure may lock. Returns new locks. */
-  async settleSignIn(subjects: LockoutSubject[], outcome: "success" | "failure", now = Date.now()): Promise<Lock[]> {
+  /**
+   * After the password check: "failure" (the password was checked and is
+   * wrong) counts a failure and may lock; "success" counts nothing. Either
+   * ends the attempt's hold. Returns new locks.
+   */
+  async settleSignIn(
+    gate: Extract<SignInGate, { kind: "open" }>,
+    outcome: "success" | "failure",
+    now = Date.now(),
+  ): Promise<Lock[]> {
     try {
-      return await this.timed(this.store.settleAttempt(subjects, outcome, now));
+      return await this.timed(this.store.settleAttempt(gate.subjects, gate.attempt, outcome, now));
     } catch (error) {
-      // The attempt was counted at reservation; at worst a success keeps one counted failure.
+      // A failure that could not be recorded is lost; its hold still lapses only after ATTEMPT_HOLD_MS,
+      // and the next reservation meets the same store.
       noteStoreFailure("signin-account", "closed", error);
       return [];
     }
@@ -275,7 +295,7 @@ export class RateLimiter {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new StoreUnavailableError(`no answer within ${this.config.timeoutMs} ms`)),
+        () => reject(new StoreTimeoutError(`no answer within ${this.config.timeoutMs} ms`)),
         this.config.timeoutMs,
       );
     });

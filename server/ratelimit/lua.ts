@@ -6,9 +6,11 @@
  *
  * A lockout is one hash per subject: f = failures in the current window,
  * fu = end of that window, lv = escalation level, lu = until when the level
- * is remembered, lk = end of the current lock (all epoch ms, from the
- * caller's clock, passed as ARGV). The lock index is a sorted set
- * (member = subject, score = lk) for the dashboard's list.
+ * is remembered, lk = end of the current lock, and h:<attempt> = until when
+ * a reserved attempt holds its place (all epoch ms, from the caller's clock,
+ * passed as ARGV). Holds are not failures: only a settled failure counts
+ * one. The lock index is a sorted set (member = subject, score = lk) for the
+ * dashboard's list.
  *
  * Numbers are written with %.0f: Lua's default number formatting would turn
  * large integers into 1.7e+12.
@@ -34,15 +36,46 @@ local function ruleAt(base)
   return {ARGV[base + 1], tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]),
     tonumber(ARGV[base + 5]), tonumber(ARGV[base + 6])}
 end
+-- The attempts in flight (holds that have not lapsed) and when the first of them lapses; lapsed ones go.
+local function holds(key, now)
+  local flat = redis.call('HGETALL', key)
+  local live, first = 0, 0
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == 'h:' then
+      local untilMs = tonumber(flat[i + 1])
+      if untilMs <= now then
+        redis.call('HDEL', key, flat[i])
+      else
+        live = live + 1
+        if first == 0 or untilMs < first then first = untilMs end
+      end
+    end
+  end
+  return live, first
+end
+-- Keeps the hash as long as anything in it matters (a lapsed field is harmless: every read checks the time).
+local function keep(key, now, atLeast)
+  local untilMs = math.max(num(key, 'fu'), num(key, 'lu'), num(key, 'lk'), atLeast)
+  redis.call('PEXPIRE', key, s(untilMs - now + 60000))
+end
 `;
 
 /**
  * KEYS: one lockout hash per subject, then the lock index.
- * ARGV: now, then 6 values per subject (subject, limit, windowMs, baseLockMs, maxLockMs, memoryMs).
- * Returns {1, 0} when counted; {0, lockedUntil, [subject, lockedUntil, level]...} when refused.
+ * ARGV: now, attempt id, hold ms, then 6 values per subject (subject, limit,
+ * windowMs, baseLockMs, maxLockMs, memoryMs).
+ * Returns {1, 0} when the attempt holds its place; {0, retryAt, [subject,
+ * lockedUntil, level]...} when refused (retryAt: the end of the lock, or
+ * when the first attempt in flight lapses).
+ *
+ * Nothing here counts a failure, so this script running late (sent before a
+ * Redis hung, run when it resumes, with the old `now`) can only add a hold
+ * that has lapsed already or soon will.
  */
 export const RESERVE_SCRIPT = `${COMMON}
 local now = tonumber(ARGV[1])
+local hold = 'h:' .. ARGV[2]
+local holdUntil = now + tonumber(ARGV[3])
 local n = #KEYS - 1
 local index = KEYS[n + 1]
 local lockedUntil = 0
@@ -51,59 +84,64 @@ for i = 1, n do
   if lk > now and lk > lockedUntil then lockedUntil = lk end
 end
 if lockedUntil > 0 then return {0, lockedUntil} end
-local counted = {}
-local over = {}
+local result = {0, 0}
+local refused = false
 for i = 1, n do
-  local rule = ruleAt(1 + (i - 1) * 6)
+  local rule = ruleAt(3 + (i - 1) * 6)
   local f = num(KEYS[i], 'f')
-  local fu = num(KEYS[i], 'fu')
-  if fu <= now then f = 0; fu = now + rule[3] end
-  counted[i] = {f + 1, fu}
-  if f + 1 > rule[2] then over[#over + 1] = i end
-end
-if #over > 0 then
-  local result = {0, 0}
-  for _, i in ipairs(over) do
-    local rule = ruleAt(1 + (i - 1) * 6)
+  if num(KEYS[i], 'fu') <= now then f = 0 end
+  local live, first = holds(KEYS[i], now)
+  if f >= rule[2] then
+    -- Failures already at the limit without a lock (the limit was lowered): they are failures, so lock.
     local untilMs, level = lock(KEYS[i], index, rule, now)
     if untilMs > result[2] then result[2] = untilMs end
     result[#result + 1] = rule[1]
     result[#result + 1] = untilMs
     result[#result + 1] = level
+    refused = true
+  elseif f + live + 1 > rule[2] then
+    if first > result[2] then result[2] = first end
+    refused = true
   end
-  return result
 end
+if refused then return result end
 for i = 1, n do
-  redis.call('HSET', KEYS[i], 'f', s(counted[i][1]), 'fu', s(counted[i][2]))
-  local keep = math.max(counted[i][2], num(KEYS[i], 'lu')) - now + 60000
-  redis.call('PEXPIRE', KEYS[i], s(keep))
+  redis.call('HSET', KEYS[i], hold, s(holdUntil))
+  keep(KEYS[i], now, holdUntil)
 end
 return {1, 0}
 `;
 
 /**
  * KEYS: one lockout hash per subject, then the lock index.
- * ARGV: now, outcome ("success" | "failure"), then 6 values per subject.
+ * ARGV: now, attempt id, outcome ("success" | "failure" | "abandoned"), then 6 values per subject.
  * Returns the subjects locked by this call: [subject, lockedUntil, level]...
  */
 export const SETTLE_SCRIPT = `${COMMON}
 local now = tonumber(ARGV[1])
-local outcome = ARGV[2]
+local hold = 'h:' .. ARGV[2]
+local outcome = ARGV[3]
 local n = #KEYS - 1
 local index = KEYS[n + 1]
 local result = {}
 for i = 1, n do
   local key = KEYS[i]
-  local rule = ruleAt(2 + (i - 1) * 6)
-  local f = num(key, 'f')
-  local live = num(key, 'fu') > now
-  if outcome == 'success' then
-    if live and f > 0 then redis.call('HSET', key, 'f', s(f - 1)) end
-  elseif num(key, 'lk') <= now and live and f >= rule[2] then
-    local untilMs, level = lock(key, index, rule, now)
-    result[#result + 1] = rule[1]
-    result[#result + 1] = untilMs
-    result[#result + 1] = level
+  local rule = ruleAt(3 + (i - 1) * 6)
+  redis.call('HDEL', key, hold)
+  if outcome == 'failure' and num(key, 'lk') <= now then
+    local f = num(key, 'f')
+    local fu = num(key, 'fu')
+    if fu <= now then f = 0; fu = now + rule[3] end
+    f = f + 1
+    if f >= rule[2] then
+      local untilMs, level = lock(key, index, rule, now)
+      result[#result + 1] = rule[1]
+      result[#result + 1] = untilMs
+      result[#result + 1] = level
+    else
+      redis.call('HSET', key, 'f', s(f), 'fu', s(fu))
+      keep(key, now, fu)
+    end
   end
 end
 return result

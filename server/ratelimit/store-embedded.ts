@@ -2,6 +2,8 @@ import type Database from "better-sqlite3";
 import DatabaseConstructor from "better-sqlite3";
 import type { Rule } from "./rule";
 import {
+  ATTEMPT_HOLD_MS,
+  type AttemptOutcome,
   type LimitStore,
   type Lock,
   type LockoutRule,
@@ -103,6 +105,16 @@ export class EmbeddedStore implements LimitStore {
         `SELECT subject, SUM(count) AS count FROM rate_limit_rejections WHERE minute >= ?
          GROUP BY subject ORDER BY count DESC, subject LIMIT ?`,
       ),
+      // A sign-in attempt in flight holds a place (see reserveAttempt): a row of the counters table,
+      // `hold:<subject>|<attempt>`, expiring like any counter. Holds are never failures.
+      holds: s(
+        "SELECT COUNT(*) AS live, MIN(expire) AS first FROM rate_limit_counters WHERE key >= ? AND key < ? AND expire > ?",
+      ),
+      hold: s(
+        `INSERT INTO rate_limit_counters (key, points, expire) VALUES (?, 1, ?)
+         ON CONFLICT(key) DO UPDATE SET expire = excluded.expire`,
+      ),
+      release: s("DELETE FROM rate_limit_counters WHERE key = ?"),
       sweepCounters: s("DELETE FROM rate_limit_counters WHERE expire < ?"),
       sweepLockouts: s(
         "DELETE FROM rate_limit_lockouts WHERE locked_until < @now AND failures_until < @now AND level_until < @now",
@@ -140,48 +152,57 @@ export class EmbeddedStore implements LimitStore {
     return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
   }
 
-  async reserveAttempt(subjects: readonly LockoutSubject[], now: number): Promise<Reservation> {
+  async reserveAttempt(subjects: readonly LockoutSubject[], attempt: string, now: number): Promise<Reservation> {
     return this.immediate(() => {
       const rows = subjects.map((s) => this.row(s.subject));
       const lockedUntil = Math.max(0, ...rows.map((r) => (r.lockedUntil > now ? r.lockedUntil : 0)));
       if (lockedUntil > 0) return { ok: false, lockedUntil, newlyLocked: [] };
 
-      const counted = rows.map((r, i) => {
-        const fresh = r.failuresUntil <= now;
-        const rule = (subjects[i] as LockoutSubject).rule;
-        return {
-          ...r,
-          failures: (fresh ? 0 : r.failures) + 1,
-          failuresUntil: fresh ? now + rule.windowMs : r.failuresUntil,
-        };
+      let refused = false;
+      let retryAt = 0;
+      const newlyLocked: Lock[] = [];
+      subjects.forEach(({ subject, rule }, i) => {
+        const r = rows[i] as LockoutRow;
+        const failures = r.failuresUntil > now ? r.failures : 0;
+        if (failures >= rule.limit) {
+          // Failures already at the limit without a lock (the limit was lowered): they are failures, so lock.
+          const lock = this.lock(r, rule, now);
+          newlyLocked.push(lock);
+          retryAt = Math.max(retryAt, lock.lockedUntil);
+          refused = true;
+          return;
+        }
+        const [lower, upper] = holdRange(subject);
+        const holds = this.sql.holds.get(lower, upper, now) as { live: number; first: number | null };
+        if (failures + holds.live + 1 > rule.limit) {
+          retryAt = Math.max(retryAt, holds.first ?? now);
+          refused = true;
+        }
       });
-      const over = counted.filter((r, i) => r.failures > (subjects[i] as LockoutSubject).rule.limit);
-      if (over.length > 0) {
-        // Only in-flight attempts can get here (a settled failure at the limit already locked):
-        // lock the subjects that overflowed and count nothing else.
-        const newlyLocked = over.map((r) => this.lock(r, this.ruleOf(subjects, r.subject), now));
-        return { ok: false, lockedUntil: Math.max(...newlyLocked.map((l) => l.lockedUntil)), newlyLocked };
-      }
-      for (const r of counted) this.sql.saveLockout.run(r);
+      if (refused) return { ok: false, lockedUntil: retryAt, newlyLocked };
+      for (const { subject } of subjects) this.sql.hold.run(holdKey(subject, attempt), now + ATTEMPT_HOLD_MS);
       return { ok: true };
     });
   }
 
   async settleAttempt(
     subjects: readonly LockoutSubject[],
-    outcome: "success" | "failure",
+    attempt: string,
+    outcome: AttemptOutcome,
     now: number,
   ): Promise<Lock[]> {
     return this.immediate(() => {
       const locked: Lock[] = [];
       for (const { subject, rule } of subjects) {
+        this.sql.release.run(holdKey(subject, attempt));
+        if (outcome !== "failure") continue;
         const r = this.row(subject);
-        const live = r.failuresUntil > now;
-        if (outcome === "success") {
-          if (live && r.failures > 0) this.sql.saveLockout.run({ ...r, failures: r.failures - 1 });
-        } else if (r.lockedUntil <= now && live && r.failures >= rule.limit) {
-          locked.push(this.lock(r, rule, now));
-        }
+        if (r.lockedUntil > now) continue;
+        const fresh = r.failuresUntil <= now;
+        const failures = (fresh ? 0 : r.failures) + 1;
+        const failuresUntil = fresh ? now + rule.windowMs : r.failuresUntil;
+        if (failures >= rule.limit) locked.push(this.lock(r, rule, now));
+        else this.sql.saveLockout.run({ ...r, failures, failuresUntil });
       }
       return locked;
     });
@@ -243,10 +264,6 @@ export class EmbeddedStore implements LimitStore {
     );
   }
 
-  private ruleOf(subjects: readonly LockoutSubject[], subject: string): LockoutRule {
-    return (subjects.find((s) => s.subject === subject) as LockoutSubject).rule;
-  }
-
   /** Starts the next lock of an escalating lockout; the failure count starts again after it. */
   private lock(r: LockoutRow, rule: LockoutRule, now: number): Lock {
     const level = (r.levelUntil > now ? r.level : 0) + 1;
@@ -266,6 +283,16 @@ export class EmbeddedStore implements LimitStore {
   private immediate<T>(fn: () => T): T {
     return this.sqlite.transaction(fn).immediate();
   }
+}
+
+/** The counters-table key of an attempt's hold on a subject; all of a subject's holds sort between holdRange's bounds. */
+function holdKey(subject: string, attempt: string): string {
+  return `hold:${subject}|${attempt}`;
+}
+
+function holdRange(subject: string): [string, string] {
+  // "|" is followed by "}" in ASCII: every `hold:<subject>|…` key lies in [lower, upper).
+  return [`hold:${subject}|`, `hold:${subject}}`];
 }
 
 interface LockoutRow {

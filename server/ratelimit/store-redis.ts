@@ -12,6 +12,8 @@ import {
 import { type RedisScripting, runScript } from "./redis-client";
 import type { Rule } from "./rule";
 import {
+  ATTEMPT_HOLD_MS,
+  type AttemptOutcome,
   type LimitStore,
   type Lock,
   type LockoutSubject,
@@ -55,18 +57,29 @@ export class RedisStore implements LimitStore {
     return { allowed: result.success, limit: rule.limit, remaining: result.remaining, resetAt: result.reset };
   }
 
-  async reserveAttempt(subjects: readonly LockoutSubject[], now: number): Promise<Reservation> {
-    const reply = (await this.run(RESERVE_SCRIPT, this.lockKeys(subjects), [now, ...ruleArgs(subjects)])) as unknown[];
+  async reserveAttempt(subjects: readonly LockoutSubject[], attempt: string, now: number): Promise<Reservation> {
+    const reply = (await this.run(RESERVE_SCRIPT, this.lockKeys(subjects), [
+      now,
+      attempt,
+      ATTEMPT_HOLD_MS,
+      ...ruleArgs(subjects),
+    ])) as unknown[];
     if (Number(reply[0]) === 1) return { ok: true };
     return { ok: false, lockedUntil: Number(reply[1]), newlyLocked: locksFrom(reply.slice(2)) };
   }
 
   async settleAttempt(
     subjects: readonly LockoutSubject[],
-    outcome: "success" | "failure",
+    attempt: string,
+    outcome: AttemptOutcome,
     now: number,
   ): Promise<Lock[]> {
-    const reply = await this.run(SETTLE_SCRIPT, this.lockKeys(subjects), [now, outcome, ...ruleArgs(subjects)]);
+    const reply = await this.run(SETTLE_SCRIPT, this.lockKeys(subjects), [
+      now,
+      attempt,
+      outcome,
+      ...ruleArgs(subjects),
+    ]);
     return locksFrom(reply as unknown[]);
   }
 

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db";
 import { redisTcpClient, upstashRestClient } from "./redis-client";
-import type { LimitStore, LockoutRule, LockoutSubject } from "./store";
+import { ATTEMPT_HOLD_MS, type LimitStore, type LockoutRule, type LockoutSubject } from "./store";
 import { EmbeddedStore } from "./store-embedded";
 import { RedisStore } from "./store-redis";
 import { deleteKeys, REDIS_URL, redisForTests, startUpstashShim, uniquePrefix } from "./testing/redis";
@@ -193,11 +193,16 @@ for (const spec of STORES) {
         rule: LOCKOUT,
       });
 
+      const attempt = () => fresh("attempt");
+      const reserve = (subjects: LockoutSubject[], now: number, id = attempt()) =>
+        store.reserveAttempt(subjects, id, now);
+
       /** One whole failed attempt: reserve, then settle as a failure. */
       async function fail(subjects: LockoutSubject[], now: number) {
-        const reservation = await store.reserveAttempt(subjects, now);
+        const id = attempt();
+        const reservation = await store.reserveAttempt(subjects, id, now);
         if (!reservation.ok) return { reservation, locked: [] };
-        return { reservation, locked: await store.settleAttempt(subjects, "failure", now) };
+        return { reservation, locked: await store.settleAttempt(subjects, id, "failure", now) };
       }
 
       it("locks at the limit-th failure, for the base time, and refuses every attempt meanwhile", async () => {
@@ -207,14 +212,14 @@ for (const spec of STORES) {
         const third = await fail([s], T0 + 2);
         expect(third.locked).toEqual([{ subject: s.subject, lockedUntil: T0 + 2 + 15 * MIN, level: 1 }]);
 
-        const refused = await store.reserveAttempt([s], T0 + 3);
+        const refused = await reserve([s], T0 + 3);
         expect(refused).toEqual({ ok: false, lockedUntil: T0 + 2 + 15 * MIN, newlyLocked: [] });
         expect(await store.locksOf([s.subject], T0 + 3)).toEqual([
           { subject: s.subject, lockedUntil: T0 + 2 + 15 * MIN, level: 1 },
         ]);
         // The lock ends on time, and the count starts from zero again.
         expect(await store.locksOf([s.subject], T0 + 2 + 15 * MIN)).toEqual([]);
-        expect((await store.reserveAttempt([s], T0 + 2 + 15 * MIN)).ok).toBe(true);
+        expect((await reserve([s], T0 + 2 + 15 * MIN)).ok).toBe(true);
       });
 
       it("doubles each further lock within the memory, up to the maximum", async () => {
@@ -241,12 +246,15 @@ for (const spec of STORES) {
         expect(locked[0]).toMatchObject({ level: 1, lockedUntil: after + 15 * MIN });
       });
 
-      it("a success gives its reserved unit back: failures, not attempts, lead to a lock", async () => {
+      it("a success counts nothing: failures, not attempts, lead to a lock", async () => {
         const s = subject("success");
         await fail([s], T0);
         await fail([s], T0);
-        expect((await store.reserveAttempt([s], T0)).ok).toBe(true);
-        expect(await store.settleAttempt([s], "success", T0)).toEqual([]);
+        for (let i = 0; i < 5; i++) {
+          const id = attempt();
+          expect((await reserve([s], T0, id)).ok).toBe(true);
+          expect(await store.settleAttempt([s], id, "success", T0)).toEqual([]);
+        }
         expect((await fail([s], T0)).locked).toHaveLength(1);
       });
 
@@ -260,11 +268,63 @@ for (const spec of STORES) {
         expect((await fail([s], later)).locked).toHaveLength(1);
       });
 
-      it("parallel attempts cannot outrun the count: exactly `limit` reservations succeed", async () => {
+      it("parallel attempts cannot outrun the count: exactly `limit` reservations hold a place, none is a failure", async () => {
         const s = subject("parallel");
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.reserveAttempt([s], T0)));
-        expect(results.filter((r) => r.ok)).toHaveLength(3);
-        expect(await store.locksOf([s.subject], T0)).toHaveLength(1);
+        const ids = Array.from({ length: 20 }, attempt);
+        const results = await Promise.all(ids.map((id) => reserve([s], T0, id)));
+        const held = ids.filter((_, i) => results[i]?.ok);
+        expect(held).toHaveLength(3);
+        // The refused ones wait for a place, not for a lock: nothing has failed yet.
+        for (const r of results)
+          if (!r.ok) expect(r).toEqual({ ok: false, lockedUntil: T0 + ATTEMPT_HOLD_MS, newlyLocked: [] });
+        expect(await store.locksOf([s.subject], T0)).toEqual([]);
+        // The three checked passwords were wrong: the third failure locks.
+        const locks = [];
+        for (const id of held) locks.push(...(await store.settleAttempt([s], id, "failure", T0)));
+        expect(locks).toEqual([{ subject: s.subject, lockedUntil: T0 + 15 * MIN, level: 1 }]);
+      });
+
+      it("a settled attempt gives its place back at once, whatever its outcome", async () => {
+        const s = subject("release");
+        const ids = [attempt(), attempt(), attempt()];
+        for (const id of ids) expect((await reserve([s], T0, id)).ok).toBe(true);
+        expect((await reserve([s], T0)).ok).toBe(false);
+        await store.settleAttempt([s], ids[0] as string, "success", T0);
+        await store.settleAttempt([s], ids[1] as string, "abandoned", T0);
+        expect((await reserve([s], T0)).ok).toBe(true);
+        expect(await store.locksOf([s.subject], T0)).toEqual([]);
+      });
+
+      it("reservations never settled are not failures: their holds lapse and nothing is counted", async () => {
+        const s = subject("unsettled");
+        const ip: LockoutSubject = { subject: `signin-ip:${fresh("ip")}`, rule: LOCKOUT };
+        for (let i = 0; i < 10; i++) await reserve([s, ip], T0);
+        expect((await reserve([s, ip], T0 + ATTEMPT_HOLD_MS - 1)).ok).toBe(false);
+        // Lapsed: a full set of places again, and still no failure on record for either subject.
+        const later = T0 + ATTEMPT_HOLD_MS;
+        expect((await fail([s, ip], later)).locked).toEqual([]);
+        expect((await fail([s, ip], later)).locked).toEqual([]);
+        expect((await fail([s, ip], later)).locked).toHaveLength(2);
+      });
+
+      it("a reservation run late (sent before the store hung, run when it resumed) counts nothing", async () => {
+        const s = subject("late");
+        // Commands that waited in a frozen server's socket run in a burst, each with the time it was sent.
+        for (let i = 0; i < 12; i++) await reserve([s], T0 - 30_000 + i * 100);
+        const results = [];
+        for (let i = 0; i < 3; i++) results.push((await reserve([s], T0)).ok);
+        expect(results).toEqual([true, true, true]);
+        expect(await store.locksOf([s.subject], T0)).toEqual([]);
+      });
+
+      it("a failure settled after its hold lapsed still counts", async () => {
+        const s = subject("slow");
+        for (let i = 0; i < 3; i++) {
+          const id = attempt();
+          expect((await reserve([s], T0 + i, id)).ok).toBe(true);
+          const locked = await store.settleAttempt([s], id, "failure", T0 + i + ATTEMPT_HOLD_MS + 1);
+          expect(locked).toHaveLength(i === 2 ? 1 : 0);
+        }
       });
 
       it("a locked IP refuses the attempt without counting it against the account", async () => {
@@ -273,7 +333,7 @@ for (const spec of STORES) {
         await fail([ip], T0);
         await fail([ip], T0);
         expect(await store.locksOf([ip.subject], T0)).toHaveLength(1);
-        expect((await store.reserveAttempt([account, ip], T0)).ok).toBe(false);
+        expect((await reserve([account, ip], T0)).ok).toBe(false);
         // The account has no failures: three of its own still lock it only at the third.
         expect((await fail([account], T0)).locked).toEqual([]);
         expect((await fail([account], T0)).locked).toEqual([]);
@@ -284,8 +344,8 @@ for (const spec of STORES) {
         const a = subject("victim");
         const b = subject("bystander");
         for (let i = 0; i < 3; i++) await fail([a], T0);
-        expect((await store.reserveAttempt([a], T0)).ok).toBe(false);
-        expect((await store.reserveAttempt([b], T0)).ok).toBe(true);
+        expect((await reserve([a], T0)).ok).toBe(false);
+        expect((await reserve([b], T0)).ok).toBe(true);
         expect(await store.locksOf([a.subject, b.subject], T0)).toEqual([
           expect.objectContaining({ subject: a.subject }),
         ]);
@@ -296,8 +356,7 @@ for (const spec of STORES) {
         for (let i = 0; i < 3; i++) await fail([s], T0);
         expect(await store.unlock(s.subject)).toBe(true);
         expect(await store.locksOf([s.subject], T0)).toEqual([]);
-        expect((await store.reserveAttempt([s], T0)).ok).toBe(true);
-        await store.settleAttempt([s], "failure", T0);
+        await fail([s], T0);
         await fail([s], T0);
         const relock = await fail([s], T0);
         expect(relock.locked[0]).toMatchObject({ level: 1 });

@@ -31,21 +31,37 @@ export interface LimitStore {
   consume(key: string, rule: Rule, cost: number): Promise<WindowUse>;
 
   /**
-   * A sign-in attempt is about to be checked for these subjects (an account
-   * and a client IP). Atomically: if any is locked, nothing is counted and the
-   * attempt is refused; if counting it would exceed a subject's limit, that
-   * subject is locked (escalating) and the attempt refused; otherwise the
-   * attempt is counted for every subject — before the password is verified,
-   * so parallel guesses cannot all slip past a check-then-count gap.
+   * A sign-in attempt (`attempt`: a random id the caller made) is about to
+   * be checked for these subjects (an account and a client IP). Atomically:
+   * if any is locked, the attempt is refused; if its failures plus the
+   * attempts in flight would exceed a subject's limit, the attempt is refused
+   * (only failures ever lock: such a refusal is short, until an attempt in
+   * flight is settled or its hold lapses); otherwise the attempt holds a
+   * place with every subject for ATTEMPT_HOLD_MS — before the password is
+   * verified, so parallel guesses cannot all slip past a check-then-count gap.
+   *
+   * A hold is not a failure. Only settleAttempt(…, "failure"), sent after a
+   * password was checked and found wrong, counts one. So a reservation that
+   * is never settled — refused by the caller's timeout while the store hung,
+   * and run by the store later, when it resumes, with the `now` it was sent
+   * with — costs nobody anything once its hold has lapsed.
    */
-  reserveAttempt(subjects: readonly LockoutSubject[], now: number): Promise<Reservation>;
+  reserveAttempt(subjects: readonly LockoutSubject[], attempt: string, now: number): Promise<Reservation>;
 
   /**
-   * The reserved attempt's outcome. Success gives the reserved unit back;
-   * failure keeps it and locks every subject whose failures reached its
-   * limit. Returns the subjects locked by this call.
+   * The reserved attempt's outcome; its hold ends. A failure (a password
+   * checked and found wrong) counts one failure for every subject that is not
+   * locked, and locks each subject whose failures reach its limit; "success"
+   * and "abandoned" (the caller gave up on the reservation) count nothing.
+   * Also counts a failure whose hold had lapsed. Returns the subjects locked
+   * by this call.
    */
-  settleAttempt(subjects: readonly LockoutSubject[], outcome: "success" | "failure", now: number): Promise<Lock[]>;
+  settleAttempt(
+    subjects: readonly LockoutSubject[],
+    attempt: string,
+    outcome: AttemptOutcome,
+    now: number,
+  ): Promise<Lock[]>;
 
   /** The current locks among these subjects (nothing counted). */
   locksOf(subjects: readonly string[], now: number): Promise<Lock[]>;
@@ -102,6 +118,16 @@ export interface LockoutRule {
 
 export type Reservation = { ok: true } | { ok: false; lockedUntil: number; newlyLocked: Lock[] };
 
+export type AttemptOutcome = "success" | "failure" | "abandoned";
+
+/**
+ * How long a reserved sign-in attempt holds its place: far longer than a
+ * password check takes (argon2id, tens of milliseconds, seconds at worst
+ * on a loaded machine), short enough that holds nobody settled (a request
+ * that was refused, a process that died) are gone in moments.
+ */
+export const ATTEMPT_HOLD_MS = 10_000;
+
 export interface Lock {
   subject: string;
   /** Epoch ms. */
@@ -118,6 +144,15 @@ export interface RejectionCount {
 /** A store could not answer (down, refused, or slower than the limiter's timeout). */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
+}
+
+/**
+ * The limiter stopped waiting for a store call. Unlike a refused connection,
+ * the command may still run (it may sit in a hung Redis's socket and run
+ * when Redis resumes).
+ */
+export class StoreTimeoutError extends StoreUnavailableError {
+  override name = "StoreTimeoutError";
 }
 
 /** Epoch-aligned fixed window: the window containing `now`, and when it ends. */
