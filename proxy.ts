@@ -1,4 +1,5 @@
 import { type NextRequest, NextResponse } from "next/server";
+import { adminPageVerdict, isAdminPagePath } from "@/server/auth/admin-page-gate";
 import { getConfig } from "@/server/config";
 import { withApiHeaders } from "@/server/http/api-headers";
 import { problem, problemResponse } from "@/server/http/problem";
@@ -58,7 +59,7 @@ function kindOf(pathname: string): Kind {
   return "page";
 }
 
-export function proxy(request: NextRequest): Response {
+export async function proxy(request: NextRequest): Promise<Response> {
   const { pathname, search } = request.nextUrl;
   const kind = kindOf(pathname);
   const { secure, appUrl, trusted } = transportSettings();
@@ -89,10 +90,12 @@ export function proxy(request: NextRequest): Response {
   if (kind === "page") {
     const nonce = newNonce();
     const requestHeaders = new Headers(request.headers);
-    const csp = { dev, formRedirects: pathname === "/oauth/consent" };
+    const csp = { dev, formRedirects: pathname === "/oauth/consent", https };
     requestHeaders.set("content-security-policy", pageCsp(nonce, csp));
     requestHeaders.set("x-nonce", nonce);
-    const res = NextResponse.next({ request: { headers: requestHeaders } });
+    const res =
+      (await guardAdminPages(request, requestHeaders, appUrl)) ??
+      NextResponse.next({ request: { headers: requestHeaders } });
     applyPageHeaders(res.headers, nonce, csp);
     applyHsts(res.headers, https);
     return res;
@@ -108,6 +111,45 @@ export function proxy(request: NextRequest): Response {
   }
   applyHsts(res.headers, https);
   return res;
+}
+
+/** A path no route has: rewriting to it renders the app's own 404 page (status 404). */
+const NOT_FOUND_PATH = "/_gatehouse/not-found";
+
+/**
+ * The admin pages, before Next.js routes the request (server/auth/admin-page-gate.ts
+ * says why a layout cannot be the guard): a non-admin gets a 404 for every
+ * request kind, and no admin layout, page or payload runs. A document request
+ * (HTML, HEAD) gets the app's 404 page; anything the client router or a
+ * server action sends (RSC, prefetch, state tree, Next-Action, POST) a plain
+ * 404, which no router reads as a payload. An admin who must change a
+ * one-time password is sent to do that first. Null: an admin, or not an admin path.
+ */
+async function guardAdminPages(request: NextRequest, requestHeaders: Headers, appUrl: URL): Promise<Response | null> {
+  const { pathname, search } = request.nextUrl;
+  if (!isAdminPagePath(pathname)) return null;
+  const verdict = await adminPageVerdict(request.headers);
+  if (verdict === "admin") return null;
+  if (verdict === "change-password") {
+    const back = encodeURIComponent(pathname + search);
+    return NextResponse.redirect(new URL(`/change-password?callbackUrl=${back}`, appUrl.origin), 303);
+  }
+  const h = request.headers;
+  const document =
+    (request.method === "GET" || request.method === "HEAD") &&
+    !h.has("rsc") &&
+    !h.has("next-action") &&
+    !h.has("next-router-prefetch") &&
+    !h.has("next-router-state-tree") &&
+    !h.has("next-router-segment-prefetch") &&
+    !request.nextUrl.searchParams.has("_rsc");
+  if (document) {
+    return NextResponse.rewrite(new URL(NOT_FOUND_PATH, request.url), { request: { headers: requestHeaders } });
+  }
+  return new NextResponse(request.method === "HEAD" ? null : "Not found\n", {
+    status: 404,
+    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+  });
 }
 
 export const config = {

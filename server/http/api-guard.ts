@@ -10,6 +10,7 @@ import {
   corsPreflightHeaders,
   corsResponseHeaders,
   varyOnOrigin,
+  varyOnPreflight,
 } from "../security/cors";
 import { applyHsts } from "../security/headers";
 import { HTTPS_REQUIRED_DETAIL, httpsVerdict, isPlainHttpProbe } from "../security/https";
@@ -96,6 +97,7 @@ function preflight(door: CorsDoor, grant: CorsGrant | null, requestId: string): 
   const headers = new Headers(corsPreflightHeaders(grant, door));
   headers.set("allow", ["OPTIONS", ...CORS_DOORS[door]].join(", "));
   applyApiHeaders(headers, requestId);
+  varyOnPreflight(headers);
   return new Response(null, { status: 204, headers });
 }
 

@@ -112,7 +112,7 @@ describe("buildOpenApiDocument", () => {
     const rt = createTestRuntime();
     const res = handleOpenApiDocument(new Request("http://localhost:3000/api/openapi.json"), rt);
     expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(res.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(await res.json()).toEqual(JSON.parse(JSON.stringify(doc)));

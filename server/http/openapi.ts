@@ -5,7 +5,7 @@ import { OAUTH_PATHS } from "../oauth/metadata";
 import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
 import type { Meta } from "../trpc";
-import { withApiHeaders } from "./api-headers";
+import { JSON_CONTENT_TYPE, withApiHeaders } from "./api-headers";
 import { REST_ENDPOINT } from "./rest-handler";
 
 export const BEARER_SCHEME = "bearer";
@@ -101,7 +101,7 @@ export function handleOpenApiDocument(req: Request, runtime: Runtime): Response 
   const baseUrl = runtime.config.appUrl.origin;
   if (cached?.baseUrl !== baseUrl) cached = { baseUrl, body: JSON.stringify(buildOpenApiDocument(baseUrl)) };
   return withApiHeaders(
-    new Response(cached.body, { headers: { "content-type": "application/json" } }),
+    new Response(cached.body, { headers: { "content-type": JSON_CONTENT_TYPE } }),
     requestIdOf(req.headers),
   );
 }

@@ -185,13 +185,32 @@ export function corsPreflightHeaders(grant: CorsGrant | null, door: CorsDoor): R
   return headers;
 }
 
+/** Adds each name to `Vary` unless it is there already (or `*` is), keeping what is there. */
+export function addVary(headers: Headers, ...names: string[]): void {
+  for (const name of names) {
+    const vary = headers.get("vary");
+    if (!vary) headers.set("vary", name);
+    else if (!vary.split(",").some((v) => v.trim().toLowerCase() === name.toLowerCase() || v.trim() === "*")) {
+      headers.set("vary", `${vary}, ${name}`);
+    }
+  }
+}
+
 /** Adds `Origin` to `Vary` (every API answer depends on it), keeping what is there. */
 export function varyOnOrigin(headers: Headers): void {
-  const vary = headers.get("vary");
-  if (!vary) headers.set("vary", "Origin");
-  else if (!vary.split(",").some((v) => v.trim().toLowerCase() === "origin" || v.trim() === "*")) {
-    headers.set("vary", `${vary}, Origin`);
-  }
+  addVary(headers, "Origin");
+}
+
+/**
+ * What a preflight answer depends on: the Origin, and the method and headers
+ * the browser asks about. A shared cache that keyed a preflight on the Origin
+ * alone could hand one request's answer to another that asked for something
+ * else; every preflight, granted or not, says so.
+ */
+export const PREFLIGHT_VARY = ["Origin", "Access-Control-Request-Method", "Access-Control-Request-Headers"] as const;
+
+export function varyOnPreflight(headers: Headers): void {
+  addVary(headers, ...PREFLIGHT_VARY);
 }
 
 /** What the dry-run tester on the "CORS origins" page reports for one origin and method. */

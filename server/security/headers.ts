@@ -40,6 +40,14 @@ export function newNonce(): string {
   return randomBytes(18).toString("base64");
 }
 
+export interface CspOptions {
+  dev: boolean;
+  /** The consent page: its form may be redirected to a client's redirect URI. */
+  formRedirects?: boolean;
+  /** The page is served over https (judged from the connection or a trusted proxy): adds `upgrade-insecure-requests`. */
+  https?: boolean;
+}
+
 /**
  * The pages' Content-Security-Policy. Scripts run only from our origin and
  * only when they carry this response's nonce (Next.js puts it on every
@@ -52,7 +60,7 @@ export function newNonce(): string {
  * without a nonce, so styles get 'unsafe-inline' instead of the nonce (a
  * nonce would make browsers ignore 'unsafe-inline').
  */
-export function pageCsp(nonce: string, opts: { dev: boolean; formRedirects?: boolean }): string {
+export function pageCsp(nonce: string, opts: CspOptions): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${opts.dev ? " 'unsafe-eval'" : ""}`,
@@ -63,6 +71,8 @@ export function pageCsp(nonce: string, opts: { dev: boolean; formRedirects?: boo
     "base-uri 'none'",
     opts.formRedirects ? `form-action 'self' ${CONSENT_FORM_REDIRECTS}` : "form-action 'self'",
     "frame-ancestors 'none'",
+    // Served over https: any http:// subresource or form target a page may still name is fetched over https.
+    ...(opts.https ? ["upgrade-insecure-requests"] : []),
   ].join("; ");
 }
 
@@ -78,11 +88,7 @@ export function pageCsp(nonce: string, opts: { dev: boolean; formRedirects?: boo
 const CONSENT_FORM_REDIRECTS = "https: http://127.0.0.1:*";
 
 /** Pages: the base headers, the nonce CSP, and a referrer that does not leak paths to other sites. */
-export function applyPageHeaders(
-  headers: Headers,
-  nonce: string,
-  opts: { dev: boolean; formRedirects?: boolean },
-): void {
+export function applyPageHeaders(headers: Headers, nonce: string, opts: CspOptions): void {
   applyBaseSecurityHeaders(headers);
   headers.set("content-security-policy", pageCsp(nonce, opts));
   headers.set("referrer-policy", "strict-origin-when-cross-origin");
