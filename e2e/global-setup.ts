@@ -49,7 +49,8 @@ export default async function globalSetup() {
   let password: string | undefined;
   while (Date.now() < deadline) {
     if (server.exitCode !== null) throw new Error(`server exited early:\n${output}`);
-    password ??= /one-time password:\s+(\S+)/.exec(output)?.[1];
+    // One JSON log line: {"level":"warn",…,"firstAdmin":{"email":…,"oneTimePassword":…},"msg":…}.
+    password ??= /"oneTimePassword":"([^"]+)"/.exec(output)?.[1];
     if (password && (await ready(baseURL))) break;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -57,7 +58,7 @@ export default async function globalSetup() {
     server.kill("SIGTERM");
     throw new Error(`no one-time password printed:\n${output}`);
   }
-  const adminEmail = /email:\s+(\S+)/.exec(output)?.[1] ?? "admin@localhost";
+  const adminEmail = /"firstAdmin":\{"email":"([^"]+)"/.exec(output)?.[1] ?? "admin@localhost";
 
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
   const state: E2EState = { dataDir, baseURL, adminEmail, oneTimePassword: password };

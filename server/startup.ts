@@ -1,5 +1,7 @@
 import { ConfigError } from "./config";
+import { KeyringMismatchError } from "./crypto/sealed-data";
 import { getLogger } from "./logger";
+import { writeLogLine } from "./observability/log-line";
 import { startObservability } from "./observability/start";
 import { getRuntime, type Runtime } from "./runtime";
 import { prepareSealedData } from "./services/encryption-startup";
@@ -38,26 +40,25 @@ export async function prepareGatehouse(): Promise<Runtime> {
     // Fails closed: a stored value under a key id the ring lacks stops the start.
     prepareSealedData(runtime);
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : `cannot start: ${(error as Error).message}`;
-    process.stderr.write(`gatehouse: ${message}\n`);
+    // One line, whatever the cause (a message never holds a key: key-check.ts names ids and fingerprints).
+    const text = (error as Error).message.replace(/\s*\n\s*/g, " ");
+    const message =
+      error instanceof ConfigError && !(error instanceof KeyringMismatchError) ? text : `cannot start: ${text}`;
+    writeLogLine("fatal", `gatehouse: ${message}`);
     process.exit(1);
   }
   const result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
   if (result.created && result.oneTimePassword) {
     // Printed exactly once, at creation; only its hash is stored, and it must
-    // be replaced at first sign-in.
-    process.stdout.write(
-      [
-        "",
-        "  Gatehouse created the first administrator.",
-        `  email:              ${result.email}`,
-        `  one-time password:  ${result.oneTimePassword}`,
-        `  Sign in at ${runtime.config.appUrl.origin}/signin and choose a new password.`,
-        "  This password is not shown again.",
-        "",
-      ].join("\n"),
+    // be replaced at first sign-in. One JSON line like every other, written around the logger on purpose:
+    // its redaction would (rightly) remove the very value this line exists to hand over.
+    const signIn = `${runtime.config.appUrl.origin}/signin`;
+    writeLogLine(
+      "warn",
+      `Gatehouse created the first administrator: sign in at ${signIn} as ${result.email} with the one-time password in this line and choose a new one; it is not shown again`,
+      { firstAdmin: { email: result.email, oneTimePassword: result.oneTimePassword, signIn } },
+      "stdout",
     );
-    process.stdout.write("\n");
   } else if (result.created) {
     getLogger().info({ email: result.email }, "created the first administrator from ADMIN_EMAIL");
   }

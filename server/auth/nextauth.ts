@@ -1,8 +1,9 @@
+import type { NextRequest } from "next/server";
 import NextAuth, { type NextAuthConfig, type User } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { requestIdOf } from "../context";
+import { getLogger } from "../logger";
 import { getRuntime } from "../runtime";
-import { resolveClient } from "../security/client-ip";
+import { answerAuthRequest, clientOfRequest, currentAuthClient } from "./auth-request";
 import { sessionCookieName } from "./session-cookie";
 import { attemptSignIn, signOutSession } from "./sign-in";
 import { reportSignInRefusal } from "./sign-in-outcome";
@@ -16,7 +17,7 @@ type SessionUser = User & { sid: string };
  * built lazily on the first request, never at import (so `next build` needs
  * no secrets).
  */
-export const { handlers } = NextAuth((): NextAuthConfig => {
+const nextAuth = NextAuth((): NextAuthConfig => {
   const runtime = getRuntime();
   const { config } = runtime;
   const secure = config.secure;
@@ -44,12 +45,7 @@ export const { handlers } = NextAuth((): NextAuthConfig => {
       Credentials({
         credentials: { email: { type: "email" }, password: { type: "password" } },
         async authorize(credentials, request) {
-          const resolved = resolveClient(request.headers, runtime.trustedProxies);
-          const result = await attemptSignIn(runtime, credentials, {
-            ip: resolved.ip,
-            userAgent: request.headers.get("user-agent")?.slice(0, 512) ?? null,
-            requestId: requestIdOf(request.headers),
-          });
+          const result = await attemptSignIn(runtime, credentials, clientOfRequest(request, runtime.trustedProxies));
           if (!result.ok) {
             // A lockout or a store outage answers like a wrong password here; the route
             // wrapper (server/http/sign-in-throttle.ts) turns it into 429 / 503.
@@ -80,17 +76,60 @@ export const { handlers } = NextAuth((): NextAuthConfig => {
         return baseUrl;
       },
     },
+    // Auth.js's default logger prints each error over several console lines with its stack and cause
+    // (absolute paths included): here each is one JSON line of the application log, name and message only.
+    logger: authLogger,
     events: {
       signOut(message) {
         const token = "token" in message ? message.token : null;
         if (token && typeof token.sid === "string") {
-          signOutSession(runtime, token.sid, typeof token.sub === "string" ? token.sub : null, {
+          // The event has no request: the handler wrapper below keeps it in reach (auth-request.ts).
+          const client = currentAuthClient(runtime.trustedProxies) ?? {
             ip: null,
             userAgent: null,
             requestId: "signout",
-          });
+          };
+          signOutSession(runtime, token.sid, typeof token.sub === "string" ? token.sub : null, client);
         }
       },
     },
   };
 });
+
+/** NextAuth's endpoints; each runs with its request in reach of NextAuth's events (auth-request.ts). */
+export const handlers = {
+  GET: (req: NextRequest) => answerAuthRequest(req, nextAuth.handlers.GET),
+  POST: (req: NextRequest) => answerAuthRequest(req, nextAuth.handlers.POST),
+};
+
+/** Error types that are a caller's mistake, not a fault: a wrong password, a stale CSRF token, a bad callback. */
+const EXPECTED_AUTH_ERRORS = new Set(["CredentialsSignin", "MissingCSRF", "InvalidCallbackUrl", "UnknownAction"]);
+
+/** One line of text, short: Auth.js messages end with a "Read more" link and may carry a cause's text. */
+const summary = (text: unknown) =>
+  String(text ?? "")
+    .split("\n", 1)[0]
+    ?.slice(0, 300) ?? "";
+
+/** The Auth.js logger, on the application log (server/logger.ts): no stacks, no causes' stacks, no paths. */
+export const authLogger = {
+  error(error: Error) {
+    const type = (error as Error & { type?: string }).type ?? error.name;
+    const cause = (error as Error & { cause?: { err?: unknown } }).cause?.err ?? error.cause;
+    const fields = {
+      auth: {
+        type,
+        message: summary(error.message),
+        ...(cause instanceof Error ? { cause: { name: cause.name, message: summary(cause.message) } } : {}),
+      },
+    };
+    if (EXPECTED_AUTH_ERRORS.has(type)) getLogger().info(fields, "auth: request refused");
+    else getLogger().error(fields, "auth: error");
+  },
+  warn(code: string) {
+    getLogger().warn({ auth: { code } }, "auth: warning");
+  },
+  debug(message: string) {
+    getLogger().debug({ auth: { message: summary(message) } }, "auth: debug");
+  },
+};

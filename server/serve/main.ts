@@ -2,6 +2,7 @@ import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
 import { type ServingConfig, servingOf } from "../config";
 import { ConfigError, parseEnv } from "../config/env";
+import { formatLogLine, writeLogLine } from "../observability/log-line";
 import { PEER_STAMP_ENV } from "../security/client-ip";
 
 export interface ServeOptions {
@@ -28,6 +29,19 @@ const PREPARE_ROLE = "prepare";
  */
 export async function serve(options: ServeOptions): Promise<void> {
   process.env.GATEHOUSE_SERVER = "1";
+  const serving = !cluster.isWorker ? servingFromEnv() : null;
+  const supervising = !options.dev && serving !== null && serving.workers > 1;
+  // Production: every line a process writes is one JSON object (observability/process-output.ts).
+  if (!options.dev) {
+    if (supervising) exitOnCrashWithOneLine();
+    else {
+      const [{ getLogger }, { routeProcessOutputToLog }] = await Promise.all([
+        import("../logger"),
+        import("../observability/process-output"),
+      ]);
+      routeProcessOutputToLog(getLogger(), options.root);
+    }
+  }
   if (cluster.isWorker) {
     if (process.env.GATEHOUSE_ROLE === PREPARE_ROLE) {
       const { announceReady, prepareGatehouse } = await import("../startup");
@@ -40,7 +54,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await runWorker({ ...options, stamp: process.env[PEER_STAMP_ENV] ?? "" });
     return;
   }
-  const serving = servingFromEnv();
+  if (serving === null) return;
   // A secret per server start that no client can know: it vouches for the peer facts the front stamps.
   const stamp = randomBytes(32).toString("base64url");
   process.env[PEER_STAMP_ENV] = stamp;
@@ -65,7 +79,16 @@ function servingFromEnv(): Serving {
     const env = parseEnv(process.env);
     return { ...servingOf(env), port: env.PORT };
   } catch (error) {
-    process.stderr.write(`gatehouse: ${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+    writeLogLine("fatal", `gatehouse: ${error instanceof ConfigError ? error.message : (error as Error).message}`);
     process.exit(1);
   }
+}
+
+/** The supervisor loads no logger: an uncaught error is still one JSON line (without its stack), then exit 1. */
+function exitOnCrashWithOneLine(): void {
+  process.on("uncaughtException", (error, origin) => {
+    const err = error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
+    process.stderr.write(formatLogLine("fatal", "uncaught exception: the supervisor stops", { origin, err }));
+    process.exit(1);
+  });
 }

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import { ASK_TIMEOUT_MS, type ClusterAskKind, isClusterMessage } from "../observability/cluster-channel";
+import { writeLogLine } from "../observability/log-line";
 import type { Serving } from "./main";
 
 /** A worker that dies sooner than this after it started counts as a crash loop: restarts back off. */
@@ -35,8 +36,10 @@ export function runSupervisor(serving: Serving, env: Record<string, string>): vo
       listening++;
       if (!announced && listening >= serving.workers) {
         announced = true;
-        process.stdout.write(
-          `gatehouse: listening on http://${serving.host}:${serving.port} (production, ${serving.workers} workers)\n`,
+        writeLogLine(
+          "info",
+          `gatehouse: listening on http://${serving.host}:${serving.port} (production, ${serving.workers} workers)`,
+          { host: serving.host, port: serving.port, workers: serving.workers },
         );
       }
       return;
@@ -56,8 +59,10 @@ export function runSupervisor(serving: Serving, env: Record<string, string>): vo
       return;
     }
     backoffMs = age < STABLE_AFTER_MS ? Math.min(MAX_BACKOFF_MS, Math.max(250, backoffMs * 2)) : 0;
-    process.stderr.write(
-      `gatehouse: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${backoffMs ? ` in ${backoffMs} ms` : ""}\n`,
+    writeLogLine(
+      "warn",
+      `gatehouse: worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another${backoffMs ? ` in ${backoffMs} ms` : ""}`,
+      { worker: worker.process.pid, code, signal, backoffMs },
     );
     setTimeout(fork, backoffMs);
   });

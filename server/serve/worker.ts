@@ -59,9 +59,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   await new Promise<void>((resolve) => server.listen(runtime.config.port, serving.host, resolve));
   if (cluster.isWorker) process.send?.({ gatehouse: "worker:listening" });
   else {
-    log.info({ host: serving.host, port: runtime.config.port, workers: 1 }, "gatehouse: listening");
-    process.stdout.write(
-      `gatehouse: listening on http://${serving.host}:${runtime.config.port} (${options.dev ? "development" : "production"}, 1 process)\n`,
+    log.info(
+      { host: serving.host, port: runtime.config.port, workers: 1 },
+      `gatehouse: listening on http://${serving.host}:${runtime.config.port} (${options.dev ? "development" : "production"}, 1 process)`,
     );
   }
 

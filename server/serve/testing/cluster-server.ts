@@ -265,7 +265,7 @@ export async function startClusterServer(options: {
       // not listening yet
     }
     // /api/ready answers as soon as one worker listens: wait for the supervisor's word that all do.
-    if (ready && (!options.workers || lines.some((l) => l.text && l.msg?.includes(listening)))) break;
+    if (ready && (!options.workers || lines.some((l) => l.msg?.includes(listening)))) break;
     if (Date.now() > deadline) {
       await server.kill();
       throw new Error(`the server was not ready within ${options.readyTimeoutMs} ms:\n${tail}`);
