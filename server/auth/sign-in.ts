@@ -62,6 +62,9 @@ export async function attemptSignIn(runtime: Runtime, credentials: unknown, clie
   const passwordOk = await verifyPassword(user?.passwordHash ?? null, parsed.success ? parsed.data.password : "");
 
   if (!user || !passwordOk || user.disabledAt) {
+    // The one place a failure is counted: this password was checked and is wrong. Counted before anything
+    // is written here, so a database that cannot be written (503) does not make the guess free.
+    const locked = await limiter.settleSignIn(gate, "failure");
     db.transaction((tx) =>
       recordAudit(tx, clock, {
         actor: user ? { kind: "user", id: user.id } : { kind: "anonymous", id: null },
@@ -75,8 +78,6 @@ export async function attemptSignIn(runtime: Runtime, credentials: unknown, clie
         },
       }),
     );
-    // The one place a failure is counted: this password was checked and is wrong.
-    const locked = await limiter.settleSignIn(gate, "failure");
     auditLockouts(runtime, locked, user?.id ?? null, shownEmail, client);
     return { ok: false, reason: "invalid" };
   }
