@@ -6,6 +6,7 @@ import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
+import { DatabaseFileGoneError, databaseFileState, type FileIdentity, fileIdentity } from "./storage-errors";
 
 export { schema };
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -32,7 +33,46 @@ export function openDatabase(file: string): Db {
   const db = drizzle(sqlite, { schema }) as Db;
   if (file === ":memory:") migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   else withLockFile(`${file}.migrate-lock`, () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }));
-  return withImmediateTransactions(db);
+  const opened = file === ":memory:" ? null : fileIdentity(file);
+  if (opened) openedFiles.set(sqlite, { file, identity: opened });
+  return withImmediateTransactions(db, opened ? fileStillThere(file, opened) : null);
+}
+
+const openedFiles = new WeakMap<Database.Database, { file: string; identity: FileIdentity }>();
+
+/** The file a connection opened and its identity then (null for an in-memory database): what the readiness probe checks. */
+export function openedFileOf(sqlite: Database.Database): { file: string; identity: FileIdentity } | null {
+  return openedFiles.get(sqlite) ?? null;
+}
+
+/** How long a look at the database file is trusted before the next transaction looks again. */
+const FILE_CHECK_MS = 1_000;
+
+/**
+ * In WAL mode SQLite goes on writing to a database file that was deleted
+ * (or renamed, or replaced by another) under the running server, and
+ * everything written then is lost at the next start. Before a transaction,
+ * at most once a second, one stat call checks that the path still names the
+ * file the connection opened; if not, the transaction is refused
+ * (DatabaseFileGoneError: a storage failure, 503) until it does again.
+ */
+function fileStillThere(file: string, opened: FileIdentity): () => void {
+  let checkedAt = 0;
+  let gone: DatabaseFileGoneError | null = null;
+  return () => {
+    const now = Date.now();
+    if (now - checkedAt >= FILE_CHECK_MS || now < checkedAt) {
+      checkedAt = now;
+      const state = databaseFileState(file, opened);
+      gone =
+        state === "ok"
+          ? null
+          : new DatabaseFileGoneError(
+              state === "missing" ? "The database file is missing" : "The database file was replaced by another",
+            );
+    }
+    if (gone) throw gone;
+  };
 }
 
 /** Distinct SQL texts kept prepared per connection; the least recently used goes first. */
@@ -74,10 +114,14 @@ function cacheStatements(sqlite: Database.Database): void {
  * to a write lock fail at once with SQLITE_BUSY instead of waiting.
  * BEGIN IMMEDIATE takes the write lock up front, so concurrent writers from
  * several processes (servers, the CLI) queue behind busy_timeout instead.
+ * `check` runs first (fileStillThere).
  */
-function withImmediateTransactions(db: Db): Db {
+function withImmediateTransactions(db: Db, check: (() => void) | null): Db {
   const transaction = db.transaction.bind(db);
-  db.transaction = ((fn, config) => transaction(fn, { behavior: "immediate", ...config })) as Db["transaction"];
+  db.transaction = ((fn, config) => {
+    check?.();
+    return transaction(fn, { behavior: "immediate", ...config });
+  }) as Db["transaction"];
   return db;
 }
 

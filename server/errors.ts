@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { type StorageFailure, type StorageFailureKind, storageFailureOf } from "@/db/storage-errors";
 
 /**
  * The one application error type. Services throw it; the tRPC layer maps its
@@ -41,11 +42,46 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError("NOT_FOUND", `${what} not found`);
 
-/** Finds the AppError behind a TRPCError, if any. */
+/**
+ * The AppError an error stands for, if any: an AppError itself, the one
+ * behind a TRPCError, or — classified here, once, for every door — a storage
+ * failure (db/storage-errors.ts: a full disk, a read-only or vanished
+ * database file, an I/O error, a lock held beyond the wait), which becomes
+ * SERVICE_UNAVAILABLE `storage_unavailable` with a Retry-After. Anything
+ * else is not the client's business: undefined, and the door answers 500.
+ */
 export function appErrorOf(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
   if (error instanceof TRPCError && error.cause instanceof AppError) return error.cause;
-  return undefined;
+  const storage = storageFailureOf(error);
+  return storage ? storageUnavailable(storage) : undefined;
+}
+
+/** Retry-After on a storage failure: long enough not to hammer a full disk, short enough to notice it cleared. */
+export const STORAGE_RETRY_SECONDS = 5;
+
+const STORAGE_DETAIL: Record<StorageFailureKind, string> = {
+  full: "the disk is full",
+  read_only: "it is read-only",
+  io_error: "of an I/O error",
+  busy: "another writer held it for too long",
+  missing: "its file is missing",
+};
+
+/** What a client is told of a storage failure: that it is ours and passing, never a path or SQL. */
+export function storageUnavailable(failure: StorageFailure): AppError {
+  return new AppError(
+    "SERVICE_UNAVAILABLE",
+    `The database cannot be used right now because ${STORAGE_DETAIL[failure.kind]}; retry shortly`,
+    "storage_unavailable",
+    { retryAfterSeconds: STORAGE_RETRY_SECONDS },
+  );
+}
+
+/** Whether an AppError says "retry later" (429, 503) and when: the doors turn it into Retry-After. */
+export function retryAfterOf(error: AppError | undefined): number | null {
+  if (!error || (error.code !== "TOO_MANY_REQUESTS" && error.code !== "SERVICE_UNAVAILABLE")) return null;
+  return error.data?.retryAfterSeconds ?? null;
 }
 
 /** Titles by HTTP status for problem+json bodies. */

@@ -87,8 +87,19 @@ export const createCallerFactory = t.createCallerFactory;
 const errorMapping = t.middleware(async ({ ctx, next, path }) => {
   const result = await next();
   if (result.ok) return result;
+  // Also classifies storage failures (a full disk, a read-only database …): 503 with Retry-After, never a 500.
   const app = appErrorOf(result.error);
   if (app) {
+    if (app.reason === "storage_unavailable") {
+      getLogger().error(
+        {
+          requestId: ctx.client.requestId,
+          path,
+          err: { name: result.error.cause?.name, message: result.error.message },
+        },
+        "storage unavailable",
+      );
+    }
     // 401/403/404-for-others go to the audit log, aggregated per caller and window.
     noteRefusal(ctx, path, app);
     throw app.toTRPCError();

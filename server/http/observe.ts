@@ -1,12 +1,13 @@
 import type { Principal } from "../auth/principal";
 import { requestIdOf } from "../context";
+import { appErrorOf } from "../errors";
 import { getLogger } from "../logger";
 import { METRICS } from "../observability/metrics";
 import { countRequest } from "../observability/traffic";
 import type { Runtime } from "../runtime";
 import { resolveClient } from "../security/client-ip";
 import { withApiHeaders } from "./api-headers";
-import { problem, problemResponse } from "./problem";
+import { appErrorProblem, problem, problemResponse } from "./problem";
 
 /** Which HTTP entry point answered: the two API doors, and the routes beside them. */
 export type Door = "trpc" | "rest" | "oauth" | "probe" | "openapi" | "audit-export" | "metrics" | "front";
@@ -62,8 +63,17 @@ export async function observeRequest(
     response = await serve(seen);
   } catch (error) {
     const requestId = requestIdOf(req.headers);
-    getLogger().error({ requestId, door, route: seen.route, err: error }, "unhandled error");
-    response = withApiHeaders(problemResponse(problem(500, "Internal server error", { requestId })), requestId);
+    // What the application means (a storage failure, classified once in appErrorOf) keeps its answer: 503 with
+    // Retry-After. Anything else escaping is a bug: 500, with nothing internal in it.
+    const app = appErrorOf(error);
+    getLogger().error(
+      { requestId, door, route: seen.route, err: app ? { name: (error as Error)?.name, code: codeOf(error) } : error },
+      app ? "request refused" : "unhandled error",
+    );
+    const { body, headers } = app
+      ? appErrorProblem(app, requestId)
+      : { body: problem(500, "Internal server error", { requestId }), headers: undefined };
+    response = withApiHeaders(problemResponse(body, headers), requestId);
   }
   const durationMs = performance.now() - started;
   try {
@@ -73,6 +83,11 @@ export async function observeRequest(
     getLogger().error({ err: error }, "could not record request metrics");
   }
   return response;
+}
+
+function codeOf(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : null;
 }
 
 function record(req: RequestHead, runtime: Runtime, door: Door, seen: Seen, response: Response, durationMs: number) {

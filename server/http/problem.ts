@@ -1,4 +1,4 @@
-import { titleForStatus } from "../errors";
+import { APP_ERROR_CODES, type AppError, retryAfterOf, titleForStatus } from "../errors";
 import type { FieldIssue } from "../trpc";
 
 /**
@@ -41,4 +41,24 @@ export function problemResponse(body: Problem, headers?: HeadersInit): Response 
   const h = new Headers(headers);
   h.set("content-type", "application/problem+json");
   return new Response(JSON.stringify(body), { status: body.status, headers: h });
+}
+
+/**
+ * The problem+json answer of an application error, with `Retry-After` when
+ * it says when to retry (429, 503): the body names the reason
+ * (`urn:gatehouse:problem:<reason>`) and carries `retryAfterSeconds`.
+ */
+export function appErrorProblem(app: AppError, requestId: string): { body: Problem; headers: Headers } {
+  const headers = new Headers();
+  const retryAfterSeconds = retryAfterOf(app);
+  if (retryAfterSeconds !== null) headers.set("retry-after", String(retryAfterSeconds));
+  const body = problem(APP_ERROR_CODES[app.code].status, app.message, {
+    reason: app.reason,
+    requestId,
+    extra: {
+      ...(app.data?.scopes ? { scopes: app.data.scopes } : {}),
+      ...(retryAfterSeconds !== null ? { retryAfterSeconds } : {}),
+    },
+  });
+  return { body, headers };
 }

@@ -14,7 +14,7 @@ import { checkJsonShape } from "./json-shape";
 import { methodNotAllowed } from "./method-not-allowed";
 import { observeRequest, type Seen } from "./observe";
 import { callOpenApi, type ParsedBody, parseJsonBody } from "./openapi-bridge";
-import { type Problem, problem, problemResponse } from "./problem";
+import { appErrorProblem, type Problem, problem, problemResponse } from "./problem";
 import { reservedQueryName } from "./query-guard";
 import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
 import { restMethodsOf, restRouteOf, UNMATCHED } from "./route-label";
@@ -145,6 +145,9 @@ function toProblem(
   const app = error ? appErrorOf(error) : undefined;
 
   if (status >= 500) {
+    // A 503 the application means (a storage failure, classified once in appErrorOf, wherever it was thrown)
+    // says what and when to retry; any other failure is a bare 500 with nothing internal in it.
+    if (app?.code === "SERVICE_UNAVAILABLE") return appErrorProblem(app, requestId);
     return { body: problem(status, "Internal server error", { requestId }), headers };
   }
   if (error?.cause instanceof ZodError) {

@@ -2,7 +2,7 @@ import type { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { parseAuthorization } from "../auth/bearer";
 import { type Context, createContext, requestIdOf } from "../context";
-import { AppError, appErrorOf } from "../errors";
+import { AppError, appErrorOf, retryAfterOf } from "../errors";
 import { newRateLimitRecord } from "../ratelimit/record";
 import { appRouter } from "../root";
 import type { Runtime } from "../runtime";
@@ -118,7 +118,12 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     router: appRouter,
     maxBatchSize: MAX_BATCH_SIZE,
     createContext: async () => {
-      ctx = await createContext(request, "trpc", runtime);
+      try {
+        ctx = await createContext(request, "trpc", runtime);
+      } catch (error) {
+        // Before the procedure chain (and its error mapping) runs: a storage failure here is mapped the same way.
+        throw appErrorOf(error)?.toTRPCError() ?? error;
+      }
       seen.principal = ctx.principal;
       return ctx;
     },
@@ -131,6 +136,12 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
   if (response.status === 401 || response.status === 403) {
     const challenge = challengeFor(response.status, appErrorOf(errors[0]));
     if (challenge) answered.headers.set("www-authenticate", challenge);
+  }
+  // A 503 the application means (a storage failure) says when to retry, as on REST; the body keeps
+  // tRPC's shape with data.reason and data.retryAfterSeconds.
+  if (response.status === 503) {
+    const retryAfter = retryAfterOf(errors.map(appErrorOf).find((app) => retryAfterOf(app) !== null));
+    if (retryAfter !== null) answered.headers.set("retry-after", String(retryAfter));
   }
   // RateLimit fields (and Retry-After on a refusal); the body stays tRPC's, with
   // TOO_MANY_REQUESTS and data.retryAfterSeconds for the typed client.

@@ -1,3 +1,5 @@
+import { type AppError, retryAfterOf } from "../errors";
+
 /**
  * OAuth protocol errors (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 6750 §3.1): a
  * JSON body with `error` and a human `error_description`, never a stack or
@@ -24,6 +26,19 @@ export class OAuthError extends Error {
   ) {
     super(description);
   }
+}
+
+/**
+ * The OAuth answer of an application error that says "retry later" (a rate
+ * limit, a limiter store or the database unavailable): RFC 6749 has no code
+ * for either, `temporarily_unavailable` is the closest; the status (429 or
+ * 503) and `Retry-After` say the rest. Null for any other error.
+ */
+export function oauthRetryLater(app: AppError): OAuthError | null {
+  if (app.code !== "TOO_MANY_REQUESTS" && app.code !== "SERVICE_UNAVAILABLE") return null;
+  return new OAuthError("temporarily_unavailable", app.message, app.code === "TOO_MANY_REQUESTS" ? 429 : 503, {
+    "retry-after": String(retryAfterOf(app) ?? 5),
+  });
 }
 
 /** A failed client authentication: 401 with `WWW-Authenticate: Basic` (RFC 6749 §5.2). */

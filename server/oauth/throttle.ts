@@ -3,7 +3,7 @@ import { appErrorOf } from "../errors";
 import { newRateLimitRecord } from "../ratelimit/record";
 import { limiterFor } from "../ratelimit/runtime";
 import type { Runtime } from "../runtime";
-import { OAuthError } from "./errors";
+import { oauthRetryLater } from "./errors";
 
 /**
  * The rate limit of the OAuth endpoints, before any body is read: 429 with
@@ -24,9 +24,6 @@ export async function throttleOAuth(runtime: Runtime, client: ClientInfo, path: 
     });
   } catch (error) {
     const app = appErrorOf(error);
-    if (!app) throw error;
-    const retryAfter = String(app.data?.retryAfterSeconds ?? 5);
-    const status = app.code === "TOO_MANY_REQUESTS" ? 429 : 503;
-    throw new OAuthError("temporarily_unavailable", app.message, status, { "retry-after": retryAfter });
+    throw (app && oauthRetryLater(app)) ?? error;
   }
 }

@@ -1,12 +1,13 @@
 import type { ClientInfo } from "../../auth/principal";
 import { requestIdOf } from "../../context";
+import { appErrorOf } from "../../errors";
 import { getLogger } from "../../logger";
 import type { Runtime } from "../../runtime";
 import { resolveClient } from "../../security/client-ip";
 import { ANONYMOUS_ACTOR } from "../../services/audit";
 import type { OAuthServiceContext } from "../../services/oauth-tokens";
 import { audienceOf, issuerOf } from "../access-token";
-import { OAuthError, oauthErrorResponse } from "../errors";
+import { OAuthError, oauthErrorResponse, oauthRetryLater } from "../errors";
 
 /** What every OAuth endpoint derives from the request: who is calling from where, and our issuer. */
 export function oauthServiceContext(req: Request, runtime: Runtime): OAuthServiceContext {
@@ -27,12 +28,25 @@ export function oauthServiceContext(req: Request, runtime: Runtime): OAuthServic
   };
 }
 
-/** Protocol errors become RFC 6749 §5.2 JSON; anything else is logged and a bare `server_error`. */
+/**
+ * Protocol errors become RFC 6749 §5.2 JSON; a storage failure or a rate
+ * limit (the one mapping, appErrorOf) `temporarily_unavailable` with 503/429
+ * and Retry-After; anything else is logged and a bare `server_error`.
+ */
 export async function answerOAuth(requestId: string, work: () => Promise<Response>): Promise<Response> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof OAuthError) return oauthErrorResponse(error);
+    const app = appErrorOf(error);
+    const later = app && oauthRetryLater(app);
+    if (later) {
+      getLogger().error(
+        { requestId, err: { name: (error as Error)?.name, code: (error as { code?: unknown })?.code } },
+        "OAuth endpoint unavailable",
+      );
+      return oauthErrorResponse(later);
+    }
     getLogger().error(
       { requestId, err: { name: (error as Error)?.name, message: (error as Error)?.message } },
       "OAuth endpoint failed",
