@@ -1,14 +1,17 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { auditLog, contacts, oauthAccessTokens } from "@/db/schema";
 import { verifyAuditChain } from "../audit/verify";
 import { basicAuth, createTestbed, type Testbed } from "../oauth/testing/testbed";
 import { forgetReadiness, MIN_FREE_BYTES } from "../observability/readiness";
+import { DEFAULT_RATE_LIMIT_CONFIG } from "../ratelimit/config";
 import { closeLimiterFor } from "../ratelimit/runtime";
+import { REQUIRE_SERVICES, startThrowawayRedis } from "../ratelimit/testing/redis";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { createToken } from "../services/tokens";
 import { serveMachineEndpoint } from "./front/dispatch";
@@ -43,8 +46,8 @@ interface World {
   teardown(): Promise<void>;
 }
 
-async function world(dir: string): Promise<World> {
-  const bed = createTestbed({ appUrl: new URL(APP), databaseFile: path.join(dir, "gatehouse.db") });
+async function world(dir: string, overrides: Parameters<typeof createTestbed>[0] = {}): Promise<World> {
+  const bed = createTestbed({ appUrl: new URL(APP), databaseFile: path.join(dir, "gatehouse.db"), ...overrides });
   const { user } = await bed.user("alice@example.com", "member");
   const svc = {
     db: bed.rt.db,
@@ -262,6 +265,34 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
   });
 });
 
+describe("the write lock held elsewhere beyond the wait (SQLITE_BUSY)", () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await world(fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-busy-")));
+  });
+  afterEach(async () => {
+    await w.teardown();
+    fs.rmSync(w.dir, { recursive: true, force: true });
+  });
+
+  it("refuses the write with 503 and keeps /api/ready (a busy database is a working one)", async () => {
+    // Another process (here: another connection) holds the write lock; the server waits briefly, not 5 s.
+    const other = new Database(path.join(w.dir, "gatehouse.db"));
+    w.bed.rt.db.$client.pragma("busy_timeout = 50");
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      await expectRestRefusal(await restCreate(w));
+      await expectTrpcRefusal(await trpcCreate(w));
+      expect((await ready(w)).status).toBe(200);
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    expect((await restCreate(w)).status).toBe(200);
+    await expectConsistent(w, { contacts: 1, tokens: 0 });
+  });
+});
+
 describe("the database file deleted under the running server", () => {
   let w: World;
   beforeEach(async () => {
@@ -356,5 +387,92 @@ describe.skipIf(!tmpfs)("a real full disk (a small tmpfs filled up: ENOSPC under
     await expectReady(w);
     expect((await restCreate(w)).status).toBe(200);
     await expectConsistent(w, { contacts: rest.succeeded + trpc.succeeded + 1, tokens: oauth.succeeded });
+  });
+});
+
+describe("/api/ready stays cheap", () => {
+  let w: World;
+  beforeEach(async () => {
+    w = await world(fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-ready-")));
+    vi.useFakeTimers({ toFake: ["Date"] });
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await w.teardown();
+    fs.rmSync(w.dir, { recursive: true, force: true });
+  });
+
+  it("probes at most once a second, and its probe write never reaches the disk", async () => {
+    const file = path.join(w.dir, "gatehouse.db");
+    const sqlite = w.bed.rt.db.$client;
+    sqlite.pragma("wal_checkpoint(TRUNCATE)");
+    const walBefore = fs.statSync(`${file}-wal`).size;
+    const rowsBefore = sqlite.prepare("SELECT COUNT(*) AS n FROM rate_limit_counters").get();
+
+    expect((await send(w, "/api/ready")).status).toBe(200);
+    // A fault now is seen only once the answer is a second old: the probe ran once, not per request.
+    sqlite.pragma("query_only = ON");
+    for (let i = 0; i < 50; i++) expect((await send(w, "/api/ready")).status).toBe(200);
+    vi.setSystemTime(Date.now() + 1_001);
+    expect((await send(w, "/api/ready")).status).toBe(503);
+    sqlite.pragma("query_only = OFF");
+
+    // Many probes: nothing written (the probe row is rolled back before it reaches the WAL).
+    for (let i = 0; i < 20; i++) expect((await ready(w)).status).toBe(200);
+    expect(fs.statSync(`${file}-wal`).size).toBe(walBefore);
+    expect(sqlite.prepare("SELECT COUNT(*) AS n FROM rate_limit_counters").get()).toEqual(rowsBefore);
+  });
+});
+
+const hasRedisServer = spawnSync("redis-server", ["--version"]).status === 0;
+if (!hasRedisServer) {
+  if (REQUIRE_SERVICES) throw new Error("redis-server is not installed, and REQUIRE_SERVICES=1 makes that a failure");
+  const bar = "!".repeat(78);
+  console.warn(`\n${bar}\n!! SKIPPED: /api/ready with Redis unreachable: no redis-server binary\n${bar}\n`);
+}
+
+describe.skipIf(!hasRedisServer)("/api/ready with a configured Redis", () => {
+  it("names redis while it hangs or is down, and is ready again when it answers", async () => {
+    const redis = await startThrowawayRedis();
+    const w = await world(fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-ready-redis-")), {
+      rateLimit: { ...DEFAULT_RATE_LIMIT_CONFIG, timeoutMs: 150, store: { kind: "redis", url: redis.url } },
+    });
+    try {
+      const readyBody = async () => {
+        const res = await ready(w);
+        return { status: res.status, retryAfter: res.headers.get("retry-after"), body: await res.json() };
+      };
+      let answer = await readyBody();
+      for (let i = 0; i < 20 && answer.status !== 200; i++) answer = await readyBody();
+      expect(answer).toMatchObject({ status: 200, body: { status: "ready", checks: { database: "ok", redis: "ok" } } });
+
+      redis.pause();
+      try {
+        const started = performance.now();
+        expect(await readyBody()).toMatchObject({
+          status: 503,
+          retryAfter: "5",
+          body: {
+            type: "urn:gatehouse:problem:not_ready",
+            detail: "Not ready: redis (rate-limit store) cannot be reached",
+            checks: { database: "ok", redis: "unreachable" },
+          },
+        });
+        // Bounded by RATE_LIMIT_TIMEOUT: a hung Redis never hangs the probe.
+        expect(performance.now() - started).toBeLessThan(1_500);
+      } finally {
+        redis.resume();
+      }
+      answer = await readyBody();
+      for (let i = 0; i < 20 && answer.status !== 200; i++) answer = await readyBody();
+      expect(answer.status).toBe(200);
+
+      await redis.stop();
+      expect(await readyBody()).toMatchObject({ status: 503, body: { checks: { redis: "unreachable" } } });
+    } finally {
+      await w.teardown();
+      await redis.stop();
+      fs.rmSync(w.dir, { recursive: true, force: true });
+    }
   });
 });
