@@ -1,17 +1,26 @@
+import { type Column, getTableColumns, sql } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Executor } from "./index";
+
 /**
  * Queries on the hottest paths (the token check, a contact list's first
- * page) are built once per database handle as drizzle prepared queries with
- * placeholders, instead of being built again on every request: building the
- * SQL text cost more than running it. Keyed by handle, so a test's in-memory
- * database and a transaction handle each get their own.
+ * page, the audit entry and the contact insert of a write) are built once
+ * per connection as drizzle prepared queries with placeholders, instead of
+ * being built again on every request: building the SQL text cost more than
+ * running it. Keyed by the handle's session, which a database handle and
+ * every transaction opened on it share (drizzle's better-sqlite3
+ * transactions run on the same connection), so a query prepared outside a
+ * transaction runs inside one as part of it; a test's in-memory database
+ * has a session, and so its queries, of its own.
  */
-const byHandle = new WeakMap<object, Map<string, unknown>>();
+const bySession = new WeakMap<object, Map<string, unknown>>();
 
 export function preparedOnce<T>(handle: object, name: string, build: () => T): T {
-  let queries = byHandle.get(handle);
+  const owner = (handle as { session?: object }).session ?? handle;
+  let queries = bySession.get(owner);
   if (!queries) {
     queries = new Map();
-    byHandle.set(handle, queries);
+    bySession.set(owner, queries);
   }
   let query = queries.get(name) as T | undefined;
   if (query === undefined) {
@@ -19,4 +28,35 @@ export function preparedOnce<T>(handle: object, name: string, build: () => T): T
     queries.set(name, query);
   }
   return query;
+}
+
+/**
+ * A prepared INSERT of one row into `table` with exactly `columns`, for the
+ * writes every request of a kind makes (the audit entry, a new contact).
+ * Values are encoded as drizzle's own insert encodes them — null stays null,
+ * anything else goes through the column's encoder (timestamps to
+ * milliseconds, JSON to text, a sealed column's envelope check) — because a
+ * placeholder in a prepared insert would pass null through the encoder too.
+ */
+export function preparedInsert<T extends SQLiteTable, K extends keyof T["$inferInsert"] & string>(
+  handle: Executor,
+  name: string,
+  table: T,
+  columns: readonly K[],
+): (row: Pick<T["$inferInsert"], K>) => void {
+  const query = preparedOnce(handle, name, () =>
+    handle
+      .insert(table)
+      .values(Object.fromEntries(columns.map((column) => [column, sql`${sql.placeholder(column)}`])) as never)
+      .prepare(),
+  );
+  const encoders = getTableColumns(table) as Record<string, Column>;
+  return (row) => {
+    const values: Record<string, unknown> = {};
+    for (const column of columns) {
+      const value = (row as Record<string, unknown>)[column];
+      values[column] = value === null || value === undefined ? null : encoders[column]?.mapToDriverValue(value);
+    }
+    query.run(values);
+  };
 }

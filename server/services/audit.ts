@@ -1,5 +1,6 @@
 import { desc } from "drizzle-orm";
 import type { Executor } from "@/db";
+import { preparedInsert, preparedOnce } from "@/db/prepared";
 import { type ActorKind, type AuditRow, auditLog, type Outcome } from "@/db/schema";
 import { canonicalize, entryHash, GENESIS_HASH } from "../audit/chain";
 import { type AuditFilter, auditPage } from "../audit/filter";
@@ -80,7 +81,7 @@ export function recordAudit(tx: Executor, clock: Clock, entry: AuditEntry): void
     requestId: entry.client.requestId,
     detail: stored,
   } satisfies typeof auditLog.$inferInsert;
-  const head = tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  const head = chainHead(tx).get();
   // An empty head hash is a row from before the chain existed: start from genesis.
   const prevHash = head?.hash || GENESIS_HASH;
   // drizzle stores a json column as JSON.stringify(value): hash exactly that text.
@@ -89,11 +90,35 @@ export function recordAudit(tx: Executor, clock: Clock, entry: AuditEntry): void
     at: row.at.getTime(),
     detail: stored ? JSON.stringify(stored) : null,
   });
-  tx.insert(auditLog)
-    .values({ ...row, prevHash, hash })
-    .run();
+  appendEntry(tx)({ ...row, prevHash, hash });
   noteAuditedEvent(entry.action, row.at);
 }
+
+// Every audited write runs these two: prepared once per connection (db/prepared.ts).
+function chainHead(tx: Executor) {
+  return preparedOnce(tx, "audit.head", () =>
+    tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).prepare(),
+  );
+}
+
+const ENTRY_COLUMNS = [
+  "id",
+  "at",
+  "actorKind",
+  "actorId",
+  "action",
+  "targetType",
+  "targetId",
+  "outcome",
+  "ip",
+  "userAgent",
+  "requestId",
+  "detail",
+  "prevHash",
+  "hash",
+] as const;
+
+const appendEntry = (tx: Executor) => preparedInsert(tx, "audit.append", auditLog, ENTRY_COLUMNS);
 
 /**
  * A write transaction that takes SQLite's write lock first (BEGIN IMMEDIATE):

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
-import { preparedOnce } from "@/db/prepared";
+import { preparedInsert, preparedOnce } from "@/db/prepared";
 import { type ContactRow, contacts } from "@/db/schema";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
@@ -81,6 +81,21 @@ function firstPage(db: Executor) {
   );
 }
 
+const CONTACT_COLUMNS = [
+  "id",
+  "ownerId",
+  "name",
+  "email",
+  "emailIndex",
+  "phone",
+  "notes",
+  "createdAt",
+  "updatedAt",
+] as const satisfies readonly (keyof ContactRow)[];
+
+/** The insert of a new contact, prepared once (db/prepared.ts). */
+const insertContact = (db: Executor) => preparedInsert(db, "contacts.insert", contacts, CONTACT_COLUMNS);
+
 /** Object-level check in the query itself: another owner's id is simply not found. */
 function findOwned(db: Executor, ownerId: string, id: string): ContactRow {
   const row = db
@@ -111,7 +126,7 @@ export function createContact(svc: ServiceContext, ownerId: string, input: Creat
     updatedAt: now,
   };
   svc.db.transaction((tx) => {
-    tx.insert(contacts).values(row).run();
+    insertContact(tx)(row);
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "contact.create",
