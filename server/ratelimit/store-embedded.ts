@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import type Database from "better-sqlite3";
 import DatabaseConstructor from "better-sqlite3";
 import type { Rule } from "./rule";
@@ -18,9 +20,12 @@ import {
 } from "./store";
 
 /**
- * The store used when no Redis is configured: the application's own SQLite
- * file (tables rate_limit_counters, rate_limit_lockouts and
- * rate_limit_rejections, created by the migrations).
+ * The store used when no Redis is configured: SQLite in the data folder —
+ * lockouts, rejection counts and sign-in holds in the application's file
+ * (tables rate_limit_lockouts, rate_limit_rejections and
+ * rate_limit_counters, created by the migrations), the window counters of
+ * every request in a file of their own (COUNTERS_FILE, see
+ * counterConnection).
  *
  * Why SQLite and not memory: every process on the machine — the server, a
  * second server process, the `gatehouse limits unlock` command — sees the
@@ -39,25 +44,67 @@ import {
  * window index, so windows match the Redis store's exactly.
  */
 /**
- * Every limited request writes its window counter, so on a server with
- * several workers their writes meet at SQLite's write lock all the time. On
- * the application's connection a writer that finds the lock taken sleeps
+ * The window counters live in a SQLite file of their own beside the
+ * application's (COUNTERS_FILE in the data folder), for two reasons:
+ *
+ * - Every limited request writes its counter. A commit by one connection
+ *   makes every other connection to the same file drop its whole page cache
+ *   at its next read (SQLite's WAL check), so counters in the application's
+ *   file made each request's reads — the token check, the page of contacts —
+ *   start from a cold cache: about twice their cost. In a file of their own
+ *   they invalidate nothing but themselves.
+ * - Writers meet at SQLite's write lock, one per file: counter writes no
+ *   longer queue behind (or hold up) the application's transactions.
+ *
+ * On the application's connection a writer that finds the lock taken sleeps
  * inside SQLite (busy_timeout, up to 5 s), and the whole worker with it. The
- * counters get a connection of their own to the same file that waits inside
- * SQLite only briefly (COUNTER_BUSY_MS, enough for another worker's write to
- * finish) and otherwise yields to the event loop between tries, so a long
- * transaction elsewhere never stalls a worker. An in-memory database (tests)
- * has no second connection: it is one process anyway.
+ * counters' connection waits inside SQLite only briefly (COUNTER_BUSY_MS,
+ * enough for another worker's write to finish) and otherwise yields to the
+ * event loop between tries, so a burst never stalls a worker. Counters are
+ * short-lived: synchronous=OFF (a power cut may lose the last moments of a
+ * window, a crash of the process loses nothing). The schema is the table's
+ * own, created here. An in-memory application database (tests) gets an
+ * in-memory counter database: it is one process anyway.
  */
+export const COUNTERS_FILE = "rate-limit-counters.db";
 const COUNTER_BUSY_MS = 5;
 
+const COUNTERS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS rate_limit_counters (
+    key TEXT PRIMARY KEY NOT NULL,
+    points INTEGER DEFAULT 0 NOT NULL,
+    expire INTEGER
+  );
+  CREATE INDEX IF NOT EXISTS rate_limit_counters_expire_idx ON rate_limit_counters (expire);`;
+
 function counterConnection(sqlite: Database.Database): Database.Database {
-  if (sqlite.memory) return sqlite;
-  const connection = new DatabaseConstructor(sqlite.name, { fileMustExist: true });
-  connection.pragma("journal_mode = WAL");
-  connection.pragma("synchronous = NORMAL");
+  const file = sqlite.memory ? ":memory:" : path.join(path.dirname(sqlite.name), COUNTERS_FILE);
+  if (!sqlite.memory) {
+    // Owner-only from the start, like the application's file (SQLite gives -wal and -shm the main file's mode).
+    fs.closeSync(fs.openSync(file, "a", 0o600));
+    fs.chmodSync(file, 0o600);
+  }
+  const connection = new DatabaseConstructor(file);
   connection.pragma(`busy_timeout = ${COUNTER_BUSY_MS}`);
+  withBusyRetry(() => {
+    if (!sqlite.memory) connection.pragma("journal_mode = WAL");
+    connection.exec(COUNTERS_SCHEMA);
+  });
+  connection.pragma("synchronous = OFF");
   return connection;
+}
+
+/** Creating the schema may meet another process doing the same at start: wait for it (a start is not hot). */
+function withBusyRetry(fn: () => void): void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return fn();
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 /** Past this a counter write that keeps finding the lock taken fails (the limiter's own timeout is shorter). */
@@ -67,9 +114,10 @@ export class EmbeddedStore implements LimitStore {
   readonly kind = "embedded" as const;
   private readonly sweeper: NodeJS.Timeout;
   private readonly sql;
-  /** The window counters' own connection to the same file (see counterConnection). */
+  /** The window counters' own database (see counterConnection). */
   private readonly counters: Database.Database;
   private readonly consumeStatement: Database.Statement;
+  private readonly sweepWindows: Database.Statement;
 
   constructor(private readonly sqlite: Database.Database) {
     const s = (text: string) => sqlite.prepare(text);
@@ -81,6 +129,7 @@ export class EmbeddedStore implements LimitStore {
          expire = CASE WHEN expire IS NULL OR expire > ? THEN expire ELSE excluded.expire END
        RETURNING points`,
     );
+    this.sweepWindows = this.counters.prepare("DELETE FROM rate_limit_counters WHERE expire < ?");
     this.sql = {
       lockout: s(
         `SELECT subject, failures, failures_until AS failuresUntil, level, level_until AS levelUntil, locked_until AS lockedUntil
@@ -105,7 +154,8 @@ export class EmbeddedStore implements LimitStore {
         `SELECT subject, SUM(count) AS count FROM rate_limit_rejections WHERE minute >= ?
          GROUP BY subject ORDER BY count DESC, subject LIMIT ?`,
       ),
-      // A sign-in attempt in flight holds a place (see reserveAttempt): a row of the counters table,
+      // A sign-in attempt in flight holds a place (see reserveAttempt): a row of the application file's
+      // counters table (it must commit with the lockout rows, so it is not in the window counters' file),
       // `hold:<subject>|<attempt>`, expiring like any counter. Holds are never failures.
       holds: s(
         "SELECT COUNT(*) AS live, MIN(expire) AS first FROM rate_limit_counters WHERE key >= ? AND key < ? AND expire > ?",
@@ -241,11 +291,12 @@ export class EmbeddedStore implements LimitStore {
     // The database belongs to the runtime; our timer and the counters' connection are ours to stop.
     this.closed = true;
     clearInterval(this.sweeper);
-    if (this.counters !== this.sqlite) this.counters.close();
+    this.counters.close();
   }
 
   /** Deletes what can no longer matter. Also called by tests. */
   sweep(now: number): void {
+    this.sweepWindows.run(now);
     this.sql.sweepCounters.run(now);
     this.sql.sweepLockouts.run({ now });
     this.sql.sweepRejections.run(Math.floor((now - REJECTION_RETENTION_MS) / MINUTE_MS));
