@@ -7,7 +7,11 @@ import { requireAdmin } from "../_lib/session";
 export const metadata: Metadata = { title: { default: "Admin", template: "%s · Admin · Gatehouse" } };
 export const dynamic = "force-dynamic";
 
-/** Every /admin route passes here first: non-admins get a 404 before any admin data is loaded. */
+/**
+ * The admin shell. Not the guard: Next.js renders the page beside this layout, and a client
+ * navigation renders the page without it. Non-admins are refused before Next.js routes the request
+ * (proxy.ts guardAdminPages), and every admin page checks again (requireAdmin).
+ */
 export default async function AdminLayout({ children }: { children: ReactNode }) {
   const principal = await requireAdmin();
   return (

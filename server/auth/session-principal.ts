@@ -5,7 +5,10 @@ import { ROLE_SCOPES } from "./scopes";
 import { readSessionId } from "./session-cookie";
 
 /** Session cookie -> live session row -> principal; null when any link is missing. */
-export async function principalFromSessionCookie(headers: Headers, runtime: Runtime): Promise<Principal | null> {
+export async function principalFromSessionCookie(
+  headers: Headers,
+  runtime: Pick<Runtime, "config" | "db" | "clock">,
+): Promise<Principal | null> {
   const { config, db, clock } = runtime;
   const sessionId = await readSessionId(headers, config.authSecret, config.secure);
   const active = sessionId ? resolveSession(db, clock, config.session, sessionId) : null;

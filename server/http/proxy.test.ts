@@ -56,8 +56,9 @@ describe("proxy matcher", () => {
 describe("proxy in production over https (APP_URL https, behind a trusted proxy)", () => {
   it("puts a fresh nonce CSP on every page, in the response and in the request Next.js renders with", async () => {
     const { proxy } = await loadProxy({ APP_URL: "https://gatehouse.example.com", TRUSTED_PROXIES: "10.0.0.5" });
-    const nonces = [0, 1].map(() => {
-      const res = proxy(
+    const nonces: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await proxy(
         request("https://gatehouse.example.com/contacts", {
           peer: "10.0.0.5",
           headers: { "x-forwarded-proto": "https" },
@@ -73,14 +74,14 @@ describe("proxy in production over https (APP_URL https, behind a trusted proxy)
       expect(res.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
       expect(res.headers.get("referrer-policy")).toBe("strict-origin-when-cross-origin");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
-      return nonce;
-    });
+      nonces.push(nonce);
+    }
     expect(nonces[0]).not.toBe(nonces[1]);
   });
 
   it("redirects a plain-HTTP page with 308 to APP_URL, without HSTS, whatever Host says", async () => {
     const { proxy } = await loadProxy({ APP_URL: "https://gatehouse.example.com", TRUSTED_PROXIES: "10.0.0.5" });
-    const res = proxy(request("http://evil.example/contacts?tab=1", { peer: "203.0.113.9" }));
+    const res = await proxy(request("http://evil.example/contacts?tab=1", { peer: "203.0.113.9" }));
     expect(res.status).toBe(308);
     expect(res.headers.get("location")).toBe("https://gatehouse.example.com/contacts?tab=1");
     expect(res.headers.has("strict-transport-security")).toBe(false);
@@ -88,7 +89,7 @@ describe("proxy in production over https (APP_URL https, behind a trusted proxy)
 
   it("ignores X-Forwarded-Proto from an untrusted peer", async () => {
     const { proxy } = await loadProxy({ APP_URL: "https://gatehouse.example.com", TRUSTED_PROXIES: "10.0.0.5" });
-    const res = proxy(
+    const res = await proxy(
       request("http://gatehouse.example.com/contacts", {
         peer: "203.0.113.9",
         headers: { "x-forwarded-proto": "https" },
@@ -105,7 +106,7 @@ describe("proxy in production over https (APP_URL https, behind a trusted proxy)
       ["http://gatehouse.example.com/api/docs", "GET"],
       ["http://gatehouse.example.com/contacts", "POST"],
     ] as const) {
-      const res = proxy(request(url, { method }));
+      const res = await proxy(request(url, { method }));
       expect(res.status, url).toBe(403);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
       expect(((await res.json()) as { type: string }).type).toBe("urn:gatehouse:problem:https_required");
@@ -116,23 +117,23 @@ describe("proxy in production over https (APP_URL https, behind a trusted proxy)
   it("answers the health and readiness probes over plain HTTP (no credential, no data), without HSTS", async () => {
     const { proxy } = await loadProxy({ APP_URL: "https://gatehouse.example.com" });
     for (const path of ["/api/health", "/api/ready"]) {
-      const res = proxy(request(`http://10.0.0.9:3000${path}`));
+      const res = await proxy(request(`http://10.0.0.9:3000${path}`));
       expect(res.status, path).toBe(200);
       expect(res.headers.has("strict-transport-security")).toBe(false);
       expect(res.headers.get("cache-control")).toBe("no-store");
     }
-    expect(proxy(request("http://10.0.0.9:3000/api/ready", { method: "POST" })).status).toBe(403);
+    expect((await proxy(request("http://10.0.0.9:3000/api/ready", { method: "POST" }))).status).toBe(403);
   });
 
   it("gives the other /api routes the API headers, but leaves the API reference its own CSP", async () => {
     const { proxy } = await loadProxy({ APP_URL: "https://gatehouse.example.com" });
-    const auth = proxy(request("https://gatehouse.example.com/api/auth/session", { tls: true }));
+    const auth = await proxy(request("https://gatehouse.example.com/api/auth/session", { tls: true }));
     expect(auth.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
     expect(auth.headers.get("cache-control")).toBe("no-store");
     expect(auth.headers.get("referrer-policy")).toBe("no-referrer");
     expect(auth.headers.get("vary")).toMatch(/Origin/);
     expect(auth.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
-    const docs = proxy(request("https://gatehouse.example.com/api/docs", { tls: true }));
+    const docs = await proxy(request("https://gatehouse.example.com/api/docs", { tls: true }));
     expect(docs.headers.has("content-security-policy")).toBe(false);
     expect(docs.headers.get("x-content-type-options")).toBe("nosniff");
     expect(docs.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
@@ -142,11 +143,11 @@ describe("proxy in production over https (APP_URL https, behind a trusted proxy)
 describe("proxy in development (APP_URL http://localhost)", () => {
   it("blocks nothing over plain HTTP and sends no HSTS", async () => {
     const { proxy } = await loadProxy({ APP_URL: "http://localhost:3000" });
-    const page = proxy(request("http://localhost:3000/contacts", { peer: "127.0.0.1" }));
+    const page = await proxy(request("http://localhost:3000/contacts", { peer: "127.0.0.1" }));
     expect(page.status).toBe(200);
     expect(page.headers.has("strict-transport-security")).toBe(false);
     expect(page.headers.get("content-security-policy")).toMatch(/'nonce-/);
-    const api = proxy(request("http://localhost:3000/api/auth/csrf", { method: "POST" }));
+    const api = await proxy(request("http://localhost:3000/api/auth/csrf", { method: "POST" }));
     expect(api.status).toBe(200);
   });
 });

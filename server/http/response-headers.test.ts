@@ -191,15 +191,15 @@ describe("upgrade-insecure-requests on pages", () => {
     const cspOf = (res: Response) => (res.headers.get("content-security-policy") ?? "").split("; ");
     try {
       let proxy = await load({ APP_URL: "https://gatehouse.example.com", TRUSTED_PROXIES: "10.0.0.5" });
-      expect(cspOf(proxy(page("https://gatehouse.example.com/contacts", "203.0.113.9", true)))).toContain(
+      expect(cspOf(await proxy(page("https://gatehouse.example.com/contacts", "203.0.113.9", true)))).toContain(
         "upgrade-insecure-requests",
       );
-      const proxied = proxy(
+      const proxied = await proxy(
         page("https://gatehouse.example.com/oauth/consent", "10.0.0.5", false, { "x-forwarded-proto": "https" }),
       );
       expect(cspOf(proxied)).toContain("upgrade-insecure-requests");
       proxy = await load({ APP_URL: "http://localhost:3000", TRUSTED_PROXIES: "" });
-      expect(cspOf(proxy(page("http://localhost:3000/contacts", "127.0.0.1", false)))).not.toContain(
+      expect(cspOf(await proxy(page("http://localhost:3000/contacts", "127.0.0.1", false)))).not.toContain(
         "upgrade-insecure-requests",
       );
     } finally {

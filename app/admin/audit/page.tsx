@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { type AuditFilterForm, EMPTY_FILTERS } from "@/components/admin/audit-filters";
 import { AuditLogViewer } from "@/components/admin/audit-log-viewer";
+import { requireAdmin } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "Audit log" };
 
@@ -10,6 +11,8 @@ export default async function AdminAuditPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
+  // The proxy already refused non-admins (proxy.ts guardAdminPages); this page never relies on that alone.
+  await requireAdmin();
   const params = await searchParams;
   const initial: AuditFilterForm = { ...EMPTY_FILTERS };
   for (const key of Object.keys(EMPTY_FILTERS) as Array<keyof AuditFilterForm>) {

@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
 import { CorsManager } from "@/components/admin/cors-manager";
 import { getRuntime } from "@/server/runtime";
+import { requireAdmin } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "CORS origins" };
 
 /** The CORS allow-list (the admin layout has already checked that this is a signed-in admin). */
-export default function AdminCorsPage() {
+export default async function AdminCorsPage() {
+  // The proxy already refused non-admins (proxy.ts guardAdminPages); this page never relies on that alone.
+  await requireAdmin();
   return (
     <>
       <h1 className="text-xl font-semibold">CORS origins</h1>

@@ -1,10 +1,13 @@
 import type { Metadata } from "next";
 import { EncryptionKeys } from "@/components/admin/encryption-keys";
+import { requireAdmin } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "Encryption keys" };
 
 /** The data-encryption keyring (the admin layout has already checked that this is a signed-in admin). */
-export default function AdminKeysPage() {
+export default async function AdminKeysPage() {
+  // The proxy already refused non-admins (proxy.ts guardAdminPages); this page never relies on that alone.
+  await requireAdmin();
   return (
     <>
       <h1 className="text-xl font-semibold">Encryption keys</h1>

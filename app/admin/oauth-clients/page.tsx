@@ -1,10 +1,13 @@
 import type { Metadata } from "next";
 import { OAuthClientsManager } from "@/components/admin/oauth-clients-manager";
+import { requireAdmin } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "OAuth clients" };
 
 /** OAuth 2.0 clients and the token signing keys (the admin layout has already checked that this is a signed-in admin). */
-export default function AdminOAuthClientsPage() {
+export default async function AdminOAuthClientsPage() {
+  // The proxy already refused non-admins (proxy.ts guardAdminPages); this page never relies on that alone.
+  await requireAdmin();
   return (
     <>
       <h1 className="text-xl font-semibold">OAuth clients</h1>

@@ -1,10 +1,13 @@
 import type { Metadata } from "next";
 import { RateLimitsManager } from "@/components/admin/rate-limits-manager";
+import { requireAdmin } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "Rate limits" };
 
 /** Rate limits (the admin layout has already checked that this is a signed-in admin). */
-export default function AdminRateLimitsPage() {
+export default async function AdminRateLimitsPage() {
+  // The proxy already refused non-admins (proxy.ts guardAdminPages); this page never relies on that alone.
+  await requireAdmin();
   return (
     <>
       <h1 className="text-xl font-semibold">Rate limits</h1>

@@ -1,0 +1,65 @@
+import { type Db, openDatabase } from "@/db";
+import { type Clock, systemClock } from "../clock";
+import { type Config, getConfig } from "../config";
+import { principalFromSessionCookie } from "./session-principal";
+
+/**
+ * The dashboard's /admin pages are for signed-in admins only, whatever kind
+ * of request asks for them. A layout is not a guard: Next.js renders a
+ * route's layout and page in parallel (a `notFound()` in the layout does not
+ * stop the page from rendering into the payload), and a client navigation's
+ * RSC request renders only the segments below the layout the client already
+ * has (Next-Router-State-Tree), so the layout's check does not even run.
+ * That served the admin page segments to members and strangers as
+ * `text/x-component` (and inside the 404 page's HTML).
+ *
+ * So the check runs in proxy.ts, before Next.js routes the request at all, for
+ * every request kind (HTML, RSC, prefetch, segment prefetch, server action,
+ * HEAD); every admin page checks again itself (app/_lib/session.ts
+ * requireAdmin), so a page moved out of reach of this matcher still refuses.
+ */
+
+/**
+ * Paths that are, or might be read by Next.js as, an admin page: /admin,
+ * /admin/…, its RSC forms (/admin.rsc, /admin.segments/…), any case, any
+ * repeated slash, percent-encoded letters. Over-matching is harmless: such a
+ * path is a 404 for a non-admin anyway.
+ */
+export function isAdminPagePath(pathname: string): boolean {
+  let decoded = pathname;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    // A malformed escape: judge the raw text.
+  }
+  return /^\/+admin(?:[/.\\]|$)/i.test(decoded);
+}
+
+export type AdminPageVerdict = "admin" | "not-found" | "change-password";
+
+interface GateRuntime {
+  config: Config;
+  db: Db;
+  clock: Clock;
+}
+let gateRuntime: GateRuntime | undefined;
+
+/**
+ * What proxy.ts needs to read a session: the configuration, a connection and
+ * the clock. Not getRuntime(): the proxy is bundled apart from the pages, so
+ * it would open a second keyring it never uses.
+ */
+function runtime(): GateRuntime {
+  if (!gateRuntime) {
+    const config = getConfig();
+    gateRuntime = { config, db: openDatabase(config.databaseFile), clock: systemClock };
+  }
+  return gateRuntime;
+}
+
+/** Admin: pass. Anyone else (no session, a member): 404, as if /admin did not exist. A one-time password: change it first. */
+export async function adminPageVerdict(headers: Headers): Promise<AdminPageVerdict> {
+  const principal = await principalFromSessionCookie(headers, runtime());
+  if (!principal || principal.role !== "admin") return "not-found";
+  return principal.mustChangePassword ? "change-password" : "admin";
+}
