@@ -150,7 +150,9 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
       </form>
       <div className="mt-3">
         {create.error ? <Alert>{errorMessage(create.error)}</Alert> : null}
-        {created ? <Alert kind="success">Created {created}.</Alert> : null}
+        {created ? (
+          <Alert kind="success">Created {created}. They choose their own password when they first sign in.</Alert>
+        ) : null}
       </div>
     </Card>
   );

@@ -1,5 +1,6 @@
 import { hash, verify } from "@node-rs/argon2";
 import { z } from "zod";
+import { passwordWeakness } from "./password-strength";
 
 /**
  * argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1). Verification
@@ -9,13 +10,26 @@ import { z } from "zod";
 // `algorithm: 2` is Algorithm.Argon2id (a const enum, which isolated modules cannot import).
 const PARAMS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-/** NIST 800-63B: length only, no composition rules, no truncation. */
+/**
+ * NIST 800-63B: a length, no composition rules, no truncation, and never a
+ * common, breached or otherwise guessable password (password-strength.ts).
+ * Every door that sets a password parses it with this schema (the dashboard's
+ * and the API's procedures, the CLI), and the user service checks again with
+ * the account's own words (email, name) for the doors that have no schema
+ * (the first admin from ADMIN_PASSWORD).
+ */
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 256;
 export const passwordSchema = z
   .string()
   .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
-  .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`);
+  .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`)
+  .superRefine((value, ctx) => {
+    // zod runs this even when a length check failed: never estimate an over-long input.
+    if (value.length < PASSWORD_MIN || value.length > PASSWORD_MAX) return;
+    const weakness = passwordWeakness(value);
+    if (weakness) ctx.addIssue({ code: "custom", message: weakness });
+  });
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, PARAMS);

@@ -368,7 +368,9 @@ describe("admin routers", () => {
     expect((await api.admin.users.list({ search: "%" })).total).toBe(0);
 
     expect(
-      await codeOf(api.admin.users.create({ email: "Alice@Example.com", role: "member", password: "x".repeat(12) })),
+      await codeOf(
+        api.admin.users.create({ email: "Alice@Example.com", role: "member", password: "conflicting passphrase 12" }),
+      ),
     ).toBe("CONFLICT");
     const selfDisable = await errorOf(() => api.admin.users.setDisabled({ id: root.user.id, disabled: true }));
     expect(selfDisable).toBeInstanceOf(TRPCError);

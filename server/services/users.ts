@@ -1,8 +1,10 @@
 import { and, asc, count, eq, isNull, ne, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db";
 import { type Role, sessions, type UserRow, users } from "@/db/schema";
-import { hashPassword, verifyPassword } from "../auth/password";
+import { hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "../auth/password";
+import { passwordWeakness } from "../auth/password-strength";
 import type { Clock } from "../clock";
+import { ConfigError } from "../config/env";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { recordAudit, SYSTEM_ACTOR } from "./audit";
@@ -70,6 +72,29 @@ export function isServiceAccount(email: string): boolean {
   return email.endsWith(`@${SERVICE_ACCOUNT_DOMAIN}`);
 }
 
+/**
+ * The password policy, enforced here for every door (the procedures and the
+ * CLI parse with passwordSchema first; the first admin's ADMIN_PASSWORD comes
+ * straight here): the length, and never a common, breached or guessable one,
+ * judged with this account's own words (its email and name) as an attacker
+ * would try them first. `field` names the input in the 400.
+ */
+export function assertAcceptablePassword(field: string, password: string, account: readonly (string | null)[]): void {
+  const length = password.length;
+  if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `${field}: must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long`,
+      "invalid_password",
+    );
+  }
+  const weakness = passwordWeakness(
+    password,
+    account.filter((w): w is string => Boolean(w)),
+  );
+  if (weakness) throw new AppError("BAD_REQUEST", `${field}: ${weakness}`, "weak_password");
+}
+
 const serviceAccountRefusal = () =>
   new AppError("CONFLICT", "This is an OAuth client's service account: it has no password", "service_account");
 
@@ -78,6 +103,7 @@ export async function createUser(svc: ServiceContext, input: CreateUserInput): P
   if (isServiceAccount(email)) throw serviceAccountRefusal();
   if (findUserByEmail(svc.db, email))
     throw new AppError("CONFLICT", "A user with this email already exists", "email_taken");
+  assertAcceptablePassword("password", input.password, [email, input.name ?? null]);
   const passwordHash = await hashPassword(input.password);
   const now = svc.clock.now();
   const row: UserRow = {
@@ -195,7 +221,9 @@ export async function setUserPassword(
   password: string,
   opts: { mustChange?: boolean } = {},
 ): Promise<UserSummary> {
-  if (isServiceAccount(getUserRow(svc.db, userId).email)) throw serviceAccountRefusal();
+  const target = getUserRow(svc.db, userId);
+  if (isServiceAccount(target.email)) throw serviceAccountRefusal();
+  assertAcceptablePassword("password", password, [target.email, target.name]);
   const passwordHash = await hashPassword(password);
   return svc.db.transaction((tx) => {
     const now = svc.clock.now();
@@ -240,6 +268,7 @@ export async function changeOwnPassword(
   if (currentPassword === newPassword) {
     throw new AppError("BAD_REQUEST", "newPassword: must differ from the current password", "same_password");
   }
+  assertAcceptablePassword("newPassword", newPassword, [row.email, row.name]);
   const passwordHash = await hashPassword(newPassword);
   svc.db.transaction((tx) => {
     const now = svc.clock.now();
@@ -313,6 +342,10 @@ export async function bootstrapAdmin(
   } catch (error) {
     // Another process bootstrapped at the same moment.
     if (error instanceof AppError && error.code === "CONFLICT") return { created: false };
+    // The policy holds for the first admin too: a guessable ADMIN_PASSWORD stops the start, saying why.
+    if (error instanceof AppError && (error.reason === "weak_password" || error.reason === "invalid_password")) {
+      throw new ConfigError(`ADMIN_PASSWORD ${error.message.replace(/^password: /, "")}; choose another`);
+    }
     throw error;
   }
   return { created: true, email, oneTimePassword };

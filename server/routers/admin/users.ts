@@ -66,7 +66,9 @@ export const adminUsersRouter = router({
       }),
     )
     .output(userSummary)
-    .mutation(({ ctx, input }) => createUser(serviceContext(ctx), input)),
+    // An admin chose this password and knows it: the user replaces it at first sign-in (every door
+    // refuses anything else until then: pages, tRPC, REST, OAuth authorize).
+    .mutation(({ ctx, input }) => createUser(serviceContext(ctx), { ...input, mustChangePassword: true })),
 
   setDisabled: adminProcedure
     .input(z.strictObject({ id: userId, disabled: z.boolean() }))

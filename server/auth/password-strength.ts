@@ -1,0 +1,59 @@
+import { ZxcvbnFactory } from "@zxcvbn-ts/core";
+import { adjacencyGraphs, dictionary as commonDictionary } from "@zxcvbn-ts/language-common";
+import { dictionary as englishDictionary, translations } from "@zxcvbn-ts/language-en";
+
+/**
+ * Common and breached passwords are refused, offline. The lists are
+ * zxcvbn-ts's (kept by that project, shipped in its npm packages): 49,233
+ * common and breached passwords, 7,776 diceware words, 55,830 common English
+ * words, 93,744 first and last names and 29,782 Wikipedia terms — about
+ * 236,000 entries. zxcvbn matches a password against them the way a cracker
+ * would try it — any case, l33t substitutions, reversed, repeated, with
+ * digits or a year appended — together with keyboard walks (qwertyuiop),
+ * sequences (123456789012) and repeats (aaaa…), and estimates how many
+ * guesses would find it. A password a cracker would find within 10^8 guesses
+ * (zxcvbn score below 3) is refused, with zxcvbn's reason.
+ *
+ * Loaded on first use: the dictionaries cost ~0.3 s and ~25 MB of heap, and
+ * most processes (an API-only worker, the supervisor) never set a password.
+ */
+export const MIN_SCORE = 3;
+
+let factory: ZxcvbnFactory | undefined;
+
+function estimator(): ZxcvbnFactory {
+  factory ??= new ZxcvbnFactory({
+    dictionary: { ...commonDictionary, ...englishDictionary },
+    graphs: adjacencyGraphs,
+    translations,
+  });
+  return factory;
+}
+
+/** The number of entries in the lists a password is checked against (the README and a test quote it). */
+export function listSize(): number {
+  const lists = { ...commonDictionary, ...englishDictionary } as Record<string, unknown>;
+  return Object.values(lists).reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
+}
+
+/**
+ * Why this password is refused, as a sentence for the person choosing it;
+ * null when it is acceptable. `context` holds words an attacker would try
+ * first for this account (its email and name, the product's name).
+ */
+export function passwordWeakness(password: string, context: readonly string[] = []): string | null {
+  const inputs = ["gatehouse", ...context.flatMap(contextWords)];
+  const result = estimator().check(password, inputs);
+  if (result.score >= MIN_SCORE) return null;
+  const warning = result.feedback.warning?.trim() || "It is made of common words, names or patterns.";
+  const suggestion = result.feedback.suggestions.find((s) => s.trim().length > 0)?.trim();
+  return `is too easy to guess (a common or breached password, or close to one): ${warning}${suggestion ? ` ${suggestion}` : ""}`;
+}
+
+/** An email gives its local part and its domain's labels; a name its words. */
+function contextWords(value: string): string[] {
+  return value
+    .toLowerCase()
+    .split(/[@.\s_+-]+/)
+    .filter((word) => word.length >= 3);
+}
