@@ -6,10 +6,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * NextAuth then writes its own response. So the route wrapper
  * (server/http/sign-in-throttle.ts) runs NextAuth's handler inside a slot of
  * this AsyncLocalStorage, authorize() reports a lockout or a store outage
- * into it, and the wrapper turns NextAuth's response into 429 or 503
- * afterwards. Outside the wrapper (tests, other callers) a report goes nowhere.
+ * into it (and attemptSignIn a database that cannot be used), and the
+ * wrapper turns NextAuth's response into 429 or 503 afterwards. Outside the wrapper (tests, other callers) a report goes nowhere.
  */
-export type SignInRefusal = { kind: "locked"; retryAfterSeconds: number } | { kind: "unavailable" };
+export type SignInRefusal =
+  | { kind: "locked"; retryAfterSeconds: number }
+  /** Which dependency could not answer: the rate-limit store (the default) or the database. */
+  | { kind: "unavailable"; dependency?: "rate_limit" | "database" };
 
 interface Slot {
   refusal: SignInRefusal | null;
@@ -17,9 +20,14 @@ interface Slot {
 
 const slots = new AsyncLocalStorage<Slot>();
 
+/**
+ * The first report of an attempt wins: attemptSignIn reports what only it
+ * can tell apart (the database failing, server/auth/sign-in.ts) before
+ * authorize() reports the outcome it sees, which then adds nothing.
+ */
 export function reportSignInRefusal(refusal: SignInRefusal): void {
   const slot = slots.getStore();
-  if (slot) slot.refusal = refusal;
+  if (slot && !slot.refusal) slot.refusal = refusal;
 }
 
 /** Runs `fn` with a fresh slot and returns what it reported, if anything. */

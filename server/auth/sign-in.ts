@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { appErrorOf } from "../errors";
+import { getLogger } from "../logger";
 import { accountKeyOf } from "../ratelimit/limiter";
 import { limiterFor } from "../ratelimit/runtime";
 import type { Lock } from "../ratelimit/store";
@@ -8,6 +10,7 @@ import { createSession, endSession } from "../services/sessions";
 import { findUserByEmail } from "../services/users";
 import { verifyPassword } from "./password";
 import type { ClientInfo } from "./principal";
+import { reportSignInRefusal } from "./sign-in-outcome";
 
 const credentialsSchema = z.object({
   email: z.string().trim().min(1).max(254),
@@ -21,7 +24,9 @@ export type SignInResult =
   /** The account or the client IP is locked out (brute-force protection); no password was checked. */
   | { ok: false; reason: "locked"; retryAfterSeconds: number }
   /** The rate-limit store cannot answer: sign-in fails closed, no password was checked. */
-  | { ok: false; reason: "unavailable" };
+  | { ok: false; reason: "unavailable" }
+  /** The database cannot be used (a full disk, a read-only file …): no session was created. */
+  | { ok: false; reason: "unavailable"; dependency: "database" };
 
 /**
  * Password sign-in. Unknown email, wrong password and disabled account give
@@ -44,6 +49,22 @@ export type SignInResult =
  * (fail closed).
  */
 export async function attemptSignIn(runtime: Runtime, credentials: unknown, client: ClientInfo): Promise<SignInResult> {
+  try {
+    return await attempt(runtime, credentials, client);
+  } catch (error) {
+    // The one mapping (appErrorOf) tells a storage failure from a bug: the former is a 503 for the
+    // sign-in form too (server/http/sign-in-throttle.ts), never NextAuth's "Configuration" error.
+    if (appErrorOf(error)?.reason !== "storage_unavailable") throw error;
+    getLogger().error(
+      { requestId: client.requestId, err: { name: (error as Error).name, code: (error as { code?: unknown }).code } },
+      "sign-in: storage unavailable",
+    );
+    reportSignInRefusal({ kind: "unavailable", dependency: "database" });
+    return { ok: false, reason: "unavailable", dependency: "database" };
+  }
+}
+
+async function attempt(runtime: Runtime, credentials: unknown, client: ClientInfo): Promise<SignInResult> {
   const { db, clock, config } = runtime;
   const limiter = limiterFor(runtime);
   const parsed = credentialsSchema.safeParse(credentials);

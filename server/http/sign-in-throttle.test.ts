@@ -96,6 +96,40 @@ describe("the NextAuth credentials callback under brute force", () => {
     expect(JSON.parse(await ok.text()).url).not.toContain("error=");
   });
 
+  it("answers 503 problem+json storage_unavailable when the database cannot be written, never NextAuth's Configuration error", async () => {
+    const { getRuntime } = await import("../runtime");
+    const { openDatabase } = await import("@/db");
+    const { RateLimiter } = await import("../ratelimit/limiter");
+    const { limiterFor, setLimiterFor } = await import("../ratelimit/runtime");
+    const { EmbeddedStore } = await import("../ratelimit/store-embedded");
+    const runtime = getRuntime();
+    const before = limiterFor(runtime);
+    // The lockout store elsewhere (as with Redis), so that it is the database that fails.
+    setLimiterFor(
+      runtime,
+      new RateLimiter(new EmbeddedStore(openDatabase(":memory:").$client), runtime.config.rateLimit as never),
+    );
+    runtime.db.$client.pragma("query_only = ON");
+    try {
+      // The right password (the session cannot be written) and a wrong one (its audit entry cannot be).
+      for (const password of [PASSWORD, "wrong password"]) {
+        const res = await signIn("bob@example.com", password);
+        expect(res.status).toBe(503);
+        expect(res.headers.get("content-type")).toBe("application/problem+json");
+        expect(res.headers.get("retry-after")).toBe("5");
+        const body = await res.json();
+        expect(body).toMatchObject({ type: "urn:gatehouse:problem:storage_unavailable", status: 503 });
+        expect(typeof body.url).toBe("string");
+        expect(JSON.stringify(body)).not.toMatch(/SQLITE|Configuration/);
+        expect((res.headers.getSetCookie?.() ?? []).some((c) => c.startsWith("gatehouse.session"))).toBe(false);
+      }
+    } finally {
+      runtime.db.$client.pragma("query_only = OFF");
+      setLimiterFor(runtime, before);
+    }
+    expect((await signIn("bob@example.com", PASSWORD)).status).toBe(200);
+  });
+
   it("fails closed with 503 problem+json when the store cannot answer, keeping the url signIn() reads", async () => {
     const { getRuntime } = await import("../runtime");
     const { RateLimiter } = await import("../ratelimit/limiter");

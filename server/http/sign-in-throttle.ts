@@ -1,5 +1,6 @@
 import { collectSignInRefusal } from "../auth/sign-in-outcome";
 import { requestIdOf } from "../context";
+import { STORAGE_RETRY_SECONDS } from "../errors";
 import { STORE_DOWN_RETRY_SECONDS } from "../ratelimit/policies";
 import { applyApiHeaders } from "./api-headers";
 import { problem } from "./problem";
@@ -15,8 +16,9 @@ export const CREDENTIALS_CALLBACK_PATH = "/api/auth/callback/credentials";
  *   no-store`. Nothing else differs, so a lockout reveals no more than a
  *   wrong password does (and an unknown email is locked just the same);
  * - rate-limit store unavailable (sign-in fails closed): 503 problem+json
- *   `rate_limit_unavailable` with a short `Retry-After`. The body keeps
- *   NextAuth's `url` member, which next-auth/react's signIn() reads.
+ *   `rate_limit_unavailable` with a short `Retry-After`; the database
+ *   unusable (a full disk …): the same with `storage_unavailable`. The body
+ *   keeps NextAuth's `url` member, which next-auth/react's signIn() reads.
  *
  * Every other request, and every other outcome, is NextAuth's answer untouched.
  */
@@ -42,15 +44,17 @@ export async function throttleCredentialsCallback<R extends Request>(
   } catch {
     url = undefined;
   }
+  const database = refusal.dependency === "database";
+  const retryAfterSeconds = database ? STORAGE_RETRY_SECONDS : STORE_DOWN_RETRY_SECONDS;
   const body = problem(503, "Sign-in is temporarily unavailable; retry shortly", {
-    reason: "rate_limit_unavailable",
+    reason: database ? "storage_unavailable" : "rate_limit_unavailable",
     requestId,
-    extra: { retryAfterSeconds: STORE_DOWN_RETRY_SECONDS, ...(typeof url === "string" ? { url } : {}) },
+    extra: { retryAfterSeconds, ...(typeof url === "string" ? { url } : {}) },
   });
   headers.delete("content-length");
   headers.delete("location");
   headers.set("content-type", "application/problem+json");
-  headers.set("retry-after", String(STORE_DOWN_RETRY_SECONDS));
+  headers.set("retry-after", String(retryAfterSeconds));
   applyApiHeaders(headers, requestId);
   return new Response(JSON.stringify(body), { status: 503, headers });
 }
