@@ -494,6 +494,25 @@ describe.each([{ grant: "client_credentials" }, { grant: "authorization_code (me
       bed.rt.clock.set((exp - 1) * 1000);
       await expectAcceptedOnBothDoors(real.token);
     });
+
+    it("a token accepted before (its signature check remembered) is still refused once it expires, and while it is not yet valid", async () => {
+      await expectAcceptedOnBothDoors(real.token);
+      const exp = real.claims.exp as number;
+      const iat = real.claims.iat as number;
+      bed.rt.clock.set((exp + 6) * 1000);
+      await expectRefusedOnBothDoors(real.token);
+      bed.rt.clock.set((iat - 60) * 1000);
+      await expectRefusedOnBothDoors(real.token);
+      expect(jwtRefusals(takeLog())).toEqual(["expired", "expired", "not_yet_valid", "not_yet_valid"]);
+    });
+
+    it("a token accepted before is refused on the next request once its row is revoked (the row is read every time)", async () => {
+      await expectAcceptedOnBothDoors(real.token);
+      const jti = real.claims.jti as string;
+      bed.rt.db.delete(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).run();
+      await expectRefusedOnBothDoors(real.token);
+      expect(rowRefusals(takeLog())).toBe(2);
+    });
   },
 );
 

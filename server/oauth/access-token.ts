@@ -101,6 +101,9 @@ export async function verifyAccessTokenJwt(
   if (!CANONICAL_ES256_SIGNATURE.test(token)) return { ok: false, reason: "signature" };
   const key = await keys.verificationKey(header.kid);
   if (!key) return { ok: false, reason: "unknown_key" };
+  const cacheKey = `${expect.issuer}\u0000${expect.audience}\u0000${token}`;
+  const known = verified.get(cacheKey);
+  if (known && known.key === key) return timeCheck(known, expect.now) ?? { ok: true, claims: known.claims };
 
   let payload: JWTPayload;
   try {
@@ -135,7 +138,34 @@ export async function verifyAccessTokenJwt(
   }
   // An iat in the future is a token minted by someone with a wrong clock, or a forgery.
   if (iat > expect.now.getTime() / 1000 + CLOCK_TOLERANCE_S) return { ok: false, reason: "not_yet_valid" };
-  return { ok: true, claims: { sub, jti, client_id, scope, iat, exp, iss, aud } };
+  const claims = { sub, jti, client_id, scope, iat, exp, iss, aud };
+  verified.set(cacheKey, { key, claims, nbf: typeof payload.nbf === "number" ? payload.nbf : null });
+  if (verified.size > VERIFIED_KEPT) verified.delete(verified.keys().next().value as string);
+  return { ok: true, claims };
+}
+
+/**
+ * Tokens this process verified lately, by their exact text (and the issuer
+ * and audience they were checked for), with the key that verified them: a
+ * client sends the same access token on every call until it expires, and
+ * the signature check (ECDSA P-256) was the largest cost of a JWT call. A
+ * token is taken from here only while the very key object that verified it
+ * is still the published one for its kid (a retired or removed key, or a
+ * reload of the key set, sends it through the full check again), and its
+ * time claims are checked again on every use. Only the signature and the
+ * claims are remembered: the token's row, grant, client and user are still
+ * read on every call (server/auth/oauth-principal.ts), so a revocation
+ * counts on the very next request as before.
+ */
+const VERIFIED_KEPT = 10_000;
+const verified = new Map<string, { key: unknown; claims: AccessClaims; nbf: number | null }>();
+
+function timeCheck(known: { claims: AccessClaims; nbf: number | null }, now: Date): JwtCheck | null {
+  const seconds = Math.floor(now.getTime() / 1000);
+  if (known.claims.exp <= seconds - CLOCK_TOLERANCE_S) return { ok: false, reason: "expired" };
+  if (known.nbf !== null && known.nbf > seconds + CLOCK_TOLERANCE_S) return { ok: false, reason: "not_yet_valid" };
+  if (known.claims.iat > seconds + CLOCK_TOLERANCE_S) return { ok: false, reason: "not_yet_valid" };
+  return null;
 }
 
 function isAccessTokenTyp(typ: string): boolean {
