@@ -1,5 +1,6 @@
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq, ne, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db";
+import { preparedOnce } from "@/db/prepared";
 import { type SessionRow, sessions, type UserRow, users } from "@/db/schema";
 import type { ClientInfo } from "../auth/principal";
 import type { Clock } from "../clock";
@@ -36,12 +37,15 @@ export type ActiveSession = { session: SessionRow; user: UserRow };
  * user. Expired rows are removed as they are found.
  */
 export function resolveSession(db: Db, clock: Clock, policy: SessionPolicy, sessionId: string): ActiveSession | null {
-  const found = db
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(eq(sessions.id, sessionId))
-    .get();
+  // Every dashboard call runs this: built once per connection (db/prepared.ts).
+  const found = preparedOnce(db, "sessions.withUser", () =>
+    db
+      .select({ session: sessions, user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, sql.placeholder("sessionId")))
+      .prepare(),
+  ).get({ sessionId });
   if (!found) return null;
   const now = clock.now().getTime();
   const idleDeadline = found.session.lastSeenAt.getTime() + policy.idleMs;
