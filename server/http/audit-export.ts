@@ -12,7 +12,7 @@ import type { Runtime } from "../runtime";
 import { fieldIssues } from "../trpc";
 import { withApiHeaders } from "./api-headers";
 import { observeRequest } from "./observe";
-import { problem, problemResponse } from "./problem";
+import { appErrorProblem, problem, problemResponse } from "./problem";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const AUDIT_EXPORT_PATH = "/api/admin/audit/export";
@@ -95,6 +95,12 @@ function problemFor(error: unknown, requestId: string): Response {
       requestId,
     });
     return withApiHeaders(problemResponse(body), requestId);
+  }
+  const unavailable = appErrorOf(error);
+  if (unavailable?.code === "SERVICE_UNAVAILABLE") {
+    // The database cannot write the export's audit entry (a full disk …): 503 with Retry-After, as on every door.
+    const answer = appErrorProblem(unavailable, requestId);
+    return withApiHeaders(problemResponse(answer.body, answer.headers), requestId);
   }
   if (status >= 500) {
     getLogger().error({ requestId, err: error.cause ?? error }, "audit export failed");

@@ -85,12 +85,18 @@ function counterConnection(sqlite: Database.Database): Database.Database {
     fs.chmodSync(file, 0o600);
   }
   const connection = new DatabaseConstructor(file);
-  connection.pragma(`busy_timeout = ${COUNTER_BUSY_MS}`);
-  withBusyRetry(() => {
-    if (!sqlite.memory) connection.pragma("journal_mode = WAL");
-    connection.exec(COUNTERS_SCHEMA);
-  });
-  connection.pragma("synchronous = OFF");
+  try {
+    connection.pragma(`busy_timeout = ${COUNTER_BUSY_MS}`);
+    withBusyRetry(() => {
+      if (!sqlite.memory) connection.pragma("journal_mode = WAL");
+      connection.exec(COUNTERS_SCHEMA);
+    });
+    connection.pragma("synchronous = OFF");
+  } catch (error) {
+    // E.g. a full disk at the first request: the next request tries again, without a connection left open per try.
+    connection.close();
+    throw error;
+  }
   return connection;
 }
 
