@@ -23,12 +23,13 @@ let runtime: Runtime | undefined;
 export function getRuntime(): Runtime {
   if (!runtime) {
     const config = getConfig();
+    const db = openDatabase(config.databaseFile);
     runtime = {
       config,
-      db: openDatabase(config.databaseFile),
+      db,
       clock: systemClock,
       trustedProxies: parseTrustedProxies(config.trustedProxies),
-      keyring: openKeyring(config),
+      keyring: openKeyring(config, db),
     };
   }
   return runtime;

@@ -13,6 +13,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { noteRefusal } from "./audit/refusals";
+import { decryptionErrorOf, noteSealedValueFailure } from "./audit/sealed-failures";
 import type { Principal } from "./auth/principal";
 import type { Scope } from "./auth/scopes";
 import type { Context } from "./context";
@@ -62,7 +63,8 @@ const t = initTRPC
     errorFormatter({ shape, error }) {
       const app = appErrorOf(error);
       const invalidInput = error.code === "BAD_REQUEST" && error.cause instanceof ZodError;
-      const internal = error.code === "INTERNAL_SERVER_ERROR";
+      // An internal error with a reason of ours (a stored value that failed authentication) says so; others stay generic.
+      const internal = error.code === "INTERNAL_SERVER_ERROR" && !app?.reason;
       return {
         code: shape.code,
         // Internal messages can carry SQL or paths: the client gets a generic one.
@@ -87,6 +89,9 @@ export const createCallerFactory = t.createCallerFactory;
 const errorMapping = t.middleware(async ({ ctx, next, path }) => {
   const result = await next();
   if (result.ok) return result;
+  // A stored value that did not open: logged where it was opened; audited, counted and named here.
+  const sealed = decryptionErrorOf(result.error);
+  if (sealed) throw noteSealedValueFailure(ctx, path, sealed).toTRPCError();
   // Also classifies storage failures (a full disk, a read-only database …): 503 with Retry-After, never a 500.
   const app = appErrorOf(result.error);
   if (app) {

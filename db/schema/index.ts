@@ -2,6 +2,7 @@ export * from "./api-tokens";
 export * from "./audit-log";
 export * from "./contacts";
 export * from "./cors-origins";
+export * from "./encryption-keys";
 export * from "./oauth-clients";
 export * from "./oauth-consents";
 export * from "./oauth-grants";

@@ -1,8 +1,10 @@
 import { cliClient } from "../auth/principal";
 import { ConfigError } from "../config";
+import type { Keyring } from "../crypto/keyring";
 import { getRuntime, type Runtime } from "../runtime";
 import { CLI_ACTOR } from "../services/audit";
 import type { ServiceContext } from "../services/context";
+import { assertKeyringFits } from "../services/key-check";
 import { SetupError } from "./errors";
 
 /**
@@ -11,14 +13,21 @@ import { SetupError } from "./errors";
  * a command with bad flags work, and fail, without touching the data folder.
  */
 export interface CliContext {
-  /** The same service context the dashboard builds, acting as the CLI: every change is audited as actor `cli`. */
-  services(): ServiceContext;
+  /**
+   * The same service context the dashboard builds, acting as the CLI: every
+   * change is audited as actor `cli`. Like a server start, it first checks
+   * that the encryption keys fit the database (key-check.ts) and refuses
+   * with the same one line if not; `checkKeys: false` is for the commands
+   * that report or copy rather than use the keys (`keys list`, `backup`).
+   */
+  services(opts?: { checkKeys?: boolean }): ServiceContext;
 }
 
 export function createCliContext(): CliContext & { close(): void } {
   let opened: ServiceContext | undefined;
+  let keysChecked = false;
   return {
-    services() {
+    services(opts = {}) {
       if (!opened) {
         let runtime: Runtime;
         try {
@@ -35,6 +44,10 @@ export function createCliContext(): CliContext & { close(): void } {
           client: cliClient,
           keyring: runtime.keyring,
         };
+      }
+      if (opts.checkKeys !== false && !keysChecked) {
+        assertKeyringFits(opened.db, opened.keyring as Keyring, opened.clock);
+        keysChecked = true;
       }
       return opened;
     },

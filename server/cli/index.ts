@@ -42,8 +42,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     await readSecretFlags(command.flags, flags.raw);
     const input = validateFlags(command.flags, flags.raw);
-    writeResult(await command.run(ctx, input), flags.json);
-    return EXIT.ok;
+    const result = await command.run(ctx, input);
+    writeResult(result, flags.json);
+    return result.exitCode ?? EXIT.ok;
   } catch (error) {
     const { line, code } = describeFailure(error, commandName);
     process.stderr.write(`${line}\n`);

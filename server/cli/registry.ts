@@ -46,6 +46,8 @@ export interface CommandResult {
   text: string;
   /** The command already wrote its output to stdout itself (a streamed export): print nothing more. */
   streamed?: boolean;
+  /** Exit code when the command ran but found something wrong (`keys list` with a problem: 1); default 0. */
+  exitCode?: number;
 }
 
 export interface Command {

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { KeySet } from "../crypto/key-set";
 import { type RateLimitConfig, rateLimitConfigFromEnv } from "../ratelimit/config";
 import { type Env, parseEnv } from "./env";
-import { loadOrCreateSecrets } from "./secrets";
+import { DATABASE_FILE, loadOrCreateSecrets } from "./secrets";
 
 export { ConfigError } from "./env";
 
@@ -91,12 +91,17 @@ export function servingOf(env: Env): ServingConfig {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const env = parseEnv(source);
   const appUrl = new URL(env.APP_URL ?? `http://localhost:${env.PORT}`);
-  const authSecret = env.AUTH_SECRET ?? loadOrCreateSecrets(env.DATA_DIR).authSecret;
+  // With ENCRYPTION_KEYS the data folder keeps only the session secret: no keyring is generated there.
+  const authSecret =
+    env.AUTH_SECRET ??
+    (env.ENCRYPTION_KEYS
+      ? loadOrCreateSecrets(env.DATA_DIR, { keys: false }).authSecret
+      : loadOrCreateSecrets(env.DATA_DIR).authSecret);
   return {
     port: env.PORT,
     serving: servingOf(env),
     dataDir: env.DATA_DIR,
-    databaseFile: path.join(env.DATA_DIR, "gatehouse.db"),
+    databaseFile: path.join(env.DATA_DIR, DATABASE_FILE),
     appUrl,
     secure: appUrl.protocol === "https:",
     authSecret,

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { type KeySet, keySetSchema, newKeySetEntry } from "../crypto/key-set";
+import { describeKeyIds, KeyringMismatchError, needsItsKeys, sealedDataInFile } from "../crypto/sealed-data";
 
 // Loose: fields this version does not know (added by a newer Gatehouse, or by
 // another feature) survive a write-back instead of being silently dropped.
@@ -17,6 +18,8 @@ type SecretsFile = z.infer<typeof secretsFileSchema>;
 export type StoredSecrets = SecretsFile & { encryption: KeySet };
 
 export const SECRETS_FILE = "secrets.json";
+/** The SQLite database in the data folder. */
+export const DATABASE_FILE = "gatehouse.db";
 
 function freshKeySet(): KeySet {
   return { activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date())] };
@@ -30,25 +33,47 @@ function freshKeySet(): KeySet {
  * encryption keyring): they are generated and written back atomically under
  * a lock (see updateSecrets), so two processes upgrading at once still agree.
  * Secrets are never printed.
+ *
+ * Encryption keys are generated only for a database that has never used any:
+ * when secrets.json is missing (deleted, not restored with a backup) while
+ * the database records keys or holds sealed values, this refuses
+ * (KeyringMismatchError) and writes nothing, for a new key under the old id
+ * would make every stored value unreadable and mix new values into the data
+ * under a key that is not theirs. With `keys: false` (ENCRYPTION_KEYS holds the
+ * keys) only the session secret is made, and no keyring is.
  */
-export function loadOrCreateSecrets(dataDir: string): StoredSecrets {
+export function loadOrCreateSecrets(dataDir: string): StoredSecrets;
+export function loadOrCreateSecrets(dataDir: string, opts: { keys: false }): SecretsFile;
+export function loadOrCreateSecrets(dataDir: string, opts: { keys: boolean } = { keys: true }): SecretsFile {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, SECRETS_FILE);
-  const fresh: StoredSecrets = {
-    version: 1,
-    authSecret: randomBytes(32).toString("base64url"),
-    encryption: freshKeySet(),
-  };
-  try {
-    fs.writeFileSync(file, serialize(fresh), { flag: "wx", mode: 0o600 });
-    return fresh;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  if (!fs.existsSync(file)) {
+    if (opts.keys) refuseNewKeysOverSealedData(dataDir, "is missing");
+    const fresh: SecretsFile = {
+      version: 1,
+      authSecret: randomBytes(32).toString("base64url"),
+      ...(opts.keys ? { encryption: freshKeySet() } : {}),
+    };
+    try {
+      fs.writeFileSync(file, serialize(fresh), { flag: "wx", mode: 0o600 });
+      return fresh;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
   }
   const stored = readSecretsFile(file);
-  if (stored.encryption) return stored as StoredSecrets;
+  if (stored.encryption || !opts.keys) return stored;
+  refuseNewKeysOverSealedData(dataDir, "has no encryption keys");
   return updateSecrets(dataDir, (current) =>
     current.encryption ? current : { ...current, encryption: freshKeySet() },
+  );
+}
+
+function refuseNewKeysOverSealedData(dataDir: string, what: string): void {
+  const summary = sealedDataInFile(path.join(dataDir, DATABASE_FILE));
+  if (!needsItsKeys(summary)) return;
+  throw new KeyringMismatchError(
+    `${path.join(dataDir, SECRETS_FILE)} ${what}, but the database holds data sealed with encryption keys ${describeKeyIds(summary)}; Gatehouse will not make new keys over it. Put back the secrets.json of this database (gatehouse restore, or your own copy), or give its keys in ENCRYPTION_KEYS.`,
   );
 }
 

@@ -10,6 +10,8 @@ export type KeyringSource = "env" | "file" | "memory";
 
 export interface KeyInfo {
   id: string;
+  /** keyFingerprint of the key (server/crypto/keys.ts): names it without revealing it. */
+  fingerprint: string;
   active: boolean;
   createdAt: string | null;
 }
@@ -52,7 +54,12 @@ class Snapshot {
   }
   describe(): KeyInfo[] {
     return this.set.keys
-      .map((k) => ({ id: k.id, active: k.id === this.set.activeKeyId, createdAt: k.createdAt }))
+      .map((k) => ({
+        id: k.id,
+        fingerprint: (this.byId.get(k.id) as DataKey).fingerprint,
+        active: k.id === this.set.activeKeyId,
+        createdAt: k.createdAt,
+      }))
       .sort((a, b) => Number(b.active) - Number(a.active));
   }
 }
@@ -70,6 +77,16 @@ export function staticKeyring(set: KeySet, source: "env" | "memory"): Keyring {
   };
 }
 
+export interface FileKeyringOptions {
+  /**
+   * Judges a ring read again from the file before it is used: throws to
+   * refuse it (server/crypto/open-keyring.ts checks the keys' fingerprints
+   * against the ones the database recorded, so a secrets.json replaced
+   * under a running server is never used to seal or open anything).
+   */
+  accept?: (keys: readonly DataKey[]) => void;
+}
+
 /** How often a running server looks at secrets.json for a rotation made by `gatehouse keys rotate`. */
 export const KEYRING_RECHECK_MS = 1_000;
 
@@ -78,13 +95,16 @@ export const KEYRING_RECHECK_MS = 1_000;
  * file while servers run; each server notices within KEYRING_RECHECK_MS (a
  * stat, not a read, unless the file changed) so that it seals new values with
  * the new key, and re-reads at once when it meets a key id it does not hold.
- * A file that turns unreadable keeps the last good ring (and logs an alert):
- * the keys already loaded are still right for the data.
+ * A file that turns unreadable, or holds a key `accept` refuses (another key
+ * under an id the database knows), keeps the last good ring and logs one
+ * alert per version of the file: the keys already loaded are still right
+ * for the data.
  */
-export function fileKeyring(dataDir: string, initial: KeySet): Keyring {
+export function fileKeyring(dataDir: string, initial: KeySet, options: FileKeyringOptions = {}): Keyring {
   const file = path.join(dataDir, SECRETS_FILE);
   let snapshot = new Snapshot(initial);
   let signature = signatureOf(file);
+  let refused: string | null = null;
   let checkedAt = Date.now();
   let missingCheckedAt = 0;
 
@@ -99,13 +119,18 @@ export function fileKeyring(dataDir: string, initial: KeySet): Keyring {
     }
     checkedAt = now;
     const current = signatureOf(file);
-    if (current === signature) return;
+    if (current === signature || current === refused) return;
     try {
       const stored = readSecretsFile(file);
       if (!stored.encryption) throw new Error("no encryption keys");
-      snapshot = new Snapshot(stored.encryption);
+      const next = new Snapshot(stored.encryption);
+      options.accept?.(next.all());
+      snapshot = next;
       signature = current;
+      refused = null;
     } catch (error) {
+      // Said once per version of the file, not once a second; a busy database is tried again.
+      if (!String((error as { code?: unknown }).code ?? "").startsWith("SQLITE_BUSY")) refused = current;
       getLogger().error(
         { alert: "keyring_reload_failed", file, err: { message: (error as Error).message } },
         "cannot reload the encryption keys; keeping the ones loaded",

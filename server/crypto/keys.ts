@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes } from "node:crypto";
 
 /**
  * Root keys and what is derived from them. A root key is 32 bytes from the
@@ -32,9 +32,27 @@ export const KEY_PURPOSES = {
 } as const;
 export type KeyPurpose = keyof typeof KEY_PURPOSES;
 
+/**
+ * A key's fingerprint: HMAC-SHA256 keyed with the root key over a fixed
+ * domain-separation label, truncated to 64 bits (16 hex characters). It
+ * names a key without revealing anything of it (HMAC is a PRF: without the
+ * key the output is indistinguishable from random, and it shares no
+ * derivation with the purpose keys above), so it can be shown by
+ * `keys list`, written to the database and put in error messages. 64 bits
+ * are plenty to tell one random key from another; it is not a MAC.
+ */
+export const FINGERPRINT_LABEL = "gatehouse/v1/key-fingerprint";
+
+export function keyFingerprint(root: Buffer): string {
+  if (root.length !== ROOT_KEY_BYTES) throw new Error(`a root key must be ${ROOT_KEY_BYTES} bytes`);
+  return createHmac("sha256", root).update(FINGERPRINT_LABEL).digest("hex").slice(0, 16);
+}
+
 /** One root key with its derived per-purpose keys, computed once. */
 export interface DataKey {
   readonly id: string;
+  /** keyFingerprint of the root key: what the database records for this id. */
+  readonly fingerprint: string;
   readonly encryption: Buffer;
   readonly blindIndex: Buffer;
   readonly tokenHmac: Buffer;
@@ -49,6 +67,7 @@ export function dataKeyFrom(id: string, root: Buffer): DataKey {
   if (!KEY_ID_PATTERN.test(id)) throw new Error("a key id is 1 to 32 letters, digits, _ or -");
   return {
     id,
+    fingerprint: keyFingerprint(root),
     encryption: deriveKey(root, "encryption"),
     blindIndex: deriveKey(root, "blindIndex"),
     tokenHmac: deriveKey(root, "tokenHmac"),

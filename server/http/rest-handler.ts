@@ -147,7 +147,8 @@ function toProblem(
   if (status >= 500) {
     // A 503 the application means (a storage failure, classified once in appErrorOf, wherever it was thrown)
     // says what and when to retry; any other failure is a bare 500 with nothing internal in it.
-    if (app?.code === "SERVICE_UNAVAILABLE") return appErrorProblem(app, requestId);
+    // So does a stored value that failed authentication (a reason of ours, server/audit/sealed-failures.ts).
+    if (app?.code === "SERVICE_UNAVAILABLE" || app?.reason) return appErrorProblem(app, requestId);
     return { body: problem(status, "Internal server error", { requestId }), headers };
   }
   if (error?.cause instanceof ZodError) {

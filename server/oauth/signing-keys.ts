@@ -5,11 +5,13 @@ import type { Db, Executor } from "@/db";
 import { type OAuthSigningKeyRow, oauthSigningKeys } from "@/db/schema";
 import type { ClientInfo } from "../auth/principal";
 import type { Clock } from "../clock";
-import { open, seal } from "../crypto/envelope";
+import { DecryptionError, open, seal } from "../crypto/envelope";
 import type { Keyring } from "../crypto/keyring";
 import { newId } from "../ids";
 import { getLogger } from "../logger";
+import { METRICS } from "../observability/metrics";
 import { type Actor, recordAudit } from "../services/audit";
+import { reportDecryptionFailure } from "../services/contact-codec";
 
 /**
  * The keys that sign access tokens: ES256 (ECDSA P-256), generated here,
@@ -200,12 +202,25 @@ export class SigningKeys {
     const row = this.db.select().from(oauthSigningKeys).where(isNull(oauthSigningKeys.retiredAt)).get();
     if (!row) throw new Error("no active signing key after rotation");
     if (this.signer?.kid !== row.kid) {
-      const jwk = JSON.parse(open(this.keyring, ref(row.kid), row.privateJwk)) as JWK;
+      const jwk = JSON.parse(openSigningKey(this.keyring, row)) as JWK;
       this.signer = { kid: row.kid, key: await importJWK(jwk, SIGNING_ALG), createdAt: row.createdAt.getTime() };
       getLogger().info({ kid: row.kid }, "signing access tokens with key");
     }
     await this.reload();
     return this.signer;
+  }
+}
+
+/** Opens a private signing key; one that does not open is logged and counted like any sealed value (audit/sealed-failures.ts). */
+function openSigningKey(keyring: Keyring, row: OAuthSigningKeyRow): string {
+  try {
+    return open(keyring, ref(row.kid), row.privateJwk);
+  } catch (error) {
+    if (error instanceof DecryptionError) {
+      reportDecryptionFailure(error);
+      METRICS.sealedValueFailures.inc([error.ref.table, error.reason]);
+    }
+    throw error;
   }
 }
 

@@ -162,6 +162,11 @@ function newMetrics() {
       ["door", "route"],
     ),
     signInFailures: new Counter("gatehouse_sign_in_failures_total", "Failed password sign-ins.", []),
+    sealedValueFailures: new Counter(
+      "gatehouse_sealed_value_failures_total",
+      "Stored sealed values that did not open while serving a request, by table and reason (authentication_failed, malformed, unknown_key).",
+      ["table", "reason"],
+    ),
   };
 }
 

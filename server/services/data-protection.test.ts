@@ -121,7 +121,7 @@ describe("sealed contact fields", () => {
     expect(rt.db.select().from(contacts).all()).toHaveLength(0);
   });
 
-  it("fails closed on a tampered ciphertext: a generic 500, an alert naming row and key, never the stored value", async () => {
+  it("fails closed on a tampered ciphertext: a 500 naming the reason, an alert naming row and key, never the stored value", async () => {
     const api = callerFor(rt, alice.principal);
     const created = await api.contacts.create({ name: "Ada", email: "ada@example.com", notes: "secret note" });
     const stored = rawRow(rt.db, created.id).notes as string;
@@ -193,7 +193,7 @@ describe("sealed contact fields", () => {
     expect(() => prepareSealedData(rt)).not.toThrow();
   });
 
-  it("answers a decryption failure over REST with a generic problem+json 500", async () => {
+  it("answers a decryption failure over REST with a problem+json 500 naming the reason, nothing of the value", async () => {
     const { token } = createToken(
       { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
       alice.user.id,
@@ -214,7 +214,11 @@ describe("sealed contact fields", () => {
     expect(response.headers.get("content-type")).toBe("application/problem+json");
     const text = await response.text();
     const body = JSON.parse(text);
-    expect(body).toMatchObject({ status: 500, detail: "Internal server error", type: "about:blank" });
+    expect(body).toMatchObject({
+      status: 500,
+      type: "urn:gatehouse:problem:sealed_value_key_missing",
+      detail: expect.stringMatching(/encryption key this server does not hold/),
+    });
     expect(Object.keys(body).sort()).toEqual(["detail", "instance", "status", "title", "type"]);
     expect(text).not.toContain(stored.split(".")[3]?.slice(0, 20));
     expect(alerts().at(-1)).toMatchObject({ reason: "unknown_key", keyId: "k7", rowId: created.id });

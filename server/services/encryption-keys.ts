@@ -1,13 +1,13 @@
 import { updateSecrets } from "../config/secrets";
 import { formatEncryptionKeys, type KeySet, newKeySetEntry } from "../crypto/key-set";
 import type { KeyringSource } from "../crypto/keyring";
-import { KEY_ID_PATTERN, nextKeyId } from "../crypto/keys";
+import { decodeRootKey, KEY_ID_PATTERN, keyFingerprint, nextKeyId } from "../crypto/keys";
 import { keyUsage, pendingRows, SEALED_TABLES } from "../crypto/sealed-tables";
 import { AppError } from "../errors";
 import { recordAudit } from "./audit";
 import { requireKeyring } from "./contact-codec";
 import type { ServiceContext } from "./context";
-import { printableKeyId } from "./key-check";
+import { checkKeyring, type KeyCheckStatus, printableKeyId, recordedKeys, recordNewKeys } from "./key-check";
 import { latestJob, type ReencryptionJobSummary, toJobSummary } from "./reencryption";
 
 /**
@@ -21,10 +21,18 @@ import { latestJob, type ReencryptionJobSummary, toJobSummary } from "./reencryp
 
 export interface KeyStatus {
   id: string;
+  /** Names the key without revealing it (server/crypto/keys.ts keyFingerprint). */
+  fingerprint: string;
+  /** The fingerprint the database recorded for this id (null: not recorded yet). */
+  recordedFingerprint: string | null;
   active: boolean;
   createdAt: string | null;
   /** Stored values sealed under this key. */
   values: number;
+  /** The key checked against stored values: a sample of them opened (server/services/key-check.ts). */
+  check: KeyCheckStatus;
+  sampled: number;
+  failed: number;
 }
 
 export interface EncryptionStatus {
@@ -37,6 +45,8 @@ export interface EncryptionStatus {
   /** Rows with some value not under the active key: what `keys reencrypt` would do. */
   rowsToReencrypt: number;
   job: (ReencryptionJobSummary & { stalled: boolean }) | null;
+  /** What is wrong between the keys and the stored values, one sentence each; empty when all is well. */
+  problems: string[];
 }
 
 /** A running job that has not moved for this long has most likely lost its process. */
@@ -47,9 +57,20 @@ export function encryptionStatus(svc: Pick<ServiceContext, "db" | "clock" | "key
   const usage = keyUsage(svc.db);
   const known = keyring.describe();
   const job = latestJob(svc.db);
+  const check = checkKeyring(svc.db, keyring);
   return {
     source: keyring.source,
-    keys: known.map((k) => ({ ...k, values: usage.get(k.id) ?? 0 })),
+    keys: known.map((k) => {
+      const c = check.keys.find((x) => x.id === k.id);
+      return {
+        ...k,
+        values: usage.get(k.id) ?? 0,
+        recordedFingerprint: c?.recordedFingerprint ?? null,
+        check: c?.status ?? "unused",
+        sampled: c?.sampled ?? 0,
+        failed: c?.failed ?? 0,
+      };
+    }),
     unknownKeys: [...usage.entries()]
       .filter(([id]) => id !== "" && !known.some((k) => k.id === id))
       .map(([id, values]) => ({ id: printableKeyId(id), values })),
@@ -61,6 +82,7 @@ export function encryptionStatus(svc: Pick<ServiceContext, "db" | "clock" | "key
           stalled: job.status === "running" && svc.clock.now().getTime() - job.updatedAt.getTime() > STALLED_AFTER_MS,
         }
       : null,
+    problems: check.problems,
   };
 }
 
@@ -113,16 +135,26 @@ export function rotateKey(
   const keyring = requireKeyring(svc);
   const previousKeyId = keyring.active().id;
   const existing = keyring.describe().map((k) => k.id);
-  const keyId = opts.keyId ?? nextKeyId(existing);
+  // An id the database ever recorded stays that key's, even after the key was removed.
+  const used = [...new Set([...existing, ...recordedKeys(svc.db).keys()])];
+  const keyId = opts.keyId ?? nextKeyId(used);
   if (!KEY_ID_PATTERN.test(keyId))
     throw new AppError("BAD_REQUEST", "the key id must be 1 to 32 letters, digits, _ or -");
   if (existing.includes(keyId)) throw new AppError("CONFLICT", `the keyring already has a key ${keyId}`, "key_exists");
+  if (used.includes(keyId)) {
+    throw new AppError(
+      "CONFLICT",
+      `key id ${keyId} was used before for another key; ids are never reused`,
+      "key_exists",
+    );
+  }
   const entry = newKeySetEntry(keyId, svc.clock.now());
+  const fingerprint = keyFingerprint(decodeRootKey(entry.key) as Buffer);
 
   if (keyring.source === "env") {
     if (!opts.envKeys) throw new Error("the keyring comes from ENCRYPTION_KEYS but the configuration has none");
     const next: KeySet = { activeKeyId: keyId, keys: [entry, ...opts.envKeys.keys] };
-    audit(svc, "encryption.rotate", keyId, { previousKeyId, source: "env", applied: false });
+    audit(svc, "encryption.rotate", keyId, { previousKeyId, source: "env", applied: false, fingerprint });
     return { source: "env", keyId, previousKeyId, applied: false, encryptionKeys: formatEncryptionKeys(next) };
   }
   if (keyring.source !== "file") throw new AppError("CONFLICT", "this keyring cannot be changed", "keyring_fixed");
@@ -132,8 +164,10 @@ export function rotateKey(
       action: "encryption.rotate",
       target: { type: "encryption_key", id: keyId },
       client: svc.client,
-      detail: { previousKeyId, source: "file", applied: true },
+      detail: { previousKeyId, source: "file", applied: true, fingerprint },
     });
+    // Recorded before the file names it: a server reloading the file finds the fingerprint already known.
+    recordNewKeys(tx, [{ id: keyId, fingerprint }], svc.clock);
     // Inside the transaction: if the file cannot be written, the audit entry rolls back with it.
     updateSecrets(opts.dataDir, (current) => {
       if (!current.encryption) throw new Error("the secrets file has no encryption keys");

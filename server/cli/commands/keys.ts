@@ -14,6 +14,14 @@ import { defineCommand } from "../registry";
  * this process cannot write: a new ENCRYPTION_KEYS value.
  */
 
+const CHECK_TEXT: Record<EncryptionStatus["keys"][number]["check"], string> = {
+  ok: "ok",
+  unused: "unused",
+  replaced: "REPLACED: not the key recorded for this id",
+  wrong_key: "WRONG KEY: does not open its values",
+  tampered: "TAMPERED values",
+};
+
 const keyId = z.string().regex(KEY_ID_PATTERN, "must be 1 to 32 letters, digits, _ or -");
 
 function describeStatus(status: EncryptionStatus): string {
@@ -21,14 +29,14 @@ function describeStatus(status: EncryptionStatus): string {
     `Keys from ${status.source === "env" ? "ENCRYPTION_KEYS" : status.source === "file" ? "DATA_DIR/secrets.json" : status.source}:`,
     table(status.keys, [
       { header: "KEY", value: (k) => k.id },
+      { header: "FINGERPRINT", value: (k) => k.fingerprint },
       { header: "ACTIVE", value: (k) => (k.active ? "yes" : "") },
       { header: "VALUES", value: (k) => String(k.values) },
+      { header: "CHECK", value: (k) => CHECK_TEXT[k.check] },
       { header: "CREATED", value: (k) => k.createdAt ?? "" },
     ]),
   ];
-  for (const unknown of status.unknownKeys) {
-    lines.push(`! ${unknown.values} values use key ${unknown.id}, which is not in the keyring: they cannot be read.`);
-  }
+  for (const problem of status.problems) lines.push(`! ${problem}.`);
   if (status.unsealedValues > 0)
     lines.push(`${status.unsealedValues} values are not encrypted yet (sealed at the next start).`);
   lines.push(
@@ -50,11 +58,12 @@ function describeStatus(status: EncryptionStatus): string {
 defineCommand({
   path: ["keys", "list"],
   summary:
-    "Show the encryption keys, which is active, how many stored values each protects, and re-encryption progress.",
+    "Show the encryption keys (id, fingerprint), which is active, how many stored values each protects, whether each opens a sample of them, and re-encryption progress; exit 1 on a problem.",
   flags: {},
   run(ctx) {
-    const status = encryptionStatus(ctx.services());
-    return { json: status, text: describeStatus(status) };
+    // Reports a ring that does not fit instead of refusing it, like every other command does.
+    const status = encryptionStatus(ctx.services({ checkKeys: false }));
+    return { json: status, text: describeStatus(status), exitCode: status.problems.length > 0 ? 1 : 0 };
   },
 });
 

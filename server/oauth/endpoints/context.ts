@@ -1,3 +1,4 @@
+import { decryptionErrorOf } from "../../audit/sealed-failures";
 import type { ClientInfo } from "../../auth/principal";
 import { requestIdOf } from "../../context";
 import { appErrorOf } from "../../errors";
@@ -38,6 +39,16 @@ export async function answerOAuth(requestId: string, work: () => Promise<Respons
     return await work();
   } catch (error) {
     if (error instanceof OAuthError) return oauthErrorResponse(error);
+    if (decryptionErrorOf(error)) {
+      // The signing key did not open (logged and counted where it was opened): say so, never a bare error.
+      return oauthErrorResponse(
+        new OAuthError(
+          "server_error",
+          "A stored signing key failed authentication (sealed_value_failed_authentication); no token was issued",
+          500,
+        ),
+      );
+    }
     const app = appErrorOf(error);
     const later = app && oauthRetryLater(app);
     if (later) {

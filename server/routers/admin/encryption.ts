@@ -6,7 +6,17 @@ import { adminProcedure, router } from "../../trpc";
 const statusSchema = z.object({
   source: z.enum(["env", "file", "memory"]),
   keys: z.array(
-    z.object({ id: z.string(), active: z.boolean(), createdAt: z.string().nullable(), values: z.number().int() }),
+    z.object({
+      id: z.string(),
+      fingerprint: z.string(),
+      recordedFingerprint: z.string().nullable(),
+      active: z.boolean(),
+      createdAt: z.string().nullable(),
+      values: z.number().int(),
+      check: z.enum(["ok", "unused", "replaced", "wrong_key", "tampered"]),
+      sampled: z.number().int(),
+      failed: z.number().int(),
+    }),
   ),
   unknownKeys: z.array(z.object({ id: z.string(), values: z.number().int() })),
   unsealedValues: z.number().int(),
@@ -24,6 +34,7 @@ const statusSchema = z.object({
       stalled: z.boolean(),
     })
     .nullable(),
+  problems: z.array(z.string()),
 });
 
 /**
