@@ -2,9 +2,11 @@ import { and, desc, eq, ne, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db";
 import { preparedOnce } from "@/db/prepared";
 import { type SessionRow, sessions, type UserRow, users } from "@/db/schema";
+import { storageFailureOf } from "@/db/storage-errors";
 import type { ClientInfo } from "../auth/principal";
 import type { Clock } from "../clock";
 import { newId } from "../ids";
+import { getLogger } from "../logger";
 
 export interface SessionPolicy {
   idleMs: number;
@@ -50,17 +52,36 @@ export function resolveSession(db: Db, clock: Clock, policy: SessionPolicy, sess
   const now = clock.now().getTime();
   const idleDeadline = found.session.lastSeenAt.getTime() + policy.idleMs;
   if (now >= found.session.expiresAt.getTime() || now >= idleDeadline) {
-    db.delete(sessions).where(eq(sessions.id, sessionId)).run();
+    bookkeeping(() => db.delete(sessions).where(eq(sessions.id, sessionId)).run());
     return null;
   }
   if (found.user.disabledAt) return null;
   if (now - found.session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
-    db.update(sessions)
-      .set({ lastSeenAt: new Date(now) })
-      .where(eq(sessions.id, sessionId))
-      .run();
+    bookkeeping(() =>
+      db
+        .update(sessions)
+        .set({ lastSeenAt: new Date(now) })
+        .where(eq(sessions.id, sessionId))
+        .run(),
+    );
   }
   return found;
+}
+
+/**
+ * A write that only keeps books (the idle clock, removing a dead row): when
+ * the database cannot be written (a full disk, a read-only file) the
+ * request, a read perhaps, goes on — the next one tries again. Anything
+ * else is thrown.
+ */
+function bookkeeping(write: () => unknown): void {
+  try {
+    write();
+  } catch (error) {
+    const failure = storageFailureOf(error);
+    if (!failure) throw error;
+    getLogger().warn({ err: { code: failure.code } }, "could not record session activity");
+  }
 }
 
 export function endSession(tx: Executor, sessionId: string): boolean {
