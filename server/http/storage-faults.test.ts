@@ -7,7 +7,9 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { auditLog, contacts, oauthAccessTokens } from "@/db/schema";
 import { verifyAuditChain } from "../audit/verify";
-import { basicAuth, createTestbed, type Testbed } from "../oauth/testing/testbed";
+import { handleAuthorize } from "../oauth/endpoints/authorize";
+import { withUnavailablePage } from "../oauth/error-page";
+import { authorizeRequest, basicAuth, CALLBACK, createTestbed, type Testbed } from "../oauth/testing/testbed";
 import { forgetReadiness, MIN_FREE_BYTES } from "../observability/readiness";
 import { DEFAULT_RATE_LIMIT_CONFIG } from "../ratelimit/config";
 import { closeLimiterFor } from "../ratelimit/runtime";
@@ -259,7 +261,28 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
       client: { ip: null, userAgent: null, requestId: "t" },
     };
     const adminToken = createToken(svc, admin.id, { name: "export", scopes: ["admin"] }).token;
+    const cookie = await w.bed.sessionCookie(admin, adminSession.id);
     w.bed.rt.db.$client.pragma("query_only = ON");
+    // The authorize page parks the request for the consent page: a page of its own, the same 503.
+    const authorizePage = withUnavailablePage((req) => handleAuthorize(req, w.bed.rt));
+    const parked = await authorizePage(
+      authorizeRequest(
+        {
+          response_type: "code",
+          client_id: w.oauthClient.clientId,
+          redirect_uri: CALLBACK,
+          state: "s1",
+          code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+          code_challenge_method: "S256",
+          scope: "contacts:read",
+        },
+        cookie,
+      ),
+    );
+    expect(parked.status).toBe(503);
+    expect(parked.headers.get("retry-after")).toBe("5");
+    expect(parked.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await parked.text()).toContain("The database cannot be used right now");
     // The audit export (outside the two doors) writes its own audit entry first: refused the same way.
     await expectRestRefusal(
       await handleAuditExport(
@@ -275,7 +298,7 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
     // The dashboard reads too: its session's idle clock cannot be written, and that only keeps books.
     w.bed.rt.clock.advance(5 * 60_000);
     const dashboard = await send(w, `/api/trpc/contacts.list?input=${encodeURIComponent("{}")}`, {
-      headers: { cookie: await w.bed.sessionCookie(admin, adminSession.id) },
+      headers: { cookie },
     });
     expect(dashboard.status, await dashboard.clone().text()).toBe(200);
     await expectNotReady(w, "read_only");

@@ -1,3 +1,6 @@
+import { appErrorOf } from "../errors";
+import { oauthRetryLater } from "./errors";
+
 /**
  * The page the authorize endpoint shows when it must NOT redirect: an
  * unknown client or a redirect URI that is not registered (RFC 6749
@@ -25,4 +28,30 @@ export function oauthErrorPage(
     status: opts.status,
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
   });
+}
+
+/**
+ * The authorize endpoint is a page, outside the API doors: this gives it the
+ * same answer to a storage failure (a full disk, a read-only database …) or
+ * a limiter outage — the one mapping, appErrorOf — as every door: 503 with
+ * Retry-After, here as a page, never the framework's bare 500. Anything else
+ * is thrown on.
+ */
+export function withUnavailablePage(handle: (req: Request) => Promise<Response>): (req: Request) => Promise<Response> {
+  return async (req) => {
+    try {
+      return await handle(req);
+    } catch (error) {
+      const app = appErrorOf(error);
+      const later = app && oauthRetryLater(app);
+      if (!later) throw error;
+      const page = oauthErrorPage(req, {
+        status: later.status,
+        title: "Temporarily unavailable",
+        message: later.description,
+      });
+      for (const [name, value] of Object.entries(later.headers)) page.headers.set(name, value);
+      return page;
+    }
+  };
 }
