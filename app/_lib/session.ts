@@ -12,11 +12,11 @@ export async function getPagePrincipal(): Promise<Principal | null> {
   return principalFromSessionCookie(new Headers(await headers()), getRuntime());
 }
 
-/** Pages for signed-in users: no session -> sign-in; a one-time password -> change it first. */
+/** Pages for signed-in users: no session -> sign-in; a one-time password -> change it first; both come back here. */
 export async function requireUser(returnTo: string): Promise<Principal> {
   const principal = await getPagePrincipal();
   if (!principal) redirect(`/signin?callbackUrl=${encodeURIComponent(returnTo)}`);
-  if (principal.mustChangePassword) redirect("/change-password");
+  if (principal.mustChangePassword) redirect(`/change-password?callbackUrl=${encodeURIComponent(returnTo)}`);
   return principal;
 }
 

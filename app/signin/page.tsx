@@ -1,16 +1,12 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/auth/sign-in-form";
+import { getRuntime } from "@/server/runtime";
+import { safeReturnTo } from "@/server/security/return-to";
 import { getPagePrincipal } from "../_lib/session";
 
 export const metadata: Metadata = { title: "Sign in" };
 export const dynamic = "force-dynamic";
-
-/** Only same-site paths are followed after sign-in: never an open redirect. */
-function safeReturnPath(value: string | string[] | undefined): string {
-  const path = Array.isArray(value) ? value[0] : value;
-  return path?.startsWith("/") && !path.startsWith("//") && !path.startsWith("/\\") ? path : "/";
-}
 
 export default async function SignInPage({
   searchParams,
@@ -18,7 +14,8 @@ export default async function SignInPage({
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const params = await searchParams;
-  const returnTo = safeReturnPath(params.callbackUrl);
+  // Parsed against APP_URL and followed only on its origin, never an open redirect (server/security/return-to.ts).
+  const returnTo = safeReturnTo(params.callbackUrl, getRuntime().config.appUrl);
   if (await getPagePrincipal()) redirect(returnTo);
   return (
     <main className="flex min-h-screen items-center justify-center px-4">

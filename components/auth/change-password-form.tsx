@@ -6,14 +6,20 @@ import { type FormEvent, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Button, Card, Field, Input } from "../ui";
 
-export function ChangePasswordForm({ forced, email }: { forced: boolean; email: string }) {
+export function ChangePasswordForm({ forced, email, returnTo }: { forced: boolean; email: string; returnTo: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const [mismatch, setMismatch] = useState(false);
   const change = useMutation(
     trpc.account.changePassword.mutationOptions({
       onSuccess: () => {
-        router.replace("/");
+        // returnTo was checked on the server (server/security/return-to.ts). The authorization
+        // endpoint is a route handler that redirects: it needs a real navigation.
+        if (returnTo.startsWith("/oauth/")) {
+          window.location.assign(returnTo);
+          return;
+        }
+        router.replace(returnTo);
         router.refresh();
       },
     }),
@@ -44,7 +50,11 @@ export function ChangePasswordForm({ forced, email }: { forced: boolean; email: 
         <Field label="Current password" htmlFor="currentPassword">
           <Input id="currentPassword" name="currentPassword" type="password" autoComplete="current-password" required />
         </Field>
-        <Field label="New password" htmlFor="newPassword" hint="At least 12 characters. A passphrase is easiest.">
+        <Field
+          label="New password"
+          htmlFor="newPassword"
+          hint="At least 12 characters, and not a common or breached password. A passphrase of a few unrelated words is easiest."
+        >
           <Input
             id="newPassword"
             name="newPassword"

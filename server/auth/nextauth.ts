@@ -3,6 +3,7 @@ import NextAuth, { type NextAuthConfig, type User } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { getLogger } from "../logger";
 import { getRuntime } from "../runtime";
+import { safeReturnUrl } from "../security/return-to";
 import { answerAuthRequest, clientOfRequest, currentAuthClient } from "./auth-request";
 import { sessionCookieName } from "./session-cookie";
 import { attemptSignIn, signOutSession } from "./sign-in";
@@ -30,9 +31,9 @@ const nextAuth = NextAuth((): NextAuthConfig => {
   return {
     secret: config.authSecret,
     basePath: "/api/auth",
-    // Auth.js builds its URLs from the Host header. We set it deliberately:
-    // the redirect callback below only allows our own origin, so a forged
-    // Host cannot send anyone elsewhere.
+    // Auth.js builds its URLs from the request's URL, which the route re-addresses to APP_URL's
+    // origin before NextAuth sees it (server/auth/public-origin.ts): a forged or internal Host or
+    // X-Forwarded-* never reaches a URL or a cookie. trustHost only stops Auth.js refusing to run.
     trustHost: true,
     session: { strategy: "jwt", maxAge: Math.floor(config.session.absoluteMs / 1000) },
     pages: { signIn: "/signin", error: "/signin" },
@@ -66,14 +67,10 @@ const nextAuth = NextAuth((): NextAuthConfig => {
         if (user) return { sub: user.id, sid: (user as SessionUser).sid };
         return token;
       },
-      redirect({ url, baseUrl }) {
-        if (url.startsWith("/") && !url.startsWith("//")) return `${baseUrl}${url}`;
-        try {
-          if (new URL(url).origin === config.appUrl.origin) return url;
-        } catch {
-          // fall through
-        }
-        return baseUrl;
+      // Every return-to target (sign-in, sign-out): parsed against APP_URL, followed only on its origin,
+      // serialized so no control character reaches a header (server/security/return-to.ts).
+      redirect({ url }) {
+        return safeReturnUrl(url, config.appUrl);
       },
     },
     // Auth.js's default logger prints each error over several console lines with its stack and cause

@@ -153,8 +153,10 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
 
   // 3. Who is the user?
   const principal = await principalFromSessionCookie(req.headers, runtime);
-  if (!principal) return seeOther(`/signin?callbackUrl=${encodeURIComponent(url.pathname + url.search)}`);
-  if (principal.mustChangePassword) return seeOther("/change-password");
+  // Both come back here afterwards (the pages follow only our own origin: server/security/return-to.ts).
+  const here = encodeURIComponent(url.pathname + url.search);
+  if (!principal) return seeOther(`/signin?callbackUrl=${here}`);
+  if (principal.mustChangePassword) return seeOther(`/change-password?callbackUrl=${here}`);
 
   let scopes: AuthorizationRequest["scopes"];
   try {
