@@ -64,6 +64,15 @@ describe("password policy: the lists and the schema", () => {
     expect(passwordWeakness("quartzfield1906", ["zebulon.quartzfield@example.com"])).toMatch(/personal/);
   });
 
+  it("bounds the cost of an estimate: long, l33t-looking random passwords are judged in well under a second or two", () => {
+    // With zxcvbn's defaults a random 256-character password took about 14 s of CPU: a denial of service.
+    const random = "k9$Lq@2!vZ#p0&Xw8*Rm4^Tn6%Hb1(Yc3)Ud5+Gf7=Je?Ai<Os>Wl{Qx}Vz[Ek]".repeat(4);
+    const started = performance.now();
+    expect(passwordSchema.safeParse(random).success).toBe(true);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(passwordSchema.safeParse("password".repeat(32)).success).toBe(false);
+  });
+
   it("keeps the length rules and never estimates an over-long input", () => {
     expect(passwordSchema.safeParse("short").error?.issues.map((i) => i.message)).toEqual([
       "must be at least 12 characters",

@@ -18,6 +18,8 @@ import { dictionary as englishDictionary, translations } from "@zxcvbn-ts/langua
  * most processes (an API-only worker, the supervisor) never set a password.
  */
 export const MIN_SCORE = 3;
+/** Characters of a password that are estimated (see below). */
+export const ESTIMATED_LENGTH = 64;
 
 let factory: ZxcvbnFactory | undefined;
 
@@ -26,6 +28,13 @@ function estimator(): ZxcvbnFactory {
     dictionary: { ...commonDictionary, ...englishDictionary },
     graphs: adjacencyGraphs,
     translations,
+    // The estimate's cost grows fast with length and with l33t-looking characters (a random
+    // 256-character password took 14 s of CPU with the defaults): only the first 64 characters are
+    // estimated, which is sound (the whole is at least as hard to guess as its start; a long password
+    // with a guessable start is refused, and its owner can choose another), and l33t substitutions
+    // are capped at 10 per password. Worst case about 0.3 s.
+    maxLength: ESTIMATED_LENGTH,
+    l33tMaxSubstitutions: 10,
   });
   return factory;
 }
