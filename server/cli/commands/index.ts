@@ -3,6 +3,7 @@
  * feature adds its module here (e.g. `import "./token";`).
  */
 import "./audit";
+import "./backup";
 import "./cors";
 import "./keys";
 import "./limits";
