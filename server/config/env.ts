@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { accountEmail } from "../auth/account-email";
 import { KeySetError, parseEncryptionKeys } from "../crypto/key-set";
 import { checkRateLimitEnv, rateLimitEnvShape } from "../ratelimit/config";
 import { parseDuration } from "./duration";
@@ -73,7 +74,8 @@ export const envSchema = z
         .optional(),
     ),
     AUTH_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
-    ADMIN_EMAIL: optionalString.pipe(z.email("must be an email address").optional()),
+    // The same rule as every account email (dashboard, CLI): admin@localhost, the default, is valid too.
+    ADMIN_EMAIL: optionalString.pipe(accountEmail.optional()),
     ADMIN_PASSWORD: optionalString.pipe(
       z.string().min(12, "must be at least 12 characters").max(256, "must be at most 256 characters").optional(),
     ),

@@ -1,18 +1,18 @@
 import { z } from "zod";
-import { LIMITS } from "@/db/schema/columns";
+import { accountEmail } from "../../auth/account-email";
 import { formatDuration, parseDuration } from "../../config/duration";
 import { AppError } from "../../errors";
 import { idPattern } from "../../ids";
 import type { RateLimiter } from "../../ratelimit/limiter";
 import { PROCEDURE_LIMITS } from "../../ratelimit/policies";
-import { MAX_LIMIT, windowProblem } from "../../ratelimit/rule";
+import { windowProblem } from "../../ratelimit/rule";
 import { closeLimiterFor, limiterFor } from "../../ratelimit/runtime";
+import { setOverrideInput } from "../../routers/rate-limits/schemas";
 import { getRuntime } from "../../runtime";
 import { clearLockout, type LockoutView, listLockouts } from "../../services/rate-limit-activity";
 import {
   listOverrides,
   OVERRIDE_MAX_EXPIRY_MS,
-  OVERRIDE_NOTE_MAX,
   type OverrideSummary,
   overrideOf,
   removeOverride,
@@ -32,7 +32,8 @@ import { defineCommand } from "../registry";
  * (or UPSTASH_REDIS_REST_*) for it, or none for the embedded store in DATA_DIR.
  */
 
-const email = z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address"));
+// The admin.rateLimits procedures' own field rules (routers/rate-limits/schemas.ts), so both doors agree.
+const email = accountEmail;
 const emailFlag = {
   type: "string",
   schema: email.optional(),
@@ -169,7 +170,7 @@ defineCommand({
         .string()
         .regex(/^\d{1,10}$/, "must be a whole number")
         .transform(Number)
-        .pipe(z.number().min(1, "must be at least 1").max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`))
+        .pipe(setOverrideInput.shape.limit)
         .optional(),
       placeholder: "N",
       description: "requests (cost units) per window",
@@ -190,7 +191,7 @@ defineCommand({
     },
     note: {
       type: "string",
-      schema: z.string().trim().max(OVERRIDE_NOTE_MAX).optional(),
+      schema: setOverrideInput.shape.note,
       placeholder: "N",
       description: "why (shown in the dashboard)",
     },

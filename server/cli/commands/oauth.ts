@@ -4,6 +4,7 @@ import { ALL_SCOPES, isScope, type Scope } from "../../auth/scopes";
 import { formatDuration, parseDuration } from "../../config/duration";
 import { idPattern } from "../../ids";
 import { listSigningKeys, MAX_ACCESS_TOKEN_TTL_S, rotateSigningKey } from "../../oauth/signing-keys";
+import { createClientInput } from "../../routers/admin/oauth-clients.schemas";
 import {
   type ClientSummary,
   type ClientWithSecret,
@@ -59,14 +60,20 @@ const grants = z
     (list) => list.every((g) => (OAUTH_GRANT_TYPES as readonly string[]).includes(g)),
     `must be a comma-separated list of ${OAUTH_GRANT_TYPES.join(", ")}`,
   )
-  .transform((list) => list as OAuthGrantType[]);
+  .transform((list) => list as OAuthGrantType[])
+  .pipe(createClientInput.shape.grantTypes);
 
 const scopes = z
   .string()
   .transform(commaList)
   .refine((list) => list.length > 0, "give at least one scope")
   .refine((list) => list.every(isScope), `unknown scope (known: ${ALL_SCOPES.join(", ")})`)
-  .transform((list) => list as Scope[]);
+  .transform((list) => list as Scope[])
+  .pipe(createClientInput.shape.scopes);
+
+// The registration procedures' own rules (routers/admin/oauth-clients.schemas.ts), so both doors agree.
+const clientName = createClientInput.shape.name;
+const redirectUris = createClientInput.shape.redirectUris;
 
 /**
  * A lifetime like "10m" or "30d", in whole seconds, within [min, max]. The
@@ -141,7 +148,7 @@ defineCommand({
   flags: {
     name: {
       type: "string",
-      schema: z.string().trim().min(1).max(100),
+      schema: clientName,
       placeholder: "N",
       description: "what the client is, as users will see it on the consent page",
     },
@@ -153,7 +160,7 @@ defineCommand({
     },
     redirectUri: {
       type: "string",
-      schema: z.array(z.string().max(2100)).default([]),
+      schema: redirectUris.default([]),
       placeholder: "U",
       description: "an exact redirect URI (https, or http on 127.0.0.1); repeat the flag for several",
       multiple: true,
@@ -239,13 +246,13 @@ defineCommand({
     id: clientIdArg,
     name: {
       type: "string",
-      schema: z.string().trim().min(1).max(100).optional(),
+      schema: clientName.optional(),
       placeholder: "N",
       description: "the new name, as users will see it on the consent page",
     },
     redirectUri: {
       type: "string",
-      schema: z.array(z.string().max(2100)).optional(),
+      schema: redirectUris.optional(),
       placeholder: "U",
       description:
         "an exact redirect URI; repeat for several: the URIs given replace the whole list (dropped when --grants leaves out authorization_code)",

@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { LIMITS } from "@/db/schema/columns";
+import { accountEmail } from "../../auth/account-email";
 import { isScope } from "../../auth/scopes";
 import { parseDuration } from "../../config/duration";
 import { AppError } from "../../errors";
 import { idPattern } from "../../ids";
+import { createTokenInput } from "../../routers/tokens/schemas";
 import { getRuntime } from "../../runtime";
 import { createToken, listTokens, revokeAllForUser, revokeToken, type TokenSummary } from "../../services/tokens";
 import { findUserByEmail } from "../../services/users";
@@ -16,7 +17,7 @@ import { defineCommand } from "../registry";
  * installation's expiry policy) and every action is audited as actor `cli`.
  */
 
-const email = z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address"));
+const email = accountEmail;
 const emailFlag = {
   type: "string",
   schema: email,
@@ -33,7 +34,9 @@ const scopes = z
       .filter(Boolean),
   )
   .refine((list) => list.length > 0, "give at least one scope")
-  .refine((list) => list.every(isScope), "unknown scope (see `help`: contacts:read, contacts:write, …)");
+  .refine((list) => list.every(isScope), "unknown scope (see `help`: contacts:read, contacts:write, …)")
+  // Then the tokens.create procedure's own rule (how many, which).
+  .pipe(createTokenInput.shape.scopes);
 
 /** "30d", "12h", or "never". */
 const expiresIn = z
@@ -64,7 +67,7 @@ defineCommand({
     email: emailFlag,
     name: {
       type: "string",
-      schema: z.string().trim().min(1).max(100),
+      schema: createTokenInput.shape.name,
       placeholder: "N",
       description: "what will use it",
     },

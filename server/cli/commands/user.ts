@@ -1,8 +1,7 @@
-import { z } from "zod";
 import { ROLES } from "@/db/schema";
-import { LIMITS } from "@/db/schema/columns";
-import { passwordSchema } from "../../auth/password";
+import { accountEmail } from "../../auth/account-email";
 import { AppError } from "../../errors";
+import { createUserInput, listUsersInput } from "../../routers/admin/users.schemas";
 import type { ServiceContext } from "../../services/context";
 import {
   createUser,
@@ -21,16 +20,20 @@ import { defineCommand } from "../registry";
  * entries), with the same input rules as those procedures.
  */
 
-// The same rules as the admin.users router's input schemas.
-const email = z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address"));
-const role = z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` });
-const name = z.string().trim().normalize("NFC").max(LIMITS.userName).optional();
-const search = z.string().trim().max(LIMITS.email).optional();
+// The very schemas of the admin.users procedures (routers/admin/users.schemas.ts): what the dashboard
+// refuses, the command line refuses, and the other way round.
+const { email, role, name, password } = createUserInput.shape;
+const search = listUsersInput.shape.search;
 
-const emailFlag = { type: "string", schema: email, placeholder: "E", description: "the user's email address" } as const;
+const emailFlag = {
+  type: "string",
+  schema: accountEmail,
+  placeholder: "E",
+  description: "the user's email address",
+} as const;
 const passwordFlag = {
   type: "string",
-  schema: passwordSchema,
+  schema: password,
   placeholder: "P",
   description:
     "12 to 256 characters, never printed; `-` reads it from stdin (or asks, unseen), keeping it out of shell history",
@@ -53,7 +56,7 @@ defineCommand({
   path: ["user", "create"],
   summary: "Create a user with a password the operator chose (no change needed at first sign-in).",
   flags: {
-    email: emailFlag,
+    email: { ...emailFlag, schema: email },
     password: passwordFlag,
     role: { type: "string", schema: role, placeholder: ROLES.join("|"), description: "what the user may do" },
     name: { type: "string", schema: name, placeholder: "N", description: "display name" },

@@ -9,6 +9,7 @@ import {
   MIN_ACCESS_TOKEN_TTL_S,
   MIN_REFRESH_TOKEN_TTL_S,
 } from "../../services/oauth-clients";
+import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 import { scopeSchema } from "../tokens/schemas";
 
 /**
@@ -82,7 +83,7 @@ export const createClientInput = z.strictObject({
     .normalize("NFC")
     .min(1, "must not be empty")
     .max(100, "must be at most 100 characters")
-    .regex(/^[^\u0000-\u001F\u007F]*$/, "must not contain control characters"),
+    .regex(NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE),
   type: z.enum(OAUTH_CLIENT_TYPES),
   // Room for duplicates (the service removes them, then applies MAX_REDIRECT_URIS and says why a URI is refused).
   redirectUris: z.array(z.string().max(MAX_REDIRECT_URI_LENGTH + 50)).max(MAX_REDIRECT_URIS * 2),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "@/db/schema/columns";
+import { accountEmail } from "../../auth/account-email";
 import type { Context } from "../../context";
 import { AppError } from "../../errors";
 import { idPattern } from "../../ids";
@@ -7,19 +8,11 @@ import { askAllWorkers } from "../../observability/cluster-channel";
 import type { RateLimiter } from "../../ratelimit/limiter";
 import { metricsSnapshot, type RateLimitMetrics, sumMetrics } from "../../ratelimit/metrics";
 import { LOCKOUT_MAX_MS, LOCKOUT_MEMORY_MS, PROCEDURE_LIMITS } from "../../ratelimit/policies";
-import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
 import { clearLockout, listLockouts, topRejected } from "../../services/rate-limit-activity";
-import {
-  effectiveTokenLimits,
-  listOverrides,
-  OVERRIDE_MAX_EXPIRY_MS,
-  OVERRIDE_NOTE_MAX,
-  removeOverride,
-  setOverride,
-} from "../../services/rate-limit-overrides";
+import { effectiveTokenLimits, listOverrides, removeOverride, setOverride } from "../../services/rate-limit-overrides";
 import { findUserByEmail } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
-import { tokenLimitsSchema, toTokenLimitView } from "../rate-limits/schemas";
+import { setOverrideInput, tokenLimitsSchema, toTokenLimitView } from "../rate-limits/schemas";
 import { serviceContext } from "../service-context";
 
 /** The runtime's limiter; a context built by hand without one cannot reach the store. */
@@ -29,8 +22,7 @@ function limiterOf(ctx: Pick<Context, "limiter">): RateLimiter {
   return ctx.limiter;
 }
 
-const email = z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address"));
-const tokenId = z.string().regex(idPattern("token"), "must be a token id (tok_…)");
+const email = accountEmail;
 const userId = z.string().regex(idPattern("user"), "must be a user id (usr_…)");
 
 const subjectSchema = z.object({
@@ -130,28 +122,7 @@ export const adminRateLimitsRouter = router({
     .query(({ ctx }) => listOverrides(ctx.db, ctx.clock.now())),
 
   setOverride: adminProcedure
-    .input(
-      z.strictObject({
-        target: z.discriminatedUnion("type", [
-          z.strictObject({ type: z.literal("user"), email }),
-          z.strictObject({ type: z.literal("token"), id: tokenId }),
-        ]),
-        limit: z.number().int("must be a whole number").min(1).max(MAX_LIMIT),
-        windowSeconds: z
-          .number()
-          .int("must be a whole number of seconds")
-          .min(1)
-          .max(MAX_WINDOW_MS / 1000),
-        expiresInSeconds: z
-          .number()
-          .int("must be a whole number of seconds")
-          .min(1)
-          .max(OVERRIDE_MAX_EXPIRY_MS / 1000)
-          .nullable()
-          .optional(),
-        note: z.string().trim().max(OVERRIDE_NOTE_MAX).optional(),
-      }),
-    )
+    .input(setOverrideInput)
     .output(overrideSchema)
     .mutation(({ ctx, input }) => {
       let target: { type: "user"; id: string } | { type: "token"; id: string };

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { ROLES } from "@/db/schema";
-import { LIMITS } from "@/db/schema/columns";
 import { passwordSchema } from "../../auth/password";
 import { idPattern } from "../../ids";
 import { listUserSessions } from "../../services/sessions";
@@ -15,6 +14,7 @@ import {
 } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
+import { createUserInput, listUsersInput } from "./users.schemas";
 
 const userId = z.string().regex(idPattern("user"), "must be a user id (usr_…)");
 
@@ -40,31 +40,12 @@ const sessionSummary = z.object({
 
 export const adminUsersRouter = router({
   list: adminProcedure
-    .input(
-      z.strictObject({
-        search: z.string().trim().max(LIMITS.email).optional(),
-        offset: z.number().int().min(0).max(1_000_000).default(0),
-        limit: z.number().int().min(1).max(100).default(25),
-      }),
-    )
+    .input(listUsersInput)
     .output(z.object({ items: z.array(userSummary), total: z.number() }))
     .query(({ ctx, input }) => listUsers(ctx.db, input, ctx.clock.now())),
 
   create: adminProcedure
-    .input(
-      z.strictObject({
-        email: z.string().trim().max(LIMITS.email).pipe(z.email("must be a valid email address")),
-        name: z
-          .string()
-          .trim()
-          .normalize("NFC")
-          .max(LIMITS.userName)
-          .regex(/^[^\u0000-\u001F\u007F]*$/, "must not contain control characters")
-          .optional(),
-        role: z.enum(ROLES),
-        password: passwordSchema,
-      }),
-    )
+    .input(createUserInput)
     .output(userSummary)
     // An admin chose this password and knows it: the user replaces it at first sign-in (every door
     // refuses anything else until then: pages, tRPC, REST, OAuth authorize).

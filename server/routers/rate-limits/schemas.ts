@@ -1,5 +1,40 @@
 import { z } from "zod";
-import type { EffectiveLimit } from "../../services/rate-limit-overrides";
+import { accountEmail } from "../../auth/account-email";
+import { idPattern } from "../../ids";
+import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
+import { type EffectiveLimit, OVERRIDE_MAX_EXPIRY_MS, OVERRIDE_NOTE_MAX } from "../../services/rate-limit-overrides";
+
+/**
+ * An administrator's override of the api policy (admin.rateLimits.setOverride);
+ * `limits override` on the command line parses its flags with these fields too.
+ */
+export const setOverrideInput = z.strictObject({
+  target: z.discriminatedUnion("type", [
+    z.strictObject({ type: z.literal("user"), email: accountEmail }),
+    z.strictObject({
+      type: z.literal("token"),
+      id: z.string().regex(idPattern("token"), "must be a token id (tok_…)"),
+    }),
+  ]),
+  limit: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`),
+  windowSeconds: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(1)
+    .max(MAX_WINDOW_MS / 1000),
+  expiresInSeconds: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(1)
+    .max(OVERRIDE_MAX_EXPIRY_MS / 1000)
+    .nullable()
+    .optional(),
+  note: z.string().trim().max(OVERRIDE_NOTE_MAX, `must be at most ${OVERRIDE_NOTE_MAX} characters`).optional(),
+});
 
 /** One API token's effective limit under the `api` policy (RATE_LIMIT_API, or an administrator's override). */
 export const effectiveLimitSchema = z

@@ -4,6 +4,7 @@ import { LIMITS } from "@/db/schema/columns";
 import { SCOPES, type Scope } from "../../auth/scopes";
 import { idPattern } from "../../ids";
 import { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_STATUSES } from "../../services/tokens";
+import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 
 /** Request and response schemas of the API token procedures (user and admin). */
 
@@ -68,7 +69,7 @@ export const createTokenInput = z.strictObject({
     .normalize("NFC")
     .min(1, "must not be empty")
     .max(TOKEN_NAME_MAX, `must be at most ${TOKEN_NAME_MAX} characters`)
-    .regex(/^[^\u0000-\u001F\u007F]*$/, "must not contain control characters"),
+    .regex(NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE),
   // The catalogue has a handful of scopes; a longer list is a mistake, not a request.
   scopes: z.array(scopeSchema).min(1, "give at least one scope").max(20),
   expiresInSeconds: z
