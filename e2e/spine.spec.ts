@@ -9,7 +9,12 @@ import { alertOf, e2eState, signIn } from "./state";
 test.describe
   .serial("first run: bootstrap admin, a member, contacts, disabling", () => {
     const ADMIN_PASSWORD = "a brand new admin passphrase";
-    const MEMBER = { email: "member@example.com", password: "member passphrase one" };
+    // The admin gives an initial password; the member replaces it at first sign-in.
+    const MEMBER = {
+      email: "member@example.com",
+      initial: "member passphrase one",
+      password: "mia's own passphrase 2",
+    };
 
     test("the bootstrap admin signs in with the one-time password and must change it", async ({ page }) => {
       const { adminEmail, oneTimePassword } = e2eState();
@@ -45,7 +50,7 @@ test.describe
       const form = page.getByRole("form", { name: "Create a user" });
       await form.getByLabel("Email").fill(MEMBER.email);
       await form.getByLabel("Name").fill("Mia Member");
-      await form.getByLabel("Initial password").fill(MEMBER.password);
+      await form.getByLabel("Initial password").fill(MEMBER.initial);
       await form.getByRole("button", { name: "Create user" }).click();
       await expect(page.getByText(`Created ${MEMBER.email}.`)).toBeVisible();
       await expect(
@@ -53,8 +58,22 @@ test.describe
       ).toContainText("member");
     });
 
-    test("the member manages contacts on /contacts and is told no on /admin", async ({ page }) => {
-      await signIn(page, MEMBER.email, MEMBER.password);
+    test("the member replaces the initial password, manages contacts on /contacts and is told no on /admin", async ({
+      page,
+    }) => {
+      await signIn(page, MEMBER.email, MEMBER.initial);
+      await expect(page).toHaveURL(/\/change-password/);
+      const blocked = await page.request.get("/api/trpc/contacts.list?input=%7B%7D");
+      expect(blocked.status()).toBe(403);
+      await page.getByLabel("Current password").fill(MEMBER.initial);
+      // A common password is refused, with the reason.
+      await page.getByLabel("New password", { exact: true }).fill("password1234");
+      await page.getByLabel("New password again").fill("password1234");
+      await page.getByRole("button", { name: "Change password" }).click();
+      await expect(alertOf(page)).toContainText("too easy to guess");
+      await page.getByLabel("New password", { exact: true }).fill(MEMBER.password);
+      await page.getByLabel("New password again").fill(MEMBER.password);
+      await page.getByRole("button", { name: "Change password" }).click();
       await expect(page).toHaveURL(/\/contacts$/);
 
       const form = page.getByRole("form", { name: "New contact" });
