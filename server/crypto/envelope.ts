@@ -43,7 +43,8 @@ export type DecryptionFailure = "malformed" | "unknown_key" | "authentication_fa
 /**
  * A stored value could not be opened. Carries where (table, column, row) and
  * which key id it names, for the alert log; never the ciphertext. Not an
- * AppError on purpose: callers get a generic 500.
+ * AppError: the tRPC error mapping turns it into one that names the reason
+ * (server/audit/sealed-failures.ts), and audits and counts it.
  */
 export class DecryptionError extends Error {
   override name = "DecryptionError";

@@ -62,7 +62,8 @@ export function emailIndexCandidates(keyring: Keyring, ownerId: string, email: s
 /**
  * Opens one stored value. A failure is logged as an alert naming the row,
  * column and key id (never the stored value), then rethrown: the caller
- * answers with a generic 500 and nothing of the value.
+ * answers a 500 naming the reason (server/audit/sealed-failures.ts) and
+ * nothing of the value.
  */
 function openField(keyring: Keyring, rowId: string, column: SealedColumn, stored: string): string {
   try {
