@@ -105,7 +105,8 @@ function withBusyRetry(fn: () => void): void {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      return fn();
+      fn();
+      return;
     } catch (error) {
       if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
