@@ -6,6 +6,8 @@ import { CLI_ACTOR } from "../services/audit";
 import { addCorsOrigin } from "../services/cors-origins";
 import { setClientDisabled } from "../services/oauth-clients";
 import { PENDING_TTL_MS } from "../services/oauth-consent";
+import { createSession } from "../services/sessions";
+import { callerFor } from "../testing/harness";
 import {
   APP,
   authorize,
@@ -353,6 +355,31 @@ describe("sign-in detour", () => {
     const back = await bed.dispatch(new Request(new URL(callbackUrl, APP), { headers: { cookie: alice.cookie } }));
     expect(back.status).toBe(303);
     expect(back.headers.get("location")).toMatch(/^\/oauth\/consent\?request=oar_[0-9a-z]{20}$/);
+  });
+
+  it("a one-time password: 303 to /change-password, which comes back here; no request parked, no code", async () => {
+    const carol = await signedIn(bed, "carol@example.com");
+    const { clientId } = bed.registerClient({});
+    const admin = callerFor(bed.rt, (await bed.user("root@example.com", "admin")).principal);
+    await admin.admin.users.setPassword({ id: carol.user.id, password: "carol one-time passphrase 5" });
+    // The reset ended her sessions: she signs in again with the one-time password.
+    const session = bed.rt.db.transaction((tx) =>
+      createSession(tx, bed.rt.clock, bed.rt.config.session, carol.user.id, {
+        ip: null,
+        userAgent: null,
+        requestId: "t",
+      }),
+    );
+    const cookie = await bed.sessionCookie(carol.user, session.id);
+    const req = authorizeRequest(params(clientId), cookie);
+    const url = new URL(req.url);
+    const res = await bed.dispatch(req);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(
+      `/change-password?callbackUrl=${encodeURIComponent(url.pathname + url.search)}`,
+    );
+    expect(requestsParked()).toBe(0);
+    expect(codesIssued()).toBe(0);
   });
 
   it("a forged or ended session counts as none", async () => {
