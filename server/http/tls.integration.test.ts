@@ -4,6 +4,8 @@ import http from "node:http";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
+import tls from "node:tls";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../testing/free-port";
 
@@ -19,7 +21,11 @@ import { freePort } from "../testing/free-port";
  *   and no HSTS is sent;
  * - `X-Forwarded-Proto: https` sent to the app's port by a peer that is not
  *   in TRUSTED_PROXIES (here 127.0.0.2) changes nothing, while the same
- *   header from the trusted proxy address does count.
+ *   header from the trusted proxy address does count;
+ * - nginx runs the README's site, deploy/nginx/gatehouse.conf, as it is (only
+ *   ports, loopback addresses and certificate paths replaced): TLS 1.0 and 1.1
+ *   refused, 1.2 and 1.3 accepted, no TLS 1.2 suite outside Mozilla's
+ *   "intermediate" list, `Server: nginx` without a version, port 80 redirected.
  *
  * Needs nginx, openssl and a production build at least as new as the
  * transport code (TLS_TEST_BUILD_DIR, default `.next`). Without them it
@@ -33,6 +39,79 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 const BUILD_DIR = path.relative(ROOT, path.resolve(ROOT, process.env.TLS_TEST_BUILD_DIR ?? ".next"));
 const ADMIN = { email: "tls-admin@example.com", password: "tls admin passphrase 1" };
+/** The nginx site the README shows (it includes this file): the test runs it as it is. */
+const SITE_CONFIG = path.join(ROOT, "deploy/nginx/gatehouse.conf");
+/** Mozilla's "intermediate" TLS 1.2 suites, without DHE: the only ones nginx may agree to below TLS 1.3. */
+const INTERMEDIATE_TLS12 = new Set([
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+]);
+
+/**
+ * The site with what a test machine must change and nothing else: the ports
+ * (and loopback-only listening), the certificate paths and the upstream's
+ * port. Each is replaced exactly once, so a change to the file that this
+ * would silently miss fails here instead.
+ */
+function renderSite(
+  text: string,
+  opts: { httpPort: number; tlsPort: number; appPort: number; certificate: string; key: string },
+): string {
+  const substitutions: Array<[string, string]> = [
+    ["listen 80;", `listen 127.0.0.1:${opts.httpPort};`],
+    ["listen 443 ssl;", `listen 127.0.0.1:${opts.tlsPort} ssl;`],
+    ["/etc/ssl/api.example.com.pem", opts.certificate],
+    ["/etc/ssl/api.example.com.key", opts.key],
+    ["proxy_pass http://127.0.0.1:3000;", `proxy_pass http://127.0.0.1:${opts.appPort};`],
+  ];
+  let out = text;
+  for (const [from, to] of substitutions) {
+    const count = out.split(from).length - 1;
+    if (count !== 1) throw new Error(`${SITE_CONFIG}: expected "${from}" once, found it ${count} times`);
+    out = out.replace(from, to);
+  }
+  return out;
+}
+
+type TlsVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+
+/** One TLS handshake: what was agreed, or the error. The client allows anything (SECLEVEL=0): only the server decides. */
+function handshake(
+  port: number,
+  opts: { version: TlsVersion; ciphers?: string; ca?: Buffer },
+): Promise<{ ok: true; protocol: string | null; cipher: string } | { ok: false; error: string }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port,
+      servername: "localhost",
+      minVersion: opts.version,
+      maxVersion: opts.version,
+      ciphers: `${opts.ciphers ?? "ALL"}:@SECLEVEL=0`,
+      ca: opts.ca,
+      rejectUnauthorized: opts.ca !== undefined,
+    });
+    socket.setTimeout(5_000, () => socket.destroy(new Error("handshake timeout")));
+    socket.once("secureConnect", () => {
+      const result = { ok: true as const, protocol: socket.getProtocol(), cipher: socket.getCipher().name };
+      socket.end();
+      resolve(result);
+    });
+    socket.once("error", (error: NodeJS.ErrnoException) => resolve({ ok: false, error: error.code ?? error.message }));
+  });
+}
+
+/** Every TLS 1.2 suite this machine's OpenSSL knows, by its OpenSSL name. */
+function tls12Suites(): string[] {
+  return tls
+    .getCiphers()
+    .map((c) => c.toUpperCase())
+    .filter((c) => !c.startsWith("TLS_"));
+}
 const UNTRUSTED_LOCAL_ADDRESS = "127.0.0.2";
 
 /** Files whose change makes a build too old to test the transport rules against. */
@@ -137,6 +216,7 @@ describe.skipIf(missing !== null)("behind nginx as TLS terminator", () => {
   let nginx: ChildProcess | undefined;
   let appPort: number;
   let tlsPort: number;
+  let httpPort: number;
   let ca: Buffer;
   let httpsOrigin: string;
   let appLog = "";
@@ -202,6 +282,18 @@ describe.skipIf(missing !== null)("behind nginx as TLS terminator", () => {
     });
 
     const temp = (name: string) => path.join(dir, name);
+    httpPort = await freePort();
+    // The README's site, verbatim but for ports, loopback addresses and certificate paths (renderSite).
+    fs.writeFileSync(
+      temp("gatehouse.conf"),
+      renderSite(fs.readFileSync(SITE_CONFIG, "utf8"), {
+        httpPort,
+        tlsPort,
+        appPort,
+        certificate: temp("cert.pem"),
+        key: temp("key.pem"),
+      }),
+    );
     fs.writeFileSync(
       temp("nginx.conf"),
       `daemon off;
@@ -217,19 +309,7 @@ http {
   fastcgi_temp_path ${temp("fastcgi")};
   uwsgi_temp_path ${temp("uwsgi")};
   scgi_temp_path ${temp("scgi")};
-  server {
-    listen 127.0.0.1:${tlsPort} ssl;
-    server_name localhost;
-    ssl_certificate ${temp("cert.pem")};
-    ssl_certificate_key ${temp("key.pem")};
-    location / {
-      proxy_pass http://127.0.0.1:${appPort};
-      proxy_http_version 1.1;
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
+  include ${temp("gatehouse.conf")};
 }
 `,
     );
@@ -284,6 +364,7 @@ http {
       expect(line).not.toMatch(/;\s*Domain=/i);
     }
     const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
+    expect(csrf.headers["content-type"]).toBe("application/json; charset=utf-8");
 
     const signIn = await viaTls("/api/auth/callback/credentials", {
       method: "POST",
@@ -315,6 +396,7 @@ http {
     expect(page.status).toBe(200);
     expect(page.headers["strict-transport-security"]).toBe("max-age=63072000; includeSubDomains");
     expect(page.headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+    expect(page.headers["content-security-policy"]).toMatch(/; upgrade-insecure-requests(;|$)/);
   });
 
   it("serves a REST call with an API token over https", async () => {
@@ -401,5 +483,145 @@ http {
 
     const list = await viaTls("/api/v1/contacts", { headers: { authorization: `Bearer ${token}` } });
     expect(JSON.parse(list.body)).toMatchObject({ items: [] });
+  });
+
+  describe("the TLS of the README's nginx site (Mozilla intermediate)", () => {
+    /** A server that accepts everything, to show the client below really offers what nginx refuses. */
+    let permissive: tls.Server;
+    let permissivePort: number;
+    beforeAll(async () => {
+      permissive = tls.createServer(
+        {
+          key: fs.readFileSync(path.join(dir, "key.pem")),
+          cert: fs.readFileSync(path.join(dir, "cert.pem")),
+          minVersion: "TLSv1",
+          ciphers: "ALL:@SECLEVEL=0",
+        },
+        (socket) => socket.end(),
+      );
+      await new Promise<void>((resolve) => permissive.listen(0, "127.0.0.1", resolve));
+      permissivePort = (permissive.address() as { port: number }).port;
+    });
+    afterAll(() => new Promise<void>((resolve) => permissive.close(() => resolve())));
+
+    it("refuses TLS 1.0 and 1.1, which the same client can speak", async () => {
+      for (const version of ["TLSv1", "TLSv1.1"] as const) {
+        expect(await handshake(permissivePort, { version }), `control: the client speaks ${version}`).toMatchObject({
+          ok: true,
+          protocol: version,
+        });
+        const answer = await handshake(tlsPort, { version, ca });
+        expect(answer.ok, `${version}: ${JSON.stringify(answer)}`).toBe(false);
+      }
+    });
+
+    it("accepts TLS 1.2 and 1.3, with a verified certificate", async () => {
+      for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
+        expect(await handshake(tlsPort, { version, ca })).toMatchObject({ ok: true, protocol: version });
+      }
+    });
+
+    it("agrees to no TLS 1.2 suite outside Mozilla's intermediate list (CBC, SHA-1, RSA key exchange, 3DES, NULL …)", async () => {
+      const accepted: string[] = [];
+      const weakOffered: string[] = [];
+      for (const suite of tls12Suites()) {
+        const answer = await handshake(tlsPort, { version: "TLSv1.2", ciphers: suite, ca });
+        if (answer.ok) accepted.push(answer.cipher);
+        if (!INTERMEDIATE_TLS12.has(suite)) weakOffered.push(suite);
+      }
+      expect(accepted.length).toBeGreaterThan(0);
+      for (const cipher of accepted) expect(INTERMEDIATE_TLS12.has(cipher), cipher).toBe(true);
+      // The control: suites nginx refused are ones this client does negotiate with a server that allows them.
+      expect(weakOffered).toContain("ECDHE-ECDSA-AES128-SHA");
+      expect(await handshake(permissivePort, { version: "TLSv1.2", ciphers: "ECDHE-ECDSA-AES128-SHA" })).toMatchObject({
+        ok: true,
+        cipher: "ECDHE-ECDSA-AES128-SHA",
+      });
+    });
+
+    it("names no version in Server, on Gatehouse's answers and on nginx's own", async () => {
+      const health = await viaTls("/api/health");
+      expect(health.headers.server).toBe("nginx");
+      // nginx answers this itself (client_max_body_size), with its own error page.
+      const tooLarge = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: "127.0.0.1", port: tlsPort, servername: "localhost", ca }, () => {
+          socket.write(
+            "POST /api/v1/contacts HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\n",
+          );
+        });
+        let text = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (chunk) => {
+          text += chunk;
+        });
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(tooLarge).toMatch(/^HTTP\/1\.1 413/);
+      expect(tooLarge).toMatch(/\r\nServer: nginx\r\n/i);
+      expect(tooLarge).not.toMatch(/nginx\/\d/);
+    });
+
+    it("redirects plain http on the site's port 80 to https", async () => {
+      const res = await call(`http://127.0.0.1:${httpPort}/contacts?tab=1`, { headers: { host: "localhost" } });
+      expect(res.status).toBe(308);
+      expect(res.headers.location).toBe("https://localhost/contacts?tab=1");
+      expect(res.headers.server).toBe("nginx");
+    });
+  });
+
+  it("writes only JSON lines, even for a refused sign-in, and audits a sign-out with its IP and request id", async () => {
+    const signInWith = async (password: string) => {
+      const csrf = await viaTls("/api/auth/csrf");
+      const cookies = (csrf.headers["set-cookie"] ?? []).map(cookiePair).join("; ");
+      const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
+      const res = await viaTls("/api/auth/callback/credentials", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies, origin: httpsOrigin },
+        body: new URLSearchParams({ csrfToken, email: ADMIN.email, password }).toString(),
+      });
+      return { res, csrfToken, cookies };
+    };
+    const refused = await signInWith("not the password at all");
+    expect(refused.res.status).toBe(302);
+    expect(refused.res.headers.location ?? "").toMatch(/error=CredentialsSignin/);
+
+    const ok = await signInWith(ADMIN.password);
+    const session = (ok.res.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-gatehouse.session="));
+    expect(session).toBeDefined();
+    const csrf = await viaTls("/api/auth/csrf", { headers: { cookie: cookiePair(session as string) } });
+    const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
+    const requestId = "req_tls_signout_0000000001";
+    const signOut = await viaTls("/api/auth/signout", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        cookie: [cookiePair(session as string), ...(csrf.headers["set-cookie"] ?? []).map(cookiePair)].join("; "),
+        origin: httpsOrigin,
+        "x-request-id": requestId,
+      },
+      body: new URLSearchParams({ csrfToken }).toString(),
+    });
+    expect(signOut.status).toBe(302);
+    const db = new Database(path.join(dir, "data", "gatehouse.db"), { readonly: true });
+    try {
+      const row = db
+        .prepare("select ip, request_id as requestId from audit_log where action = 'session.logout'")
+        .get() as { ip: string | null; requestId: string } | undefined;
+      // nginx connects from 127.0.0.1 (trusted) and appends the client's address, 127.0.0.1 too.
+      expect(row).toEqual({ ip: "127.0.0.1", requestId });
+    } finally {
+      db.close();
+    }
+
+    // Everything the server wrote (supervisor, workers, Next.js, NextAuth): one JSON object a line.
+    await new Promise((r) => setTimeout(r, 300));
+    const lines = appLog.split("\n").filter((line) => line.trim() !== "");
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(() => JSON.parse(line), line).not.toThrow();
+      expect(line, "no stack frame").not.toMatch(/\bat\s+\S+\s+\(|\n\s+at\s/);
+      expect(line, "no path of this machine").not.toContain(ROOT);
+    }
   });
 });
