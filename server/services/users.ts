@@ -344,7 +344,9 @@ export async function bootstrapAdmin(
     if (error instanceof AppError && error.code === "CONFLICT") return { created: false };
     // The policy holds for the first admin too: a guessable ADMIN_PASSWORD stops the start, saying why.
     if (error instanceof AppError && (error.reason === "weak_password" || error.reason === "invalid_password")) {
-      throw new ConfigError(`ADMIN_PASSWORD ${error.message.replace(/^password: /, "")}; choose another`);
+      throw new ConfigError(
+        `ADMIN_PASSWORD ${error.message.replace(/^password: /, "").replace(/\.$/, "")}; choose another`,
+      );
     }
     throw error;
   }
