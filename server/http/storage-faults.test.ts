@@ -376,45 +376,60 @@ describe("the database file deleted under the running server", () => {
   });
 });
 
-/** A tmpfs of its own, or null (said loudly) when this machine does not let us mount one. */
-function mountTmpfs(sizeMiB: number): string | null {
+/** Mounts a tmpfs of `sizeMiB` on a fresh folder and returns it. */
+function mountTmpfs(sizeMiB: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-tmpfs-"));
   try {
     execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeMiB}m,mode=0700`, "tmpfs", dir], { stdio: "pipe" });
     return dir;
   } catch (error) {
     fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Unmounts; a busy mount (something of ours left open) is detached lazily, then reported. */
+function unmount(dir: string): void {
+  try {
+    execFileSync("umount", [dir], { stdio: "pipe" });
+  } catch (error) {
+    execFileSync("umount", ["-l", dir]);
+    throw error;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Whether this machine lets us mount a tmpfs (said loudly when not): tried once, and undone at once. */
+function canMountTmpfs(): boolean {
+  try {
+    unmount(mountTmpfs(1));
+    return true;
+  } catch (error) {
     const bar = "!".repeat(78);
     console.warn(
       `\n${bar}\n!! SKIPPED: the real full-disk test: cannot mount a tmpfs here (${String((error as Error).message).split("\n")[0]})\n${bar}\n`,
     );
-    return null;
+    return false;
   }
 }
 
-const tmpfs = mountTmpfs(8);
-
-describe.skipIf(!tmpfs)("a real full disk (a small tmpfs filled up: ENOSPC under SQLite)", () => {
+describe.skipIf(!canMountTmpfs())("a real full disk (a small tmpfs filled up: ENOSPC under SQLite)", () => {
+  let tmpfs: string;
   let w: World;
   beforeEach(async () => {
-    w = await world(tmpfs as string);
+    tmpfs = mountTmpfs(8);
+    w = await world(tmpfs);
   });
   afterEach(async () => {
     await w.teardown();
-    // Nothing of ours may keep a file open there (a connection opened while the disk was full included):
-    // a busy mount fails the test, and is then detached lazily so that nothing is left behind.
-    try {
-      execFileSync("umount", [tmpfs as string], { stdio: "pipe" });
-    } catch (error) {
-      execFileSync("umount", ["-l", tmpfs as string]);
-      throw error;
-    }
-    fs.rmSync(tmpfs as string, { recursive: true, force: true });
+    // Nothing of ours may keep a file open there (a connection opened while the disk was full included).
+    unmount(tmpfs);
   });
 
   it("writes answer 503 while the disk is full, /api/ready says so, and both recover once space is freed", async () => {
     await expectReady(w);
-    const filler = path.join(tmpfs as string, "filler");
+    const filler = path.join(tmpfs, "filler");
     const fd = fs.openSync(filler, "w");
     try {
       const chunk = Buffer.alloc(64 * 1024);
@@ -424,7 +439,7 @@ describe.skipIf(!tmpfs)("a real full disk (a small tmpfs filled up: ENOSPC under
     } finally {
       fs.closeSync(fd);
     }
-    expect(fs.statfsSync(tmpfs as string).bavail * fs.statfsSync(tmpfs as string).bsize).toBeLessThan(MIN_FREE_BYTES);
+    expect(fs.statfsSync(tmpfs).bavail * fs.statfsSync(tmpfs).bsize).toBeLessThan(MIN_FREE_BYTES);
 
     await expectNotReady(w, "full");
     const rest = await untilRefused(() => restCreate(w), 200);
