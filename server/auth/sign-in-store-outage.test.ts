@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db";
 import { auditLog } from "@/db/schema";
 import { DEFAULT_RATE_LIMIT_CONFIG, type RateLimitConfig } from "../ratelimit/config";
-import { limiterFor } from "../ratelimit/runtime";
+import { closeLimiterFor, limiterFor } from "../ratelimit/runtime";
 import { REQUIRE_SERVICES, startThrowawayRedis, type ThrowawayRedis } from "../ratelimit/testing/redis";
 import { createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import { attemptSignIn } from "./sign-in";
@@ -83,7 +83,7 @@ describe.skipIf(!hasRedisServer)("Redis frozen (SIGSTOP) and resumed (SIGCONT)",
     await seedUser(rt, "bob@example.com", "member", PASSWORD);
   });
   afterAll(async () => {
-    await limiterFor(rt)?.close();
+    await closeLimiterFor(rt);
     await redis?.stop();
   });
 
@@ -125,10 +125,13 @@ describe("embedded store: the SQLite write lock held elsewhere beyond the store'
     if (other.inTransaction) other.exec("ROLLBACK");
   });
   afterAll(async () => {
-    other?.close();
-    await limiterFor(rt)?.close();
-    rt.db.$client.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      other?.close();
+      await closeLimiterFor(rt);
+      rt?.db.$client.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("sign-ins refused while another process held the lock are not counted afterwards", async () => {
