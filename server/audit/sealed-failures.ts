@@ -52,6 +52,16 @@ export function noteSealedValueFailure(
   error: DecryptionError,
 ): AppError {
   METRICS.sealedValueFailures.inc([error.ref.table, error.reason]);
+  noteSealedValueAudit(ctx, where, error);
+  return new AppError("INTERNAL", MESSAGES[error.reason], SEALED_FAILURE_REASONS[error.reason]);
+}
+
+/** The audit entry alone (the OAuth door counts where the signing key is opened). */
+export function noteSealedValueAudit(
+  ctx: Pick<Context, "db" | "clock" | "principal" | "client">,
+  where: string,
+  error: DecryptionError,
+): void {
   recordAggregated(ctx.db, ctx.clock, {
     action: "encryption.value_rejected",
     actor: actorOf(ctx.principal),
@@ -60,5 +70,4 @@ export function noteSealedValueFailure(
     target: { type: error.ref.table, id: error.ref.rowId },
     group: { column: error.ref.column, keyId: error.keyId, reason: error.reason, procedure: where },
   });
-  return new AppError("INTERNAL", MESSAGES[error.reason], SEALED_FAILURE_REASONS[error.reason]);
 }

@@ -17,6 +17,7 @@ import { openKeyring } from "../crypto/open-keyring";
 import { KeyringMismatchError } from "../crypto/sealed-data";
 import { handleRest } from "../http/rest-handler";
 import { rotateSigningKey } from "../oauth/signing-keys";
+import { createTestbed, tokenRequest } from "../oauth/testing/testbed";
 import { METRICS, resetMetrics } from "../observability/metrics";
 import type { Runtime } from "../runtime";
 import { callerFor, seedUser } from "../testing/harness";
@@ -435,3 +436,41 @@ function node(args: string[]): Promise<{ code: number | null; stdout: string; st
     child.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+describe("a signing key that fails authentication", () => {
+  it("is logged and counted, and the token endpoint names the reason instead of a bare server_error", async () => {
+    resetMetrics();
+    const bed = createTestbed();
+    const app = bed.registerClient({ grantTypes: ["client_credentials"], redirectUris: [], scopes: ["contacts:read"] });
+    const { kid } = rotateSigningKey(bed.rt.db, {
+      clock: bed.rt.clock,
+      keyring: bed.rt.keyring,
+      actor: SYSTEM_ACTOR,
+      client,
+      force: true,
+    });
+    const stored = (
+      bed.rt.db.$client.prepare("select private_jwk from oauth_signing_keys where kid = ?").get(kid) as {
+        private_jwk: string;
+      }
+    ).private_jwk;
+    const body = stored.split(".")[3] as string;
+    bed.rt.db.$client
+      .prepare("update oauth_signing_keys set private_jwk = ? where kid = ?")
+      .run(`${stored.slice(0, -body.length)}${body[0] === "A" ? "B" : "A"}${body.slice(1)}`, kid);
+    const res = await tokenRequest(bed, app, { grant_type: "client_credentials" });
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({
+      error: "server_error",
+      error_description: expect.stringMatching(/sealed_value_failed_authentication/),
+    });
+    expect(JSON.stringify(res.body)).not.toContain(body.slice(5, 25));
+    expect(METRICS.sealedValueFailures.value(["oauth_signing_keys", "authentication_failed"])).toBe(1);
+    const alert = logLines.map((l) => JSON.parse(l)).find((l) => l.alert === "decryption_failed");
+    expect(alert).toMatchObject({ table: "oauth_signing_keys", column: "private_jwk", rowId: kid });
+    flushAggregated(bed.rt.db);
+    expect(bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "encryption.value_rejected")).all()).toEqual([
+      expect.objectContaining({ targetType: "oauth_signing_keys", targetId: kid, outcome: "failure" }),
+    ]);
+  });
+});

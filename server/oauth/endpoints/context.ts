@@ -1,4 +1,4 @@
-import { decryptionErrorOf } from "../../audit/sealed-failures";
+import { decryptionErrorOf, noteSealedValueAudit } from "../../audit/sealed-failures";
 import type { ClientInfo } from "../../auth/principal";
 import { requestIdOf } from "../../context";
 import { appErrorOf } from "../../errors";
@@ -34,13 +34,21 @@ export function oauthServiceContext(req: Request, runtime: Runtime): OAuthServic
  * limit (the one mapping, appErrorOf) `temporarily_unavailable` with 503/429
  * and Retry-After; anything else is logged and a bare `server_error`.
  */
-export async function answerOAuth(requestId: string, work: () => Promise<Response>): Promise<Response> {
+export async function answerOAuth(
+  /** The request id, or the endpoint's service context: then a signing key that does not open is audited too. */
+  who: string | Pick<OAuthServiceContext, "db" | "clock" | "client">,
+  work: () => Promise<Response>,
+): Promise<Response> {
+  const requestId = typeof who === "string" ? who : who.client.requestId;
+  const svc = typeof who === "string" ? null : who;
   try {
     return await work();
   } catch (error) {
     if (error instanceof OAuthError) return oauthErrorResponse(error);
-    if (decryptionErrorOf(error)) {
-      // The signing key did not open (logged and counted where it was opened): say so, never a bare error.
+    const sealed = decryptionErrorOf(error);
+    if (sealed) {
+      // The signing key did not open (logged and counted where it was opened): audited here; say so, never a bare error.
+      if (svc) noteSealedValueAudit({ ...svc, principal: null }, "oauth", sealed);
       return oauthErrorResponse(
         new OAuthError(
           "server_error",

@@ -29,7 +29,7 @@ export async function handleMetadata(req: Request, runtime: Runtime): Promise<Re
 export async function handleJwks(req: Request, runtime: Runtime): Promise<Response> {
   if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed();
   const svc = oauthServiceContext(req, runtime);
-  return answerOAuth(svc.client.requestId, async () => {
+  return answerOAuth(svc, async () => {
     // Make sure a key exists before the first token is signed, so the JWKS is never empty.
     if (runtime.keyring) await signingKeysFor(runtime).signingKey();
     const keys = listSigningKeys(runtime.db, runtime.clock.now()).map((key) => key.jwk);

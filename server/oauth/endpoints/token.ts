@@ -35,7 +35,7 @@ const SUPPORTED = new Set<OAuthGrantType>(["authorization_code", "refresh_token"
  */
 export async function handleTokenRequest(req: Request, runtime: Runtime): Promise<Response> {
   const svc = oauthServiceContext(req, runtime);
-  return answerOAuth(svc.client.requestId, async () => {
+  return answerOAuth(svc, async () => {
     await throttleOAuth(runtime, svc.client, "oauth.token");
     const params = await readForm(req, null);
     const grantType = required(params, "grant_type");
