@@ -737,4 +737,18 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     expect(report.ok).toBe(true);
     expect(report.checked).toBeGreaterThan(300);
   });
+
+  it("11. every line the supervisor and its workers wrote, kill -9 and stop included, is one JSON object", () => {
+    expect(srv.lines.filter((line) => line.text === true)).toEqual([]);
+    expect(srv.lines.some((line) => line.msg?.includes(`(production, ${WORKERS} workers)`))).toBe(true);
+    const stderr = srv
+      .stderr()
+      .split("\n")
+      .filter((line) => line.trim() !== "");
+    expect(stderr.length, "the supervisor noted the killed worker").toBeGreaterThan(0);
+    for (const line of stderr) {
+      expect(() => JSON.parse(line), line).not.toThrow();
+      expect(line).not.toMatch(/\n\s+at\s|\bat\s+\S+\s+\(/);
+    }
+  });
 });
