@@ -1,4 +1,5 @@
 import { TRPCError } from "@trpc/server";
+import { encode } from "next-auth/jwt";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { cliClient } from "../auth/principal";
@@ -9,11 +10,14 @@ import { findCommand } from "../cli/registry";
 import "../cli/commands/index";
 import { ConfigError } from "../config/env";
 import { appErrorOf } from "../errors";
+import { handleTrpc } from "../http/trpc-handler";
 import { CLI_ACTOR } from "../services/audit";
+import { createSession } from "../services/sessions";
 import { bootstrapAdmin, changeOwnPassword, createUser, findUserByEmail, setUserPassword } from "../services/users";
 import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import { passwordSchema } from "./password";
 import { listSize, passwordWeakness } from "./password-strength";
+import { sessionCookieName } from "./session-cookie";
 
 /**
  * Common and breached passwords are refused at every door that sets one:
@@ -200,13 +204,50 @@ describe("password policy: every door", () => {
     expect(generated.created).toBe(true);
   });
 
-  it("an admin-created user must change the initial password first", async () => {
+  it("an admin-created user must change the initial password first (tRPC with the session cookie)", async () => {
     const admin = callerFor(rt, root.principal);
-    const created = await admin.admin.users.create({
-      email: "carol@example.com",
-      role: "member",
-      password: "carol initial passphrase",
-    });
+    const initial = "carol initial passphrase";
+    const created = await admin.admin.users.create({ email: "carol@example.com", role: "member", password: initial });
     expect(created.mustChangePassword).toBe(true);
+
+    // Carol signs in (a session row and NextAuth's cookie for it) and calls the doors with the cookie.
+    const session = rt.db.transaction((tx) =>
+      createSession(tx, rt.clock, rt.config.session, created.id, { ip: null, userAgent: null, requestId: "t" }),
+    );
+    const name = sessionCookieName(rt.config.secure);
+    const value = await encode({
+      token: { sub: created.id, sid: session.id },
+      secret: rt.config.authSecret,
+      salt: name,
+    });
+    const cookie = `${name}=${value}`;
+    const origin = rt.config.appUrl.origin;
+    // REST never honours a session cookie (server/context.ts); a token of Carol's is refused the same way
+    // until she changes it (server/http/api-tokens.test.ts).
+    const trpcList = () =>
+      handleTrpc(
+        new Request(`${origin}/api/trpc/contacts.list?input=${encodeURIComponent("{}")}`, { headers: { cookie } }),
+        rt,
+      );
+
+    const refused = await trpcList();
+    expect(refused.status).toBe(403);
+    expect(JSON.stringify(await refused.json())).toContain("password_change_required");
+
+    const change = (newPassword: string) =>
+      handleTrpc(
+        new Request(`${origin}/api/trpc/account.changePassword`, {
+          method: "POST",
+          headers: { cookie, origin, "content-type": "application/json" },
+          body: JSON.stringify({ currentPassword: initial, newPassword }),
+        }),
+        rt,
+      );
+    // Not with a common password: the reason is in the answer.
+    const weak = await change("password1234");
+    expect(weak.status).toBe(400);
+    expect(JSON.stringify(await weak.json())).toContain("too easy to guess");
+    expect((await change("carol's very own passphrase")).status).toBe(200);
+    expect((await trpcList()).status).toBe(200);
   });
 });
