@@ -30,8 +30,13 @@ process.env.NODE_ENV = dev ? "development" : "production";
 
 const bundle = path.join(root, distDir, "gatehouse", "serve.mjs");
 if (!dev && !(existsSync(path.join(root, distDir, "BUILD_ID")) && existsSync(bundle))) {
-  process.stdout.write("gatehouse: no production build found, building first (npm run build)\n");
-  const build = spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" });
+  // A log line like every other the server writes (server/observability/log-line.ts); the build's own
+  // output goes to stderr, so stdout stays one JSON object per line.
+  const line = { level: "info", time: new Date().toISOString(), service: "gatehouse", pid: process.pid };
+  process.stdout.write(
+    `${JSON.stringify({ ...line, msg: "gatehouse: no production build found, building first (npm run build)" })}\n`,
+  );
+  const build = spawnSync("npm", ["run", "build"], { cwd: root, stdio: ["ignore", process.stderr, "inherit"] });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 

@@ -99,8 +99,18 @@ export const handlers = {
   POST: (req: NextRequest) => answerAuthRequest(req, nextAuth.handlers.POST),
 };
 
-/** Error types that are a caller's mistake, not a fault: a wrong password, a stale CSRF token, a bad callback. */
-const EXPECTED_AUTH_ERRORS = new Set(["CredentialsSignin", "MissingCSRF", "InvalidCallbackUrl", "UnknownAction"]);
+/**
+ * Error types that are a caller's mistake, not a fault: a wrong password, a stale CSRF token, a bad callback,
+ * a session cookie that does not decrypt (forged, or from before an AUTH_SECRET change). Anyone can cause
+ * these at will, so they are `info` lines, not errors that page someone.
+ */
+const EXPECTED_AUTH_ERRORS = new Set([
+  "CredentialsSignin",
+  "MissingCSRF",
+  "InvalidCallbackUrl",
+  "UnknownAction",
+  "JWTSessionError",
+]);
 
 /** One line of text, short: Auth.js messages end with a "Read more" link and may carry a cause's text. */
 const summary = (text: unknown) =>
