@@ -5,6 +5,7 @@ import { PREFLIGHT_VARY } from "../security/cors";
 import { pageCsp } from "../security/headers";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { addCorsOrigin } from "../services/cors-origins";
+import { createClient } from "../services/oauth-clients";
 import { createToken } from "../services/tokens";
 import { createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import { serveMachineEndpoint } from "./front/dispatch";
@@ -30,6 +31,7 @@ const JSON_TYPE = "application/json; charset=utf-8";
 let rt: TestRuntime;
 let token: string;
 let cookieFree: Record<string, string>;
+let oauthClient: { id: string; secret: string };
 
 beforeAll(() => {
   process.env[PEER_STAMP_ENV] = STAMP;
@@ -46,6 +48,14 @@ beforeEach(async () => {
   };
   token = createToken(svc, alice.user.id, { name: "t", scopes: ["contacts:read", "contacts:write"] }).token;
   addCorsOrigin(svc, { origin: PARTNER });
+  const created = createClient(svc, {
+    name: "Headers test",
+    type: "confidential",
+    redirectUris: [],
+    grantTypes: ["client_credentials"],
+    scopes: ["contacts:read"],
+  });
+  oauthClient = { id: created.client.id, secret: created.clientSecret as string };
   cookieFree = { [PEER_HEADER]: "198.51.100.3", [PEER_TLS_HEADER]: "0", [PEER_STAMP_HEADER]: STAMP };
 });
 afterEach(() => rt.db.$client.close());
@@ -61,6 +71,14 @@ function send(target: string, init: RequestInit & { headers?: Record<string, str
 }
 
 const bearer = () => ({ authorization: `Bearer ${token}` });
+const clientCredentials = () => ({
+  method: "POST",
+  headers: {
+    "content-type": "application/x-www-form-urlencoded",
+    authorization: `Basic ${Buffer.from(`${oauthClient.id}:${oauthClient.secret}`).toString("base64")}`,
+  },
+  body: "grant_type=client_credentials&scope=contacts:read",
+});
 const postJson = (body: unknown, headers: Record<string, string> = {}) => ({
   method: "POST",
   headers: { "content-type": "application/json", ...headers },
@@ -97,6 +115,17 @@ describe("Content-Type of JSON answers", () => {
             body: "grant_type=client_credentials",
           }),
         401,
+      ],
+      ["OAuth token", () => send("/oauth/token", clientCredentials()), 200],
+      [
+        "OAuth introspection",
+        async () => {
+          const { access_token } = (await (await send("/oauth/token", clientCredentials())).json()) as {
+            access_token: string;
+          };
+          return send("/oauth/introspect", { ...clientCredentials(), body: `token=${access_token}` });
+        },
+        200,
       ],
       ["health", () => send("/api/health"), 200],
       ["ready", () => send("/api/ready"), 200],
