@@ -1,0 +1,54 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase } from "@/db";
+import { COUNTERS_FILE, EmbeddedStore } from "./store-embedded";
+
+/**
+ * The embedded store's files on disk: the window counters live beside the
+ * application's database, owner-only, and their write-ahead log stays
+ * bounded however many requests are counted (SQLite starts the WAL over at
+ * each checkpoint only when no statement is left unfinished).
+ */
+describe("embedded store: the window counters' file", () => {
+  const folders: string[] = [];
+  afterEach(() => {
+    for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
+  });
+
+  function open() {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-counters-"));
+    folders.push(folder);
+    const db = openDatabase(path.join(folder, "gatehouse.db"));
+    return { folder, db, store: new EmbeddedStore(db.$client) };
+  }
+
+  it("is a file of its own beside the database, mode 0600, and the application's file is not written per request", async () => {
+    const { folder, db, store } = open();
+    const mainWal = path.join(folder, "gatehouse.db-wal");
+    const before = fs.statSync(mainWal).size;
+    for (let i = 0; i < 200; i++) await store.consume("ip:203.0.113.9", { limit: 1_000, windowMs: 60_000 }, 1);
+    expect(fs.statSync(path.join(folder, COUNTERS_FILE)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(mainWal).size).toBe(before);
+    await store.close();
+    db.$client.close();
+  });
+
+  it("keeps its write-ahead log bounded under many counted requests (one page per request before)", async () => {
+    const { folder, db, store } = open();
+    const rule = { limit: 1_000_000, windowMs: 60_000 };
+    for (let i = 0; i < 3_000; i++) {
+      const use = await store.consume(`token:tok_${i % 7}`, rule, 1);
+      expect(use.allowed).toBe(true);
+    }
+    // SQLite restarts the WAL after its automatic checkpoint at 1,000 pages (4 KiB each).
+    const wal = fs.statSync(path.join(folder, `${COUNTERS_FILE}-wal`)).size;
+    expect(wal).toBeLessThan(1_100 * 4096);
+    // And the counts are exact.
+    const next = await store.consume("token:tok_0", rule, 1);
+    expect(next.remaining).toBe(rule.limit - Math.ceil(3_000 / 7) - 1);
+    await store.close();
+    db.$client.close();
+  });
+});
