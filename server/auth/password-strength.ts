@@ -1,6 +1,9 @@
+import { createRequire } from "node:module";
+import path from "node:path";
 import { ZxcvbnFactory } from "@zxcvbn-ts/core";
-import { adjacencyGraphs, dictionary as commonDictionary } from "@zxcvbn-ts/language-common";
-import { dictionary as englishDictionary, translations } from "@zxcvbn-ts/language-en";
+
+type CommonLists = typeof import("@zxcvbn-ts/language-common");
+type EnglishLists = typeof import("@zxcvbn-ts/language-en");
 
 /**
  * Common and breached passwords are refused, offline. The lists are
@@ -16,7 +19,23 @@ import { dictionary as englishDictionary, translations } from "@zxcvbn-ts/langua
  *
  * Loaded on first use: the dictionaries cost ~0.3 s and ~25 MB of heap, and
  * most processes (an API-only worker, the supervisor) never set a password.
+ * A static import would load them in every process at start — twice in a
+ * worker that serves pages, whose Next.js bundle has its own copy — so they
+ * are required when first needed, from node_modules at run time (resolved
+ * from the project folder, which every Gatehouse process runs in).
  */
+const requireAtRunTime = createRequire(path.join(process.cwd(), "package.json"));
+
+let lists: { common: CommonLists; english: EnglishLists } | undefined;
+
+function dictionaries(): { common: CommonLists; english: EnglishLists } {
+  lists ??= {
+    common: requireAtRunTime("@zxcvbn-ts/language-common") as CommonLists,
+    english: requireAtRunTime("@zxcvbn-ts/language-en") as EnglishLists,
+  };
+  return lists;
+}
+
 export const MIN_SCORE = 3;
 /** Characters of a password that are estimated (see below). */
 export const ESTIMATED_LENGTH = 64;
@@ -24,10 +43,12 @@ export const ESTIMATED_LENGTH = 64;
 let factory: ZxcvbnFactory | undefined;
 
 function estimator(): ZxcvbnFactory {
-  factory ??= new ZxcvbnFactory({
-    dictionary: { ...commonDictionary, ...englishDictionary },
-    graphs: adjacencyGraphs,
-    translations,
+  if (factory) return factory;
+  const { common, english } = dictionaries();
+  factory = new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...english.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: english.translations,
     // The estimate's cost grows fast with length and with l33t-looking characters (a random
     // 256-character password took 14 s of CPU with the defaults): only the first 64 characters are
     // estimated, which is sound (the whole is at least as hard to guess as its start; a long password
@@ -41,8 +62,9 @@ function estimator(): ZxcvbnFactory {
 
 /** The number of entries in the lists a password is checked against (the README and a test quote it). */
 export function listSize(): number {
-  const lists = { ...commonDictionary, ...englishDictionary } as Record<string, unknown>;
-  return Object.values(lists).reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
+  const { common, english } = dictionaries();
+  const all = { ...common.dictionary, ...english.dictionary } as Record<string, unknown>;
+  return Object.values(all).reduce<number>((n, list) => n + (Array.isArray(list) ? list.length : 0), 0);
 }
 
 /**
