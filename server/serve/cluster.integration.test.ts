@@ -13,6 +13,7 @@ import { createClient } from "../services/oauth-clients";
 import { setOverride } from "../services/rate-limit-overrides";
 import { createToken } from "../services/tokens";
 import { createUser } from "../services/users";
+import { WORKER_OLD_SPACE_MB } from "./supervisor";
 import {
   type Answer,
   buildProblem,
@@ -181,6 +182,12 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     workers = [...new Set(pids as number[])];
     expect(workers, `distinct worker pids${context()}`).toHaveLength(WORKERS);
     expect(workers).not.toContain(srv.child.pid);
+    // Each worker runs with the heap limit the supervisor gives it (server/serve/supervisor.ts).
+    for (const pid of workers) {
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")).toContain(
+        `--max-old-space-size=${WORKER_OLD_SPACE_MB}`,
+      );
+    }
     // The caller's X-Request-Id is kept, echoed and logged.
     for (const a of answers) expect(a.headers["x-request-id"]).toBe(a.requestId);
   });
