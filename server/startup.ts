@@ -35,10 +35,13 @@ export function announceReady(runtime: Runtime): void {
  */
 export async function prepareGatehouse(): Promise<Runtime> {
   let runtime: Runtime;
+  let result: Awaited<ReturnType<typeof bootstrapAdmin>>;
   try {
     runtime = getRuntime();
     // Fails closed: a stored value under a key id the ring lacks stops the start.
     prepareSealedData(runtime);
+    // A guessable ADMIN_PASSWORD is a ConfigError too: the same one line, no user created.
+    result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
   } catch (error) {
     // One line, whatever the cause (a message never holds a key: key-check.ts names ids and fingerprints).
     const text = (error as Error).message.replace(/\s*\n\s*/g, " ");
@@ -47,7 +50,6 @@ export async function prepareGatehouse(): Promise<Runtime> {
     writeLogLine("fatal", `gatehouse: ${message}`);
     process.exit(1);
   }
-  const result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
   if (result.created && result.oneTimePassword) {
     // Printed exactly once, at creation; only its hash is stored, and it must
     // be replaced at first sign-in. One JSON line like every other, written around the logger on purpose:

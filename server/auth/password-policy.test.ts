@@ -1,7 +1,12 @@
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { encode } from "next-auth/jwt";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
+import { openDatabase } from "@/db";
 import { cliClient } from "../auth/principal";
 import { readFlags, splitCommandLine, validateFlags } from "../cli/args";
 import type { CliContext } from "../cli/context";
@@ -203,6 +208,41 @@ describe("password policy: every door", () => {
     const generated = await bootstrapAdmin(fresh.db, fresh.clock, null);
     expect(generated.created).toBe(true);
   });
+
+  it("the first admin: the server's start with a guessable ADMIN_PASSWORD ends with one fatal JSON line, exit 1, no user", () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-weak-admin-"));
+    try {
+      const start = spawnSync(
+        process.execPath,
+        ["--import", "tsx", "-e", "import('./server/startup.ts').then((m) => m.prepareGatehouse())"],
+        {
+          cwd: path.resolve(import.meta.dirname, "../.."),
+          encoding: "utf8",
+          timeout: 60_000,
+          env: {
+            PATH: process.env.PATH,
+            NODE_ENV: "production",
+            DATA_DIR: dataDir,
+            APP_URL: "http://localhost:3000",
+            ADMIN_EMAIL: "owner@example.com",
+            ADMIN_PASSWORD: "password1234",
+          },
+        },
+      );
+      expect(start.status).toBe(1);
+      const lines = start.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0] as string) as { level: string; msg: string };
+      expect(line.level).toBe("fatal");
+      expect(line.msg).toMatch(/^gatehouse: ADMIN_PASSWORD is too easy to guess/);
+      expect(start.stderr).not.toContain("password1234");
+      const db = openDatabase(path.join(dataDir, "gatehouse.db"));
+      expect(findUserByEmail(db, "owner@example.com")).toBeUndefined();
+      db.$client.close();
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it("an admin-created user must change the initial password first (tRPC with the session cookie)", async () => {
     const admin = callerFor(rt, root.principal);

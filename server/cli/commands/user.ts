@@ -36,7 +36,7 @@ const passwordFlag = {
   schema: password,
   placeholder: "P",
   description:
-    "12 to 256 characters, never printed; `-` reads it from stdin (or asks, unseen), keeping it out of shell history",
+    "12 to 256 characters, not a common or guessable one; never printed; `-` reads it from stdin (or asks, unseen), keeping it out of shell history",
   secret: true,
 } as const;
 
