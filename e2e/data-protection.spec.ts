@@ -54,6 +54,12 @@ test("an admin follows a key rotation and re-encryption on the Encryption keys p
   await expect(activeRow).toContainText("active");
   expect(await valuesOf(page, first)).toBeGreaterThanOrEqual(3); // this contact's email, phone and notes at least
   await expect(page.getByText("Keys come from the data folder (secrets.json).")).toBeVisible();
+  // The page names the key by the fingerprint `keys list` shows, and its check against the stored values.
+  const listed = before.keys.find((k: { id: string }) => k.id === first) as { fingerprint: string };
+  expect(listed.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  await expect(page.getByTestId(`key-fingerprint-${first}`)).toHaveText(listed.fingerprint);
+  await expect(page.getByTestId(`key-check-${first}`)).toContainText("ok");
+  await expect(page.getByTestId("key-problems")).toHaveCount(0);
 
   // Rotate from the command line; the running server picks the new key up.
   const rotated = gatehouse("keys", "rotate");

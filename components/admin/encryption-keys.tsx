@@ -23,6 +23,28 @@ function JobProgress({ done, total }: { done: number; total: number }) {
   );
 }
 
+type KeyCheckStatus = "ok" | "unused" | "replaced" | "wrong_key" | "tampered";
+
+/** The result of opening a sample of a key's stored values (server/services/key-check.ts). */
+function KeyCheck({ check, sampled, failed }: { check: KeyCheckStatus; sampled: number; failed: number }) {
+  switch (check) {
+    case "ok":
+      return <Badge tone="green">ok ({sampled} opened)</Badge>;
+    case "unused":
+      return <Badge>no values yet</Badge>;
+    case "replaced":
+      return <Badge tone="red">replaced: not the key recorded for this id</Badge>;
+    case "wrong_key":
+      return <Badge tone="red">wrong key: its values do not open</Badge>;
+    case "tampered":
+      return (
+        <Badge tone="red">
+          tampered: {failed} of {sampled} values fail authentication
+        </Badge>
+      );
+  }
+}
+
 export function EncryptionKeys() {
   const trpc = useTRPC();
   const query = useQuery({
@@ -43,12 +65,28 @@ export function EncryptionKeys() {
           {status.unknownKeys.map((k) => `${k.id} (${k.values})`).join(", ")}. Restore those keys.
         </Alert>
       ) : null}
+      {status.problems.length > 0 ? (
+        <Alert>
+          <span className="font-medium">The keys do not fit the stored data:</span>
+          <ul className="mt-1 list-disc pl-5" data-testid="key-problems">
+            {status.problems.map((problem) => (
+              <li key={problem}>{problem}</li>
+            ))}
+          </ul>
+        </Alert>
+      ) : null}
       <Card title="Keys">
-        <p className="mb-3 text-sm text-slate-600">Keys come from {SOURCES[status.source]}.</p>
-        <Table head={["Key id", "Status", "Values protected", "Created"]}>
+        <p className="mb-3 text-sm text-slate-600">
+          Keys come from {SOURCES[status.source]}. A fingerprint names a key without revealing it; each key is checked
+          by opening a sample of the values stored under it.
+        </p>
+        <Table head={["Key id", "Fingerprint", "Status", "Check", "Values protected", "Created"]}>
           {status.keys.map((key) => (
             <tr key={key.id} data-testid="encryption-key-row">
               <td className="px-3 py-2 font-mono">{key.id}</td>
+              <td className="px-3 py-2 font-mono text-xs" data-testid={`key-fingerprint-${key.id}`}>
+                {key.fingerprint}
+              </td>
               <td className="px-3 py-2">
                 {key.active ? (
                   <Badge tone="green">active</Badge>
@@ -57,6 +95,9 @@ export function EncryptionKeys() {
                 ) : (
                   <Badge>unused, removable</Badge>
                 )}
+              </td>
+              <td className="px-3 py-2" data-testid={`key-check-${key.id}`}>
+                <KeyCheck check={key.check} sampled={key.sampled} failed={key.failed} />
               </td>
               <td className="px-3 py-2 tabular-nums" data-testid={`key-values-${key.id}`}>
                 {key.values}
