@@ -7,7 +7,7 @@ import type { ContactRow } from "@/db/schema";
 import { type ChainedContent, canonicalize, entryHash, GENESIS_HASH } from "@/server/audit/chain";
 import { hashPassword } from "@/server/auth/password";
 import type { Keyring } from "@/server/crypto/keyring";
-import { ID_PREFIXES, type IdKind, idPattern } from "@/server/ids";
+import { idPattern, newId } from "@/server/ids";
 import { redactRecord } from "@/server/security/redact";
 import { openContactFields } from "@/server/services/contact-codec";
 
@@ -61,26 +61,6 @@ export interface LargeDataResult {
 
 export const SPAN_DAYS = 300;
 const DAY_MS = 86_400_000;
-
-const ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
-let idPool = Buffer.alloc(0);
-let idPoolAt = 0;
-
-/**
- * An id exactly like server/ids.ts newId makes (prefix, 20 base36 characters
- * from the CSPRNG), drawing on a pool of random bytes instead of one
- * randomBytes call per id: millions of small calls cost more than the rows.
- */
-export function bulkId(kind: IdKind): string {
-  if (idPoolAt + 20 > idPool.length) {
-    idPool = randomBytes(65_536);
-    idPoolAt = 0;
-  }
-  let out = "";
-  for (let k = idPoolAt; k < idPoolAt + 20; k++) out += ID_ALPHABET[(idPool[k] as number) % 36];
-  idPoolAt += 20;
-  return `${ID_PREFIXES[kind]}_${out}`;
-}
 
 /** When contact n (of `total`) was created, on a span starting at `start`. */
 export function contactTime(start: number, total: number, n: number): number {
@@ -320,13 +300,13 @@ export async function generateLargeData(
   const userEmails: string[] = [];
   sqlite.transaction(() => {
     for (let u = 0; u < options.users; u++) {
-      const id = bulkId("user");
+      const id = newId("user");
       const email = `bench-user-${u}@example.com`;
       const at = start + u * 1000;
       insertUser.run(id, email, `Bench user ${u}`, passwordHash, at, at, at);
       audit(
         {
-          id: bulkId("audit"),
+          id: newId("audit"),
           at,
           actorKind: "cli",
           actorId: null,
@@ -380,7 +360,7 @@ export async function generateLargeData(
     const user = contact ? contact.owner : Math.floor(rand() * options.users);
     const userId = userIds[user] as string;
     const base = {
-      id: bulkId("audit"),
+      id: newId("audit"),
       at,
       actorKind: "user",
       actorId: userId as string | null,
@@ -390,7 +370,7 @@ export async function generateLargeData(
       outcome: "success",
       ip: pick(IPS),
       userAgent: pick(AGENTS),
-      requestId: bulkId("request"),
+      requestId: newId("request"),
     };
     let detail: Record<string, unknown> | null = null;
     switch (action) {
@@ -403,7 +383,7 @@ export async function generateLargeData(
         break;
       case "session.login":
       case "session.logout":
-        Object.assign(base, { targetType: "session", targetId: bulkId("session") });
+        Object.assign(base, { targetType: "session", targetId: newId("session") });
         break;
       case "session.login_failed":
         Object.assign(base, { actorKind: "anonymous", actorId: null, outcome: "failure" });

@@ -1,15 +1,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { loadConfig } from "@/server/config";
 import { openKeyring } from "@/server/crypto/open-keyring";
+import { newId } from "@/server/ids";
 import { sealEmail, sealOptional } from "@/server/services/contact-codec";
-import {
-  bulkId,
-  contactPlain,
-  contactTime,
-  type SealedContact,
-  type SealRequest,
-  type SealWorkerData,
-} from "./large-data";
+import { contactPlain, contactTime, type SealedContact, type SealRequest, type SealWorkerData } from "./large-data";
 
 /**
  * A worker thread of the large-database generator (large-data.ts): seals a
@@ -23,7 +17,7 @@ const keyring = openKeyring(loadConfig(data.env));
 parentPort?.on("message", ({ from, to }: SealRequest) => {
   const rows: SealedContact[] = [];
   for (let n = from; n < to; n++) {
-    const id = bulkId("contact");
+    const id = newId("contact");
     const ownerId = data.userIds[n % data.userIds.length] as string;
     const plain = contactPlain(n);
     const sealed = sealEmail(keyring, { id, ownerId }, plain.email);

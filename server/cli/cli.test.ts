@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyPassword } from "../auth/password";
+import { type ProcessRun, runProcess } from "../testing/run-process";
 
 /**
  * Runs the real CLI as a child process against a fresh data folder, as an
@@ -18,16 +18,10 @@ const PASSWORD = "Operator-Chosen-Secret-0001";
 const NEW_PASSWORD = "Second-Operator-Secret-0002";
 const SLOW = 60_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let dataDir: string;
-const runs: Run[] = [];
+const runs: ProcessRun[] = [];
 
-function gatehouse(args: string[], env: Record<string, string> = {}, stdin = ""): Promise<Run> {
+function gatehouse(args: string[], env: Record<string, string> = {}, stdin = ""): Promise<ProcessRun> {
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATA_DIR: dataDir,
@@ -37,28 +31,14 @@ function gatehouse(args: string[], env: Record<string, string> = {}, stdin = "")
   // A developer's own settings must not leak into the run.
   for (const key of ["ADMIN_EMAIL", "ADMIN_PASSWORD", "APP_URL", "AUTH_SECRET"])
     if (!(key in env)) delete childEnv[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["server/cli/index.ts", ...args], { cwd: ROOT, env: childEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.stdin.end(stdin);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const run = { code, stdout, stderr };
-      runs.push(run);
-      resolve(run);
-    });
+  return runProcess(TSX, ["server/cli/index.ts", ...args], { cwd: ROOT, env: childEnv, stdin }).then((run) => {
+    runs.push(run);
+    return run;
   });
 }
 
 /** A failure is exactly one line on stderr, starting with the command, and no stack trace. */
-function expectOneLineFailure(run: Run, prefix: string) {
+function expectOneLineFailure(run: ProcessRun, prefix: string) {
   expect(run.code).not.toBe(0);
   expect(run.stdout).toBe("");
   const lines = run.stderr.trimEnd().split("\n");

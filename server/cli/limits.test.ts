@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { SYSTEM_ACTOR } from "../services/audit";
 import { createToken } from "../services/tokens";
 import { createUser } from "../services/users";
 import { createTestRuntime } from "../testing/harness";
+import { type ProcessRun, runProcess } from "../testing/run-process";
 
 /**
  * `gatehouse limits …` as an operator runs it: the real CLI in a child
@@ -27,7 +27,7 @@ let dataDir: string;
 let runtime: ReturnType<typeof createTestRuntime>;
 let tokenId: string;
 
-function gatehouse(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function gatehouse(args: string[]): Promise<ProcessRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "silent" };
   for (const key of [
     "ADMIN_EMAIL",
@@ -39,19 +39,7 @@ function gatehouse(args: string[]): Promise<{ code: number | null; stdout: strin
   ]) {
     delete env[key];
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["server/cli/index.ts", ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(TSX, ["server/cli/index.ts", ...args], { cwd: ROOT, env });
 }
 
 beforeAll(async () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,6 +8,7 @@ import { openDatabase } from "@/db";
 import { oauthClients } from "@/db/schema";
 import { hashSecret } from "../oauth/credentials";
 import { issueClientCredentials, liveAccessToken } from "../services/oauth-tokens";
+import { type ProcessRun, runProcess } from "../testing/run-process";
 
 /**
  * `oauth-client …` and `oauth-keys …`, run as an operator would: the real CLI
@@ -21,37 +21,17 @@ const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 const SLOW = 60_000;
 const CLIENT_ID = /^ocl_[0-9a-z]{20}$/;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let dataDir: string;
-const runs: Run[] = [];
+const runs: ProcessRun[] = [];
 /** Every client secret the CLI printed: none may be found anywhere but in the output that printed it. */
 const secrets: string[] = [];
 
-function gatehouse(...args: string[]): Promise<Run> {
+function gatehouse(...args: string[]): Promise<ProcessRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "silent" };
   for (const key of ["ADMIN_EMAIL", "ADMIN_PASSWORD", "APP_URL", "AUTH_SECRET", "ENCRYPTION_KEYS"]) delete env[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ["server/cli/index.ts", ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.stdin.end();
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const run = { code, stdout, stderr };
-      runs.push(run);
-      resolve(run);
-    });
+  return runProcess(TSX, ["server/cli/index.ts", ...args], { cwd: ROOT, env }).then((run) => {
+    runs.push(run);
+    return run;
   });
 }
 
@@ -62,7 +42,7 @@ async function json<T>(...args: string[]): Promise<T> {
 }
 
 /** A failure is one line on stderr naming the command, nothing on stdout, no stack trace. */
-function expectOneLineFailure(run: Run, command: string): string {
+function expectOneLineFailure(run: ProcessRun, command: string): string {
   expect(run.code).not.toBe(0);
   expect(run.stdout).toBe("");
   const lines = run.stderr.trimEnd().split("\n");

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ACCOUNT_EMAIL_PATTERN, accountEmail } from "../auth/account-email";
 import { parseEnv } from "../config/env";
 import { callerFor, createTestRuntime, failureOf, seedUser } from "../testing/harness";
+import { type ProcessRun, runProcess } from "../testing/run-process";
 import { readFlags, validateFlags } from "./args";
 import "./commands";
 import { findCommand } from "./registry";
@@ -201,24 +201,11 @@ describe("recovering the default first admin from the command line", () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function gatehouse(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function gatehouse(args: string[], stdin = ""): Promise<ProcessRun> {
     const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "silent" };
     for (const key of ["ADMIN_EMAIL", "ADMIN_PASSWORD", "AUTH_SECRET", "REDIS_URL", "UPSTASH_REDIS_REST_URL"])
       delete env[key];
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "server/cli/index.ts", ...args], { cwd: ROOT, env });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => {
-        stdout += c;
-      });
-      child.stderr.on("data", (c) => {
-        stderr += c;
-      });
-      child.stdin.end(stdin);
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    return runProcess(process.execPath, ["--import", "tsx", "server/cli/index.ts", ...args], { cwd: ROOT, env, stdin });
   }
 
   it("sets its password, clears its lockout and gives it a token, naming it admin@localhost", async () => {

@@ -13,6 +13,7 @@ import { openKeyring } from "../crypto/open-keyring";
 import { rotateSigningKey } from "../oauth/signing-keys";
 import type { Runtime } from "../runtime";
 import { seedUser } from "../testing/harness";
+import { type ProcessRun, runProcess } from "../testing/run-process";
 import { SYSTEM_ACTOR } from "./audit";
 import { MANIFEST_FILE } from "./backup";
 import { createContact, getContact } from "./contacts";
@@ -50,22 +51,8 @@ function childEnv(dir: string, extra: Record<string, string> = {}): NodeJS.Proce
   return { PATH: process.env.PATH ?? "", DATA_DIR: dir, LOG_LEVEL: "silent", NODE_ENV: "production", ...extra };
 }
 
-function cli(args: string[], dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "server/cli/index.ts", ...args], {
-      cwd: process.cwd(),
-      env: childEnv(dir),
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], dir: string): Promise<ProcessRun> {
+  return runProcess(process.execPath, ["--import", "tsx", "server/cli/index.ts", ...args], { env: childEnv(dir) });
 }
 
 function mode(file: string): number {

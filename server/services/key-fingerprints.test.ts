@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +20,7 @@ import { createTestbed, tokenRequest } from "../oauth/testing/testbed";
 import { METRICS, resetMetrics } from "../observability/metrics";
 import type { Runtime } from "../runtime";
 import { callerFor, seedUser } from "../testing/harness";
+import { type ProcessRun, runProcess } from "../testing/run-process";
 import { TRPCError } from "../trpc";
 import { SYSTEM_ACTOR } from "./audit";
 import { encryptionStatus, rotateKey } from "./encryption-keys";
@@ -419,21 +419,9 @@ function cli(args: string[]) {
   return node(["--import", "tsx", "server/cli/index.ts", ...args]);
 }
 
-function node(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, {
-      cwd: process.cwd(),
-      env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: "silent", NODE_ENV: "production" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+function node(args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, args, {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: "silent", NODE_ENV: "production" },
   });
 }
 

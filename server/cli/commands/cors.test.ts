@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +7,7 @@ import { cliClient } from "../../auth/principal";
 import { CLI_ACTOR } from "../../services/audit";
 import { listCorsOrigins } from "../../services/cors-origins";
 import { createTestRuntime, type TestRuntime } from "../../testing/harness";
+import { runProcess } from "../../testing/run-process";
 import { readFlags, splitCommandLine, validateFlags } from "../args";
 import type { CliContext } from "../context";
 import { describeFailure } from "../errors";
@@ -105,24 +105,11 @@ describe("gatehouse cors (the real command line)", () => {
     try {
       const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "silent" };
       for (const key of ["ADMIN_EMAIL", "ADMIN_PASSWORD", "APP_URL", "AUTH_SECRET"]) delete env[key];
-      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(
-          path.join(ROOT, "node_modules/.bin/tsx"),
-          ["server/cli/index.ts", "cors", "add", "https://partner.example.com", "--credentials"],
-          { cwd: ROOT, env },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk) => {
-          stdout += chunk;
-        });
-        child.stderr.on("data", (chunk) => {
-          stderr += chunk;
-        });
-        child.stdin.end();
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-      });
+      const run = await runProcess(
+        path.join(ROOT, "node_modules/.bin/tsx"),
+        ["server/cli/index.ts", "cors", "add", "https://partner.example.com", "--credentials"],
+        { cwd: ROOT, env },
+      );
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toBe("Added https://partner.example.com (with credentials).\n");
       const db = new Database(path.join(dataDir, "gatehouse.db"), { readonly: true });
