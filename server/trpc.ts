@@ -27,6 +27,12 @@ export type ProcedureMeta = {
   scopes?: Scope[];
   /** Callable while the caller must still replace a one-time password. */
   allowDuringPasswordChange?: boolean;
+  /**
+   * On REST, the operation creates a resource: it answers 201 with `Location`, this template under
+   * /api/v1 with `{id}` filled from the output's `id` (e.g. "/contacts/{id}"). Every other success
+   * answers 200, except DELETE, which answers 204 with no body.
+   */
+  created?: { location: `/${string}` };
 };
 export type Meta = OpenApiMeta<ProcedureMeta>;
 
