@@ -47,6 +47,8 @@ export const oauthPendingAuthorizations = sqliteTable(
     scopes: text("scopes", { mode: "json" }).notNull().$type<Scope[]>(),
     state: text("state"),
     codeChallenge: text("code_challenge").notNull(),
+    /** The RFC 8707 resource asked for (one of ours, server/oauth/resource.ts); null: the default audience. */
+    resource: text("resource"),
     csrfHash: text("csrf_hash").notNull(),
     createdAt: createdAt(),
     expiresAt: timestamp("expires_at").notNull(),

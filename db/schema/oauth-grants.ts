@@ -35,6 +35,11 @@ export const oauthGrants = sqliteTable(
       .references(() => users.id, { onDelete: "cascade" }),
     kind: text("kind", { enum: OAUTH_GRANT_KINDS }).notNull(),
     scopes: text("scopes", { mode: "json" }).notNull().$type<Scope[]>(),
+    /**
+     * The RFC 8707 resource granted (at authorize, or for client credentials at the token request); null:
+     * the default audience, which covers every resource of ours. A refresh may ask for this one, never another.
+     */
+    resource: text("resource"),
     createdAt: createdAt(),
     /** Absolute end: no token of this grant lives past it, however often it is refreshed. */
     expiresAt: timestamp("expires_at").notNull(),

@@ -26,6 +26,8 @@ export const oauthAuthorizationCodes = sqliteTable(
     scopes: text("scopes", { mode: "json" }).notNull().$type<Scope[]>(),
     /** BASE64URL(SHA-256(code_verifier)); S256 is the only method accepted. */
     codeChallenge: text("code_challenge").notNull(),
+    /** The RFC 8707 resource of the authorization request; null: the default audience. */
+    resource: text("resource"),
     createdAt: createdAt(),
     expiresAt: timestamp("expires_at").notNull(),
     usedAt: timestamp("used_at"),
