@@ -101,7 +101,12 @@ export async function createContext(req: Request, transport: Transport, runtime:
   if (authorization.kind === "bearer") {
     // The same resolution on both transports: an OAuth access token (a JWT) or an API token.
     const resolved = looksLikeJwt(authorization.credential)
-      ? await principalFromAccessToken(authorization.credential, runtime, client)
+      ? await principalFromAccessToken(
+          authorization.credential,
+          runtime,
+          client,
+          transport === "rest" ? "rest" : "trpc",
+        )
       : principalFromBearer(authorization.credential, runtime, client);
     principal = resolved.principal;
     credentialError = resolved.error;

@@ -1,5 +1,6 @@
 import { getLogger } from "../logger";
-import { audienceOf, issuerOf, verifyAccessTokenJwt } from "../oauth/access-token";
+import { issuerOf, verifyAccessTokenJwt } from "../oauth/access-token";
+import { audiencesFor, audienceToVerify } from "../oauth/resource";
 import { signingKeysFor } from "../oauth/signing-keys";
 import type { Runtime } from "../runtime";
 import { liveAccessToken, subjectOfGrant } from "../services/oauth-tokens";
@@ -11,7 +12,9 @@ import type { BearerResolution } from "./token-principal";
  * on either door. Two checks, both required:
  *
  * 1. the JWT itself: signature with a key from our JWKS, pinned algorithm,
- *    typ, iss, aud, exp/nbf/iat (server/oauth/access-token.ts);
+ *    typ, iss, exp/nbf/iat (server/oauth/access-token.ts), and an `aud`
+ *    that is exactly one of our resources covering this door
+ *    (server/oauth/resource.ts: `/api` on both, `/api/v1` on REST only);
  * 2. its jti in the database: the token row, its grant, its client and its
  *    user must all be live — one indexed lookup, and the reason a revoked
  *    grant, a disabled client or a disabled user stops the token on the very
@@ -23,11 +26,12 @@ export async function principalFromAccessToken(
   token: string,
   runtime: Runtime,
   client: ClientInfo,
+  transport: "rest" | "trpc",
 ): Promise<BearerResolution> {
   const now = runtime.clock.now();
   const check = await verifyAccessTokenJwt(token, signingKeysFor(runtime), {
     issuer: issuerOf(runtime.config),
-    audience: audienceOf(runtime.config),
+    audience: audienceToVerify(token, audiencesFor(runtime.config, transport)),
     now,
   });
   if (!check.ok) {

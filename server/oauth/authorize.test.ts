@@ -277,7 +277,7 @@ describe("errors after the redirect URI is verified go back to it with state and
     );
   });
 
-  it("an unknown parameter (response_mode=fragment): invalid_request", async () => {
+  it("a response_mode other than query (fragment): invalid_request, not silently ignored", async () => {
     const alice = await signedIn(bed, "alice@example.com");
     const { clientId } = bed.registerClient({});
     const query = params(clientId, {}, [["response_mode", "fragment"]]);

@@ -12,6 +12,7 @@ export type OAuthErrorCode =
   | "unauthorized_client"
   | "unsupported_grant_type"
   | "invalid_scope"
+  | "invalid_target"
   | "unsupported_token_type"
   | "server_error"
   | "temporarily_unavailable";

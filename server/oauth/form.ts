@@ -9,25 +9,27 @@ export type Params = ReadonlyMap<string, string>;
 /**
  * Parameters of a query string or form, refusing any that appears twice
  * (RFC 6749 §3.1: "Request and response parameters MUST NOT be included
- * more than once") and any that is not in `allowed` — an unknown parameter
- * is far more often a client's mistake (or a probe) than an extension we
- * should silently ignore.
+ * more than once"; a repeated `resource` is RFC 8707's `invalid_target`,
+ * since we issue one audience per token). Parameters we do not know are
+ * kept here and never read: the authorization and token endpoints "MUST
+ * ignore unrecognized request parameters" (RFC 6749 §3.1, §3.2), and so do
+ * introspection and revocation. The few that would change the meaning of a
+ * request if ignored are refused by name where they matter (see
+ * server/oauth/endpoints/authorize.ts). A name is never echoed unescaped:
+ * only safeName() of it reaches an error description.
  */
-export function strictParams(search: URLSearchParams, allowed: ReadonlySet<string> | null): Params {
+export function strictParams(search: URLSearchParams): Params {
   const out = new Map<string, string>();
   for (const [name, value] of search) {
-    if (out.has(name)) throw new OAuthError("invalid_request", `The parameter ${safeName(name)} is repeated`);
+    if (out.has(name)) {
+      if (name === "resource") {
+        throw new OAuthError("invalid_target", "Ask for one resource per request (resource is repeated)");
+      }
+      throw new OAuthError("invalid_request", `The parameter ${safeName(name)} is repeated`);
+    }
     out.set(name, value);
   }
-  if (allowed) refuseUnknown(out, allowed);
   return out;
-}
-
-/** See strictParams; separate so that an endpoint can first answer what matters more (an unsupported grant type). */
-export function refuseUnknown(params: Params, allowed: ReadonlySet<string>): void {
-  for (const name of params.keys()) {
-    if (!allowed.has(name)) throw new OAuthError("invalid_request", `Unknown parameter ${safeName(name)}`);
-  }
 }
 
 function safeName(name: string): string {
@@ -36,15 +38,15 @@ function safeName(name: string): string {
 }
 
 /** The form body of a POST to the token, introspection or revocation endpoint. */
-export async function readForm(req: Request, allowed: ReadonlySet<string> | null): Promise<Params> {
+export async function readForm(req: Request): Promise<Params> {
   if (req.method !== "POST") {
     throw new OAuthError("invalid_request", "Use POST", 405, { allow: "POST" });
   }
-  return readFormBody(req, allowed);
+  return readFormBody(req);
 }
 
 /** A form body (no parameters in the URL), parsed strictly. */
-export async function readFormBody(req: Request, allowed: ReadonlySet<string> | null): Promise<Params> {
+export async function readFormBody(req: Request): Promise<Params> {
   const type = req.headers.get("content-type")?.split(";", 1)[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") {
     throw new OAuthError("invalid_request", "Send the parameters as application/x-www-form-urlencoded");
@@ -65,7 +67,7 @@ export async function readFormBody(req: Request, allowed: ReadonlySet<string> | 
   } catch {
     throw new OAuthError("invalid_request", "The request body is not UTF-8");
   }
-  return strictParams(new URLSearchParams(text), allowed);
+  return strictParams(new URLSearchParams(text));
 }
 
 export function required(params: Params, name: string): string {

@@ -33,6 +33,8 @@ export interface AuthorizationRequest {
   scopes: Scope[];
   state: string | null;
   codeChallenge: string;
+  /** The RFC 8707 resource asked for (already checked to be ours); null: none asked. */
+  resource?: string | null;
 }
 
 export function hasConsent(db: Executor, userId: string, clientId: string, scopes: readonly Scope[]): boolean {
@@ -56,6 +58,7 @@ export function issueAuthorizationCode(tx: Executor, request: AuthorizationReque
       redirectUri: request.redirectUri,
       scopes: request.scopes,
       codeChallenge: request.codeChallenge,
+      resource: request.resource ?? null,
       createdAt: now,
       expiresAt: new Date(now.getTime() + CODE_TTL_MS),
       usedAt: null,
@@ -101,6 +104,7 @@ export function createPendingAuthorization(svc: ServiceContext, request: Authori
         scopes: request.scopes,
         state: request.state,
         codeChallenge: request.codeChallenge,
+        resource: request.resource ?? null,
         // Replaced when the page is rendered (openConsent): until then no form can be valid.
         csrfHash: hashSecret(newCsrfToken()),
         createdAt: now,
@@ -235,6 +239,7 @@ export function decideConsent(
         scopes: pending.scopes,
         state: pending.state,
         codeChallenge: pending.codeChallenge,
+        resource: pending.resource,
       },
       input.userId,
       now,

@@ -17,6 +17,7 @@ import { newId } from "../ids";
 import type { AccessClaims } from "../oauth/access-token";
 import { hashSecret, newRefreshToken, plausibleSecret } from "../oauth/credentials";
 import { OAuthError } from "../oauth/errors";
+import { resourceCovered } from "../oauth/resource";
 import { formatScope, grantableScopes } from "../oauth/scope";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
@@ -31,6 +32,7 @@ import type { ServiceContext } from "./context";
 
 export interface OAuthServiceContext extends ServiceContext {
   issuer: string;
+  /** The default audience (server/oauth/resource.ts): what a token carries when no resource was asked for. */
   audience: string;
 }
 
@@ -43,6 +45,8 @@ export interface TokenIssue {
 }
 
 const invalidGrant = (description: string) => new OAuthError("invalid_grant", description);
+const invalidTarget = () =>
+  new OAuthError("invalid_target", "resource is not one this grant was authorized for (RFC 8707)");
 
 /** Scopes a grant's token may carry today: as granted, less what the client or the user's role lost since. */
 export function liveScopes(granted: readonly Scope[], client: OAuthClientRow, user: UserRow): Scope[] {
@@ -62,6 +66,8 @@ function newAccessToken(
   client: OAuthClientRow,
   scopes: Scope[],
   now: Date,
+  /** The RFC 8707 resource asked for in this request, already checked against the grant; null: the grant's. */
+  resource: string | null,
 ): { claims: AccessClaims; expiresIn: number } {
   const jti = newId("oauthAccessToken");
   const iat = Math.floor(now.getTime() / 1000);
@@ -78,7 +84,7 @@ function newAccessToken(
     claims: {
       iss: svc.issuer,
       sub: subjectOf(grant),
-      aud: svc.audience,
+      aud: resource ?? grant.resource ?? svc.audience,
       client_id: client.id,
       scope: formatScope(scopes),
       iat,
@@ -179,7 +185,7 @@ function auditIssue(
 export function redeemAuthorizationCode(
   svc: OAuthServiceContext,
   client: OAuthClientRow,
-  input: { code: string; redirectUri: string | undefined; codeVerifier: string | undefined },
+  input: { code: string; redirectUri: string | undefined; codeVerifier: string | undefined; resource?: string | null },
 ): TokenIssue {
   if (!plausibleSecret(input.code)) throw invalidGrant("The authorization code is invalid");
   const now = svc.clock.now();
@@ -214,13 +220,24 @@ export function redeemAuthorizationCode(
       return { ok: false, error: invalidGrant("redirect_uri does not match the authorization request") };
     }
     if (!input.codeVerifier) return { ok: false, error: new OAuthError("invalid_request", 'Missing "code_verifier"') };
-    if (!VERIFIER.test(input.codeVerifier) || !pkceMatches(input.codeVerifier, code.codeChallenge)) {
+    // Not a verifier at all is a malformed request; a well-formed one that does not hash to the challenge is a bad grant.
+    if (!VERIFIER.test(input.codeVerifier)) {
+      return {
+        ok: false,
+        error: new OAuthError("invalid_request", "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"),
+      };
+    }
+    if (!pkceMatches(input.codeVerifier, code.codeChallenge)) {
       return { ok: false, error: invalidGrant("The code_verifier does not match the code_challenge") };
     }
     const user = activeUser(tx, code.userId);
     if (!user) return { ok: false, error: invalidGrant("The user who authorised this code is no longer active") };
     const scopes = liveScopes(code.scopes, client, user);
     if (scopes.length === 0) return { ok: false, error: new OAuthError("invalid_scope", "No granted scope remains") };
+    const resource = input.resource ?? null;
+    if (resource !== null && !resourceCovered(code.resource, resource, svc.audience)) {
+      return { ok: false, error: invalidTarget() };
+    }
 
     const grant: OAuthGrantRow = {
       id: newId("oauthGrant"),
@@ -228,7 +245,7 @@ export function redeemAuthorizationCode(
       userId: user.id,
       kind: "authorization_code",
       scopes,
-      resource: null,
+      resource: code.resource,
       createdAt: now,
       expiresAt: new Date(now.getTime() + client.refreshTokenTtlSeconds * 1000),
       revokedAt: null,
@@ -236,7 +253,7 @@ export function redeemAuthorizationCode(
     };
     insertGrant(tx, grant, now);
     tx.update(oauthAuthorizationCodes).set({ grantId: grant.id }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
-    const access = newAccessToken(tx, svc, grant, client, scopes, now);
+    const access = newAccessToken(tx, svc, grant, client, scopes, now, resource);
     const refresh = client.grantTypes.includes("refresh_token") ? newRefresh(tx, grant, now) : null;
     auditIssue(tx, svc, grant, "authorization_code", { jti: access.claims.jti, refreshId: refresh?.id ?? null });
     return {
@@ -260,6 +277,8 @@ export function issueClientCredentials(
   svc: OAuthServiceContext,
   client: OAuthClientRow,
   requested: Scope[] | null,
+  /** The RFC 8707 resource asked for (already checked to be ours); null: the default audience. */
+  resource: string | null = null,
 ): TokenIssue {
   const now = svc.clock.now();
   return committed(svc, (tx) => {
@@ -274,14 +293,14 @@ export function issueClientCredentials(
       userId: user.id,
       kind: "client_credentials",
       scopes,
-      resource: null,
+      resource,
       createdAt: now,
       expiresAt: new Date(now.getTime() + client.accessTokenTtlSeconds * 1000),
       revokedAt: null,
       revokedReason: null,
     };
     insertGrant(tx, grant, now);
-    const access = newAccessToken(tx, svc, grant, client, scopes, now);
+    const access = newAccessToken(tx, svc, grant, client, scopes, now, null);
     auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshId: null });
     return {
       ok: true,
@@ -305,7 +324,7 @@ export function issueClientCredentials(
 export function refreshAccessToken(
   svc: OAuthServiceContext,
   client: OAuthClientRow,
-  input: { refreshToken: string; scopes: Scope[] | null },
+  input: { refreshToken: string; scopes: Scope[] | null; resource?: string | null },
 ): TokenIssue {
   if (!plausibleSecret(input.refreshToken)) throw invalidGrant("The refresh token is invalid");
   const now = svc.clock.now();
@@ -344,9 +363,14 @@ export function refreshAccessToken(
     }
     const scopes = liveScopes(input.scopes ?? grant.scopes, client, user);
     if (scopes.length === 0) return { ok: false, error: new OAuthError("invalid_scope", "No granted scope remains") };
+    // RFC 8707 §2.2: a refresh may name a resource of the grant, never another (the refresh token stays unused).
+    const resource = input.resource ?? null;
+    if (resource !== null && !resourceCovered(grant.resource, resource, svc.audience)) {
+      return { ok: false, error: invalidTarget() };
+    }
 
     tx.update(oauthRefreshTokens).set({ usedAt: now }).where(eq(oauthRefreshTokens.id, token.id)).run();
-    const access = newAccessToken(tx, svc, grant, client, scopes, now);
+    const access = newAccessToken(tx, svc, grant, client, scopes, now, resource);
     const refresh = newRefresh(tx, grant, now);
     auditIssue(tx, svc, grant, "refresh_token", {
       jti: access.claims.jti,

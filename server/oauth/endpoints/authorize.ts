@@ -17,6 +17,7 @@ import { OAuthError } from "../errors";
 import { type Params, readFormBody, strictParams } from "../form";
 import { OAUTH_PATHS } from "../metadata";
 import { matchRedirectUri } from "../redirect-uri";
+import { parseResourceParam } from "../resource";
 import { grantableScopes, parseScopeParam } from "../scope";
 import { throttleOAuth } from "../throttle";
 import { oauthServiceContext } from "./context";
@@ -28,27 +29,38 @@ import { oauthServiceContext } from "./context";
  * 1. client_id and redirect_uri are checked first; if either is missing,
  *    repeated, unknown or not registered character for character, the user
  *    sees an error page — never a redirect to an unverified URI;
- * 2. every other problem (an unknown or repeated parameter, a response_type
- *    other than `code`, PKCE missing or not S256, a bad scope) goes back to
+ * 2. every other problem (a repeated parameter, a response_type other than
+ *    `code`, PKCE missing or not S256, a bad scope or resource) goes back to
  *    the client's redirect URI as `error=…` with its `state` and our `iss`;
  * 3. no session: to the sign-in page, which comes back here;
  * 4. the user has already consented to these scopes for this client: a code
  *    goes straight back; otherwise the request is parked server-side and the
  *    user is sent to the consent page.
  *
+ * Parameters we do not know are ignored (RFC 6749 §3.1), and never echoed.
+ * Those we know of but do not implement were decided one by one, by what
+ * ignoring them would do to a client that relies on them:
+ * - `response_mode`: only `query` (the default for `code`). Anything else
+ *   (`fragment`, `form_post`, `jwt` …) is `invalid_request`: ignoring it would
+ *   deliver the code where the client does not look for it (OAuth 2.0
+ *   Multiple Response Types §2.1 lets a server refuse a mode it lacks).
+ * - `request`, `request_uri` (RFC 9101): refused (`request_not_supported`,
+ *   `request_uri_not_supported`): ignoring them would silently drop the
+ *   parameters the client put inside the request object.
+ * - `resource` (RFC 8707): implemented (server/oauth/resource.ts).
+ * - `prompt`: `none` is honoured (no page is shown: `login_required`,
+ *   `consent_required` or `interaction_required` instead of the sign-in,
+ *   consent or password-change page) and cannot be combined with another
+ *   value; `consent` always shows the consent page; `login` and
+ *   `select_account` are ignored — this server issues no ID token and no
+ *   `auth_time`, so a client has no way to rely on a fresh sign-in anyway.
+ * - `nonce`, `max_age`, `claims`, `ui_locales`, `login_hint`, `acr_values`,
+ *   `display`, `id_token_hint`: OpenID Connect, whose ID token this server
+ *   does not issue; ignored, like any other unknown parameter.
+ *
  * POST: the consent page's form (same-origin only, with its anti-CSRF
  * token, for the signed-in user who was asked).
  */
-const AUTHORIZE_PARAMS = new Set([
-  "response_type",
-  "client_id",
-  "redirect_uri",
-  "scope",
-  "state",
-  "code_challenge",
-  "code_challenge_method",
-]);
-const CONSENT_PARAMS = new Set(["request_id", "csrf_token", "decision"]);
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_STATE = 1000;
 
@@ -125,11 +137,19 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
 
   let params: Params;
   try {
-    params = strictParams(search, AUTHORIZE_PARAMS);
+    params = strictParams(search);
   } catch (error) {
-    return back("invalid_request", (error as OAuthError).description);
+    return back((error as OAuthError).error, (error as OAuthError).description);
   }
   if (state !== null && state.length > MAX_STATE) return back("invalid_request", "state is too long");
+  const responseMode = params.get("response_mode");
+  if (responseMode !== undefined && responseMode !== "query") {
+    return back("invalid_request", "Only response_mode=query is supported");
+  }
+  if (params.has("request")) return back("request_not_supported", "Request objects are not supported");
+  if (params.has("request_uri")) return back("request_uri_not_supported", "request_uri is not supported");
+  const prompt = new Set((params.get("prompt") ?? "").split(" ").filter(Boolean));
+  if (prompt.has("none") && prompt.size > 1) return back("invalid_request", "prompt=none cannot be combined");
   if (params.get("response_type") !== "code") {
     return params.has("response_type")
       ? back("unsupported_response_type", "Only response_type=code is supported")
@@ -150,13 +170,27 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
   } catch (error) {
     return back("invalid_scope", (error as OAuthError).description);
   }
+  let resource: string | null;
+  try {
+    resource = parseResourceParam(params, runtime.config);
+  } catch (error) {
+    return back("invalid_target", (error as OAuthError).description);
+  }
 
   // 3. Who is the user?
   const principal = await principalFromSessionCookie(req.headers, runtime);
   // Both come back here afterwards (the pages follow only our own origin: server/security/return-to.ts).
   const here = encodeURIComponent(url.pathname + url.search);
-  if (!principal) return seeOther(`/signin?callbackUrl=${here}`);
-  if (principal.mustChangePassword) return seeOther(`/change-password?callbackUrl=${here}`);
+  if (!principal) {
+    return prompt.has("none")
+      ? back("login_required", "The user is not signed in")
+      : seeOther(`/signin?callbackUrl=${here}`);
+  }
+  if (principal.mustChangePassword) {
+    return prompt.has("none")
+      ? back("interaction_required", "The user must change their password first")
+      : seeOther(`/change-password?callbackUrl=${here}`);
+  }
 
   let scopes: AuthorizationRequest["scopes"];
   try {
@@ -164,15 +198,16 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
   } catch (error) {
     return back("invalid_scope", (error as OAuthError).description);
   }
-  const request: AuthorizationRequest = { client, redirectUri, scopes, state, codeChallenge: challenge };
+  const request: AuthorizationRequest = { client, redirectUri, scopes, state, codeChallenge: challenge, resource };
   const userSvc = { ...svc, actor: actorOf(principal) };
 
-  // 4. Asked before? Then answer at once.
-  if (hasConsent(runtime.db, principal.userId, client.id, scopes)) {
+  // 4. Asked before (and the client does not insist on asking again)? Then answer at once.
+  if (!prompt.has("consent") && hasConsent(runtime.db, principal.userId, client.id, scopes)) {
     const now = svc.clock.now();
     const code = runtime.db.transaction((tx) => issueAuthorizationCode(tx, request, principal.userId, now));
     return seeOther(authorizationResponseUrl(redirectUri, { code, state, iss }));
   }
+  if (prompt.has("none")) return back("consent_required", "The user has not consented to this request");
   const pendingId = createPendingAuthorization(userSvc, request, principal.userId);
   return seeOther(`${OAUTH_PATHS.consent}?request=${pendingId}`);
 }
@@ -196,7 +231,7 @@ async function handleConsentPost(req: Request, runtime: Runtime): Promise<Respon
   }
   let params: Params;
   try {
-    params = await readFormBody(req, CONSENT_PARAMS);
+    params = await readFormBody(req);
   } catch (error) {
     const description = error instanceof OAuthError ? error.description : "Malformed form";
     return oauthErrorPage(req, { status: 400, title: "Invalid request", message: description });

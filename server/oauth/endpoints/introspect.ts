@@ -5,12 +5,12 @@ import { authenticateClient } from "../client-auth";
 import { REFRESH_TOKEN_PREFIX } from "../credentials";
 import { OAuthError, oauthJson } from "../errors";
 import { readForm, required } from "../form";
+import { audienceToVerify, knownResources } from "../resource";
 import { formatScope } from "../scope";
 import { signingKeysFor } from "../signing-keys";
 import { throttleOAuth } from "../throttle";
 import { answerOAuth, oauthServiceContext } from "./context";
 
-const PARAMS = new Set(["token", "token_type_hint", "client_id", "client_secret"]);
 const INACTIVE = { active: false } as const;
 
 /**
@@ -25,7 +25,7 @@ export async function handleIntrospection(req: Request, runtime: Runtime): Promi
   const svc = oauthServiceContext(req, runtime);
   return answerOAuth(svc.client.requestId, async () => {
     await throttleOAuth(runtime, svc.client, "oauth.introspect");
-    const params = await readForm(req, PARAMS);
+    const params = await readForm(req);
     const { client } = authenticateClient(svc, req.headers, params, { allowPublic: false, endpoint: "introspect" });
     const token = required(params, "token");
     const hint = params.get("token_type_hint");
@@ -50,7 +50,8 @@ export async function handleIntrospection(req: Request, runtime: Runtime): Promi
     if (!looksLikeJwt(token)) return oauthJson(INACTIVE);
     const check = await verifyAccessTokenJwt(token, signingKeysFor(runtime), {
       issuer: svc.issuer,
-      audience: svc.audience,
+      // Any resource of ours (RFC 8707): the answer reports which one as `aud`.
+      audience: audienceToVerify(token, knownResources(runtime.config)),
       now,
     });
     if (!check.ok || check.claims.client_id !== client.id) return oauthJson(INACTIVE);

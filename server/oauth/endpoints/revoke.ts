@@ -9,8 +9,6 @@ import { readForm, required } from "../form";
 import { throttleOAuth } from "../throttle";
 import { answerOAuth, oauthServiceContext } from "./context";
 
-const PARAMS = new Set(["token", "token_type_hint", "client_id", "client_secret"]);
-
 /**
  * POST /oauth/revoke (RFC 7009). The client revokes one of its own tokens:
  * a refresh token ends its whole grant (every access token issued from it),
@@ -22,7 +20,7 @@ export async function handleRevocation(req: Request, runtime: Runtime): Promise<
   const svc = oauthServiceContext(req, runtime);
   return answerOAuth(svc.client.requestId, async () => {
     await throttleOAuth(runtime, svc.client, "oauth.revoke");
-    const params = await readForm(req, PARAMS);
+    const params = await readForm(req);
     const { client } = authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "revoke" });
     const token = required(params, "token");
     const hint = params.get("token_type_hint");
