@@ -41,3 +41,17 @@ export function currentAuthClient(trusted: TrustedProxies): ClientInfo | null {
   const req = requests.getStore();
   return req ? clientOfRequest(req, trusted) : null;
 }
+
+/**
+ * A redirect that answers a POST is a 303 See Other: the browser then GETs
+ * the new address and never re-sends the form (RFC 9110 §15.4.4). Auth.js
+ * answers its form POSTs (the credentials sign-in, sign-out) with 302, which
+ * browsers happen to treat the same way but the standard does not promise;
+ * 307 and 308 would re-send the password. This rewrites the status only:
+ * the Location, the session cookie and every other header stay as they were.
+ */
+export function seeOtherAfterPost(res: Response): Response {
+  if (res.status !== 301 && res.status !== 302 && res.status !== 307 && res.status !== 308) return res;
+  if (!res.headers.has("location")) return res;
+  return new Response(res.body, { status: 303, statusText: "See Other", headers: res.headers });
+}

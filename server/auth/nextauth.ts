@@ -4,7 +4,7 @@ import Credentials from "next-auth/providers/credentials";
 import { getLogger } from "../logger";
 import { getRuntime } from "../runtime";
 import { safeReturnUrl } from "../security/return-to";
-import { answerAuthRequest, clientOfRequest, currentAuthClient } from "./auth-request";
+import { answerAuthRequest, clientOfRequest, currentAuthClient, seeOtherAfterPost } from "./auth-request";
 import { sessionCookieName } from "./session-cookie";
 import { attemptSignIn, signOutSession } from "./sign-in";
 import { reportSignInRefusal } from "./sign-in-outcome";
@@ -96,7 +96,8 @@ const nextAuth = NextAuth((): NextAuthConfig => {
 /** NextAuth's endpoints; each runs with its request in reach of NextAuth's events (auth-request.ts). */
 export const handlers = {
   GET: (req: NextRequest) => answerAuthRequest(req, nextAuth.handlers.GET),
-  POST: (req: NextRequest) => answerAuthRequest(req, nextAuth.handlers.POST),
+  // Its form POSTs redirect with 303, never 302 (auth-request.ts).
+  POST: async (req: NextRequest) => seeOtherAfterPost(await answerAuthRequest(req, nextAuth.handlers.POST)),
 };
 
 /**
