@@ -54,7 +54,7 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const cookiesOf = (res: Response) => (res.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0]);
+const cookiesOf = (res: Response): string[] => (res.headers.getSetCookie?.() ?? []).map((c) => c.split(";")[0] ?? "");
 
 async function csrf(): Promise<{ csrfToken: string; cookie: string }> {
   const res = await GET(new NextRequest(`${ORIGIN}/api/auth/csrf`));
