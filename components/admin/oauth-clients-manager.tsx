@@ -105,8 +105,14 @@ function useGrantTypes(initial: GrantType[]) {
 /** What the shared fields start from: a registered client's settings, or (undefined) the defaults of registration. */
 type ClientSettings = Pick<
   Client,
-  "name" | "redirectUris" | "scopes" | "accessTokenTtlSeconds" | "refreshTokenTtlSeconds"
+  "name" | "redirectUris" | "scopes" | "accessTokenTtlSeconds" | "refreshTokenTtlSeconds" | "accessTokenSigningAlg"
 >;
+
+type SigningAlg = Client["accessTokenSigningAlg"];
+const SIGNING_ALGS: Array<{ value: SigningAlg; label: string }> = [
+  { value: "ES256", label: "ES256 (ECDSA P-256, recommended)" },
+  { value: "RS256", label: "RS256 (RSA, for clients that only verify RSA)" },
+];
 
 /**
  * The fields registration and editing share: everything but the type, which
@@ -247,6 +253,24 @@ function ClientFields({
             defaultValue={initial ? initial.refreshTokenTtlSeconds / DAY : DEFAULT_REFRESH_DAYS}
           />
         </Field>
+        <Field
+          label="Access token signing algorithm"
+          htmlFor={`${idPrefix}-signing-alg`}
+          hint="How its access tokens are signed; both kinds of key are published in the JWKS. A change applies to tokens issued from then on."
+        >
+          <Select
+            id={`${idPrefix}-signing-alg`}
+            name="signingAlg"
+            defaultValue={initial?.accessTokenSigningAlg ?? "ES256"}
+            className="w-full"
+          >
+            {SIGNING_ALGS.map((alg) => (
+              <option key={alg.value} value={alg.value}>
+                {alg.label}
+              </option>
+            ))}
+          </Select>
+        </Field>
       </div>
     </>
   );
@@ -267,6 +291,7 @@ function readClientFields(form: FormData, type: ClientType, grantTypes: GrantTyp
     scopes: form.getAll("scopes").map(String) as Scope[],
     accessTokenTtlSeconds: Number(form.get("accessTtl")),
     refreshTokenTtlSeconds: Math.round(Number(form.get("refreshDays")) * DAY),
+    accessTokenSigningAlg: (form.get("signingAlg") === "RS256" ? "RS256" : "ES256") as SigningAlg,
   };
 }
 
@@ -540,7 +565,18 @@ function ClientList({
           </Select>
         </div>
         <Table
-          head={["Name", "client_id", "Type", "Grant types", "Scopes", "Secret", "Active grants", "Status", ""]}
+          head={[
+            "Name",
+            "client_id",
+            "Type",
+            "Grant types",
+            "Scopes",
+            "Token signing",
+            "Secret",
+            "Active grants",
+            "Status",
+            "",
+          ]}
           empty={
             list.isSuccess && clients.length === 0 ? (
               <p className="px-3 py-6 text-center text-sm text-slate-500">No clients registered yet.</p>
@@ -571,6 +607,9 @@ function ClientList({
                     <Badge key={s}>{s}</Badge>
                   ))}
                 </div>
+              </td>
+              <td className="px-3 py-2 text-xs">
+                <code data-testid="oauth-client-signing-alg">{c.accessTokenSigningAlg}</code>
               </td>
               <td className="px-3 py-2 text-xs">
                 {c.secretDisplay ? <span className="font-mono">{c.secretDisplay}</span> : "none (public)"}
@@ -724,7 +763,9 @@ function SigningKeys() {
   const rotate = useMutation(
     trpc.admin.oauthClients.rotateSigningKey.mutationOptions({
       onSuccess: (r) => {
-        setNotice(`New signing key ${r.kid}. Tokens signed by the previous key stay valid until they expire.`);
+        setNotice(
+          `New signing keys: ${r.rotated.map((k) => `${k.kid} (${k.alg})`).join(", ")}. Tokens signed by the previous keys stay valid until they expire.`,
+        );
         void queryClient.invalidateQueries({ queryKey: trpc.admin.oauthClients.signingKeys.pathKey() });
       },
     }),
@@ -738,20 +779,20 @@ function SigningKeys() {
           variant="secondary"
           disabled={rotate.isPending}
           onClick={() => {
-            if (window.confirm("Make a new signing key now? The current one stops signing but keeps verifying.")) {
+            if (window.confirm("Make new signing keys now? The current ones stop signing but keep verifying.")) {
               setNotice(null);
               rotate.mutate({});
             }
           }}
         >
-          Rotate signing key now
+          Rotate signing keys now
         </Button>
       }
     >
       <p className="mb-3 max-w-3xl text-sm text-slate-600">
-        Access tokens are JWTs signed with ES256. The key is replaced every 30 days; a replaced key stays published
-        (JWKS at <code>/oauth/jwks</code>) until every token it signed has expired. Rotate now if you suspect a key has
-        leaked.
+        Access tokens are JWTs signed with ES256, or RS256 for clients registered for it; each algorithm has its own
+        key. A key is replaced every 30 days; a replaced key stays published (JWKS at <code>/oauth/jwks</code>) until
+        every token it signed has expired. Rotate now if you suspect a key has leaked.
       </p>
       {keys.error ? <Alert>{errorMessage(keys.error)}</Alert> : null}
       {rotate.error ? <Alert>{errorMessage(rotate.error)}</Alert> : null}
@@ -761,7 +802,7 @@ function SigningKeys() {
         empty={
           keys.isSuccess && items.length === 0 ? (
             <p className="px-3 py-6 text-center text-sm text-slate-500">
-              No signing key yet: one is made when the first access token is issued.
+              No signing key yet: one of each algorithm is made when the first access token is issued.
             </p>
           ) : null
         }

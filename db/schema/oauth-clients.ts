@@ -1,6 +1,7 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Scope } from "@/server/auth/scopes";
 import { createdAt, timestamp, updatedAt } from "./columns";
+import { SIGNING_ALGS } from "./oauth-signing-keys";
 import { users } from "./users";
 
 export const OAUTH_CLIENT_TYPES = ["confidential", "public"] as const;
@@ -34,6 +35,8 @@ export const oauthClients = sqliteTable(
     accessTokenTtlSeconds: integer("access_token_ttl_seconds").notNull(),
     /** Absolute lifetime of a refresh-token family, counted from the authorization. */
     refreshTokenTtlSeconds: integer("refresh_token_ttl_seconds").notNull(),
+    /** The JWS algorithm its access tokens are signed with (RFC 9068 §2.1: RS256 for clients that need it). */
+    accessTokenSigningAlg: text("access_token_signing_alg", { enum: SIGNING_ALGS }).notNull().default("ES256"),
     secretHash: text("secret_hash"),
     /** `ghs_…` and the last four characters: enough to recognise a secret, useless to an attacker. */
     secretDisplay: text("secret_display"),

@@ -71,6 +71,7 @@ interface Created {
   scopes: string[];
   access_token_ttl_seconds: number;
   refresh_token_ttl_seconds: number;
+  access_token_signing_alg: string;
 }
 
 interface Listed {
@@ -135,6 +136,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
           "authorization_code",
           "--scopes",
           "contacts:read",
+          "--signing-alg",
+          "RS256",
         ),
         gatehouse(
           "oauth-client",
@@ -160,12 +163,18 @@ describe("gatehouse oauth-client / oauth-keys", () => {
         scopes: ["contacts:read", "contacts:write"],
         access_token_ttl_seconds: 300,
         refresh_token_ttl_seconds: 7 * 86_400,
+        access_token_signing_alg: "ES256",
       });
       secrets.push(web.client_secret as string);
 
       expect(publicClient.client_id).toMatch(CLIENT_ID);
       expect(publicClient.client_secret).toBeNull();
       expect(publicClient.access_token_ttl_seconds).toBe(600);
+      expect(publicClient.access_token_signing_alg).toBe("RS256");
+      withDb((db) => {
+        const row = db.select().from(oauthClients).where(eq(oauthClients.id, publicClient.client_id)).get();
+        expect(row?.accessTokenSigningAlg).toBe("RS256");
+      });
       mobile = publicClient;
 
       // Without --json: the id, the secret, and the warning that it is not shown again.
@@ -397,32 +406,61 @@ describe("gatehouse oauth-client / oauth-keys", () => {
   );
 
   it(
-    "rotates the signing key on demand: two rotations leave one active and one retired key",
+    "rotates the signing keys on demand: both algorithms, or one with --alg; the old keys stay listed as retired",
     async () => {
       const empty = await json<{ keys: unknown[] }>("oauth-keys", "list");
       expect(empty.keys).toEqual([]);
-      const first = await json<{ kid: string; previous: string | null }>("oauth-keys", "rotate");
-      const second = await json<{ kid: string; previous: string | null }>("oauth-keys", "rotate");
-      expect(first.previous).toBeNull();
-      expect(second.previous).toBe(first.kid);
+      type Rotated = { rotated: { alg: string; kid: string; previous: string | null }[] };
+      const first = await json<Rotated>("oauth-keys", "rotate");
+      expect(first.rotated.map((r) => [r.alg, r.previous])).toEqual([
+        ["ES256", null],
+        ["RS256", null],
+      ]);
+      const second = await json<Rotated>("oauth-keys", "rotate", "--alg", "ES256");
+      expect(second.rotated).toEqual([
+        { alg: "ES256", kid: expect.stringMatching(/^sig_/), previous: first.rotated[0]?.kid },
+      ]);
+      const refused = await gatehouse("oauth-keys", "rotate", "--alg", "HS256");
+      expect(expectOneLineFailure(refused, "oauth-keys rotate")).toMatch(/--alg.*ES256, RS256/);
 
       const { keys } = await json<{
-        keys: { kid: string; status: string; retiredAt: string | null; removeAfter: string | null; jwk: object }[];
+        keys: {
+          kid: string;
+          alg: string;
+          status: string;
+          retiredAt: string | null;
+          removeAfter: string | null;
+          jwk: object;
+        }[];
       }>("oauth-keys", "list");
-      expect(keys).toHaveLength(2);
-      expect(keys.find((k) => k.status === "active")).toMatchObject({ kid: second.kid, retiredAt: null });
+      expect(keys).toHaveLength(3);
+      const [es1, rs1] = first.rotated.map((r) => r.kid);
+      const es2 = second.rotated[0]?.kid;
+      expect(
+        keys
+          .filter((k) => k.status === "active")
+          .map((k) => [k.alg, k.kid])
+          .sort(),
+      ).toEqual([
+        ["ES256", es2],
+        ["RS256", rs1],
+      ]);
       expect(keys.find((k) => k.status === "retired")).toMatchObject({
-        kid: first.kid,
+        kid: es1,
+        alg: "ES256",
         retiredAt: expect.any(String),
         removeAfter: expect.any(String),
       });
       // Only public halves are listed.
       for (const key of keys)
-        expect(Object.keys(key.jwk).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x", "y"]);
+        expect(Object.keys(key.jwk).sort()).toEqual(
+          key.alg === "ES256" ? ["alg", "crv", "kid", "kty", "use", "x", "y"] : ["alg", "e", "kid", "kty", "n", "use"],
+        );
 
       const text = await gatehouse("oauth-keys", "list");
-      expect(text.stdout).toMatch(new RegExp(`^${second.kid}\\s+ES256\\s+active`, "m"));
-      expect(text.stdout).toMatch(new RegExp(`^${first.kid}\\s+ES256\\s+retired`, "m"));
+      expect(text.stdout).toMatch(new RegExp(`^${es2}\\s+ES256\\s+active`, "m"));
+      expect(text.stdout).toMatch(new RegExp(`^${rs1}\\s+RS256\\s+active`, "m"));
+      expect(text.stdout).toMatch(new RegExp(`^${es1}\\s+ES256\\s+retired`, "m"));
     },
     SLOW,
   );
@@ -443,7 +481,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
     expect(cli("oauth_client.delete")).toEqual([service.client_id]);
     // The usage error changed nothing; the update is one entry.
     expect(cli("oauth_client.update")).toEqual([web.client_id]);
-    expect(cli("oauth.signing_key_rotate")).toHaveLength(2);
+    // Both algorithms' first keys, then ES256's second (the refused --alg HS256 made none).
+    expect(cli("oauth.signing_key_rotate")).toHaveLength(3);
     // The private half of a signing key is sealed, not stored as a JWK.
     for (const { private_jwk } of privateKeys) expect(private_jwk).not.toContain('"d"');
 

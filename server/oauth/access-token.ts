@@ -1,9 +1,16 @@
 import { decodeProtectedHeader, type JWTPayload, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { Config } from "../config";
-import { CLOCK_TOLERANCE_S, SIGNING_ALG, type SigningKeys } from "./signing-keys";
+import {
+  CLOCK_TOLERANCE_S,
+  DEFAULT_SIGNING_ALG,
+  isSigningAlg,
+  type SigningAlg,
+  type SigningKeys,
+} from "./signing-keys";
 
 /**
- * Access tokens are JWTs per RFC 9068: header `typ: at+jwt`, ES256, a `kid`;
+ * Access tokens are JWTs per RFC 9068: header `typ: at+jwt`, ES256 or RS256
+ * (the client's registered choice), a `kid`;
  * claims iss, sub, aud, client_id, scope, iat, exp and jti. Anyone can
  * verify them with the JWKS; the API additionally checks the jti against the
  * database on every request (server/oauth/access-token-principal.ts), which
@@ -32,10 +39,15 @@ export interface AccessClaims {
   jti: string;
 }
 
-export async function signAccessToken(keys: SigningKeys, claims: AccessClaims): Promise<string> {
-  const { kid, key } = await keys.signingKey();
+/** Signs with the active key of `alg` (the client's access_token_signing_alg; ES256 by default). */
+export async function signAccessToken(
+  keys: SigningKeys,
+  claims: AccessClaims,
+  alg: SigningAlg = DEFAULT_SIGNING_ALG,
+): Promise<string> {
+  const { kid, key } = await keys.signingKey(alg);
   return new SignJWT({ client_id: claims.client_id, scope: claims.scope })
-    .setProtectedHeader({ alg: SIGNING_ALG, typ: ACCESS_TOKEN_TYP, kid })
+    .setProtectedHeader({ alg, typ: ACCESS_TOKEN_TYP, kid })
     .setIssuer(claims.iss)
     .setSubject(claims.sub)
     .setAudience(claims.aud)
@@ -53,11 +65,18 @@ export function looksLikeJwt(credential: string): boolean {
 }
 
 /**
- * An ES256 signature is 64 bytes: 86 base64url characters, the last of which
- * carries 2 bits and 4 unused ones. Decoders ignore those, so without this
- * rule one token could be written 16 ways; only the canonical one is ours.
+ * A signature of exactly the key's size (64 bytes for ES256, the modulus
+ * size for RS256), spelled canonically: the last base64url character of 64
+ * or 256 bytes carries 2 bits and 4 unused ones, which decoders ignore, so
+ * without this rule one token could be written 16 ways; only the canonical
+ * one is ours.
  */
-const CANONICAL_ES256_SIGNATURE = /\.[A-Za-z0-9_-]{85}[AQgw]$/;
+function canonicalSignature(token: string, bytes: number): boolean {
+  const signature = token.slice(token.lastIndexOf(".") + 1);
+  if (signature.length !== Math.ceil((bytes * 4) / 3)) return false;
+  const decoded = Buffer.from(signature, "base64url");
+  return decoded.length === bytes && decoded.toString("base64url") === signature;
+}
 
 /** The only header parameters our tokens carry. `jku`, `x5u`, `jwk`, `x5c`, `crit` … are refused, not ignored. */
 const ALLOWED_HEADER = new Set(["alg", "kid", "typ"]);
@@ -77,10 +96,12 @@ export type JwtCheck = { ok: true; claims: AccessClaims } | { ok: false; reason:
 
 /**
  * Verifies signature and claims, strictly: the header must be exactly
- * {alg: ES256, typ: at+jwt, kid} with a kid we published; the algorithm is
- * pinned (so `alg: none` and HS256-signed-with-the-public-key fail before
- * any key is used); iss and aud must be ours; exp, iat, nbf are checked with
- * a few seconds of tolerance.
+ * {alg, typ: at+jwt, kid} with a kid we published, and alg must be the
+ * algorithm of that very key (ES256 for an EC key, RS256 for an RSA key):
+ * the algorithm comes from the key, never from the token, so `alg: none`,
+ * HS256 signed with a public key, or RS256 named with an EC key's kid fail
+ * before any signature check; iss and aud must be ours; exp, iat, nbf are
+ * checked with a few seconds of tolerance.
  */
 export async function verifyAccessTokenJwt(
   token: string,
@@ -95,12 +116,14 @@ export async function verifyAccessTokenJwt(
     return { ok: false, reason: "malformed" };
   }
   if (Object.keys(header).some((name) => !ALLOWED_HEADER.has(name))) return { ok: false, reason: "header" };
-  if (header.alg !== SIGNING_ALG) return { ok: false, reason: "algorithm" };
+  if (!isSigningAlg(header.alg)) return { ok: false, reason: "algorithm" };
   if (typeof header.typ !== "string" || !isAccessTokenTyp(header.typ)) return { ok: false, reason: "type" };
   if (typeof header.kid !== "string" || header.kid.length > 64) return { ok: false, reason: "unknown_key" };
-  if (!CANONICAL_ES256_SIGNATURE.test(token)) return { ok: false, reason: "signature" };
-  const key = await keys.verificationKey(header.kid);
-  if (!key) return { ok: false, reason: "unknown_key" };
+  const published = await keys.verificationKey(header.kid);
+  if (!published) return { ok: false, reason: "unknown_key" };
+  if (published.alg !== header.alg) return { ok: false, reason: "algorithm" };
+  if (!canonicalSignature(token, published.signatureBytes)) return { ok: false, reason: "signature" };
+  const { key, alg } = published;
   const cacheKey = `${expect.issuer}\u0000${expect.audience}\u0000${token}`;
   const known = verified.get(cacheKey);
   if (known && known.key === key) return timeCheck(known, expect.now) ?? { ok: true, claims: known.claims };
@@ -108,7 +131,7 @@ export async function verifyAccessTokenJwt(
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, key, {
-      algorithms: [SIGNING_ALG],
+      algorithms: [alg],
       issuer: expect.issuer,
       audience: expect.audience,
       currentDate: expect.now,
@@ -148,7 +171,7 @@ export async function verifyAccessTokenJwt(
  * Tokens this process verified lately, by their exact text (and the issuer
  * and audience they were checked for), with the key that verified them: a
  * client sends the same access token on every call until it expires, and
- * the signature check (ECDSA P-256) was the largest cost of a JWT call. A
+ * the signature check (ECDSA P-256; RSA verifies faster) was the largest cost of a JWT call. A
  * token is taken from here only while the very key object that verified it
  * is still the published one for its kid (a retired or removed key, or a
  * reload of the key set, sends it through the full check again), and its

@@ -1,7 +1,6 @@
 import { ALL_SCOPES } from "../auth/scopes";
 import type { Config } from "../config";
 import { issuerOf } from "./access-token";
-import { SIGNING_ALG } from "./signing-keys";
 
 /** Where each endpoint lives; published in the metadata, so clients discover them instead of hard-coding. */
 export const OAUTH_PATHS = {
@@ -35,8 +34,9 @@ export function authorizationServerMetadata(config: Pick<Config, "appUrl">) {
     revocation_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post", "none"],
     // RFC 9207: the authorization response names its issuer, against mix-up attacks.
     authorization_response_iss_parameter_supported: true,
-    // RFC 9068 access tokens.
-    access_token_signing_alg_values_supported: [SIGNING_ALG],
+    // No field for the access tokens' algorithms: neither RFC 8414 nor the IANA registry has one (the
+    // *_signing_alg_values_supported there are for client authentication JWTs, introspection responses,
+    // ID tokens …). A resource server learns ES256 and RS256 from each key's `alg` in the JWKS.
     service_documentation: `${issuer}/api/docs`,
   };
 }

@@ -83,7 +83,14 @@ async function jwks(): Promise<Array<Record<string, unknown>>> {
   expect(res.status).toBe(200);
   return ((await res.json()) as { keys: Array<Record<string, unknown>> }).keys;
 }
-const publishedKids = async () => (await jwks()).map((key) => key.kid as string).sort();
+/** The kids the JWKS publishes for one algorithm (ES256 unless told: the tests below rotate ES256 keys). */
+const publishedKids = async (alg = "ES256") =>
+  (await jwks())
+    .filter((key) => key.alg === alg)
+    .map((key) => key.kid as string)
+    .sort();
+const EC_MEMBERS = ["alg", "crv", "kid", "kty", "use", "x", "y"];
+const RSA_MEMBERS = ["alg", "e", "kid", "kty", "n", "use"];
 
 /** Re-signs a token's claims with the given key and kid (e.g. a retired key's private half). */
 function resign(token: string, signer: { kid: string; key: CryptoKey }) {
@@ -110,16 +117,23 @@ describe("the JWKS", () => {
     expect(res.headers.get("content-type")?.split(";")[0]).toBe("application/jwk-set+json");
     const text = await res.text();
     const { keys } = JSON.parse(text) as { keys: Array<Record<string, unknown>> };
-    expect(keys).toHaveLength(1);
-    const [key] = keys;
-    expect(Object.keys(key as object).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x", "y"]);
-    expect(key).toMatchObject({
+    // One key per algorithm, each of its own type.
+    expect(keys).toHaveLength(2);
+    const ec = keys.find((k) => k.alg === "ES256");
+    const rsa = keys.find((k) => k.alg === "RS256");
+    expect(Object.keys(ec as object).sort()).toEqual(EC_MEMBERS);
+    expect(ec).toMatchObject({
       kty: "EC",
       crv: "P-256",
       alg: "ES256",
       use: "sig",
       kid: expect.stringMatching(/^sig_/),
     });
+    expect(Object.keys(rsa as object).sort()).toEqual(RSA_MEMBERS);
+    expect(rsa).toMatchObject({ kty: "RSA", e: "AQAB", alg: "RS256", use: "sig", kid: expect.stringMatching(/^sig_/) });
+    // 2048 bits: a 256-byte modulus.
+    expect(Buffer.from(rsa?.n as string, "base64url")).toHaveLength(256);
+    expect(ec?.kid).not.toBe(rsa?.kid);
     for (const privateMember of ['"d"', '"p"', '"q"', '"dp"', '"dq"', '"qi"', '"k"']) {
       expect(text).not.toContain(privateMember);
     }
@@ -129,9 +143,32 @@ describe("the JWKS", () => {
     await issueToken();
     forceRotate();
     forceRotate();
+    rotateSigningKey(bed.rt.db, {
+      ...cli(),
+      actor: CLI_ACTOR,
+      client: { ip: null, userAgent: null, requestId: "t" },
+      force: true,
+      alg: "RS256",
+    });
+    rotateSigningKey(bed.rt.db, {
+      ...cli(),
+      actor: CLI_ACTOR,
+      client: { ip: null, userAgent: null, requestId: "t" },
+      force: true,
+      alg: "RS256",
+    });
+    const text = JSON.stringify(await jwks());
     const keys = await jwks();
-    expect(keys).toHaveLength(3);
-    for (const key of keys) expect(Object.keys(key).sort()).toEqual(["alg", "crv", "kid", "kty", "use", "x", "y"]);
+    // Three ES256 keys (the active one and two retired), two RS256 keys.
+    expect(keys.map((key) => key.alg).sort()).toEqual(["ES256", "ES256", "ES256", "RS256", "RS256"]);
+    for (const key of keys) {
+      expect(Object.keys(key).sort()).toEqual(key.kty === "EC" ? EC_MEMBERS : RSA_MEMBERS);
+      expect(key.kty).toBe(key.alg === "ES256" ? "EC" : "RSA");
+      expect(key.use).toBe("sig");
+    }
+    for (const privateMember of ['"d"', '"p"', '"q"', '"dp"', '"dq"', '"qi"', '"k"', '"oth"']) {
+      expect(text).not.toContain(privateMember);
+    }
   });
 
   it("refuses methods other than GET and HEAD", async () => {
@@ -184,10 +221,10 @@ describe("rotation on demand", () => {
     expect(await restStatus(before)).toBe(200);
 
     const audit = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
-    expect(audit.at(-1)).toMatchObject({
+    expect(audit.find((entry) => entry.targetId === newKid)).toMatchObject({
       actorKind: "cli",
       targetId: newKid,
-      detail: { retired: oldKid, scheduled: false },
+      detail: { alg: "ES256", retired: oldKid, scheduled: false },
     });
   });
 
@@ -264,10 +301,10 @@ describe("rotation on schedule", () => {
     expect(await restStatus(second)).toBe(200);
 
     const audit = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
-    expect(audit.at(-1)).toMatchObject({
+    expect(audit.find((entry) => entry.targetId === newKid)).toMatchObject({
       actorKind: "system",
       targetId: newKid,
-      detail: { retired: oldKid, scheduled: true },
+      detail: { alg: "ES256", retired: oldKid, scheduled: true },
     });
   });
 
@@ -322,7 +359,10 @@ describe("discovery metadata", () => {
     expect(meta.grant_types_supported).not.toContain("password");
     expect(meta.code_challenge_methods_supported).toEqual(["S256"]);
     expect(meta.jwks_uri).toBe(`${APP}/oauth/jwks`);
-    expect(meta.access_token_signing_alg_values_supported).toEqual(["ES256"]);
+    // RFC 8414 and the IANA registry have no field for the access tokens' algorithms: none is invented
+    // (each key's `alg` in the JWKS says it), and the client-authentication one is not misused for it.
+    expect(meta).not.toHaveProperty("access_token_signing_alg_values_supported");
+    expect(meta).not.toHaveProperty("token_endpoint_auth_signing_alg_values_supported");
     for (const name of [
       "authorization_endpoint",
       "token_endpoint",

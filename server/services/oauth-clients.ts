@@ -9,6 +9,8 @@ import {
   type OAuthGrantType,
   oauthClients,
   oauthGrants,
+  SIGNING_ALGS,
+  type SigningAlg,
   users,
 } from "@/db/schema";
 import { isScope, type Scope } from "../auth/scopes";
@@ -16,7 +18,7 @@ import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { hashSecret, newClientSecret, secretDisplay } from "../oauth/credentials";
 import { MAX_REDIRECT_URIS, redirectUriProblem } from "../oauth/redirect-uri";
-import { MAX_ACCESS_TOKEN_TTL_S } from "../oauth/signing-keys";
+import { DEFAULT_SIGNING_ALG, MAX_ACCESS_TOKEN_TTL_S } from "../oauth/signing-keys";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
 import { SERVICE_ACCOUNT_DOMAIN } from "./users";
@@ -43,6 +45,8 @@ export interface CreateClientInput {
   scopes: Scope[];
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
+  /** The JWS algorithm of its access tokens; ES256 unless the client needs RS256. */
+  accessTokenSigningAlg?: SigningAlg;
 }
 
 export interface ClientSummary {
@@ -54,6 +58,7 @@ export interface ClientSummary {
   scopes: Scope[];
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  accessTokenSigningAlg: SigningAlg;
   secretDisplay: string | null;
   secretRotatedAt: string | null;
   previousSecretExpiresAt: string | null;
@@ -82,6 +87,7 @@ function toSummary(row: OAuthClientRow, activeGrants: number, now: Date): Client
     scopes: row.scopes,
     accessTokenTtlSeconds: row.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: row.refreshTokenTtlSeconds,
+    accessTokenSigningAlg: row.accessTokenSigningAlg,
     secretDisplay: row.secretDisplay,
     secretRotatedAt: iso(row.secretRotatedAt),
     previousSecretExpiresAt: previousLive ? iso(row.previousSecretExpiresAt) : null,
@@ -144,7 +150,20 @@ export function validateClientInput(input: CreateClientInput): Required<CreateCl
       `The refresh-token lifetime must be ${MIN_REFRESH_TOKEN_TTL_S} to ${MAX_REFRESH_TOKEN_TTL_S} seconds`,
     );
   }
-  return { name, type: input.type, grantTypes, redirectUris, scopes, accessTokenTtlSeconds, refreshTokenTtlSeconds };
+  const accessTokenSigningAlg = input.accessTokenSigningAlg ?? DEFAULT_SIGNING_ALG;
+  if (!SIGNING_ALGS.includes(accessTokenSigningAlg)) {
+    throw invalid(`The access-token signing algorithm must be one of ${SIGNING_ALGS.join(", ")}`);
+  }
+  return {
+    name,
+    type: input.type,
+    grantTypes,
+    redirectUris,
+    scopes,
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds,
+    accessTokenSigningAlg,
+  };
 }
 
 function activeGrantCounts(tx: Executor, clientIds: string[], now: Date): Map<string, number> {
@@ -204,6 +223,7 @@ export function createClient(svc: ServiceContext, input: CreateClientInput): Cli
       scopes: valid.scopes,
       accessTokenTtlSeconds: valid.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: valid.refreshTokenTtlSeconds,
+      accessTokenSigningAlg: valid.accessTokenSigningAlg,
       secretHash: secret ? hashSecret(secret) : null,
       secretDisplay: secret ? secretDisplay(secret) : null,
       previousSecretHash: null,
@@ -227,6 +247,8 @@ export function createClient(svc: ServiceContext, input: CreateClientInput): Cli
         redirectUris: valid.redirectUris,
         grantTypes: valid.grantTypes,
         scopes: valid.scopes,
+        // Named without "token": the shared redaction hides any detail key that mentions it.
+        signingAlg: valid.accessTokenSigningAlg,
         serviceUserId,
       },
     });
@@ -260,7 +282,9 @@ export type UpdateClientInput = Partial<Omit<CreateClientInput, "type">>;
  *   (`unauthorized_client`), refresh tokens included; taking away
  *   authorization_code or client_credentials also revokes the grants made
  *   with it, so their access tokens stop on the next request;
- * - redirect URIs and lifetimes apply to what is issued from now on.
+ * - redirect URIs, lifetimes and the signing algorithm apply to what is
+ *   issued from now on (a token already signed with the other algorithm
+ *   stays valid while its key is published).
  * Allowing client_credentials gives the client its service account.
  */
 export function updateClient(svc: ServiceContext, id: string, input: UpdateClientInput): ClientSummary {
@@ -275,6 +299,7 @@ export function updateClient(svc: ServiceContext, id: string, input: UpdateClien
       scopes: input.scopes ?? row.scopes,
       accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? row.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: input.refreshTokenTtlSeconds ?? row.refreshTokenTtlSeconds,
+      accessTokenSigningAlg: input.accessTokenSigningAlg ?? row.accessTokenSigningAlg,
     });
     const next = {
       name: valid.name,
@@ -283,6 +308,7 @@ export function updateClient(svc: ServiceContext, id: string, input: UpdateClien
       scopes: valid.scopes,
       accessTokenTtlSeconds: valid.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: valid.refreshTokenTtlSeconds,
+      accessTokenSigningAlg: valid.accessTokenSigningAlg,
     };
     const changed = Object.fromEntries(
       Object.entries(next).filter(
@@ -309,10 +335,13 @@ export function updateClient(svc: ServiceContext, id: string, input: UpdateClien
       action: "oauth_client.update",
       target: { type: "oauth_client", id },
       client: svc.client,
-      // Lifetimes renamed: the shared redaction hides any detail key that mentions "token".
+      // Lifetimes and the algorithm renamed: the shared redaction hides any detail key that mentions "token".
       detail: {
         changed: Object.fromEntries(
-          Object.entries(changed).map(([key, value]) => [key.replace("TokenTtlSeconds", "LifetimeSeconds"), value]),
+          Object.entries(changed).map(([key, value]) => [
+            key === "accessTokenSigningAlg" ? "signingAlg" : key.replace("TokenTtlSeconds", "LifetimeSeconds"),
+            value,
+          ]),
         ),
         ...(grantsRevoked > 0 ? { grantsRevoked } : {}),
       },

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { OAUTH_CLIENT_TYPES, OAUTH_GRANT_TYPES, type OAuthGrantType } from "@/db/schema";
+import { OAUTH_CLIENT_TYPES, OAUTH_GRANT_TYPES, type OAuthGrantType, SIGNING_ALGS } from "@/db/schema";
 import { ALL_SCOPES, isScope, type Scope } from "../../auth/scopes";
 import { formatDuration, parseDuration } from "../../config/duration";
 import { idPattern } from "../../ids";
-import { listSigningKeys, MAX_ACCESS_TOKEN_TTL_S, rotateSigningKey } from "../../oauth/signing-keys";
+import { listSigningKeys, MAX_ACCESS_TOKEN_TTL_S, rotateSigningKeys } from "../../oauth/signing-keys";
 import { createClientInput } from "../../routers/admin/oauth-clients.schemas";
 import {
   type ClientSummary,
@@ -74,6 +74,7 @@ const scopes = z
 // The registration procedures' own rules (routers/admin/oauth-clients.schemas.ts), so both doors agree.
 const clientName = createClientInput.shape.name;
 const redirectUris = createClientInput.shape.redirectUris;
+const signingAlg = z.enum(SIGNING_ALGS, { error: `must be one of ${SIGNING_ALGS.join(", ")}` });
 
 /**
  * A lifetime like "10m" or "30d", in whole seconds, within [min, max]. The
@@ -124,6 +125,7 @@ function uriAndLifetimeLines(client: ClientSummary): string[] {
   return [
     ...client.redirectUris.map((uri, i) => `${i === 0 ? "Redirect URIs:" : "              "} ${oneLine(uri)}`),
     `Lifetimes:     access tokens ${formatDuration(client.accessTokenTtlSeconds * 1000)}, refresh tokens ${formatDuration(client.refreshTokenTtlSeconds * 1000)}`,
+    `Signed with:   ${client.accessTokenSigningAlg}`,
   ];
 }
 
@@ -184,6 +186,12 @@ defineCommand({
       placeholder: "30d",
       description: "refresh-token lifetime, counted from the authorization (default 30d)",
     },
+    signingAlg: {
+      type: "string",
+      schema: signingAlg.optional(),
+      placeholder: SIGNING_ALGS.join("|"),
+      description: "the JWS algorithm of its access tokens (default ES256; RS256 for a client that only verifies RSA)",
+    },
   },
   run(ctx, input) {
     const created = createClient(ctx.services(), {
@@ -194,6 +202,7 @@ defineCommand({
       scopes: input.scopes,
       accessTokenTtlSeconds: input.accessTtl,
       refreshTokenTtlSeconds: input.refreshTtl,
+      accessTokenSigningAlg: input.signingAlg,
     });
     const { client, clientSecret } = created;
     return {
@@ -208,6 +217,7 @@ defineCommand({
         scopes: client.scopes,
         access_token_ttl_seconds: client.accessTokenTtlSeconds,
         refresh_token_ttl_seconds: client.refreshTokenTtlSeconds,
+        access_token_signing_alg: client.accessTokenSigningAlg,
       },
       text: [
         `Created ${client.type} OAuth client ${named(client)}.`,
@@ -241,7 +251,7 @@ defineCommand({
 defineCommand({
   path: ["oauth-client", "update"],
   summary:
-    "Change a client's name, redirect URIs, grant types, scopes or lifetimes (not its type); print it as list does.",
+    "Change a client's name, redirect URIs, grant types, scopes, lifetimes or signing algorithm (not its type); print it as list does.",
   flags: {
     id: clientIdArg,
     name: {
@@ -282,6 +292,12 @@ defineCommand({
       placeholder: "30d",
       description: "refresh-token lifetime, for authorizations given from now on",
     },
+    signingAlg: {
+      type: "string",
+      schema: signingAlg.optional(),
+      placeholder: SIGNING_ALGS.join("|"),
+      description: "the JWS algorithm of its access tokens, for tokens issued from now on",
+    },
   },
   run(ctx, input) {
     const changes: UpdateClientInput = {
@@ -293,10 +309,11 @@ defineCommand({
       scopes: input.scopes,
       accessTokenTtlSeconds: input.accessTtl,
       refreshTokenTtlSeconds: input.refreshTtl,
+      accessTokenSigningAlg: input.signingAlg,
     };
     if (Object.values(changes).every((value) => value === undefined)) {
       throw new UsageError(
-        "nothing to change: give at least one of --name, --redirect-uri, --grants, --scopes, --access-ttl, --refresh-ttl",
+        "nothing to change: give at least one of --name, --redirect-uri, --grants, --scopes, --access-ttl, --refresh-ttl, --signing-alg",
       );
     }
     const svc = ctx.services();
@@ -310,6 +327,7 @@ defineCommand({
         c.scopes,
         c.accessTokenTtlSeconds,
         c.refreshTokenTtlSeconds,
+        c.accessTokenSigningAlg,
       ]);
     const changed = settings(before) !== settings(client);
     return {
@@ -441,7 +459,8 @@ defineCommand({
 
 defineCommand({
   path: ["oauth-keys", "list"],
-  summary: "List the keys that sign access tokens: the active one, and retired ones still published in the JWKS.",
+  summary:
+    "List the keys that sign access tokens: the active one of each algorithm, and retired ones still published in the JWKS.",
   flags: {},
   run(ctx) {
     const svc = ctx.services();
@@ -464,7 +483,7 @@ defineCommand({
         { header: "RETIRED", value: (k) => k.retiredAt ?? "" },
         { header: "LEAVES JWKS", value: (k) => k.removeAfter ?? "" },
       ],
-      "No signing key yet: the first is made when the first access token is signed (or by oauth-keys rotate).",
+      "No signing key yet: the first of each algorithm is made when the first access token is signed with it, or the JWKS is first served (or by oauth-keys rotate).",
     );
     return { json: { keys }, text };
   },
@@ -473,25 +492,36 @@ defineCommand({
 defineCommand({
   path: ["oauth-keys", "rotate"],
   summary:
-    "Make a new access-token signing key now; the old one stops signing but stays in the JWKS until its tokens expire.",
-  flags: {},
-  run(ctx) {
+    "Make new access-token signing keys now (ES256 and RS256, or --alg's only); the old ones stop signing but stay in the JWKS until their tokens expire.",
+  flags: {
+    alg: {
+      type: "string",
+      schema: signingAlg.optional(),
+      placeholder: SIGNING_ALGS.join("|"),
+      description: "replace only this algorithm's key (default: every algorithm's)",
+    },
+  },
+  run(ctx, input) {
     const svc = ctx.services();
     // The private half of a signing key is sealed with the data-encryption keyring (always opened by the CLI runtime).
     if (!svc.keyring) throw new Error("no data-encryption keyring");
-    const previous = listSigningKeys(svc.db, svc.clock.now()).find((k) => !k.retiredAt)?.kid ?? null;
-    const { kid } = rotateSigningKey(svc.db, {
+    const rotated = rotateSigningKeys(svc.db, {
       clock: svc.clock,
       keyring: svc.keyring,
       actor: svc.actor,
       client: svc.client,
       force: true,
-    });
+      algs: input.alg ? [input.alg] : undefined,
+    }).map(({ alg, kid, retired }) => ({ alg, kid, previous: retired }));
     return {
-      json: { kid, previous },
-      text: previous
-        ? `Key ${kid} now signs new access tokens. ${previous} is retired: it stays in the JWKS, and its tokens stay valid, until they have expired.`
-        : `Key ${kid} now signs access tokens.`,
+      json: { rotated },
+      text: rotated
+        .map(({ alg, kid, previous }) =>
+          previous
+            ? `${alg}: key ${kid} now signs new access tokens. ${previous} is retired: it stays in the JWKS, and its tokens stay valid, until they have expired.`
+            : `${alg}: key ${kid} now signs access tokens.`,
+        )
+        .join("\n"),
     };
   },
 });

@@ -9,6 +9,7 @@ import { answerOAuth, oauthServiceContext } from "./context";
  * rotated key signs at once, so a resource server must see the new JWKS
  * when it meets a new kid — jose's createRemoteJWKSet, for one, refetches
  * then; a retired key stays published for an hour after it last signed.
+ * The JWKS holds the keys of every algorithm (EC for ES256, RSA for RS256).
  */
 function publicJson(body: unknown, contentType = "application/json"): Response {
   return new Response(JSON.stringify(body), {
@@ -30,8 +31,9 @@ export async function handleJwks(req: Request, runtime: Runtime): Promise<Respon
   if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed();
   const svc = oauthServiceContext(req, runtime);
   return answerOAuth(svc, async () => {
-    // Make sure a key exists before the first token is signed, so the JWKS is never empty.
-    if (runtime.keyring) await signingKeysFor(runtime).signingKey();
+    // Make sure each algorithm has a key (and none is overdue) before a token is signed with it,
+    // so the JWKS is never without one: an installation from before RS256 gets its RSA key here.
+    if (runtime.keyring) await signingKeysFor(runtime).ensureKeys();
     const keys = listSigningKeys(runtime.db, runtime.clock.now()).map((key) => key.jwk);
     return publicJson({ keys }, "application/jwk-set+json");
   });

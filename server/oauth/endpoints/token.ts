@@ -64,7 +64,7 @@ export async function handleTokenRequest(req: Request, runtime: Runtime): Promis
       }
       issue = issueClientCredentials(svc, client, parseScopeParam(params.get("scope")), resource);
     }
-    const accessToken = await signAccessToken(signingKeysFor(runtime), issue.claims);
+    const accessToken = await signAccessToken(signingKeysFor(runtime), issue.claims, client.accessTokenSigningAlg);
     return oauthJson({
       access_token: accessToken,
       token_type: "Bearer",

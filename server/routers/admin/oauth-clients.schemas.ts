@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OAUTH_CLIENT_TYPES, OAUTH_GRANT_KINDS, OAUTH_GRANT_TYPES } from "@/db/schema";
+import { OAUTH_CLIENT_TYPES, OAUTH_GRANT_KINDS, OAUTH_GRANT_TYPES, SIGNING_ALGS } from "@/db/schema";
 import { idPattern } from "../../ids";
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from "../../oauth/redirect-uri";
 import { MAX_ACCESS_TOKEN_TTL_S } from "../../oauth/signing-keys";
@@ -32,6 +32,7 @@ export const oauthClientSchema = z
     scopes: z.array(scopeSchema).describe("The most any token of this client may carry"),
     accessTokenTtlSeconds: z.number().int(),
     refreshTokenTtlSeconds: z.number().int(),
+    accessTokenSigningAlg: z.enum(SIGNING_ALGS).describe("The JWS algorithm its access tokens are signed with"),
     secretDisplay: z
       .string()
       .nullable()
@@ -70,7 +71,7 @@ export const oauthGrantSchema = z.object({
 
 export const signingKeySchema = z.object({
   kid: z.string(),
-  alg: z.string(),
+  alg: z.enum(SIGNING_ALGS).describe("ES256 (an EC P-256 key) or RS256 (an RSA key)"),
   createdAt: z.iso.datetime(),
   retiredAt: z.iso.datetime().nullable().describe("When it stopped signing; null for the active key"),
   removeAfter: z.iso.datetime().nullable().describe("When it leaves the JWKS (no token it signed is valid after)"),
@@ -104,6 +105,10 @@ export const createClientInput = z.strictObject({
     .min(MIN_REFRESH_TOKEN_TTL_S, `must be at least ${MIN_REFRESH_TOKEN_TTL_S} seconds`)
     .max(MAX_REFRESH_TOKEN_TTL_S, `must be at most ${MAX_REFRESH_TOKEN_TTL_S} seconds`)
     .optional(),
+  accessTokenSigningAlg: z
+    .enum(SIGNING_ALGS, { error: `must be one of ${SIGNING_ALGS.join(", ")}` })
+    .optional()
+    .describe("The JWS algorithm of its access tokens (default ES256; RS256 for clients that only verify RSA)"),
 });
 
 export const clientIdInput = z.strictObject({ id: oauthClientId });
@@ -122,6 +127,23 @@ export const rotateSecretInput = z.strictObject({
     .min(0)
     .max(MAX_SECRET_GRACE_S, "must be at most 7 days")
     .describe("How long the old secret keeps working (0 ends it now)"),
+});
+
+export const rotateSigningKeyInput = z.strictObject({
+  alg: z
+    .enum(SIGNING_ALGS, { error: `must be one of ${SIGNING_ALGS.join(", ")}` })
+    .optional()
+    .describe("Replace only this algorithm's key; every algorithm's when absent"),
+});
+
+export const signingKeyRotationSchema = z.object({
+  rotated: z.array(
+    z.object({
+      alg: z.enum(SIGNING_ALGS),
+      kid: z.string().describe("The key that signs from now on"),
+      retired: z.string().nullable().describe("The key it replaced (still published until its tokens expire)"),
+    }),
+  ),
 });
 
 export const setDisabledInput = z.strictObject({ id: oauthClientId, disabled: z.boolean() });

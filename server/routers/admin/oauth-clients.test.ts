@@ -450,29 +450,83 @@ describe("admin.oauthClients", () => {
     });
   });
 
-  it("rotates the signing key on demand and lists only public facts about the keys", async () => {
+  it("registers each client's access-token signing algorithm: ES256 by default, RS256 when asked, changeable, audited", async () => {
+    const plain = await ops().create(WEB_APP);
+    expect(plain.client.accessTokenSigningAlg).toBe("ES256");
+    expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("ES256");
+    const rsa = await ops().create({ ...WEB_APP, name: "Legacy gateway", accessTokenSigningAlg: "RS256" });
+    expect(rsa.client.accessTokenSigningAlg).toBe("RS256");
+    expect((await ops().get({ id: rsa.client.id })).accessTokenSigningAlg).toBe("RS256");
+    expect((await ops().list()).map((c) => [c.name, c.accessTokenSigningAlg]).sort()).toEqual([
+      ["Billing dashboard", "ES256"],
+      ["Legacy gateway", "RS256"],
+    ]);
+    // Only the two algorithms we sign with, spelled exactly; nothing is created by a refused request.
+    for (const alg of ["HS256", "none", "rs256", "PS256", "ES384", "", 256, null]) {
+      expect(await failure(ops().create({ ...WEB_APP, accessTokenSigningAlg: alg } as never))).toMatch(/^BAD_REQUEST/);
+      expect(await failure(ops().update({ id: plain.client.id, accessTokenSigningAlg: alg } as never))).toMatch(
+        /^BAD_REQUEST/,
+      );
+    }
+    expect(await ops().list()).toHaveLength(2);
+    expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("ES256");
+
+    const switched = await ops().update({ id: plain.client.id, accessTokenSigningAlg: "RS256" });
+    expect(switched.accessTokenSigningAlg).toBe("RS256");
+    expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("RS256");
+    // Other settings are left alone, and an update that leaves the algorithm out keeps it.
+    expect(switched.scopes).toEqual(WEB_APP.scopes);
+    expect((await ops().update({ id: plain.client.id, name: "Renamed" })).accessTokenSigningAlg).toBe("RS256");
+    expect(audits("oauth_client.create").map((e) => e.detail?.signingAlg)).toEqual(["ES256", "RS256"]);
+    expect(audits("oauth_client.update").map((e) => e.detail?.changed)).toEqual([
+      { signingAlg: "RS256" },
+      { name: "Renamed" },
+    ]);
+  });
+
+  it("rotates the signing keys on demand (both algorithms, or one) and lists only public facts about the keys", async () => {
     expect(await ops().signingKeys()).toEqual([]);
     const first = await ops().rotateSigningKey({});
-    expect(first).toMatchObject({ rotated: true, kid: expect.stringMatching(/^sig_/) });
+    expect(first.rotated).toEqual([
+      { alg: "ES256", kid: expect.stringMatching(/^sig_/), retired: null },
+      { alg: "RS256", kid: expect.stringMatching(/^sig_/), retired: null },
+    ]);
+    const [es1, rs1] = first.rotated.map((r) => r.kid) as [string, string];
     rt.clock.advance(1000);
-    const second = await ops().rotateSigningKey({});
-    expect(second.kid).not.toBe(first.kid);
+    // Only RS256: the ES256 key keeps signing.
+    const second = await ops().rotateSigningKey({ alg: "RS256" });
+    expect(second.rotated).toEqual([{ alg: "RS256", kid: expect.stringMatching(/^sig_/), retired: rs1 }]);
+    const rs2 = second.rotated[0]?.kid as string;
+    expect(rs2).not.toBe(rs1);
+    // An algorithm we do not sign with is a validation error naming the field, and changes nothing.
+    for (const alg of ["HS256", "none", "es256", "PS256", ""]) {
+      expect(await failure(ops().rotateSigningKey({ alg } as never))).toMatch(/^BAD_REQUEST/);
+    }
 
     const keys = await ops().signingKeys();
-    expect(keys.map((k) => k.kid)).toEqual([second.kid, first.kid]);
-    expect(keys[0]).toMatchObject({ alg: "ES256", retiredAt: null, removeAfter: null });
-    expect(keys[1]).toMatchObject({ retiredAt: rt.clock.now().toISOString() });
-    expect(Date.parse(keys[1]?.removeAfter as string)).toBeGreaterThan(rt.clock.now().getTime() + HOUR_MS);
+    expect(keys.map((k) => [k.kid, k.alg])).toEqual([
+      [rs2, "RS256"],
+      [es1, "ES256"],
+      [rs1, "RS256"],
+    ]);
+    expect(keys[0]).toMatchObject({ alg: "RS256", retiredAt: null, removeAfter: null });
+    expect(keys[1]).toMatchObject({ alg: "ES256", retiredAt: null, removeAfter: null });
+    expect(keys[2]).toMatchObject({ retiredAt: rt.clock.now().toISOString() });
+    expect(Date.parse(keys[2]?.removeAfter as string)).toBeGreaterThan(rt.clock.now().getTime() + HOUR_MS);
     // Nothing of the key material, public or private, leaves through this procedure.
     const stored = rt.db.select().from(oauthSigningKeys).all();
+    expect(stored).toHaveLength(3);
     for (const row of stored) {
-      expect(JSON.stringify(keys)).not.toContain(row.publicJwk.x);
+      for (const member of [row.publicJwk.x, row.publicJwk.n].filter(Boolean)) {
+        expect(JSON.stringify(keys)).not.toContain(member);
+      }
       expect(JSON.stringify(keys)).not.toContain(row.privateJwk);
     }
     expect(keys[0]).not.toHaveProperty("jwk");
-    expect(audits("oauth.signing_key_rotate").map((e) => [e.actorId, e.targetId])).toEqual([
-      [admin.user.id, first.kid],
-      [admin.user.id, second.kid],
+    expect(audits("oauth.signing_key_rotate").map((e) => [e.actorId, e.targetId, e.detail])).toEqual([
+      [admin.user.id, es1, { alg: "ES256", retired: null, scheduled: false }],
+      [admin.user.id, rs1, { alg: "RS256", retired: null, scheduled: false }],
+      [admin.user.id, rs2, { alg: "RS256", retired: rs1, scheduled: false }],
     ]);
   });
 });

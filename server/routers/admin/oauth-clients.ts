@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { listSigningKeys, rotateSigningKey } from "../../oauth/signing-keys";
+import { listSigningKeys, rotateSigningKeys } from "../../oauth/signing-keys";
 import { requireKeyring } from "../../services/contact-codec";
 import {
   createClient,
@@ -22,7 +22,9 @@ import {
   oauthGrantSchema,
   revokeGrantInput,
   rotateSecretInput,
+  rotateSigningKeyInput,
   setDisabledInput,
+  signingKeyRotationSchema,
   signingKeySchema,
   updateClientInput,
 } from "./oauth-clients.schemas";
@@ -99,21 +101,24 @@ export const adminOAuthClientsRouter = router({
     ),
 
   /**
-   * A new signing key now (e.g. after a suspected leak of the old one). The
-   * old key keeps verifying the tokens it signed until they have expired;
-   * other processes pick the new key up on their next key reload.
+   * New signing keys now (e.g. after a suspected leak of an old one): of
+   * every algorithm, or of `alg` only. An old key keeps verifying the tokens
+   * it signed until they have expired; other processes pick the new key up
+   * on their next key reload.
    */
   rotateSigningKey: adminProcedure
-    .input(z.strictObject({}))
-    .output(z.object({ kid: z.string(), rotated: z.boolean() }))
-    .mutation(({ ctx }) => {
+    .input(rotateSigningKeyInput)
+    .output(signingKeyRotationSchema)
+    .mutation(({ ctx, input }) => {
       const svc = serviceContext(ctx);
-      return rotateSigningKey(ctx.db, {
+      const rotations = rotateSigningKeys(ctx.db, {
         clock: ctx.clock,
         keyring: requireKeyring(svc),
         actor: svc.actor,
         client: svc.client,
         force: true,
+        algs: input.alg ? [input.alg] : undefined,
       });
+      return { rotated: rotations.map(({ alg, kid, retired }) => ({ alg, kid, retired })) };
     }),
 });

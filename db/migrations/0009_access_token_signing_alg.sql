@@ -1,0 +1,2 @@
+ALTER TABLE `oauth_clients` ADD `access_token_signing_alg` text DEFAULT 'ES256' NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `oauth_signing_keys_active_idx` ON `oauth_signing_keys` (`alg`) WHERE retired_at is null;
