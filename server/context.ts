@@ -69,7 +69,8 @@ export function createContextInner(opts: InnerContextOptions): Context {
   };
 }
 
-const REQUEST_ID = /^[A-Za-z0-9_.:-]{8,64}$/;
+/** What a caller's `X-Request-Id` must look like to be kept (also the OpenAPI document's pattern for it). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{8,64}$/;
 
 /** A caller's `X-Request-Id` is kept only when it is well-formed; otherwise we make one. */
 export function requestIdOf(headers: Headers): string {
@@ -77,7 +78,7 @@ export function requestIdOf(headers: Headers): string {
 }
 
 export function requestIdFrom(given: string | null | undefined): string {
-  return given && REQUEST_ID.test(given) ? given : newId("request");
+  return given && REQUEST_ID_PATTERN.test(given) ? given : newId("request");
 }
 
 /** Reads a standard `Request` (no Next.js APIs) into the context of one call. */

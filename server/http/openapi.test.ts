@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isScope } from "../auth/scopes";
 import { createTestRuntime } from "../testing/harness";
 import { buildOpenApiDocument, handleOpenApiDocument } from "./openapi";
+import { type DocumentedResponse, dereference } from "./testing/openapi-doc";
 
 type Operation = {
   operationId?: string;
@@ -78,24 +79,39 @@ describe("buildOpenApiDocument", () => {
     }
   });
 
-  it("documents every 4xx and 5xx response as problem+json referencing the Problem schema", () => {
+  it("documents every error response as problem+json with the Problem schema, and every success as its status", () => {
     const problem = doc.components?.schemas?.Problem as { required?: string[]; properties?: Record<string, unknown> };
     expect(problem.required).toEqual(expect.arrayContaining(["type", "title", "status"]));
     expect(Object.keys(problem.properties ?? {})).toEqual(
-      expect.arrayContaining(["type", "title", "status", "detail", "instance", "errors"]),
+      expect.arrayContaining([
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "errors",
+        "scopes",
+        "violated-policies",
+      ]),
     );
 
     for (const [path, method, op] of operations()) {
-      const errors = Object.entries(op.responses ?? {}).filter(([status]) => Number(status) >= 400);
-      const statuses = errors.map(([status]) => status);
-      expect(statuses, `${method} ${path}`).toEqual(expect.arrayContaining(["400", "401", "403"]));
-      for (const [status, response] of errors) {
-        expect(response.content, `${method} ${path} ${status}`).toEqual({
-          "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } },
+      const responses = (dereference(doc, op.responses) ?? {}) as Record<string, DocumentedResponse>;
+      const statuses = Object.keys(responses);
+      expect(statuses, `${method} ${path}`).toEqual(expect.arrayContaining(["400", "401", "403", "429"]));
+      for (const [status, response] of Object.entries(responses)) {
+        if (Number(status) < 400) continue;
+        expect(Object.keys(response.content ?? {}), `${method} ${path} ${status}`).toEqual([
+          "application/problem+json",
+        ]);
+        expect(op.responses?.[status], `${method} ${path} ${status}`).toMatchObject({
+          $ref: expect.stringMatching(/^#\/components\/responses\//),
         });
       }
-      const ok = op.responses?.["200"];
-      expect(ok?.content?.["application/json"], `${method} ${path} 200`).toBeDefined();
+      const success = statuses.filter((s) => s.startsWith("2"));
+      expect(success, `${method} ${path}`).toHaveLength(1);
+      if (success[0] === "204") expect(responses["204"]?.content, `${method} ${path}`).toBeUndefined();
+      else expect(responses[success[0] ?? ""]?.content?.["application/json"], `${method} ${path}`).toBeDefined();
     }
   });
 
