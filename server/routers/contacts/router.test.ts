@@ -91,15 +91,16 @@ describe("contacts router", () => {
     expect(rt.db.select().from(contacts).all()).toHaveLength(0);
   });
 
-  it("pages in a stable order with a cursor, clamping the page size to 100", async () => {
+  it("pages in a stable order with a cursor, at most 100 a page (a larger limit is refused, not clamped)", async () => {
     const api = callerFor(rt, alice.principal);
     for (let i = 0; i < 130; i++) {
       await api.contacts.create({ name: `C${i}`, email: `c${i}@example.com` });
       if (i % 3 === 0) rt.clock.advance(1); // some share a timestamp: the id breaks ties
     }
-    const first = await api.contacts.list({ limit: 500 });
+    expect(await codeOf(api.contacts.list({ limit: 101 }))).toBe("BAD_REQUEST");
+    const first = await api.contacts.list({ limit: 100 });
     expect(first.items).toHaveLength(100);
-    const second = await api.contacts.list({ limit: 500, cursor: first.nextCursor ?? undefined });
+    const second = await api.contacts.list({ limit: 100, cursor: first.nextCursor ?? undefined });
     expect(second.items).toHaveLength(30);
     expect(second.nextCursor).toBeNull();
     const ids = [...first.items, ...second.items].map((c) => c.id);

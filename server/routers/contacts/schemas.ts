@@ -87,16 +87,19 @@ export type UpdateContactInput = z.infer<typeof updateContactInput>;
 
 export const contactIdInput = z.strictObject({ id: contactId });
 
+/**
+ * The largest page. A larger `limit` is refused (400 naming `limit`), not clamped: the bound the
+ * OpenAPI document states is the one the server applies, as for every other list.
+ */
 export const PAGE_MAX = 100;
 export const listContactsInput = z.strictObject({
   limit: z.coerce
     .number()
     .int("must be a whole number")
     .min(1, "must be at least 1")
-    .max(10_000, "must be at most 10000")
+    .max(PAGE_MAX, `must be at most ${PAGE_MAX}`)
     .default(20)
-    .transform((n) => Math.min(n, PAGE_MAX))
-    .describe(`Page size; default 20, at most ${PAGE_MAX} (larger values are clamped)`),
+    .describe(`Page size; default 20, at most ${PAGE_MAX}`),
   cursor: z
     .string()
     .max(100, "must be a cursor returned by a previous page")
