@@ -4,6 +4,8 @@ import { encode } from "next-auth/jwt";
 import type { Role } from "@/db/schema";
 import { sessionCookieName } from "../../auth/session-cookie";
 import { createFrontServer, type FrontServer } from "../../http/front/server";
+import { DEFAULT_RATE_LIMIT_CONFIG } from "../../ratelimit/config";
+import { parseRule, type Rule } from "../../ratelimit/rule";
 import { PEER_STAMP_ENV } from "../../security/client-ip";
 import { CLI_ACTOR } from "../../services/audit";
 import { type CreateClientInput, createClient } from "../../services/oauth-clients";
@@ -57,7 +59,12 @@ export async function startOAuthServer(): Promise<OAuthHttpServer> {
   const front: FrontServer = createFrontServer({ runtime, next: authorizePage, stamp: STAMP });
   await new Promise<void>((resolve) => front.server.listen(0, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${(front.server.address() as AddressInfo).port}`;
-  rt = createTestRuntime({ appUrl: new URL(origin) });
+  // The per-IP quota of the OAuth endpoints is what it is in production, but large: every request here comes from 127.0.0.1.
+  const roomy = parseRule("100000/1m") as Rule;
+  rt = createTestRuntime({
+    appUrl: new URL(origin),
+    rateLimit: { ...DEFAULT_RATE_LIMIT_CONFIG, anon: roomy, api: roomy },
+  });
   const live = rt;
 
   const svc = {
