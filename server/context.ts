@@ -39,6 +39,8 @@ export interface Context {
   limiter: RateLimiter | null;
   /** Filled by the rate-limit step; the HTTP doors turn it into RateLimit/Retry-After headers. */
   rateLimit: RateLimitRecord;
+  /** DATA_DIR (secrets.json lives there: key rotation changes it); null in contexts built by hand. */
+  dataDir: string | null;
 }
 
 export interface InnerContextOptions {
@@ -51,6 +53,7 @@ export interface InnerContextOptions {
   tokenPolicy?: TokenPolicy;
   keyring?: Keyring | null;
   limiter?: RateLimiter | null;
+  dataDir?: string | null;
 }
 
 /** The context without a request: what tests and internal callers build directly. */
@@ -66,6 +69,7 @@ export function createContextInner(opts: InnerContextOptions): Context {
     keyring: opts.keyring ?? null,
     limiter: opts.limiter ?? null,
     rateLimit: newRateLimitRecord(),
+    dataDir: opts.dataDir ?? null,
   };
 }
 
@@ -133,5 +137,6 @@ export async function createContext(req: Request, transport: Transport, runtime:
     keyring: runtime.keyring,
     limiter: limiterFor(runtime),
     rateLimit: newRateLimitRecord(),
+    dataDir: runtime.config.dataDir,
   };
 }

@@ -5,7 +5,7 @@ import { adminEncryptionRouter } from "./routers/admin/encryption";
 import { adminOAuthClientsRouter } from "./routers/admin/oauth-clients";
 import { adminOverviewRouter } from "./routers/admin/overview";
 import { adminRateLimitsRouter } from "./routers/admin/rate-limits";
-import { adminTokensRouter, adminUserRevocationRouter } from "./routers/admin/tokens";
+import { adminTokensRouter, adminUserTokensRouter } from "./routers/admin/tokens";
 import { adminUsersRouter } from "./routers/admin/users";
 import { contactsRouter } from "./routers/contacts/router";
 import { oauthAppsRouter } from "./routers/oauth-apps/router";
@@ -21,8 +21,8 @@ export const appRouter = router({
   rateLimits: rateLimitsRouter,
   oauthApps: oauthAppsRouter,
   admin: router({
-    // admin.users.revokeAll lives with the token code it drives (routers/admin/tokens.ts).
-    users: router({ ...adminUsersRouter._def.record, ...adminUserRevocationRouter._def.record }),
+    // admin.users.revokeAll, .tokens and .createToken live with the token code they drive (routers/admin/tokens.ts).
+    users: router({ ...adminUsersRouter._def.record, ...adminUserTokensRouter._def.record }),
     tokens: adminTokensRouter,
     audit: adminAuditRouter,
     cors: adminCorsRouter,

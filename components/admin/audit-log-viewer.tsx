@@ -54,7 +54,7 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
   // Controlled, unlike the other fields: its options arrive after the first render.
   const [actionChoice, setActionChoice] = useState(initial.action);
 
-  const pages = useCursorPages<number>();
+  const pages = useCursorPages<string>();
   const query = useQuery({
     ...trpc.admin.audit.list.queryOptions({ limit: 50, cursor: pages.cursor, ...apiFilters(filters) }),
     placeholderData: keepPreviousData,

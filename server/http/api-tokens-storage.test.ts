@@ -101,7 +101,7 @@ describe("token storage", () => {
       }),
       rt,
     );
-    expect(created.status).toBe(200);
+    expect(created.status).toBe(201);
     const rotated = await (
       await handleRest(
         new Request(`${ORIGIN}/api/v1/tokens/${viaRest.id}/rotate`, {

@@ -411,7 +411,7 @@ describe("API tokens over HTTP", () => {
     it("creates (shown once), lists, and audits as the token acting for its owner", async () => {
       const token = issue(alice.user.id, ["contacts:read", "tokens:read", "tokens:write"]);
       const res = await rest(rt, "POST", "/tokens", { token }, { name: "child", scopes: ["contacts:read"] });
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(201);
       const created = await res.json();
       expect(created.token).toMatch(/^gth_/);
       expect((await rest(rt, "GET", "/contacts", { token: created.token })).status).toBe(200);

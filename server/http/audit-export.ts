@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError } from "zod";
+import type { Db } from "@/db";
 import { auditExportInput, CONTENT_TYPES, exportStream } from "../audit/export";
 import { toAuditFilter } from "../audit/filter";
 import { parseAuthorization } from "../auth/bearer";
@@ -67,19 +68,31 @@ export async function handleAuditExport(req: Request, runtime: Runtime): Promise
     } catch (error) {
       return problemFor(error, requestId);
     }
-    // Valid: startExport parsed the same input with the same schema.
-    const { format, ...filter } = auditExportInput.parse(input);
-    const body = exportStream(ctx.db, toAuditFilter(filter), format, started.throughSeq);
-    return withApiHeaders(
-      new Response(body, {
-        status: 200,
-        headers: {
-          "content-type": CONTENT_TYPES[format],
-          "content-disposition": `attachment; filename="${started.filename}"`,
-        },
-      }),
-      requestId,
-    );
+    return withApiHeaders(streamAuditExport(ctx.db, new URL(req.url).searchParams, started), requestId);
+  });
+}
+
+/**
+ * The export's rows as a streamed answer, once `admin.audit.startExport` has
+ * run (and audited) on the same query: for this route and for the REST door's
+ * GET /api/v1/admin/audit/export (server/http/rest-handler.ts), one code path.
+ */
+export function streamAuditExport(
+  db: Db,
+  query: URLSearchParams,
+  started: { throughSeq: number; filename: string },
+): Response {
+  const input: Record<string, string> = {};
+  for (const [key, value] of query) if (value !== "") input[key] = value;
+  // Valid: startExport parsed the same input with the same schema.
+  const { format, ...filter } = auditExportInput.parse(input);
+  const body = exportStream(db, toAuditFilter(filter), format, started.throughSeq);
+  return new Response(body, {
+    status: 200,
+    headers: {
+      "content-type": CONTENT_TYPES[format],
+      "content-disposition": `attachment; filename="${started.filename}"`,
+    },
   });
 }
 

@@ -92,6 +92,9 @@ type Components = Record<string, JsonSchema>;
 function operationsOf(doc: ReturnType<typeof buildOpenApiDocument>): Operation[] {
   const ops: Operation[] = [];
   for (const [p, item] of Object.entries(doc.paths ?? {})) {
+    // The admin API (/admin/…) is not modelled here: its operations change users, roles and keys under
+    // the fuzzer's own token. Its refusals, ids and conventions are tested in admin-api.test.ts.
+    if (p.startsWith("/admin/")) continue;
     for (const [method, raw] of Object.entries(item as Record<string, unknown>)) {
       const op = raw as {
         parameters?: Parameter[];
@@ -497,7 +500,10 @@ describe("fuzzing every REST operation over real HTTP", () => {
             }
 
             // Accepted: update the model from what the server says it did.
-            const result = JSON.parse(text) as Record<string, unknown>;
+            // A DELETE answers 204 without a body: what it removed is the id in its path.
+            const result = (
+              status === 204 ? { id: decodeURIComponent(url.split("/").at(-1) ?? "") } : JSON.parse(text)
+            ) as Record<string, unknown>;
             if (op.path === "/contacts" && op.method === "POST") {
               const c = result as {
                 id: string;

@@ -87,7 +87,7 @@ describe("request body size (MAX_BODY_BYTES)", () => {
     }
     // Just under the configured cap is parsed (and then judged on its content).
     const fits = JSON.stringify({ name: "A", email: "a@example.com", notes: "n".repeat(1900) });
-    expect((await rest("/contacts", { method: "POST", body: fits })).status).toBe(200);
+    expect((await rest("/contacts", { method: "POST", body: fits })).status).toBe(201);
   });
 });
 

@@ -115,7 +115,8 @@ export async function run(): Promise<string[]> {
     it("lists and creates contacts with a token", async () => {
       const client = clientFor(token);
       const created = await client.POST("/contacts", { body: { name: "Ada", email: "ada@example.com" } });
-      expect(created.response.status).toBe(200);
+      expect(created.response.status).toBe(201);
+      expect(created.response.headers.get("location")).toBe(`/api/v1/contacts/${created.data.id}`);
       expect(created.data).toMatchObject({ name: "Ada", email: "ada@example.com" });
 
       const page = await client.GET("/contacts", { params: { query: { limit: 5 } } });

@@ -34,15 +34,21 @@ describe("buildOpenApiDocument", () => {
     expect(doc.info.description).toContain("contacts:write");
   });
 
-  it("exposes the contacts operations, and nothing of the admin or account routers", () => {
+  it("exposes the contacts operations and the admin API, and nothing of the account router", () => {
     expect(Object.keys(paths)).toEqual(expect.arrayContaining(["/contacts", "/contacts/{id}"]));
     expect(Object.keys(paths["/contacts"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(Object.keys(paths["/contacts/{id}"] ?? {}).sort()).toEqual(["delete", "get", "patch"]);
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(["/admin/users", "/admin/users/{id}/tokens"]));
     for (const path of Object.keys(paths)) {
-      expect(path).not.toMatch(/^\/(admin|account)\b/);
+      expect(path).not.toMatch(/^\/account\b/);
     }
     const ids = operations().map(([, , op]) => op.operationId ?? "");
-    expect(ids.filter((id) => /^(admin|account)[-.]/.test(id))).toEqual([]);
+    expect(ids.filter((id) => /^account[-.]/.test(id))).toEqual([]);
+    // Every admin operation is under /admin and needs the admin scope (adminProcedure's meta).
+    for (const [path, , op] of operations().filter(([, , op]) => /^admin[-.]/.test(op.operationId ?? ""))) {
+      expect(path).toMatch(/^\/admin\//);
+      expect(JSON.stringify(op.security)).toContain("admin");
+    }
   });
 
   it("requires the bearer (or OAuth 2.0) scheme with contacts:read on contacts reads and contacts:write on writes", () => {

@@ -92,7 +92,7 @@ describe("Content-Type of JSON answers", () => {
       [
         "REST create",
         () => send("/api/v1/contacts", postJson({ name: "Ada", email: "ada@example.com" }, bearer())),
-        200,
+        201,
       ],
       ["tRPC query", () => send("/api/trpc/contacts.list?input=%7B%7D", { headers: bearer() }), 200],
       ["tRPC error", () => send("/api/trpc/contacts.list?input=%7B%7D"), 401],

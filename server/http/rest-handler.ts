@@ -9,6 +9,7 @@ import { fieldIssues } from "../trpc";
 import { chargeAnonymous } from "./anonymous-quota";
 import { guardApi } from "./api-guard";
 import { withApiHeaders } from "./api-headers";
+import { streamAuditExport } from "./audit-export";
 import { isJsonContentType, readCappedBody } from "./body";
 import { checkJsonShape } from "./json-shape";
 import { methodNotAllowed } from "./method-not-allowed";
@@ -17,7 +18,7 @@ import { callOpenApi, type ParsedBody, parseJsonBody } from "./openapi-bridge";
 import { appErrorProblem, type Problem, problem, problemResponse } from "./problem";
 import { reservedQueryName } from "./query-guard";
 import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
-import { restMethodsOf, restRouteOf, UNMATCHED } from "./route-label";
+import { type RestOperation, restMethodsOf, restOperationOf, UNMATCHED } from "./route-label";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
 export const REST_ENDPOINT = "/api/v1";
@@ -33,10 +34,11 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
   // HTTPS enforcement, CORS (preflight included) and the transport headers wrap everything below.
   // Outermost: one log line, metrics and Overview counters per request (server/http/observe.ts).
   const url = new URL(req.url);
-  const route = restRouteOf(req.method, url, REST_ENDPOINT);
+  const operation = restOperationOf(req.method, url, REST_ENDPOINT);
+  const route = operation?.label ?? UNMATCHED;
   return observeRequest(req, runtime, "rest", route, (seen) =>
     guardApi(req, runtime, "rest", async (request) => {
-      if (route !== UNMATCHED) return serveRest(request, runtime, seen);
+      if (operation) return serveRest(request, runtime, seen, operation);
       // No operation will run, so no procedure charges the caller: the request is charged here
       // (per IP, anonymous quota), so probing for paths costs quota like anything else.
       const record = newRateLimitRecord();
@@ -47,13 +49,18 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
       const answer =
         allowed.length > 0
           ? methodNotAllowed(requestIdOf(request.headers), allowed)
-          : await serveRest(request, runtime, seen);
+          : await serveRest(request, runtime, seen, null);
       return withRateLimit(answer, record);
     }),
   );
 }
 
-async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Response> {
+async function serveRest(
+  req: Request,
+  runtime: Runtime,
+  seen: Seen,
+  operation: RestOperation | null,
+): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   const fail = (body: Problem, headers?: HeadersInit) => withApiHeaders(problemResponse(body, headers), requestId);
 
@@ -123,7 +130,10 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
   });
 
   // RateLimit fields on every answer the rate-limit step saw; 429/503 it caused get its own problem body.
-  if (response.status < 400) return withRateLimit(withApiHeaders(response, requestId), ctx?.rateLimit);
+  if (response.status < 400) {
+    const shaped = operation && ctx ? await restConventions(response, operation, ctx, request) : response;
+    return withRateLimit(withApiHeaders(shaped, requestId), ctx?.rateLimit);
+  }
   const limited = rateLimitProblem(response.status, ctx?.rateLimit, requestId);
   if (limited) return withRateLimit(fail(limited), ctx?.rateLimit);
   const { body, headers } = toProblem(response.status, captured, requestId);
@@ -134,6 +144,66 @@ async function serveRest(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     );
   }
   return withRateLimit(fail(body, headers), ctx?.rateLimit);
+}
+
+/**
+ * Answers whose body is not the procedure's JSON output: the procedure has run through the whole
+ * chain (authorization, validation, rate limit, audit), and its output says what to stream.
+ */
+const STREAMED: Record<string, (output: unknown, ctx: Context, request: Request) => Response> = {
+  "admin.audit.startExport": (output, ctx, request) =>
+    streamAuditExport(ctx.db, new URL(request.url).searchParams, output as { throughSeq: number; filename: string }),
+};
+
+/**
+ * The REST resource conventions, applied to a successful answer of the bridge:
+ * - a streamed operation (STREAMED) answers with its stream;
+ * - a DELETE answers 204 with no body and no content type;
+ * - an operation with `meta.created` answers 201 with `Location`: the absolute path (under
+ *   /api/v1) of the created resource, its template's `{field}` (or `{a.b}`) taken from the output.
+ *   A path, not a URL: it stays right behind any proxy, whatever APP_URL says (RFC 9110 §10.2.2).
+ */
+async function restConventions(
+  response: Response,
+  operation: RestOperation,
+  ctx: Context,
+  request: Request,
+): Promise<Response> {
+  // HEAD is answered by the bridge without running the procedure: nothing to shape.
+  if (request.method !== operation.method) return response;
+  const stream = STREAMED[operation.procedure];
+  if (!stream && operation.method !== "DELETE" && !operation.created) return response;
+  const output: unknown = await response.json();
+  if (stream) return stream(output, ctx, request);
+  const headers = new Headers(response.headers);
+  if (operation.method === "DELETE") {
+    headers.delete("content-type");
+    headers.delete("content-length");
+    return new Response(null, { status: 204, headers });
+  }
+  const location = fillTemplate(operation.created as string, output);
+  if (location === null) {
+    // A procedure whose output lacks the field its template names: a bug of ours, said in the log, not to the client.
+    getLogger().error({ procedure: operation.procedure }, "created resource without the id its Location names");
+    return new Response(JSON.stringify(output), { status: 200, headers });
+  }
+  headers.set("location", `${REST_ENDPOINT}${location}`);
+  return new Response(JSON.stringify(output), { status: 201, headers });
+}
+
+/** `/admin/tokens/{id}` with `{ id: "tok_…" }` -> `/admin/tokens/tok_…`; null when a field is missing. */
+export function fillTemplate(template: string, output: unknown): string | null {
+  let missing = false;
+  const path = template.replace(/\{([^}]+)\}/g, (_, field: string) => {
+    let value: unknown = output;
+    for (const key of field.split(".")) value = (value as Record<string, unknown> | null)?.[key];
+    if (typeof value !== "string" || value === "") {
+      missing = true;
+      return "";
+    }
+    return encodeURIComponent(value);
+  });
+  return missing ? null : path;
 }
 
 function toProblem(

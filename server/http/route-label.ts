@@ -9,11 +9,17 @@ import { appRouter } from "../root";
  */
 export const UNMATCHED = "unmatched";
 
-interface RestTemplate {
+/** One REST operation: its verb and path template, the procedure behind it and what its meta says for REST. */
+export interface RestOperation {
   method: string;
   pattern: RegExp;
   label: string;
+  /** The procedure's path in the router, e.g. `admin.users.create`. */
+  procedure: string;
+  /** `meta.created.location`: a 201 with this Location (server/trpc.ts). */
+  created: `/${string}` | null;
 }
+type RestTemplate = RestOperation;
 
 let procedures: Set<string> | undefined;
 let restTemplates: RestTemplate[] | undefined;
@@ -26,10 +32,13 @@ function procedureNames(): Set<string> {
 function templates(): RestTemplate[] {
   if (!restTemplates) {
     restTemplates = [];
-    const all = Object.values(appRouter._def.procedures) as unknown as Array<{
-      _def: { meta?: { openapi?: { method: string; path: string } } };
-    }>;
-    for (const procedure of all) {
+    const all = Object.entries(appRouter._def.procedures) as unknown as Array<
+      [
+        string,
+        { _def: { meta?: { openapi?: { method: string; path: string }; created?: { location: `/${string}` } } } },
+      ]
+    >;
+    for (const [name, procedure] of all) {
       const openapi = procedure._def.meta?.openapi;
       if (!openapi) continue;
       const source = openapi.path
@@ -40,6 +49,8 @@ function templates(): RestTemplate[] {
         method: openapi.method.toUpperCase(),
         pattern: new RegExp(`^${source}/?$`),
         label: `${openapi.method.toUpperCase()} ${openapi.path}`,
+        procedure: name,
+        created: procedure._def.meta?.created?.location ?? null,
       });
     }
   }
@@ -62,10 +73,17 @@ export function trpcRouteOf(url: URL, endpoint: string): { route: string; proced
 
 /** `/api/v1/contacts/con_…` with GET -> `GET /contacts/{id}`; anything unknown -> UNMATCHED. */
 export function restRouteOf(method: string, url: URL, endpoint: string): string {
+  return restOperationOf(method, url, endpoint)?.label ?? UNMATCHED;
+}
+
+/**
+ * The operation a REST request names (HEAD as GET), in the bridge's order (the
+ * first declared template that matches, as trpc-to-openapi picks), or null.
+ */
+export function restOperationOf(method: string, url: URL, endpoint: string): RestOperation | null {
   const path = url.pathname.slice(endpoint.length) || "/";
-  const upper = method.toUpperCase();
-  const found = templates().find((t) => (t.method === upper || upper === "HEAD") && t.pattern.test(path));
-  return found?.label ?? UNMATCHED;
+  const upper = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
+  return templates().find((t) => t.method === upper && t.pattern.test(path)) ?? null;
 }
 
 /**

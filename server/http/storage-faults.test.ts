@@ -219,7 +219,7 @@ describe("a full database (max_page_count on the server's connection: SQLITE_FUL
     const pages = sqlite.pragma("page_count", { simple: true }) as number;
     sqlite.pragma(`max_page_count = ${pages + 2}`);
 
-    const rest = await untilRefused(() => restCreate(w), 200);
+    const rest = await untilRefused(() => restCreate(w), 201);
     await expectRestRefusal(rest.refused);
     await expectNotReady(w, "full");
     const trpc = await untilRefused(() => trpcCreate(w), 200);
@@ -235,7 +235,7 @@ describe("a full database (max_page_count on the server's connection: SQLITE_FUL
     // Space again: ready, and the writes go through.
     sqlite.pragma(`max_page_count = ${pages + 10_000}`);
     await expectReady(w);
-    expect((await restCreate(w)).status).toBe(200);
+    expect((await restCreate(w)).status).toBe(201);
     expect((await trpcCreate(w)).status).toBe(200);
     expect((await oauthToken(w)).status).toBe(200);
     await expectConsistent(w, { contacts: rest.succeeded + trpc.succeeded + 2, tokens: oauth.succeeded + 1 });
@@ -306,7 +306,7 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
 
     w.bed.rt.db.$client.pragma("query_only = OFF");
     await expectReady(w);
-    expect((await restCreate(w)).status).toBe(200);
+    expect((await restCreate(w)).status).toBe(201);
   });
 });
 
@@ -333,7 +333,7 @@ describe("the write lock held elsewhere beyond the wait (SQLITE_BUSY)", () => {
       other.exec("ROLLBACK");
       other.close();
     }
-    expect((await restCreate(w)).status).toBe(200);
+    expect((await restCreate(w)).status).toBe(201);
     await expectConsistent(w, { contacts: 1, tokens: 0 });
   });
 });
@@ -352,7 +352,7 @@ describe("the database file deleted under the running server", () => {
 
   it("refuses writes (SQLite would write into the deleted file, lost at the next start) until it is back", async () => {
     const file = path.join(w.dir, "gatehouse.db");
-    expect((await restCreate(w)).status).toBe(200);
+    expect((await restCreate(w)).status).toBe(201);
     fs.linkSync(file, `${file}.kept`);
     fs.unlinkSync(file);
     vi.setSystemTime(Date.now() + 2_000);
@@ -371,7 +371,7 @@ describe("the database file deleted under the running server", () => {
     fs.linkSync(`${file}.kept`, file);
     vi.setSystemTime(Date.now() + 2_000);
     await expectReady(w);
-    expect((await restCreate(w)).status).toBe(200);
+    expect((await restCreate(w)).status).toBe(201);
     await expectConsistent(w, { contacts: 2, tokens: 0 });
   });
 });
@@ -442,7 +442,7 @@ describe.skipIf(!canMountTmpfs())("a real full disk (a small tmpfs filled up: EN
     expect(fs.statfsSync(tmpfs).bavail * fs.statfsSync(tmpfs).bsize).toBeLessThan(MIN_FREE_BYTES);
 
     await expectNotReady(w, "full");
-    const rest = await untilRefused(() => restCreate(w), 200);
+    const rest = await untilRefused(() => restCreate(w), 201);
     await expectRestRefusal(rest.refused);
     const trpc = await untilRefused(() => trpcCreate(w), 200);
     await expectTrpcRefusal(trpc.refused);
@@ -452,7 +452,7 @@ describe.skipIf(!canMountTmpfs())("a real full disk (a small tmpfs filled up: EN
 
     fs.rmSync(filler);
     await expectReady(w);
-    expect((await restCreate(w)).status).toBe(200);
+    expect((await restCreate(w)).status).toBe(201);
     await expectConsistent(w, { contacts: rest.succeeded + trpc.succeeded + 1, tokens: oauth.succeeded });
   });
 });

@@ -281,12 +281,12 @@ describe("HTTPS enforcement (APP_URL https)", () => {
 
   it("serves https directly or through a trusted proxy, with HSTS", async () => {
     const direct = await create(fromPeer("203.0.113.9", true));
-    expect(direct.status).toBe(200);
+    expect(direct.status).toBe(201);
     expect(direct.headers.get("strict-transport-security")).toBe(HSTS);
     const proxied = await create(
       fromPeer("10.0.0.5", false, { "x-forwarded-proto": "https", "x-forwarded-for": "198.51.100.7" }),
     );
-    expect(proxied.status).toBe(200);
+    expect(proxied.status).toBe(201);
     expect(proxied.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
     expect(contactCount()).toBe(2);
   });

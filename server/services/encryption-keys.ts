@@ -1,6 +1,6 @@
 import { updateSecrets } from "../config/secrets";
 import { formatEncryptionKeys, type KeySet, newKeySetEntry } from "../crypto/key-set";
-import type { KeyringSource } from "../crypto/keyring";
+import { KEYRING_RECHECK_MS, type KeyringSource } from "../crypto/keyring";
 import { decodeRootKey, KEY_ID_PATTERN, keyFingerprint, nextKeyId } from "../crypto/keys";
 import { keyUsage, pendingRows, SEALED_TABLES } from "../crypto/sealed-tables";
 import { AppError } from "../errors";
@@ -134,22 +134,7 @@ export function rotateKey(
 ): RotationResult {
   const keyring = requireKeyring(svc);
   const previousKeyId = keyring.active().id;
-  const existing = keyring.describe().map((k) => k.id);
-  // An id the database ever recorded stays that key's, even after the key was removed.
-  const used = [...new Set([...existing, ...recordedKeys(svc.db).keys()])];
-  const keyId = opts.keyId ?? nextKeyId(used);
-  if (!KEY_ID_PATTERN.test(keyId))
-    throw new AppError("BAD_REQUEST", "the key id must be 1 to 32 letters, digits, _ or -");
-  if (existing.includes(keyId)) throw new AppError("CONFLICT", `the keyring already has a key ${keyId}`, "key_exists");
-  if (used.includes(keyId)) {
-    throw new AppError(
-      "CONFLICT",
-      `key id ${keyId} was used before for another key; ids are never reused`,
-      "key_exists",
-    );
-  }
-  const entry = newKeySetEntry(keyId, svc.clock.now());
-  const fingerprint = keyFingerprint(decodeRootKey(entry.key) as Buffer);
+  const { keyId, entry, fingerprint } = newKeyFor(svc, opts.keyId);
 
   if (keyring.source === "env") {
     if (!opts.envKeys) throw new Error("the keyring comes from ENCRYPTION_KEYS but the configuration has none");
@@ -177,6 +162,102 @@ export function rotateKey(
   });
   keyring.reload();
   return { source: "file", keyId, previousKeyId, applied: true };
+}
+
+/** A fresh key under a new id (the next k<n>, or the one asked for); ids are never reused. */
+function newKeyFor(svc: ServiceContext, wanted: string | undefined) {
+  const keyring = requireKeyring(svc);
+  const existing = keyring.describe().map((k) => k.id);
+  // An id the database ever recorded stays that key's, even after the key was removed.
+  const used = [...new Set([...existing, ...recordedKeys(svc.db).keys()])];
+  const keyId = wanted ?? nextKeyId(used);
+  if (!KEY_ID_PATTERN.test(keyId))
+    throw new AppError("BAD_REQUEST", "the key id must be 1 to 32 letters, digits, _ or -");
+  if (existing.includes(keyId)) throw new AppError("CONFLICT", `the keyring already has a key ${keyId}`, "key_exists");
+  if (used.includes(keyId)) {
+    throw new AppError(
+      "CONFLICT",
+      `key id ${keyId} was used before for another key; ids are never reused`,
+      "key_exists",
+    );
+  }
+  const entry = newKeySetEntry(keyId, svc.clock.now());
+  const fingerprint = keyFingerprint(decodeRootKey(entry.key) as Buffer);
+  return { keyId, entry, fingerprint };
+}
+
+/** How long a staged key waits in the file before it becomes active: past every server's next look at the file. */
+export const STAGE_WAIT_MS = KEYRING_RECHECK_MS + 500;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Rotation from inside a running server (POST /api/v1/admin/encryption/rotate),
+ * in two steps so that no process seals with a key another cannot open yet:
+ *
+ * 1. the new key is added to secrets.json, not active (its fingerprint
+ *    recorded first, so every server's reload accepts it);
+ * 2. after STAGE_WAIT_MS — longer than KEYRING_RECHECK_MS, the most a running
+ *    server (a worker of this one, or another process on the data folder)
+ *    uses its ring without looking at the file — the key is made active.
+ *
+ * Any process that seals with the new key does so after step 2, and by then
+ * every process that uses its ring has re-read the file since step 1: it
+ * holds the key. Audited as `encryption.rotate` when the key becomes active.
+ * Keys from ENCRYPTION_KEYS cannot be changed by the server: 409, with the
+ * reason; the new value is never sent over the API.
+ */
+export async function rotateKeyStaged(
+  svc: ServiceContext,
+  opts: { dataDir: string; keyId?: string; waitMs?: number },
+): Promise<{ keyId: string; previousKeyId: string; fingerprint: string }> {
+  const keyring = requireKeyring(svc);
+  if (keyring.source === "env") {
+    throw new AppError(
+      "CONFLICT",
+      "The encryption keys come from ENCRYPTION_KEYS: rotate them where they are kept (generate the new value with `gatehouse keys rotate`, set it on every server, restart), then start re-encryption",
+      "keys_in_environment",
+    );
+  }
+  if (keyring.source !== "file") throw new AppError("CONFLICT", "this keyring cannot be changed", "keyring_fixed");
+  const previousKeyId = keyring.active().id;
+  const { keyId, entry, fingerprint } = newKeyFor(svc, opts.keyId);
+  svc.db.transaction((tx) => {
+    recordNewKeys(tx, [{ id: keyId, fingerprint }], svc.clock);
+    updateSecrets(opts.dataDir, (current) => {
+      if (!current.encryption) throw new Error("the secrets file has no encryption keys");
+      if (current.encryption.keys.some((k) => k.id === keyId)) {
+        throw new AppError("CONFLICT", `the keyring already has a key ${keyId}`, "key_exists");
+      }
+      return { ...current, encryption: { ...current.encryption, keys: [...current.encryption.keys, entry] } };
+    });
+  });
+  keyring.reload();
+  await sleep(opts.waitMs ?? STAGE_WAIT_MS);
+  svc.db.transaction((tx) => {
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "encryption.rotate",
+      target: { type: "encryption_key", id: keyId },
+      client: svc.client,
+      detail: { previousKeyId, source: "file", applied: true, staged: true, fingerprint },
+    });
+    updateSecrets(opts.dataDir, (current) => {
+      if (!current.encryption?.keys.some((k) => k.id === keyId)) {
+        throw new AppError("CONFLICT", `key ${keyId} left the keyring before it became active`, "rotation_raced");
+      }
+      if (current.encryption.activeKeyId !== previousKeyId) {
+        throw new AppError(
+          "CONFLICT",
+          `another rotation made key ${current.encryption.activeKeyId} active meanwhile; ${keyId} stays inactive`,
+          "rotation_raced",
+        );
+      }
+      return { ...current, encryption: { ...current.encryption, activeKeyId: keyId } };
+    });
+  });
+  keyring.reload();
+  return { keyId, previousKeyId, fingerprint };
 }
 
 /** After a rotation, how long before the old key may go: every running server must have switched (KEYRING_RECHECK_MS). */

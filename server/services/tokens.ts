@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { type ApiTokenRow, apiTokens, oauthConsents, oauthGrants, type UserRow, users } from "@/db/schema";
 import { displayOf, generateToken, hashToken } from "../auth/api-token";
@@ -8,6 +8,7 @@ import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
+import { decodeCursor, encodeCursor } from "./page-cursor";
 import { endUserSessions } from "./sessions";
 import {
   assertGrantable,
@@ -276,6 +277,16 @@ export function revokeAllForUser(
   });
 }
 
+/** One token as the lists show it; with `ownerId`, only that user's (another's is NOT_FOUND). */
+export function getTokenSummary(
+  svc: Pick<ServiceContext, "db" | "clock">,
+  tokenId: string,
+  opts: { ownerId?: string } = {},
+): TokenSummary {
+  const { token, owner } = findToken(svc.db, tokenId, opts.ownerId);
+  return toSummary(token, owner, svc.clock.now());
+}
+
 export interface TokenQuery {
   ownerId?: string;
   /** Exact owner email (normalised), e.g. the CLI's `--email`. */
@@ -283,16 +294,23 @@ export interface TokenQuery {
   /** Case-insensitive substring of the owner's email or the token's name (the admin filter box). */
   search?: string;
   status?: TokenStatus;
+  /** Keyset cursor (services/page-cursor.ts): the page after this one. */
+  cursor?: string;
+  /** The dashboard's numbered pager; not with `cursor`. */
   offset?: number;
   limit?: number;
 }
+
+const TOKEN_CURSOR = [/^\d{1,15}$/, /^tok_[0-9a-z]{20}$/] as const;
 
 /** Newest first, with owners; for "my tokens" pass ownerId, for the admin list any filter. */
 export function listTokens(
   svc: Pick<ServiceContext, "db" | "clock">,
   query: TokenQuery = {},
-): { items: TokenSummary[]; total: number } {
+): { items: TokenSummary[]; total: number; nextCursor: string | null } {
   const now = svc.clock.now();
+  const after = query.cursor ? decodeCursor(query.cursor, TOKEN_CURSOR) : null;
+  const afterAt = after ? new Date(Number(after[0])) : null;
   const pattern = query.search ? `%${query.search.toLowerCase().replace(/[%_\\]/g, "\\$&")}%` : null;
   const where = and(
     query.ownerId ? eq(apiTokens.userId, query.ownerId) : undefined,
@@ -309,11 +327,26 @@ export function listTokens(
   const total =
     svc.db.select({ n: count() }).from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId)).where(where).get()
       ?.n ?? 0;
+  const limit = query.limit ?? 50;
   const rows = base
-    .where(where)
+    .where(
+      and(
+        where,
+        after && afterAt
+          ? or(
+              lt(apiTokens.createdAt, afterAt),
+              and(eq(apiTokens.createdAt, afterAt), lt(apiTokens.id, String(after[1]))),
+            )
+          : undefined,
+      ),
+    )
     .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
-    .limit(query.limit ?? 50)
-    .offset(query.offset ?? 0)
+    .limit(limit + 1)
+    .offset(after ? 0 : (query.offset ?? 0))
     .all();
-  return { items: rows.map((r) => toSummary(r.token, r.owner, now)), total };
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > limit && last ? encodeCursor([String(last.token.createdAt.getTime()), last.token.id]) : null;
+  return { items: page.map((r) => toSummary(r.token, r.owner, now)), total, nextCursor };
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db";
 import { type Role, sessions, type UserRow, users } from "@/db/schema";
 import { hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "../auth/password";
@@ -9,6 +9,7 @@ import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { recordAudit, SYSTEM_ACTOR } from "./audit";
 import type { ServiceContext } from "./context";
+import { decodeCursor, encodeCursor } from "./page-cursor";
 import { endUserSessions } from "./sessions";
 
 export function normalizeEmail(email: string): string {
@@ -134,13 +135,36 @@ export async function createUser(svc: ServiceContext, input: CreateUserInput): P
   return toSummary(row);
 }
 
+/** One user as the admin list shows it (active sessions counted now); another id is NOT_FOUND. */
+export function userSummaryOf(db: Executor, id: string, now: Date): UserSummary {
+  const row = getUserRow(db, id);
+  const active =
+    db
+      .select({ n: count() })
+      .from(sessions)
+      .where(and(eq(sessions.userId, id), gt(sessions.expiresAt, now)))
+      .get()?.n ?? 0;
+  return toSummary(row, active);
+}
+
 export interface ListUsersInput {
   search?: string;
-  offset: number;
+  /** Keyset cursor (services/page-cursor.ts): the page after this one. */
+  cursor?: string;
+  /** The dashboard's numbered pager; not with `cursor`. */
+  offset?: number;
   limit: number;
 }
 
-export function listUsers(db: Executor, input: ListUsersInput, now: Date): { items: UserSummary[]; total: number } {
+/** Users are listed by email (unique), then id. */
+const USER_CURSOR = [/^.{1,320}$/s, /^usr_[0-9a-z]{20}$/] as const;
+
+export function listUsers(
+  db: Executor,
+  input: ListUsersInput,
+  now: Date,
+): { items: UserSummary[]; total: number; nextCursor: string | null } {
+  const after = input.cursor ? (decodeCursor(input.cursor, USER_CURSOR) as [string, string]) : null;
   const pattern = input.search ? `%${input.search.replace(/[%_\\]/g, "\\$&")}%` : null;
   const where = pattern
     ? or(sql`${users.email} like ${pattern} escape '\\'`, sql`${users.name} like ${pattern} escape '\\'`)
@@ -154,12 +178,20 @@ export function listUsers(db: Executor, input: ListUsersInput, now: Date): { ite
       activeSessions: sql<number>`(select count(*) from "sessions" s where s."user_id" = "users"."id" and s."expires_at" > ${now.getTime()})`,
     })
     .from(users)
-    .where(where)
-    .orderBy(asc(users.email))
-    .limit(input.limit)
-    .offset(input.offset)
+    .where(
+      and(
+        where,
+        after ? or(gt(users.email, after[0]), and(eq(users.email, after[0]), gt(users.id, after[1]))) : undefined,
+      ),
+    )
+    .orderBy(asc(users.email), asc(users.id))
+    .limit(input.limit + 1)
+    .offset(after ? 0 : (input.offset ?? 0))
     .all();
-  return { items: rows.map((r) => toSummary(r.user, r.activeSessions)), total };
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > input.limit && last ? encodeCursor([last.user.email, last.user.id]) : null;
+  return { items: page.map((r) => toSummary(r.user, r.activeSessions)), total, nextCursor };
 }
 
 /** The last enabled admin can be neither disabled nor demoted: someone must be able to sign in and fix things. */

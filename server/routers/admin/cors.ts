@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { notFound } from "../../errors";
 import { idPattern } from "../../ids";
 import { CORS_DOORS, CORS_NOTE_MAX, type CorsDoor, explainCors, MAX_ORIGIN_LENGTH } from "../../security/cors";
 import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } from "../../services/cors-origins";
@@ -7,15 +8,19 @@ import { serviceContext } from "../service-context";
 
 const corsOriginId = z.string().regex(idPattern("corsOrigin"), "must be a CORS origin id (cor_…)");
 
-const corsOriginSchema = z.object({
-  id: z.string(),
-  origin: z.string(),
-  note: z.string().nullable(),
-  allowCredentials: z.boolean(),
-  createdBy: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
+const TAGS = ["admin-cors"];
+
+const corsOriginSchema = z
+  .object({
+    id: z.string(),
+    origin: z.string(),
+    note: z.string().nullable(),
+    allowCredentials: z.boolean(),
+    createdBy: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "CorsOrigin" });
 
 const doors = Object.keys(CORS_DOORS) as [CorsDoor, ...CorsDoor[]];
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -30,11 +35,32 @@ const headerRecord = z.record(z.string(), z.string());
  */
 export const adminCorsRouter = router({
   list: adminProcedure
+    .meta({ openapi: { method: "GET", path: "/admin/cors-origins", tags: TAGS, summary: "The allowed origins" } })
     .input(z.strictObject({}).optional())
     .output(z.array(corsOriginSchema))
     .query(({ ctx }) => listCorsOrigins(ctx.db)),
 
+  get: adminProcedure
+    .meta({ openapi: { method: "GET", path: "/admin/cors-origins/{id}", tags: TAGS, summary: "One allowed origin" } })
+    .input(z.strictObject({ id: corsOriginId }))
+    .output(corsOriginSchema)
+    .query(({ ctx, input }) => {
+      const found = listCorsOrigins(ctx.db).find((entry) => entry.id === input.id);
+      if (!found) throw notFound("CORS origin");
+      return found;
+    }),
+
   add: adminProcedure
+    .meta({
+      created: { location: "/admin/cors-origins/{id}" },
+      openapi: {
+        method: "POST",
+        path: "/admin/cors-origins",
+        tags: TAGS,
+        summary: "Allow an origin",
+        description: "A wildcard origin needs confirmWildcard; credentials are off unless allowCredentials.",
+      },
+    })
     .input(
       z.strictObject({
         // The service validates the origin and says why one is refused; a long junk string never reaches it.
@@ -48,20 +74,38 @@ export const adminCorsRouter = router({
     .mutation(({ ctx, input }) => addCorsOrigin(serviceContext(ctx), input)),
 
   remove: adminProcedure
+    .meta({ openapi: { method: "DELETE", path: "/admin/cors-origins/{id}", tags: TAGS, summary: "Remove an origin" } })
     .input(z.strictObject({ id: corsOriginId }))
     .output(corsOriginSchema)
     .mutation(({ ctx, input }) => removeCorsOrigin(serviceContext(ctx), { id: input.id })),
 
   setCredentials: adminProcedure
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/admin/cors-origins/{id}",
+        tags: TAGS,
+        summary: "Allow or refuse credentialed requests from an origin",
+      },
+    })
     .input(z.strictObject({ id: corsOriginId, allowCredentials: z.boolean() }))
     .output(corsOriginSchema)
     .mutation(({ ctx, input }) => setCorsCredentials(serviceContext(ctx), input.id, input.allowCredentials)),
 
   /** The dry run: what a request from this origin with this method would get, decided by the live code. */
   test: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/cors-check",
+        tags: TAGS,
+        summary: "Dry run: the CORS answer a request from this origin would get",
+      },
+    })
     .input(
       z.strictObject({
-        origin: z.string().max(2048),
+        // As for add: room for a near-miss to be explained, not for a URL the front would refuse (431).
+        origin: z.string().max(MAX_ORIGIN_LENGTH + 50, `must be at most ${MAX_ORIGIN_LENGTH} characters`),
         method: z.enum(METHODS).default("GET"),
         door: z.enum(doors).default("rest"),
       }),

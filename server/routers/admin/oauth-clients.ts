@@ -29,6 +29,8 @@ import {
   updateClientInput,
 } from "./oauth-clients.schemas";
 
+const TAGS = ["admin-oauth-clients"];
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /**
@@ -41,53 +43,123 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
  */
 export const adminOAuthClientsRouter = router({
   list: adminProcedure
+    .meta({
+      openapi: { method: "GET", path: "/admin/oauth-clients", tags: TAGS, summary: "The registered OAuth clients" },
+    })
     .input(z.strictObject({}).optional())
     .output(z.array(oauthClientSchema))
     .query(({ ctx }) => listClients(ctx.db, ctx.clock.now())),
 
   get: adminProcedure
+    .meta({ openapi: { method: "GET", path: "/admin/oauth-clients/{id}", tags: TAGS, summary: "One OAuth client" } })
     .input(clientIdInput)
     .output(oauthClientSchema)
     .query(({ ctx, input }) => getClient(ctx.db, input.id, ctx.clock.now())),
 
   create: adminProcedure
+    .meta({
+      created: { location: "/admin/oauth-clients/{client.id}" },
+      openapi: {
+        method: "POST",
+        path: "/admin/oauth-clients",
+        tags: TAGS,
+        summary: "Register an OAuth client",
+        description: "A confidential client's secret is in the answer, once; only its hash is kept.",
+      },
+    })
     .input(createClientInput)
     .output(clientWithSecretSchema)
     .mutation(({ ctx, input }) => createClient(serviceContext(ctx), input)),
 
   update: adminProcedure
+    .meta({
+      openapi: {
+        method: "PATCH",
+        path: "/admin/oauth-clients/{id}",
+        tags: TAGS,
+        summary: "Change an OAuth client's registration",
+      },
+    })
     .input(updateClientInput)
     .output(oauthClientSchema)
     .mutation(({ ctx, input: { id, ...changes } }) => updateClient(serviceContext(ctx), id, changes)),
 
   rotateSecret: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/admin/oauth-clients/{id}/rotate-secret",
+        tags: TAGS,
+        summary: "Replace a client's secret; the old one works for graceSeconds",
+      },
+    })
     .input(rotateSecretInput)
     .output(clientWithSecretSchema)
     .mutation(({ ctx, input }) => rotateClientSecret(serviceContext(ctx), input.id, input.graceSeconds)),
 
   setDisabled: adminProcedure
+    .meta({
+      openapi: {
+        method: "PUT",
+        path: "/admin/oauth-clients/{id}/disabled",
+        tags: TAGS,
+        summary: "Disable or enable an OAuth client",
+      },
+    })
     .input(setDisabledInput)
     .output(oauthClientSchema)
     .mutation(({ ctx, input }) => setClientDisabled(serviceContext(ctx), input.id, input.disabled)),
 
   delete: adminProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/admin/oauth-clients/{id}",
+        tags: TAGS,
+        summary: "Delete an OAuth client with its grants and tokens",
+      },
+    })
     .input(clientIdInput)
     .output(z.object({ id: z.string() }))
     .mutation(({ ctx, input }) => deleteClient(serviceContext(ctx), input.id)),
 
   /** Who has authorised the client, with which scopes: its live grants, newest first. */
   grants: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/oauth-clients/{id}/grants",
+        tags: TAGS,
+        summary: "A client's live grants, newest first",
+      },
+    })
     .input(clientIdInput)
     .output(z.array(oauthGrantSchema))
     .query(({ ctx, input }) => listClientGrants(ctx.db, input.id, ctx.clock.now())),
 
   revokeGrant: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/admin/oauth-grants/{grantId}/revoke",
+        tags: TAGS,
+        summary: "Revoke one grant and its tokens",
+      },
+    })
     .input(revokeGrantInput)
     .output(z.object({ id: z.string() }))
     .mutation(({ ctx, input }) => revokeGrant(serviceContext(ctx), input.grantId)),
 
   /** The public halves only: what the JWKS publishes, without the key material. */
   signingKeys: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/oauth-signing-keys",
+        tags: TAGS,
+        summary: "The JWT signing keys (public facts only)",
+      },
+    })
     .input(z.strictObject({}).optional())
     .output(z.array(signingKeySchema))
     .query(({ ctx }) =>
@@ -107,6 +179,14 @@ export const adminOAuthClientsRouter = router({
    * on their next key reload.
    */
   rotateSigningKey: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/admin/oauth-signing-keys/rotate",
+        tags: TAGS,
+        summary: "Start signing with a new key now",
+      },
+    })
     .input(rotateSigningKeyInput)
     .output(signingKeyRotationSchema)
     .mutation(({ ctx, input }) => {

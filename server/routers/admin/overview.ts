@@ -50,6 +50,14 @@ function describePrincipals(db: Executor, ids: string[]): Map<string, { kind: st
 export const adminOverviewRouter = router({
   /** Headline counts for the dashboard landing page; each is one indexed count over a small table. */
   summary: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/overview",
+        tags: ["admin-overview"],
+        summary: "Headline counts: active and disabled users, contacts",
+      },
+    })
     .input(z.void())
     .output(
       z.object({

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { LIMITS } from "@/db/schema/columns";
 import { accountEmail } from "../../auth/account-email";
 import type { Context } from "../../context";
-import { AppError } from "../../errors";
+import { AppError, notFound } from "../../errors";
 import { idPattern } from "../../ids";
 import { askAllWorkers } from "../../observability/cluster-channel";
 import type { RateLimiter } from "../../ratelimit/limiter";
@@ -46,6 +46,8 @@ const overrideSchema = z.object({
 });
 
 const LAST_HOUR_MS = 3_600_000;
+const TAGS = ["admin-rate-limits"];
+const overrideId = z.string().regex(idPattern("rateLimitOverride"), "must be an override id (rlo_…)");
 
 /**
  * admin.rateLimits: the "Rate limits" page of the dashboard. Policies with
@@ -55,6 +57,14 @@ const LAST_HOUR_MS = 3_600_000;
  */
 export const adminRateLimitsRouter = router({
   overview: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/rate-limits",
+        tags: TAGS,
+        summary: "Policies, store health and counters",
+      },
+    })
     .input(z.void())
     .output(
       z.object({
@@ -117,11 +127,41 @@ export const adminRateLimitsRouter = router({
     }),
 
   overrides: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/rate-limits/overrides",
+        tags: TAGS,
+        summary: "The per-user and per-token overrides",
+      },
+    })
     .input(z.void())
     .output(z.array(overrideSchema))
     .query(({ ctx }) => listOverrides(ctx.db, ctx.clock.now())),
 
+  override: adminProcedure
+    .meta({
+      openapi: { method: "GET", path: "/admin/rate-limits/overrides/{id}", tags: TAGS, summary: "One override" },
+    })
+    .input(z.strictObject({ id: overrideId }))
+    .output(overrideSchema)
+    .query(({ ctx, input }) => {
+      const found = listOverrides(ctx.db, ctx.clock.now()).find((o) => o.id === input.id);
+      if (!found) throw notFound("Override");
+      return found;
+    }),
+
   setOverride: adminProcedure
+    .meta({
+      created: { location: "/admin/rate-limits/overrides/{id}" },
+      openapi: {
+        method: "POST",
+        path: "/admin/rate-limits/overrides",
+        tags: TAGS,
+        summary: "Set the api limit of a user or a token",
+        description: "One override per user or token: setting it again replaces it (same id).",
+      },
+    })
     .input(setOverrideInput)
     .output(overrideSchema)
     .mutation(({ ctx, input }) => {
@@ -142,7 +182,15 @@ export const adminRateLimitsRouter = router({
     }),
 
   removeOverride: adminProcedure
-    .input(z.strictObject({ id: z.string().regex(idPattern("rateLimitOverride"), "must be an override id (rlo_…)") }))
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/admin/rate-limits/overrides/{id}",
+        tags: TAGS,
+        summary: "Remove an override",
+      },
+    })
+    .input(z.strictObject({ id: overrideId }))
     .output(z.object({ ok: z.literal(true) }))
     .mutation(({ ctx, input }) => {
       removeOverride(serviceContext(ctx), input.id);
@@ -151,6 +199,14 @@ export const adminRateLimitsRouter = router({
 
   /** Who is being limited now: top principals and IPs by 429s in the last hour, and current lockouts. */
   activity: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/rate-limits/activity",
+        tags: TAGS,
+        summary: "Who was limited in the last hour; current lockouts",
+      },
+    })
     .input(z.void())
     .output(
       z.object({
@@ -170,23 +226,50 @@ export const adminRateLimitsRouter = router({
 
   /** Clears a sign-in lockout: of an account by email, or of a lockout listed by `activity` (account or IP). */
   unlock: adminProcedure
+    .meta({
+      openapi: {
+        method: "POST",
+        path: "/admin/rate-limits/unlock",
+        tags: TAGS,
+        summary: "Clear a sign-in lockout (of an account by email, or a subject listed by activity)",
+      },
+    })
     .input(
-      z.union([
-        z.strictObject({ email }),
-        z.strictObject({
+      // One object with exactly one of the two (REST needs an object input; the union it replaces said the same).
+      z
+        .strictObject({
+          email: email.optional(),
           subject: z
             .string()
             .trim()
             .min(1)
-            .max(LIMITS.email + 20),
+            .max(LIMITS.email + 20)
+            .optional(),
+        })
+        .refine((v) => (v.email === undefined) !== (v.subject === undefined), {
+          message: "give either email or subject",
+          path: ["email"],
         }),
-      ]),
     )
     .output(z.object({ cleared: z.boolean(), subject: z.string() }))
-    .mutation(({ ctx, input }) => clearLockout(serviceContext(ctx), limiterOf(ctx), input)),
+    .mutation(({ ctx, input }) =>
+      clearLockout(
+        serviceContext(ctx),
+        limiterOf(ctx),
+        input.email !== undefined ? { email: input.email } : { subject: input.subject as string },
+      ),
+    ),
 
   /** Each of a user's tokens with its effective API limit (for the admin tokens page). */
   tokenLimits: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/users/{userId}/token-limits",
+        tags: TAGS,
+        summary: "The effective api limit of each of a user's tokens",
+      },
+    })
     .input(z.strictObject({ userId }))
     .output(tokenLimitsSchema)
     .query(({ ctx, input }) => {

@@ -3,6 +3,7 @@ import { ROLES } from "@/db/schema";
 import { LIMITS } from "@/db/schema/columns";
 import { accountEmail } from "../../auth/account-email";
 import { passwordSchema } from "../../auth/password";
+import { cursorInput } from "../../services/page-cursor";
 import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 
 /**
@@ -29,8 +30,20 @@ export const createUserInput = z.strictObject({
   password: passwordSchema,
 });
 
-export const listUsersInput = z.strictObject({
-  search: userSearch.optional(),
-  offset: z.number().int().min(0).max(1_000_000).default(0),
-  limit: z.number().int().min(1).max(100).default(25),
-});
+export const listUsersInput = z
+  .strictObject({
+    search: userSearch.optional().describe("Part of the email or the name"),
+    cursor: cursorInput,
+    limit: z.number().int().min(1).max(100).default(25).describe("Page size; default 25, at most 100"),
+    offset: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .optional()
+      .describe("For the dashboard's numbered pager only; API clients page with `cursor`. Not with `cursor`."),
+  })
+  .refine((v) => v.cursor === undefined || v.offset === undefined, {
+    message: "give either cursor or offset, not both",
+    path: ["offset"],
+  });

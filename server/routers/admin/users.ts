@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ROLES } from "@/db/schema";
 import { passwordSchema } from "../../auth/password";
 import { idPattern } from "../../ids";
+import { pageSchema } from "../../services/page-cursor";
 import { listUserSessions } from "../../services/sessions";
 import {
   createUser,
@@ -11,40 +12,73 @@ import {
   setUserDisabled,
   setUserPassword,
   setUserRole,
+  userSummaryOf,
 } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
-import { createUserInput, listUsersInput } from "./users.schemas";
+import { createUserInput, listUsersInput, roleSchema } from "./users.schemas";
 
-const userId = z.string().regex(idPattern("user"), "must be a user id (usr_…)");
+const TAGS = ["admin-users"];
 
-const userSummary = z.object({
-  id: z.string(),
-  email: z.string(),
-  name: z.string().nullable(),
-  role: z.enum(ROLES),
-  disabled: z.boolean(),
-  mustChangePassword: z.boolean(),
-  activeSessions: z.number(),
-  createdAt: z.string(),
-});
+export const userId = z.string().regex(idPattern("user"), "must be a user id (usr_…)");
+const sessionId = z.string().regex(idPattern("session"), "must be a session id (ses_…)");
 
-const sessionSummary = z.object({
-  id: z.string(),
-  createdAt: z.string(),
-  lastSeenAt: z.string(),
-  expiresAt: z.string(),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
-});
+const userSummary = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    role: z.enum(ROLES),
+    disabled: z.boolean(),
+    mustChangePassword: z.boolean(),
+    activeSessions: z.number(),
+    createdAt: z.string(),
+  })
+  .meta({ id: "AdminUser" });
 
+const sessionSummary = z
+  .object({
+    id: z.string(),
+    createdAt: z.string(),
+    lastSeenAt: z.string(),
+    expiresAt: z.string(),
+    ip: z.string().nullable(),
+    userAgent: z.string().nullable(),
+  })
+  .meta({ id: "AdminSession" });
+
+/**
+ * admin.users: the Users page, and /api/v1/admin/users for automation. A
+ * user's mutable facts are sub-resources set with PUT (role, disabled,
+ * password), so each change is one audited service call with its own rules
+ * (the last admin can be neither disabled nor demoted).
+ */
 export const adminUsersRouter = router({
   list: adminProcedure
+    .meta({
+      openapi: { method: "GET", path: "/admin/users", tags: TAGS, summary: "List users by email" },
+    })
     .input(listUsersInput)
-    .output(z.object({ items: z.array(userSummary), total: z.number() }))
+    .output(pageSchema(userSummary).extend({ total: z.number().int().describe("Users matching the search") }))
     .query(({ ctx, input }) => listUsers(ctx.db, input, ctx.clock.now())),
 
+  get: adminProcedure
+    .meta({ openapi: { method: "GET", path: "/admin/users/{id}", tags: TAGS, summary: "Get one user" } })
+    .input(z.strictObject({ id: userId }))
+    .output(userSummary)
+    .query(({ ctx, input }) => userSummaryOf(ctx.db, input.id, ctx.clock.now())),
+
   create: adminProcedure
+    .meta({
+      created: { location: "/admin/users/{id}" },
+      openapi: {
+        method: "POST",
+        path: "/admin/users",
+        tags: TAGS,
+        summary: "Create a user",
+        description: "The user must replace the password given here at first sign-in.",
+      },
+    })
     .input(createUserInput)
     .output(userSummary)
     // An admin chose this password and knows it: the user replaces it at first sign-in (every door
@@ -52,16 +86,35 @@ export const adminUsersRouter = router({
     .mutation(({ ctx, input }) => createUser(serviceContext(ctx), { ...input, mustChangePassword: true })),
 
   setDisabled: adminProcedure
+    .meta({
+      openapi: {
+        method: "PUT",
+        path: "/admin/users/{id}/disabled",
+        tags: TAGS,
+        summary: "Disable or enable a user",
+        description: "Disabling ends the user's sessions at once.",
+      },
+    })
     .input(z.strictObject({ id: userId, disabled: z.boolean() }))
     .output(userSummary)
     .mutation(({ ctx, input }) => setUserDisabled(serviceContext(ctx), input.id, input.disabled)),
 
   setRole: adminProcedure
-    .input(z.strictObject({ id: userId, role: z.enum(ROLES) }))
+    .meta({ openapi: { method: "PUT", path: "/admin/users/{id}/role", tags: TAGS, summary: "Change a user's role" } })
+    .input(z.strictObject({ id: userId, role: roleSchema }))
     .output(userSummary)
     .mutation(({ ctx, input }) => setUserRole(serviceContext(ctx), input.id, input.role)),
 
   setPassword: adminProcedure
+    .meta({
+      openapi: {
+        method: "PUT",
+        path: "/admin/users/{id}/password",
+        tags: TAGS,
+        summary: "Set a user's password",
+        description: "Ends the user's sessions; by default the user must replace it at the next sign-in.",
+      },
+    })
     .input(z.strictObject({ id: userId, password: passwordSchema, mustChange: z.boolean().default(true) }))
     .output(userSummary)
     .mutation(({ ctx, input }) =>
@@ -69,6 +122,9 @@ export const adminUsersRouter = router({
     ),
 
   sessions: adminProcedure
+    .meta({
+      openapi: { method: "GET", path: "/admin/users/{id}/sessions", tags: TAGS, summary: "A user's live sessions" },
+    })
     .input(z.strictObject({ id: userId }))
     .output(z.array(sessionSummary))
     .query(({ ctx, input }) => {
@@ -83,8 +139,30 @@ export const adminUsersRouter = router({
       }));
     }),
 
+  /** All of a user's sessions, or (dashboard) the one named by sessionId; on REST one session is endSession. */
   endSessions: adminProcedure
-    .input(z.strictObject({ id: userId, sessionId: z.string().regex(idPattern("session")).optional() }))
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/admin/users/{id}/sessions",
+        tags: TAGS,
+        summary: "End all of a user's sessions",
+      },
+    })
+    .input(z.strictObject({ id: userId, sessionId: sessionId.optional() }))
+    .output(z.object({ ended: z.number() }))
+    .mutation(({ ctx, input }) => ({ ended: endSessionsOfUser(serviceContext(ctx), input.id, input.sessionId) })),
+
+  endSession: adminProcedure
+    .meta({
+      openapi: {
+        method: "DELETE",
+        path: "/admin/users/{id}/sessions/{sessionId}",
+        tags: TAGS,
+        summary: "End one session of a user",
+      },
+    })
+    .input(z.strictObject({ id: userId, sessionId }))
     .output(z.object({ ended: z.number() }))
     .mutation(({ ctx, input }) => ({ ended: endSessionsOfUser(serviceContext(ctx), input.id, input.sessionId) })),
 });

@@ -35,6 +35,7 @@ export const contactsRouter = router({
   create: protectedProcedure
     .meta({
       scopes: ["contacts:write"],
+      created: { location: "/contacts/{id}" },
       openapi: { method: "POST", path: "/contacts", tags: TAGS, summary: "Create a contact" },
     })
     .input(createContactInput)

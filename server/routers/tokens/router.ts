@@ -2,6 +2,7 @@ import { z } from "zod";
 import { SCOPES, type Scope } from "../../auth/scopes";
 import {
   createToken,
+  getTokenSummary,
   listTokens,
   MAX_GRACE_MS,
   revokeAllForUser,
@@ -74,9 +75,25 @@ export const tokensRouter = router({
     .output(tokenPageSchema)
     .query(({ ctx, input }) => listTokens(ctx, { ...input, ownerId: ctx.principal.userId })),
 
+  get: protectedProcedure
+    .meta({
+      scopes: ["tokens:read"],
+      openapi: {
+        method: "GET",
+        path: "/tokens/{id}",
+        tags: TAGS,
+        summary: "Get one of your API tokens (never its secret)",
+        errorResponses: TOKEN_ERRORS,
+      },
+    })
+    .input(tokenIdInput)
+    .output(tokenSummarySchema)
+    .query(({ ctx, input }) => getTokenSummary(ctx, input.id, { ownerId: ctx.principal.userId })),
+
   create: protectedProcedure
     .meta({
       scopes: ["tokens:write"],
+      created: { location: "/tokens/{id}" },
       openapi: {
         method: "POST",
         path: "/tokens",

@@ -3,6 +3,7 @@ import { TOKEN_REVOKE_REASONS } from "@/db/schema";
 import { LIMITS } from "@/db/schema/columns";
 import { SCOPES, type Scope } from "../../auth/scopes";
 import { idPattern } from "../../ids";
+import { cursorInput, pageSchema } from "../../services/page-cursor";
 import { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_STATUSES } from "../../services/tokens";
 import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 
@@ -50,17 +51,29 @@ export const rotatedTokenSchema = createdTokenSchema
   .extend({ previous: tokenSummarySchema.describe("The old token, valid until its graceUntil") })
   .meta({ id: "RotatedApiToken" });
 
-export const tokenPageSchema = z.object({ items: z.array(tokenSummarySchema), total: z.number().int() });
+export const tokenPageSchema = pageSchema(tokenSummarySchema).extend({
+  total: z.number().int().describe("Tokens matching the filters"),
+});
 
+/** The one page scheme (services/page-cursor.ts); offset stays for the dashboard's numbered pager. */
 const pageFields = {
-  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: cursorInput,
+  limit: z.coerce.number().int().min(1).max(100).default(50).describe("Page size; default 50, at most 100"),
+  offset: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .describe("For the dashboard's numbered pager only; API clients page with `cursor`. Not with `cursor`."),
+};
+export const notBoth = {
+  check: (v: { cursor?: string; offset?: number }) => v.cursor === undefined || v.offset === undefined,
+  params: { message: "give either cursor or offset, not both", path: ["offset"] },
 };
 
-export const listTokensInput = z.strictObject({
-  status: z.enum(TOKEN_STATUSES).optional(),
-  ...pageFields,
-});
+export const listTokensFields = { status: z.enum(TOKEN_STATUSES).optional(), ...pageFields };
+export const listTokensInput = z.strictObject(listTokensFields).refine(notBoth.check, notBoth.params);
 
 export const createTokenInput = z.strictObject({
   name: z
@@ -106,12 +119,14 @@ export const revokeAllOutput = z.object({
   oauthGrantsRevoked: z.number().int(),
 });
 
-export const adminListTokensInput = z.strictObject({
-  ownerEmail: z.string().trim().max(LIMITS.email).optional().describe("Exact owner email"),
-  search: z.string().trim().max(LIMITS.email).optional().describe("Part of the owner's email or the token's name"),
-  status: z.enum(TOKEN_STATUSES).optional(),
-  ...pageFields,
-});
+export const adminListTokensInput = z
+  .strictObject({
+    ownerEmail: z.string().trim().max(LIMITS.email).optional().describe("Exact owner email"),
+    search: z.string().trim().max(LIMITS.email).optional().describe("Part of the owner's email or the token's name"),
+    status: z.enum(TOKEN_STATUSES).optional(),
+    ...pageFields,
+  })
+  .refine(notBoth.check, notBoth.params);
 
 export const tokenOptionsSchema = z
   .object({

@@ -1,0 +1,17 @@
+/**
+ * The procedures that are deliberately NOT on the REST door (/api/v1), each
+ * with its reason. Every other procedure has `meta.openapi`; a test
+ * (rest-exposure.test.ts) walks the router and fails when a procedure is
+ * neither on REST nor here, or both.
+ */
+export const NOT_ON_REST: Readonly<Record<string, string>> = {
+  "account.me":
+    "The dashboard's who-am-I for drawing its navigation; it declares no scope, so only a session may call it (an API client knows its token: GET /tokens, or OAuth introspection).",
+  "account.changePassword":
+    "Changing one's own password needs the current password in a signed-in session; a bearer credential must never be able to replace it (an admin sets one with PUT /admin/users/{id}/password).",
+  "oauthApps.list":
+    "The signed-in user's authorised applications, for their settings page: session-only, so an OAuth access token cannot list or revoke the very grant it rides on.",
+  "oauthApps.revoke": "Session-only, as oauthApps.list: the person revokes an application, not an API credential.",
+  "admin.overview.traffic":
+    "The dashboard's chart series (per-hour buckets shaped for its charts); automation reads the same counters from /api/metrics (Prometheus) instead.",
+};
