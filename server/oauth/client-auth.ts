@@ -43,6 +43,12 @@ function decodeBasicPart(part: string): string {
 }
 
 function presentedCredentials(headers: Headers, params: Params): Presented {
+  // JWT client assertions (RFC 7523: private_key_jwt, client_secret_jwt) are not supported. Ignoring them like
+  // other unknown parameters would leave the client_id unauthenticated, or fail later with a misleading reason:
+  // the method is refused by name instead (RFC 6749 §5.2: unsupported authentication method is invalid_client).
+  if (params.has("client_assertion") || params.has("client_assertion_type")) {
+    throw invalidClient("client_assertion is not supported: use client_secret_basic, client_secret_post or none");
+  }
   const authorization = headers.get("authorization");
   const formId = params.get("client_id");
   const formSecret = params.get("client_secret");

@@ -422,6 +422,30 @@ describe("code_verifier: malformed is invalid_request, wrong is invalid_grant", 
 });
 
 describe("parameters known but not implemented are refused, not silently dropped", () => {
+  it("a JWT client assertion (private_key_jwt) at the token endpoint: 401 invalid_client, even beside a good secret", async () => {
+    const registered = server.registerClient();
+    const publicClient = server.registerClient({ type: "public", grantTypes: ["authorization_code"] });
+    const assertion: [string, string][] = [
+      ["client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
+      ["client_assertion", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"],
+    ];
+    const withSecret = await postToken([["grant_type", "client_credentials"], ...assertion], registered);
+    expect(withSecret).toMatchObject({ status: 401, json: { error: "invalid_client" } });
+    const res = await fetch(`${server.origin}/oauth/token`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams([
+        ["grant_type", "authorization_code"],
+        ["code", "x".repeat(40)],
+        ["client_id", publicClient.clientId],
+        ...assertion,
+      ]),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Basic /);
+    expect(((await res.json()) as { error: string }).error).toBe("invalid_client");
+  });
+
   it("response_mode other than query; request; request_uri; prompt=none with another value", async () => {
     const base = await authorizeParams();
     for (const mode of ["fragment", "form_post", "jwt", "query.jwt", "QUERY", ""]) {
