@@ -3,7 +3,7 @@ import { appRouter } from "../root";
 import { NOT_ON_REST } from "./not-on-rest";
 
 type Meta = { openapi?: { method: string; path: string }; scopes?: string[]; created?: { location: string } };
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { meta?: Meta } }>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>);
 
 describe("REST exposure", () => {
   it("puts every procedure on REST or on the NOT_ON_REST list with a reason, never both", () => {
