@@ -399,6 +399,19 @@ describe("algorithm confusion and forgeries", () => {
     });
   }
 
+  it("a stored key whose alg was rewritten to the other type is left out of the JWKS and verifies nothing", async () => {
+    const later = bed.rt.clock.now().getTime() + 3_600_000;
+    bed.rt.db.$client
+      .prepare("update oauth_signing_keys set alg = 'RS256', retired_at = ?, remove_after = ? where kid = ?")
+      .run(bed.rt.clock.now().getTime(), later, ecKid);
+    bed.rt.clock.advance(31_000); // past the key cache's reload interval
+    expect((await jwks()).map((k) => k.kid)).not.toContain(ecKid);
+    await expectRefused(ecToken, "unknown_key", ecClient);
+    const relabelled = await sign((await ourKey("RS256")).key, { alg: "RS256", typ: "at+jwt", kid: ecKid }, claims);
+    await expectRefused(relabelled, "unknown_key");
+    await expectAccepted(rsaToken);
+  });
+
   it("a forgery is not accepted from the verified-signature cache after the genuine token was verified, nor the reverse", async () => {
     const keys = signingKeysFor(bed.rt);
     const expectCheck = { issuer: issuerOf(bed.rt.config), audience: audienceOf(bed.rt.config) };

@@ -98,25 +98,35 @@ function activeKeyRow(db: Executor, alg: SigningAlg): OAuthSigningKeyRow | undef
 }
 
 export function listSigningKeys(db: Executor, now: Date): PublicKeyInfo[] {
-  return liveKeyRows(db, now).map((row) => ({
-    kid: row.kid,
-    alg: row.alg,
-    jwk: publicJwkOf(row),
-    createdAt: row.createdAt,
-    retiredAt: row.retiredAt,
-    removeAfter: row.removeAfter,
-  }));
+  return liveKeyRows(db, now).flatMap((row) => {
+    const jwk = publicJwkOf(row);
+    if (!jwk) return [];
+    return [
+      {
+        kid: row.kid,
+        alg: row.alg,
+        jwk,
+        createdAt: row.createdAt,
+        retiredAt: row.retiredAt,
+        removeAfter: row.removeAfter,
+      },
+    ];
+  });
 }
 
 /**
  * The published form of a key: its public members picked by name (never a
  * copy of what is stored minus something), with kid, alg and `use: sig`.
- * A row whose key type does not fit its algorithm is refused, not published.
+ * A row whose key type does not fit its algorithm (only a tampered table
+ * has one) is neither published nor used to verify: it is logged and left out.
  */
-function publicJwkOf(row: OAuthSigningKeyRow): JWK {
+function publicJwkOf(row: OAuthSigningKeyRow): JWK | null {
   const stored = row.publicJwk;
-  const kty = KEY_TYPE[row.alg];
-  if (!kty || stored.kty !== kty) throw new Error(`signing key ${row.kid}: a ${stored.kty} key cannot be ${row.alg}`);
+  const kty = isSigningAlg(row.alg) ? KEY_TYPE[row.alg] : undefined;
+  if (!kty || stored.kty !== kty) {
+    getLogger().error({ kid: row.kid, alg: row.alg, kty: stored.kty }, "signing key of the wrong type left out");
+    return null;
+  }
   const members = kty === "EC" ? { crv: stored.crv, x: stored.x, y: stored.y } : { n: stored.n, e: stored.e };
   return { kty, ...members, kid: row.kid, alg: row.alg, use: "sig" };
 }
@@ -275,9 +285,9 @@ export class SigningKeys {
     const rows = liveKeyRows(this.db, now);
     const next = new Map<string, VerificationKey & { removeAfter: number | null }>();
     for (const row of rows) {
-      if (!isSigningAlg(row.alg)) continue;
-      const known = this.verifiers.get(row.kid);
       const jwk = publicJwkOf(row);
+      if (!jwk) continue;
+      const known = this.verifiers.get(row.kid);
       next.set(row.kid, {
         // The key object is imported for the row's algorithm and no other (jose refuses it for any other alg).
         key: known && known.alg === row.alg ? known.key : await importJWK(jwk, row.alg),
