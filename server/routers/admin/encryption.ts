@@ -86,6 +86,8 @@ export const adminEncryptionRouter = router({
       z.strictObject({
         keyId: z
           .string()
+          // The pattern allows 32 characters at most; said as a bound too, so the document states it.
+          .max(32, "must be 1 to 32 letters, digits, _ or -")
           .regex(KEY_ID_PATTERN, "must be 1 to 32 letters, digits, _ or -")
           .optional()
           .describe("The new key's id (default: the next k<n>); ids are never reused"),
