@@ -123,7 +123,7 @@ export function listSigningKeys(db: Executor, now: Date): PublicKeyInfo[] {
 function publicJwkOf(row: OAuthSigningKeyRow): JWK | null {
   const stored = row.publicJwk;
   const kty = isSigningAlg(row.alg) ? KEY_TYPE[row.alg] : undefined;
-  if (!kty || stored.kty !== kty) {
+  if (!kty || stored.kty !== kty || (kty === "EC" && stored.crv !== "P-256")) {
     getLogger().error({ kid: row.kid, alg: row.alg, kty: stored.kty }, "signing key of the wrong type left out");
     return null;
   }
