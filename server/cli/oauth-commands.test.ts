@@ -422,6 +422,14 @@ describe("gatehouse oauth-client / oauth-keys", () => {
       ]);
       const refused = await gatehouse("oauth-keys", "rotate", "--alg", "HS256");
       expect(expectOneLineFailure(refused, "oauth-keys rotate")).toMatch(/--alg.*ES256, RS256/);
+      // A client cannot be registered for an algorithm we do not sign with (nothing is created: see the audit test).
+      for (const alg of ["HS256", "none", "rs256"]) {
+        const bad = await gatehouse(
+          ...["oauth-client", "create", "--name", "Bad alg", "--type", "confidential"],
+          ...["--grants", "client_credentials", "--scopes", "contacts:read", "--signing-alg", alg],
+        );
+        expect(expectOneLineFailure(bad, "oauth-client create")).toMatch(/--signing-alg.*ES256, RS256/);
+      }
 
       const { keys } = await json<{
         keys: {
