@@ -20,7 +20,7 @@ export function CorsManager({ appOrigin }: { appOrigin: string }) {
   const remove = useMutation(trpc.admin.cors.remove.mutationOptions());
   const setCredentials = useMutation(trpc.admin.cors.setCredentials.mutationOptions());
   const rowError = remove.error ?? setCredentials.error;
-  const origins = list.data ?? [];
+  const origins = list.data?.items ?? [];
 
   return (
     <div className="space-y-6">

@@ -9,7 +9,7 @@ import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
 
 type Outputs = inferRouterOutputs<AppRouter>["admin"]["oauthClients"];
-type Client = Outputs["list"][number];
+type Client = Outputs["list"]["items"][number];
 type CreateInput = inferRouterInputs<AppRouter>["admin"]["oauthClients"]["create"];
 type GrantType = CreateInput["grantTypes"][number];
 type ClientType = CreateInput["type"];
@@ -500,7 +500,7 @@ function ClientList({
   const setDisabled = useMutation(trpc.admin.oauthClients.setDisabled.mutationOptions());
   const remove = useMutation(trpc.admin.oauthClients.delete.mutationOptions());
   const error = rotate.error ?? setDisabled.error ?? remove.error;
-  const clients = list.data ?? [];
+  const clients = list.data?.items ?? [];
   const graceLabel = GRACE_CHOICES.find(([, s]) => String(s) === grace)?.[0] ?? "none";
   const grantsOf = clients.find((c) => c.id === openGrantsOf) ?? null;
   const edited = clients.find((c) => c.id === editing) ?? null;
@@ -698,7 +698,7 @@ function ClientGrants({ client, onChanged, onClose }: { client: Client; onChange
   const trpc = useTRPC();
   const grants = useQuery(trpc.admin.oauthClients.grants.queryOptions({ id: client.id }));
   const revoke = useMutation(trpc.admin.oauthClients.revokeGrant.mutationOptions({ onSuccess: onChanged }));
-  const items = grants.data ?? [];
+  const items = grants.data?.items ?? [];
   return (
     <Card
       title={`Active grants of ${client.name}`}
@@ -770,7 +770,7 @@ function SigningKeys() {
       },
     }),
   );
-  const items = keys.data ?? [];
+  const items = keys.data?.items ?? [];
   return (
     <Card
       title="Signing keys"

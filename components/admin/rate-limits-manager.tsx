@@ -228,7 +228,7 @@ function Overrides() {
     );
   }
 
-  const overrides = list.data ?? [];
+  const overrides = list.data?.items ?? [];
   return (
     <Card title="Overrides of the API limit">
       <p className="mb-4 text-sm text-slate-600">

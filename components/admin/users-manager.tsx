@@ -237,7 +237,7 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
             <h3 className="text-sm font-semibold">Sessions</h3>
             <Button
               variant="danger"
-              disabled={!sessions.data?.length}
+              disabled={!sessions.data?.items.length}
               onClick={() =>
                 endSessions.mutate({ id: user.id }, { onSuccess: (r) => done(`Ended ${r.ended} session(s).`)() })
               }
@@ -246,7 +246,7 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
             </Button>
           </div>
           <Table head={["Started", "Last seen", "Expires", "IP", "Browser", ""]}>
-            {sessions.data?.map((s) => (
+            {sessions.data?.items.map((s) => (
               <tr key={s.id} data-testid="session-row">
                 <td className="px-3 py-2">{formatTime(s.createdAt)}</td>
                 <td className="px-3 py-2">{formatTime(s.lastSeenAt)}</td>
@@ -266,7 +266,9 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
               </tr>
             ))}
           </Table>
-          {sessions.data?.length === 0 ? <p className="px-3 py-2 text-sm text-slate-500">No active sessions.</p> : null}
+          {sessions.data?.items.length === 0 ? (
+            <p className="px-3 py-2 text-sm text-slate-500">No active sessions.</p>
+          ) : null}
         </div>
       </div>
     </Card>

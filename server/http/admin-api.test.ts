@@ -279,7 +279,7 @@ describe("ids", () => {
     );
     // bob's session survived.
     const bobSessions = await call("GET", `/admin/users/${bob.user.id}/sessions`, { token: adminToken });
-    expect((bobSessions.json as unknown as Array<{ id: string }>).map((s) => s.id)).toContain(bob.session.id);
+    expect((bobSessions.json as { items: Array<{ id: string }> }).items.map((s) => s.id)).toContain(bob.session.id);
     // A user's own token endpoint: another user's token is not found (and the admin one finds it).
     const aliceToken = issue(alice.user.id, ["tokens:read"]);
     expectProblem(await call("GET", `/tokens/${bobTokenId.id}`, { token: aliceToken }), 404);
@@ -392,16 +392,18 @@ describe("resource conventions", () => {
       createSession(tx, rt.clock, rt.config.session, dave.user.id, { ip: null, userAgent: null, requestId: "t" }),
     );
     await remove("/admin/users/{id}/sessions/{sessionId}", `/admin/users/${dave.user.id}/sessions/${extra.id}`);
-    let sessions = (await call("GET", `/admin/users/${dave.user.id}/sessions`, { token: adminToken }))
-      .json as unknown as Array<{
-      id: string;
-    }>;
+    let sessions = (
+      (await call("GET", `/admin/users/${dave.user.id}/sessions`, { token: adminToken })).json as {
+        items: Array<{ id: string }>;
+      }
+    ).items;
     expect(sessions.map((s) => s.id)).toEqual([dave.session.id]);
     await remove("/admin/users/{id}/sessions", `/admin/users/${dave.user.id}/sessions`);
-    sessions = (await call("GET", `/admin/users/${dave.user.id}/sessions`, { token: adminToken }))
-      .json as unknown as Array<{
-      id: string;
-    }>;
+    sessions = (
+      (await call("GET", `/admin/users/${dave.user.id}/sessions`, { token: adminToken })).json as {
+        items: Array<{ id: string }>;
+      }
+    ).items;
     expect(sessions).toEqual([]);
 
     const origin = await call("POST", "/admin/cors-origins", {
@@ -469,6 +471,32 @@ describe("one cursor scheme", () => {
   beforeAll(async () => {
     for (let i = 0; i < 7; i++) await bed.user(`${unique("page")}@example.com`);
     for (let i = 0; i < 5; i++) issue(alice.user.id, ["contacts:read"]);
+    for (let i = 0; i < 4; i++) {
+      await call("POST", "/admin/cors-origins", {
+        token: adminToken,
+        body: { origin: `https://${unique("p")}.example.com` },
+      });
+      await call("POST", "/admin/oauth-clients", {
+        token: adminToken,
+        body: {
+          name: unique("Paged "),
+          type: "public",
+          redirectUris: ["https://paged.example.com/cb"],
+          grantTypes: ["authorization_code"],
+          scopes: ["contacts:read"],
+        },
+      });
+      const user = await bed.user(`${unique("limited")}@example.com`);
+      await call("POST", "/admin/rate-limits/overrides", {
+        token: adminToken,
+        body: { target: { type: "user", email: user.user.email }, limit: 10 + i, windowSeconds: 60 },
+      });
+      rt.db.transaction((tx) =>
+        createSession(tx, rt.clock, rt.config.session, alice.user.id, { ip: null, userAgent: null, requestId: "p" }),
+      );
+    }
+    await call("POST", "/admin/oauth-signing-keys/rotate", { token: adminToken, body: {} });
+    await call("POST", "/admin/oauth-signing-keys/rotate", { token: adminToken, body: {} });
   });
 
   async function walk(url: string, limit: number): Promise<Array<Record<string, unknown>>> {
@@ -496,11 +524,18 @@ describe("one cursor scheme", () => {
       ["/admin/tokens", null],
       [`/admin/users/${alice.user.id}/tokens`, null],
       ["/admin/audit", "audit"],
+      ["/admin/cors-origins", null],
+      ["/admin/oauth-clients", null],
+      ["/admin/rate-limits/overrides", null],
+      [`/admin/users/${alice.user.id}/sessions`, null],
     ] as const) {
       const whole = await call("GET", `${url}${url.includes("?") ? "&" : "?"}limit=100`, { token: adminToken });
-      const everything = (whole.json as { items: Array<{ id: string }> }).items.map((i) => i.id);
+      expect(whole.status, `${url}: ${whole.text}`).toBe(200);
+      const idOf = (i: Record<string, unknown>) => (i.id ?? i.kid) as string;
+      const everything = (whole.json as { items: Array<Record<string, unknown>> }).items.map(idOf);
+      expect(everything.length, url).toBeGreaterThan(3);
       for (const limit of [1, 2, 3]) {
-        const walked = (await walk(url, limit)).map((i) => i.id);
+        const walked = (await walk(url, limit)).map(idOf);
         expect(walked, `${url} limit ${limit}`).toEqual(everything.slice(0, walked.length));
         expect(new Set(walked).size).toBe(walked.length);
         if (total === null) expect(walked).toEqual(everything);
@@ -509,7 +544,14 @@ describe("one cursor scheme", () => {
   });
 
   it("refuses a cursor it did not make, and cursor with offset, naming the field", async () => {
-    for (const url of ["/admin/users", "/admin/tokens", "/admin/audit", `/admin/users/${alice.user.id}/tokens`]) {
+    for (const url of [
+      "/admin/users",
+      "/admin/tokens",
+      "/admin/audit",
+      `/admin/users/${alice.user.id}/tokens`,
+      "/admin/cors-origins",
+      `/admin/users/${alice.user.id}/sessions`,
+    ]) {
       for (const bad of [
         "!!",
         "a".repeat(600),
@@ -544,12 +586,9 @@ describe("the audit export on REST", () => {
     }
     const exportsBefore = rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all().length;
 
-    const ndjson = await fetch(
-      `${base}/api/v1/admin/audit/export?format=ndjson&action=contact.create`,
-      {
-        headers: { authorization: `Bearer ${adminToken}` },
-      },
-    );
+    const ndjson = await fetch(`${base}/api/v1/admin/audit/export?format=ndjson&action=contact.create`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     expect(ndjson.status).toBe(200);
     expect(ndjson.headers.get("content-type")).toBe("application/x-ndjson; charset=utf-8");
     expect(ndjson.headers.get("content-disposition")).toMatch(/^attachment; filename="[^"]+\.ndjson"$/);

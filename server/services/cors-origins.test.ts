@@ -123,7 +123,7 @@ describe("admin.cors procedures", () => {
     const admin = await seedUser(rt, "root@example.com", "admin");
     const api = callerFor(rt, admin.principal);
     const added = await api.admin.cors.add({ origin: "http://localhost:3401", note: "e2e" });
-    expect(await api.admin.cors.list()).toEqual([expect.objectContaining({ id: added.id })]);
+    expect((await api.admin.cors.list()).items).toEqual([expect.objectContaining({ id: added.id })]);
     expect(await api.admin.cors.test({ origin: "http://localhost:3401", method: "GET", door: "rest" })).toMatchObject({
       allowed: true,
       credentials: false,

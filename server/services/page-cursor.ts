@@ -59,3 +59,48 @@ export function decodeCursor(cursor: string, shape: readonly (RegExp | "int")[])
   });
   return key as (string | number)[];
 }
+
+/** `cursor` + `limit` of a list whose whole (small, bounded) collection a service returns at once. */
+export const LIST_PAGE_MAX = 100;
+export const listPageFields = {
+  cursor: cursorInput,
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LIST_PAGE_MAX)
+    .default(LIST_PAGE_MAX)
+    .describe(`Page size; default and maximum ${LIST_PAGE_MAX}`),
+};
+export const listPageInput = z.strictObject(listPageFields);
+
+const SORT_KEY = /^.{0,400}$/s;
+const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/**
+ * One page of a collection loaded whole, in the order (sort key, then id) and
+ * direction given, with the same opaque keyset cursor as the database-paged
+ * lists: the page after a cursor starts right after its key, so an item added
+ * or removed meanwhile shifts nothing.
+ */
+export function pageOf<T>(
+  all: readonly T[],
+  input: { cursor?: string; limit?: number } | undefined,
+  order: { key: (item: T) => string; id: (item: T) => string; direction: "asc" | "desc" },
+): { items: T[]; nextCursor: string | null } {
+  const limit = input?.limit ?? LIST_PAGE_MAX;
+  const sign = order.direction === "asc" ? 1 : -1;
+  const compare = (a: readonly [string, string], b: readonly [string, string]) =>
+    sign * (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+  const keyed = all
+    .map((item) => ({ item, key: [order.key(item), order.id(item)] as const }))
+    .sort((a, b) => compare(a.key, b.key));
+  const after = input?.cursor ? (decodeCursor(input.cursor, [SORT_KEY, ITEM_ID]) as [string, string]) : null;
+  const rest = after ? keyed.filter((k) => compare(k.key, after) > 0) : keyed;
+  const page = rest.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((k) => k.item),
+    nextCursor: rest.length > limit && last ? encodeCursor(last.key) : null,
+  };
+}

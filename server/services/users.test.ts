@@ -389,7 +389,7 @@ describe("admin routers", () => {
     const disabled = await api.admin.users.setDisabled({ id: alice.user.id, disabled: true });
     expect(disabled.disabled).toBe(true);
     expect(resolveSession(rt.db, rt.clock, rt.config.session, alice.session.id)).toBeNull();
-    expect(await api.admin.users.sessions({ id: alice.user.id })).toEqual([]);
+    expect((await api.admin.users.sessions({ id: alice.user.id })).items).toEqual([]);
 
     const entry = rt.db
       .select()

@@ -3,6 +3,7 @@ import { notFound } from "../../errors";
 import { idPattern } from "../../ids";
 import { CORS_DOORS, CORS_NOTE_MAX, type CorsDoor, explainCors, MAX_ORIGIN_LENGTH } from "../../security/cors";
 import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } from "../../services/cors-origins";
+import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 
@@ -36,9 +37,11 @@ const headerRecord = z.record(z.string(), z.string());
 export const adminCorsRouter = router({
   list: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins", tags: TAGS, summary: "The allowed origins" } })
-    .input(z.strictObject({}).optional())
-    .output(z.array(corsOriginSchema))
-    .query(({ ctx }) => listCorsOrigins(ctx.db)),
+    .input(listPageInput.optional())
+    .output(pageSchema(corsOriginSchema))
+    .query(({ ctx, input }) =>
+      pageOf(listCorsOrigins(ctx.db), input, { key: (o) => o.origin, id: (o) => o.id, direction: "asc" }),
+    ),
 
   get: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins/{id}", tags: TAGS, summary: "One allowed origin" } })

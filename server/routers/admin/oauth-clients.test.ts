@@ -98,7 +98,7 @@ describe("admin.oauthClients", () => {
     expect(row?.secretHash).toBe(hashSecret(secret as string));
     expect(JSON.stringify(row)).not.toContain(secret);
 
-    const listed = await ops().list();
+    const listed = (await ops().list()).items;
     expect(listed.map((c) => c.id)).toEqual([created.client.id]);
     const fetched = await ops().get({ id: created.client.id });
     for (const answer of [listed, fetched]) {
@@ -254,7 +254,7 @@ describe("admin.oauthClients", () => {
     const g2 = grant(created.client.id, admin.user.id);
     grant(created.client.id, alice.user.id, 500); // expires before we look
     rt.clock.advance(600);
-    const grants = await ops().grants({ id: created.client.id });
+    const grants = (await ops().grants({ id: created.client.id })).items;
     expect(grants.map((g) => [g.id, g.userEmail])).toEqual([
       [g2, "root@example.com"],
       [g1, "alice@example.com"],
@@ -262,7 +262,7 @@ describe("admin.oauthClients", () => {
     expect(grants[1]).toMatchObject({ kind: "authorization_code", scopes: ["contacts:read"], userId: alice.user.id });
 
     expect(await ops().revokeGrant({ grantId: g1 })).toEqual({ id: g1 });
-    expect((await ops().grants({ id: created.client.id })).map((g) => g.id)).toEqual([g2]);
+    expect((await ops().grants({ id: created.client.id })).items.map((g) => g.id)).toEqual([g2]);
     expect(rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, g1)).get()).toMatchObject({
       revokedReason: "revoked",
     });
@@ -457,7 +457,7 @@ describe("admin.oauthClients", () => {
     const rsa = await ops().create({ ...WEB_APP, name: "Legacy gateway", accessTokenSigningAlg: "RS256" });
     expect(rsa.client.accessTokenSigningAlg).toBe("RS256");
     expect((await ops().get({ id: rsa.client.id })).accessTokenSigningAlg).toBe("RS256");
-    expect((await ops().list()).map((c) => [c.name, c.accessTokenSigningAlg]).sort()).toEqual([
+    expect((await ops().list()).items.map((c) => [c.name, c.accessTokenSigningAlg]).sort()).toEqual([
       ["Billing dashboard", "ES256"],
       ["Legacy gateway", "RS256"],
     ]);
@@ -468,7 +468,7 @@ describe("admin.oauthClients", () => {
         /^BAD_REQUEST/,
       );
     }
-    expect(await ops().list()).toHaveLength(2);
+    expect((await ops().list()).items).toHaveLength(2);
     expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("ES256");
 
     const switched = await ops().update({ id: plain.client.id, accessTokenSigningAlg: "RS256" });
@@ -485,7 +485,7 @@ describe("admin.oauthClients", () => {
   });
 
   it("rotates the signing keys on demand (both algorithms, or one) and lists only public facts about the keys", async () => {
-    expect(await ops().signingKeys()).toEqual([]);
+    expect((await ops().signingKeys()).items).toEqual([]);
     const first = await ops().rotateSigningKey({});
     expect(first.rotated).toEqual([
       { alg: "ES256", kid: expect.stringMatching(/^sig_/), retired: null },
@@ -503,7 +503,7 @@ describe("admin.oauthClients", () => {
       expect(await failure(ops().rotateSigningKey({ alg } as never))).toMatch(/^BAD_REQUEST/);
     }
 
-    const keys = await ops().signingKeys();
+    const keys = (await ops().signingKeys()).items;
     expect(keys.map((k) => [k.kid, k.alg])).toEqual([
       [rs2, "RS256"],
       [es1, "ES256"],

@@ -12,6 +12,7 @@ import {
   setClientDisabled,
   updateClient,
 } from "../../services/oauth-clients";
+import { listPageFields, listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 import {
@@ -46,9 +47,15 @@ export const adminOAuthClientsRouter = router({
     .meta({
       openapi: { method: "GET", path: "/admin/oauth-clients", tags: TAGS, summary: "The registered OAuth clients" },
     })
-    .input(z.strictObject({}).optional())
-    .output(z.array(oauthClientSchema))
-    .query(({ ctx }) => listClients(ctx.db, ctx.clock.now())),
+    .input(listPageInput.optional())
+    .output(pageSchema(oauthClientSchema))
+    .query(({ ctx, input }) =>
+      pageOf(listClients(ctx.db, ctx.clock.now()), input, {
+        key: (c) => c.createdAt,
+        id: (c) => c.id,
+        direction: "desc",
+      }),
+    ),
 
   get: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/oauth-clients/{id}", tags: TAGS, summary: "One OAuth client" } })
@@ -133,9 +140,15 @@ export const adminOAuthClientsRouter = router({
         summary: "A client's live grants, newest first",
       },
     })
-    .input(clientIdInput)
-    .output(z.array(oauthGrantSchema))
-    .query(({ ctx, input }) => listClientGrants(ctx.db, input.id, ctx.clock.now())),
+    .input(z.strictObject({ ...clientIdInput.shape, ...listPageFields }))
+    .output(pageSchema(oauthGrantSchema))
+    .query(({ ctx, input: { id, ...page } }) =>
+      pageOf(listClientGrants(ctx.db, id, ctx.clock.now()), page, {
+        key: (g) => g.createdAt,
+        id: (g) => g.id,
+        direction: "desc",
+      }),
+    ),
 
   revokeGrant: adminProcedure
     .meta({
@@ -158,19 +171,22 @@ export const adminOAuthClientsRouter = router({
         path: "/admin/oauth-signing-keys",
         tags: TAGS,
         summary: "The JWT signing keys (public facts only)",
+        description:
+          "Every key still published, newest first, in one page: a handful at most (one active per algorithm, and retired ones until their tokens expire).",
       },
     })
     .input(z.strictObject({}).optional())
-    .output(z.array(signingKeySchema))
-    .query(({ ctx }) =>
-      listSigningKeys(ctx.db, ctx.clock.now()).map((key) => ({
+    .output(pageSchema(signingKeySchema))
+    .query(({ ctx }) => ({
+      items: listSigningKeys(ctx.db, ctx.clock.now()).map((key) => ({
         kid: key.kid,
         alg: key.alg,
         createdAt: key.createdAt.toISOString(),
         retiredAt: iso(key.retiredAt),
         removeAfter: iso(key.removeAfter),
       })),
-    ),
+      nextCursor: null,
+    })),
 
   /**
    * New signing keys now (e.g. after a suspected leak of an old one): of

@@ -93,7 +93,7 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
       windowSeconds: 3600,
     });
     expect(second.id).toBe(first.id);
-    expect(await a.overrides()).toEqual([
+    expect((await a.overrides()).items).toEqual([
       expect.objectContaining({ id: first.id, limit: 10, windowSeconds: 3600, expiresAt: null }),
     ]);
 
@@ -103,7 +103,7 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
     expect(set[1]?.detail).toMatchObject({ limit: 10, window: "1h", previous: { limit: 5000, window: "1m" } });
 
     await a.removeOverride({ id: first.id });
-    expect(await a.overrides()).toEqual([]);
+    expect((await a.overrides()).items).toEqual([]);
     expect(audit("ratelimit.override_remove")).toHaveLength(1);
     await expect(a.removeOverride({ id: first.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });

@@ -8,6 +8,7 @@ import { askAllWorkers } from "../../observability/cluster-channel";
 import type { RateLimiter } from "../../ratelimit/limiter";
 import { metricsSnapshot, type RateLimitMetrics, sumMetrics } from "../../ratelimit/metrics";
 import { LOCKOUT_MAX_MS, LOCKOUT_MEMORY_MS, PROCEDURE_LIMITS } from "../../ratelimit/policies";
+import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
 import { clearLockout, listLockouts, topRejected } from "../../services/rate-limit-activity";
 import { effectiveTokenLimits, listOverrides, removeOverride, setOverride } from "../../services/rate-limit-overrides";
 import { findUserByEmail } from "../../services/users";
@@ -135,9 +136,15 @@ export const adminRateLimitsRouter = router({
         summary: "The per-user and per-token overrides",
       },
     })
-    .input(z.void())
-    .output(z.array(overrideSchema))
-    .query(({ ctx }) => listOverrides(ctx.db, ctx.clock.now())),
+    .input(listPageInput.optional())
+    .output(pageSchema(overrideSchema))
+    .query(({ ctx, input }) =>
+      pageOf(listOverrides(ctx.db, ctx.clock.now()), input, {
+        key: (o) => o.createdAt,
+        id: (o) => o.id,
+        direction: "desc",
+      }),
+    ),
 
   override: adminProcedure
     .meta({

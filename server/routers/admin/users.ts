@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ROLES } from "@/db/schema";
 import { passwordSchema } from "../../auth/password";
 import { idPattern } from "../../ids";
-import { pageSchema } from "../../services/page-cursor";
+import { listPageFields, pageOf, pageSchema } from "../../services/page-cursor";
 import { listUserSessions } from "../../services/sessions";
 import {
   createUser,
@@ -125,11 +125,11 @@ export const adminUsersRouter = router({
     .meta({
       openapi: { method: "GET", path: "/admin/users/{id}/sessions", tags: TAGS, summary: "A user's live sessions" },
     })
-    .input(z.strictObject({ id: userId }))
-    .output(z.array(sessionSummary))
-    .query(({ ctx, input }) => {
-      getUserRow(ctx.db, input.id);
-      return listUserSessions(ctx.db, input.id).map((s) => ({
+    .input(z.strictObject({ id: userId, ...listPageFields }))
+    .output(pageSchema(sessionSummary))
+    .query(({ ctx, input: { id, ...page } }) => {
+      getUserRow(ctx.db, id);
+      const all = listUserSessions(ctx.db, id).map((s) => ({
         id: s.id,
         createdAt: s.createdAt.toISOString(),
         lastSeenAt: s.lastSeenAt.toISOString(),
@@ -137,6 +137,8 @@ export const adminUsersRouter = router({
         ip: s.ip,
         userAgent: s.userAgent,
       }));
+      // Paged by creation (a stable key), newest first; lastSeenAt moves while a client pages.
+      return pageOf(all, page, { key: (s) => s.createdAt, id: (s) => s.id, direction: "desc" });
     }),
 
   /** All of a user's sessions, or (dashboard) the one named by sessionId; on REST one session is endSession. */
