@@ -18,6 +18,7 @@ import { open } from "../crypto/envelope";
 import { createLogger, setLogger } from "../logger";
 import { CLI_ACTOR } from "../services/audit";
 import { updateClient } from "../services/oauth-clients";
+import { createToken } from "../services/tokens";
 import { audienceOf, issuerOf, type JwtRefusal, verifyAccessTokenJwt } from "./access-token";
 import {
   CLOCK_TOLERANCE_S,
@@ -644,4 +645,65 @@ describe("a standard library (jose) verifies our RS256 tokens against our JWKS o
       await server.close();
     }
   }, 30_000);
+});
+
+describe("the signing algorithm on the admin REST door", () => {
+  it("is set on create and update, refused when unknown (400 naming the field), and rotation takes one alg or both", async () => {
+    const admin = await bed.user("root@example.com", "admin");
+    const { token } = createToken(
+      { db: bed.rt.db, clock: bed.rt.clock, actor: CLI_ACTOR, client: cliOpts().client },
+      admin.user.id,
+      { name: "ops", scopes: ["admin"] },
+    );
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await bed.dispatch(
+        new Request(`${APP}/api/v1${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+      );
+      const text = await res.text();
+      return { status: res.status, type: res.headers.get("content-type"), body: text ? JSON.parse(text) : null };
+    };
+    const registration = {
+      name: "REST gateway",
+      type: "confidential",
+      grantTypes: ["client_credentials"],
+      redirectUris: [],
+      scopes: ["contacts:read"],
+    };
+    const created = await call("POST", "/admin/oauth-clients", { ...registration, accessTokenSigningAlg: "RS256" });
+    expect([200, 201]).toContain(created.status);
+    expect(created.body.client.accessTokenSigningAlg).toBe("RS256");
+    const id = created.body.client.id as string;
+    const defaulted = await call("POST", "/admin/oauth-clients", registration);
+    expect(defaulted.body.client.accessTokenSigningAlg).toBe("ES256");
+
+    for (const alg of ["HS256", "none", "rs256", 256]) {
+      const refused = await call("POST", "/admin/oauth-clients", { ...registration, accessTokenSigningAlg: alg });
+      expect(refused.status).toBe(400);
+      expect(refused.type).toMatch(/^application\/problem\+json/);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ path: "accessTokenSigningAlg" })]);
+      const notChanged = await call("PATCH", `/admin/oauth-clients/${id}`, { accessTokenSigningAlg: alg });
+      expect(notChanged.status).toBe(400);
+    }
+    const updated = await call("PATCH", `/admin/oauth-clients/${id}`, { accessTokenSigningAlg: "ES256" });
+    expect(updated.status).toBe(200);
+    expect(updated.body.accessTokenSigningAlg).toBe("ES256");
+    expect((await call("GET", `/admin/oauth-clients/${id}`)).body.accessTokenSigningAlg).toBe("ES256");
+
+    const one = await call("POST", "/admin/oauth-signing-keys/rotate", { alg: "RS256" });
+    expect(one.status).toBe(200);
+    expect(one.body.rotated.map((r: { alg: string }) => r.alg)).toEqual(["RS256"]);
+    const both = await call("POST", "/admin/oauth-signing-keys/rotate", {});
+    expect(both.body.rotated.map((r: { alg: string }) => r.alg)).toEqual(["ES256", "RS256"]);
+    const bad = await call("POST", "/admin/oauth-signing-keys/rotate", { alg: "HS256" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ path: "alg" })]);
+    const listed = await call("GET", "/admin/oauth-signing-keys");
+    expect(listed.status).toBe(200);
+    const items = (Array.isArray(listed.body) ? listed.body : listed.body.items) as Array<{ alg: string }>;
+    expect(items.map((k) => k.alg).sort()).toEqual(["ES256", "RS256", "RS256"]);
+  });
 });
