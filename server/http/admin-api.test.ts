@@ -642,6 +642,8 @@ describe("tokens an admin creates for a user", () => {
       body: { name: "import job", scopes: ["contacts:read", "contacts:write"], expiresInSeconds: 3600 },
     });
     expect(created.status, created.text).toBe(201);
+    // Minting a credential counts against the stricter sensitive policy, as POST /tokens does.
+    expect(created.headers.get("ratelimit-policy")).toContain('"sensitive"');
     const secret = created.json?.token as string;
     expect(secret).toMatch(/^gth_/);
     expect(created.json?.owner).toMatchObject({ id: bob.user.id });

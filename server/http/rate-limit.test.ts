@@ -259,12 +259,12 @@ describe("policies: sensitive calls, costs and overrides", () => {
     const { token } = await tokenFor(rt, "alice@example.com");
     const create = () => rest(rt, "POST", "/tokens", { token, body: { name: "ci", scopes: ["contacts:read"] } });
     const first = await create();
-    expect(first.status).toBe(200);
+    expect(first.status).toBe(201);
     const fields = fieldsOf(first);
     expect(fields?.policy.get("api")).toEqual({ q: 600, w: 60 });
     expect(fields?.policy.get("sensitive")).toEqual({ q: 2, w: 3600 });
     expect(fields?.state.get("sensitive")).toMatchObject({ r: 1 });
-    expect((await create()).status).toBe(200);
+    expect((await create()).status).toBe(201);
     const refused = await create();
     expect(refused.status).toBe(429);
     expect(await refused.json()).toMatchObject({ "violated-policies": ["sensitive"] });

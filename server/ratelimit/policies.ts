@@ -111,6 +111,10 @@ export const PROCEDURE_LIMITS: Readonly<Record<string, { cost?: number; sensitiv
   "admin.users.setPassword": { cost: 5, sensitive: true },
   "admin.oauthClients.create": { sensitive: true },
   "admin.oauthClients.rotateSecret": { sensitive: true },
+  // Credentials and keys made by the admin API count like their user-side and CLI counterparts.
+  "admin.users.createToken": { sensitive: true },
+  "admin.encryption.rotate": { cost: 5, sensitive: true },
+  "admin.encryption.reencrypt": { cost: 5 },
 };
 
 export function procedureLimits(path: string): { cost: number; sensitive: boolean } {

@@ -119,7 +119,7 @@ describe.skipIf(!hasRedisServer)("Redis stopped mid-test", () => {
     const res = await read();
     expect(res.status).toBe(200);
     expect(res.headers.get("ratelimit")).toMatch(/^"api";r=\d+;t=\d+$/);
-    expect((await createTokenCall()).status).toBe(200);
+    expect((await createTokenCall()).status).toBe(201);
     expect(await signIn()).toMatchObject({ ok: true });
   });
 

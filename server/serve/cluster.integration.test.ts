@@ -56,8 +56,8 @@ import {
 
 const BUILD_DIR = process.env.CLUSTER_TEST_BUILD_DIR ?? ".next";
 const WORKERS = 2;
-/** What POST /api/v1/contacts answers when the contact is stored (the OpenAPI document declares 200, not 201). */
-const CREATED = 200;
+/** What POST /api/v1/contacts answers when the contact is stored (201 with Location, meta.created). */
+const CREATED = 201;
 const ADMIN = { email: "cluster-admin@example.com", password: "cluster admin passphrase 1" };
 
 const problemWithBuild = buildProblem(BUILD_DIR);
