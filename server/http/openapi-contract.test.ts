@@ -216,6 +216,21 @@ describe("the real server answers as the document says", () => {
   });
 });
 
+describe("a streamed answer", () => {
+  it("the audit export is the file in a documented media type, with Content-Disposition", async () => {
+    for (const [format, type] of [
+      ["csv", "text/csv"],
+      ["ndjson", "application/x-ndjson"],
+    ]) {
+      const res = await call("GET", `/admin/audit/export?format=${format}`, { token: admin.token });
+      expect(res.status).toBe(200);
+      expect(res.res.headers.get("content-type")?.split(";")[0]).toBe(type);
+      expect(res.res.headers.get("content-disposition")).toMatch(/^attachment; filename="/);
+      expect(typeof res.body).toBe("string");
+    }
+  });
+});
+
 describe("every documented operation, swept", () => {
   const concrete = (op: DocumentedOperation, id: (name: string) => string) =>
     op.path.replace(/\{([^}]+)\}/g, (_, name: string) => id(name));

@@ -3666,7 +3666,7 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK */
+      /** @description OK: the file, streamed */
       200: {
         headers: {
           /**
@@ -3691,13 +3691,16 @@ export interface operations {
            * @example "api";q=600;w=60
            */
           "RateLimit-Policy"?: string;
+          /**
+           * @description A streamed file: `attachment` and its file name
+           * @example attachment; filename="gatehouse-audit-2026-01-15.csv"
+           */
+          "Content-Disposition": string;
           [name: string]: unknown;
         };
         content: {
-          "application/json": {
-            throughSeq: number;
-            filename: string;
-          };
+          "text/csv": string;
+          "application/x-ndjson": string;
         };
       };
       400: components["responses"]["BadRequest"];

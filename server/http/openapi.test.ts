@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { isScope } from "../auth/scopes";
 import { createTestRuntime } from "../testing/harness";
-import { buildOpenApiDocument, handleOpenApiDocument } from "./openapi";
+import { buildOpenApiDocument, handleOpenApiDocument, restOperations } from "./openapi";
+import { STREAMED } from "./rest-handler";
 import { type DocumentedResponse, dereference } from "./testing/openapi-doc";
 
 type Operation = {
@@ -13,6 +14,7 @@ type Operation = {
 };
 
 const doc = buildOpenApiDocument("http://localhost:3000");
+const procedureOf = new Map(restOperations().map((op) => [`${op.method} ${op.path}`, op.procedure]));
 const paths = doc.paths as Record<string, Record<string, Operation>>;
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -117,7 +119,12 @@ describe("buildOpenApiDocument", () => {
       const success = statuses.filter((s) => s.startsWith("2"));
       expect(success, `${method} ${path}`).toHaveLength(1);
       if (success[0] === "204") expect(responses["204"]?.content, `${method} ${path}`).toBeUndefined();
-      else expect(responses[success[0] ?? ""]?.content?.["application/json"], `${method} ${path}`).toBeDefined();
+      else {
+        // JSON, or a streamed file in the media types rest-handler.ts STREAMED declares.
+        const streamed = STREAMED[procedureOf.get(`${method} ${path}`) ?? ""];
+        const expected = streamed ? streamed.contentTypes.map((t) => t.split(";")[0]) : ["application/json"];
+        expect(Object.keys(responses[success[0] ?? ""]?.content ?? {}), `${method} ${path}`).toEqual(expected);
+      }
     }
   });
 

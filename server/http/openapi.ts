@@ -9,7 +9,7 @@ import type { Runtime } from "../runtime";
 import type { Meta } from "../trpc";
 import { JSON_CONTENT_TYPE, withApiHeaders } from "./api-headers";
 import { QUOTA_EXCEEDED_TYPE } from "./rate-limit-headers";
-import { REST_ENDPOINT } from "./rest-handler";
+import { REST_ENDPOINT, STREAMED } from "./rest-handler";
 
 /**
  * The OpenAPI 3.1 document of the REST bridge. trpc-to-openapi generates the
@@ -145,6 +145,11 @@ const HEADERS: Record<string, Json> = {
   "Access-Control-Expose-Headers": header(
     "CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …)",
     { type: "string", maxLength: 500 },
+  ),
+  "Content-Disposition": header(
+    "A streamed file: `attachment` and its file name",
+    { type: "string", maxLength: 200 },
+    'attachment; filename="gatehouse-audit-2026-01-15.csv"',
   ),
   Location: header(
     "The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created",
@@ -424,6 +429,20 @@ function successResponse(op: RestOperation, generated: Json | undefined): Json {
   });
   const description = op.meta.openapi?.successDescription ?? SUCCESS_DESCRIPTION[status];
   if (status === 204) return { description, headers };
+  // A streamed answer (rest-handler.ts STREAMED) is a file in one of its media types, not the procedure's JSON.
+  const streamed = STREAMED[op.procedure];
+  if (streamed) {
+    return {
+      description: `${description}: the file, streamed`,
+      headers: { ...headers, ...headersOf({ "Content-Disposition": "required" }) },
+      content: Object.fromEntries(
+        streamed.contentTypes.map((type) => [
+          type.split(";")[0]?.trim(),
+          { schema: { type: "string", description: `The file (${type})` } },
+        ]),
+      ),
+    };
+  }
   return { description, headers, content: (generated as { content?: Json } | undefined)?.content };
 }
 

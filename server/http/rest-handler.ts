@@ -1,5 +1,6 @@
 import type { TRPCError } from "@trpc/server";
 import { ZodError } from "zod";
+import { CONTENT_TYPES } from "../audit/export";
 import { type Context, createContext, requestIdOf } from "../context";
 import { AppError, appErrorOf } from "../errors";
 import { getLogger } from "../logger";
@@ -150,9 +151,19 @@ async function serveRest(
  * Answers whose body is not the procedure's JSON output: the procedure has run through the whole
  * chain (authorization, validation, rate limit, audit), and its output says what to stream.
  */
-const STREAMED: Record<string, (output: unknown, ctx: Context, request: Request) => Response> = {
-  "admin.audit.startExport": (output, ctx, request) =>
-    streamAuditExport(ctx.db, new URL(request.url).searchParams, output as { throughSeq: number; filename: string }),
+export const STREAMED: Record<
+  string,
+  {
+    /** What the stream is sent as (the OpenAPI document lists these as the operation's answer). */
+    contentTypes: readonly string[];
+    stream: (output: unknown, ctx: Context, request: Request) => Response;
+  }
+> = {
+  "admin.audit.startExport": {
+    contentTypes: Object.values(CONTENT_TYPES),
+    stream: (output, ctx, request) =>
+      streamAuditExport(ctx.db, new URL(request.url).searchParams, output as { throughSeq: number; filename: string }),
+  },
 };
 
 /**
@@ -171,7 +182,7 @@ async function restConventions(
 ): Promise<Response> {
   // HEAD is answered by the bridge without running the procedure: nothing to shape.
   if (request.method !== operation.method) return response;
-  const stream = STREAMED[operation.procedure];
+  const stream = STREAMED[operation.procedure]?.stream;
   if (!stream && operation.method !== "DELETE" && !operation.created) return response;
   const output: unknown = await response.json();
   if (stream) return stream(output, ctx, request);

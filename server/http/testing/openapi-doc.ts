@@ -139,7 +139,8 @@ export async function checkAnswer(
   const mediaType = contentType?.split(";")[0]?.trim() ?? "";
   const media = response.content[mediaType];
   if (!media) throw new Error(`${where}: media type ${contentType} not documented (${Object.keys(response.content)})`);
-  const body: unknown = JSON.parse(text);
+  // JSON media types are parsed; a streamed file (text/csv, application/x-ndjson) is checked as the text it is.
+  const body: unknown = /(^|\+)json$/.test(mediaType.split("/")[1] ?? "") ? JSON.parse(text) : text;
   const parsed = validatorOf(media.schema ?? {}).safeParse(body);
   if (!parsed.success) {
     throw new Error(
