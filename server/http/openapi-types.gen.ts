@@ -1096,7 +1096,7 @@ export interface paths {
     };
     /**
      * The JWT signing keys (public facts only)
-     * @description The JWT signing keys (public facts only).
+     * @description Every key still published, newest first, in one page: a handful at most (one active per algorithm, and retired ones until their tokens expire).
      *
      *     Needs an API token or OAuth 2.0 access token with the scope `admin`.
      */
@@ -1426,28 +1426,11 @@ export interface components {
     /** @description The input is invalid (`invalid_input`, each offending field in `errors`; nothing was changed), the body is not valid JSON (`malformed_json`), or the Authorization header is malformed or a credential is in the URL (`invalid_request`, with a Bearer challenge) */
     BadRequest: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         /**
          * @description The Bearer challenge (RFC 6750 §3): `Bearer realm="gatehouse"`, with `error="invalid_token"` for a credential that is not a live token, `error="invalid_request"` for a malformed Authorization header, `error="insufficient_scope"` and `scope` for a credential without the scope.
          * @example Bearer realm="gatehouse", error="insufficient_scope", scope="contacts:read"
@@ -1462,28 +1445,11 @@ export interface components {
     /** @description No credential (`missing_credentials`), or one that is not a live token (`invalid_token`): expired, revoked or unknown */
     Unauthorized: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         /**
          * @description The Bearer challenge (RFC 6750 §3): `Bearer realm="gatehouse"`, with `error="invalid_token"` for a credential that is not a live token, `error="invalid_request"` for a malformed Authorization header, `error="insufficient_scope"` and `scope` for a credential without the scope.
          * @example Bearer realm="gatehouse", error="insufficient_scope", scope="contacts:read"
@@ -1498,28 +1464,11 @@ export interface components {
     /** @description The credential lacks the operation's scope (`insufficient_scope`, with `scopes` and a Bearer challenge), its owner's role does not allow it (`admin_required`), the owner must first replace a one-time password (`password_change_required`), or the request came over plain HTTP where HTTPS is required (`https_required`) */
     Forbidden: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         /**
          * @description The Bearer challenge (RFC 6750 §3): `Bearer realm="gatehouse"`, with `error="invalid_token"` for a credential that is not a live token, `error="invalid_request"` for a malformed Authorization header, `error="insufficient_scope"` and `scope` for a credential without the scope.
          * @example Bearer realm="gatehouse", error="insufficient_scope", scope="contacts:read"
@@ -1534,28 +1483,11 @@ export interface components {
     /** @description No such record of yours (another user's record is not found either, never forbidden) */
     NotFound: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         [name: string]: unknown;
       };
       content: {
@@ -1565,28 +1497,11 @@ export interface components {
     /** @description The request conflicts with the record's current state; `type` names the reason */
     Conflict: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         [name: string]: unknown;
       };
       content: {
@@ -1596,18 +1511,9 @@ export interface components {
     /** @description The body is larger than the server accepts (MAX_BODY_BYTES); it was not read */
     PayloadTooLarge: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
         [name: string]: unknown;
       };
       content: {
@@ -1617,18 +1523,9 @@ export interface components {
     /** @description A body that is not `application/json` */
     UnsupportedMediaType: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
         [name: string]: unknown;
       };
       content: {
@@ -1638,18 +1535,9 @@ export interface components {
     /** @description A rate limit was exceeded: the policies in `violated-policies`, and when to retry in `Retry-After` (and `retryAfterSeconds`) */
     TooManyRequests: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
         /**
          * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
          * @example "api";r=599;t=60
@@ -1674,28 +1562,11 @@ export interface components {
     /** @description An unexpected failure; the body says nothing more (quote `instance` when reporting it) */
     InternalServerError: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         [name: string]: unknown;
       };
       content: {
@@ -1705,28 +1576,11 @@ export interface components {
     /** @description Passing unavailability, retry after `Retry-After`: the database cannot be used right now (`storage_unavailable`), or the rate limiter's store is down and this operation fails closed (`rate_limit_unavailable`) */
     ServiceUnavailable: {
       headers: {
-        /**
-         * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-         * @example req_0123456789abcdefghij
-         */
-        "X-Request-Id": string;
-        /**
-         * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-         * @example https://app.example.com
-         */
-        "Access-Control-Allow-Origin"?: string;
-        /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-        "Access-Control-Expose-Headers"?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-         * @example "api";r=599;t=60
-         */
-        RateLimit?: string;
-        /**
-         * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-         * @example "api";q=600;w=60
-         */
-        "RateLimit-Policy"?: string;
+        "X-Request-Id": components["headers"]["X-Request-Id"];
+        "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+        "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+        RateLimit: components["headers"]["RateLimit"];
+        "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
         /**
          * @description Whole seconds to wait before trying again (RFC 9110 §10.2.3)
          * @example 30
@@ -1744,7 +1598,40 @@ export interface components {
     RequestId: string;
   };
   requestBodies: never;
-  headers: never;
+  headers: {
+    /**
+     * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
+     * @example req_0123456789abcdefghij
+     */
+    "X-Request-Id": string;
+    /**
+     * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
+     * @example https://app.example.com
+     */
+    "Access-Control-Allow-Origin": string;
+    /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
+    "Access-Control-Expose-Headers": string;
+    /**
+     * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
+     * @example "api";r=599;t=60
+     */
+    RateLimit: string;
+    /**
+     * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
+     * @example "api";q=600;w=60
+     */
+    "RateLimit-Policy": string;
+    /**
+     * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
+     * @example /api/v1/contacts/con_0123456789abcdefghij
+     */
+    Location: string;
+    /**
+     * @description A streamed file: `attachment` and its file name
+     * @example attachment; filename="gatehouse-audit-2026-01-15.csv"
+     */
+    "Content-Disposition": string;
+  };
   pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1768,28 +1655,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -1831,33 +1701,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -1891,28 +1740,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -1945,28 +1777,11 @@ export interface operations {
       /** @description Done; no content */
       204: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content?: never;
@@ -2006,28 +1821,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2060,28 +1858,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2116,28 +1897,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2185,33 +1949,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -2249,28 +1992,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2304,28 +2030,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2372,28 +2081,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2433,28 +2125,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2493,28 +2168,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2557,28 +2215,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2627,33 +2268,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -2687,28 +2307,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2747,28 +2350,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2810,28 +2396,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2874,28 +2443,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -2915,7 +2467,10 @@ export interface operations {
   };
   "admin-users-sessions": {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
         "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -2930,32 +2485,19 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["AdminSession"][];
+          "application/json": {
+            items: components["schemas"]["AdminSession"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+          };
         };
       };
       400: components["responses"]["BadRequest"];
@@ -2986,28 +2528,11 @@ export interface operations {
       /** @description Done; no content */
       204: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content?: never;
@@ -3039,28 +2564,11 @@ export interface operations {
       /** @description Done; no content */
       204: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content?: never;
@@ -3091,28 +2599,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3159,28 +2650,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3231,33 +2705,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -3297,28 +2750,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3359,28 +2795,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3413,28 +2832,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3479,28 +2881,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3534,28 +2919,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3588,28 +2956,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3669,33 +3020,12 @@ export interface operations {
       /** @description OK: the file, streamed */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description A streamed file: `attachment` and its file name
-           * @example attachment; filename="gatehouse-audit-2026-01-15.csv"
-           */
-          "Content-Disposition": string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          "Content-Disposition": components["headers"]["Content-Disposition"];
           [name: string]: unknown;
         };
         content: {
@@ -3713,7 +3043,10 @@ export interface operations {
   };
   "admin-cors-list": {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
         "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -3726,32 +3059,19 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["CorsOrigin"][];
+          "application/json": {
+            items: components["schemas"]["CorsOrigin"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+          };
         };
       };
       400: components["responses"]["BadRequest"];
@@ -3788,33 +3108,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -3848,28 +3147,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -3902,28 +3184,11 @@ export interface operations {
       /** @description Done; no content */
       204: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content?: never;
@@ -3960,28 +3225,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4018,28 +3266,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4080,28 +3311,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4181,28 +3395,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4255,28 +3452,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4308,28 +3488,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4388,7 +3551,10 @@ export interface operations {
   };
   "admin-rateLimits-overrides": {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
         "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -4401,50 +3567,37 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            id: string;
-            subject: {
-              /** @enum {string} */
-              type: "user" | "token";
+            items: {
               id: string;
-              label: string;
-            };
-            /** Format: int64 */
-            limit: number;
-            /** Format: int64 */
-            windowSeconds: number;
-            expiresAt: string | null;
-            expired: boolean;
-            note: string | null;
-            setBy: string;
-            createdAt: string;
-            updatedAt: string;
-          }[];
+              subject: {
+                /** @enum {string} */
+                type: "user" | "token";
+                id: string;
+                label: string;
+              };
+              /** Format: int64 */
+              limit: number;
+              /** Format: int64 */
+              windowSeconds: number;
+              expiresAt: string | null;
+              expired: boolean;
+              note: string | null;
+              setBy: string;
+              createdAt: string;
+              updatedAt: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+          };
         };
       };
       400: components["responses"]["BadRequest"];
@@ -4492,33 +3645,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -4570,28 +3702,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4642,28 +3757,11 @@ export interface operations {
       /** @description Done; no content */
       204: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content?: never;
@@ -4692,28 +3790,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4772,28 +3853,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4830,28 +3894,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4890,28 +3937,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -4932,7 +3962,10 @@ export interface operations {
   };
   "admin-oauthClients-list": {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
         "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -4945,32 +3978,19 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["OAuthClient"][];
+          "application/json": {
+            items: components["schemas"]["OAuthClient"][];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+          };
         };
       };
       400: components["responses"]["BadRequest"];
@@ -5016,33 +4036,12 @@ export interface operations {
       /** @description Created */
       201: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
-          /**
-           * @description The created resource: an absolute path under /api/v1 (resolve it against the URL you called); GET it to read what was created
-           * @example /api/v1/contacts/con_0123456789abcdefghij
-           */
-          Location: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          Location: components["headers"]["Location"];
           [name: string]: unknown;
         };
         content: {
@@ -5080,28 +4079,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -5134,28 +4116,11 @@ export interface operations {
       /** @description Done; no content */
       204: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content?: never;
@@ -5204,28 +4169,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -5270,28 +4218,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -5336,28 +4267,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -5377,7 +4291,10 @@ export interface operations {
   };
   "admin-oauthClients-grants": {
     parameters: {
-      query?: never;
+      query?: {
+        cursor?: string;
+        limit?: number;
+      };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
         "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -5392,44 +4309,38 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            id: string;
-            clientId: string;
-            /** @enum {string} */
-            kind: "authorization_code" | "client_credentials";
-            userId: string;
-            userEmail: string;
-            scopes: ("contacts:read" | "contacts:write" | "tokens:read" | "tokens:write" | "admin" | "metrics:read")[];
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            expiresAt: string;
-          }[];
+            items: {
+              id: string;
+              clientId: string;
+              /** @enum {string} */
+              kind: "authorization_code" | "client_credentials";
+              userId: string;
+              userEmail: string;
+              scopes: (
+                | "contacts:read"
+                | "contacts:write"
+                | "tokens:read"
+                | "tokens:write"
+                | "admin"
+                | "metrics:read"
+              )[];
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              expiresAt: string;
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+          };
         };
       };
       400: components["responses"]["BadRequest"];
@@ -5458,28 +4369,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
@@ -5514,45 +4408,32 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {
           "application/json": {
-            kid: string;
-            /**
-             * @description ES256 (an EC P-256 key) or RS256 (an RSA key)
-             * @enum {string}
-             */
-            alg: "ES256" | "RS256";
-            /** Format: date-time */
-            createdAt: string;
-            /** @description When it stopped signing; null for the active key */
-            retiredAt: string | null;
-            /** @description When it leaves the JWKS (no token it signed is valid after) */
-            removeAfter: string | null;
-          }[];
+            items: {
+              kid: string;
+              /**
+               * @description ES256 (an EC P-256 key) or RS256 (an RSA key)
+               * @enum {string}
+               */
+              alg: "ES256" | "RS256";
+              /** Format: date-time */
+              createdAt: string;
+              /** @description When it stopped signing; null for the active key */
+              retiredAt: string | null;
+              /** @description When it leaves the JWKS (no token it signed is valid after) */
+              removeAfter: string | null;
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            nextCursor: string | null;
+          };
         };
       };
       400: components["responses"]["BadRequest"];
@@ -5588,28 +4469,11 @@ export interface operations {
       /** @description OK */
       200: {
         headers: {
-          /**
-           * @description The request's id: the caller's own `X-Request-Id` when it is well-formed, otherwise one made by the server. Also in every log line and audit entry of the request.
-           * @example req_0123456789abcdefghij
-           */
-          "X-Request-Id": string;
-          /**
-           * @description CORS: sent only when the request's `Origin` is on the server's allow-list (Admin → CORS origins); the answer varies on `Origin`
-           * @example https://app.example.com
-           */
-          "Access-Control-Allow-Origin"?: string;
-          /** @description CORS: with `Access-Control-Allow-Origin`, the response headers a browser script may read (the rate-limit fields, `Retry-After`, `X-Request-Id`, `Location` …) */
-          "Access-Control-Expose-Headers"?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).
-           * @example "api";r=599;t=60
-           */
-          RateLimit?: string;
-          /**
-           * @description draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.
-           * @example "api";q=600;w=60
-           */
-          "RateLimit-Policy"?: string;
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
           [name: string]: unknown;
         };
         content: {

@@ -170,11 +170,29 @@ const EVERY_ANSWER = {
   "Access-Control-Expose-Headers": "optional",
 } as const;
 
+/**
+ * How each header is usually sent; these are the header components every answer refers to. A use
+ * that differs (RateLimit on a 429 is always there) is written out in place, since a reference
+ * cannot change `required`.
+ */
+const USUAL_USE: Record<string, HeaderUse> = {
+  "X-Request-Id": "required",
+  "Access-Control-Allow-Origin": "optional",
+  "Access-Control-Expose-Headers": "optional",
+  RateLimit: "optional",
+  "RateLimit-Policy": "optional",
+  Location: "required",
+  "Content-Disposition": "required",
+};
+
 /** The response headers of an answer, each said to be always sent (`required`) or only in some cases. */
 function headersOf(uses: Record<string, HeaderUse>): Json {
   const out: Json = {};
   for (const [name, use] of Object.entries({ ...EVERY_ANSWER, ...uses })) {
-    out[name] = { ...HEADERS[name], required: use === "required" };
+    out[name] =
+      USUAL_USE[name] === use
+        ? { $ref: `#/components/headers/${name}` }
+        : { ...HEADERS[name], required: use === "required" };
   }
   return out;
 }
@@ -610,6 +628,9 @@ export function buildOpenApiDocument(baseUrl: string): OpenAPIObject {
 
   doc.components ??= {};
   const components = doc.components as Json;
+  components.headers = Object.fromEntries(
+    Object.entries(USUAL_USE).map(([name, use]) => [name, { ...HEADERS[name], required: use === "required" }]),
+  );
   components.responses = Object.fromEntries(
     Object.values(ERROR_RESPONSES).map(({ name, response }) => [name, response]),
   );
@@ -649,7 +670,7 @@ function pruneComponents(doc: OpenAPIObject): void {
     }
     frontier = next;
   }
-  for (const kind of ["schemas", "responses", "parameters"]) {
+  for (const kind of ["schemas", "responses", "headers", "parameters"]) {
     const group = components[kind];
     if (!group) continue;
     for (const name of Object.keys(group)) {
