@@ -846,7 +846,7 @@ describe("client changes take effect", () => {
     const app = bed.registerClient({});
     const tokens = await redeem(app, await codeFor(app, alice, "contacts:read contacts:write"));
     expect(tokens.scope).toBe("contacts:read contacts:write");
-    expect((await createContact(tokens.access_token, "Bob")).status).toBe(200);
+    expect((await createContact(tokens.access_token, "Bob")).status).toBe(201);
 
     updateClient(SVC(), app.clientId, { scopes: ["contacts:read"] });
     // The same token, unexpired, not re-issued: the client's scopes are checked on every request.
