@@ -3,6 +3,7 @@ import { ALL_SCOPES } from "../auth/scopes";
 import { RateLimiter } from "../ratelimit/limiter";
 import { setLimiterFor } from "../ratelimit/runtime";
 import { failingStore } from "../ratelimit/testing/stores";
+import { addCorsOrigin } from "../services/cors-origins";
 import { buildOpenApiDocument, DOCUMENTED_HEADERS } from "./openapi";
 import {
   type CheckedAnswer,
@@ -11,7 +12,7 @@ import {
   documentedOperations,
   operationFor,
 } from "./testing/openapi-doc";
-import { limitToken, type RestServer, startRestServer, userWithToken } from "./testing/rest-server";
+import { limitToken, type RestServer, serviceContextOf, startRestServer, userWithToken } from "./testing/rest-server";
 
 /**
  * The document against the real server: every answer provoked here, over
@@ -213,6 +214,25 @@ describe("the real server answers as the document says", () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe("CORS headers", () => {
+  it("an allowed Origin gets Access-Control-Allow-Origin and -Expose-Headers, on success and on error", async () => {
+    addCorsOrigin(serviceContextOf(server.rt), { origin: "https://app.example.com" });
+    const origin = { origin: "https://app.example.com" };
+    const ok = await call("GET", "/contacts", { token: alice.token, headers: origin });
+    const refused = await call("GET", "/contacts", { headers: origin });
+    for (const res of [ok, refused]) {
+      expect(res.res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(res.res.headers.get("access-control-expose-headers")).toContain("Retry-After");
+    }
+    expect([ok.status, refused.status]).toEqual([200, 401]);
+    const stranger = await call("GET", "/contacts", {
+      token: alice.token,
+      headers: { origin: "https://evil.example" },
+    });
+    expect(stranger.res.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
 
