@@ -149,6 +149,26 @@ describe("unknown parameters are ignored, and never echoed", () => {
     expect(all.status).toBe(303);
     expect(all.location).toMatch(/^\/oauth\/consent\?request=oar_/);
     expectNoEcho("all", `${all.location} ${all.body}`);
+    // Signed out: to the sign-in page, whose return address carries only the parameters read.
+    const signedOut = await getAuthorize(
+      [...(await authorizeParams()), ...HOSTILE_NAMES.map((n) => [n, "v"] as [string, string])],
+      null,
+    );
+    expect(signedOut.status).toBe(303);
+    const signin = new URL(signedOut.location as string, server.origin);
+    expect(signin.pathname).toBe("/signin");
+    const back = new URL(signin.searchParams.get("callbackUrl") as string, server.origin);
+    expect([...back.searchParams.keys()].sort()).toEqual([
+      "client_id",
+      "code_challenge",
+      "code_challenge_method",
+      "redirect_uri",
+      "response_type",
+      "scope",
+      "state",
+    ]);
+    expect(back.searchParams.get("redirect_uri")).toBe(CALLBACK);
+    expectNoEcho("sign-in", `${signedOut.location} ${signedOut.body}`);
     expectNoEcho("logs", logLines.join("\n"));
   });
 

@@ -61,6 +61,19 @@ import { oauthServiceContext } from "./context";
  * POST: the consent page's form (same-origin only, with its anti-CSRF
  * token, for the signed-in user who was asked).
  */
+/** The parameters read here; any other is ignored (and not carried to the sign-in page's return address). */
+const READ_PARAMS = [
+  "response_type",
+  "client_id",
+  "redirect_uri",
+  "scope",
+  "state",
+  "code_challenge",
+  "code_challenge_method",
+  "resource",
+  "response_mode",
+  "prompt",
+] as const;
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_STATE = 1000;
 
@@ -179,8 +192,14 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
 
   // 3. Who is the user?
   const principal = await principalFromSessionCookie(req.headers, runtime);
-  // Both come back here afterwards (the pages follow only our own origin: server/security/return-to.ts).
-  const here = encodeURIComponent(url.pathname + url.search);
+  // Both come back here afterwards (the pages follow only our own origin: server/security/return-to.ts),
+  // with only the parameters this endpoint reads: the ignored ones are not carried through the sign-in.
+  const kept = new URLSearchParams();
+  for (const name of READ_PARAMS) {
+    const value = params.get(name);
+    if (value !== undefined) kept.set(name, value);
+  }
+  const here = encodeURIComponent(`${url.pathname}?${kept}`);
   if (!principal) {
     return prompt.has("none")
       ? back("login_required", "The user is not signed in")
