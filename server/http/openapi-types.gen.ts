@@ -1559,7 +1559,7 @@ export interface components {
         "application/problem+json": components["schemas"]["Problem"];
       };
     };
-    /** @description An unexpected failure; the body says nothing more (quote `instance` when reporting it) */
+    /** @description A stored value that did not open (`sealed_value_failed_authentication`, `sealed_value_key_missing`: the data or its key is damaged or missing), or an unexpected failure (`about:blank`, nothing internal in the body). Quote `instance` when reporting it. */
     InternalServerError: {
       headers: {
         "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -338,10 +338,17 @@ const ERROR_RESPONSES: Record<number, { name: string; response: Json }> = {
   500: {
     name: "InternalServerError",
     response: {
-      description: "An unexpected failure; the body says nothing more (quote `instance` when reporting it)",
+      description:
+        "A stored value that did not open (`sealed_value_failed_authentication`, `sealed_value_key_missing`: the data or its key is damaged or missing), or an unexpected failure (`about:blank`, nothing internal in the body). Quote `instance` when reporting it.",
       headers: headersOf({ "X-Request-Id": "required", ...RATE_LIMITED }),
       content: problemContent({
         internal: { type: "about:blank", title: "Internal server error", status: 500, detail: "Internal server error" },
+        sealed_value_failed_authentication: example(
+          500,
+          "Internal server error",
+          "sealed_value_failed_authentication",
+          "A stored value failed authentication: it was changed outside Gatehouse or its key is wrong",
+        ),
       }),
     },
   },
