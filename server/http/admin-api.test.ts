@@ -456,6 +456,10 @@ describe("resource conventions", () => {
       ["PUT", `/admin/users/${alice.user.id}/sessions`, "GET, HEAD, DELETE, OPTIONS"],
       ["GET", `/admin/users/${alice.user.id}/revoke-all`, "POST, OPTIONS"],
       ["PUT", "/admin/cors-origins/cor_00000000000000000000", "GET, HEAD, DELETE, PATCH, OPTIONS"],
+      // A literal path is its own resource, not an id of the parameterised one beside it.
+      ["GET", "/tokens/revoke-all", "POST, OPTIONS"],
+      ["POST", "/tokens/options", "GET, HEAD, OPTIONS"],
+      ["DELETE", "/admin/oauth-signing-keys/rotate", "POST, OPTIONS"],
     ];
     for (const [method, url, allow] of cases) {
       const answer = await call(method, url, { token: adminToken, body: method === "GET" ? undefined : {} });

@@ -18,6 +18,8 @@ export interface RestOperation {
   procedure: string;
   /** `meta.created.location`: a 201 with this Location (server/trpc.ts). */
   created: `/${string}` | null;
+  /** How many `{param}` segments: a path that matches a literal template never names a parameterised one. */
+  params: number;
 }
 type RestTemplate = RestOperation;
 
@@ -51,6 +53,7 @@ function templates(): RestTemplate[] {
         label: `${openapi.method.toUpperCase()} ${openapi.path}`,
         procedure: name,
         created: procedure._def.meta?.created?.location ?? null,
+        params: (openapi.path.match(/\{[^}]+\}/g) ?? []).length,
       });
     }
   }
@@ -81,9 +84,20 @@ export function restRouteOf(method: string, url: URL, endpoint: string): string 
  * first declared template that matches, as trpc-to-openapi picks), or null.
  */
 export function restOperationOf(method: string, url: URL, endpoint: string): RestOperation | null {
-  const path = url.pathname.slice(endpoint.length) || "/";
   const upper = method.toUpperCase() === "HEAD" ? "GET" : method.toUpperCase();
-  return templates().find((t) => t.method === upper && t.pattern.test(path)) ?? null;
+  return resourceOf(url, endpoint).find((t) => t.method === upper) ?? null;
+}
+
+/**
+ * The templates of the resource a path names: of all that match, those with the fewest
+ * parameters, so `/tokens/revoke-all` is that resource (POST only: a GET is a 405), never
+ * `/tokens/{id}` with the id "revoke-all".
+ */
+function resourceOf(url: URL, endpoint: string): RestOperation[] {
+  const path = url.pathname.slice(endpoint.length) || "/";
+  const matching = templates().filter((t) => t.pattern.test(path));
+  const fewest = Math.min(...matching.map((t) => t.params));
+  return matching.filter((t) => t.params === fewest);
 }
 
 /**
@@ -92,10 +106,8 @@ export function restOperationOf(method: string, url: URL, endpoint: string): Res
  * path with an undeclared verb is a 405 with `Allow`, not a 404.
  */
 export function restMethodsOf(url: URL, endpoint: string): string[] {
-  const path = url.pathname.slice(endpoint.length) || "/";
   const methods = new Set<string>();
-  for (const t of templates()) {
-    if (!t.pattern.test(path)) continue;
+  for (const t of resourceOf(url, endpoint)) {
     methods.add(t.method);
     if (t.method === "GET") methods.add("HEAD");
   }
