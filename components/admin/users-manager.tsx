@@ -172,7 +172,8 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
   const setRole = useMutation(trpc.admin.users.setRole.mutationOptions());
   const setPassword = useMutation(trpc.admin.users.setPassword.mutationOptions());
   const endSessions = useMutation(trpc.admin.users.endSessions.mutationOptions());
-  const error = setDisabled.error ?? setRole.error ?? setPassword.error ?? endSessions.error;
+  const endSession = useMutation(trpc.admin.users.endSession.mutationOptions());
+  const error = setDisabled.error ?? setRole.error ?? setPassword.error ?? endSessions.error ?? endSession.error;
 
   return (
     <Card title={`Manage ${user.email}`}>
@@ -257,7 +258,7 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
                   <Button
                     variant="ghost"
                     onClick={() =>
-                      endSessions.mutate({ id: user.id, sessionId: s.id }, { onSuccess: done("Session ended.") })
+                      endSession.mutate({ id: user.id, sessionId: s.id }, { onSuccess: done("Session ended.") })
                     }
                   >
                     End

@@ -245,6 +245,21 @@ describe("ids", () => {
     }
   });
 
+  it("takes one session only by its path: a sessionId in the query of the end-all DELETE is refused", async () => {
+    const before = (await call("GET", `/admin/users/${bob.user.id}/sessions`, { token: adminToken })).json as {
+      items: unknown[];
+    };
+    const answer = await call("DELETE", `/admin/users/${bob.user.id}/sessions?sessionId=${bob.session.id}`, {
+      token: adminToken,
+    });
+    expectProblem(answer, 400, "invalid_input");
+    expect(answer.text).toContain("sessionId");
+    const after = (await call("GET", `/admin/users/${bob.user.id}/sessions`, { token: adminToken })).json as {
+      items: unknown[];
+    };
+    expect(after.items).toEqual(before.items);
+  });
+
   it("answers 404 for a well-formed id that names nothing", async () => {
     const cases: Array<[string, string, unknown?]> = [
       ["GET", `/admin/users/${ZERO_IDS.user}`],

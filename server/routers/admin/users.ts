@@ -141,7 +141,7 @@ export const adminUsersRouter = router({
       return pageOf(all, page, { key: (s) => s.createdAt, id: (s) => s.id, direction: "desc" });
     }),
 
-  /** All of a user's sessions, or (dashboard) the one named by sessionId; on REST one session is endSession. */
+  /** All of a user's sessions; one of them is endSession. */
   endSessions: adminProcedure
     .meta({
       openapi: {
@@ -151,9 +151,9 @@ export const adminUsersRouter = router({
         summary: "End all of a user's sessions",
       },
     })
-    .input(z.strictObject({ id: userId, sessionId: sessionId.optional() }))
+    .input(z.strictObject({ id: userId }))
     .output(z.object({ ended: z.number() }))
-    .mutation(({ ctx, input }) => ({ ended: endSessionsOfUser(serviceContext(ctx), input.id, input.sessionId) })),
+    .mutation(({ ctx, input }) => ({ ended: endSessionsOfUser(serviceContext(ctx), input.id) })),
 
   endSession: adminProcedure
     .meta({
