@@ -110,6 +110,12 @@ const header = (description: string, schema: Json, example?: string | number) =>
   ...(example !== undefined ? { example } : {}),
 });
 
+/** A Structured Field List (RFC 8941) of policies, each an sf-string with two integer parameters (rate-limit-headers.ts). */
+function sfList(first: string, second: string): string {
+  const item = `"[^"\\\\]*";${first}=\\d+;${second}=\\d+`;
+  return `^${item}(, ${item})*$`;
+}
+
 /** Response headers, by the name they are sent with. */
 const HEADERS: Record<string, Json> = {
   "X-Request-Id": header(
@@ -119,12 +125,12 @@ const HEADERS: Record<string, Json> = {
   ),
   RateLimit: header(
     "draft-ietf-httpapi-ratelimit-headers: per policy that applied, the units remaining (`r`) and the seconds until its window resets (`t`), as a Structured Field List. Sent whenever the rate-limit step ran for the request (not when the limiter's store was down and the call was let through).",
-    { type: "string", maxLength: 1000 },
+    { type: "string", maxLength: 1000, pattern: sfList("r", "t") },
     '"api";r=599;t=60',
   ),
   "RateLimit-Policy": header(
     "draft-ietf-httpapi-ratelimit-headers: per policy that applied, its quota (`q`) and window in seconds (`w`), as a Structured Field List. Sent with `RateLimit`.",
-    { type: "string", maxLength: 1000 },
+    { type: "string", maxLength: 1000, pattern: sfList("q", "w") },
     '"api";q=600;w=60',
   ),
   "Retry-After": header(
@@ -134,7 +140,12 @@ const HEADERS: Record<string, Json> = {
   ),
   "WWW-Authenticate": header(
     'The Bearer challenge (RFC 6750 §3): `Bearer realm="gatehouse"`, with `error="invalid_token"` for a credential that is not a live token, `error="invalid_request"` for a malformed Authorization header, `error="insufficient_scope"` and `scope` for a credential without the scope.',
-    { type: "string", maxLength: 200 },
+    {
+      type: "string",
+      maxLength: 200,
+      pattern:
+        '^Bearer realm="gatehouse"(, error="(invalid_request|invalid_token|insufficient_scope)"(, scope="[^"]*")?)?$',
+    },
     'Bearer realm="gatehouse", error="insufficient_scope", scope="contacts:read"',
   ),
   "Access-Control-Allow-Origin": header(
