@@ -1,8 +1,13 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { oauthConsents, oauthGrants } from "@/db/schema";
 import type { Principal } from "../auth/principal";
-import { createContextInner } from "../context";
+import { loadOrCreateSecrets } from "../config/secrets";
+import { createContextInner, type InnerContextOptions } from "../context";
+import { fileKeyring } from "../crypto/keyring";
 import { newId } from "../ids";
 import { limiterFor } from "../ratelimit/runtime";
 import { appRouter, createCaller } from "../root";
@@ -23,6 +28,10 @@ const rt = createTestRuntime();
 const limiter = limiterFor(rt);
 let seq = 0;
 const unique = (label: string) => `${label}-${++seq}`;
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** A fresh user of the given role with a live session (a new one per row, so rows cannot disturb each other). */
 async function user(role: "admin" | "member" = "member") {
@@ -37,7 +46,7 @@ function tokenFor(principal: Principal, name = unique("token")) {
   );
 }
 
-function callerAs(principal: Principal, requestId: string) {
+function callerAs(principal: Principal, requestId: string, context: Partial<InnerContextOptions> = {}) {
   return createCaller(
     createContextInner({
       db: rt.db,
@@ -46,6 +55,7 @@ function callerAs(principal: Principal, requestId: string) {
       keyring: rt.keyring,
       limiter,
       client: { ip: "203.0.113.9", userAgent: "every-mutation test", requestId },
+      ...context,
     }),
   );
 }
@@ -89,6 +99,8 @@ function authorize(userId: string, clientId: string) {
 interface ValidCall {
   as: Principal;
   input: unknown;
+  /** What the call needs beyond the shared runtime (e.g. keys in a data folder). */
+  context?: Partial<InnerContextOptions>;
 }
 
 /** One valid call per mutation. Add a row when you add a mutation (the test tells you which is missing). */
@@ -148,6 +160,22 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
     as: (await user("admin")).principal,
     input: { id: (await user()).user.id },
   }),
+  "admin.users.endSession": async () => {
+    const u = await user();
+    return { as: (await user("admin")).principal, input: { id: u.user.id, sessionId: u.session.id } };
+  },
+  "admin.users.createToken": async () => ({
+    as: (await user("admin")).principal,
+    input: { id: (await user()).user.id, name: "made by an admin", scopes: ["contacts:read"] },
+  }),
+  "admin.encryption.rotate": async () => {
+    // Keys in a data folder of its own (a rotation changes secrets.json there).
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-audited-rotate-"));
+    tempDirs.push(dataDir);
+    const keyring = fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption);
+    return { as: (await user("admin")).principal, input: {}, context: { keyring, dataDir } };
+  },
+  "admin.encryption.reencrypt": async () => ({ as: (await user("admin")).principal, input: {} }),
   "admin.users.revokeAll": async () => ({
     as: (await user("admin")).principal,
     input: { id: (await user()).user.id },
@@ -260,7 +288,7 @@ describe("every mutation writes an audit entry", () => {
     }
     const call = await valid();
     const requestId = newId("request");
-    await procedureAt(callerAs(call.as, requestId), path)(call.input);
+    await procedureAt(callerAs(call.as, requestId, call.context), path)(call.input);
 
     const written = rt.db.all<{ action: string; outcome: string }>(
       sql`select action, outcome from audit_log where request_id = ${requestId}`,
