@@ -122,8 +122,22 @@ describe("no secret reaches the database, the audit export or the logs", () => {
       headers: bearer(first),
       body: JSON.stringify({ name: "rest-made", scopes: ["contacts:read", "contacts:write"] }),
     });
-    expect(viaRest.status).toBe(200);
+    expect(viaRest.status).toBe(201);
     const restToken = remember((await viaRest.json()).token);
+    // The admin API: a token made for another user, and a password set, over REST.
+    const forAda = await http("rest", `/api/v1/admin/users/${ada.id}/tokens`, {
+      method: "POST",
+      headers: bearer(first),
+      body: JSON.stringify({ name: "admin-made", scopes: ["contacts:read"] }),
+    });
+    expect(forAda.status).toBe(201);
+    remember((await forAda.json()).token);
+    const setOverRest = await http("rest", `/api/v1/admin/users/${ada.id}/password`, {
+      method: "PUT",
+      headers: bearer(first),
+      body: JSON.stringify({ password: remember(secret("ada-rest-reset")), mustChange: true }),
+    });
+    expect(setOverRest.status).toBe(200);
     const viaTrpc = await http("trpc", "/api/trpc/tokens.create", {
       method: "POST",
       headers: bearer(first),
@@ -138,7 +152,7 @@ describe("no secret reaches the database, the audit export or the logs", () => {
       headers: bearer(restToken),
       body: JSON.stringify({ name: "Grace", email: "grace@example.com", notes: remember(secret("sealed-note")) }),
     });
-    expect(created.status).toBe(200);
+    expect(created.status).toBe(201);
     expect((await http("rest", "/api/v1/contacts", { headers: bearer(restToken) })).status).toBe(200);
     expect((await http("trpc", "/api/trpc/contacts.list?input=%7B%7D", { headers: bearer(trpcToken) })).status).toBe(
       200,
@@ -185,12 +199,20 @@ describe("no secret reaches the database, the audit export or the logs", () => {
       expect(res.status).toBe(200);
       exports.push(await res.text());
     }
+    // The same through the REST door (GET /api/v1/admin/audit/export), streamed by the same code.
+    for (const format of ["csv", "ndjson"]) {
+      const res = await http("rest", `/api/v1/admin/audit/export?format=${format}`, { headers: bearer(first) });
+      expect(res.status).toBe(200);
+      exports.push(await res.text());
+    }
 
     const blobs: Record<string, Buffer> = {
       database: fs.readFileSync(file),
       wal: fs.existsSync(`${file}-wal`) ? fs.readFileSync(`${file}-wal`) : Buffer.alloc(0),
       "csv export": Buffer.from(exports[0] as string),
       "ndjson export": Buffer.from(exports[1] as string),
+      "REST csv export": Buffer.from(exports[2] as string),
+      "REST ndjson export": Buffer.from(exports[3] as string),
       logs: Buffer.from(logLines.join("")),
     };
 
