@@ -2511,9 +2511,7 @@ export interface operations {
   };
   "admin-users-endSessions": {
     parameters: {
-      query?: {
-        sessionId?: string;
-      };
+      query?: never;
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
         "X-Request-Id"?: components["parameters"]["RequestId"];
