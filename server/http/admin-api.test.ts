@@ -221,6 +221,33 @@ describe("who may call the admin API", () => {
   });
 });
 
+describe("HEAD", () => {
+  it("runs the GET operation through the chain and answers its status and headers without a body", async () => {
+    const anonymous = await call("HEAD", "/admin/users");
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.text).toBe("");
+    expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    const member = issue(alice.user.id, ["contacts:read"]);
+    expect((await call("HEAD", "/admin/users", { token: member })).status).toBe(403);
+    expect((await call("HEAD", "/contacts", { token: member })).status).toBe(200);
+
+    const ok = await call("HEAD", "/admin/users?limit=1", { token: adminToken });
+    expect(ok.status).toBe(200);
+    expect(ok.text).toBe("");
+    expect(ok.headers.get("content-type")).toBe("application/json; charset=utf-8");
+    expect(ok.headers.get("ratelimit")).toBeTruthy();
+    // Validation applies too, and an unknown path is a 404, never the bridge's bare 204.
+    expect((await call("HEAD", "/admin/users/usr_bad", { token: adminToken })).status).toBe(400);
+    expect((await call("HEAD", `/admin/users/${ZERO_IDS.user}`, { token: adminToken })).status).toBe(404);
+    expect((await call("HEAD", "/admin/nothing-here", { token: adminToken })).status).toBe(404);
+    // A streamed answer: its headers, no rows.
+    const exported = await call("HEAD", "/admin/audit/export?format=csv", { token: adminToken });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(exported.text).toBe("");
+  });
+});
+
 describe("ids", () => {
   it("answers 400 naming the field for a malformed id, wherever it is", async () => {
     const cases: Array<[string, string, string, unknown?]> = [

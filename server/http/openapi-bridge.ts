@@ -55,6 +55,8 @@ export function callOpenApi(options: {
   req: Request;
   endpoint: string;
   body: ParsedBody;
+  /** The method the bridge routes by, when not the request's (HEAD runs the GET operation). */
+  method?: string;
   createContext: () => Promise<Context>;
   onError: (error: TRPCError) => void;
 }): Promise<Response> {
@@ -66,6 +68,7 @@ export function callOpenApi(options: {
     get(target, prop) {
       if (prop === CALL) return call;
       if (prop === "url") return url;
+      if (prop === "method" && options.method) return options.method;
       if (prop === "signal") return NOT_ABORTED;
       if (prop === "body") {
         if (body === null) return undefined;

@@ -56,7 +56,24 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
   );
 }
 
+/**
+ * HEAD is GET without the body (RFC 9110 §9.3.2): the GET operation runs through the whole chain
+ * (authentication, scopes, rate limit, audit) and its status and headers are the answer. (Left to
+ * itself, trpc-to-openapi answers any HEAD with a bare 204 without running anything.)
+ */
 async function serveRest(
+  req: Request,
+  runtime: Runtime,
+  seen: Seen,
+  operation: RestOperation | null,
+): Promise<Response> {
+  const answer = await serveOperation(req, runtime, seen, operation);
+  if (req.method !== "HEAD") return answer;
+  void answer.body?.cancel().catch(() => undefined);
+  return new Response(null, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+}
+
+async function serveOperation(
   req: Request,
   runtime: Runtime,
   seen: Seen,
@@ -120,6 +137,7 @@ async function serveRest(
     endpoint: REST_ENDPOINT,
     req: request,
     body: parsed,
+    method: request.method === "HEAD" ? "GET" : undefined,
     createContext: async () => {
       ctx = await createContext(request, "rest", runtime);
       seen.principal = ctx.principal;
@@ -180,8 +198,9 @@ async function restConventions(
   ctx: Context,
   request: Request,
 ): Promise<Response> {
-  // HEAD is answered by the bridge without running the procedure: nothing to shape.
-  if (request.method !== operation.method) return response;
+  // HEAD ran the GET operation: shaped like it (serveRest drops the body).
+  const method = request.method === "HEAD" ? "GET" : request.method;
+  if (method !== operation.method) return response;
   const stream = STREAMED[operation.procedure]?.stream;
   if (!stream && operation.method !== "DELETE" && !operation.created) return response;
   const output: unknown = await response.json();
