@@ -291,6 +291,8 @@ describe("ids", () => {
     const cases: Array<[string, string, unknown?]> = [
       ["GET", `/admin/users/${ZERO_IDS.user}`],
       ["GET", `/admin/users/${ZERO_IDS.user}/sessions`],
+      ["GET", `/admin/users/${ZERO_IDS.user}/tokens`],
+      ["GET", `/admin/users/${ZERO_IDS.user}/token-limits`],
       ["POST", `/admin/users/${ZERO_IDS.user}/tokens`, { name: "x", scopes: ["contacts:read"] }],
       ["PUT", `/admin/users/${ZERO_IDS.user}/disabled`, { disabled: true }],
       ["GET", `/admin/tokens/${ZERO_IDS.token}`],

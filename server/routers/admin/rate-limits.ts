@@ -11,7 +11,7 @@ import { LOCKOUT_MAX_MS, LOCKOUT_MEMORY_MS, PROCEDURE_LIMITS } from "../../ratel
 import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
 import { clearLockout, listLockouts, topRejected } from "../../services/rate-limit-activity";
 import { effectiveTokenLimits, listOverrides, removeOverride, setOverride } from "../../services/rate-limit-overrides";
-import { findUserByEmail } from "../../services/users";
+import { findUserByEmail, getUserRow } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
 import { setOverrideInput, tokenLimitsSchema, toTokenLimitView } from "../rate-limits/schemas";
 import { serviceContext } from "../service-context";
@@ -280,6 +280,8 @@ export const adminRateLimitsRouter = router({
     .input(z.strictObject({ userId }))
     .output(tokenLimitsSchema)
     .query(({ ctx, input }) => {
+      // An unknown user is a 404, not an empty list.
+      getUserRow(ctx.db, input.userId);
       const fallback = limiterOf(ctx).config.api;
       return {
         default: { limit: fallback.limit, windowSeconds: fallback.windowMs / 1000 },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { createToken, getTokenSummary, listTokens, revokeAllForUser, revokeToken } from "../../services/tokens";
+import { getUserRow } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 import {
@@ -84,7 +85,11 @@ export const adminUserTokensRouter = router({
     })
     .input(z.strictObject({ id: userId, ...listTokensFields }).refine(notBoth.check, notBoth.params))
     .output(tokenPageSchema)
-    .query(({ ctx, input: { id, ...query } }) => listTokens(ctx, { ...query, ownerId: id })),
+    .query(({ ctx, input: { id, ...query } }) => {
+      // An unknown user is a 404, not an empty list.
+      getUserRow(ctx.db, id);
+      return listTokens(ctx, { ...query, ownerId: id });
+    }),
 
   createToken: adminProcedure
     .meta({
