@@ -164,7 +164,7 @@ describe("who may call the admin API", () => {
 
   it("refuses a member's token that carries the admin scope (403), on every probe", async () => {
     // The token was made while its owner was an admin; the owner has since been demoted.
-    const former = await bed.user(unique("former") + "@example.com", "admin");
+    const former = await bed.user(`${unique("former")}@example.com`, "admin");
     const token = issue(former.user.id, ["admin", "contacts:read"]);
     expect((await call("GET", "/admin/users", { token })).status).toBe(200);
     setUserRole({ ...svc() }, former.user.id, "member");
@@ -333,6 +333,43 @@ describe("ids", () => {
 });
 
 /** The procedures whose meta says `created`, and those on DELETE: the tests below must exercise each one. */
+describe("operations without input", () => {
+  // Every REST operation whose procedure takes z.void(): the bridge would hand it nothing, so a
+  // query parameter would be dropped silently; it is refused as an unknown field is anywhere else.
+  const voidOperations = Object.values(
+    appRouter._def.procedures as unknown as Record<
+      string,
+      {
+        _def: {
+          meta?: { openapi?: { method: string; path: string } };
+          inputs: Array<{ _zod?: { def?: { type?: string } } }>;
+        };
+      }
+    >,
+  )
+    .filter((p) => p._def.meta?.openapi && p._def.inputs.every((input) => input._zod?.def?.type === "void"))
+    .map((p) => p._def.meta?.openapi as { method: string; path: string });
+
+  it("exist (the walk below is not empty)", () => {
+    expect(voidOperations.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("refuse any query parameter with 400 naming it, and answer without one", async () => {
+    for (const { method, path: template } of voidOperations) {
+      if (method !== "GET") continue;
+      const url = template.replace(/\{[^}]+\}/g, ZERO_IDS.user);
+      for (const query of ["verbose=1", "limit=5", "x%00y=1", `${"q".repeat(200)}=1`]) {
+        const answer = await call("GET", `${url}?${query}`, { token: adminToken });
+        const body = expectProblem(answer, 400, "invalid_input");
+        const errors = body.errors as Array<{ path: string; message: string }>;
+        expect(errors[0]?.message, `${template}?${query}`).toMatch(/takes no input/);
+        expect(errors[0]?.path.length).toBeLessThanOrEqual(60);
+      }
+      expect((await call("GET", url, { token: adminToken })).status, template).toBe(200);
+    }
+  });
+});
+
 function operationsWhere(pick: (meta: { openapi?: { method: string; path: string }; created?: unknown }) => boolean) {
   const all = appRouter._def.procedures as unknown as Record<
     string,

@@ -95,15 +95,19 @@ async function serveOperation(
     return fail(problem(400, `${reserved}: Unrecognized key`, { reason: "invalid_input", errors, requestId }));
   }
 
-  if (!["GET", "HEAD", "DELETE"].includes(request.method)) {
-    // The bridge reads a POST/PATCH input from the body only and would silently
-    // drop query parameters: refused instead, as an unknown field in the body is.
+  const bodyInput = !["GET", "HEAD", "DELETE"].includes(request.method);
+  if (bodyInput || operation?.takesInput === false) {
+    // The bridge reads a POST/PATCH input from the body only, and gives an operation
+    // without input (z.void()) none at all: it would silently drop query parameters.
+    // Refused instead, as an unknown field in the body is.
     const stray = [...new URL(request.url).searchParams.keys()][0];
     if (stray !== undefined) {
       const errors = [
         {
           path: stray.slice(0, 60),
-          message: "Unrecognized query parameter (this operation takes its input in the body)",
+          message: bodyInput
+            ? "Unrecognized query parameter (this operation takes its input in the body)"
+            : "Unrecognized query parameter (this operation takes no input)",
         },
       ];
       return fail(
@@ -114,6 +118,8 @@ async function serveOperation(
         }),
       );
     }
+  }
+  if (bodyInput) {
     try {
       const body = await readCappedBody(request, runtime.config.maxBodyBytes);
       if (body && body.byteLength > 0 && !isJsonContentType(request.headers.get("content-type"))) {

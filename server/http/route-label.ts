@@ -20,6 +20,8 @@ export interface RestOperation {
   created: `/${string}` | null;
   /** How many `{param}` segments: a path that matches a literal template never names a parameterised one. */
   params: number;
+  /** False when the procedure's input is `z.void()` (or none): then any query parameter is an unknown one. */
+  takesInput: boolean;
 }
 type RestTemplate = RestOperation;
 
@@ -37,7 +39,12 @@ function templates(): RestTemplate[] {
     const all = Object.entries(appRouter._def.procedures) as unknown as Array<
       [
         string,
-        { _def: { meta?: { openapi?: { method: string; path: string }; created?: { location: `/${string}` } } } },
+        {
+          _def: {
+            meta?: { openapi?: { method: string; path: string }; created?: { location: `/${string}` } };
+            inputs: Array<{ _zod?: { def?: { type?: string } } }>;
+          };
+        },
       ]
     >;
     for (const [name, procedure] of all) {
@@ -54,6 +61,7 @@ function templates(): RestTemplate[] {
         procedure: name,
         created: procedure._def.meta?.created?.location ?? null,
         params: (openapi.path.match(/\{[^}]+\}/g) ?? []).length,
+        takesInput: procedure._def.inputs.some((input) => input._zod?.def?.type !== "void"),
       });
     }
   }
