@@ -171,3 +171,7 @@ export function OffsetPager({
     </div>
   );
 }
+
+// confirm-dialog.tsx is imported from its own file: it uses Button from here.
+export { CopyText } from "./copy-text";
+export { toast } from "./toast";
