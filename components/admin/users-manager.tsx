@@ -3,11 +3,29 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
+import { ROLE_SCOPES } from "@/server/auth/scopes";
 import type { AppRouter } from "@/server/root";
+import { type CreatedToken, CreateTokenForm, NewTokenNotice, tokenLabel } from "../tokens/token-parts";
+import { TokenStatusBadge } from "../tokens/token-status";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, OffsetPager, Select, Table } from "../ui";
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  CopyText,
+  Field,
+  formatTime,
+  Input,
+  OffsetPager,
+  Select,
+  Table,
+  toast,
+} from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 
 type User = inferRouterOutputs<AppRouter>["admin"]["users"]["list"]["items"][number];
+type Role = User["role"];
 const PAGE = 25;
 
 export function UsersManager() {
@@ -78,7 +96,9 @@ export function UsersManager() {
           <span>
             {list.data && list.data.total > 0
               ? `${offset + 1}–${Math.min(offset + PAGE, list.data.total)} of ${list.data.total}`
-              : "No users match."}
+              : list.isSuccess
+                ? "No users match."
+                : null}
           </span>
           <OffsetPager offset={offset} pageSize={PAGE} total={list.data?.total} onChange={setOffset} />
         </div>
@@ -95,8 +115,10 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
     trpc.admin.users.create.mutationOptions({
       onSuccess: (user) => {
         setCreated(user.email);
+        toast.success(`Created ${user.email} (${user.role}).`);
         onCreated();
       },
+      onError: (error) => toast.error("The user was not created", errorMessage(error)),
     }),
   );
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -158,55 +180,127 @@ function CreateUserForm({ onCreated }: { onCreated: () => void }) {
   );
 }
 
+/** What a role change does, said before it is done. */
+function roleChangeText(user: User, role: Role) {
+  if (role === "admin") {
+    return (
+      <>
+        <p>
+          An admin can do everything here: create, disable and promote users, end anyone&apos;s sessions, revoke any
+          token, register OAuth clients, change CORS origins and rate limits, and read and export the audit log.
+        </p>
+        <p>{user.email}&apos;s sessions and tokens get these powers at once where their scopes allow it.</p>
+      </>
+    );
+  }
+  return (
+    <p>
+      {user.email} loses the dashboard&apos;s admin pages and every admin scope at once: their tokens keep only what a
+      member may do ({ROLE_SCOPES.member.join(", ")}).
+    </p>
+  );
+}
+
 function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [notice, setNotice] = useState<string | null>(null);
   const sessions = useQuery(trpc.admin.users.sessions.queryOptions({ id: user.id }));
-  const done = (message: string) => () => {
-    setNotice(message);
+  const changed = () => {
     onChanged();
     void queryClient.invalidateQueries({ queryKey: trpc.admin.users.sessions.queryKey({ id: user.id }) });
+    void queryClient.invalidateQueries({ queryKey: trpc.admin.users.tokens.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.admin.tokens.pathKey() });
   };
+  const failed = (what: string) => (error: unknown) => toast.error(what, errorMessage(error));
   const setDisabled = useMutation(trpc.admin.users.setDisabled.mutationOptions());
   const setRole = useMutation(trpc.admin.users.setRole.mutationOptions());
   const setPassword = useMutation(trpc.admin.users.setPassword.mutationOptions());
   const endSessions = useMutation(trpc.admin.users.endSessions.mutationOptions());
   const endSession = useMutation(trpc.admin.users.endSession.mutationOptions());
-  const error = setDisabled.error ?? setRole.error ?? setPassword.error ?? endSessions.error ?? endSession.error;
+  const revokeAll = useMutation(trpc.admin.users.revokeAll.mutationOptions());
+  const [pendingRole, setPendingRole] = useState<Role | null>(null);
+  const [pendingPassword, setPendingPassword] = useState<{ password: string; form: HTMLFormElement } | null>(null);
+  const sessionCount = sessions.data?.items.length ?? user.activeSessions;
+  const sessionsText = `${sessionCount} session${sessionCount === 1 ? "" : "s"}`;
 
   return (
     <Card title={`Manage ${user.email}`}>
       <div className="space-y-4">
-        {error ? <Alert>{errorMessage(error)}</Alert> : null}
-        {notice ? <Alert kind="success">{notice}</Alert> : null}
+        <p className="text-xs text-slate-500">
+          User id <CopyText value={user.id} label="the user id" />
+        </p>
         <div className="flex flex-wrap items-end gap-3">
-          <Button
-            variant={user.disabled ? "primary" : "danger"}
-            onClick={() =>
-              setDisabled.mutate(
-                { id: user.id, disabled: !user.disabled },
-                { onSuccess: done(user.disabled ? "User enabled." : "User disabled; their sessions have ended.") },
-              )
-            }
-          >
-            {user.disabled ? "Enable user" : "Disable user"}
-          </Button>
+          {user.disabled ? (
+            <Button
+              variant="primary"
+              disabled={setDisabled.isPending}
+              onClick={() =>
+                setDisabled.mutateAsync({ id: user.id, disabled: false }).then(
+                  () => {
+                    toast.success(`Enabled ${user.email}.`, "They can sign in again; their tokens work again.");
+                    changed();
+                  },
+                  failed(`Could not enable ${user.email}`),
+                )
+              }
+            >
+              Enable user
+            </Button>
+          ) : (
+            <ConfirmDialog
+              trigger={<Button variant="danger">Disable user</Button>}
+              title={`Disable ${user.email}?`}
+              description={
+                <p>
+                  They are signed out at once ({sessionsText} end), cannot sign in, and their API tokens and OAuth
+                  access stop working until you enable them again.
+                </p>
+              }
+              confirmLabel="Disable user"
+              onConfirm={() =>
+                setDisabled.mutateAsync({ id: user.id, disabled: true }).then(
+                  () => {
+                    toast.success(`Disabled ${user.email}.`, "Their sessions have ended.");
+                    changed();
+                  },
+                  failed(`Could not disable ${user.email}`),
+                )
+              }
+            />
+          )}
           <Field label="Role" htmlFor="detail-role">
             <Select
               id="detail-role"
-              value={user.role}
-              onChange={(e) =>
-                setRole.mutate(
-                  { id: user.id, role: e.target.value === "admin" ? "admin" : "member" },
-                  { onSuccess: done("Role changed.") },
-                )
-              }
+              value={pendingRole ?? user.role}
+              onChange={(e) => {
+                const role: Role = e.target.value === "admin" ? "admin" : "member";
+                if (role !== user.role) setPendingRole(role);
+              }}
             >
               <option value="member">member</option>
               <option value="admin">admin</option>
             </Select>
           </Field>
+          <ConfirmDialog
+            open={pendingRole !== null}
+            onOpenChange={(open) => {
+              if (!open) setPendingRole(null);
+            }}
+            title={pendingRole === "admin" ? `Make ${user.email} an admin?` : `Make ${user.email} a member?`}
+            description={pendingRole ? roleChangeText(user, pendingRole) : null}
+            confirmLabel={pendingRole === "admin" ? "Make admin" : "Make member"}
+            onConfirm={() => {
+              const role = pendingRole;
+              if (!role) return;
+              return setRole.mutateAsync({ id: user.id, role }).then(
+                () => {
+                  toast.success(`${user.email} is now ${role === "admin" ? "an admin" : "a member"}.`);
+                  changed();
+                },
+                failed(`Could not change the role of ${user.email}`),
+              );
+            }}
+          />
           <form
             className="flex items-end gap-2"
             aria-label="Set a new password"
@@ -214,15 +308,7 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
               event.preventDefault();
               const formEl = event.currentTarget;
               const password = String(new FormData(formEl).get("password") ?? "");
-              setPassword.mutate(
-                { id: user.id, password, mustChange: true },
-                {
-                  onSuccess: () => {
-                    formEl.reset();
-                    done("Password set; the user must change it at next sign-in, and their sessions have ended.")();
-                  },
-                },
-              );
+              setPendingPassword({ password, form: formEl });
             }}
           >
             <Field label="New password" htmlFor="detail-password">
@@ -232,19 +318,83 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
               Set password
             </Button>
           </form>
+          <ConfirmDialog
+            open={pendingPassword !== null}
+            onOpenChange={(open) => {
+              if (!open) setPendingPassword(null);
+            }}
+            title={`Set a new password for ${user.email}?`}
+            description={
+              <p>
+                Their {sessionsText} end at once, and they must choose their own password when they next sign in with
+                this one.
+              </p>
+            }
+            confirmLabel="Set password"
+            onConfirm={() => {
+              const pending = pendingPassword;
+              if (!pending) return;
+              return setPassword.mutateAsync({ id: user.id, password: pending.password, mustChange: true }).then(
+                () => {
+                  pending.form.reset();
+                  toast.success(`Set a new password for ${user.email}.`, "They must change it at next sign-in.");
+                  changed();
+                },
+                failed(`The password of ${user.email} was not set`),
+              );
+            }}
+          />
+          <ConfirmDialog
+            trigger={<Button variant="danger">Revoke everything</Button>}
+            title={`Revoke everything of ${user.email}?`}
+            description={
+              <p>
+                Ends all their sessions ({sessionsText}), revokes every API token they have and every OAuth app they
+                authorised, at once. Scripts and apps using them fail on their next request. Their account stays
+                enabled.
+              </p>
+            }
+            confirmLabel="Revoke everything"
+            onConfirm={() =>
+              revokeAll.mutateAsync({ id: user.id }).then(
+                (r) => {
+                  toast.success(
+                    `Revoked everything of ${user.email}.`,
+                    `${r.sessionsEnded} session(s) ended, ${r.tokensRevoked} token(s) and ${r.oauthGrantsRevoked} OAuth grant(s) revoked.`,
+                  );
+                  changed();
+                },
+                failed(`Could not revoke everything of ${user.email}`),
+              )
+            }
+          />
         </div>
         <div>
           <div className="mb-2 flex items-center justify-between">
             <h3 className="text-sm font-semibold">Sessions</h3>
-            <Button
-              variant="danger"
-              disabled={!sessions.data?.items.length}
-              onClick={() =>
-                endSessions.mutate({ id: user.id }, { onSuccess: (r) => done(`Ended ${r.ended} session(s).`)() })
+            <ConfirmDialog
+              trigger={
+                <Button variant="danger" disabled={!sessions.data?.items.length}>
+                  End all sessions
+                </Button>
               }
-            >
-              End all sessions
-            </Button>
+              title={`End all sessions of ${user.email}?`}
+              description={
+                <p>
+                  Their {sessionsText} end at once: every browser they use is signed out. Their API tokens keep working.
+                </p>
+              }
+              confirmLabel="End all sessions"
+              onConfirm={() =>
+                endSessions.mutateAsync({ id: user.id }).then(
+                  (r) => {
+                    toast.success(`Ended ${r.ended} session(s) of ${user.email}.`);
+                    changed();
+                  },
+                  failed(`Could not end the sessions of ${user.email}`),
+                )
+              }
+            />
           </div>
           <Table head={["Started", "Last seen", "Expires", "IP", "Browser", ""]}>
             {sessions.data?.items.map((s) => (
@@ -255,14 +405,27 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
                 <td className="px-3 py-2 font-mono text-xs">{s.ip ?? "—"}</td>
                 <td className="max-w-xs truncate px-3 py-2 text-slate-600">{s.userAgent ?? "—"}</td>
                 <td className="px-3 py-2 text-right">
-                  <Button
-                    variant="ghost"
-                    onClick={() =>
-                      endSession.mutate({ id: user.id, sessionId: s.id }, { onSuccess: done("Session ended.") })
+                  <ConfirmDialog
+                    trigger={
+                      <Button variant="ghost" aria-label={`End the session started ${formatTime(s.createdAt)}`}>
+                        End
+                      </Button>
                     }
-                  >
-                    End
-                  </Button>
+                    title={`End this session of ${user.email}?`}
+                    description={
+                      <p>
+                        The browser {s.ip ? `at ${s.ip} ` : ""}signed in since {formatTime(s.createdAt)} is signed out
+                        at once.
+                      </p>
+                    }
+                    confirmLabel="End session"
+                    onConfirm={() =>
+                      endSession.mutateAsync({ id: user.id, sessionId: s.id }).then(() => {
+                        toast.success(`Ended a session of ${user.email}.`);
+                        changed();
+                      }, failed("Could not end the session"))
+                    }
+                  />
                 </td>
               </tr>
             ))}
@@ -271,7 +434,96 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
             <p className="px-3 py-2 text-sm text-slate-500">No active sessions.</p>
           ) : null}
         </div>
+        <UserTokens user={user} onChanged={changed} />
       </div>
     </Card>
+  );
+}
+
+/** The user's API tokens: create one for them (the secret shown once), copy an id, revoke. */
+function UserTokens({ user, onChanged }: { user: User; onChanged: () => void }) {
+  const trpc = useTRPC();
+  const options = useQuery(trpc.tokens.options.queryOptions({}));
+  const tokens = useQuery(trpc.admin.users.tokens.queryOptions({ id: user.id, status: "active", limit: 100 }));
+  const create = useMutation(trpc.admin.users.createToken.mutationOptions());
+  const revoke = useMutation(trpc.admin.tokens.revoke.mutationOptions());
+  const [fresh, setFresh] = useState<CreatedToken | null>(null);
+  const allowed: readonly string[] = ROLE_SCOPES[user.role];
+  const items = tokens.data?.items ?? [];
+
+  return (
+    <div className="space-y-4" data-testid="user-tokens">
+      <h3 className="text-sm font-semibold">API tokens</h3>
+      {tokens.error ? <Alert>{errorMessage(tokens.error)}</Alert> : null}
+      <Table head={["Name", "Token", "Scopes", "Status", "Expires", "Last used", ""]}>
+        {items.map((t) => (
+          <tr key={t.id} data-testid="user-token-row">
+            <td className="px-3 py-2 font-medium">{t.name}</td>
+            <td className="px-3 py-2 text-xs">
+              <span className="block font-mono">{t.display}</span>
+              <CopyText value={t.id} label={`the id of ${t.name}`} />
+            </td>
+            <td className="px-3 py-2 text-xs">{t.scopes.join(" ")}</td>
+            <td className="px-3 py-2">
+              <TokenStatusBadge token={t} />
+            </td>
+            <td className="px-3 py-2 text-xs">{formatTime(t.graceUntil ?? t.expiresAt)}</td>
+            <td className="px-3 py-2 text-xs">{formatTime(t.lastUsedAt)}</td>
+            <td className="px-3 py-2 text-right">
+              <ConfirmDialog
+                trigger={
+                  <Button variant="ghost" className="text-red-700" aria-label={`Revoke ${t.name} of ${user.email}`}>
+                    Revoke
+                  </Button>
+                }
+                title={`Revoke token ${tokenLabel(t)} of ${user.email}?`}
+                description={<p>Requests with it fail at once. This cannot be undone.</p>}
+                confirmLabel="Revoke token"
+                onConfirm={() =>
+                  revoke.mutateAsync({ id: t.id }).then(
+                    () => {
+                      toast.success(`Revoked token ${tokenLabel(t)} of ${user.email}.`);
+                      onChanged();
+                    },
+                    (error: unknown) => toast.error(`Could not revoke “${t.name}”`, errorMessage(error)),
+                  )
+                }
+              />
+            </td>
+          </tr>
+        ))}
+      </Table>
+      {tokens.isSuccess && items.length === 0 ? (
+        <p className="px-3 py-2 text-sm text-slate-500">No active tokens.</p>
+      ) : null}
+      {fresh ? <NewTokenNotice created={fresh} forWhom={user.email} onDismiss={() => setFresh(null)} /> : null}
+      {options.data ? (
+        <CreateTokenForm
+          title={`Create a token for ${user.email}`}
+          idPrefix="user-token"
+          options={options.data}
+          grantable={(scope) => allowed.includes(scope)}
+          notGrantableHint={`Not allowed to a ${user.role}.`}
+          pending={create.isPending}
+          error={create.error ? errorMessage(create.error) : null}
+          onCreate={(values) =>
+            create.mutateAsync({ id: user.id, ...values }).then(
+              (created) => {
+                setFresh(created);
+                toast.success(
+                  `Created token ${tokenLabel(created)} for ${user.email}.`,
+                  "Copy it now: it is shown once.",
+                );
+                onChanged();
+              },
+              (error: unknown) => {
+                toast.error(`The token for ${user.email} was not created`, errorMessage(error));
+                throw error;
+              },
+            )
+          }
+        />
+      ) : null}
+    </div>
   );
 }

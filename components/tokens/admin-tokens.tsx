@@ -3,7 +3,9 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, formatTime, Input, OffsetPager, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, CopyText, formatTime, Input, OffsetPager, Select, Table, toast } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
+import { tokenLabel } from "./token-parts";
 import { TokenStatusBadge } from "./token-status";
 
 const PAGE = 50;
@@ -25,11 +27,7 @@ export function AdminTokens() {
     }),
     placeholderData: keepPreviousData,
   });
-  const revoke = useMutation(
-    trpc.admin.tokens.revoke.mutationOptions({
-      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.admin.tokens.pathKey() }),
-    }),
-  );
+  const revoke = useMutation(trpc.admin.tokens.revoke.mutationOptions());
 
   return (
     <Card
@@ -64,7 +62,6 @@ export function AdminTokens() {
       }
     >
       {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
-      {revoke.error ? <Alert>{errorMessage(revoke.error)}</Alert> : null}
       <Table head={["Owner", "Name", "Token", "Scopes", "Status", "Created", "Expires", "Last used", ""]}>
         {list.data?.items.map((t) => (
           <tr key={t.id} data-testid="admin-token-row">
@@ -77,7 +74,10 @@ export function AdminTokens() {
               ) : null}
             </td>
             <td className="px-3 py-2 font-medium">{t.name}</td>
-            <td className="px-3 py-2 font-mono text-xs">{t.display}</td>
+            <td className="px-3 py-2 text-xs">
+              <span className="block font-mono">{t.display}</span>
+              <CopyText value={t.id} label={`the id of ${t.name}`} />
+            </td>
             <td className="px-3 py-2 text-xs">{t.scopes.join(" ")}</td>
             <td className="px-3 py-2">
               <TokenStatusBadge token={t} />
@@ -90,14 +90,35 @@ export function AdminTokens() {
             </td>
             <td className="px-3 py-2 text-right">
               {t.status === "active" ? (
-                <Button
-                  variant="ghost"
-                  className="text-red-700"
-                  aria-label={`Revoke ${t.name} of ${t.owner.email}`}
-                  onClick={() => revoke.mutate({ id: t.id })}
-                >
-                  Revoke
-                </Button>
+                <ConfirmDialog
+                  trigger={
+                    <Button
+                      variant="ghost"
+                      className="text-red-700"
+                      aria-label={`Revoke ${t.name} of ${t.owner.email}`}
+                    >
+                      Revoke
+                    </Button>
+                  }
+                  title={`Revoke token ${tokenLabel(t)} of ${t.owner.email}?`}
+                  description={
+                    <p>
+                      Requests with it fail at once, wherever {t.owner.email} uses it. This cannot be undone; they can
+                      make a new one.
+                    </p>
+                  }
+                  confirmLabel="Revoke token"
+                  onConfirm={() =>
+                    revoke.mutateAsync({ id: t.id }).then(
+                      () => {
+                        toast.success(`Revoked token ${tokenLabel(t)} of ${t.owner.email}.`);
+                        void queryClient.invalidateQueries({ queryKey: trpc.admin.tokens.pathKey() });
+                        void queryClient.invalidateQueries({ queryKey: trpc.admin.users.pathKey() });
+                      },
+                      (error: unknown) => toast.error(`Could not revoke “${t.name}”`, errorMessage(error)),
+                    )
+                  }
+                />
               ) : null}
             </td>
           </tr>

@@ -3,31 +3,22 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, CopyText, formatTime, Select, Table, toast } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
+import { type CreatedToken, CreateTokenForm, DAY, NewTokenNotice, tokenLabel } from "./token-parts";
 import { TokenStatusBadge } from "./token-status";
-
-type Options = inferRouterOutputs<AppRouter>["tokens"]["options"];
-type Created = inferRouterOutputs<AppRouter>["tokens"]["create"];
-
-const DAY = 86_400;
-const EXPIRY_CHOICES: Array<[string, number | null]> = [
-  ["7 days", 7 * DAY],
-  ["30 days", 30 * DAY],
-  ["90 days", 90 * DAY],
-  ["1 year", 365 * DAY],
-  ["Never", null],
-];
 
 /** A user's own API tokens: create (shown once), list, rotate, revoke, and sign out everywhere. */
 export function TokensManager() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [fresh, setFresh] = useState<Created | null>(null);
+  const [fresh, setFresh] = useState<CreatedToken | null>(null);
   const options = useQuery(trpc.tokens.options.queryOptions({}));
   const list = useQuery(trpc.tokens.list.queryOptions({ limit: 100 }));
+  const create = useMutation(trpc.tokens.create.mutationOptions());
   const refresh = () =>
     Promise.all([
       queryClient.invalidateQueries({ queryKey: trpc.tokens.pathKey() }),
@@ -39,11 +30,25 @@ export function TokensManager() {
       {fresh ? <NewTokenNotice created={fresh} onDismiss={() => setFresh(null)} /> : null}
       {options.data ? (
         <CreateTokenForm
+          title="Create a token"
+          idPrefix="token"
           options={options.data}
-          onCreated={(created) => {
-            setFresh(created);
-            void refresh();
-          }}
+          grantable={(scope) => options.data.scopes.some((s) => s.scope === scope && s.grantable)}
+          pending={create.isPending}
+          error={create.error ? errorMessage(create.error) : null}
+          onCreate={(values) =>
+            create.mutateAsync(values).then(
+              (created) => {
+                setFresh(created);
+                toast.success(`Created token ${tokenLabel(created)}.`, "Copy it now: it is shown only once.");
+                void refresh();
+              },
+              (error: unknown) => {
+                toast.error("The token was not created", errorMessage(error));
+                throw error;
+              },
+            )
+          }
         />
       ) : null}
       <Card title="Your tokens">
@@ -65,110 +70,11 @@ export function TokensManager() {
   );
 }
 
-function CreateTokenForm({ options, onCreated }: { options: Options; onCreated: (created: Created) => void }) {
-  const trpc = useTRPC();
-  const create = useMutation(trpc.tokens.create.mutationOptions({ onSuccess: onCreated }));
-  const choices = EXPIRY_CHOICES.filter(([, seconds]) =>
-    seconds === null ? options.allowNoExpiry : seconds <= options.maxExpiresInSeconds,
-  );
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    const expiry = String(form.get("expiry") ?? "");
-    create.mutate(
-      {
-        name: String(form.get("name") ?? ""),
-        scopes: form.getAll("scopes").map(String) as Created["scopes"],
-        expiresInSeconds: expiry === "never" ? null : Number(expiry),
-      },
-      { onSuccess: () => formEl.reset() },
-    );
-  }
-
-  return (
-    <Card title="Create a token">
-      <form onSubmit={onSubmit} className="space-y-4" noValidate aria-label="Create a token">
-        {create.error ? <Alert>{errorMessage(create.error)}</Alert> : null}
-        <div className="grid gap-4 md:grid-cols-2">
-          <Field label="Name" htmlFor="token-name" hint="What will use it, e.g. “nightly export”">
-            <Input id="token-name" name="name" required maxLength={100} />
-          </Field>
-          <Field label="Expires after" htmlFor="token-expiry">
-            <Select
-              id="token-expiry"
-              name="expiry"
-              defaultValue={String(options.defaultExpiresInSeconds)}
-              className="w-full"
-            >
-              {choices.map(([label, seconds]) => (
-                <option key={label} value={seconds === null ? "never" : String(seconds)}>
-                  {label}
-                </option>
-              ))}
-              {choices.some(([, s]) => s === options.defaultExpiresInSeconds) ? null : (
-                <option value={String(options.defaultExpiresInSeconds)}>
-                  {Math.round(options.defaultExpiresInSeconds / DAY)} days (default)
-                </option>
-              )}
-            </Select>
-          </Field>
-        </div>
-        <fieldset>
-          <legend className="text-sm font-medium text-slate-700">Scopes</legend>
-          <div className="mt-2 grid gap-2 md:grid-cols-2">
-            {options.scopes.map((s) => (
-              <label key={s.scope} className={`flex items-start gap-2 text-sm ${s.grantable ? "" : "opacity-50"}`}>
-                <input type="checkbox" name="scopes" value={s.scope} disabled={!s.grantable} className="mt-1" />
-                <span>
-                  <code className="font-medium">{s.scope}</code>
-                  <span className="block text-slate-600">{s.description}</span>
-                </span>
-              </label>
-            ))}
-          </div>
-        </fieldset>
-        <Button type="submit" disabled={create.isPending}>
-          Create token
-        </Button>
-      </form>
-    </Card>
-  );
-}
-
-function NewTokenNotice({ created, onDismiss }: { created: Created; onDismiss: () => void }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <Card title={`New token “${created.name}”`}>
-      <div className="space-y-3">
-        <Alert kind="warning">
-          Copy this token now. It is shown only this once: Gatehouse stores only a hash and cannot show it again.
-        </Alert>
-        <div className="flex gap-2">
-          <Input readOnly value={created.token} aria-label="New token" data-testid="new-token" className="font-mono" />
-          <Button
-            variant="secondary"
-            onClick={async () => {
-              await navigator.clipboard.writeText(created.token);
-              setCopied(true);
-            }}
-          >
-            {copied ? "Copied" : "Copy"}
-          </Button>
-          <Button variant="ghost" onClick={onDismiss}>
-            Done
-          </Button>
-        </div>
-        <p className="text-xs text-slate-500">
-          Scopes: {created.scopes.join(", ")} · expires {created.expiresAt ? formatTime(created.expiresAt) : "never"}
-        </p>
-      </div>
-    </Card>
-  );
-}
-
 type Token = inferRouterOutputs<AppRouter>["tokens"]["list"]["items"][number];
+
+function graceText(days: string): string {
+  return days === "0" ? "stops working at once" : `keeps working for ${days} day${days === "1" ? "" : "s"}, then stops`;
+}
 
 function TokenTable({
   items,
@@ -176,20 +82,18 @@ function TokenTable({
   onChanged,
 }: {
   items: Token[];
-  onRotated: (created: Created) => void;
+  onRotated: (created: CreatedToken) => void;
   onChanged: () => void;
 }) {
   const trpc = useTRPC();
   // Each token's effective rate limit (RATE_LIMIT_API or an administrator's override).
   const limits = useQuery(trpc.rateLimits.tokens.queryOptions({}));
   const limitOf = (id: string) => limits.data?.items.find((l) => l.tokenId === id);
-  const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: onChanged }));
-  const rotate = useMutation(trpc.tokens.rotate.mutationOptions({ onSuccess: onRotated }));
+  const revoke = useMutation(trpc.tokens.revoke.mutationOptions());
+  const rotate = useMutation(trpc.tokens.rotate.mutationOptions());
   const [graceDays, setGraceDays] = useState("1");
-  const error = revoke.error ?? rotate.error;
   return (
     <>
-      {error ? <Alert>{errorMessage(error)}</Alert> : null}
       <div className="mb-3 flex items-center gap-2 text-sm text-slate-600">
         <label htmlFor="grace">When rotating, keep the old token working for</label>
         <Select id="grace" value={graceDays} onChange={(e) => setGraceDays(e.target.value)}>
@@ -204,7 +108,10 @@ function TokenTable({
         {items.map((t) => (
           <tr key={t.id} data-testid="token-row">
             <td className="px-3 py-2 font-medium">{t.name}</td>
-            <td className="px-3 py-2 font-mono text-xs">{t.display}</td>
+            <td className="px-3 py-2 text-xs">
+              <span className="block font-mono">{t.display}</span>
+              <CopyText value={t.id} label={`the id of ${t.name}`} />
+            </td>
             <td className="px-3 py-2">
               <div className="flex flex-wrap gap-1">
                 {t.scopes.map((s) => (
@@ -229,21 +136,52 @@ function TokenTable({
             <td className="whitespace-nowrap px-3 py-2 text-right">
               {t.status === "active" ? (
                 <>
-                  <Button
-                    variant="ghost"
-                    aria-label={`Rotate ${t.name}`}
-                    onClick={() => rotate.mutate({ id: t.id, graceSeconds: Number(graceDays) * DAY })}
-                  >
-                    Rotate
-                  </Button>
-                  <Button
-                    variant="ghost"
-                    className="text-red-700"
-                    aria-label={`Revoke ${t.name}`}
-                    onClick={() => revoke.mutate({ id: t.id })}
-                  >
-                    Revoke
-                  </Button>
+                  <ConfirmDialog
+                    trigger={
+                      <Button variant="ghost" aria-label={`Rotate ${t.name}`}>
+                        Rotate
+                      </Button>
+                    }
+                    title={`Rotate token ${tokenLabel(t)}?`}
+                    description={
+                      <p>
+                        A new token with the same name and scopes is made and shown once. The current one{" "}
+                        {graceText(graceDays)}: update whatever uses it.
+                      </p>
+                    }
+                    confirmLabel="Rotate token"
+                    onConfirm={() =>
+                      rotate.mutateAsync({ id: t.id, graceSeconds: Number(graceDays) * DAY }).then(
+                        (created) => {
+                          toast.success(
+                            `Rotated ${tokenLabel(t)}.`,
+                            `The new token is ${created.id}; the old one ${graceText(graceDays)}.`,
+                          );
+                          onRotated(created);
+                        },
+                        (error: unknown) => toast.error(`Could not rotate “${t.name}”`, errorMessage(error)),
+                      )
+                    }
+                  />
+                  <ConfirmDialog
+                    trigger={
+                      <Button variant="ghost" className="text-red-700" aria-label={`Revoke ${t.name}`}>
+                        Revoke
+                      </Button>
+                    }
+                    title={`Revoke token ${tokenLabel(t)}?`}
+                    description={<p>Requests with it fail at once. This cannot be undone.</p>}
+                    confirmLabel="Revoke token"
+                    onConfirm={() =>
+                      revoke.mutateAsync({ id: t.id }).then(
+                        () => {
+                          toast.success(`Revoked token ${tokenLabel(t)}.`, "Requests with it now fail.");
+                          onChanged();
+                        },
+                        (error: unknown) => toast.error(`Could not revoke “${t.name}”`, errorMessage(error)),
+                      )
+                    }
+                  />
                 </>
               ) : null}
             </td>
@@ -257,14 +195,7 @@ function TokenTable({
 function SignOutEverywhere() {
   const trpc = useTRPC();
   const router = useRouter();
-  const revokeAll = useMutation(
-    trpc.tokens.revokeAll.mutationOptions({
-      onSuccess: () => {
-        router.replace("/signin");
-        router.refresh();
-      },
-    }),
-  );
+  const revokeAll = useMutation(trpc.tokens.revokeAll.mutationOptions());
   return (
     <Card title="Sign out everywhere">
       <div className="flex flex-wrap items-center justify-between gap-3">
@@ -272,18 +203,27 @@ function SignOutEverywhere() {
           Ends every session of yours, including this one, revokes every token you have and every app you authorised, at
           once. Use it if a device or a token may have been lost.
         </p>
-        <Button
-          variant="danger"
-          disabled={revokeAll.isPending}
-          onClick={() => {
-            if (window.confirm("End all your sessions and revoke all your tokens and authorised apps?"))
-              revokeAll.mutate({});
-          }}
-        >
-          Sign out everywhere
-        </Button>
+        <ConfirmDialog
+          trigger={<Button variant="danger">Sign out everywhere</Button>}
+          title="Sign out everywhere?"
+          description={
+            <p>
+              Every session of yours ends, this one included, every API token of yours is revoked and every app you
+              authorised loses access, at once. You sign in again afterwards.
+            </p>
+          }
+          confirmLabel="Sign out everywhere"
+          onConfirm={() =>
+            revokeAll.mutateAsync({}).then(
+              () => {
+                router.replace("/signin");
+                router.refresh();
+              },
+              (error: unknown) => toast.error("Could not sign out everywhere", errorMessage(error)),
+            )
+          }
+        />
       </div>
-      {revokeAll.error ? <Alert>{errorMessage(revokeAll.error)}</Alert> : null}
     </Card>
   );
 }
