@@ -14,6 +14,14 @@ import { LIMITS } from "@/db/schema/columns";
  */
 export interface AuditFilter {
   actorId?: string;
+  /**
+   * A person by email (lower-cased): the entries of the user with that email
+   * (exact match), of that user's API tokens, and the entries whose detail
+   * recorded that email (failed sign-ins and lockouts of an address with no
+   * account, or of a user since deleted). Set by toAuditFilter when the actor
+   * filter holds an `@`.
+   */
+  actorEmail?: string;
   /** An exact action (`contact.delete`) or a whole area (`contact.`). */
   action?: string;
   targetId?: string;
@@ -42,7 +50,12 @@ const isoInstant = z.iso
   .max(ISO_INSTANT_MAX, `must be at most ${ISO_INSTANT_MAX} characters`);
 
 export const auditFilterInput = z.strictObject({
-  actorId: z.string().trim().max(64).optional(),
+  actorId: z
+    .string()
+    .trim()
+    .max(LIMITS.email)
+    .optional()
+    .describe("An actor id (usr_…, tok_…, ocl_…), or a user's email: that person's entries and failed sign-ins"),
   action: z
     .string()
     .trim()
@@ -62,8 +75,12 @@ export type AuditFilterInput = z.infer<typeof auditFilterInput>;
 /** From the validated client form to the query form; empty strings mean "no filter". */
 export function toAuditFilter(input: AuditFilterInput): AuditFilter {
   const text = (value: string | undefined) => (value ? value : undefined);
+  // An actor given as an email is a person to look up, never an id (ids have no `@`).
+  const actor = text(input.actorId);
+  const byEmail = actor?.includes("@") ? actor.toLowerCase() : undefined;
   return {
-    actorId: text(input.actorId),
+    actorId: byEmail ? undefined : actor,
+    actorEmail: byEmail,
     action: text(input.action),
     targetId: text(input.targetId),
     outcome: input.outcome,
@@ -133,10 +150,41 @@ function timeBounds(filter: AuditFilter): SQL[] {
   return where;
 }
 
+/**
+ * The entries of a person given by email, resolved inside the query (so the
+ * list, the export and the CLI agree, and no extra round trip is made): each
+ * branch is an index lookup — users by the unique email index, their tokens
+ * by user, entries by actor_id; the recorded-email branch goes through FTS5
+ * (the email's words as a phrase) and then keeps only failed sign-ins and
+ * lockouts whose `detail.email` is exactly that address, so `ada@example.com`
+ * does not match `ada@example.com.evil` or `bada@…`, and an entry that only
+ * mentions the address (a user created with it) is not counted as theirs.
+ */
+/** The entries that record the email someone tried to sign in with (server/auth/sign-in.ts). */
+const SIGN_IN_ACTIONS = ["session.login_failed", "ratelimit.lockout"];
+
+function personCondition(email: string): SQL {
+  const phrase = ftsQuery(email);
+  const recorded = phrase
+    ? sql` union select s.rowid from audit_search s join audit_log r on r.seq = s.rowid
+        where audit_search match ${phrase} and r.action in (${sql.join(
+          SIGN_IN_ACTIONS.map((a) => sql`${a}`),
+          sql`, `,
+        )}) and json_extract(r.detail, '$.email') = ${email}`
+    : sql``;
+  return sql`${auditLog.seq} in (
+    select seq from audit_log where actor_id in (
+      select id from users where email = ${email}
+      union all
+      select t.id from api_tokens t join users u on u.id = t.user_id where u.email = ${email}
+    )${recorded})`;
+}
+
 /** Every condition but the full-text one, which decides the shape of the query (see auditPage). */
 export function auditConditions(filter: AuditFilter): SQL[] {
   const where: SQL[] = [];
   if (filter.actorId) where.push(eq(auditLog.actorId, filter.actorId));
+  if (filter.actorEmail) where.push(personCondition(filter.actorEmail));
   if (filter.action) {
     where.push(
       filter.action.endsWith(".") ? eq(auditLog.area, filter.action.slice(0, -1)) : eq(auditLog.action, filter.action),

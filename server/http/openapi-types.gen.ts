@@ -1338,6 +1338,23 @@ export interface components {
       } | null;
       prevHash: string;
       hash: string;
+      actor: components["schemas"]["AuditParty"];
+      target: components["schemas"]["AuditParty"] | null;
+    };
+    AuditParty: {
+      /** @enum {string} */
+      kind: "user" | "token" | "oauth_client" | "cli" | "system" | "anonymous" | "other";
+      id: string | null;
+      /** @description What to show: an email, a token's or OAuth client's name, system, deleted user */
+      label: string;
+      /** @description The user's email (a token's owner's; the address a failed sign-in tried) */
+      email: string | null;
+      /** @description The user's, token's or OAuth client's name */
+      name: string | null;
+      /** @description The user behind it (a token's owner) */
+      userId: string | null;
+      /** @description The id names a record that no longer exists */
+      deleted: boolean;
     };
     CorsOrigin: {
       id: string;

@@ -1,4 +1,4 @@
-import { desc } from "drizzle-orm";
+import { desc, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { preparedInsert, preparedOnce } from "@/db/prepared";
 import { type ActorKind, type AuditRow, auditLog, type Outcome } from "@/db/schema";
@@ -141,10 +141,166 @@ export interface AuditQuery extends AuditFilter {
  * first. The filters are those of server/audit/filter.ts, each on an index
  * ending in seq.
  */
-export function listAudit(db: Executor, query: AuditQuery): { items: AuditRow[]; nextCursor: number | null } {
+export function listAudit(db: Executor, query: AuditQuery): { items: DescribedAuditRow[]; nextCursor: number | null } {
   const { cursor, limit, ...filter } = query;
   const rows = auditPage(db, filter, { direction: "desc", cursor, limit: limit + 1 });
-  const items = rows.slice(0, limit);
+  const items = describeAuditRows(db, rows.slice(0, limit));
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? last.seq : null };
+}
+
+/**
+ * Who an actor or target is, as a person reads it: an email and a name (or
+ * the OAuth client's name, or "system"), with the id kept for hover, copy and
+ * links. `userId` is the person behind it (a token's owner), so the dashboard
+ * can link to that user; `deleted` when the id no longer names a record.
+ */
+export interface PartyRef {
+  kind: "user" | "token" | "oauth_client" | "cli" | "system" | "anonymous" | "other";
+  id: string | null;
+  label: string;
+  email: string | null;
+  name: string | null;
+  userId: string | null;
+  deleted: boolean;
+}
+
+interface Resolved {
+  kind: "user" | "token" | "oauth_client";
+  id: string;
+  email: string | null;
+  name: string | null;
+  userId: string | null;
+}
+
+const PREFIX_KIND = { usr_: "user", tok_: "token", ocl_: "oauth_client" } as const;
+type PersonKind = (typeof PREFIX_KIND)[keyof typeof PREFIX_KIND];
+
+function kindOfId(id: string): PersonKind | null {
+  for (const [prefix, kind] of Object.entries(PREFIX_KIND)) if (id.startsWith(prefix)) return kind;
+  return null;
+}
+
+/** At most this many ids per lookup: a page holds 200 entries, each with an actor, a target and a user. */
+const RESOLVE_MAX = 1_000;
+
+/**
+ * Every usr_/tok_/ocl_ id of a page in ONE statement (a UNION ALL of three
+ * primary-key lookups), however many entries the page has: a token comes with
+ * its owner's email, an OAuth client with its name. Emails are plain in the
+ * users table (stored lower-cased); nothing sealed is opened. Ids that match
+ * no row are simply absent (deleted records).
+ */
+export function resolveParties(db: Executor, ids: Iterable<string>): Map<string, Resolved> {
+  const byKind: Record<PersonKind, string[]> = { user: [], token: [], oauth_client: [] };
+  for (const id of new Set(ids)) {
+    const kind = kindOfId(id);
+    if (kind && id.length <= 64) byKind[kind].push(id);
+  }
+  const out = new Map<string, Resolved>();
+  const total = byKind.user.length + byKind.token.length + byKind.oauth_client.length;
+  if (total === 0 || total > RESOLVE_MAX) return out;
+  const list = (values: string[]) =>
+    values.length > 0
+      ? sql.join(
+          values.map((v) => sql`${v}`),
+          sql`, `,
+        )
+      : sql`null`;
+  const rows = db.all<{
+    kind: PersonKind;
+    id: string;
+    email: string | null;
+    name: string | null;
+    userId: string | null;
+  }>(sql`
+    select 'user' as kind, u.id as id, u.email as email, u.name as name, u.id as userId
+      from users u where u.id in (${list(byKind.user)})
+    union all
+    select 'token', t.id, u.email, t.name, t.user_id
+      from api_tokens t join users u on u.id = t.user_id where t.id in (${list(byKind.token)})
+    union all
+    select 'oauth_client', c.id, null, c.name, null
+      from oauth_clients c where c.id in (${list(byKind.oauth_client)})`);
+  for (const row of rows) out.set(row.id, row);
+  return out;
+}
+
+const KIND_NOUN: Record<PersonKind, string> = { user: "user", token: "API token", oauth_client: "OAuth client" };
+
+/** One id as a PartyRef, from what resolveParties found (or did not: a deleted record). */
+export function partyOf(id: string, found: Map<string, Resolved>, fallbackUserId?: string | null): PartyRef {
+  const kind = kindOfId(id);
+  const row = found.get(id);
+  if (!kind) return { kind: "other", id, label: id, email: null, name: null, userId: null, deleted: false };
+  if (!row) {
+    // A deleted token still names its user in the entry (detail.actorUserId): show whom it acted for.
+    const owner = fallbackUserId ? found.get(fallbackUserId) : undefined;
+    return {
+      kind,
+      id,
+      label: owner?.email ? `deleted ${KIND_NOUN[kind]} of ${owner.email}` : `deleted ${KIND_NOUN[kind]}`,
+      email: owner?.email ?? null,
+      name: null,
+      userId: fallbackUserId ?? null,
+      deleted: true,
+    };
+  }
+  const label =
+    kind === "user"
+      ? (row.email ?? id)
+      : kind === "token"
+        ? `token “${row.name ?? id}” of ${row.email ?? "?"}`
+        : (row.name ?? id);
+  return { kind, id, label, email: row.email, name: row.name, userId: row.userId, deleted: false };
+}
+
+const FIXED_ACTOR_LABEL = { cli: "command line", system: "system", anonymous: "anonymous" } as const;
+
+/** The email a failed sign-in or lockout recorded (the sign-in code puts "[not an email]" for anything else). */
+function recordedEmail(detail: Record<string, unknown> | null): string | null {
+  const email = detail?.email;
+  return typeof email === "string" && email.includes("@") ? email : null;
+}
+
+function actorUserIdOf(row: AuditRow): string | null {
+  const id = row.detail?.actorUserId;
+  return typeof id === "string" ? id : null;
+}
+
+export type DescribedAuditRow = AuditRow & { actor: PartyRef; target: PartyRef | null };
+
+/** A page of entries with their actor and target as people: one lookup statement for the whole page. */
+export function describeAuditRows(db: Executor, rows: AuditRow[]): DescribedAuditRow[] {
+  const ids: string[] = [];
+  for (const row of rows) {
+    if (row.actorId) ids.push(row.actorId);
+    if (row.targetId) ids.push(row.targetId);
+    const owner = actorUserIdOf(row);
+    if (owner) ids.push(owner);
+  }
+  const found = resolveParties(db, ids);
+  return rows.map((row) => {
+    let actor: PartyRef;
+    if (row.actorId && (row.actorKind === "user" || row.actorKind === "token" || row.actorKind === "oauth_client")) {
+      actor = partyOf(row.actorId, found, actorUserIdOf(row));
+    } else {
+      const kind =
+        row.actorKind === "cli" || row.actorKind === "system" || row.actorKind === "anonymous"
+          ? row.actorKind
+          : "other";
+      const email = row.actorKind === "anonymous" ? recordedEmail(row.detail) : null;
+      actor = {
+        kind,
+        id: row.actorId,
+        label: kind === "other" ? (row.actorId ?? row.actorKind) : FIXED_ACTOR_LABEL[kind],
+        email,
+        name: null,
+        userId: null,
+        deleted: false,
+      };
+    }
+    const target = row.targetId ? partyOf(row.targetId, found) : null;
+    return { ...row, actor, target };
+  });
 }

@@ -1,12 +1,13 @@
-import { count, eq, gt, inArray, isNull } from "drizzle-orm";
+import { count, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db";
-import { apiTokens, contacts, users } from "@/db/schema";
+import { contacts, users } from "@/db/schema";
 import { getLogger } from "../../logger";
 import { askAllWorkers } from "../../observability/cluster-channel";
 import { activeSessionCount, activeTokenCount } from "../../observability/live-counts";
 import { flushTraffic, HOUR_MS } from "../../observability/traffic";
 import { type SERIES_METRICS, topKeys, trafficSeries } from "../../observability/traffic-report";
+import { type PartyRef, partyOf, resolveParties } from "../../services/audit";
 import { adminProcedure, router } from "../../trpc";
 
 const RANGES = { "24h": 24, "7d": 7 * 24 } as const;
@@ -21,30 +22,10 @@ const perMetric = <T extends z.ZodType>(value: T) =>
 const seriesShape = perMetric(z.array(z.number()));
 const totalsShape = perMetric(z.number());
 
-/** A principal id from the counters, with something a person recognises. */
-function describePrincipals(db: Executor, ids: string[]): Map<string, { kind: string; label: string }> {
-  const out = new Map<string, { kind: string; label: string }>();
-  const userIds = ids.filter((id) => id.startsWith("usr_"));
-  const tokenIds = ids.filter((id) => id.startsWith("tok_"));
-  if (userIds.length > 0) {
-    for (const u of db
-      .select({ id: users.id, email: users.email })
-      .from(users)
-      .where(inArray(users.id, userIds))
-      .all()) {
-      out.set(u.id, { kind: "user", label: u.email });
-    }
-  }
-  if (tokenIds.length > 0) {
-    const rows = db
-      .select({ id: apiTokens.id, name: apiTokens.name, email: users.email })
-      .from(apiTokens)
-      .innerJoin(users, eq(users.id, apiTokens.userId))
-      .where(inArray(apiTokens.id, tokenIds))
-      .all();
-    for (const t of rows) out.set(t.id, { kind: "token", label: `${t.name} (${t.email})` });
-  }
-  return out;
+/** The counters' principal ids with something a person recognises: one lookup statement for all of them. */
+function describePrincipals(db: Executor, ids: string[]): Map<string, PartyRef> {
+  const found = resolveParties(db, ids);
+  return new Map(ids.map((id) => [id, partyOf(id, found)]));
 }
 
 export const adminOverviewRouter = router({
@@ -96,7 +77,17 @@ export const adminOverviewRouter = router({
         hours: z.array(z.string()),
         series: seriesShape,
         totals: totalsShape,
-        topPrincipals: z.array(z.object({ id: z.string(), kind: z.string(), label: z.string(), count: z.number() })),
+        topPrincipals: z.array(
+          z.object({
+            id: z.string(),
+            kind: z.string(),
+            label: z.string(),
+            email: z.string().nullable(),
+            userId: z.string().nullable(),
+            deleted: z.boolean(),
+            count: z.number(),
+          }),
+        ),
         topRejectedIps: z.array(z.object({ ip: z.string(), count: z.number() })),
         activeSessions: z.number(),
         activeTokens: z.number(),
@@ -122,12 +113,18 @@ export const adminOverviewRouter = router({
       return {
         range: input.range,
         ...report,
-        topPrincipals: principals.map((p) => ({
-          id: p.key,
-          kind: names.get(p.key)?.kind ?? "other",
-          label: names.get(p.key)?.label ?? p.key,
-          count: p.count,
-        })),
+        topPrincipals: principals.map((p) => {
+          const who = names.get(p.key);
+          return {
+            id: p.key,
+            kind: who?.kind ?? "other",
+            label: who?.label ?? p.key,
+            email: who?.email ?? null,
+            userId: who?.userId ?? null,
+            deleted: who?.deleted ?? false,
+            count: p.count,
+          };
+        }),
         topRejectedIps: topKeys(ctx.db, "rejected_ip", since, 8).map((r) => ({ ip: r.key, count: r.count })),
         activeSessions: activeSessionCount(ctx.db, now),
         activeTokens: activeTokenCount(ctx.db, now),

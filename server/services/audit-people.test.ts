@@ -1,0 +1,223 @@
+import { eq } from "drizzle-orm";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { users } from "@/db/schema";
+import { auditFilterInput, toAuditFilter } from "../audit/filter";
+import { attemptSignIn } from "../auth/sign-in";
+import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { auditTransaction, describeAuditRows, listAudit, recordAudit, SYSTEM_ACTOR } from "./audit";
+import { createClient } from "./oauth-clients";
+import { createToken } from "./tokens";
+
+/**
+ * People instead of ids: every actor and target of an audit page comes back
+ * with an email and a name (a token with its owner, an OAuth client with its
+ * name, "system"), resolved in one statement per page; and the actor filter
+ * takes an email.
+ */
+let rt: TestRuntime;
+const client = { ip: "192.0.2.7", userAgent: "vitest", requestId: "req_people" };
+const svc = () => ({ db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client });
+
+function add(
+  actor: { kind: "user" | "token" | "oauth_client" | "system" | "anonymous"; id: string | null; userId?: string },
+  target?: { type: string; id: string },
+  detail?: Record<string, unknown>,
+) {
+  auditTransaction(rt.db, (tx) => recordAudit(tx, rt.clock, { actor, action: "test.people", target, client, detail }));
+  rt.clock.advance(1_000);
+}
+
+/** How many statements SQLite prepared while `run` ran (drizzle prepares every query it runs). */
+function statementsDuring<T>(run: () => T): { result: T; statements: string[] } {
+  const spy = vi.spyOn(rt.db.$client, "prepare");
+  try {
+    const result = run();
+    return { result, statements: spy.mock.calls.map((call) => String(call[0])) };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+beforeEach(() => {
+  rt = createTestRuntime();
+});
+
+describe("audit entries name people", () => {
+  it("resolves users, tokens (with their owner), OAuth clients, system and anonymous", async () => {
+    const ada = await seedUser(rt, "Ada@Example.com", "admin");
+    rt.db.update(users).set({ name: "Ada Lovelace" }).where(eq(users.id, ada.user.id)).run();
+    const bob = await seedUser(rt, "bob@example.com");
+    const token = createToken(svc(), bob.user.id, { name: "deploy bot", scopes: ["contacts:read"] });
+    const app = createClient(svc(), {
+      name: "Billing dashboard",
+      type: "public",
+      redirectUris: ["https://billing.example.com/callback"],
+      grantTypes: ["authorization_code", "refresh_token"],
+      scopes: ["contacts:read"],
+    }).client;
+
+    add({ kind: "user", id: ada.user.id }, { type: "user", id: bob.user.id });
+    add({ kind: "token", id: token.id, userId: bob.user.id }, { type: "contact", id: "con_123" });
+    add({ kind: "oauth_client", id: app.id, userId: ada.user.id }, { type: "oauth_client", id: app.id });
+    add(SYSTEM_ACTOR);
+    add({ kind: "anonymous", id: null }, undefined, { email: "nobody@example.com", reason: "unknown_user" });
+
+    const [anon, system, byClient, byToken, byAda] = listAudit(rt.db, { limit: 5, action: "test." }).items;
+    expect(byAda?.actor).toEqual({
+      kind: "user",
+      id: ada.user.id,
+      label: "ada@example.com",
+      email: "ada@example.com",
+      name: "Ada Lovelace",
+      userId: ada.user.id,
+      deleted: false,
+    });
+    expect(byAda?.target).toMatchObject({ kind: "user", id: bob.user.id, label: "bob@example.com", deleted: false });
+    expect(byToken?.actor).toMatchObject({
+      kind: "token",
+      id: token.id,
+      email: "bob@example.com",
+      name: "deploy bot",
+      userId: bob.user.id,
+      deleted: false,
+    });
+    expect(byToken?.actor.label).toContain("deploy bot");
+    expect(byToken?.actor.label).toContain("bob@example.com");
+    // Not a person: the id is all there is, shown as it is.
+    expect(byToken?.target).toMatchObject({ kind: "other", id: "con_123", label: "con_123", email: null });
+    expect(byClient?.actor).toMatchObject({
+      kind: "oauth_client",
+      id: app.id,
+      label: "Billing dashboard",
+      email: null,
+    });
+    expect(byClient?.target).toMatchObject({ kind: "oauth_client", label: "Billing dashboard" });
+    expect(system?.actor).toMatchObject({ kind: "system", id: null, label: "system", email: null });
+    expect(system?.target).toBeNull();
+    expect(anon?.actor).toMatchObject({ kind: "anonymous", label: "anonymous", email: "nobody@example.com" });
+  });
+
+  it("shows a deleted user's id, marked deleted, and a deleted token with the user it acted for", async () => {
+    const gone = await seedUser(rt, "gone@example.com");
+    const kept = await seedUser(rt, "kept@example.com");
+    add({ kind: "user", id: gone.user.id }, { type: "user", id: gone.user.id });
+    add({ kind: "token", id: "tok_deleted000000000000", userId: kept.user.id });
+    add({ kind: "token", id: "tok_deletedtoo000000000", userId: gone.user.id });
+    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+
+    const [orphan, deletedToken, byGone] = listAudit(rt.db, { limit: 3, action: "test." }).items;
+    expect(byGone?.actor).toEqual({
+      kind: "user",
+      id: gone.user.id,
+      label: "deleted user",
+      email: null,
+      name: null,
+      userId: null,
+      deleted: true,
+    });
+    expect(byGone?.target).toMatchObject({ id: gone.user.id, label: "deleted user", deleted: true });
+    expect(deletedToken?.actor).toMatchObject({
+      kind: "token",
+      id: "tok_deleted000000000000",
+      label: "deleted API token of kept@example.com",
+      email: "kept@example.com",
+      userId: kept.user.id,
+      deleted: true,
+    });
+    expect(orphan?.actor).toMatchObject({ label: "deleted API token", email: null, deleted: true });
+  });
+
+  it("resolves a whole page in one statement, however many people are on it", async () => {
+    const people = [];
+    for (let i = 0; i < 12; i++) people.push(await seedUser(rt, `p${i}@example.com`));
+    for (const [i, p] of people.entries()) {
+      const other = people[(i + 1) % people.length];
+      add({ kind: "user", id: p.user.id }, other ? { type: "user", id: other.user.id } : undefined);
+      createToken({ ...svc(), actor: { kind: "user", id: p.user.id } }, p.user.id, {
+        name: `t${i}`,
+        scopes: ["contacts:read"],
+      });
+    }
+    const rows = listAudit(rt.db, { limit: 200 }).items.map(({ actor: _a, target: _t, ...row }) => row);
+    expect(rows.length).toBeGreaterThan(24);
+    const { result, statements } = statementsDuring(() => describeAuditRows(rt.db, rows));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/union all/i);
+    expect(result.filter((r) => r.actor.email?.endsWith("@example.com")).length).toBeGreaterThanOrEqual(24);
+    // An empty page asks nothing at all.
+    expect(statementsDuring(() => describeAuditRows(rt.db, [])).statements).toHaveLength(0);
+    // The list itself: the page query plus the one lookup, never one per entry.
+    expect(statementsDuring(() => listAudit(rt.db, { limit: 200 })).statements).toHaveLength(2);
+  });
+
+  it("is what the audit list procedure returns", async () => {
+    const admin = await seedUser(rt, "root@example.com", "admin");
+    add({ kind: "user", id: admin.user.id });
+    const page = await callerFor(rt, admin.principal).admin.audit.list({ action: "test.people" });
+    expect(page.items[0]?.actor).toMatchObject({ label: "root@example.com", id: admin.user.id });
+  });
+});
+
+describe("the actor filter takes an email", () => {
+  const runtime = () => ({ ...rt, config: rt.config });
+  const byEmail = (email: string) =>
+    listAudit(rt.db, { limit: 50, ...toAuditFilter(auditFilterInput.parse({ actorId: email })) }).items.map(
+      (e) => `${e.action}:${e.actor.label}`,
+    );
+
+  it("finds the user's sign-ins, failed sign-ins and token actions, case-insensitively, and nobody else's", async () => {
+    const ada = await seedUser(rt, "ada@example.com", "member", "ada's long passphrase");
+    await seedUser(rt, "bada@example.com", "member", "bada's long passphrase");
+    const token = createToken(svc(), ada.user.id, { name: "ci", scopes: ["contacts:read"] });
+    add({ kind: "token", id: token.id, userId: ada.user.id });
+    for (const [email, password] of [
+      ["ada@example.com", "ada's long passphrase"],
+      ["ada@example.com", "a wrong passphrase"],
+      ["bada@example.com", "bada's long passphrase"],
+      ["ada@example.com.evil", "whatever it is"],
+    ] as const) {
+      await attemptSignIn(runtime(), { email, password }, client);
+    }
+    for (const variant of ["ada@example.com", "ADA@Example.COM", "  ada@example.com "]) {
+      expect(byEmail(variant)).toEqual([
+        "session.login_failed:ada@example.com",
+        "session.login:ada@example.com",
+        expect.stringMatching(/^test\.people:token “ci” of ada@example\.com$/),
+      ]);
+    }
+    expect(byEmail("nobody@example.com")).toEqual([]);
+    expect(byEmail("ada@example")).toEqual([]);
+  });
+
+  it("finds failed sign-ins of an address with no account by the email they recorded, exactly", async () => {
+    for (const email of ["ghost@example.com", "ghost@example.com.evil", "x.ghost@example.com"]) {
+      await attemptSignIn(runtime(), { email, password: "not a password of anyone" }, client);
+    }
+    expect(byEmail("Ghost@example.com")).toEqual(["session.login_failed:anonymous"]);
+    const [entry] = listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: "ghost@example.com" }) }).items;
+    expect(entry?.actor.email).toBe("ghost@example.com");
+    expect(entry?.detail).toMatchObject({ email: "ghost@example.com", reason: "unknown_user" });
+  });
+
+  it("still finds a deleted user's failed sign-ins by email, and combines with the other filters", async () => {
+    const gone = await seedUser(rt, "gone@example.com", "member", "gone's long passphrase");
+    await attemptSignIn(runtime(), { email: "gone@example.com", password: "wrong wrong wrong" }, client);
+    await attemptSignIn(runtime(), { email: "gone@example.com", password: "gone's long passphrase" }, client);
+    expect(byEmail("gone@example.com")).toHaveLength(2);
+    const filtered = listAudit(rt.db, {
+      limit: 50,
+      ...toAuditFilter({ actorId: "gone@example.com", action: "session.login_failed" }),
+    }).items;
+    expect(filtered.map((e) => e.action)).toEqual(["session.login_failed"]);
+    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    // The account is gone; the failed sign-in recorded the address, so it is still found.
+    expect(byEmail("gone@example.com")).toEqual(["session.login_failed:deleted user"]);
+  });
+
+  it("keeps an id an id", async () => {
+    const ada = await seedUser(rt, "ada@example.com");
+    add({ kind: "user", id: ada.user.id });
+    expect(toAuditFilter({ actorId: ada.user.id })).toMatchObject({ actorId: ada.user.id, actorEmail: undefined });
+    expect(listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: ada.user.id }) }).items).toHaveLength(1);
+  });
+});
