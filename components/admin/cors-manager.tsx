@@ -5,7 +5,8 @@ import type { inferRouterInputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table, toast } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 
 type TestInput = inferRouterInputs<AppRouter>["admin"]["cors"]["test"];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -16,24 +17,21 @@ export function CorsManager({ appOrigin }: { appOrigin: string }) {
   const queryClient = useQueryClient();
   const list = useQuery(trpc.admin.cors.list.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.cors.pathKey() });
-  const [notice, setNotice] = useState<string | null>(null);
   const remove = useMutation(trpc.admin.cors.remove.mutationOptions());
   const setCredentials = useMutation(trpc.admin.cors.setCredentials.mutationOptions());
-  const rowError = remove.error ?? setCredentials.error;
+  const failed = (what: string) => (error: unknown) => toast.error(what, errorMessage(error));
   const origins = list.data?.items ?? [];
 
   return (
     <div className="space-y-6">
       <AddOriginForm
         onAdded={(origin) => {
-          setNotice(`Added ${origin}.`);
+          toast.success(`Added ${origin}.`, "Its pages may call the API from now on.");
           void refresh();
         }}
       />
       <Card title={`Allowed origins${list.data ? ` (${origins.length})` : ""}`}>
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
-        {rowError ? <Alert>{errorMessage(rowError)}</Alert> : null}
-        {notice ? <Alert kind="success">{notice}</Alert> : null}
         <Table
           head={["Origin", "Credentials", "Note", "Added by", "Added", ""]}
           empty={
@@ -54,46 +52,74 @@ export function CorsManager({ appOrigin }: { appOrigin: string }) {
               <td className="px-3 py-2 font-mono text-xs">{o.createdBy ?? "—"}</td>
               <td className="px-3 py-2 text-slate-600">{formatTime(o.createdAt)}</td>
               <td className="whitespace-nowrap px-3 py-2 text-right">
-                {o.origin === "*" ? null : (
+                {o.origin === "*" ? null : o.allowCredentials ? (
                   <Button
                     variant="ghost"
-                    aria-label={`${o.allowCredentials ? "Disallow" : "Allow"} credentials for ${o.origin}`}
+                    aria-label={`Disallow credentials for ${o.origin}`}
+                    disabled={setCredentials.isPending}
                     onClick={() =>
-                      setCredentials.mutate(
-                        { id: o.id, allowCredentials: !o.allowCredentials },
-                        {
-                          onSuccess: (r) => {
-                            setNotice(
-                              `${r.origin} ${r.allowCredentials ? "may now send credentials" : "no longer gets credentials"}.`,
-                            );
-                            void refresh();
-                          },
+                      setCredentials.mutateAsync({ id: o.id, allowCredentials: false }).then(
+                        (r) => {
+                          toast.success(`${r.origin} no longer gets credentials.`);
+                          void refresh();
                         },
+                        failed(`Could not change ${o.origin}`),
                       )
                     }
                   >
-                    {o.allowCredentials ? "Disallow credentials" : "Allow credentials"}
+                    Disallow credentials
                   </Button>
-                )}
-                <Button
-                  variant="ghost"
-                  className="text-red-700"
-                  aria-label={`Remove ${o.origin}`}
-                  onClick={() => {
-                    if (!window.confirm(`Remove ${o.origin}? Its pages lose API access at once.`)) return;
-                    remove.mutate(
-                      { id: o.id },
-                      {
-                        onSuccess: (r) => {
-                          setNotice(`Removed ${r.origin}.`);
+                ) : (
+                  <ConfirmDialog
+                    trigger={
+                      <Button variant="ghost" aria-label={`Allow credentials for ${o.origin}`}>
+                        Allow credentials
+                      </Button>
+                    }
+                    tone="primary"
+                    title={`Allow credentials for ${o.origin}?`}
+                    description={
+                      <p>
+                        Pages on {o.origin} may then send the signed-in person&apos;s cookies to the API and make
+                        changes on their behalf. Only for an origin you control.
+                      </p>
+                    }
+                    confirmLabel="Allow credentials"
+                    onConfirm={() =>
+                      setCredentials.mutateAsync({ id: o.id, allowCredentials: true }).then(
+                        (r) => {
+                          toast.success(`${r.origin} may now send credentials.`);
                           void refresh();
                         },
+                        failed(`Could not change ${o.origin}`),
+                      )
+                    }
+                  />
+                )}
+                <ConfirmDialog
+                  trigger={
+                    <Button variant="ghost" className="text-red-700" aria-label={`Remove ${o.origin}`}>
+                      Remove
+                    </Button>
+                  }
+                  title={`Remove ${o.origin}?`}
+                  description={
+                    <p>
+                      Its pages lose API access at once: browsers refuse the answers to their next calls. Calls from
+                      servers and scripts are not affected.
+                    </p>
+                  }
+                  confirmLabel="Remove origin"
+                  onConfirm={() =>
+                    remove.mutateAsync({ id: o.id }).then(
+                      (r) => {
+                        toast.success(`Removed ${r.origin}.`, "Its pages can no longer call the API.");
+                        void refresh();
                       },
-                    );
-                  }}
-                >
-                  Remove
-                </Button>
+                      failed(`Could not remove ${o.origin}`),
+                    )
+                  }
+                />
               </td>
             </tr>
           ))}
@@ -106,7 +132,11 @@ export function CorsManager({ appOrigin }: { appOrigin: string }) {
 
 function AddOriginForm({ onAdded }: { onAdded: (origin: string) => void }) {
   const trpc = useTRPC();
-  const add = useMutation(trpc.admin.cors.add.mutationOptions());
+  const add = useMutation(
+    trpc.admin.cors.add.mutationOptions({
+      onError: (error) => toast.error("The origin was not added", errorMessage(error)),
+    }),
+  );
   const [origin, setOrigin] = useState("");
   const wildcard = origin.trim() === "*";
 

@@ -6,7 +6,8 @@ import { type FormEvent, type ReactNode, useEffect, useRef, useState } from "rea
 import { SCOPES, type Scope } from "@/server/auth/scopes";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table, toast } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 
 type Outputs = inferRouterOutputs<AppRouter>["admin"]["oauthClients"];
 type Client = Outputs["list"]["items"][number];
@@ -499,52 +500,43 @@ function ClientList({
   const rotate = useMutation(trpc.admin.oauthClients.rotateSecret.mutationOptions({ onSuccess: onRotated }));
   const setDisabled = useMutation(trpc.admin.oauthClients.setDisabled.mutationOptions());
   const remove = useMutation(trpc.admin.oauthClients.delete.mutationOptions());
-  const error = rotate.error ?? setDisabled.error ?? remove.error;
   const clients = list.data?.items ?? [];
   const graceLabel = GRACE_CHOICES.find(([, s]) => String(s) === grace)?.[0] ?? "none";
   const grantsOf = clients.find((c) => c.id === openGrantsOf) ?? null;
   const edited = clients.find((c) => c.id === editing) ?? null;
 
+  const failed = (what: string) => (error: unknown) => toast.error(what, errorMessage(error));
+  const graceWhen = grace === "0" ? "at once" : `in ${graceLabel}`;
+
   function rotateSecret(c: Client) {
-    const when = grace === "0" ? "at once" : `in ${graceLabel}`;
-    if (!window.confirm(`Rotate the secret of ${c.name}? The current secret stops working ${when}.`)) return;
     setNotice(null);
-    rotate.mutate({ id: c.id, graceSeconds: Number(grace) });
+    return rotate.mutateAsync({ id: c.id, graceSeconds: Number(grace) }).then(
+      () => {
+        toast.success(`Rotated the secret of ${c.name}.`, `The previous secret stops working ${graceWhen}.`);
+      },
+      failed(`Could not rotate the secret of ${c.name}`),
+    );
   }
 
-  function toggleDisabled(c: Client) {
-    const disabling = c.disabledAt === null;
-    if (
-      disabling &&
-      !window.confirm(
-        `Disable ${c.name}? It can no longer authenticate, and its ${c.activeGrants} active grant(s) are revoked for good.`,
-      )
-    ) {
-      return;
-    }
-    setDisabled.mutate(
-      { id: c.id, disabled: disabling },
-      {
-        onSuccess: (r) => {
-          setNotice(`${r.name} is ${r.disabledAt ? "disabled" : "enabled again"}.`);
-          onChanged();
-        },
+  function setClientDisabled(c: Client, disabled: boolean) {
+    return setDisabled.mutateAsync({ id: c.id, disabled }).then(
+      (r) => {
+        toast.success(`${r.name} is ${r.disabledAt ? "disabled" : "enabled again"}.`);
+        onChanged();
       },
+      failed(`Could not ${disabled ? "disable" : "enable"} ${c.name}`),
     );
   }
 
   function deleteClient(c: Client) {
-    if (!window.confirm(`Delete ${c.name}? Every grant and token it holds ends now. This cannot be undone.`)) return;
-    remove.mutate(
-      { id: c.id },
-      {
-        onSuccess: () => {
-          setNotice(`Deleted ${c.name}.`);
-          if (openGrantsOf === c.id) setOpenGrantsOf(null);
-          if (editing === c.id) setEditing(null);
-          onChanged();
-        },
+    return remove.mutateAsync({ id: c.id }).then(
+      () => {
+        toast.success(`Deleted ${c.name}.`, "Its grants and tokens have ended.");
+        if (openGrantsOf === c.id) setOpenGrantsOf(null);
+        if (editing === c.id) setEditing(null);
+        onChanged();
       },
+      failed(`Could not delete ${c.name}`),
     );
   }
 
@@ -552,7 +544,6 @@ function ClientList({
     <>
       <Card title={`Clients${list.data ? ` (${clients.length})` : ""}`}>
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
-        {error ? <Alert>{errorMessage(error)}</Alert> : null}
         {notice ? <Alert kind="success">{notice}</Alert> : null}
         <div className="my-3 flex items-center gap-2 text-sm text-slate-600">
           <label htmlFor="oauth-grace">When rotating a secret, keep the old one working for</label>
@@ -646,30 +637,65 @@ function ClientList({
                     Grants
                   </Button>
                   {c.type === "confidential" ? (
-                    <Button
-                      variant="ghost"
-                      aria-label={`Rotate the secret of ${c.name}`}
-                      disabled={rotate.isPending}
-                      onClick={() => rotateSecret(c)}
-                    >
-                      Rotate secret
-                    </Button>
+                    <ConfirmDialog
+                      trigger={
+                        <Button
+                          variant="ghost"
+                          aria-label={`Rotate the secret of ${c.name}`}
+                          disabled={rotate.isPending}
+                        >
+                          Rotate secret
+                        </Button>
+                      }
+                      title={`Rotate the secret of ${c.name} (${c.id})?`}
+                      description={
+                        <p>
+                          A new secret is made and shown once. The current secret stops working {graceWhen}: put the new
+                          one into the application before then.
+                        </p>
+                      }
+                      confirmLabel="Rotate secret"
+                      onConfirm={() => rotateSecret(c)}
+                    />
                   ) : null}
-                  <Button
-                    variant="ghost"
-                    aria-label={`${c.disabledAt ? "Enable" : "Disable"} ${c.name}`}
-                    onClick={() => toggleDisabled(c)}
-                  >
-                    {c.disabledAt ? "Enable" : "Disable"}
-                  </Button>
-                  <Button
-                    variant="ghost"
-                    className="text-red-700"
-                    aria-label={`Delete ${c.name}`}
-                    onClick={() => deleteClient(c)}
-                  >
-                    Delete
-                  </Button>
+                  {c.disabledAt ? (
+                    <Button variant="ghost" aria-label={`Enable ${c.name}`} onClick={() => setClientDisabled(c, false)}>
+                      Enable
+                    </Button>
+                  ) : (
+                    <ConfirmDialog
+                      trigger={
+                        <Button variant="ghost" aria-label={`Disable ${c.name}`}>
+                          Disable
+                        </Button>
+                      }
+                      title={`Disable ${c.name} (${c.id})?`}
+                      description={
+                        <p>
+                          It can no longer authenticate, and its {c.activeGrants} active grant(s) are revoked for good:
+                          enabling it again does not bring them back.
+                        </p>
+                      }
+                      confirmLabel="Disable client"
+                      onConfirm={() => setClientDisabled(c, true)}
+                    />
+                  )}
+                  <ConfirmDialog
+                    trigger={
+                      <Button variant="ghost" className="text-red-700" aria-label={`Delete ${c.name}`}>
+                        Delete
+                      </Button>
+                    }
+                    title={`Delete ${c.name} (${c.id})?`}
+                    description={
+                      <p>
+                        Every grant and token it holds ends now, and the application can no longer sign anyone in. This
+                        cannot be undone.
+                      </p>
+                    }
+                    confirmLabel="Delete client"
+                    onConfirm={() => deleteClient(c)}
+                  />
                 </div>
               </td>
             </tr>
@@ -697,7 +723,7 @@ function ClientList({
 function ClientGrants({ client, onChanged, onClose }: { client: Client; onChanged: () => void; onClose: () => void }) {
   const trpc = useTRPC();
   const grants = useQuery(trpc.admin.oauthClients.grants.queryOptions({ id: client.id }));
-  const revoke = useMutation(trpc.admin.oauthClients.revokeGrant.mutationOptions({ onSuccess: onChanged }));
+  const revoke = useMutation(trpc.admin.oauthClients.revokeGrant.mutationOptions());
   const items = grants.data?.items ?? [];
   return (
     <Card
@@ -709,7 +735,6 @@ function ClientGrants({ client, onChanged, onClose }: { client: Client; onChange
       }
     >
       {grants.error ? <Alert>{errorMessage(grants.error)}</Alert> : null}
-      {revoke.error ? <Alert>{errorMessage(revoke.error)}</Alert> : null}
       <Table
         head={["User", "Kind", "Scopes", "Created", "Expires", ""]}
         empty={
@@ -734,19 +759,34 @@ function ClientGrants({ client, onChanged, onClose }: { client: Client; onChange
             <td className="px-3 py-2 text-xs">{formatTime(g.createdAt)}</td>
             <td className="px-3 py-2 text-xs">{formatTime(g.expiresAt)}</td>
             <td className="px-3 py-2 text-right">
-              <Button
-                variant="ghost"
-                className="text-red-700"
-                aria-label={`Revoke the grant of ${g.userEmail}`}
-                disabled={revoke.isPending}
-                onClick={() => {
-                  if (window.confirm(`Revoke ${g.userEmail}'s grant to ${client.name}? Its tokens stop working now.`)) {
-                    revoke.mutate({ grantId: g.id });
-                  }
-                }}
-              >
-                Revoke
-              </Button>
+              <ConfirmDialog
+                trigger={
+                  <Button
+                    variant="ghost"
+                    className="text-red-700"
+                    aria-label={`Revoke the grant of ${g.userEmail}`}
+                    disabled={revoke.isPending}
+                  >
+                    Revoke
+                  </Button>
+                }
+                title={`Revoke ${g.userEmail}’s grant to ${client.name}?`}
+                description={
+                  <p>
+                    Its access and refresh tokens stop working now; {client.name} must ask {g.userEmail} again.
+                  </p>
+                }
+                confirmLabel="Revoke grant"
+                onConfirm={() =>
+                  revoke.mutateAsync({ grantId: g.id }).then(
+                    () => {
+                      toast.success(`Revoked ${g.userEmail}’s grant to ${client.name}.`);
+                      onChanged();
+                    },
+                    (error: unknown) => toast.error("The grant was not revoked", errorMessage(error)),
+                  )
+                }
+              />
             </td>
           </tr>
         ))}
@@ -759,12 +799,13 @@ function SigningKeys() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const keys = useQuery(trpc.admin.oauthClients.signingKeys.queryOptions());
-  const [notice, setNotice] = useState<string | null>(null);
   const rotate = useMutation(
     trpc.admin.oauthClients.rotateSigningKey.mutationOptions({
+      onError: (error) => toast.error("The signing keys were not rotated", errorMessage(error)),
       onSuccess: (r) => {
-        setNotice(
-          `New signing keys: ${r.rotated.map((k) => `${k.kid} (${k.alg})`).join(", ")}. Tokens signed by the previous keys stay valid until they expire.`,
+        toast.success(
+          `New signing keys: ${r.rotated.map((k) => `${k.kid} (${k.alg})`).join(", ")}.`,
+          "Tokens signed by the previous keys stay valid until they expire.",
         );
         void queryClient.invalidateQueries({ queryKey: trpc.admin.oauthClients.signingKeys.pathKey() });
       },
@@ -775,18 +816,23 @@ function SigningKeys() {
     <Card
       title="Signing keys"
       actions={
-        <Button
-          variant="secondary"
-          disabled={rotate.isPending}
-          onClick={() => {
-            if (window.confirm("Make new signing keys now? The current ones stop signing but keep verifying.")) {
-              setNotice(null);
-              rotate.mutate({});
-            }
-          }}
-        >
-          Rotate signing keys now
-        </Button>
+        <ConfirmDialog
+          trigger={
+            <Button variant="secondary" disabled={rotate.isPending}>
+              Rotate signing keys now
+            </Button>
+          }
+          tone="primary"
+          title="Make new signing keys now?"
+          description={
+            <p>
+              New access tokens are signed with new keys at once. The current keys stop signing but stay published, so
+              tokens they signed keep verifying until they expire.
+            </p>
+          }
+          confirmLabel="Rotate signing keys"
+          onConfirm={() => rotate.mutateAsync({}).catch(() => undefined)}
+        />
       }
     >
       <p className="mb-3 max-w-3xl text-sm text-slate-600">
@@ -795,8 +841,6 @@ function SigningKeys() {
         every token it signed has expired. Rotate now if you suspect a key has leaked.
       </p>
       {keys.error ? <Alert>{errorMessage(keys.error)}</Alert> : null}
-      {rotate.error ? <Alert>{errorMessage(rotate.error)}</Alert> : null}
-      {notice ? <Alert kind="success">{notice}</Alert> : null}
       <Table
         head={["Key id (kid)", "Algorithm", "Status", "Created", "Retired", "Removed after"]}
         empty={

@@ -3,7 +3,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table, toast } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 
 const WINDOWS: Array<[string, number]> = [
   ["1 second", 1],
@@ -33,6 +34,15 @@ function quota(limit: number, windowSeconds: number): string {
           ? `${windowSeconds / 60}m`
           : `${windowSeconds}s`;
   return `${limit} / ${unit}`;
+}
+
+function unlockText(what: string) {
+  return (
+    <p>
+      Sign-in attempts for {what} are allowed again at once. If someone was guessing its password, they can go on: clear
+      a lockout only when you know who was locked out.
+    </p>
+  );
 }
 
 /** The "Rate limits" page: status, policies, overrides, who is limited now, lockouts. */
@@ -102,21 +112,23 @@ function Activity() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const activity = useQuery({ ...trpc.admin.rateLimits.activity.queryOptions(), refetchInterval: 10_000 });
-  const [notice, setNotice] = useState<string | null>(null);
   const unlock = useMutation(
     trpc.admin.rateLimits.unlock.mutationOptions({
       onSuccess: (r, input) => {
         const who = "email" in input ? input.email : r.subject;
-        setNotice(r.cleared ? `Cleared the lockout of ${who}.` : `${who} was not locked out.`);
+        if (r.cleared) toast.success(`Cleared the lockout of ${who}.`, "Sign-in attempts are allowed again.");
+        else toast.info(`${who} was not locked out.`);
         void queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.activity.queryKey() });
       },
+      onError: (error) => toast.error("The lockout was not cleared", errorMessage(error)),
     }),
   );
+  const [pendingEmail, setPendingEmail] = useState<{ email: string; form: HTMLFormElement } | null>(null);
 
   function onUnlockByEmail(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = event.currentTarget;
-    unlock.mutate({ email: String(new FormData(form).get("email") ?? "") }, { onSuccess: () => form.reset() });
+    setPendingEmail({ email: String(new FormData(form).get("email") ?? "").trim(), form });
   }
 
   const data = activity.data;
@@ -124,8 +136,6 @@ function Activity() {
     <>
       <Card title="Locked out of sign-in">
         {activity.error ? <Alert>{errorMessage(activity.error)}</Alert> : null}
-        {unlock.error ? <Alert>{errorMessage(unlock.error)}</Alert> : null}
-        {notice ? <Alert kind="success">{notice}</Alert> : null}
         <Table
           head={["Account or IP", "Locked until", "Lock", ""]}
           empty={
@@ -143,14 +153,22 @@ function Activity() {
               <td className="px-3 py-2 text-slate-600">{formatTime(l.lockedUntil)}</td>
               <td className="px-3 py-2 tabular-nums">{l.level === 1 ? "first" : `#${l.level}`}</td>
               <td className="px-3 py-2 text-right">
-                <Button
-                  variant="secondary"
-                  aria-label={`Clear the lockout of ${l.label}`}
-                  disabled={unlock.isPending}
-                  onClick={() => unlock.mutate({ subject: l.subject })}
-                >
-                  Clear lockout
-                </Button>
+                <ConfirmDialog
+                  trigger={
+                    <Button
+                      variant="secondary"
+                      aria-label={`Clear the lockout of ${l.label}`}
+                      disabled={unlock.isPending}
+                    >
+                      Clear lockout
+                    </Button>
+                  }
+                  tone="primary"
+                  title={`Clear the lockout of ${l.label}?`}
+                  description={unlockText(l.kind === "ip" ? "this address" : "this account")}
+                  confirmLabel="Clear lockout"
+                  onConfirm={() => unlock.mutateAsync({ subject: l.subject })}
+                />
               </td>
             </tr>
           ))}
@@ -168,6 +186,21 @@ function Activity() {
             Clear
           </Button>
         </form>
+        <ConfirmDialog
+          open={pendingEmail !== null}
+          onOpenChange={(open) => {
+            if (!open) setPendingEmail(null);
+          }}
+          tone="primary"
+          title={`Clear the lockout of ${pendingEmail?.email || "this account"}?`}
+          description={unlockText("this account")}
+          confirmLabel="Clear lockout"
+          onConfirm={() => {
+            const pending = pendingEmail;
+            if (!pending) return;
+            return unlock.mutateAsync({ email: pending.email }).then(() => pending.form.reset());
+          }}
+        />
       </Card>
 
       <Card title="Limited in the last hour">
@@ -199,9 +232,12 @@ function Overrides() {
   const queryClient = useQueryClient();
   const list = useQuery(trpc.admin.rateLimits.overrides.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.overrides.queryKey() });
-  const [notice, setNotice] = useState<string | null>(null);
   const [kind, setKind] = useState<"user" | "token">("user");
-  const set = useMutation(trpc.admin.rateLimits.setOverride.mutationOptions());
+  const set = useMutation(
+    trpc.admin.rateLimits.setOverride.mutationOptions({
+      onError: (error) => toast.error("The override was not set", errorMessage(error)),
+    }),
+  );
   const remove = useMutation(trpc.admin.rateLimits.removeOverride.mutationOptions());
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -220,7 +256,7 @@ function Overrides() {
       },
       {
         onSuccess: (o) => {
-          setNotice(`${o.subject.label} may now make ${quota(o.limit, o.windowSeconds)}.`);
+          toast.success(`${o.subject.label} may now make ${quota(o.limit, o.windowSeconds)}.`);
           formEl.reset();
           void refresh();
         },
@@ -287,9 +323,7 @@ function Overrides() {
       </form>
       <div className="mt-3 space-y-2">
         {set.error ? <Alert>{errorMessage(set.error)}</Alert> : null}
-        {remove.error ? <Alert>{errorMessage(remove.error)}</Alert> : null}
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
-        {notice ? <Alert kind="success">{notice}</Alert> : null}
       </div>
       <div className="mt-4">
         <Table
@@ -314,25 +348,35 @@ function Overrides() {
               <td className="max-w-xs truncate px-3 py-2 text-slate-600">{o.note ?? ""}</td>
               <td className="px-3 py-2 font-mono text-xs">{o.setBy}</td>
               <td className="px-3 py-2 text-right">
-                <Button
-                  variant="ghost"
-                  className="text-red-700"
-                  aria-label={`Remove the override for ${o.subject.label}`}
-                  disabled={remove.isPending}
-                  onClick={() =>
-                    remove.mutate(
-                      { id: o.id },
-                      {
-                        onSuccess: () => {
-                          setNotice(`Removed the override for ${o.subject.label}.`);
-                          void refresh();
-                        },
+                <ConfirmDialog
+                  trigger={
+                    <Button
+                      variant="ghost"
+                      className="text-red-700"
+                      aria-label={`Remove the override for ${o.subject.label}`}
+                      disabled={remove.isPending}
+                    >
+                      Remove
+                    </Button>
+                  }
+                  title={`Remove the override for ${o.subject.label}?`}
+                  description={
+                    <p>
+                      Its limit of {quota(o.limit, o.windowSeconds)} ends at once; RATE_LIMIT_API (or the user&apos;s
+                      own override, for a token) applies from the next request.
+                    </p>
+                  }
+                  confirmLabel="Remove override"
+                  onConfirm={() =>
+                    remove.mutateAsync({ id: o.id }).then(
+                      () => {
+                        toast.success(`Removed the override for ${o.subject.label}.`);
+                        void refresh();
                       },
+                      (error: unknown) => toast.error("The override was not removed", errorMessage(error)),
                     )
                   }
-                >
-                  Remove
-                </Button>
+                />
               </td>
             </tr>
           ))}
