@@ -4,7 +4,7 @@ import { users } from "@/db/schema";
 import { auditFilterInput, toAuditFilter } from "../audit/filter";
 import { attemptSignIn } from "../auth/sign-in";
 import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
-import { auditTransaction, describeAuditRows, listAudit, recordAudit, SYSTEM_ACTOR } from "./audit";
+import { type Actor, auditTransaction, describeAuditRows, listAudit, recordAudit, SYSTEM_ACTOR } from "./audit";
 import { createClient } from "./oauth-clients";
 import { createToken } from "./tokens";
 
@@ -18,11 +18,7 @@ let rt: TestRuntime;
 const client = { ip: "192.0.2.7", userAgent: "vitest", requestId: "req_people" };
 const svc = () => ({ db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client });
 
-function add(
-  actor: { kind: "user" | "token" | "oauth_client" | "system" | "anonymous"; id: string | null; userId?: string },
-  target?: { type: string; id: string },
-  detail?: Record<string, unknown>,
-) {
+function add(actor: Actor, target?: { type: string; id: string }, detail?: Record<string, unknown>) {
   auditTransaction(rt.db, (tx) => recordAudit(tx, rt.clock, { actor, action: "test.people", target, client, detail }));
   rt.clock.advance(1_000);
 }
