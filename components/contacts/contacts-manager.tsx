@@ -6,6 +6,7 @@ import { type FormEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Button, Card, Field, Input, Table } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 import { useCursorPages } from "../use-cursor-pages";
 
 type Contact = inferRouterOutputs<AppRouter>["contacts"]["get"];
@@ -58,17 +59,22 @@ export function ContactsManager() {
                 <Button variant="ghost" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
                   Edit
                 </Button>
-                <Button
-                  variant="ghost"
-                  className="text-red-700"
-                  aria-label={`Delete ${c.name}`}
-                  disabled={remove.isPending}
-                  onClick={() => {
-                    if (window.confirm(`Delete ${c.name}?`)) remove.mutate({ id: c.id });
-                  }}
-                >
-                  Delete
-                </Button>
+                <ConfirmDialog
+                  trigger={
+                    <Button
+                      variant="ghost"
+                      className="text-red-700"
+                      aria-label={`Delete ${c.name}`}
+                      disabled={remove.isPending}
+                    >
+                      Delete
+                    </Button>
+                  }
+                  title={`Delete ${c.name}?`}
+                  description={<p>The contact is deleted for good. This cannot be undone.</p>}
+                  confirmLabel="Delete contact"
+                  onConfirm={() => remove.mutateAsync({ id: c.id })}
+                />
               </td>
             </tr>
           ))}

@@ -5,6 +5,7 @@ import { useState } from "react";
 import { SCOPES } from "@/server/auth/scopes";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Button, Card, formatTime } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
 
 /** The applications the signed-in person has allowed to use their account, each revocable. */
 export function AuthorizedApps() {
@@ -49,32 +50,23 @@ export function AuthorizedApps() {
                   {app.activeGrants === 1 ? "1 active authorization" : `${app.activeGrants} active authorizations`}
                 </p>
               </div>
-              <Button
-                variant="danger"
-                aria-label={`Revoke ${app.clientName}`}
-                disabled={revoke.isPending}
-                onClick={() => {
-                  if (
-                    !window.confirm(
-                      `Revoke ${app.clientName}'s access? Its tokens stop working now, and it must ask you again to come back.`,
-                    )
-                  ) {
-                    return;
-                  }
+              <ConfirmDialog
+                trigger={
+                  <Button variant="danger" aria-label={`Revoke ${app.clientName}`} disabled={revoke.isPending}>
+                    Revoke
+                  </Button>
+                }
+                title={`Revoke ${app.clientName}’s access?`}
+                description={<p>Its tokens stop working now, and it must ask you again to come back.</p>}
+                confirmLabel="Revoke access"
+                onConfirm={() => {
                   setNotice(null);
-                  revoke.mutate(
-                    { clientId: app.clientId },
-                    {
-                      onSuccess: () => {
-                        setNotice(`${app.clientName} no longer has access to your account.`);
-                        void queryClient.invalidateQueries({ queryKey: trpc.oauthApps.pathKey() });
-                      },
-                    },
-                  );
+                  return revoke.mutateAsync({ clientId: app.clientId }).then(() => {
+                    setNotice(`${app.clientName} no longer has access to your account.`);
+                    void queryClient.invalidateQueries({ queryKey: trpc.oauthApps.pathKey() });
+                  });
                 }}
-              >
-                Revoke
-              </Button>
+              />
             </li>
           ))}
         </ul>
