@@ -15,6 +15,7 @@ import {
   pageCsp,
 } from "@/server/security/headers";
 import { HTTPS_REQUIRED_DETAIL, httpsVerdict, isApiPath, isPlainHttpProbe } from "@/server/security/https";
+import { safeReturnTo } from "@/server/security/return-to";
 
 /**
  * Next.js 16 proxy (formerly middleware): HTTPS enforcement and security
@@ -118,12 +119,16 @@ const NOT_FOUND_PATH = "/_gatehouse/not-found";
 
 /**
  * The admin pages, before Next.js routes the request (server/auth/admin-page-gate.ts
- * says why a layout cannot be the guard): a non-admin gets a 404 for every
- * request kind, and no admin layout, page or payload runs. A document request
- * (HTML, HEAD) gets the app's 404 page; anything the client router or a
- * server action sends (RSC, prefetch, state tree, Next-Action, POST) a plain
- * 404, which no router reads as a payload. An admin who must change a
- * one-time password is sent to do that first. Null: an admin, or not an admin path.
+ * says why a layout cannot be the guard): a non-admin gets no admin layout,
+ * page or payload for any request kind. Without a live session (none,
+ * expired, ended) a document request (GET or HEAD of a page) is sent to sign
+ * in with this page as its return-to, as every other page does; a signed-in
+ * member's document request gets the app's 404 page. Anything the client
+ * router or a server action sends (RSC, prefetch, state tree, Next-Action,
+ * POST) gets a plain 404 from either, which no router reads as a payload (the
+ * router then loads the page as a document, and so reaches sign-in). An admin
+ * who must change a one-time password is sent to do that first. Null: an
+ * admin, or not an admin path.
  */
 async function guardAdminPages(request: NextRequest, requestHeaders: Headers, appUrl: URL): Promise<Response | null> {
   const { pathname, search } = request.nextUrl;
@@ -143,6 +148,13 @@ async function guardAdminPages(request: NextRequest, requestHeaders: Headers, ap
     !h.has("next-router-state-tree") &&
     !h.has("next-router-segment-prefetch") &&
     !request.nextUrl.searchParams.has("_rsc");
+  if (document && verdict === "sign-in") {
+    // The same return-to rule as every target of ours (a path like //admin falls back to /).
+    const back = encodeURIComponent(safeReturnTo(pathname + search, appUrl));
+    const res = NextResponse.redirect(new URL(`/signin?callbackUrl=${back}`, appUrl.origin), 303);
+    res.headers.set("cache-control", "no-store");
+    return res;
+  }
   if (document) {
     return NextResponse.rewrite(new URL(NOT_FOUND_PATH, request.url), { request: { headers: requestHeaders } });
   }

@@ -42,6 +42,12 @@ export function AppShell({
           <span className="hidden text-sm text-slate-500 sm:inline" data-testid="signed-in-as">
             {email}
           </span>
+          <Link
+            href="/account"
+            className="rounded-md px-2.5 py-1.5 text-sm text-slate-700 hover:bg-slate-100 hover:text-slate-900"
+          >
+            Account
+          </Link>
           <SignOutButton />
         </div>
       </header>

@@ -2,17 +2,39 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useRef, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Button, Card, Field, Input } from "../ui";
 
-export function ChangePasswordForm({ forced, email, returnTo }: { forced: boolean; email: string; returnTo: string }) {
+/**
+ * Change one's own password. Without `onChanged` (the change-password page) the person is then sent on to
+ * `returnTo`; with it (the account page) the form stays, says so, and empties itself.
+ */
+export function ChangePasswordForm({
+  forced,
+  email,
+  returnTo,
+  onChanged,
+}: {
+  forced: boolean;
+  email: string;
+  returnTo: string;
+  onChanged?: () => void;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
+  const formRef = useRef<HTMLFormElement>(null);
   const [mismatch, setMismatch] = useState(false);
+  const [changed, setChanged] = useState(false);
   const change = useMutation(
     trpc.account.changePassword.mutationOptions({
       onSuccess: () => {
+        if (onChanged) {
+          formRef.current?.reset();
+          setChanged(true);
+          onChanged();
+          return;
+        }
         // returnTo was checked on the server (server/security/return-to.ts). The authorization
         // endpoint is a route handler that redirects: it needs a real navigation.
         if (returnTo.startsWith("/oauth/")) {
@@ -34,12 +56,13 @@ export function ChangePasswordForm({ forced, email, returnTo }: { forced: boolea
       return;
     }
     setMismatch(false);
+    setChanged(false);
     change.mutate({ currentPassword: String(form.get("currentPassword") ?? ""), newPassword: next });
   }
 
   return (
     <Card>
-      <form onSubmit={onSubmit} className="space-y-4" noValidate>
+      <form ref={formRef} onSubmit={onSubmit} className="space-y-4" noValidate>
         {forced ? (
           <Alert kind="warning">
             You signed in as {email} with a one-time password. Choose your own password to continue.
@@ -47,6 +70,7 @@ export function ChangePasswordForm({ forced, email, returnTo }: { forced: boolea
         ) : null}
         {change.error ? <Alert>{errorMessage(change.error)}</Alert> : null}
         {mismatch ? <Alert>The two new passwords differ.</Alert> : null}
+        {changed ? <Alert kind="success">Password changed. Your other sessions were ended.</Alert> : null}
         <Field label="Current password" htmlFor="currentPassword">
           <Input id="currentPassword" name="currentPassword" type="password" autoComplete="current-password" required />
         </Field>

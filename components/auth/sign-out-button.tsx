@@ -16,7 +16,7 @@ export function SignOutButton() {
         setBusy(true);
         // POST /api/auth/signout with NextAuth's CSRF token; the server deletes the session row.
         await signOut({ redirect: false });
-        router.replace("/signin");
+        router.replace("/signin?reason=signed_out");
         router.refresh();
       }}
     >

@@ -109,6 +109,11 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
     const u = await user();
     return { as: u.principal, input: { currentPassword: u.password, newPassword: "a different long passphrase" } };
   },
+  "account.endSession": async () => {
+    const u = await user();
+    return { as: u.principal, input: { id: u.principal.sessionId } };
+  },
+  "account.endOtherSessions": async () => ({ as: (await user()).principal, input: undefined }),
   "contacts.create": async () => ({
     as: (await user()).principal,
     input: { name: "Ada Lovelace", email: "ada@example.com" },

@@ -35,7 +35,12 @@ export function isAdminPagePath(pathname: string): boolean {
   return /^\/+admin(?:[/.\\]|$)/i.test(decoded);
 }
 
-export type AdminPageVerdict = "admin" | "not-found" | "change-password";
+/**
+ * admin: pass. sign-in: no live session (none, expired, ended): a page request
+ * is sent to sign in and come back. not-found: a signed-in non-admin, who must
+ * not learn that admin pages exist. change-password: a one-time password first.
+ */
+export type AdminPageVerdict = "admin" | "not-found" | "sign-in" | "change-password";
 
 interface GateRuntime {
   config: Config;
@@ -57,9 +62,15 @@ function runtime(): GateRuntime {
   return gateRuntime;
 }
 
-/** Admin: pass. Anyone else (no session, a member): 404, as if /admin did not exist. A one-time password: change it first. */
+/**
+ * Admin: pass. No live session: sign in (the sign-in page says nothing an
+ * admin page holds; it is where every other page sends a stranger too). A
+ * signed-in member: 404, as if /admin did not exist. A one-time password:
+ * change it first.
+ */
 export async function adminPageVerdict(headers: Headers): Promise<AdminPageVerdict> {
   const principal = await principalFromSessionCookie(headers, runtime());
-  if (!principal || principal.role !== "admin") return "not-found";
+  if (!principal) return "sign-in";
+  if (principal.role !== "admin") return "not-found";
   return principal.mustChangePassword ? "change-password" : "admin";
 }

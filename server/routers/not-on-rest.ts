@@ -9,6 +9,12 @@ export const NOT_ON_REST: Readonly<Record<string, string>> = {
     "The dashboard's who-am-I for drawing its navigation; it declares no scope, so only a session may call it (an API client knows its token: GET /tokens, or OAuth introspection).",
   "account.changePassword":
     "Changing one's own password needs the current password in a signed-in session; a bearer credential must never be able to replace it (an admin sets one with PUT /admin/users/{id}/password).",
+  "account.sessions":
+    "The signed-in person's own sessions (device, IP, the current one marked), for their account page: a session is what it lists, so only a session may call it; an admin reads any user's with GET /admin/users/{id}/sessions.",
+  "account.endSession":
+    "Session-only, as account.sessions: the person ends a session of theirs, not an API credential (an admin: DELETE /admin/users/{id}/sessions/{sessionId}).",
+  "account.endOtherSessions":
+    'Session-only, as account.sessions: "sign out everywhere else" keeps the session making the call, which a bearer credential does not have.',
   "oauthApps.list":
     "The signed-in user's authorised applications, for their settings page: session-only, so an OAuth access token cannot list or revoke the very grant it rides on.",
   "oauthApps.revoke": "Session-only, as oauthApps.list: the person revokes an application, not an API credential.",

@@ -5,8 +5,11 @@ import { type SessionRow, sessions, type UserRow, users } from "@/db/schema";
 import { storageFailureOf } from "@/db/storage-errors";
 import type { ClientInfo } from "../auth/principal";
 import type { Clock } from "../clock";
+import { notFound } from "../errors";
 import { newId } from "../ids";
 import { getLogger } from "../logger";
+import { recordAudit } from "./audit";
+import type { ServiceContext } from "./context";
 
 export interface SessionPolicy {
   idleMs: number;
@@ -98,4 +101,101 @@ export function endUserSessions(tx: Executor, userId: string, keepSessionId?: st
 
 export function listUserSessions(db: Executor, userId: string): SessionRow[] {
   return db.select().from(sessions).where(eq(sessions.userId, userId)).orderBy(desc(sessions.lastSeenAt)).all();
+}
+
+/**
+ * Where a session stands, read without side effects (resolveSession removes
+ * the expired rows it meets, this does not): what the sign-in page and the
+ * admin-page gate tell the person whose cookie names it.
+ */
+export type SessionStanding = "active" | "expired" | "ended";
+
+export function sessionStanding(db: Executor, clock: Clock, policy: SessionPolicy, sessionId: string): SessionStanding {
+  const found = db
+    .select({ session: sessions, disabledAt: users.disabledAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sessionId))
+    .get();
+  if (!found) return "ended";
+  if (found.disabledAt) return "ended";
+  const now = clock.now().getTime();
+  if (now >= found.session.expiresAt.getTime() || now >= found.session.lastSeenAt.getTime() + policy.idleMs) {
+    return "expired";
+  }
+  return "active";
+}
+
+/** One of a user's own sessions, as their account page shows it. */
+export interface OwnSession {
+  id: string;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  current: boolean;
+}
+
+/**
+ * The user's sessions, most recently used first, the current one marked;
+ * rows past their absolute limit are left out (a row past its idle limit
+ * goes the next time its cookie is seen, and can still be ended here).
+ */
+export function listOwnSessions(db: Executor, clock: Clock, userId: string, currentSessionId: string): OwnSession[] {
+  const now = clock.now().getTime();
+  return listUserSessions(db, userId)
+    .filter((s) => now < s.expiresAt.getTime())
+    .map((s) => ({
+      id: s.id,
+      ip: s.ip,
+      userAgent: s.userAgent,
+      createdAt: s.createdAt,
+      lastSeenAt: s.lastSeenAt,
+      expiresAt: s.expiresAt,
+      current: s.id === currentSessionId,
+    }));
+}
+
+/**
+ * A user ends one of their own sessions (the current one included: that is
+ * signing out). Another user's session, or one that is gone, is a 404: the
+ * same answer, so ids of other people's sessions cannot be probed.
+ */
+export function endOwnSession(
+  svc: ServiceContext,
+  userId: string,
+  sessionId: string,
+  currentSessionId: string,
+): { current: boolean } {
+  return svc.db.transaction((tx) => {
+    const ended = tx
+      .delete(sessions)
+      .where(and(eq(sessions.userId, userId), eq(sessions.id, sessionId)))
+      .run().changes;
+    if (ended === 0) throw notFound("Session");
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "session.end",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { sessionsEnded: ended, sessionId, own: true },
+    });
+    return { current: sessionId === currentSessionId };
+  });
+}
+
+/** A user ends every session of theirs but the one making the request. Returns how many ended. */
+export function endOwnOtherSessions(svc: ServiceContext, userId: string, currentSessionId: string): number {
+  return svc.db.transaction((tx) => {
+    const ended = endUserSessions(tx, userId, currentSessionId);
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "session.end_others",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { sessionsEnded: ended, own: true },
+    });
+    return ended;
+  });
 }

@@ -1,9 +1,29 @@
 import { z } from "zod";
 import { ROLES } from "@/db/schema";
 import { passwordSchema } from "../../auth/password";
+import { AppError } from "../../errors";
+import { endOwnOtherSessions, endOwnSession, listOwnSessions } from "../../services/sessions";
 import { changeOwnPassword, getUserRow } from "../../services/users";
 import { protectedProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
+
+const ownSession = z.object({
+  id: z.string(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  createdAt: z.string(),
+  lastSeenAt: z.string(),
+  expiresAt: z.string(),
+  current: z.boolean(),
+});
+
+/** The session making the call: these procedures declare no scope, so the pipeline admits sessions only. */
+function currentSessionId(principal: { kind: string; sessionId?: string }): string {
+  if (principal.kind !== "session" || !principal.sessionId) {
+    throw new AppError("FORBIDDEN", "Only a signed-in session can do this", "session_required").toTRPCError();
+  }
+  return principal.sessionId;
+}
 
 export const accountRouter = router({
   /** Who am I: enough for the frontend to draw its navigation. */
@@ -46,4 +66,34 @@ export const accountRouter = router({
       );
       return { ok: true as const };
     }),
+
+  /** The caller's own live sessions (device, IP, when), most recently used first; the current one is marked. */
+  sessions: protectedProcedure
+    .input(z.void())
+    .output(z.array(ownSession))
+    .query(({ ctx }) =>
+      listOwnSessions(ctx.db, ctx.clock, ctx.principal.userId, currentSessionId(ctx.principal)).map((s) => ({
+        ...s,
+        createdAt: s.createdAt.toISOString(),
+        lastSeenAt: s.lastSeenAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+      })),
+    ),
+
+  /** End one of one's own sessions; the current one too (that signs this browser out). Another user's: 404. */
+  endSession: protectedProcedure
+    .input(z.strictObject({ id: z.string().min(1).max(64) }))
+    .output(z.object({ ended: z.literal(true), current: z.boolean() }))
+    .mutation(({ ctx, input }) => {
+      const current = currentSessionId(ctx.principal);
+      return { ended: true as const, ...endOwnSession(serviceContext(ctx), ctx.principal.userId, input.id, current) };
+    }),
+
+  /** End every session of one's own but this one ("sign out everywhere else"). */
+  endOtherSessions: protectedProcedure
+    .input(z.void())
+    .output(z.object({ ended: z.number().int().nonnegative() }))
+    .mutation(({ ctx }) => ({
+      ended: endOwnOtherSessions(serviceContext(ctx), ctx.principal.userId, currentSessionId(ctx.principal)),
+    })),
 });
