@@ -1,21 +1,43 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { actorFilterValue, auditHref, type PartyView } from "@/components/admin/audit-filters";
 import { type ChartTone, HourlyBarChart } from "@/components/admin/hourly-bar-chart";
+import { Party } from "@/components/admin/party";
 import { Card, Table } from "@/components/ui";
 import { requireAdmin, serverCaller } from "../_lib/session";
 
 export const metadata: Metadata = { title: "Overview" };
 
+const KIND_NAMES: Record<string, string> = { user: "user", token: "API token", oauth_client: "OAuth client" };
+
+/** A counters' principal as the people component shows it (the overview resolves them like the audit list). */
+function principalParty(p: {
+  id: string;
+  kind: string;
+  label: string;
+  email: string | null;
+  userId: string | null;
+  deleted: boolean;
+}): PartyView {
+  const kind = p.kind === "user" || p.kind === "token" || p.kind === "oauth_client" ? p.kind : "other";
+  return { kind, id: p.id, label: p.label, email: p.email, name: null, userId: p.userId, deleted: p.deleted };
+}
+
+/**
+ * Each chart with the audit entries behind it: the log records what was decided (refusals, failed
+ * sign-ins, 429s), not every request, so "API requests" opens everything in that time.
+ */
 const CHARTS: Array<{
   metric: "requests" | "client_errors" | "server_errors" | "rate_limited" | "sign_in_failures";
   title: string;
   tone: ChartTone;
+  audit: Record<string, string>;
 }> = [
-  { metric: "requests", title: "API requests", tone: "brand" },
-  { metric: "client_errors", title: "Client errors (4xx)", tone: "amber" },
-  { metric: "server_errors", title: "Server errors (5xx)", tone: "red" },
-  { metric: "rate_limited", title: "Rate limited (429)", tone: "violet" },
-  { metric: "sign_in_failures", title: "Failed sign-ins", tone: "rose" },
+  { metric: "requests", title: "API requests", tone: "brand", audit: {} },
+  { metric: "client_errors", title: "Client errors (4xx)", tone: "amber", audit: { outcome: "denied" } },
+  { metric: "server_errors", title: "Server errors (5xx)", tone: "red", audit: { outcome: "failure" } },
+  { metric: "rate_limited", title: "Rate limited (429)", tone: "violet", audit: { action: "ratelimit.rejected" } },
+  { metric: "sign_in_failures", title: "Failed sign-ins", tone: "rose", audit: { action: "session.login_failed" } },
 ];
 
 const RANGES = [
@@ -43,16 +65,20 @@ export default async function AdminOverviewPage({
     api.admin.audit.list({ limit: 8 }),
   ]);
 
+  // The start of the charts' first hour: the tiles and charts that count "in this period" open the log from there.
+  const since = traffic.hours[0] ?? "";
+  const inRange = (filters: Record<string, string>) => auditHref(since ? { ...filters, since } : filters);
+  // Every tile opens the audit entries behind its number.
   const tiles: Array<[string, number, string]> = [
-    ["Active users", summary.activeUsers, "/admin/users"],
-    ["Active sessions", traffic.activeSessions, "/admin/users"],
-    ["Active API tokens", traffic.activeTokens, "/admin/audit?action=token."],
-    ["Disabled users", summary.disabledUsers, "/admin/users"],
-    ["Contacts stored", summary.contacts, "/admin/audit?action=contact."],
+    ["Active users", summary.activeUsers, inRange({ action: "session.login" })],
+    ["Active sessions", traffic.activeSessions, inRange({ action: "session." })],
+    ["Active API tokens", traffic.activeTokens, auditHref({ action: "token." })],
+    ["Disabled users", summary.disabledUsers, auditHref({ action: "user.disable" })],
+    ["Contacts stored", summary.contacts, auditHref({ action: "contact." })],
     [
       `Failed sign-ins (${range === "24h" ? "24 h" : "7 days"})`,
       traffic.totals.sign_in_failures,
-      "/admin/audit?action=session.login_failed",
+      inRange({ action: "session.login_failed" }),
     ],
   ];
 
@@ -95,9 +121,13 @@ export default async function AdminOverviewPage({
             key={chart.metric}
             title={chart.title}
             actions={
-              <span className="text-sm tabular-nums text-slate-500">
-                {traffic.totals[chart.metric]} {range === "24h" ? "in 24 h" : "in 7 days"}
-              </span>
+              <Link
+                href={inRange(chart.audit)}
+                className="text-sm tabular-nums text-slate-500 hover:text-brand-700 hover:underline"
+                data-testid={`chart-link-${chart.metric}`}
+              >
+                {traffic.totals[chart.metric]} {range === "24h" ? "in 24 h" : "in 7 days"} →
+              </Link>
             }
           >
             <HourlyBarChart
@@ -106,6 +136,7 @@ export default async function AdminOverviewPage({
               hours={traffic.hours}
               values={traffic.series[chart.metric]}
               tone={chart.tone}
+              auditFilters={chart.audit}
             />
           </Card>
         ))}
@@ -120,11 +151,9 @@ export default async function AdminOverviewPage({
               {traffic.topPrincipals.map((p) => (
                 <tr key={p.id} data-testid="top-principal">
                   <td className="px-3 py-2">
-                    <Link href={`/admin/audit?actorId=${encodeURIComponent(p.id)}`} className="hover:underline">
-                      {p.label}
-                    </Link>
+                    <Party party={principalParty(p)} showKind={false} />
                   </td>
-                  <td className="px-3 py-2 text-slate-600">{p.kind}</td>
+                  <td className="px-3 py-2 text-slate-600">{KIND_NAMES[p.kind] ?? p.kind}</td>
                   <td className="px-3 py-2 tabular-nums">{p.count}</td>
                 </tr>
               ))}
@@ -164,9 +193,18 @@ export default async function AdminOverviewPage({
             <li key={e.id} className="flex flex-wrap gap-x-3 py-1.5">
               <span className="font-mono text-xs text-slate-500">{e.at.replace("T", " ").slice(0, 19)}</span>
               <span className="font-medium">{e.action}</span>
-              <span className="text-slate-600">
-                {e.actorKind}
-                {e.actorId ? ` ${e.actorId}` : ""}
+              <span className="text-slate-600" data-testid="recent-actor">
+                {actorFilterValue(e.actor) ? (
+                  <Link
+                    href={auditHref({ actorId: actorFilterValue(e.actor) ?? "" })}
+                    title={e.actor.id ?? undefined}
+                    className="hover:underline"
+                  >
+                    {e.actor.label}
+                  </Link>
+                ) : (
+                  e.actor.label
+                )}
               </span>
               {e.outcome !== "success" ? <span className="text-red-700">{e.outcome}</span> : null}
             </li>

@@ -1,11 +1,12 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { type FormEvent, Fragment, useState } from "react";
+import { type FormEvent, Fragment, useEffect, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
 import { useCursorPages } from "../use-cursor-pages";
-import { type AuditFilterForm, EMPTY_FILTERS } from "./audit-filters";
+import { type AuditFilterForm, EMPTY_FILTERS, fromAddressBar } from "./audit-filters";
+import { Party } from "./party";
 
 const OUTCOMES = ["success", "failure", "denied"] as const;
 type OutcomeValue = (typeof OUTCOMES)[number];
@@ -71,6 +72,17 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
     rememberInUrl(next);
   }
 
+  // Links from the Overview carry instants (since=2026-12-01T10:00:00.000Z): shown in the form as this
+  // browser's local time, which only the browser knows, so converted after the first render.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, for the address the page was opened with
+  useEffect(() => {
+    const local = fromAddressBar(initial);
+    if (local.since !== initial.since || local.until !== initial.until) apply(local);
+  }, []);
+
+  /** A click on a person or target: the log of that one, the other filters cleared. */
+  const filterBy = (next: Record<string, string>) => apply({ ...EMPTY_FILTERS, ...next });
+
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -125,8 +137,8 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
               ))}
             </Select>
           </Field>
-          <Field label="Actor id" htmlFor="f-actor" hint="usr_…, tok_…">
-            <Input id="f-actor" name="actorId" defaultValue={filters.actorId} maxLength={64} />
+          <Field label="Actor" htmlFor="f-actor" hint="A user's email (with failed sign-ins), or usr_…, tok_…, ocl_…">
+            <Input id="f-actor" name="actorId" defaultValue={filters.actorId} maxLength={254} />
           </Field>
           <Field label="Target id" htmlFor="f-target">
             <Input id="f-target" name="targetId" defaultValue={filters.targetId} maxLength={128} />
@@ -231,10 +243,18 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
                   ) : null}
                 </td>
                 <td className="px-3 py-2">
-                  {e.actorKind}
-                  {e.actorId ? <span className="block font-mono text-xs text-slate-500">{e.actorId}</span> : null}
+                  <Party party={e.actor} onFilter={filterBy} />
                 </td>
-                <td className="px-3 py-2 font-mono text-xs">{e.targetId ?? "—"}</td>
+                <td className="px-3 py-2">
+                  {e.target ? (
+                    <>
+                      <Party party={e.target} side="target" onFilter={filterBy} showKind={false} />
+                      {e.targetType ? <span className="block text-xs text-slate-500">{e.targetType}</span> : null}
+                    </>
+                  ) : (
+                    "—"
+                  )}
+                </td>
                 <td className="px-3 py-2">
                   <Badge tone={e.outcome === "success" ? "green" : e.outcome === "denied" ? "amber" : "red"}>
                     {e.outcome}
@@ -262,12 +282,18 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
                       <dt className="text-slate-500">Time</dt>
                       <dd className="font-mono">{e.at}</dd>
                       <dt className="text-slate-500">Actor</dt>
-                      <dd className="font-mono">
-                        {e.actorKind} {e.actorId ?? ""}
+                      <dd>
+                        {e.actor.label}{" "}
+                        <span className="font-mono text-slate-500">
+                          ({e.actorKind} {e.actorId ?? ""})
+                        </span>
                       </dd>
                       <dt className="text-slate-500">Target</dt>
-                      <dd className="font-mono">
-                        {e.targetType ?? "—"} {e.targetId ?? ""}
+                      <dd>
+                        {e.target && e.target.label !== e.targetId ? `${e.target.label} ` : ""}
+                        <span className="font-mono text-slate-500">
+                          {e.targetType ?? "—"} {e.targetId ?? ""}
+                        </span>
                       </dd>
                       <dt className="text-slate-500">Request</dt>
                       <dd className="font-mono">{e.requestId ?? "—"}</dd>

@@ -1,8 +1,12 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { TRPCClientError } from "@trpc/client";
+import { type ReactNode, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Card, formatTime, Table } from "../ui";
+import { Alert, Badge, Button, Card, formatTime, Table } from "../ui";
+import { ConfirmDialog } from "../ui/confirm-dialog";
+import { toast } from "../ui/toast";
 
 const SOURCES = {
   env: "the ENCRYPTION_KEYS environment variable",
@@ -11,15 +15,172 @@ const SOURCES = {
 } as const;
 
 /** Progress as a native <progress> element: no inline style (the CSP forbids them). */
-function JobProgress({ done, total }: { done: number; total: number }) {
+function JobProgress({ done, total, finished }: { done: number; total: number; finished: boolean }) {
   const max = Math.max(total, done, 1);
+  // A finished job is 100 % even when it had nothing to do (0 of 0 rows).
+  const percent = finished ? 100 : Math.min(100, Math.floor((done / max) * 100));
   return (
-    <progress
-      className="h-2 w-64 overflow-hidden rounded bg-slate-100 align-middle accent-brand-600"
-      value={done}
-      max={max}
-      aria-label="Re-encryption progress"
-    />
+    <>
+      <progress
+        className="h-2 w-64 max-w-full overflow-hidden rounded bg-slate-100 align-middle accent-brand-600"
+        value={finished ? max : done}
+        max={max}
+        aria-label="Re-encryption progress"
+        aria-valuetext={`${percent} %`}
+      />
+      <span className="tabular-nums" data-testid="reencryption-percent">
+        {percent} %
+      </span>
+    </>
+  );
+}
+
+/** The reason of a refusal (server/errors.ts AppError), when the server gave one. */
+function reasonOf(error: unknown): string | null {
+  if (!(error instanceof TRPCClientError)) return null;
+  const reason = (error.data as { reason?: unknown } | undefined)?.reason;
+  return typeof reason === "string" ? reason : null;
+}
+
+/**
+ * A refused rotation or re-encryption, as what to do next. keys_in_environment is not a failure
+ * but an instruction: the server cannot change its own environment.
+ */
+function KeyActionProblem({ error }: { error: unknown }) {
+  const reason = reasonOf(error);
+  let body: ReactNode = errorMessage(error);
+  if (reason === "keys_in_environment") {
+    body = (
+      <>
+        <p className="font-medium">
+          The keys come from the ENCRYPTION_KEYS environment variable, so rotate them there:
+        </p>
+        <ol className="mt-1 list-decimal space-y-0.5 pl-5">
+          <li>
+            On the server, run <code className="font-mono text-xs">gatehouse keys rotate</code>: it prints the new value
+            of ENCRYPTION_KEYS.
+          </li>
+          <li>Set that value on every server and restart them.</li>
+          <li>Come back here and press “Re-encrypt now”.</li>
+        </ol>
+        <p className="mt-1">The new key is never sent over the API.</p>
+      </>
+    );
+  } else if (reason === "reencryption_running") {
+    body = `${errorMessage(error)}. Its progress is shown below.`;
+  }
+  return (
+    <Alert>
+      <div data-testid="key-action-problem" data-reason={reason ?? ""}>
+        {body}
+      </div>
+    </Alert>
+  );
+}
+
+type EncryptionStatus = {
+  source: "env" | "file" | "memory";
+  keys: Array<{ id: string; active: boolean }>;
+  rowsToReencrypt: number;
+  job: { id: number; status: string; stalled: boolean } | null;
+};
+
+/** "Rotate key" and "Re-encrypt now": each asks first, naming what will happen, and reports in a toast. */
+function KeyActions({ status }: { status: EncryptionStatus }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [problem, setProblem] = useState<unknown>(null);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.encryption.status.queryKey() });
+  const rotate = useMutation(
+    trpc.admin.encryption.rotate.mutationOptions({
+      onMutate: () => setProblem(null),
+      onSuccess: (result) => {
+        toast.success(
+          `Key ${result.keyId} is active`,
+          `New values are sealed with it; ${result.previousKeyId} still opens the older ones until re-encryption moves them.`,
+        );
+        void refresh();
+      },
+      onError: (error) => {
+        setProblem(error);
+        toast.error(
+          "The key was not rotated",
+          reasonOf(error) === "keys_in_environment" ? "See the steps on the page." : errorMessage(error),
+        );
+      },
+    }),
+  );
+  const reencrypt = useMutation(
+    trpc.admin.encryption.reencrypt.mutationOptions({
+      onMutate: () => setProblem(null),
+      onSuccess: (job) => {
+        toast.success(`Re-encryption #${job.id} started`, `Moving ${job.total} rows to key ${job.targetKeyId}.`);
+        void refresh();
+      },
+      onError: (error) => {
+        setProblem(error);
+        toast.error("Re-encryption did not start", errorMessage(error));
+        void refresh();
+      },
+    }),
+  );
+  const active = status.keys.find((k) => k.active)?.id ?? "the active key";
+  const running = status.job?.status === "running" && !status.job.stalled;
+  const stalled = status.job?.status === "running" && status.job.stalled;
+  const fromEnv = status.source === "env";
+  return (
+    <div className="space-y-3">
+      <div className="flex flex-wrap gap-2">
+        <ConfirmDialog
+          trigger={
+            <Button variant="secondary" disabled={rotate.isPending}>
+              {rotate.isPending ? "Rotating…" : "Rotate key"}
+            </Button>
+          }
+          title="Rotate the encryption key?"
+          description={
+            <>
+              <p>
+                A new key is generated and, after about two seconds (once every server holds it), becomes the active
+                key: new values are sealed with it. {active} stays in the keyring and still opens the values sealed with
+                it until re-encryption moves them.
+              </p>
+              {fromEnv ? (
+                <p className="font-medium">
+                  The keys come from ENCRYPTION_KEYS: the server cannot change them and will refuse, with the steps to
+                  follow.
+                </p>
+              ) : (
+                <p>Back up the data folder afterwards: secrets.json then holds the new key.</p>
+              )}
+            </>
+          }
+          confirmLabel="Rotate key"
+          tone="primary"
+          onConfirm={() => rotate.mutateAsync({})}
+        />
+        <ConfirmDialog
+          trigger={
+            <Button variant="secondary" disabled={running || reencrypt.isPending}>
+              {running ? "Re-encrypting…" : stalled ? "Resume re-encryption" : "Re-encrypt now"}
+            </Button>
+          }
+          title={stalled ? "Resume the re-encryption?" : "Re-encrypt every stored value now?"}
+          description={
+            <p>
+              {status.rowsToReencrypt > 0
+                ? `${status.rowsToReencrypt} rows with values under an older key are re-sealed with ${active}, in batches, in the background; the server keeps answering meanwhile and the progress shows here.`
+                : `Every stored value is already under ${active}; the run checks them all and finishes at once.`}{" "}
+              No value is unreadable at any point.
+            </p>
+          }
+          confirmLabel={stalled ? "Resume" : "Re-encrypt now"}
+          tone="primary"
+          onConfirm={() => reencrypt.mutateAsync({})}
+        />
+      </div>
+      {problem ? <KeyActionProblem error={problem} /> : null}
+    </div>
   );
 }
 
@@ -75,6 +236,7 @@ export function EncryptionKeys() {
           </ul>
         </Alert>
       ) : null}
+      <KeyActions status={status} />
       <Card title="Keys">
         <p className="mb-3 text-sm text-slate-600">
           Keys come from {SOURCES[status.source]}. A fingerprint names a key without revealing it; each key is checked
@@ -115,7 +277,7 @@ export function EncryptionKeys() {
       <Card title="Re-encryption">
         <p className="mb-3 text-sm text-slate-600" data-testid="rows-to-reencrypt">
           {status.rowsToReencrypt > 0
-            ? `${status.rowsToReencrypt} rows still have values under an older key. Run gatehouse keys reencrypt.`
+            ? `${status.rowsToReencrypt} rows still have values under an older key: press “Re-encrypt now” (or run gatehouse keys reencrypt).`
             : "Every stored value is under the active key."}
         </p>
         {job ? (
@@ -135,7 +297,7 @@ export function EncryptionKeys() {
             </dd>
             <dt className="text-slate-500">Progress</dt>
             <dd className="flex items-center gap-3">
-              <JobProgress done={job.done} total={job.total} />
+              <JobProgress done={job.done} total={job.total} finished={job.status === "finished"} />
               <span className="tabular-nums">
                 {job.done} / {Math.max(job.total, job.done)} rows
               </span>

@@ -14,7 +14,10 @@
  * a few dozen <rect>s needs no JavaScript, no style attribute, works with
  * JavaScript off, and its bars carry <title> tooltips natively.
  */
+import { auditHref } from "./audit-filters";
+
 const WIDTH = 720;
+const HOUR_MS = 3_600_000;
 const HEIGHT = 150;
 const LEFT = 40;
 const RIGHT = 8;
@@ -51,12 +54,15 @@ export function HourlyBarChart({
   hours,
   values,
   tone,
+  auditFilters,
 }: {
   title: string;
   testId: string;
   hours: string[];
   values: number[];
   tone: ChartTone;
+  /** When given, each bar links to the audit entries of its hour with these filters. */
+  auditFilters?: Record<string, string>;
 }) {
   const total = values.reduce((a, b) => a + b, 0);
   const peak = Math.max(0, ...values);
@@ -82,21 +88,35 @@ export function HourlyBarChart({
             </text>
           </g>
         ))}
-        {values.map((v, i) =>
-          v > 0 ? (
+        {values.map((v, i) => {
+          const hour = hours[i];
+          if (!(v > 0) || !hour) return null;
+          const bar = (
             <rect
-              key={hours[i]}
+              key={hour}
               data-value={v}
               x={LEFT + i * band + (band - barW) / 2}
               y={y(v)}
               width={barW}
               height={Math.max(TOP + plotH - y(v), 1)}
-              className={FILL[tone]}
+              className={`${FILL[tone]}${auditFilters ? " hover:opacity-75" : ""}`}
             >
-              <title>{`${(hours[i] ?? "").slice(0, 13).replace("T", " ")}:00 UTC: ${v}`}</title>
+              <title>{`${hour.slice(0, 13).replace("T", " ")}:00 UTC: ${v}`}</title>
             </rect>
-          ) : null,
-        )}
+          );
+          if (!auditFilters) return bar;
+          // The hour's entries: from its start to the next hour's start (the filter's bounds are inclusive).
+          const until = new Date(new Date(hour).getTime() + HOUR_MS).toISOString();
+          return (
+            <a
+              key={hour}
+              href={auditHref({ ...auditFilters, since: hour, until })}
+              aria-label={`Audit entries of ${hour.slice(0, 13).replace("T", " ")}:00 UTC`}
+            >
+              {bar}
+            </a>
+          );
+        })}
         {hours.map((iso, i) =>
           i % tickEvery === 0 ? (
             <text

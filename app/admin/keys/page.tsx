@@ -14,11 +14,11 @@ export default async function AdminKeysPage() {
       <p className="max-w-3xl text-sm text-slate-600">
         Contacts&apos; email, phone and notes are stored encrypted (AES-256-GCM); each stored value names the key that
         sealed it. New values use the active key. After a rotation, re-encryption moves the older values to it, and a
-        key can be removed once no value uses it. These steps run from the server&apos;s command line —{" "}
-        <code className="font-mono text-xs">gatehouse keys rotate</code>,{" "}
-        <code className="font-mono text-xs">gatehouse keys reencrypt</code>,{" "}
-        <code className="font-mono text-xs">gatehouse keys remove --id ID</code> — since they handle key material; this
-        page shows their state and never a key.
+        key can be removed once no value uses it. Rotate and re-encrypt here (or with{" "}
+        <code className="font-mono text-xs">gatehouse keys rotate</code> and{" "}
+        <code className="font-mono text-xs">gatehouse keys reencrypt</code>); removing a key stays with the command line
+        (<code className="font-mono text-xs">gatehouse keys remove --id ID</code>). This page shows ids, fingerprints
+        and counts, never a key.
       </p>
       <EncryptionKeys />
     </>
