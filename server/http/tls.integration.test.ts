@@ -375,7 +375,8 @@ http {
       },
       body: new URLSearchParams({ csrfToken, email: ADMIN.email, password: ADMIN.password }).toString(),
     });
-    expect(signIn.status, signIn.body).toBe(302);
+    // A form POST that redirects answers 303 See Other (server/auth/auth-request.ts).
+    expect(signIn.status, signIn.body).toBe(303);
     expect(signIn.headers.location ?? "").not.toMatch(/error/);
     expect(signIn.headers["strict-transport-security"]).toBe("max-age=63072000; includeSubDomains");
     const session = (signIn.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-gatehouse.session="));
@@ -583,7 +584,7 @@ http {
       return { res, csrfToken, cookies };
     };
     const refused = await signInWith("not the password at all");
-    expect(refused.res.status).toBe(302);
+    expect(refused.res.status).toBe(303);
     expect(refused.res.headers.location ?? "").toMatch(/error=CredentialsSignin/);
 
     const ok = await signInWith(ADMIN.password);
@@ -602,7 +603,7 @@ http {
       },
       body: new URLSearchParams({ csrfToken }).toString(),
     });
-    expect(signOut.status).toBe(302);
+    expect(signOut.status).toBe(303);
     const db = new Database(path.join(dir, "data", "gatehouse.db"), { readonly: true });
     try {
       const row = db
