@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { E2E_PORT } from "../playwright.config";
 
-export const STATE_FILE = path.join(import.meta.dirname, ".auth", "server.json");
+// E2E_STATE_FILE: a file of one's own, so two runs on one machine (each on its own E2E_PORT) do not share state.
+export const STATE_FILE = process.env.E2E_STATE_FILE ?? path.join(import.meta.dirname, ".auth", "server.json");
 
 export interface E2EState {
   dataDir: string;

@@ -28,10 +28,11 @@ type User = inferRouterOutputs<AppRouter>["admin"]["users"]["list"]["items"][num
 type Role = User["role"];
 const PAGE = 25;
 
-export function UsersManager() {
+/** `initialSearch`: from the address bar (`/admin/users?search=ada@example.com`, the audit log's links to a user). */
+export function UsersManager({ initialSearch = "" }: { initialSearch?: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [search, setSearch] = useState("");
+  const [search, setSearch] = useState(initialSearch);
   const [offset, setOffset] = useState(0);
   const [selectedId, setSelectedId] = useState<string | null>(null);
 
