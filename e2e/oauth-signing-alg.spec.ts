@@ -81,9 +81,14 @@ test("an admin registers a client for RS256, its tokens are RS256, and editing i
 
   // The signing-keys card: one rotation replaces the key of each algorithm.
   const before = (await jwks()).map((k) => k.kid);
-  page.once("dialog", (dialog) => void dialog.accept());
   await page.getByRole("button", { name: "Rotate signing keys now" }).click();
-  await expect(page.getByText(/New signing keys: sig_\w+ \(ES256\), sig_\w+ \(RS256\)/)).toBeVisible();
+  await page
+    .getByRole("alertdialog", { name: "Make new signing keys now?" })
+    .getByRole("button", { name: "Rotate signing keys" })
+    .click();
+  await expect(
+    page.getByTestId("toast").filter({ hasText: /New signing keys: sig_\w+ \(ES256\), sig_\w+ \(RS256\)/ }),
+  ).toBeVisible();
   const after = await jwks();
   const fresh = after.filter((k) => !before.includes(k.kid));
   expect(fresh.map((k) => [k.alg, k.kty]).sort()).toEqual([

@@ -371,12 +371,10 @@ test("4. consent is remembered; revoking the app in settings ends its tokens and
   await page.goto("/settings/apps");
   const app = page.getByTestId("authorized-app").filter({ hasText: APP_NAME });
   await expect(app).toContainText("Read your contacts");
-  let asked = "";
-  page.once("dialog", async (dialog) => {
-    asked = dialog.message();
-    await dialog.accept();
-  });
   await app.getByRole("button", { name: `Revoke ${APP_NAME}` }).click();
+  const dialog = page.getByRole("alertdialog");
+  const asked = (await dialog.textContent()) ?? "";
+  await dialog.getByRole("button", { name: "Revoke access" }).click();
   await expect(page.getByText(`${APP_NAME} no longer has access to your account.`)).toBeVisible();
   await expect(app).toHaveCount(0);
   expect(asked).toContain(APP_NAME);

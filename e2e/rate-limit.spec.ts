@@ -34,7 +34,8 @@ test("an admin clears a sign-in lockout and sets and removes an override", async
   const lockout = page.getByTestId("lockout-row").filter({ hasText: member.email });
   await expect(lockout).toBeVisible();
   await lockout.getByRole("button", { name: `Clear the lockout of ${member.email}` }).click();
-  await expect(page.getByText(`Cleared the lockout of`)).toBeVisible();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Clear lockout" }).click();
+  await expect(page.getByTestId("toast").filter({ hasText: "Cleared the lockout of" })).toBeVisible();
   await expect(lockout).toHaveCount(0);
 
   // The member gets in with the right password now.
@@ -75,7 +76,10 @@ test("an admin clears a sign-in lockout and sets and removes an override", async
 
   // Removing the override restores the default for the next window.
   await row.getByRole("button", { name: `Remove the override for ${member.email}` }).click();
-  await expect(page.getByText(`Removed the override for ${member.email}.`)).toBeVisible();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Remove override" }).click();
+  await expect(
+    page.getByTestId("toast").filter({ hasText: `Removed the override for ${member.email}.` }),
+  ).toBeVisible();
   await expect(row).toHaveCount(0);
   await memberContext.close();
 });

@@ -36,6 +36,10 @@ test("a user creates a token in the dashboard, uses it on REST, revokes it, and 
   await expect(row.getByTestId("token-limit")).toContainText("600 / 1 min");
 
   await row.getByRole("button", { name: "Revoke e2e reader" }).click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog).toContainText("“e2e reader”");
+  await dialog.getByRole("button", { name: "Revoke token" }).click();
+  await expect(page.getByTestId("toast").filter({ hasText: "Revoked token “e2e reader”" })).toBeVisible();
   await expect(row).toContainText("revoked");
 
   const refused = await request.get("/api/v1/contacts", { headers: { authorization: `Bearer ${token}` } });

@@ -267,6 +267,7 @@ test.describe("CORS allow-list from a second origin", () => {
       // Cookies: refused until the admin allows credentials for the origin, then accepted (CSRF and CORS agree).
       expect((await writeWithCookieFrom(site, "Without Credentials")).readable).toBe(false);
       await row.getByRole("button", { name: `Allow credentials for ${partnerOrigin}` }).click();
+      await admin.getByRole("alertdialog").getByRole("button", { name: "Allow credentials" }).click();
       await expect(row).toContainText("with credentials");
       expect(await writeWithCookieFrom(site, "With Credentials")).toEqual({ readable: true, status: 200 });
       const names = await admin.evaluate(async () => {
@@ -279,8 +280,8 @@ test.describe("CORS allow-list from a second origin", () => {
       expect(names).not.toContain("Without Credentials");
 
       // Removed in the dashboard: blocked on the very next call.
-      admin.once("dialog", (dialog) => dialog.accept());
       await row.getByRole("button", { name: `Remove ${partnerOrigin}` }).click();
+      await admin.getByRole("alertdialog").getByRole("button", { name: "Remove origin" }).click();
       await expect(admin.getByTestId("cors-row").filter({ hasText: partnerOrigin })).toHaveCount(0);
       const after = await callApiFrom(site, token);
       expect(after.readable, JSON.stringify(after)).toBe(false);
