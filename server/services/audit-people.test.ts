@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { users } from "@/db/schema";
 import { auditFilterInput, toAuditFilter } from "../audit/filter";
 import { attemptSignIn } from "../auth/sign-in";
+import { countRequest, resetTraffic } from "../observability/traffic";
 import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import { type Actor, auditTransaction, describeAuditRows, listAudit, recordAudit, SYSTEM_ACTOR } from "./audit";
 import { createClient } from "./oauth-clients";
@@ -215,5 +216,31 @@ describe("the actor filter takes an email", () => {
     add({ kind: "user", id: ada.user.id });
     expect(toAuditFilter({ actorId: ada.user.id })).toMatchObject({ actorId: ada.user.id, actorEmail: undefined });
     expect(listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: ada.user.id }) }).items).toHaveLength(1);
+  });
+});
+
+describe("the overview's busiest principals", () => {
+  it("are people too: a user's email, a token with its owner, a deleted user by id", async () => {
+    resetTraffic();
+    const admin = await seedUser(rt, "root@example.com", "admin");
+    const bob = await seedUser(rt, "bob@example.com");
+    const gone = await seedUser(rt, "gone@example.com");
+    const token = createToken(svc(), bob.user.id, { name: "deploy bot", scopes: ["contacts:read"] });
+    const at = rt.clock.now();
+    for (const [principalId, times] of [
+      [admin.user.id, 3],
+      [token.id, 2],
+      [gone.user.id, 1],
+    ] as const) {
+      for (let i = 0; i < times; i++) countRequest({ at, status: 200, principalId, ip: "192.0.2.1" });
+    }
+    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    const traffic = await callerFor(rt, admin.principal).admin.overview.traffic({ range: "24h" });
+    expect(traffic.topPrincipals).toEqual([
+      expect.objectContaining({ id: admin.user.id, kind: "user", label: "root@example.com", count: 3, deleted: false }),
+      expect.objectContaining({ id: token.id, kind: "token", email: "bob@example.com", userId: bob.user.id, count: 2 }),
+      expect.objectContaining({ id: gone.user.id, kind: "user", label: "deleted user", deleted: true, count: 1 }),
+    ]);
+    resetTraffic();
   });
 });
