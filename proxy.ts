@@ -121,14 +121,15 @@ const NOT_FOUND_PATH = "/_gatehouse/not-found";
  * The admin pages, before Next.js routes the request (server/auth/admin-page-gate.ts
  * says why a layout cannot be the guard): a non-admin gets no admin layout,
  * page or payload for any request kind. Without a live session (none,
- * expired, ended) a document request (GET or HEAD of a page) is sent to sign
- * in with this page as its return-to, as every other page does; a signed-in
- * member's document request gets the app's 404 page. Anything the client
- * router or a server action sends (RSC, prefetch, state tree, Next-Action,
- * POST) gets a plain 404 from either, which no router reads as a payload (the
- * router then loads the page as a document, and so reaches sign-in). An admin
- * who must change a one-time password is sent to do that first. Null: an
- * admin, or not an admin path.
+ * expired, ended) a GET or HEAD is sent to sign in (303) with this page as its
+ * return-to, as every other page does; Next.js hands the proxy its RSC GETs
+ * without their flight headers, so a client-router navigation is redirected
+ * too and follows the redirect to the sign-in page, as after a server
+ * redirect(). A signed-in member's document request gets the app's 404 page.
+ * Anything else (a server action's POST, a request still marked as RSC) gets
+ * a plain 404, which no router reads as a payload. An admin who must change a
+ * one-time password is sent to do that first. Null: an admin, or not an admin
+ * path.
  */
 async function guardAdminPages(request: NextRequest, requestHeaders: Headers, appUrl: URL): Promise<Response | null> {
   const { pathname, search } = request.nextUrl;

@@ -8,6 +8,13 @@ import { ensureUser } from "./state";
  * strangers in every kind of request Next.js answers; return-to targets that
  * would leave the site; NextAuth's URLs and cookies behind a proxy that names
  * the internal host.
+ *
+ * The rule for the admin pages: a signed-in member gets a 404 for every
+ * request kind (admin pages do not exist for members). Without a live session
+ * (no cookie, or the cookie of a session that has ended) a page request (GET
+ * or HEAD of the document) is sent to sign in with the page as its return-to,
+ * like every other page; every other kind (RSC, prefetch, server action, …)
+ * is still a plain 404. Nobody but an admin gets any admin text.
  */
 
 const APP = `http://localhost:${E2E_PORT}`;
@@ -114,21 +121,99 @@ test.describe("admin pages: no segment, layout or payload for anyone but an admi
     await Promise.all([admin?.dispose(), member?.dispose(), anonymous?.dispose()]);
   });
 
-  for (const who of ["member", "anonymous"] as const) {
-    test(`${who}: every admin route, every request kind, is a 404 without admin data`, async () => {
-      const ctx = who === "member" ? member : anonymous;
+  test("member: every admin route, every request kind, is a 404 without admin data", async () => {
+    const failures: string[] = [];
+    for (const [route, marker] of ADMIN_ROUTES) {
+      for (const kind of KINDS) {
+        const res = await send(member, kind, route);
+        const body = kind.method === "HEAD" ? "" : await res.text();
+        const label = `member ${kind.name} ${route}: ${res.status()} ${res.headers()["content-type"] ?? ""}`;
+        if (res.status() !== 404) failures.push(`${label} (expected 404)`);
+        for (const text of [marker, ...ADMIN_LAYOUT_MARKERS]) {
+          if (body.includes(text)) failures.push(`${label} carries ${JSON.stringify(text)}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  for (const who of ["anonymous", "ended session"] as const) {
+    test(`${who}: every GET and HEAD of an admin route goes to sign-in with the return-to; a server action is a 404; no admin data`, async () => {
+      let ctx = anonymous;
+      if (who === "ended session") {
+        // A copy of a signed-in admin's cookie whose session then ends (signed out in the original).
+        const original = await signedIn(ADMIN);
+        ctx = await playwrightRequest.newContext({ baseURL: APP, storageState: await original.storageState() });
+        const csrf = (await (await original.get("/api/auth/csrf")).json()) as { csrfToken: string };
+        const out = await original.post("/api/auth/signout", {
+          form: { csrfToken: csrf.csrfToken },
+          headers: { origin: APP },
+          maxRedirects: 0,
+        });
+        expect(out.status()).toBe(303);
+        await original.dispose();
+        expect((await ctx.storageState()).cookies.some((c) => c.name === "gatehouse.session")).toBe(true);
+      }
       const failures: string[] = [];
       for (const [route, marker] of ADMIN_ROUTES) {
         for (const kind of KINDS) {
-          const res = await send(ctx, kind, route);
-          const body = kind.method === "HEAD" ? "" : await res.text();
-          const label = `${who} ${kind.name} ${route}: ${res.status()} ${res.headers()["content-type"] ?? ""}`;
-          if (res.status() !== 404) failures.push(`${label} (expected 404)`);
+          const url = kind.path ? kind.path(route) : route;
+          // Next.js hands the proxy every GET as a document (it strips the RSC headers and `_rsc` first),
+          // so an RSC GET is redirected too, and the client router follows it to the sign-in page.
+          const once = (u: string) =>
+            ctx.fetch(u, {
+              method: kind.method,
+              headers: kind.headers,
+              data: kind.method === "POST" ? "[]" : undefined,
+              maxRedirects: 0,
+            });
+          let first = await once(url);
+          // Next.js's own trailing-slash 308 comes before the proxy: to the same route, nothing else.
+          if (first.status() === 308 && first.headers().location === route) first = await once(route);
+          const label = `${who} ${kind.name} ${route}: ${first.status()} ${first.headers()["content-type"] ?? ""}`;
+          let body = kind.method === "HEAD" ? "" : await first.text();
+          if (kind.method === "POST") {
+            if (first.status() !== 404) failures.push(`${label} (expected 404)`);
+          } else {
+            const location = first.headers().location ?? "";
+            const target = new URL(location, APP);
+            if (first.status() !== 303) failures.push(`${label} (expected 303)`);
+            if (target.origin !== APP || target.pathname !== "/signin") failures.push(`${label} -> ${location}`);
+            const back = target.searchParams.get("callbackUrl");
+            if (back !== route && back !== `${route}/`) failures.push(`${label} return-to ${location}`);
+            if (first.headers()["cache-control"] !== "no-store") failures.push(`${label} cacheable`);
+            // Followed: the sign-in page, whose only mention of the route is the return-to it keeps.
+            const landed = await send(ctx, kind, route);
+            if (landed.status() !== 200 || new URL(landed.url()).pathname !== "/signin") {
+              failures.push(`${label} lands on ${landed.status()} ${landed.url()}`);
+            }
+            if (kind.method !== "HEAD") body += (await landed.text()).replaceAll(route, "");
+          }
           for (const text of [marker, ...ADMIN_LAYOUT_MARKERS]) {
             if (body.includes(text)) failures.push(`${label} carries ${JSON.stringify(text)}`);
           }
         }
       }
+      // Followed, the redirect lands on the sign-in page, which shows nothing of the admin page.
+      const landed = await ctx.get("/admin/users", { headers: { accept: "text/html" } });
+      expect(landed.status()).toBe(200);
+      expect(new URL(landed.url()).pathname).toBe("/signin");
+      const html = await landed.text();
+      expect(html).toContain("Sign in to Gatehouse");
+      for (const text of ["UsersManager", ...ADMIN_LAYOUT_MARKERS]) expect(html).not.toContain(text);
+      // The query and odd spellings of the path: the return-to is our own path, or the fallback "/".
+      for (const [path, back] of [
+        ["/admin/audit?action=session.login&q=a%20b", "/admin/audit?action=session.login&q=a+b"],
+        ["/Admin/users", "/Admin/users"],
+        ["/%61dmin/keys", "/%61dmin/keys"],
+      ]) {
+        const res = await ctx.get(path, { headers: { accept: "text/html" }, maxRedirects: 0 });
+        expect(res.status(), path).toBe(303);
+        const target = new URL(res.headers().location ?? "", APP);
+        expect([target.origin, target.pathname], path).toEqual([APP, "/signin"]);
+        expect(target.searchParams.get("callbackUrl"), path).toBe(back);
+      }
+      if (who === "ended session") await ctx.dispose();
       expect(failures).toEqual([]);
     });
   }
