@@ -201,12 +201,13 @@ test.describe("admin pages: no segment, layout or payload for anyone but an admi
       const html = await landed.text();
       expect(html).toContain("Sign in to Gatehouse");
       for (const text of ["UsersManager", ...ADMIN_LAYOUT_MARKERS]) expect(html).not.toContain(text);
-      // The query and odd spellings of the path: the return-to is our own path, or the fallback "/".
-      for (const [path, back] of [
+      // The query and odd spellings of the path: the return-to is the path asked for, on our origin.
+      const asked: Array<[string, string]> = [
         ["/admin/audit?action=session.login&q=a%20b", "/admin/audit?action=session.login&q=a+b"],
         ["/Admin/users", "/Admin/users"],
         ["/%61dmin/keys", "/%61dmin/keys"],
-      ]) {
+      ];
+      for (const [path, back] of asked) {
         const res = await ctx.get(path, { headers: { accept: "text/html" }, maxRedirects: 0 });
         expect(res.status(), path).toBe(303);
         const target = new URL(res.headers().location ?? "", APP);

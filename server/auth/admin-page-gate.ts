@@ -42,7 +42,7 @@ export function isAdminPagePath(pathname: string): boolean {
  */
 export type AdminPageVerdict = "admin" | "not-found" | "sign-in" | "change-password";
 
-interface GateRuntime {
+export interface GateRuntime {
   config: Config;
   db: Db;
   clock: Clock;
@@ -68,8 +68,8 @@ function runtime(): GateRuntime {
  * signed-in member: 404, as if /admin did not exist. A one-time password:
  * change it first.
  */
-export async function adminPageVerdict(headers: Headers): Promise<AdminPageVerdict> {
-  const principal = await principalFromSessionCookie(headers, runtime());
+export async function adminPageVerdict(headers: Headers, rt: GateRuntime = runtime()): Promise<AdminPageVerdict> {
+  const principal = await principalFromSessionCookie(headers, rt);
   if (!principal) return "sign-in";
   if (principal.role !== "admin") return "not-found";
   return principal.mustChangePassword ? "change-password" : "admin";
