@@ -57,7 +57,7 @@ function toastOf(page: Page, text: string | RegExp): Locator {
 }
 
 /** Opens the dialog with `open`, checks what it says and that Cancel has the focus; leaves it open. */
-async function expectDialog(page: Page, open: () => Promise<void>, names: Array<string | RegExp>) {
+async function expectDialog(page: Page, open: () => Promise<unknown>, names: Array<string | RegExp>) {
   await open();
   const dialog = dialogOf(page);
   await expect(dialog).toBeVisible();
@@ -70,7 +70,7 @@ async function expectDialog(page: Page, open: () => Promise<void>, names: Array<
 /** Escape, then Cancel: both close the dialog, and the audit log has no new entry of `action`. */
 async function cancelBothWays(
   page: Page,
-  open: () => Promise<void>,
+  open: () => Promise<unknown>,
   names: Array<string | RegExp>,
   action: string,
   audit = adminPage,
@@ -93,7 +93,7 @@ async function cancelBothWays(
 /** Confirm does it: the dialog closes and the audit log has a new entry of `action`. */
 async function confirm(
   page: Page,
-  open: () => Promise<void>,
+  open: () => Promise<unknown>,
   names: Array<string | RegExp>,
   label: string,
   action: string,

@@ -29,9 +29,13 @@ const STYLES: Record<ToastMessage["kind"], string> = {
  * the browser refuses that tag.
  */
 export function ToasterClient({ nonce }: { nonce: string | undefined }) {
-  if (nonce) setNonce(nonce);
   const [mounted, setMounted] = useState(false);
-  useEffect(() => setMounted(true), []);
+  useEffect(() => {
+    // In the browser only: get-nonce keeps one value per JavaScript realm, which on the server would be
+    // shared by concurrent requests. No dialog can open before this runs (it needs a hydrated click).
+    if (nonce) setNonce(nonce);
+    setMounted(true);
+  }, [nonce]);
   const messages = useSyncExternalStore(toastStore.subscribe, toastStore.snapshot, toastStore.serverSnapshot);
   if (!mounted) return null;
   return (
