@@ -7,6 +7,7 @@ import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { Party } from "./party";
 
 type TestInput = inferRouterInputs<AppRouter>["admin"]["cors"]["test"];
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
@@ -49,7 +50,7 @@ export function CorsManager({ appOrigin }: { appOrigin: string }) {
                 {o.allowCredentials ? <Badge tone="amber">with credentials</Badge> : <Badge>no credentials</Badge>}
               </td>
               <td className="max-w-xs truncate px-3 py-2 text-slate-600">{o.note ?? ""}</td>
-              <td className="px-3 py-2 font-mono text-xs">{o.createdBy ?? "—"}</td>
+              <td className="px-3 py-2">{o.addedBy ? <Party party={o.addedBy} showKind={false} /> : "—"}</td>
               <td className="px-3 py-2 text-slate-600">{formatTime(o.createdAt)}</td>
               <td className="whitespace-nowrap px-3 py-2 text-right">
                 {o.origin === "*" ? null : o.allowCredentials ? (

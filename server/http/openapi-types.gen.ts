@@ -1356,6 +1356,17 @@ export interface components {
       /** @description The id names a record that no longer exists */
       deleted: boolean;
     };
+    ListedCorsOrigin: {
+      id: string;
+      origin: string;
+      note: string | null;
+      allowCredentials: boolean;
+      createdBy: string | null;
+      createdAt: string;
+      updatedAt: string;
+      /** @description Who added it (from createdBy) */
+      addedBy: components["schemas"]["AuditParty"] | null;
+    };
     CorsOrigin: {
       id: string;
       origin: string;
@@ -3083,7 +3094,7 @@ export interface operations {
         };
         content: {
           "application/json": {
-            items: components["schemas"]["CorsOrigin"][];
+            items: components["schemas"]["ListedCorsOrigin"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
           };

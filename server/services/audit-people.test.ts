@@ -5,7 +5,16 @@ import { auditFilterInput, toAuditFilter } from "../audit/filter";
 import { attemptSignIn } from "../auth/sign-in";
 import { countRequest, resetTraffic } from "../observability/traffic";
 import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
-import { type Actor, auditTransaction, describeAuditRows, listAudit, recordAudit, SYSTEM_ACTOR } from "./audit";
+import {
+  type Actor,
+  auditTransaction,
+  describeAuditRows,
+  describeRecordedActors,
+  listAudit,
+  recordAudit,
+  SYSTEM_ACTOR,
+} from "./audit";
+import { addCorsOrigin } from "./cors-origins";
 import { createClient } from "./oauth-clients";
 import { createToken } from "./tokens";
 
@@ -242,5 +251,39 @@ describe("the overview's busiest principals", () => {
       expect.objectContaining({ id: gone.user.id, kind: "user", label: "deleted user", deleted: true, count: 1 }),
     ]);
     resetTraffic();
+  });
+});
+
+describe("who added a CORS origin", () => {
+  it("is a person in the list: email, command line, deleted user; one lookup for the page", async () => {
+    const admin = await seedUser(rt, "root@example.com", "admin");
+    const gone = await seedUser(rt, "gone@example.com", "admin");
+    addCorsOrigin({ ...svc(), actor: { kind: "user", id: admin.user.id } }, { origin: "https://a.example.com" });
+    addCorsOrigin({ ...svc(), actor: { kind: "cli", id: null } }, { origin: "https://b.example.com" });
+    addCorsOrigin({ ...svc(), actor: { kind: "user", id: gone.user.id } }, { origin: "https://c.example.com" });
+    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    const { result } = statementsDuring(() =>
+      describeRecordedActors(rt.db, [admin.user.id, "cli", gone.user.id, null, "system"]),
+    );
+    expect(result.map((p) => p?.label ?? null)).toEqual([
+      "root@example.com",
+      "command line",
+      "deleted user",
+      null,
+      "system",
+    ]);
+    expect(
+      statementsDuring(() => describeRecordedActors(rt.db, [admin.user.id, gone.user.id])).statements,
+    ).toHaveLength(1);
+
+    const page = await callerFor(rt, admin.principal).admin.cors.list();
+    const byOrigin = Object.fromEntries(page.items.map((o) => [o.origin, o.addedBy]));
+    expect(byOrigin["https://a.example.com"]).toMatchObject({
+      kind: "user",
+      label: "root@example.com",
+      id: admin.user.id,
+    });
+    expect(byOrigin["https://b.example.com"]).toMatchObject({ kind: "cli", label: "command line", id: null });
+    expect(byOrigin["https://c.example.com"]).toMatchObject({ id: gone.user.id, label: "deleted user", deleted: true });
   });
 });

@@ -304,3 +304,30 @@ export function describeAuditRows(db: Executor, rows: AuditRow[]): DescribedAudi
     return { ...row, actor, target };
   });
 }
+
+/**
+ * Who made a record, from the actor it stored (`usr_…`, `tok_…`, `ocl_…`, or
+ * `cli`/`system`, as services/cors-origins.ts writes it): one lookup statement
+ * for a whole list.
+ */
+export function describeRecordedActors(db: Executor, values: readonly (string | null)[]): (PartyRef | null)[] {
+  const found = resolveParties(
+    db,
+    values.filter((v): v is string => v !== null),
+  );
+  return values.map((value) => {
+    if (value === null) return null;
+    if (value === "cli" || value === "system") {
+      return {
+        kind: value,
+        id: null,
+        label: FIXED_ACTOR_LABEL[value],
+        email: null,
+        name: null,
+        userId: null,
+        deleted: false,
+      };
+    }
+    return partyOf(value, found);
+  });
+}

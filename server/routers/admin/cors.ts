@@ -2,10 +2,12 @@ import { z } from "zod";
 import { notFound } from "../../errors";
 import { idPattern } from "../../ids";
 import { CORS_DOORS, CORS_NOTE_MAX, type CorsDoor, explainCors, MAX_ORIGIN_LENGTH } from "../../security/cors";
+import { describeRecordedActors } from "../../services/audit";
 import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } from "../../services/cors-origins";
 import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
+import { party } from "./party-schema";
 
 const corsOriginId = z.string().regex(idPattern("corsOrigin"), "must be a CORS origin id (cor_…)");
 
@@ -23,6 +25,11 @@ const corsOriginSchema = z
   })
   .meta({ id: "CorsOrigin" });
 
+/** In the list, who added each origin as a person (email, or "command line"), resolved for the page at once. */
+const listedCorsOrigin = corsOriginSchema
+  .extend({ addedBy: party.nullable().describe("Who added it (from createdBy)") })
+  .meta({ id: "ListedCorsOrigin" });
+
 const doors = Object.keys(CORS_DOORS) as [CorsDoor, ...CorsDoor[]];
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
@@ -38,10 +45,15 @@ export const adminCorsRouter = router({
   list: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins", tags: TAGS, summary: "The allowed origins" } })
     .input(listPageInput.optional())
-    .output(pageSchema(corsOriginSchema))
-    .query(({ ctx, input }) =>
-      pageOf(listCorsOrigins(ctx.db), input, { key: (o) => o.origin, id: (o) => o.id, direction: "asc" }),
-    ),
+    .output(pageSchema(listedCorsOrigin))
+    .query(({ ctx, input }) => {
+      const page = pageOf(listCorsOrigins(ctx.db), input, { key: (o) => o.origin, id: (o) => o.id, direction: "asc" });
+      const addedBy = describeRecordedActors(
+        ctx.db,
+        page.items.map((o) => o.createdBy),
+      );
+      return { ...page, items: page.items.map((o, i) => ({ ...o, addedBy: addedBy[i] ?? null })) };
+    }),
 
   get: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins/{id}", tags: TAGS, summary: "One allowed origin" } })
