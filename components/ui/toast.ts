@@ -14,6 +14,7 @@ export interface ToastMessage {
 
 type Listener = () => void;
 
+const NONE: readonly ToastMessage[] = Object.freeze([]);
 let nextId = 1;
 let messages: readonly ToastMessage[] = [];
 const listeners = new Set<Listener>();
@@ -48,5 +49,6 @@ export const toastStore = {
     return () => listeners.delete(listener);
   },
   snapshot: () => messages,
-  serverSnapshot: (): readonly ToastMessage[] => [],
+  // The same array each time: React requires a stable server snapshot.
+  serverSnapshot: (): readonly ToastMessage[] => NONE,
 };
