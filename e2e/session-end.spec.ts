@@ -69,7 +69,12 @@ test("an expired session on /admin/users: sign-in says it expired, and signing i
 
   // 1. The open page: its next call answers 401 and the browser goes to sign in, not "No users match".
   expect(idleOut(ADMIN.email)).toBeGreaterThan(0);
-  await page.getByLabel("Search users").fill("nobody-at-all");
+  await page
+    .getByLabel("Search users")
+    .fill("nobody-at-all", { timeout: 3_000 })
+    .catch(() => {
+      // The page may have made a call of its own first (a refetch) and be on its way to sign-in already.
+    });
   await page.waitForURL((url) => url.pathname === "/signin");
   expect(new URL(page.url()).searchParams.get("callbackUrl")).toBe("/admin/users");
   await expect(page.getByTestId("sign-in-reason")).toHaveText("Your session expired. Sign in again to continue.");
@@ -82,6 +87,8 @@ test("an expired session on /admin/users: sign-in says it expired, and signing i
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole("heading", { name: /All users/ })).toBeVisible();
+  // (From a blank tab: an open dashboard page would itself go to sign-in on its next call.)
+  await page.goto("about:blank");
   expect(idleOut(ADMIN.email)).toBeGreaterThan(0);
   const response = await page.goto("/admin/users?q=x");
   expect(response?.status()).toBe(200);
@@ -193,4 +200,34 @@ test("the account page: profile, own sessions with device and IP, and ending the
 
   expect([...first.csp, ...second.csp]).toEqual([]);
   await Promise.all([first.context.close(), second.context.close()]);
+});
+
+test("the sign-in page's ?reason= is a hint from a fixed table: never echoed, nothing for anything else", async ({
+  page,
+}) => {
+  const lines: Array<[string, string | null]> = [
+    ["expired", "Your session expired. Sign in again to continue."],
+    ["ended", "Your session was ended by an administrator. Sign in again to continue."],
+    ["signed_out", "You have signed out."],
+    ["password_changed", "Your password was changed, which ended this session. Sign in with the new password."],
+    ["Expired", null],
+    ["<img src=x onerror=alert(1)>", null],
+    ["__proto__", null],
+    ["toString", null],
+    ["", null],
+  ];
+  for (const [reason, text] of lines) {
+    await page.goto(`/signin?callbackUrl=%2Fadmin&reason=${encodeURIComponent(reason)}`);
+    await expect(page.getByRole("heading", { name: "Sign in to Gatehouse" })).toBeVisible();
+    const shown = page.getByTestId("sign-in-reason");
+    if (text) await expect(shown, reason).toHaveText(text);
+    else await expect(shown, reason).toHaveCount(0);
+    if (reason.startsWith("<")) expect(await page.content()).not.toContain("<img src=x");
+  }
+  // Admins and members alike reach their account page from the header.
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.getByRole("link", { name: "Account" }).click();
+  await expect(page.getByTestId("account-email")).toHaveText(ADMIN.email);
+  await expect(page.getByText("admin", { exact: true })).toBeVisible();
 });
