@@ -1,6 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { signOut } from "next-auth/react";
 import { useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, formatTime, Table } from "../ui";
@@ -18,8 +19,8 @@ export function OwnSessions() {
     trpc.account.endSession.mutationOptions({
       onSuccess: (result) => {
         if (result.current) {
-          // This browser's own session: it is signed out now.
-          window.location.assign("/signin?reason=signed_out");
+          // This browser's own session, so this is signing out: NextAuth clears the cookie too.
+          void signOut({ redirect: false }).finally(() => window.location.assign("/signin?reason=signed_out"));
           return;
         }
         setNotice("Session ended: that browser is signed out.");
