@@ -132,6 +132,16 @@ test("the audit log and overview show people, filter by them, and find an email'
   await expect(page).toHaveURL(new RegExp(`actorId=${encodeURIComponent(ADMIN.email).replace(".", "\\.")}`));
   await expect(rows.first()).toContainText(ADMIN.email);
 
+  // "Added by" on the CORS page is a person too, linking to their log.
+  const origin = `https://people-${Date.now()}.example.com`;
+  await page.goto("/admin/cors");
+  const add = page.getByRole("form", { name: "Add an origin" });
+  await add.getByLabel("Origin", { exact: true }).fill(origin);
+  await add.getByRole("button", { name: "Add origin" }).click();
+  const corsRow = page.getByTestId("cors-row").filter({ hasText: origin });
+  await expect(corsRow.getByTestId("party-actor")).toContainText(ADMIN.email);
+  await expect(corsRow.getByRole("link", { name: ADMIN.email })).toHaveAttribute("title", /^usr_/);
+
   expect(problems).toEqual([]);
 });
 
