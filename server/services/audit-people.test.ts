@@ -4,7 +4,7 @@ import { users } from "@/db/schema";
 import { auditFilterInput, toAuditFilter } from "../audit/filter";
 import { attemptSignIn } from "../auth/sign-in";
 import { countRequest, resetTraffic } from "../observability/traffic";
-import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import {
   type Actor,
   auditTransaction,
@@ -285,5 +285,23 @@ describe("who added a CORS origin", () => {
     });
     expect(byOrigin["https://b.example.com"]).toMatchObject({ kind: "cli", label: "command line", id: null });
     expect(byOrigin["https://c.example.com"]).toMatchObject({ id: gone.user.id, label: "deleted user", deleted: true });
+  });
+});
+
+describe("admin.audit.list with an email", () => {
+  it("takes an email up to 254 characters, refuses longer, and is for admins only", async () => {
+    const admin = await seedUser(rt, "root@example.com", "admin", "root's long passphrase");
+    const member = await seedUser(rt, "member@example.com");
+    await attemptSignIn({ ...rt }, { email: "ROOT@example.com", password: "root's long passphrase" }, client);
+    const api = callerFor(rt, admin.principal).admin.audit;
+    const mine = await api.list({ actorId: "Root@Example.com", action: "session.login" });
+    expect(mine.items.map((e) => [e.action, e.actor.label])).toEqual([["session.login", "root@example.com"]]);
+    const long = `${"a".repeat(254 - "@example.com".length)}@example.com`;
+    expect((await api.list({ actorId: long })).items).toEqual([]);
+    expect(await codeOf(api.list({ actorId: `a${long}` }))).toBe("BAD_REQUEST");
+    expect(await codeOf(callerFor(rt, member.principal).admin.audit.list({ actorId: "root@example.com" }))).toBe(
+      "FORBIDDEN",
+    );
+    expect(await codeOf(callerFor(rt, null).admin.audit.list({ actorId: "root@example.com" }))).toBe("UNAUTHORIZED");
   });
 });
