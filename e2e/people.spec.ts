@@ -70,7 +70,7 @@ test("the audit log and overview show people, filter by them, and find an email'
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(memberId);
 
   // The user's page: the Users list filtered by that email.
-  await memberRow.getByTestId("party-actor").getByRole("link", { name: "user", exact: true }).click();
+  await memberRow.getByTestId("party-actor").getByRole("link", { name: "Users page", exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/users\?search=/);
   await expect(page.getByRole("searchbox", { name: "Search users" })).toHaveValue(MEMBER.email);
   await expect(page.getByTestId("user-row")).toHaveCount(1);

@@ -43,7 +43,8 @@ export function Party({
     onFilter(filters);
   };
   const title = party.id ? `${party.id}${party.deleted ? " (no longer exists)" : ""}` : undefined;
-  const subtitle = party.kind === "user" && party.name ? party.name : showKind ? KIND[party.kind] : "";
+  const kind = showKind && KIND[party.kind] !== party.label ? KIND[party.kind] : "";
+  const subtitle = party.kind === "user" && party.name ? party.name : kind;
   return (
     <span className="inline-flex max-w-full flex-col" data-testid={`party-${side}`} data-party-id={party.id ?? ""}>
       {filters ? (
@@ -66,8 +67,12 @@ export function Party({
         <span className="flex flex-wrap items-center gap-x-2 text-slate-500">
           <CopyText value={party.id} label={`id ${party.id}`} />
           {party.kind === "user" && party.email && !party.deleted ? (
-            <Link href={`/admin/users?search=${encodeURIComponent(party.email)}`} className="text-xs hover:underline">
-              user
+            <Link
+              href={`/admin/users?search=${encodeURIComponent(party.email)}`}
+              title={`${party.email} on the Users page`}
+              className="text-xs hover:underline"
+            >
+              Users page
             </Link>
           ) : null}
         </span>
