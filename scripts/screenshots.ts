@@ -188,7 +188,10 @@ async function main() {
     );
   } finally {
     await browser.close();
+    // The server writes its counters as it stops: the data folder goes once it has exited.
+    const exited = new Promise((resolve) => (server.exitCode === null ? server.once("exit", resolve) : resolve(null)));
     server.kill("SIGTERM");
+    await exited;
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
