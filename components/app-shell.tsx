@@ -1,6 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { SignOutButton } from "./auth/sign-out-button";
+import { NavLinks } from "./nav-links";
 
 export interface NavItem {
   href: string;
@@ -29,25 +30,14 @@ export function AppShell({
             <span className="text-xs font-normal text-slate-500">{area}</span>
           </Link>
           <nav aria-label="Main" className="flex flex-1 flex-wrap gap-1">
-            {nav.map((item) => (
-              <Link
-                key={item.href}
-                href={item.href}
-                className="rounded-md px-2.5 py-1.5 text-sm text-slate-700 hover:bg-slate-100 hover:text-slate-900"
-              >
-                {item.label}
-              </Link>
-            ))}
+            <NavLinks items={nav} />
           </nav>
           <span className="hidden text-sm text-slate-500 sm:inline" data-testid="signed-in-as">
             {email}
           </span>
-          <Link
-            href="/account"
-            className="rounded-md px-2.5 py-1.5 text-sm text-slate-700 hover:bg-slate-100 hover:text-slate-900"
-          >
-            Account
-          </Link>
+          <nav aria-label="Account" className="flex">
+            <NavLinks items={[{ href: "/account", label: "Account" }]} />
+          </nav>
           <SignOutButton />
         </div>
       </header>

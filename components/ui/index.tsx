@@ -156,6 +156,8 @@ export function OffsetPager({
   total: number | undefined;
   onChange: (offset: number) => void;
 }) {
+  // Everything on one page (or an empty list): no pager to show.
+  if (offset === 0 && (total ?? 0) <= pageSize) return null;
   return (
     <div className="flex gap-2">
       <Button variant="secondary" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - pageSize))}>
