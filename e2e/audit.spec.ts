@@ -49,6 +49,9 @@ test("an admin sees traffic on the Overview, filters the audit log, exports it a
   await page.getByRole("link", { name: "Last 7 days" }).click();
   await expect(page).toHaveURL(/range=7d/);
   expect(Number(await page.getByTestId("chart-requests").getAttribute("data-total"))).toBeGreaterThanOrEqual(4);
+  // A week reads as days: at most eight bars (the days at both ends cut to the range), not 168 hours.
+  await expect(page.getByTestId("chart-requests")).toHaveAttribute("data-unit", "day");
+  expect(await page.getByTestId("chart-requests").locator("rect[data-value]").count()).toBeLessThanOrEqual(8);
 
   // Audit page: filter by action (grouped by area) and full-text on the detail.
   await page.goto("/admin/audit");

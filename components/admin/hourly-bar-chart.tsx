@@ -1,5 +1,5 @@
 /**
- * An hourly bar chart drawn as plain SVG on the server, styled with Tailwind
+ * An hourly (or, over a week, daily) bar chart drawn as plain SVG on the server, styled with Tailwind
  * classes only.
  *
  * Why not Recharts (which is installed): our CSP is `style-src 'self'
@@ -43,9 +43,38 @@ function niceCeiling(value: number): number {
   return 10 * power;
 }
 
-function hourLabel(iso: string, daily: boolean): string {
+/** One bar: its start (an ISO instant), its length and its count. */
+interface Bucket {
+  start: string;
+  ms: number;
+  value: number;
+}
+
+/**
+ * Hours as they come for a day; a longer range (the 7-day view's 168 hours)
+ * in UTC days, so a week reads as seven bars, not 168 hairlines.
+ */
+export function chartBuckets(hours: string[], values: number[]): { daily: boolean; buckets: Bucket[] } {
+  const daily = values.length > 48;
+  if (!daily) {
+    return { daily, buckets: hours.map((start, i) => ({ start, ms: HOUR_MS, value: values[i] ?? 0 })) };
+  }
+  // A day at either end of the range is only its hours inside the range, so the bar's count and
+  // the audit view it links to cover the same hours.
+  const byDay = new Map<string, Bucket>();
+  hours.forEach((hour, i) => {
+    const day = hour.slice(0, 10);
+    const bucket = byDay.get(day) ?? { start: hour, ms: 0, value: 0 };
+    bucket.ms = new Date(hour).getTime() + HOUR_MS - new Date(bucket.start).getTime();
+    bucket.value += values[i] ?? 0;
+    byDay.set(day, bucket);
+  });
+  return { daily, buckets: [...byDay.values()] };
+}
+
+function bucketLabel(bucket: Bucket, daily: boolean): string {
   // UTC, like every time on the dashboard.
-  return daily ? iso.slice(5, 10) : `${iso.slice(11, 13)}:00`;
+  return daily ? `${bucket.start.slice(0, 10)} (UTC day)` : `${bucket.start.slice(0, 13).replace("T", " ")}:00 UTC`;
 }
 
 export function HourlyBarChart({
@@ -61,23 +90,24 @@ export function HourlyBarChart({
   hours: string[];
   values: number[];
   tone: ChartTone;
-  /** When given, each bar links to the audit entries of its hour with these filters. */
+  /** When given, each bar links to the audit entries of its hour (or day) with these filters. */
   auditFilters?: Record<string, string>;
 }) {
-  const total = values.reduce((a, b) => a + b, 0);
-  const peak = Math.max(0, ...values);
+  const { daily, buckets } = chartBuckets(hours, values);
+  const total = buckets.reduce((a, b) => a + b.value, 0);
+  const peak = Math.max(0, ...buckets.map((b) => b.value));
   const top = niceCeiling(peak);
   const plotW = WIDTH - LEFT - RIGHT;
   const plotH = HEIGHT - TOP - BOTTOM;
-  const band = plotW / Math.max(values.length, 1);
-  const barW = Math.max(band * 0.8, 1);
-  const daily = values.length > 48;
-  const tickEvery = daily ? 24 : 6;
+  const band = plotW / Math.max(buckets.length, 1);
+  const barW = Math.max(band * (daily ? 0.6 : 0.8), 1);
+  const tickEvery = daily ? 1 : 6;
   const y = (v: number) => TOP + plotH - (v / top) * plotH;
-  const summary = `${title}, per hour (UTC): ${total} in total, at most ${peak} in one hour.`;
+  const unit = daily ? "day" : "hour";
+  const summary = `${title}, per ${unit} (UTC): ${total} in total, at most ${peak} in one ${unit}.`;
 
   return (
-    <figure data-testid={testId} data-total={total}>
+    <figure data-testid={testId} data-total={total} data-unit={unit}>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-auto w-full" role="img" aria-label={summary}>
         <title>{summary}</title>
         {(Number.isInteger(top / 2) ? [0, top / 2, top] : [0, top]).map((v) => (
@@ -88,12 +118,12 @@ export function HourlyBarChart({
             </text>
           </g>
         ))}
-        {values.map((v, i) => {
-          const hour = hours[i];
-          if (!(v > 0) || !hour) return null;
+        {buckets.map((bucket, i) => {
+          const v = bucket.value;
+          if (!(v > 0)) return null;
           const bar = (
             <rect
-              key={hour}
+              key={bucket.start}
               data-value={v}
               x={LEFT + i * band + (band - barW) / 2}
               y={y(v)}
@@ -101,32 +131,32 @@ export function HourlyBarChart({
               height={Math.max(TOP + plotH - y(v), 1)}
               className={`${FILL[tone]}${auditFilters ? " hover:opacity-75" : ""}`}
             >
-              <title>{`${hour.slice(0, 13).replace("T", " ")}:00 UTC: ${v}`}</title>
+              <title>{`${bucketLabel(bucket, daily)}: ${v}`}</title>
             </rect>
           );
           if (!auditFilters) return bar;
-          // The hour's entries: from its start to the next hour's start (the filter's bounds are inclusive).
-          const until = new Date(new Date(hour).getTime() + HOUR_MS).toISOString();
+          // The bar's entries: from its start to the next one's start (the filter's bounds are inclusive).
+          const until = new Date(new Date(bucket.start).getTime() + bucket.ms).toISOString();
           return (
             <a
-              key={hour}
-              href={auditHref({ ...auditFilters, since: hour, until })}
-              aria-label={`Audit entries of ${hour.slice(0, 13).replace("T", " ")}:00 UTC`}
+              key={bucket.start}
+              href={auditHref({ ...auditFilters, since: bucket.start, until })}
+              aria-label={`Audit entries of ${bucketLabel(bucket, daily)}`}
             >
               {bar}
             </a>
           );
         })}
-        {hours.map((iso, i) =>
+        {buckets.map((bucket, i) =>
           i % tickEvery === 0 ? (
             <text
-              key={iso}
+              key={bucket.start}
               x={LEFT + i * band + band / 2}
               y={HEIGHT - 6}
               textAnchor="middle"
               className="fill-slate-500 text-[10px]"
             >
-              {hourLabel(iso, daily)}
+              {daily ? bucket.start.slice(5, 10) : `${bucket.start.slice(11, 13)}:00`}
             </text>
           ) : null,
         )}
