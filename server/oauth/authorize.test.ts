@@ -5,7 +5,7 @@ import { oauthAuthorizationCodes, oauthConsents, oauthPendingAuthorizations } fr
 import { CLI_ACTOR } from "../services/audit";
 import { addCorsOrigin } from "../services/cors-origins";
 import { setClientDisabled } from "../services/oauth-clients";
-import { PENDING_TTL_MS } from "../services/oauth-consent";
+import { openConsent, PENDING_TTL_MS } from "../services/oauth-consent";
 import { createSession } from "../services/sessions";
 import { callerFor } from "../testing/harness";
 import {
@@ -489,6 +489,30 @@ describe("consent", () => {
     expect(bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
 
     expect((await authorize(bed, user)).asked).toBe(true);
+  });
+});
+
+describe("the consent page names the resource asked for", () => {
+  it("carries the RFC 8707 resource of the parked request, and none when none was asked", async () => {
+    const alice = await signedIn(bed, "alice@example.com");
+    const { clientId } = bed.registerClient({});
+    const view = async (changes: Record<string, string | null>) => {
+      const res = await bed.dispatch(authorizeRequest(params(clientId, changes), alice.cookie));
+      const requestId = new URL(res.headers.get("location") as string, APP).searchParams.get("request") as string;
+      return openConsent(
+        {
+          db: bed.rt.db,
+          clock: bed.rt.clock,
+          actor: { kind: "user", id: alice.user.id },
+          client: { ip: null, userAgent: null, requestId: "test" },
+        },
+        requestId,
+        alice.user.id,
+      );
+    };
+    expect((await view({ resource: `${APP}/api/v1` }))?.resource).toBe(`${APP}/api/v1`);
+    expect((await view({ resource: `${APP}/api` }))?.resource).toBe(`${APP}/api`);
+    expect((await view({}))?.resource).toBeNull();
   });
 });
 

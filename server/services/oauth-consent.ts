@@ -121,6 +121,8 @@ export interface ConsentView {
   clientName: string;
   scopes: Scope[];
   redirectOrigin: string;
+  /** The RFC 8707 resource the tokens will be limited to; null: none asked (the default audience). */
+  resource: string | null;
   csrfToken: string;
 }
 
@@ -162,6 +164,7 @@ export function openConsent(svc: ServiceContext, requestId: string, userId: stri
       clientName: found.client.name,
       scopes: found.pending.scopes,
       redirectOrigin: new URL(found.pending.redirectUri).origin,
+      resource: found.pending.resource ?? null,
       csrfToken,
     };
   });

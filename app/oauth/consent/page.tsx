@@ -70,6 +70,11 @@ export default async function ConsentPage({
           fully trust.
         </Alert>
       ) : null}
+      {view.resource ? (
+        <p className="text-sm text-slate-600" data-testid="consent-resource">
+          Its tokens will work only for <strong className="break-all font-mono">{view.resource}</strong>
+        </p>
+      ) : null}
       <p className="text-sm text-slate-600">
         You will be sent back to <strong className="break-all font-mono">{view.redirectOrigin}</strong>
       </p>
