@@ -19,6 +19,12 @@ export const sessions = sqliteTable(
     expiresAt: timestamp("expires_at").notNull(), // absolute timeout
     ip: text("ip"),
     userAgent: text("user_agent"),
+    /**
+     * When this session last passed a second-factor check (at sign-in, or a
+     * step-up on the account page or a confirmation dialog): dangerous
+     * actions want one within the last few minutes (server/auth/step-up.ts).
+     */
+    secondFactorAt: timestamp("second_factor_at"),
   },
   (t) => [index("sessions_user_idx").on(t.userId)],
 );
