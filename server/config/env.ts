@@ -111,6 +111,11 @@ export const envSchema = z
     }),
     /** How long audit entries are kept; older ones are pruned daily, leaving a checkpoint (server/audit/retention.ts). */
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /**
+     * Where `gatehouse audit head` writes the audit log's head hash, and `gatehouse check` reads it back to
+     * compare with the database (server/posture). Best on another disk or host: it anchors the unkeyed chain.
+     */
+    AUDIT_HEAD_FILE: optionalString,
     /** GET /api/metrics (Prometheus). On by default; it always needs a token with the metrics:read scope. */
     METRICS_ENABLED: flag("true"),
     /** RATE_LIMIT_* (`<count>/<window>`), RATE_LIMIT_TIMEOUT, REDIS_URL, UPSTASH_REDIS_REST_*: see server/ratelimit/config.ts. */

@@ -74,6 +74,8 @@ export interface Config {
 export interface ObservabilityConfig {
   auditRetentionDays: number;
   metricsEnabled: boolean;
+  /** AUDIT_HEAD_FILE, resolved: where the audit head hash is recorded outside the database (null: nowhere). */
+  auditHeadFile?: string | null;
 }
 
 export const DEFAULT_OBSERVABILITY: ObservabilityConfig = { auditRetentionDays: 365, metricsEnabled: true };
@@ -119,7 +121,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     rateLimit: rateLimitConfigFromEnv(env),
     encryptionKeys: env.ENCRYPTION_KEYS ?? null,
-    observability: { auditRetentionDays: env.AUDIT_RETENTION_DAYS, metricsEnabled: env.METRICS_ENABLED },
+    observability: {
+      auditRetentionDays: env.AUDIT_RETENTION_DAYS,
+      metricsEnabled: env.METRICS_ENABLED,
+      auditHeadFile: env.AUDIT_HEAD_FILE ? path.resolve(env.AUDIT_HEAD_FILE) : null,
+    },
   };
 }
 
