@@ -28,7 +28,7 @@ import { safeReturnTo } from "@/server/security/return-to";
  *   every script it renders (the root layout makes every page dynamic, so
  *   none is served prerendered without it).
  * - Other /api routes (NextAuth, health, the OpenAPI document, the API
- *   reference) get the API headers; /api/docs sets its own CSP (Scalar),
+ *   reference) get the API headers; /api/docs sets its own CSP (Swagger UI),
  *   so only the common headers are added there.
  * - Static assets get the common headers.
  *

@@ -143,7 +143,7 @@ test.describe("content security policy in the browser", () => {
     await page.goto("/admin/users");
     await page.getByRole("button", { name: `Manage ${MEMBER.email}` }).click();
     await expect(page.getByRole("heading", { name: `Manage ${MEMBER.email}` })).toBeVisible();
-    // The API reference (Scalar) has its own CSP and must keep working under it.
+    // The API reference (Swagger UI) has its own CSP and must keep working under it.
     await visitUnderCsp(page, "/api/docs", violations);
     await expect(page.getByText("contacts", { exact: false }).first()).toBeVisible();
     expect(await cspViolations(page, violations)).toEqual([]);

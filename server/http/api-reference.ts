@@ -1,41 +1,32 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { problem, problemResponse } from "./problem";
 
 /**
- * The interactive API reference (Scalar), served from our own origin: its
- * script comes from node_modules through /api/docs/scalar.js, never a CDN.
+ * The interactive API reference (Swagger UI), served from our own origin: its
+ * files come from node_modules/swagger-ui-dist through /api/docs/<file>, never
+ * a CDN. swagger-ui-dist is one package with no runtime dependencies (the
+ * reference it replaced pulled in an AI SDK and Vue: 158 packages).
  *
- * CSP: scripts only from 'self' plus this response's nonce. Scalar sets
- * style attributes and injects <style> elements at run time, so styles need
- * 'unsafe-inline' on this one page; it shows only the public API document and
- * handles no session (the cookie is never sent to the API it calls).
+ * CSP: no inline script at all — the page loads the bundle and a start-up file
+ * of ours, both from 'self'. Swagger UI (React) sets styles through the CSSOM,
+ * which CSP allows, and its stylesheet is a file: styles come from 'self' only.
+ * The page shows the public API document; "Try it out" calls the API on this
+ * origin (connect-src 'self'), with whatever credential the reader types in.
  */
 export function handleApiReferencePage(_req: Request): Response {
-  const nonce = randomBytes(16).toString("base64");
   const html = `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Gatehouse API reference</title>
+  <link rel="stylesheet" href="/api/docs/swagger-ui.css">
 </head>
 <body>
-  <div id="app"></div>
-  <script nonce="${nonce}">
-    // zod (bundled in Scalar) probes for eval with Function(""); under this CSP the probe is a
-    // reported violation. Its documented CSP switch turns the probe off (zod.dev: z.config jitless).
-    globalThis.__zod_globalConfig = Object.assign(globalThis.__zod_globalConfig || {}, { jitless: true });
-  </script>
-  <script src="/api/docs/scalar.js" nonce="${nonce}"></script>
-  <script nonce="${nonce}">
-    Scalar.createApiReference("#app", {
-      url: "/api/openapi.json",
-      withDefaultFonts: false,
-      hideClientButton: false,
-      telemetry: false,
-    });
-  </script>
+  <main id="app"></main>
+  <script src="/api/docs/swagger-ui-bundle.js"></script>
+  <script src="/api/docs/start.js"></script>
 </body>
 </html>`;
   return new Response(html, {
@@ -44,10 +35,10 @@ export function handleApiReferencePage(_req: Request): Response {
       "cache-control": "no-store",
       "content-security-policy": [
         "default-src 'self'",
-        `script-src 'self' 'nonce-${nonce}'`,
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "font-src 'self' data:",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
@@ -61,17 +52,42 @@ export function handleApiReferencePage(_req: Request): Response {
   });
 }
 
-let script: Promise<Buffer> | undefined;
+/**
+ * Starts Swagger UI on the served document. validatorUrl null: by default it
+ * sends the document's address to validator.swagger.io for a badge.
+ */
+const START = `window.ui = SwaggerUIBundle({
+  url: "/api/openapi.json",
+  dom_id: "#app",
+  deepLinking: true,
+  validatorUrl: null,
+  persistAuthorization: false,
+  displayRequestDuration: true,
+});
+`;
 
-export async function handleApiReferenceScript(): Promise<Response> {
-  script ??= fs.readFile(
-    path.join(process.cwd(), "node_modules", "@scalar", "api-reference", "dist", "browser", "standalone.js"),
-  );
-  return new Response(new Uint8Array(await script), {
-    headers: {
-      "content-type": "text/javascript; charset=utf-8",
-      "cache-control": "public, max-age=86400",
-      "x-content-type-options": "nosniff",
-    },
-  });
+/** The only files /api/docs/<file> serves: a fixed list, never a path from the request. */
+const ASSETS: Record<string, { file: string; type: string }> = {
+  "swagger-ui-bundle.js": { file: "swagger-ui-bundle.js", type: "text/javascript; charset=utf-8" },
+  "swagger-ui.css": { file: "swagger-ui.css", type: "text/css; charset=utf-8" },
+};
+
+const cache = new Map<string, Promise<Buffer>>();
+
+export async function handleApiReferenceAsset(name: string): Promise<Response> {
+  const headers = {
+    "cache-control": "public, max-age=86400",
+    "x-content-type-options": "nosniff",
+  };
+  if (name === "start.js") {
+    return new Response(START, { headers: { ...headers, "content-type": "text/javascript; charset=utf-8" } });
+  }
+  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+  if (!asset) return problemResponse(problem(404, "No such file of the API reference"));
+  let body = cache.get(asset.file);
+  if (!body) {
+    body = fs.readFile(path.join(process.cwd(), "node_modules", "swagger-ui-dist", asset.file));
+    cache.set(asset.file, body);
+  }
+  return new Response(new Uint8Array(await body), { headers: { ...headers, "content-type": asset.type } });
 }
