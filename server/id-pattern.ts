@@ -26,10 +26,6 @@ export const ID_PREFIXES = {
   recoveryCode: "rcv",
   pendingSignIn: "psi",
   webauthnChallenge: "wch",
-  secondFactor: "sfa",
-  recoveryCode: "rcv",
-  pendingSignIn: "psi",
-  webauthnChallenge: "wch",
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
