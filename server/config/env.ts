@@ -118,6 +118,11 @@ export const envSchema = z
     AUDIT_HEAD_FILE: optionalString,
     /** GET /api/metrics (Prometheus). On by default; it always needs a token with the metrics:read scope. */
     METRICS_ENABLED: flag("true"),
+    /**
+     * `required` (the default): an admin without a second factor can do nothing but enrol one
+     * (server/auth/second-factor-gate.ts). `optional`: admins may go without, like members.
+     */
+    ADMIN_2FA: z.enum(["required", "optional"], { error: "must be required or optional" }).default("required"),
     /** RATE_LIMIT_* (`<count>/<window>`), RATE_LIMIT_TIMEOUT, REDIS_URL, UPSTASH_REDIS_REST_*: see server/ratelimit/config.ts. */
     ...rateLimitEnvShape,
   })

@@ -69,7 +69,17 @@ export interface Config {
    * set by loadConfig; where absent, DEFAULT_OBSERVABILITY applies.
    */
   observability?: ObservabilityConfig;
+  /** ADMIN_2FA. Always set by loadConfig; where absent, DEFAULT_SECOND_FACTORS (required) applies. */
+  secondFactors?: SecondFactorConfig;
 }
+
+/** Second factors (ADMIN_2FA): whether admins must have one. */
+export interface SecondFactorConfig {
+  admin: "required" | "optional";
+}
+
+/** Where a configuration is built by hand without one: the strict default. */
+export const DEFAULT_SECOND_FACTORS: SecondFactorConfig = { admin: "required" };
 
 export interface ObservabilityConfig {
   auditRetentionDays: number;

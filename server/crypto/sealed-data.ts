@@ -10,6 +10,7 @@ import { ConfigError } from "../config/env";
 export const SEALED_COLUMNS = [
   { table: "contacts", idColumn: "id", columns: ["email", "phone", "notes"] },
   { table: "oauth_signing_keys", idColumn: "kid", columns: ["private_jwk"] },
+  { table: "second_factors", idColumn: "id", columns: ["totp_secret"] },
 ] as const;
 
 /**

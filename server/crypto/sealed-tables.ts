@@ -1,6 +1,6 @@
 import { type AnyColumn, and, asc, eq, gt, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
-import { contacts, oauthSigningKeys } from "@/db/schema";
+import { contacts, oauthSigningKeys, secondFactors } from "@/db/schema";
 import { openContactFields, openLegacyContactFields, sealEmail, sealOptional } from "../services/contact-codec";
 import { ENVELOPE_VERSION, open, seal } from "./envelope";
 import type { Keyring } from "./keyring";
@@ -113,7 +113,38 @@ export const signingKeysSealing: SealedTable = {
   },
 };
 
-export const SEALED_TABLES: readonly SealedTable[] = [contactsSealing, signingKeysSealing];
+/** TOTP secrets (server/services/second-factors-totp.ts). Always sealed; passkey rows have none. */
+export const totpSecretsSealing: SealedTable = {
+  name: "second_factors",
+  columns: ["totp_secret"],
+  pending(activeKeyId, scope) {
+    if (scope === "unsealed") return sql`0`;
+    return and(
+      sql`${secondFactors.totpSecret} is not null`,
+      notUnder(secondFactors.totpSecret, `${ENVELOPE_VERSION}.${activeKeyId}.`),
+    ) as SQL;
+  },
+  resealBatch(tx, keyring, { afterId, limit, scope }) {
+    const rows = tx
+      .select({ id: secondFactors.id, totpSecret: secondFactors.totpSecret })
+      .from(secondFactors)
+      .where(and(afterId ? gt(secondFactors.id, afterId) : undefined, this.pending(keyring.active().id, scope)))
+      .orderBy(asc(secondFactors.id))
+      .limit(limit)
+      .all();
+    for (const row of rows) {
+      if (!row.totpSecret) continue;
+      const ref = { table: "second_factors", column: "totp_secret", rowId: row.id };
+      tx.update(secondFactors)
+        .set({ totpSecret: seal(keyring, ref, open(keyring, ref, row.totpSecret)) })
+        .where(eq(secondFactors.id, row.id))
+        .run();
+    }
+    return { count: rows.length, lastId: rows.at(-1)?.id ?? null };
+  },
+};
+
+export const SEALED_TABLES: readonly SealedTable[] = [contactsSealing, signingKeysSealing, totpSecretsSealing];
 
 /** How many stored values each key id protects, over every sealed column ('' = not sealed yet). */
 export function keyUsage(db: Executor): Map<string, number> {

@@ -1,0 +1,332 @@
+import { and, asc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import type { Executor } from "@/db";
+import { type Role, type SecondFactorKind, secondFactors, sessions, users } from "@/db/schema";
+import type { Clock } from "../clock";
+import type { Keyring } from "../crypto/keyring";
+import { AppError, notFound } from "../errors";
+import { newId } from "../ids";
+import { type Actor, recordAudit } from "./audit";
+import { requireKeyring } from "./contact-codec";
+import type { ServiceContext } from "./context";
+import {
+  consumeRecoveryCode,
+  deleteRecoveryCodes,
+  looksLikeRecoveryCode,
+  recoveryCodesLeft,
+  replaceRecoveryCodes,
+} from "./second-factors-recovery";
+import {
+  matchTotpStep,
+  newTotpSecret,
+  openTotpSecret,
+  sealTotpSecret,
+  totpQrSvg,
+  totpStepAt,
+  totpUri,
+} from "./second-factors-totp";
+
+/**
+ * Second factors: TOTP (authenticator apps), passkeys (second-factors-passkeys.ts)
+ * and one-time recovery codes. Every enrolment, use, failure, removal and
+ * reset is audited (`second_factor.*`), ids and kinds only, never a code or
+ * a secret. What counts as "has a second factor" is a confirmed TOTP or a
+ * passkey; recovery codes alone never do (they only stand in for one).
+ */
+
+/** Bounded like the other labels: shown on the account page. */
+export const FACTOR_LABEL_MAX = 64;
+
+export interface SecondFactorSummary {
+  id: string;
+  kind: SecondFactorKind;
+  label: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export interface SecondFactorOverview {
+  factors: SecondFactorSummary[];
+  recoveryCodesLeft: number;
+}
+
+const confirmed = isNotNull(secondFactors.confirmedAt);
+
+export function hasSecondFactor(db: Executor, userId: string): boolean {
+  return !!db
+    .select({ id: secondFactors.id })
+    .from(secondFactors)
+    .where(and(eq(secondFactors.userId, userId), confirmed))
+    .limit(1)
+    .get();
+}
+
+export function listSecondFactors(db: Executor, userId: string): SecondFactorOverview {
+  const factors = db
+    .select()
+    .from(secondFactors)
+    .where(and(eq(secondFactors.userId, userId), confirmed))
+    .orderBy(asc(secondFactors.createdAt), asc(secondFactors.id))
+    .all()
+    .map((row) => ({
+      id: row.id,
+      kind: row.kind,
+      label: row.label,
+      createdAt: row.createdAt,
+      lastUsedAt: row.lastUsedAt,
+    }));
+  return { factors, recoveryCodesLeft: factors.length > 0 ? recoveryCodesLeft(db, userId) : 0 };
+}
+
+/**
+ * Active (not disabled) users of a role without any confirmed second
+ * factor, by email: the admin gate's subjects, and the posture check's
+ * "admins without a second factor" rule (server/posture).
+ */
+export function usersWithoutSecondFactor(
+  db: Executor,
+  filter: { role?: Role } = {},
+): Array<{ id: string; email: string; role: Role }> {
+  return db
+    .select({ id: users.id, email: users.email, role: users.role })
+    .from(users)
+    .where(
+      and(
+        isNull(users.disabledAt),
+        filter.role ? eq(users.role, filter.role) : undefined,
+        sql`not exists (select 1 from ${secondFactors} where ${secondFactors.userId} = ${users.id} and ${secondFactors.confirmedAt} is not null)`,
+      ),
+    )
+    .orderBy(asc(users.email))
+    .all();
+}
+
+function audit(
+  tx: Executor,
+  svc: Pick<ServiceContext, "clock" | "actor" | "client">,
+  action: `second_factor.${string}` | `session.${string}`,
+  userId: string,
+  detail: Record<string, unknown>,
+  outcome: "success" | "failure" = "success",
+) {
+  recordAudit(tx, svc.clock, {
+    actor: svc.actor,
+    action,
+    target: { type: "user", id: userId },
+    outcome,
+    client: svc.client,
+    detail,
+  });
+}
+
+export interface TotpEnrolment {
+  factorId: string;
+  /** Base32, for typing into an app by hand. Shown during enrolment only. */
+  secret: string;
+  uri: string;
+  qrSvg: string;
+}
+
+/**
+ * Starts a TOTP enrolment: a new secret, sealed into an unconfirmed row
+ * (replacing any earlier unconfirmed one), and what the person needs to put
+ * it in their app. It counts for nothing until confirmed with a first code.
+ */
+export async function startTotpEnrolment(
+  svc: ServiceContext,
+  user: { id: string; email: string },
+  label = "Authenticator app",
+): Promise<TotpEnrolment> {
+  const keyring = requireKeyring(svc);
+  const secret = newTotpSecret();
+  const factorId = newId("secondFactor");
+  const uri = totpUri(secret, user.email);
+  const qrSvg = await totpQrSvg(uri);
+  svc.db.transaction((tx) => {
+    tx.delete(secondFactors)
+      .where(and(eq(secondFactors.userId, user.id), eq(secondFactors.kind, "totp"), isNull(secondFactors.confirmedAt)))
+      .run();
+    tx.insert(secondFactors)
+      .values({
+        id: factorId,
+        userId: user.id,
+        kind: "totp",
+        label: label.slice(0, FACTOR_LABEL_MAX),
+        createdAt: svc.clock.now(),
+        totpSecret: sealTotpSecret(keyring, factorId, secret),
+      })
+      .run();
+    audit(tx, svc, "second_factor.enrol_start", user.id, { factorId, kind: "totp" });
+  });
+  return { factorId, secret, uri, qrSvg };
+}
+
+const invalidCode = (field: string) =>
+  new AppError("BAD_REQUEST", `${field}: the code is not right (or was used already)`, "invalid_code");
+
+/**
+ * Confirms an enrolment with a first code from the app. When this is the
+ * user's first factor, a set of recovery codes comes with it (returned once).
+ */
+export function confirmTotpEnrolment(
+  svc: ServiceContext,
+  userId: string,
+  factorId: string,
+  code: string,
+): { recoveryCodes: string[] | null } {
+  const keyring = requireKeyring(svc);
+  return svc.db.transaction((tx) => {
+    const row = tx
+      .select()
+      .from(secondFactors)
+      .where(and(eq(secondFactors.id, factorId), eq(secondFactors.userId, userId), eq(secondFactors.kind, "totp")))
+      .get();
+    if (!row || row.confirmedAt || !row.totpSecret) throw notFound("Pending enrolment");
+    const step = matchTotpStep(openTotpSecret(keyring, row.id, row.totpSecret), code.trim(), svc.clock.now().getTime());
+    if (step === null) throw invalidCode("code");
+    const first = !hasSecondFactor(tx, userId);
+    tx.update(secondFactors)
+      .set({ confirmedAt: svc.clock.now(), totpLastStep: step, lastUsedAt: svc.clock.now() })
+      .where(eq(secondFactors.id, row.id))
+      .run();
+    const codes = first ? replaceRecoveryCodes(tx, svc.clock, userId) : null;
+    audit(tx, svc, "second_factor.enrol", userId, { factorId, kind: "totp", recoveryCodesIssued: codes !== null });
+    return { recoveryCodes: codes };
+  });
+}
+
+export type FactorCheck =
+  | { ok: true; method: "totp" | "recovery_code" | "passkey"; factorId: string | null }
+  | { ok: false };
+
+/**
+ * Accepts a TOTP code (six digits) or a recovery code, inside the caller's
+ * transaction; no audit here (the caller knows what the check was for).
+ *
+ * A TOTP code is accepted for a step only if that step is later than the
+ * last accepted one, and the update is the check, so the same code — or an
+ * older one of the window — is refused the second time, even when two
+ * requests race in different processes.
+ */
+export function checkSecondFactorCode(
+  tx: Executor,
+  clock: Clock,
+  keyring: Keyring,
+  userId: string,
+  code: string,
+): FactorCheck {
+  const given = code.trim();
+  const now = clock.now().getTime();
+  if (/^\d{6}$/.test(given)) {
+    const rows = tx
+      .select()
+      .from(secondFactors)
+      .where(and(eq(secondFactors.userId, userId), eq(secondFactors.kind, "totp"), confirmed))
+      .all();
+    for (const row of rows) {
+      if (!row.totpSecret) continue;
+      const step = matchTotpStep(openTotpSecret(keyring, row.id, row.totpSecret), given, now);
+      if (step === null) continue;
+      const accepted = tx
+        .update(secondFactors)
+        .set({ totpLastStep: step, lastUsedAt: clock.now() })
+        .where(
+          and(
+            eq(secondFactors.id, row.id),
+            or(isNull(secondFactors.totpLastStep), lt(secondFactors.totpLastStep, step)),
+          ),
+        )
+        .run().changes;
+      if (accepted === 1) return { ok: true, method: "totp", factorId: row.id };
+    }
+    return { ok: false };
+  }
+  if (looksLikeRecoveryCode(given) && hasSecondFactor(tx, userId) && consumeRecoveryCode(tx, clock, userId, given)) {
+    return { ok: true, method: "recovery_code", factorId: null };
+  }
+  return { ok: false };
+}
+
+/** Records a passed check on a session row: sign-in's second step and step-up both count for step-up. */
+export function markSessionChecked(tx: Executor, clock: Clock, sessionId: string): void {
+  tx.update(sessions).set({ secondFactorAt: clock.now() }).where(eq(sessions.id, sessionId)).run();
+}
+
+/**
+ * Step-up: the signed-in user proves their second factor again; the session
+ * row records when. A wrong code is audited as a failure and answered 400
+ * naming the field `code`.
+ */
+export function stepUpSession(svc: ServiceContext, userId: string, sessionId: string, code: string): Date {
+  const keyring = requireKeyring(svc);
+  const outcome = svc.db.transaction((tx) => {
+    const check = checkSecondFactorCode(tx, svc.clock, keyring, userId, code);
+    if (!check.ok) {
+      audit(tx, svc, "second_factor.use_failed", userId, { purpose: "step_up" }, "failure");
+      return null;
+    }
+    markSessionChecked(tx, svc.clock, sessionId);
+    audit(tx, svc, "second_factor.use", userId, {
+      purpose: "step_up",
+      method: check.method,
+      factorId: check.factorId,
+      sessionId,
+    });
+    return svc.clock.now();
+  });
+  if (!outcome) throw invalidCode("code");
+  return outcome;
+}
+
+/** A new set of ten recovery codes (the old set stops working); only for a user with a factor. */
+export function regenerateRecoveryCodes(svc: ServiceContext, userId: string): string[] {
+  return svc.db.transaction((tx) => {
+    if (!hasSecondFactor(tx, userId)) {
+      throw new AppError("CONFLICT", "Set up a second factor before recovery codes", "no_second_factor");
+    }
+    const codes = replaceRecoveryCodes(tx, svc.clock, userId);
+    audit(tx, svc, "second_factor.recovery_codes", userId, { issued: codes.length });
+    return codes;
+  });
+}
+
+/** Removes one of the user's own factors (another user's, or an unknown id: 404). The last one takes the recovery codes with it. */
+export function removeSecondFactor(svc: ServiceContext, userId: string, factorId: string): { remaining: number } {
+  return svc.db.transaction((tx) => {
+    const row = tx
+      .select({ id: secondFactors.id, kind: secondFactors.kind })
+      .from(secondFactors)
+      .where(and(eq(secondFactors.id, factorId), eq(secondFactors.userId, userId), confirmed))
+      .get();
+    if (!row) throw notFound("Second factor");
+    tx.delete(secondFactors).where(eq(secondFactors.id, row.id)).run();
+    const remaining = listSecondFactors(tx, userId).factors.length;
+    if (remaining === 0) deleteRecoveryCodes(tx, userId);
+    audit(tx, svc, "second_factor.remove", userId, { factorId, kind: row.kind, remaining });
+    return { remaining };
+  });
+}
+
+/**
+ * For a locked-out user (the CLI's `user 2fa reset`): every factor, every
+ * recovery code and every half-done sign-in of theirs goes. Sessions are
+ * left alone (the person is locked out, so has none that matter; an admin
+ * can end them separately).
+ */
+export function resetSecondFactors(
+  svc: Pick<ServiceContext, "db" | "clock" | "client"> & { actor: Actor },
+  userId: string,
+): { factorsRemoved: number; recoveryCodesRemoved: number } {
+  return svc.db.transaction((tx) => {
+    const factorsRemoved = tx.delete(secondFactors).where(eq(secondFactors.userId, userId)).run().changes;
+    const recoveryCodesRemoved = deleteRecoveryCodes(tx, userId);
+    deletePendingSignInsOf(tx, userId);
+    audit(tx, svc, "second_factor.reset", userId, { factorsRemoved, recoveryCodesRemoved });
+    return { factorsRemoved, recoveryCodesRemoved };
+  });
+}
+
+function deletePendingSignInsOf(tx: Executor, userId: string) {
+  tx.run(sql`delete from pending_sign_ins where user_id = ${userId}`);
+}
+
+export { totpStepAt };
