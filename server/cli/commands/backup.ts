@@ -1,8 +1,10 @@
+import path from "node:path";
 import { z } from "zod";
 import { parseEnv } from "../../config/env";
 import type { Keyring } from "../../crypto/keyring";
 import { getRuntime } from "../../runtime";
 import { type BackupManifest, backupDataFolder, restoreDataFolder } from "../../services/backup";
+import { recordBackupTaken } from "../../services/backup-record";
 import { defineCommand } from "../registry";
 
 /**
@@ -33,6 +35,8 @@ defineCommand({
       { db: svc.db, keyring: svc.keyring as Keyring, dataDir: config.dataDir, now: svc.clock.now() },
       input.out,
     );
+    // Recorded (audit `backup.create`) only once the copy is whole: the posture check dates backups by it.
+    recordBackupTaken(svc, manifest, path.resolve(input.out));
     const lines = [
       `Backed up ${config.dataDir} to ${input.out} (${manifest.database.bytes} bytes, SHA-256 ${manifest.database.sha256.slice(0, 16)}…).`,
       keysLine(manifest),
