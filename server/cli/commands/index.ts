@@ -3,7 +3,9 @@
  * feature adds its module here (e.g. `import "./token";`).
  */
 import "./audit";
+import "./audit-head";
 import "./backup";
+import "./check";
 import "./cors";
 import "./keys";
 import "./limits";
