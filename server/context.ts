@@ -5,7 +5,7 @@ import type { ClientInfo, Principal } from "./auth/principal";
 import { principalFromSessionCookie } from "./auth/session-principal";
 import { principalFromBearer } from "./auth/token-principal";
 import type { Clock } from "./clock";
-import { DEFAULT_TOKEN_POLICY, type TokenPolicy } from "./config";
+import { type Config, DEFAULT_TOKEN_POLICY, type TokenPolicy } from "./config";
 import type { Keyring } from "./crypto/keyring";
 import { newId } from "./ids";
 import { looksLikeJwt } from "./oauth/access-token";
@@ -41,6 +41,8 @@ export interface Context {
   rateLimit: RateLimitRecord;
   /** DATA_DIR (secrets.json lives there: key rotation changes it); null in contexts built by hand. */
   dataDir: string | null;
+  /** The configuration the server runs with (the posture check judges it); null in contexts built by hand. */
+  config: Config | null;
 }
 
 export interface InnerContextOptions {
@@ -54,6 +56,7 @@ export interface InnerContextOptions {
   keyring?: Keyring | null;
   limiter?: RateLimiter | null;
   dataDir?: string | null;
+  config?: Config | null;
 }
 
 /** The context without a request: what tests and internal callers build directly. */
@@ -70,6 +73,7 @@ export function createContextInner(opts: InnerContextOptions): Context {
     limiter: opts.limiter ?? null,
     rateLimit: newRateLimitRecord(),
     dataDir: opts.dataDir ?? null,
+    config: opts.config ?? null,
   };
 }
 
@@ -138,5 +142,6 @@ export async function createContext(req: Request, transport: Transport, runtime:
     limiter: limiterFor(runtime),
     rateLimit: newRateLimitRecord(),
     dataDir: runtime.config.dataDir,
+    config: runtime.config,
   };
 }

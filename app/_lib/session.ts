@@ -42,6 +42,8 @@ export async function serverCaller(principal: Principal) {
       keyring: runtime.keyring,
       // Not to limit this call (internal calls are not limited) but so procedures can read limits and lockouts.
       limiter: limiterFor(runtime),
+      // The posture page judges the configuration this server runs with.
+      config: runtime.config,
     }),
   );
 }
