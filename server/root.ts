@@ -4,6 +4,7 @@ import { adminCorsRouter } from "./routers/admin/cors";
 import { adminEncryptionRouter } from "./routers/admin/encryption";
 import { adminOAuthClientsRouter } from "./routers/admin/oauth-clients";
 import { adminOverviewRouter } from "./routers/admin/overview";
+import { adminPostureRouter } from "./routers/admin/posture";
 import { adminRateLimitsRouter } from "./routers/admin/rate-limits";
 import { adminTokensRouter, adminUserTokensRouter } from "./routers/admin/tokens";
 import { adminUsersRouter } from "./routers/admin/users";
@@ -29,6 +30,7 @@ export const appRouter = router({
     encryption: adminEncryptionRouter,
     rateLimits: adminRateLimitsRouter,
     overview: adminOverviewRouter,
+    posture: adminPostureRouter,
     oauthClients: adminOAuthClientsRouter,
   }),
 });

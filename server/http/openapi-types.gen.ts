@@ -933,6 +933,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/admin/posture": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Deployment posture: every rule with pass, warn or fail, what it means and how to fix it
+     * @description Deployment posture: every rule with pass, warn or fail, what it means and how to fix it.
+     *
+     *     Needs an API token or OAuth 2.0 access token with the scope `admin`.
+     */
+    get: operations["admin-posture-get"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/admin/oauth-clients": {
     parameters: {
       query?: never;
@@ -3975,6 +3997,64 @@ export interface operations {
             activeUsers: number;
             disabledUsers: number;
             contacts: number;
+          };
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalServerError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  "admin-posture-get": {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
+        "X-Request-Id"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            generatedAt: string;
+            counts: {
+              /** Format: int64 */
+              pass: number;
+              /** Format: int64 */
+              warn: number;
+              /** Format: int64 */
+              fail: number;
+            };
+            /** @enum {string} */
+            overall: "pass" | "warn" | "fail";
+            results: {
+              id: string;
+              /** @enum {string} */
+              group: "transport" | "secrets" | "keys" | "access" | "operations";
+              title: string;
+              /** @enum {string} */
+              status: "pass" | "warn" | "fail";
+              summary: string;
+              details: string[];
+              meaning: string;
+              fix: string;
+            }[];
           };
         };
       };
