@@ -2,12 +2,13 @@ import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Scope } from "@/server/auth/scopes";
 import { createdAt, timestamp, updatedAt } from "./columns";
 import { SIGNING_ALGS } from "./oauth-signing-keys";
+import { OAUTH_CLIENT_TYPES, type OAUTH_GRANT_TYPES } from "./oauth-values";
 import { users } from "./users";
 
-export const OAUTH_CLIENT_TYPES = ["confidential", "public"] as const;
+export { OAUTH_CLIENT_TYPES, OAUTH_GRANT_TYPES } from "./oauth-values";
+
 export type OAuthClientType = (typeof OAUTH_CLIENT_TYPES)[number];
 
-export const OAUTH_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
 export type OAuthGrantType = (typeof OAUTH_GRANT_TYPES)[number];
 
 /**

@@ -2,9 +2,11 @@ import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { Scope } from "@/server/auth/scopes";
 import { createdAt, timestamp } from "./columns";
 import { oauthClients } from "./oauth-clients";
+import { OAUTH_GRANT_KINDS } from "./oauth-values";
 import { users } from "./users";
 
-export const OAUTH_GRANT_KINDS = ["authorization_code", "client_credentials"] as const;
+export { OAUTH_GRANT_KINDS } from "./oauth-values";
+
 export type OAuthGrantKind = (typeof OAUTH_GRANT_KINDS)[number];
 
 export const OAUTH_GRANT_REVOKE_REASONS = [

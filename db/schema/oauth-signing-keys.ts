@@ -1,14 +1,16 @@
 import { sql } from "drizzle-orm";
 import { sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { createdAt, timestamp } from "./columns";
+import { SIGNING_ALGS } from "./oauth-values";
 import { sealedText } from "./sealed-text";
+
+export { SIGNING_ALGS } from "./oauth-values";
 
 /**
  * The JWS algorithms access tokens are signed with (RFC 9068 §2.1 requires
  * RS256; ES256 is the default: smaller and faster). Each has keys of its own
  * type: ES256 an EC P-256 key, RS256 an RSA key.
  */
-export const SIGNING_ALGS = ["ES256", "RS256"] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 
 /**

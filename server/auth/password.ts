@@ -1,6 +1,8 @@
 import { hash, verify } from "@node-rs/argon2";
-import { z } from "zod";
+import { PASSWORD_MAX, PASSWORD_MIN, passwordLength } from "./password-rules";
 import { passwordWeakness } from "./password-strength";
+
+export { PASSWORD_MAX, PASSWORD_MIN, passwordLength } from "./password-rules";
 
 /**
  * argon2id with OWASP's parameters (m = 19 MiB, t = 2, p = 1). Verification
@@ -18,18 +20,12 @@ const PARAMS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 }
  * the account's own words (email, name) for the doors that have no schema
  * (the first admin from ADMIN_PASSWORD).
  */
-export const PASSWORD_MIN = 12;
-export const PASSWORD_MAX = 256;
-export const passwordSchema = z
-  .string()
-  .min(PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
-  .max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`)
-  .superRefine((value, ctx) => {
-    // zod runs this even when a length check failed: never estimate an over-long input.
-    if (value.length < PASSWORD_MIN || value.length > PASSWORD_MAX) return;
-    const weakness = passwordWeakness(value);
-    if (weakness) ctx.addIssue({ code: "custom", message: weakness });
-  });
+export const passwordSchema = passwordLength.superRefine((value, ctx) => {
+  // zod runs this even when a length check failed: never estimate an over-long input.
+  if (value.length < PASSWORD_MIN || value.length > PASSWORD_MAX) return;
+  const weakness = passwordWeakness(value);
+  if (weakness) ctx.addIssue({ code: "custom", message: weakness });
+});
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, PARAMS);

@@ -13,6 +13,7 @@ import { getLogger } from "../logger";
 import { METRICS } from "../observability/metrics";
 import { type Actor, recordAudit } from "../services/audit";
 import { reportDecryptionFailure } from "../services/contact-codec";
+import { MAX_ACCESS_TOKEN_TTL_S } from "../services/oauth-client-limits";
 
 export { SIGNING_ALGS, type SigningAlg };
 
@@ -52,8 +53,9 @@ export const DEFAULT_SIGNING_ALG: SigningAlg = "ES256";
  */
 export const RSA_MODULUS_BITS = 2048;
 export const SIGNING_KEY_ROTATION_MS = 30 * 86_400_000;
-/** The longest access-token lifetime a client may be given. */
-export const MAX_ACCESS_TOKEN_TTL_S = 3600;
+
+/** The longest access-token lifetime a client may be given (kept with the other client bounds). */
+export { MAX_ACCESS_TOKEN_TTL_S };
 export const CLOCK_TOLERANCE_S = 5;
 const RETIRED_KEY_LIFETIME_MS = (MAX_ACCESS_TOKEN_TTL_S + 60) * 1000;
 const RELOAD_EVERY_MS = 30_000;

@@ -18,7 +18,7 @@ import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { hashSecret, newClientSecret, secretDisplay } from "../oauth/credentials";
 import { MAX_REDIRECT_URIS, redirectUriProblem } from "../oauth/redirect-uri";
-import { DEFAULT_SIGNING_ALG, MAX_ACCESS_TOKEN_TTL_S } from "../oauth/signing-keys";
+import { DEFAULT_SIGNING_ALG } from "../oauth/signing-keys";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
 import { SERVICE_ACCOUNT_DOMAIN } from "./users";
@@ -30,12 +30,24 @@ import { SERVICE_ACCOUNT_DOMAIN } from "./users";
  * createClient/rotateClientSecret.
  */
 
-export const DEFAULT_ACCESS_TOKEN_TTL_S = 600;
-export const MIN_ACCESS_TOKEN_TTL_S = 60;
-export const DEFAULT_REFRESH_TOKEN_TTL_S = 30 * 86_400;
-export const MIN_REFRESH_TOKEN_TTL_S = 3600;
-export const MAX_REFRESH_TOKEN_TTL_S = 365 * 86_400;
-export const MAX_SECRET_GRACE_S = 7 * 86_400;
+import {
+  DEFAULT_ACCESS_TOKEN_TTL_S,
+  DEFAULT_REFRESH_TOKEN_TTL_S,
+  MAX_ACCESS_TOKEN_TTL_S,
+  MAX_REFRESH_TOKEN_TTL_S,
+  MAX_SECRET_GRACE_S,
+  MIN_ACCESS_TOKEN_TTL_S,
+  MIN_REFRESH_TOKEN_TTL_S,
+} from "./oauth-client-limits";
+
+export {
+  DEFAULT_ACCESS_TOKEN_TTL_S,
+  DEFAULT_REFRESH_TOKEN_TTL_S,
+  MAX_REFRESH_TOKEN_TTL_S,
+  MAX_SECRET_GRACE_S,
+  MIN_ACCESS_TOKEN_TTL_S,
+  MIN_REFRESH_TOKEN_TTL_S,
+} from "./oauth-client-limits";
 
 export interface CreateClientInput {
   name: string;

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { AppError } from "../errors";
 
 /**
@@ -12,21 +11,17 @@ import { AppError } from "../errors";
  * services/contacts.ts; the audit log's cursor wraps its `seq`.
  */
 
-export const CURSOR_MAX = 512;
-const CURSOR_MESSAGE = "must be a cursor returned by a previous page";
+import { CURSOR_MESSAGE, LIST_PAGE_MAX } from "./page-cursor-input";
 
-export const cursorInput = z
-  .string()
-  .max(CURSOR_MAX, CURSOR_MESSAGE)
-  .regex(/^[A-Za-z0-9_-]+$/, CURSOR_MESSAGE)
-  .optional()
-  .describe("nextCursor of the previous page; omit for the first page");
-
-export const pageSchema = <T extends z.ZodType>(item: T) =>
-  z.object({
-    items: z.array(item),
-    nextCursor: z.string().nullable().describe("Pass as `cursor` for the next page; null on the last page"),
-  });
+export {
+  CURSOR_MAX,
+  CURSOR_MESSAGE,
+  cursorInput,
+  LIST_PAGE_MAX,
+  listPageFields,
+  listPageInput,
+  pageSchema,
+} from "./page-cursor-input";
 
 /** The sort key of the last item, as a cursor. */
 export function encodeCursor(key: readonly (string | number)[]): string {
@@ -59,20 +54,6 @@ export function decodeCursor(cursor: string, shape: readonly (RegExp | "int")[])
   });
   return key as (string | number)[];
 }
-
-/** `cursor` + `limit` of a list whose whole (small, bounded) collection a service returns at once. */
-export const LIST_PAGE_MAX = 100;
-export const listPageFields = {
-  cursor: cursorInput,
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(LIST_PAGE_MAX)
-    .default(LIST_PAGE_MAX)
-    .describe(`Page size; default and maximum ${LIST_PAGE_MAX}`),
-};
-export const listPageInput = z.strictObject(listPageFields);
 
 const SORT_KEY = /^.{0,400}$/s;
 const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;

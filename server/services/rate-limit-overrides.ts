@@ -49,8 +49,9 @@ export interface EffectiveLimit extends Rule {
   expiresAt: Date | null;
 }
 
-export const OVERRIDE_NOTE_MAX = 200;
-export const OVERRIDE_MAX_EXPIRY_MS = 365 * 86_400_000;
+import { OVERRIDE_MAX_EXPIRY_MS, OVERRIDE_NOTE_MAX } from "./rate-limit-override-limits";
+
+export { OVERRIDE_MAX_EXPIRY_MS, OVERRIDE_NOTE_MAX };
 
 function validate(input: OverrideInput): void {
   if (!Number.isSafeInteger(input.limit) || input.limit < 1 || input.limit > MAX_LIMIT) {

@@ -5,6 +5,7 @@ import type { TokenPolicy } from "../config";
 import { formatDuration } from "../config/duration";
 import { AppError } from "../errors";
 import type { Actor } from "./audit";
+import { TOKEN_NAME_MAX, type TokenStatus } from "./token-limits";
 
 /**
  * The rules of API tokens, without I/O: what a status is, what a token may
@@ -12,12 +13,10 @@ import type { Actor } from "./audit";
  * shape every caller (dashboard, REST, CLI) gets.
  */
 
-export const TOKEN_NAME_MAX = 100;
-export const MAX_GRACE_MS = 7 * 86_400_000;
+export { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_STATUSES, type TokenStatus } from "./token-limits";
+
 /** A bound on live tokens per user, so a script gone wrong cannot fill the table. */
 export const MAX_ACTIVE_TOKENS_PER_USER = 100;
-export const TOKEN_STATUSES = ["active", "expired", "revoked"] as const;
-export type TokenStatus = (typeof TOKEN_STATUSES)[number];
 
 export interface TokenSummary {
   id: string;

@@ -6,6 +6,7 @@ import { endOwnOtherSessions, endOwnSession, listOwnSessions } from "../../servi
 import { changeOwnPassword, getUserRow } from "../../services/users";
 import { protectedProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
+import { changePasswordForm } from "./schemas";
 
 const ownSession = z.object({
   id: z.string(),
@@ -53,7 +54,7 @@ export const accountRouter = router({
   /** Change one's own password; also how a one-time bootstrap password is replaced. */
   changePassword: protectedProcedure
     .meta({ allowDuringPasswordChange: true })
-    .input(z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: passwordSchema }))
+    .input(changePasswordForm.extend({ newPassword: passwordSchema }))
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
       const sessionId = ctx.principal.kind === "session" ? ctx.principal.sessionId : null;

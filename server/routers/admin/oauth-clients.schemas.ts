@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { OAUTH_CLIENT_TYPES, OAUTH_GRANT_KINDS, OAUTH_GRANT_TYPES, SIGNING_ALGS } from "@/db/schema";
-import { idPattern } from "../../ids";
+import { OAUTH_CLIENT_TYPES, OAUTH_GRANT_KINDS, OAUTH_GRANT_TYPES, SIGNING_ALGS } from "@/db/schema/oauth-values";
+import { idPattern } from "../../id-pattern";
 import { MAX_REDIRECT_URI_LENGTH, MAX_REDIRECT_URIS } from "../../oauth/redirect-uri";
-import { MAX_ACCESS_TOKEN_TTL_S } from "../../oauth/signing-keys";
 import {
+  MAX_ACCESS_TOKEN_TTL_S,
   MAX_REFRESH_TOKEN_TTL_S,
   MAX_SECRET_GRACE_S,
   MIN_ACCESS_TOKEN_TTL_S,
   MIN_REFRESH_TOKEN_TTL_S,
-} from "../../services/oauth-clients";
+} from "../../services/oauth-client-limits";
 import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 import { scopeSchema } from "../tokens/schemas";
 

@@ -1,10 +1,7 @@
 import { z } from "zod";
-import { ROLES } from "@/db/schema";
-import { LIMITS } from "@/db/schema/columns";
-import { accountEmail } from "../../auth/account-email";
 import { passwordSchema } from "../../auth/password";
-import { cursorInput } from "../../services/page-cursor";
-import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
+import { cursorInput } from "../../services/page-cursor-input";
+import { createUserForm, userSearch } from "./users.form.schemas";
 
 /**
  * Input schemas of the admin.users procedures, also what the `user …`
@@ -12,23 +9,9 @@ import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
  * one rule per field, whichever door the value comes in by.
  */
 
-export const userName = z
-  .string()
-  .trim()
-  .normalize("NFC")
-  .max(LIMITS.userName, `must be at most ${LIMITS.userName} characters`)
-  .regex(NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE);
+export { roleSchema, userName, userSearch } from "./users.form.schemas";
 
-export const roleSchema = z.enum(ROLES, { error: `must be one of ${ROLES.join(", ")}` });
-
-export const userSearch = z.string().trim().max(LIMITS.email, `must be at most ${LIMITS.email} characters`);
-
-export const createUserInput = z.strictObject({
-  email: accountEmail,
-  name: userName.optional(),
-  role: roleSchema,
-  password: passwordSchema,
-});
+export const createUserInput = createUserForm.extend({ password: passwordSchema });
 
 export const listUsersInput = z
   .strictObject({

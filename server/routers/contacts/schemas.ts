@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "@/db/schema/columns";
-import { idPattern } from "../../ids";
+import { idPattern } from "../../id-pattern";
 
 /**
  * Request and response schemas of the contacts procedures; lengths follow the

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { accountEmail } from "../../auth/account-email";
-import { idPattern } from "../../ids";
+import { idPattern } from "../../id-pattern";
 import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
-import { type EffectiveLimit, OVERRIDE_MAX_EXPIRY_MS, OVERRIDE_NOTE_MAX } from "../../services/rate-limit-overrides";
+import { OVERRIDE_MAX_EXPIRY_MS, OVERRIDE_NOTE_MAX } from "../../services/rate-limit-override-limits";
+import type { EffectiveLimit } from "../../services/rate-limit-overrides";
 
 /**
  * An administrator's override of the api policy (admin.rateLimits.setOverride);

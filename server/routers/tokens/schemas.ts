@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { TOKEN_REVOKE_REASONS } from "@/db/schema";
+import { TOKEN_REVOKE_REASONS } from "@/db/schema/api-tokens";
 import { LIMITS } from "@/db/schema/columns";
 import { SCOPES, type Scope } from "../../auth/scopes";
-import { idPattern } from "../../ids";
-import { cursorInput, pageSchema } from "../../services/page-cursor";
-import { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_STATUSES } from "../../services/tokens";
+import { idPattern } from "../../id-pattern";
+import { cursorInput, pageSchema } from "../../services/page-cursor-input";
+import { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_STATUSES } from "../../services/token-limits";
 import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 
 /** Request and response schemas of the API token procedures (user and admin). */
