@@ -8,19 +8,19 @@ import { defineCommand } from "../registry";
 /**
  * `gatehouse audit head`: records the audit log's head (newest seq and hash)
  * outside the database — to AUDIT_HEAD_FILE, to `--out FILE`, or to stdout
- * with `--out -` (to ship to a log store). `gatehouse check` compares
+ * with `--out=-` (to ship to a log store). `gatehouse check` compares
  * AUDIT_HEAD_FILE with the database (server/posture/audit-head.ts).
  */
 defineCommand({
   path: ["audit", "head"],
   summary:
-    "Record the audit log's head hash outside the database: into AUDIT_HEAD_FILE, --out FILE, or stdout (--out -); gatehouse check compares it later.",
+    "Record the audit log's head hash outside the database: into AUDIT_HEAD_FILE, --out FILE, or stdout (--out=-); gatehouse check compares it later.",
   flags: {
     out: {
       type: "string",
       schema: z.string().min(1, "must name a file, or - for stdout").max(4096).optional(),
       placeholder: "FILE",
-      description: "where to write it (default: AUDIT_HEAD_FILE; - prints it)",
+      description: "where to write it (default: AUDIT_HEAD_FILE; --out=- prints it)",
     },
   },
   run(ctx, input) {

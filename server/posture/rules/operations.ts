@@ -128,7 +128,7 @@ export const auditHeadRecorded: PostureRule<PostureFacts> = {
   title: "The audit head hash is recorded outside the database",
   meaning:
     "The audit log is hash-chained, but the chain has no key: whoever can write the database can rewrite entries and recompute every hash. A copy of the head hash kept elsewhere (AUDIT_HEAD_FILE, written by gatehouse audit head) proves the history up to it: if the database's entry at that seq no longer has that hash, the log was rewritten.",
-  fix: "Set AUDIT_HEAD_FILE to a path on another disk or host (an append-only or write-once mount is best) and run npm run gatehouse -- audit head daily from cron; also ship its output (audit head --out -) to your log store. On a mismatch, investigate before recording a new head: compare with a backup and your log store.",
+  fix: "Set AUDIT_HEAD_FILE to a path on another disk or host (an append-only or write-once mount is best) and run npm run gatehouse -- audit head daily from cron; also ship its output (audit head --out=-) to your log store. On a mismatch, investigate before recording a new head: compare with a backup and your log store.",
   evaluate(f) {
     const h = f.auditHead;
     if (h.state === "not_configured") {
