@@ -22,5 +22,6 @@ export const ADMIN_NAV: NavItem[] = [
   { href: "/admin/cors", label: "CORS origins" },
   { href: "/admin/rate-limits", label: "Rate limits" },
   { href: "/admin/keys", label: "Encryption keys" },
+  { href: "/admin/posture", label: "Posture" },
   { href: "/contacts", label: "My contacts" },
 ];
