@@ -2,9 +2,25 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useRef, useState } from "react";
-import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Button, Card, Field, Input } from "../ui";
+import { useState } from "react";
+import { z } from "zod";
+import { changePasswordForm } from "@/server/routers/account/schemas";
+import { useTRPC } from "../trpc";
+import { Alert, Button, Card, Input } from "../ui";
+import { FormField, FormMessage, showRefusal, useSchemaForm } from "../ui/form";
+
+/**
+ * account.changePassword's own schema (the length rules; the server adds its check against common and
+ * breached passwords, whose refusal shows under "New password"), plus the form's second copy.
+ */
+const changePasswordValues = changePasswordForm
+  .extend({ confirmPassword: z.string() })
+  .refine((v) => v.confirmPassword === v.newPassword, {
+    message: "must be the same as the new password",
+    path: ["confirmPassword"],
+  });
+type PasswordValues = z.input<typeof changePasswordValues>;
+const EMPTY: PasswordValues = { currentPassword: "", newPassword: "", confirmPassword: "" };
 
 /**
  * Change one's own password. Without `onChanged` (the change-password page) the person is then sent on to
@@ -23,77 +39,64 @@ export function ChangePasswordForm({
 }) {
   const trpc = useTRPC();
   const router = useRouter();
-  const formRef = useRef<HTMLFormElement>(null);
-  const [mismatch, setMismatch] = useState(false);
   const [changed, setChanged] = useState(false);
-  const change = useMutation(
-    trpc.account.changePassword.mutationOptions({
-      onSuccess: () => {
-        if (onChanged) {
-          formRef.current?.reset();
-          setChanged(true);
-          onChanged();
-          return;
-        }
-        // returnTo was checked on the server (server/security/return-to.ts). The authorization
-        // endpoint is a route handler that redirects: it needs a real navigation.
-        if (returnTo.startsWith("/oauth/")) {
-          window.location.assign(returnTo);
-          return;
-        }
-        router.replace(returnTo);
-        router.refresh();
-      },
-    }),
-  );
+  const change = useMutation(trpc.account.changePassword.mutationOptions());
+  const form = useSchemaForm(changePasswordValues, { defaultValues: EMPTY });
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const next = String(form.get("newPassword") ?? "");
-    if (next !== String(form.get("confirmPassword") ?? "")) {
-      setMismatch(true);
+  const onSubmit = form.handleSubmit(async ({ currentPassword, newPassword }) => {
+    setChanged(false);
+    try {
+      await change.mutateAsync({ currentPassword, newPassword });
+    } catch (error) {
+      showRefusal(form, error, {
+        fields: ["currentPassword", "newPassword"],
+        reasons: { wrong_password: "currentPassword", weak_password: "newPassword" },
+      });
       return;
     }
-    setMismatch(false);
-    setChanged(false);
-    change.mutate({ currentPassword: String(form.get("currentPassword") ?? ""), newPassword: next });
-  }
+    if (onChanged) {
+      form.reset(EMPTY);
+      setChanged(true);
+      onChanged();
+      return;
+    }
+    // returnTo was checked on the server (server/security/return-to.ts). The authorization
+    // endpoint is a route handler that redirects: it needs a real navigation.
+    if (returnTo.startsWith("/oauth/")) {
+      window.location.assign(returnTo);
+      return;
+    }
+    router.replace(returnTo);
+    router.refresh();
+  });
 
   return (
     <Card>
-      <form ref={formRef} onSubmit={onSubmit} className="space-y-4" noValidate>
+      <form onSubmit={onSubmit} className="space-y-4" noValidate aria-label="Change password">
         {forced ? (
           <Alert kind="warning">
             You signed in as {email} with a one-time password. Choose your own password to continue.
           </Alert>
         ) : null}
-        {change.error ? <Alert>{errorMessage(change.error)}</Alert> : null}
-        {mismatch ? <Alert>The two new passwords differ.</Alert> : null}
+        <FormMessage form={form} />
         {changed ? <Alert kind="success">Password changed. Your other sessions were ended.</Alert> : null}
-        <Field label="Current password" htmlFor="currentPassword">
-          <Input id="currentPassword" name="currentPassword" type="password" autoComplete="current-password" required />
-        </Field>
-        <Field
+        <FormField form={form} name="currentPassword" label="Current password" id="currentPassword">
+          {(control) => <Input {...control} type="password" autoComplete="current-password" />}
+        </FormField>
+        <FormField
+          form={form}
+          name="newPassword"
           label="New password"
-          htmlFor="newPassword"
+          id="newPassword"
           hint="At least 12 characters, and not a common or breached password. A passphrase of a few unrelated words is easiest."
         >
-          <Input
-            id="newPassword"
-            name="newPassword"
-            type="password"
-            autoComplete="new-password"
-            minLength={12}
-            maxLength={256}
-            required
-          />
-        </Field>
-        <Field label="New password again" htmlFor="confirmPassword">
-          <Input id="confirmPassword" name="confirmPassword" type="password" autoComplete="new-password" required />
-        </Field>
-        <Button type="submit" className="w-full" disabled={change.isPending}>
-          {change.isPending ? "Saving…" : "Change password"}
+          {(control) => <Input {...control} type="password" autoComplete="new-password" />}
+        </FormField>
+        <FormField form={form} name="confirmPassword" label="New password again" id="confirmPassword">
+          {(control) => <Input {...control} type="password" autoComplete="new-password" />}
+        </FormField>
+        <Button type="submit" className="w-full" disabled={form.formState.isSubmitting}>
+          {form.formState.isSubmitting ? "Saving…" : "Change password"}
         </Button>
       </form>
     </Card>

@@ -2,11 +2,13 @@
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import type { AppRouter } from "@/server/root";
+import { createContactInput, updateContactInput } from "@/server/routers/contacts/schemas";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Button, Card, Field, Input, Table } from "../ui";
+import { Alert, Button, Card, Input, Table, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 import { useCursorPages } from "../use-cursor-pages";
 
 type Contact = inferRouterOutputs<AppRouter>["contacts"]["get"];
@@ -98,62 +100,90 @@ export function ContactsManager() {
   );
 }
 
+type ContactValues = { name: string; email: string; phone: string; notes: string };
+const CONTACT_FIELDS = { fields: ["name", "email", "phone", "notes"] } as const;
+
+/**
+ * Create or edit, validated with the procedures' own schemas (createContactInput, updateContactInput).
+ * A refused contact stays in the form: the error is shown under the field it concerns.
+ */
 function ContactForm({ contact, onDone }: { contact: Contact | null; onDone: () => void }) {
   const trpc = useTRPC();
-  const create = useMutation(trpc.contacts.create.mutationOptions({ onSuccess: onDone }));
-  const update = useMutation(trpc.contacts.update.mutationOptions({ onSuccess: onDone }));
-  const pending = create.isPending || update.isPending;
-  const error = create.error ?? update.error;
+  const create = useMutation(trpc.contacts.create.mutationOptions());
+  const update = useMutation(trpc.contacts.update.mutationOptions());
+  const defaultValues: ContactValues = {
+    name: contact?.name ?? "",
+    email: contact?.email ?? "",
+    phone: contact?.phone ?? "",
+    notes: contact?.notes ?? "",
+  };
+  const createForm = useSchemaForm(createContactInput, {
+    defaultValues,
+    toInput: (v: ContactValues) => ({ ...v, phone: optionalText(v.phone), notes: optionalText(v.notes) }),
+  });
+  const editForm = useSchemaForm(updateContactInput, {
+    defaultValues,
+    // On an edit an emptied phone or note is removed (null), not left as it was.
+    toInput: (v: ContactValues) => ({
+      id: contact?.id,
+      ...v,
+      phone: optionalText(v.phone) ?? null,
+      notes: optionalText(v.notes) ?? null,
+    }),
+  });
+  const form = contact ? editForm : createForm;
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const text = (name: string) => String(form.get(name) ?? "").trim();
-    const values = { name: text("name"), email: text("email"), phone: text("phone"), notes: text("notes") };
-    if (contact) {
-      update.mutate({
-        id: contact.id,
-        name: values.name,
-        email: values.email,
-        phone: values.phone || null,
-        notes: values.notes || null,
+  const onSubmit = contact
+    ? editForm.handleSubmit(async (input) => {
+        try {
+          const saved = await update.mutateAsync(input);
+          toast.success(`Saved ${saved.name}.`);
+          onDone();
+        } catch (error) {
+          showRefusal(editForm, error, CONTACT_FIELDS);
+        }
+      })
+    : createForm.handleSubmit(async (input) => {
+        try {
+          const saved = await create.mutateAsync(input);
+          toast.success(`Added ${saved.name}.`);
+          createForm.reset();
+          onDone();
+        } catch (error) {
+          showRefusal(createForm, error, CONTACT_FIELDS);
+        }
       });
-    } else {
-      create.mutate({
-        name: values.name,
-        email: values.email,
-        phone: values.phone || undefined,
-        notes: values.notes || undefined,
-      });
-      event.currentTarget.reset();
-    }
-  }
 
   return (
     <Card title={contact ? `Edit ${contact.name}` : "New contact"}>
       <form onSubmit={onSubmit} className="space-y-3" noValidate aria-label={contact ? "Edit contact" : "New contact"}>
-        {error ? <Alert>{errorMessage(error)}</Alert> : null}
-        <Field label="Name" htmlFor="contact-name">
-          <Input id="contact-name" name="name" defaultValue={contact?.name} required maxLength={200} />
-        </Field>
-        <Field label="Email" htmlFor="contact-email">
-          <Input id="contact-email" name="email" type="email" defaultValue={contact?.email} required maxLength={254} />
-        </Field>
-        <Field label="Phone" htmlFor="contact-phone" hint="International format, e.g. +41 44 668 18 00">
-          <Input id="contact-phone" name="phone" type="tel" defaultValue={contact?.phone ?? ""} maxLength={40} />
-        </Field>
-        <Field label="Notes" htmlFor="contact-notes">
-          <textarea
-            id="contact-notes"
-            name="notes"
-            defaultValue={contact?.notes ?? ""}
-            maxLength={2000}
-            rows={3}
-            className="block w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:border-brand-500 focus:outline-none"
-          />
-        </Field>
+        <FormMessage form={form} />
+        <FormField form={form} name="name" label="Name" id="contact-name">
+          {(control) => <Input {...control} autoComplete="off" />}
+        </FormField>
+        <FormField form={form} name="email" label="Email" id="contact-email">
+          {(control) => <Input {...control} type="email" autoComplete="off" />}
+        </FormField>
+        <FormField
+          form={form}
+          name="phone"
+          label="Phone"
+          id="contact-phone"
+          hint="International format, e.g. +41 44 668 18 00"
+        >
+          {(control) => <Input {...control} type="tel" autoComplete="off" />}
+        </FormField>
+        <FormField form={form} name="notes" label="Notes" id="contact-notes">
+          {(control) => (
+            <textarea
+              {...control}
+              rows={3}
+              className="block w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:border-brand-500 focus:outline-none aria-invalid:border-red-500"
+            />
+          )}
+        </FormField>
         <div className="flex gap-2">
-          <Button type="submit" disabled={pending}>
+          <Button type="submit" disabled={form.formState.isSubmitting}>
             {contact ? "Save changes" : "Add contact"}
           </Button>
           {contact ? (
