@@ -3,6 +3,7 @@ import Link from "next/link";
 import { actorFilterValue, auditHref, type PartyView } from "@/components/admin/audit-filters";
 import { type ChartTone, HourlyBarChart } from "@/components/admin/hourly-bar-chart";
 import { Party } from "@/components/admin/party";
+import { PostureSummary } from "@/components/admin/posture-summary";
 import { Card, Table } from "@/components/ui";
 import { requireAdmin, serverCaller } from "../_lib/session";
 
@@ -48,7 +49,8 @@ const RANGES = [
 /**
  * The admin landing page: traffic, errors, 429s and failed sign-ins per hour
  * from the counters the request pipeline keeps (not from the audit log),
- * the busiest principals and most rejected IPs, and headline counts. Server
+ * the busiest principals and most rejected IPs, headline counts, and the
+ * deployment posture's summary (linking to /admin/posture). Server
  * rendered, charts included (components/admin/hourly-bar-chart.tsx).
  */
 export default async function AdminOverviewPage({
@@ -59,10 +61,11 @@ export default async function AdminOverviewPage({
   const principal = await requireAdmin();
   const range = (await searchParams).range === "7d" ? "7d" : "24h";
   const api = await serverCaller(principal);
-  const [summary, traffic, recent] = await Promise.all([
+  const [summary, traffic, recent, posture] = await Promise.all([
     api.admin.overview.summary(),
     api.admin.overview.traffic({ range }),
     api.admin.audit.list({ limit: 8 }),
+    api.admin.posture.get(),
   ]);
 
   // The start of the charts' first hour: the tiles and charts that count "in this period" open the log from there.
@@ -114,6 +117,8 @@ export default async function AdminOverviewPage({
           </Link>
         ))}
       </div>
+
+      <PostureSummary report={posture} />
 
       <div className="grid gap-4 lg:grid-cols-2">
         {CHARTS.map((chart) => (

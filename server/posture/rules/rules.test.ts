@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluatePosture, POSTURE_RULES } from "../engine";
-import type { PostureFacts } from "../facts";
+import type { AuditHeadRecord, PostureFacts } from "../facts";
 import type { PostureRule, PostureStatus } from "../types";
 import { adminSecondFactor, corsOrigins, tokenHygiene } from "./access";
 import { fieldKeyAge, signingKeyAge } from "./keys";
@@ -336,7 +336,7 @@ describe("operations.backups", () => {
 });
 
 describe("operations.audit-head", () => {
-  const recorded = healthyFacts().auditHead;
+  const recorded = healthyFacts().auditHead as Extract<AuditHeadRecord, { state: "recorded" }>;
   check(auditHeadRecorded, [
     ["matches, recent, elsewhere", healthyFacts(), "pass"],
     ["not configured", factsWith({ auditHead: { state: "not_configured" } }), "warn", /not set/],
