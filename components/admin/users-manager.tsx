@@ -2,9 +2,10 @@
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import { ROLE_SCOPES } from "@/server/auth/scopes";
 import type { AppRouter } from "@/server/root";
+import { createUserForm, setPasswordForm } from "@/server/routers/admin/users.form.schemas";
 import { type CreatedToken, CreateTokenForm, NewTokenNotice, tokenLabel } from "../tokens/token-parts";
 import { TokenStatusBadge } from "../tokens/token-status";
 import { errorMessage, useTRPC } from "../trpc";
@@ -23,6 +24,7 @@ import {
   toast,
 } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 
 type User = inferRouterOutputs<AppRouter>["admin"]["users"]["list"]["items"][number];
 type Role = User["role"];
@@ -109,75 +111,134 @@ export function UsersManager({ initialSearch = "" }: { initialSearch?: string })
   );
 }
 
+type NewUserValues = { email: string; name: string; role: Role; password: string };
+const NEW_USER: NewUserValues = { email: "", name: "", role: "member", password: "" };
+
+/** admin.users.create's own schema; a refusal (an email in use, a guessable password) shows under its field. */
 function CreateUserForm({ onCreated }: { onCreated: () => void }) {
   const trpc = useTRPC();
   const [created, setCreated] = useState<string | null>(null);
-  const create = useMutation(
-    trpc.admin.users.create.mutationOptions({
-      onSuccess: (user) => {
-        setCreated(user.email);
-        toast.success(`Created ${user.email} (${user.role}).`);
-        onCreated();
-      },
-      onError: (error) => toast.error("The user was not created", errorMessage(error)),
-    }),
-  );
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
+  const create = useMutation(trpc.admin.users.create.mutationOptions());
+  const form = useSchemaForm(createUserForm, {
+    defaultValues: NEW_USER,
+    toInput: (v: NewUserValues) => ({ ...v, name: optionalText(v.name) }),
+  });
+  const onSubmit = form.handleSubmit(async (input) => {
     setCreated(null);
-    create.mutate(
-      {
-        email: String(form.get("email") ?? ""),
-        name: String(form.get("name") ?? "") || undefined,
-        role: form.get("role") === "admin" ? "admin" : "member",
-        password: String(form.get("password") ?? ""),
-      },
-      { onSuccess: () => formEl.reset() },
-    );
-  }
+    try {
+      const user = await create.mutateAsync(input);
+      setCreated(user.email);
+      toast.success(`Created ${user.email} (${user.role}).`);
+      form.reset(NEW_USER);
+      onCreated();
+    } catch (error) {
+      showRefusal(form, error, {
+        fields: ["email", "name", "role", "password"],
+        reasons: { email_taken: "email", service_account: "email" },
+      });
+    }
+  });
   return (
     <Card title="Create a user">
       <form
         onSubmit={onSubmit}
-        className="grid gap-3 md:grid-cols-5 md:items-end"
+        className="grid gap-3 md:grid-cols-5 md:items-start"
         noValidate
         aria-label="Create a user"
       >
-        <Field label="Email" htmlFor="new-email">
-          <Input id="new-email" name="email" type="email" required maxLength={254} />
-        </Field>
-        <Field label="Name" htmlFor="new-name">
-          <Input id="new-name" name="name" maxLength={200} />
-        </Field>
-        <Field label="Role" htmlFor="new-role">
-          <Select id="new-role" name="role" defaultValue="member" className="w-full">
-            <option value="member">member</option>
-            <option value="admin">admin</option>
-          </Select>
-        </Field>
-        <Field label="Initial password" htmlFor="new-password">
-          <Input
-            id="new-password"
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            minLength={12}
-            required
-          />
-        </Field>
-        <Button type="submit" disabled={create.isPending}>
+        <FormField form={form} name="email" label="Email" id="new-email">
+          {(control) => <Input {...control} type="email" autoComplete="off" />}
+        </FormField>
+        <FormField form={form} name="name" label="Name" id="new-name">
+          {(control) => <Input {...control} autoComplete="off" />}
+        </FormField>
+        <FormField form={form} name="role" label="Role" id="new-role">
+          {(control) => (
+            <Select {...control} className="w-full">
+              <option value="member">member</option>
+              <option value="admin">admin</option>
+            </Select>
+          )}
+        </FormField>
+        <FormField form={form} name="password" label="Initial password" id="new-password">
+          {(control) => <Input {...control} type="password" autoComplete="new-password" />}
+        </FormField>
+        <Button type="submit" className="md:mt-6" disabled={form.formState.isSubmitting}>
           Create user
         </Button>
       </form>
       <div className="mt-3">
-        {create.error ? <Alert>{errorMessage(create.error)}</Alert> : null}
+        <FormMessage form={form} />
         {created ? (
           <Alert kind="success">Created {created}. They choose their own password when they first sign in.</Alert>
         ) : null}
       </div>
     </Card>
+  );
+}
+
+/**
+ * An admin sets a user's password (asked first: it ends their sessions). The length is checked here with the
+ * procedure's rule; a guessable password is refused by the server, under the field, with the password kept.
+ */
+function SetPasswordForm({
+  user,
+  sessionsText,
+  onChanged,
+}: {
+  user: User;
+  sessionsText: string;
+  onChanged: () => void;
+}) {
+  const trpc = useTRPC();
+  const setPassword = useMutation(trpc.admin.users.setPassword.mutationOptions());
+  const [pending, setPending] = useState<string | null>(null);
+  const form = useSchemaForm(setPasswordForm, { defaultValues: { password: "" } });
+  return (
+    <>
+      <form
+        className="flex items-start gap-2"
+        aria-label="Set a new password"
+        noValidate
+        onSubmit={form.handleSubmit(({ password }) => setPending(password))}
+      >
+        <FormField form={form} name="password" label="New password" id="detail-password">
+          {(control) => <Input {...control} type="password" autoComplete="new-password" />}
+        </FormField>
+        <Button type="submit" variant="secondary" className="mt-6">
+          Set password
+        </Button>
+      </form>
+      <FormMessage form={form} />
+      <ConfirmDialog
+        open={pending !== null}
+        onOpenChange={(open) => {
+          if (!open) setPending(null);
+        }}
+        title={`Set a new password for ${user.email}?`}
+        description={
+          <p>
+            Their {sessionsText} end at once, and they must choose their own password when they next sign in with this
+            one.
+          </p>
+        }
+        confirmLabel="Set password"
+        onConfirm={() => {
+          if (pending === null) return;
+          return setPassword.mutateAsync({ id: user.id, password: pending, mustChange: true }).then(
+            () => {
+              form.reset({ password: "" });
+              toast.success(`Set a new password for ${user.email}.`, "They must change it at next sign-in.");
+              onChanged();
+            },
+            (error: unknown) => {
+              toast.error(`The password of ${user.email} was not set`, errorMessage(error));
+              showRefusal(form, error, { fields: ["password"] });
+            },
+          );
+        }}
+      />
+    </>
   );
 }
 
@@ -215,12 +276,10 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
   const failed = (what: string) => (error: unknown) => toast.error(what, errorMessage(error));
   const setDisabled = useMutation(trpc.admin.users.setDisabled.mutationOptions());
   const setRole = useMutation(trpc.admin.users.setRole.mutationOptions());
-  const setPassword = useMutation(trpc.admin.users.setPassword.mutationOptions());
   const endSessions = useMutation(trpc.admin.users.endSessions.mutationOptions());
   const endSession = useMutation(trpc.admin.users.endSession.mutationOptions());
   const revokeAll = useMutation(trpc.admin.users.revokeAll.mutationOptions());
   const [pendingRole, setPendingRole] = useState<Role | null>(null);
-  const [pendingPassword, setPendingPassword] = useState<{ password: string; form: HTMLFormElement } | null>(null);
   const sessionCount = sessions.data?.items.length ?? user.activeSessions;
   const sessionsText = `${sessionCount} session${sessionCount === 1 ? "" : "s"}`;
 
@@ -302,49 +361,7 @@ function UserDetail({ user, onChanged }: { user: User; onChanged: () => void }) 
               );
             }}
           />
-          <form
-            className="flex items-end gap-2"
-            aria-label="Set a new password"
-            onSubmit={(event) => {
-              event.preventDefault();
-              const formEl = event.currentTarget;
-              const password = String(new FormData(formEl).get("password") ?? "");
-              setPendingPassword({ password, form: formEl });
-            }}
-          >
-            <Field label="New password" htmlFor="detail-password">
-              <Input id="detail-password" name="password" type="password" autoComplete="new-password" minLength={12} />
-            </Field>
-            <Button type="submit" variant="secondary">
-              Set password
-            </Button>
-          </form>
-          <ConfirmDialog
-            open={pendingPassword !== null}
-            onOpenChange={(open) => {
-              if (!open) setPendingPassword(null);
-            }}
-            title={`Set a new password for ${user.email}?`}
-            description={
-              <p>
-                Their {sessionsText} end at once, and they must choose their own password when they next sign in with
-                this one.
-              </p>
-            }
-            confirmLabel="Set password"
-            onConfirm={() => {
-              const pending = pendingPassword;
-              if (!pending) return;
-              return setPassword.mutateAsync({ id: user.id, password: pending.password, mustChange: true }).then(
-                () => {
-                  pending.form.reset();
-                  toast.success(`Set a new password for ${user.email}.`, "They must change it at next sign-in.");
-                  changed();
-                },
-                failed(`The password of ${user.email} was not set`),
-              );
-            }}
-          />
+          <SetPasswordForm user={user} sessionsText={sessionsText} onChanged={changed} />
           <ConfirmDialog
             trigger={<Button variant="danger">Revoke everything</Button>}
             title={`Revoke everything of ${user.email}?`}
@@ -505,8 +522,6 @@ function UserTokens({ user, onChanged }: { user: User; onChanged: () => void }) 
           options={options.data}
           grantable={(scope) => allowed.includes(scope)}
           notGrantableHint={`Not allowed to a ${user.role}.`}
-          pending={create.isPending}
-          error={create.error ? errorMessage(create.error) : null}
           onCreate={(values) =>
             create.mutateAsync({ id: user.id, ...values }).then(
               (created) => {

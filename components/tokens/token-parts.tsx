@@ -1,10 +1,12 @@
 "use client";
 
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
 import type { Scope } from "@/server/auth/scopes";
 import type { AppRouter } from "@/server/root";
-import { Alert, Button, Card, Field, formatTime, Input, Select } from "../ui";
+import { createTokenInput } from "@/server/routers/tokens/schemas";
+import { Alert, Button, Card, formatTime, Input, Select } from "../ui";
+import { FormField, FormFieldset, FormMessage, showRefusal, useSchemaForm } from "../ui/form";
 
 /** The parts the own-tokens page and the admin's "token for a user" share: one form, one once-only notice. */
 
@@ -21,10 +23,15 @@ const EXPIRY_CHOICES: Array<[string, number | null]> = [
   ["Never", null],
 ];
 
+type TokenFormValues = { name: string; scopes: string[]; expiresInSeconds: string };
+const TOKEN_FIELDS = { fields: ["name", "scopes", "expiresInSeconds"] } as const;
+
 /**
- * Name, scopes, expiry. `grantable` says which scopes may go on the token (the caller's credential
- * for one's own token, the owner's role for an admin's token for someone else); the server has the
- * last word either way. The form keeps what was typed when the server refuses it.
+ * Name, scopes, expiry, validated with tokens.create's own schema (createTokenInput; the admin's
+ * procedure takes the same fields). `grantable` says which scopes may go on the token (the caller's
+ * credential for one's own token, the owner's role for an admin's token for someone else); the
+ * server has the last word either way, and its refusal shows under the field it names. The form
+ * keeps what was typed when the server refuses it, and empties when the token is made.
  */
 export function CreateTokenForm({
   options,
@@ -32,8 +39,6 @@ export function CreateTokenForm({
   notGrantableHint,
   title,
   idPrefix,
-  pending,
-  error,
   onCreate,
 }: {
   options: TokenOptions;
@@ -41,66 +46,67 @@ export function CreateTokenForm({
   notGrantableHint?: string;
   title: string;
   idPrefix: string;
-  pending: boolean;
-  error: string | null;
-  /** Resolves when created (the form is then cleared), rejects when refused (the input is kept). */
+  /** Resolves when created (the form is then cleared), rejects with the server's error when refused. */
   onCreate: (values: CreateTokenValues) => Promise<unknown>;
 }) {
   const choices = EXPIRY_CHOICES.filter(([, seconds]) =>
     seconds === null ? options.allowNoExpiry : seconds <= options.maxExpiresInSeconds,
   );
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    const expiry = String(form.get("expiry") ?? "");
-    onCreate({
-      name: String(form.get("name") ?? ""),
-      scopes: form.getAll("scopes").map(String) as CreateTokenValues["scopes"],
-      expiresInSeconds: expiry === "never" ? null : Number(expiry),
-    }).then(
-      () => formEl.reset(),
-      () => undefined,
-    );
-  }
+  const empty: TokenFormValues = { name: "", scopes: [], expiresInSeconds: String(options.defaultExpiresInSeconds) };
+  const form = useSchemaForm(createTokenInput, {
+    defaultValues: empty,
+    toInput: (v: TokenFormValues) => ({
+      ...v,
+      expiresInSeconds: v.expiresInSeconds === "never" ? null : Number(v.expiresInSeconds),
+    }),
+  });
+  const onSubmit = form.handleSubmit(async (values) => {
+    try {
+      await onCreate(values);
+      form.reset(empty);
+    } catch (error) {
+      showRefusal(form, error, TOKEN_FIELDS);
+    }
+  });
 
   return (
     <Card title={title}>
       <form onSubmit={onSubmit} className="space-y-4" noValidate aria-label={title}>
-        {error ? <Alert>{error}</Alert> : null}
+        <FormMessage form={form} />
         <div className="grid gap-4 md:grid-cols-2">
-          <Field label="Name" htmlFor={`${idPrefix}-name`} hint="What will use it, e.g. “nightly export”">
-            <Input id={`${idPrefix}-name`} name="name" required maxLength={100} />
-          </Field>
-          <Field label="Expires after" htmlFor={`${idPrefix}-expiry`}>
-            <Select
-              id={`${idPrefix}-expiry`}
-              name="expiry"
-              defaultValue={String(options.defaultExpiresInSeconds)}
-              className="w-full"
-            >
-              {choices.map(([label, seconds]) => (
-                <option key={label} value={seconds === null ? "never" : String(seconds)}>
-                  {label}
-                </option>
-              ))}
-              {choices.some(([, s]) => s === options.defaultExpiresInSeconds) ? null : (
-                <option value={String(options.defaultExpiresInSeconds)}>
-                  {Math.round(options.defaultExpiresInSeconds / DAY)} days (default)
-                </option>
-              )}
-            </Select>
-          </Field>
+          <FormField
+            form={form}
+            name="name"
+            label="Name"
+            id={`${idPrefix}-name`}
+            hint="What will use it, e.g. “nightly export”"
+          >
+            {(control) => <Input {...control} autoComplete="off" />}
+          </FormField>
+          <FormField form={form} name="expiresInSeconds" label="Expires after" id={`${idPrefix}-expiry`}>
+            {(control) => (
+              <Select {...control} className="w-full">
+                {choices.map(([label, seconds]) => (
+                  <option key={label} value={seconds === null ? "never" : String(seconds)}>
+                    {label}
+                  </option>
+                ))}
+                {choices.some(([, s]) => s === options.defaultExpiresInSeconds) ? null : (
+                  <option value={String(options.defaultExpiresInSeconds)}>
+                    {Math.round(options.defaultExpiresInSeconds / DAY)} days (default)
+                  </option>
+                )}
+              </Select>
+            )}
+          </FormField>
         </div>
-        <fieldset>
-          <legend className="text-sm font-medium text-slate-700">Scopes</legend>
+        <FormFieldset form={form} name="scopes" legend="Scopes" id={`${idPrefix}-scopes`}>
           <div className="mt-2 grid gap-2 md:grid-cols-2">
             {options.scopes.map((s) => {
               const ok = grantable(s.scope);
               return (
                 <label key={s.scope} className={`flex items-start gap-2 text-sm ${ok ? "" : "opacity-50"}`}>
-                  <input type="checkbox" name="scopes" value={s.scope} disabled={!ok} className="mt-1" />
+                  <input type="checkbox" {...form.register("scopes")} value={s.scope} disabled={!ok} className="mt-1" />
                   <span>
                     <code className="font-medium">{s.scope}</code>
                     <span className="block text-slate-600">{s.description}</span>
@@ -110,8 +116,8 @@ export function CreateTokenForm({
               );
             })}
           </div>
-        </fieldset>
-        <Button type="submit" disabled={pending}>
+        </FormFieldset>
+        <Button type="submit" disabled={form.formState.isSubmitting}>
           Create token
         </Button>
       </form>

@@ -34,8 +34,6 @@ export function TokensManager() {
           idPrefix="token"
           options={options.data}
           grantable={(scope) => options.data.scopes.some((s) => s.scope === scope && s.grantable)}
-          pending={create.isPending}
-          error={create.error ? errorMessage(create.error) : null}
           onCreate={(values) =>
             create.mutateAsync(values).then(
               (created) => {

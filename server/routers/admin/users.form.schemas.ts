@@ -29,3 +29,6 @@ export const createUserForm = z.strictObject({
   role: roleSchema,
   password: passwordLength,
 });
+
+/** admin.users.setPassword's password, with the length rule only (the procedure adds the dictionary check). */
+export const setPasswordForm = z.strictObject({ password: passwordLength });
