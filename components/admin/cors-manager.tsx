@@ -4,9 +4,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterInputs } from "@trpc/server";
 import { type FormEvent, useState } from "react";
 import type { AppRouter } from "@/server/root";
+import { addCorsOriginInput } from "@/server/routers/admin/cors.schemas";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 import { Party } from "./party";
 
 type TestInput = inferRouterInputs<AppRouter>["admin"]["cors"]["test"];
@@ -131,82 +133,102 @@ export function CorsManager({ appOrigin }: { appOrigin: string }) {
   );
 }
 
+type OriginValues = { origin: string; note: string; allowCredentials: boolean; confirmWildcard: boolean };
+const NO_ORIGIN: OriginValues = { origin: "", note: "", allowCredentials: false, confirmWildcard: false };
+
+/**
+ * admin.cors.add's own schema. The service says why an origin is refused (a path, a near miss, a
+ * duplicate, an unconfirmed *): that shows under the field it concerns, with what was typed kept.
+ */
 function AddOriginForm({ onAdded }: { onAdded: (origin: string) => void }) {
   const trpc = useTRPC();
-  const add = useMutation(
-    trpc.admin.cors.add.mutationOptions({
-      onError: (error) => toast.error("The origin was not added", errorMessage(error)),
-    }),
-  );
-  const [origin, setOrigin] = useState("");
-  const wildcard = origin.trim() === "*";
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    add.mutate(
-      {
-        origin,
-        note: String(form.get("note") ?? "") || undefined,
-        allowCredentials: !wildcard && form.get("allowCredentials") === "on",
-        confirmWildcard: wildcard && form.get("confirmWildcard") === "on",
-      },
-      {
-        onSuccess: (entry) => {
-          formEl.reset();
-          setOrigin("");
-          onAdded(entry.origin);
+  const add = useMutation(trpc.admin.cors.add.mutationOptions());
+  const form = useSchemaForm(addCorsOriginInput, {
+    defaultValues: NO_ORIGIN,
+    toInput: (v: OriginValues) => {
+      const wildcard = v.origin.trim() === "*";
+      return {
+        ...v,
+        note: optionalText(v.note),
+        allowCredentials: !wildcard && v.allowCredentials,
+        confirmWildcard: wildcard && v.confirmWildcard,
+      };
+    },
+  });
+  const wildcard = form.watch("origin").trim() === "*";
+  const onSubmit = form.handleSubmit(async (input) => {
+    try {
+      const entry = await add.mutateAsync(input);
+      form.reset(NO_ORIGIN);
+      onAdded(entry.origin);
+    } catch (error) {
+      toast.error("The origin was not added", errorMessage(error));
+      showRefusal(form, error, {
+        fields: ["origin", "note", "allowCredentials", "confirmWildcard"],
+        reasons: {
+          invalid_origin: "origin",
+          origin_exists: "origin",
+          wildcard_unconfirmed: "confirmWildcard",
+          wildcard_with_credentials: "allowCredentials",
         },
-      },
-    );
-  }
+      });
+    }
+  });
 
   return (
     <Card title="Add an origin">
       <form onSubmit={onSubmit} className="space-y-3" noValidate aria-label="Add an origin">
-        <div className="grid gap-3 md:grid-cols-[1fr_1fr_auto] md:items-end">
-          <Field
+        <FormMessage form={form} />
+        <div className="grid gap-3 md:grid-cols-[1fr_1fr_auto] md:items-start">
+          <FormField
+            form={form}
+            name="origin"
             label="Origin"
-            htmlFor="cors-origin"
+            id="cors-origin"
             hint="Scheme, host and optional port, e.g. https://app.example.com — no path, not even a trailing slash."
           >
-            <Input
-              id="cors-origin"
-              name="origin"
-              value={origin}
-              onChange={(e) => setOrigin(e.target.value)}
-              placeholder="https://app.example.com"
-              autoComplete="off"
-              spellCheck={false}
-              maxLength={350}
-            />
-          </Field>
-          <Field label="Note" htmlFor="cors-note" hint="Why it is allowed, for whoever reads this list next.">
-            <Input id="cors-note" name="note" maxLength={200} />
-          </Field>
-          <Button type="submit" disabled={add.isPending}>
+            {(control) => (
+              <Input {...control} placeholder="https://app.example.com" autoComplete="off" spellCheck={false} />
+            )}
+          </FormField>
+          <FormField
+            form={form}
+            name="note"
+            label="Note"
+            id="cors-note"
+            hint="Why it is allowed, for whoever reads this list next."
+          >
+            {(control) => <Input {...control} autoComplete="off" />}
+          </FormField>
+          <Button type="submit" className="md:mt-6" disabled={form.formState.isSubmitting}>
             Add origin
           </Button>
         </div>
         {wildcard ? (
-          <label className="flex items-start gap-2 text-sm text-amber-900">
-            <input type="checkbox" name="confirmWildcard" className="mt-1" />
-            <span>
-              I understand that * lets <strong>every website</strong> read API answers to calls made with a token (never
-              with cookies: * cannot carry credentials).
-            </span>
-          </label>
+          <FormField form={form} name="confirmWildcard" label="Confirm *" id="cors-confirm-wildcard">
+            {(control) => (
+              <span className="flex items-start gap-2 text-sm text-amber-900">
+                <input type="checkbox" {...control} className="mt-1" />
+                <span>
+                  I understand that * lets <strong>every website</strong> read API answers to calls made with a token
+                  (never with cookies: * cannot carry credentials).
+                </span>
+              </span>
+            )}
+          </FormField>
         ) : (
-          <label className="flex items-start gap-2 text-sm text-slate-700">
-            <input type="checkbox" name="allowCredentials" className="mt-1" />
-            <span>
-              Allow credentials: the browser may send the signed-in person&apos;s cookies from this origin, and its
-              pages may make changes on their behalf. Only for origins you control.
-            </span>
-          </label>
+          <FormField form={form} name="allowCredentials" label="Allow credentials" id="cors-credentials">
+            {(control) => (
+              <span className="flex items-start gap-2 text-sm text-slate-700">
+                <input type="checkbox" {...control} className="mt-1" />
+                <span>
+                  The browser may send the signed-in person&apos;s cookies from this origin, and its pages may make
+                  changes on their behalf. Only for origins you control.
+                </span>
+              </span>
+            )}
+          </FormField>
         )}
-        {add.error ? <Alert>{errorMessage(add.error)}</Alert> : null}
       </form>
     </Card>
   );

@@ -34,6 +34,7 @@ function serverValueImports(file: string): string[] {
 /** The forms' schema modules, named here too so that none can drop out of the check unnoticed. */
 const FORM_SCHEMAS = [
   "routers/account/schemas",
+  "routers/admin/cors.schemas",
   "routers/admin/oauth-clients.schemas",
   "routers/admin/users.form.schemas",
   "routers/contacts/schemas",

@@ -1,6 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { corsOrigins } from "@/db/schema";
+import { MAX_ORIGIN_LENGTH } from "./cors-limits";
 
 /**
  * CORS for the API doors (tRPC, REST, later the OAuth token endpoints):
@@ -21,9 +22,7 @@ import { corsOrigins } from "@/db/schema";
  * cross-process invalidation check that costs that same query.
  */
 
-/** Longest origin accepted, in the table and in a request header; anything longer is not an origin we list. */
-export const MAX_ORIGIN_LENGTH = 300;
-export const CORS_NOTE_MAX = 200;
+export { CORS_NOTE_MAX, MAX_ORIGIN_LENGTH } from "./cors-limits";
 export const WILDCARD = "*";
 
 /** What each door accepts, answered in a preflight. */

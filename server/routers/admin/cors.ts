@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { notFound } from "../../errors";
 import { idPattern } from "../../ids";
-import { CORS_DOORS, CORS_NOTE_MAX, type CorsDoor, explainCors, MAX_ORIGIN_LENGTH } from "../../security/cors";
+import { CORS_DOORS, type CorsDoor, explainCors, MAX_ORIGIN_LENGTH } from "../../security/cors";
 import { describeRecordedActors } from "../../services/audit";
 import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } from "../../services/cors-origins";
 import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
+import { addCorsOriginInput } from "./cors.schemas";
 import { party } from "./party-schema";
 
 const corsOriginId = z.string().regex(idPattern("corsOrigin"), "must be a CORS origin id (cor_…)");
@@ -76,15 +77,7 @@ export const adminCorsRouter = router({
         description: "A wildcard origin needs confirmWildcard; credentials are off unless allowCredentials.",
       },
     })
-    .input(
-      z.strictObject({
-        // The service validates the origin and says why one is refused; a long junk string never reaches it.
-        origin: z.string().max(MAX_ORIGIN_LENGTH + 50, `must be at most ${MAX_ORIGIN_LENGTH} characters`),
-        note: z.string().trim().max(CORS_NOTE_MAX).optional(),
-        allowCredentials: z.boolean().default(false),
-        confirmWildcard: z.boolean().default(false),
-      }),
-    )
+    .input(addCorsOriginInput)
     .output(corsOriginSchema)
     .mutation(({ ctx, input }) => addCorsOrigin(serviceContext(ctx), input)),
 
