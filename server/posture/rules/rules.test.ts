@@ -1,3 +1,5 @@
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluatePosture, POSTURE_RULES } from "../engine";
 import type { AuditHeadRecord, PostureFacts } from "../facts";
@@ -420,5 +422,12 @@ describe("the engine", () => {
       expect(rule.meaning.length).toBeGreaterThan(40);
       expect(rule.fix.length).toBeGreaterThan(20);
     }
+  });
+});
+
+describe("docs/posture.md", () => {
+  it("describes every rule by its id", () => {
+    const doc = fs.readFileSync(path.resolve(import.meta.dirname, "../../../docs/posture.md"), "utf8");
+    for (const rule of POSTURE_RULES) expect(doc, rule.id).toContain(`**\`${rule.id}\``);
   });
 });
