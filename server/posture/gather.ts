@@ -64,7 +64,7 @@ function storeLocation(config: Config): string | null {
     const url = new URL(store.url);
     return `${url.protocol}//${url.hostname}`;
   } catch {
-    return "unparseable:";
+    return null; // judged as not on this machine: the rule cannot vouch for it
   }
 }
 
