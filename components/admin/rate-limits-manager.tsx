@@ -1,10 +1,12 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useState } from "react";
+import { useState } from "react";
+import { setOverrideInput, unlockInput } from "@/server/routers/rate-limits/schemas";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table, toast } from "../ui";
+import { Alert, Badge, Button, Card, formatTime, Input, Select, Table, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 
 const WINDOWS: Array<[string, number]> = [
   ["1 second", 1],
@@ -123,13 +125,9 @@ function Activity() {
       onError: (error) => toast.error("The lockout was not cleared", errorMessage(error)),
     }),
   );
-  const [pendingEmail, setPendingEmail] = useState<{ email: string; form: HTMLFormElement } | null>(null);
-
-  function onUnlockByEmail(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = event.currentTarget;
-    setPendingEmail({ email: String(new FormData(form).get("email") ?? "").trim(), form });
-  }
+  const [pendingEmail, setPendingEmail] = useState<string | null>(null);
+  // admin.rateLimits.unlock's own schema: the address is checked before the confirmation asks.
+  const unlockForm = useSchemaForm(unlockInput, { defaultValues: { email: "" } });
 
   const data = activity.data;
   return (
@@ -174,31 +172,35 @@ function Activity() {
           ))}
         </Table>
         <form
-          onSubmit={onUnlockByEmail}
-          className="mt-4 flex items-end gap-3"
+          onSubmit={unlockForm.handleSubmit(({ email }) => setPendingEmail(email ?? null))}
+          className="mt-4 flex items-start gap-3"
           aria-label="Clear a lockout by email"
           noValidate
         >
-          <Field label="Clear the lockout of an account" htmlFor="unlock-email">
-            <Input id="unlock-email" name="email" type="email" placeholder="email address" className="w-72" required />
-          </Field>
-          <Button type="submit" variant="secondary" disabled={unlock.isPending}>
+          <FormField form={unlockForm} name="email" label="Clear the lockout of an account" id="unlock-email">
+            {(control) => <Input {...control} type="email" placeholder="email address" className="w-72" />}
+          </FormField>
+          <Button type="submit" variant="secondary" className="mt-6" disabled={unlock.isPending}>
             Clear
           </Button>
         </form>
+        <FormMessage form={unlockForm} />
         <ConfirmDialog
           open={pendingEmail !== null}
           onOpenChange={(open) => {
             if (!open) setPendingEmail(null);
           }}
           tone="primary"
-          title={`Clear the lockout of ${pendingEmail?.email || "this account"}?`}
+          title={`Clear the lockout of ${pendingEmail || "this account"}?`}
           description={unlockText("this account")}
           confirmLabel="Clear lockout"
           onConfirm={() => {
-            const pending = pendingEmail;
-            if (!pending) return;
-            return unlock.mutateAsync({ email: pending.email }).then(() => pending.form.reset());
+            const email = pendingEmail;
+            if (!email) return;
+            return unlock.mutateAsync({ email }).then(
+              () => unlockForm.reset({ email: "" }),
+              (error: unknown) => showRefusal(unlockForm, error, { fields: ["email"] }),
+            );
           }}
         />
       </Card>
@@ -227,42 +229,60 @@ function Activity() {
   );
 }
 
+type OverrideValues = {
+  kind: "user" | "token";
+  who: string;
+  limit: string;
+  windowSeconds: string;
+  expiresInSeconds: string;
+  note: string;
+};
+const NO_OVERRIDE: OverrideValues = {
+  kind: "user",
+  who: "",
+  limit: "600",
+  windowSeconds: "60",
+  expiresInSeconds: "",
+  note: "",
+};
+/** setOverrideInput names the account or token inside `target`; the form has one "who" field for both. */
+const OVERRIDE_ALIASES = { "target.email": "who", "target.id": "who", target: "who" } as const;
+
+/** admin.rateLimits.setOverride's own schema (setOverrideInput); a refusal shows under the field it names. */
 function Overrides() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.admin.rateLimits.overrides.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.overrides.queryKey() });
-  const [kind, setKind] = useState<"user" | "token">("user");
-  const set = useMutation(
-    trpc.admin.rateLimits.setOverride.mutationOptions({
-      onError: (error) => toast.error("The override was not set", errorMessage(error)),
-    }),
-  );
+  const set = useMutation(trpc.admin.rateLimits.setOverride.mutationOptions());
   const remove = useMutation(trpc.admin.rateLimits.removeOverride.mutationOptions());
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    const who = String(form.get("who") ?? "").trim();
-    const expires = String(form.get("expires") ?? "");
-    set.mutate(
-      {
-        target: kind === "user" ? { type: "user", email: who } : { type: "token", id: who },
-        limit: Number(form.get("limit")),
-        windowSeconds: Number(form.get("window")),
-        expiresInSeconds: expires ? Number(expires) : null,
-        note: String(form.get("note") ?? "") || undefined,
-      },
-      {
-        onSuccess: (o) => {
-          toast.success(`${o.subject.label} may now make ${quota(o.limit, o.windowSeconds)}.`);
-          formEl.reset();
-          void refresh();
-        },
-      },
-    );
-  }
+  const form = useSchemaForm(setOverrideInput, {
+    defaultValues: NO_OVERRIDE,
+    toInput: (v: OverrideValues) => ({
+      target: v.kind === "user" ? { type: "user", email: v.who } : { type: "token", id: v.who.trim() },
+      limit: v.limit.trim() === "" ? undefined : Number(v.limit),
+      windowSeconds: Number(v.windowSeconds),
+      expiresInSeconds: v.expiresInSeconds === "" ? null : Number(v.expiresInSeconds),
+      note: optionalText(v.note),
+    }),
+    aliases: OVERRIDE_ALIASES,
+  });
+  const kind = form.watch("kind");
+  const onSubmit = form.handleSubmit(async (input) => {
+    try {
+      const o = await set.mutateAsync(input);
+      toast.success(`${o.subject.label} may now make ${quota(o.limit, o.windowSeconds)}.`);
+      form.reset(NO_OVERRIDE);
+      void refresh();
+    } catch (error) {
+      toast.error("The override was not set", errorMessage(error));
+      showRefusal(form, error, {
+        fields: ["who", "limit", "windowSeconds", "expiresInSeconds", "note"],
+        aliases: OVERRIDE_ALIASES,
+        reasons: { user_not_found: "who", token_not_found: "who" },
+      });
+    }
+  });
 
   const overrides = list.data?.items ?? [];
   return (
@@ -273,56 +293,59 @@ function Overrides() {
       </p>
       <form
         onSubmit={onSubmit}
-        className="grid gap-3 md:grid-cols-6 md:items-end"
+        className="grid gap-3 md:grid-cols-6 md:items-start"
         aria-label="Set an override"
         noValidate
       >
-        <Field label="For" htmlFor="override-kind">
-          <Select
-            id="override-kind"
-            value={kind}
-            onChange={(e) => setKind(e.target.value === "token" ? "token" : "user")}
-            className="w-full"
-          >
-            <option value="user">user (email)</option>
-            <option value="token">API token (id)</option>
-          </Select>
-        </Field>
-        <Field label={kind === "user" ? "Email" : "Token id"} htmlFor="override-who">
-          <Input id="override-who" name="who" placeholder={kind === "user" ? "name@example.com" : "tok_…"} required />
-        </Field>
-        <Field label="Limit" htmlFor="override-limit">
-          <Input id="override-limit" name="limit" type="number" min={1} required defaultValue={600} />
-        </Field>
-        <Field label="Per" htmlFor="override-window">
-          <Select id="override-window" name="window" defaultValue="60" className="w-full">
-            {WINDOWS.map(([label, seconds]) => (
-              <option key={seconds} value={seconds}>
-                {label}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Field label="Ends after" htmlFor="override-expires">
-          <Select id="override-expires" name="expires" defaultValue="" className="w-full">
-            {EXPIRIES.map(([label, seconds]) => (
-              <option key={label} value={seconds ?? ""}>
-                {label}
-              </option>
-            ))}
-          </Select>
-        </Field>
-        <Button type="submit" disabled={set.isPending}>
+        <FormField form={form} name="kind" label="For" id="override-kind">
+          {(control) => (
+            <Select {...control} className="w-full">
+              <option value="user">user (email)</option>
+              <option value="token">API token (id)</option>
+            </Select>
+          )}
+        </FormField>
+        <FormField form={form} name="who" label={kind === "user" ? "Email" : "Token id"} id="override-who">
+          {(control) => (
+            <Input {...control} placeholder={kind === "user" ? "name@example.com" : "tok_…"} autoComplete="off" />
+          )}
+        </FormField>
+        <FormField form={form} name="limit" label="Limit" id="override-limit">
+          {(control) => <Input {...control} type="number" inputMode="numeric" />}
+        </FormField>
+        <FormField form={form} name="windowSeconds" label="Per" id="override-window">
+          {(control) => (
+            <Select {...control} className="w-full">
+              {WINDOWS.map(([label, seconds]) => (
+                <option key={seconds} value={String(seconds)}>
+                  {label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </FormField>
+        <FormField form={form} name="expiresInSeconds" label="Ends after" id="override-expires">
+          {(control) => (
+            <Select {...control} className="w-full">
+              {EXPIRIES.map(([label, seconds]) => (
+                <option key={label} value={seconds === null ? "" : String(seconds)}>
+                  {label}
+                </option>
+              ))}
+            </Select>
+          )}
+        </FormField>
+        <Button type="submit" className="md:mt-6" disabled={form.formState.isSubmitting}>
           Set override
         </Button>
         <div className="md:col-span-6">
-          <Field label="Note (optional)" htmlFor="override-note">
-            <Input id="override-note" name="note" maxLength={200} placeholder="why, for the next administrator" />
-          </Field>
+          <FormField form={form} name="note" label="Note (optional)" id="override-note">
+            {(control) => <Input {...control} placeholder="why, for the next administrator" />}
+          </FormField>
         </div>
       </form>
       <div className="mt-3 space-y-2">
-        {set.error ? <Alert>{errorMessage(set.error)}</Alert> : null}
+        <FormMessage form={form} />
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
       </div>
       <div className="mt-4">

@@ -34,16 +34,25 @@ export function useSchemaForm<V extends FieldValues, S extends z.ZodType>(
   schema: S,
   {
     toInput,
+    aliases,
     ...options
   }: Omit<UseFormProps<V, unknown, z.output<S>>, "resolver"> & {
     defaultValues: V;
     toInput?: (values: V) => unknown;
+    /** Where an input path the form has no field of its own for is shown, e.g. { "target.email": "who" }. */
+    aliases?: Record<string, Path<V>>;
   },
 ): UseFormReturn<V, unknown, z.output<S>> {
   // zodResolver's types tie the form's values to the schema's input; ours go through toInput first.
   const validate = zodResolver(schema as never) as unknown as Resolver<FieldValues, unknown, z.output<S>>;
-  const resolver = ((values: V, context: unknown, opts: never) =>
-    validate(toInput ? (toInput(values) as FieldValues) : values, context, opts)) as Resolver<V, unknown, z.output<S>>;
+  const resolver = (async (values: V, context: unknown, opts: never) => {
+    const result = await validate(toInput ? (toInput(values) as FieldValues) : values, context, opts);
+    for (const [from, to] of Object.entries(aliases ?? {})) {
+      const error = get(result.errors, from);
+      if (error) (result.errors as Record<string, unknown>)[to] ??= error;
+    }
+    return result;
+  }) as Resolver<V, unknown, z.output<S>>;
   return useForm<V, unknown, z.output<S>>({ mode: "onTouched", ...options, resolver });
 }
 

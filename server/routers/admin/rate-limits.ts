@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { LIMITS } from "@/db/schema/columns";
-import { accountEmail } from "../../auth/account-email";
 import type { Context } from "../../context";
 import { AppError, notFound } from "../../errors";
 import { idPattern } from "../../ids";
@@ -13,7 +11,7 @@ import { clearLockout, listLockouts, topRejected } from "../../services/rate-lim
 import { effectiveTokenLimits, listOverrides, removeOverride, setOverride } from "../../services/rate-limit-overrides";
 import { findUserByEmail, getUserRow } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
-import { setOverrideInput, tokenLimitsSchema, toTokenLimitView } from "../rate-limits/schemas";
+import { setOverrideInput, tokenLimitsSchema, toTokenLimitView, unlockInput } from "../rate-limits/schemas";
 import { serviceContext } from "../service-context";
 
 /** The runtime's limiter; a context built by hand without one cannot reach the store. */
@@ -23,7 +21,6 @@ function limiterOf(ctx: Pick<Context, "limiter">): RateLimiter {
   return ctx.limiter;
 }
 
-const email = accountEmail;
 const userId = z.string().regex(idPattern("user"), "must be a user id (usr_…)");
 
 const subjectSchema = z.object({
@@ -241,23 +238,7 @@ export const adminRateLimitsRouter = router({
         summary: "Clear a sign-in lockout (of an account by email, or a subject listed by activity)",
       },
     })
-    .input(
-      // One object with exactly one of the two (REST needs an object input; the union it replaces said the same).
-      z
-        .strictObject({
-          email: email.optional(),
-          subject: z
-            .string()
-            .trim()
-            .min(1)
-            .max(LIMITS.email + 20)
-            .optional(),
-        })
-        .refine((v) => (v.email === undefined) !== (v.subject === undefined), {
-          message: "give either email or subject",
-          path: ["email"],
-        }),
-    )
+    .input(unlockInput)
     .output(z.object({ cleared: z.boolean(), subject: z.string() }))
     .mutation(({ ctx, input }) =>
       clearLockout(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "@/db/schema/columns";
 import { accountEmail } from "../../auth/account-email";
 import { idPattern } from "../../id-pattern";
 import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
@@ -18,7 +19,7 @@ export const setOverrideInput = z.strictObject({
     }),
   ]),
   limit: z
-    .number()
+    .number({ error: "must be a number" })
     .int("must be a whole number")
     .min(1, "must be at least 1")
     .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`),
@@ -36,6 +37,25 @@ export const setOverrideInput = z.strictObject({
     .optional(),
   note: z.string().trim().max(OVERRIDE_NOTE_MAX, `must be at most ${OVERRIDE_NOTE_MAX} characters`).optional(),
 });
+
+/**
+ * admin.rateLimits.unlock: one object with exactly one of the two (REST needs an object input; the
+ * union it replaces said the same). The dashboard's "clear by email" form validates with it too.
+ */
+export const unlockInput = z
+  .strictObject({
+    email: accountEmail.optional(),
+    subject: z
+      .string()
+      .trim()
+      .min(1)
+      .max(LIMITS.email + 20)
+      .optional(),
+  })
+  .refine((v) => (v.email === undefined) !== (v.subject === undefined), {
+    message: "give either email or subject",
+    path: ["email"],
+  });
 
 /** One API token's effective limit under the `api` policy (RATE_LIMIT_API, or an administrator's override). */
 export const effectiveLimitSchema = z
