@@ -18,14 +18,22 @@ export function PostureRules({ report }: { report: PostureReport }) {
         return (
           <Card key={group} title={GROUP_TITLES[group]}>
             <div className="overflow-x-auto">
-              <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid={`posture-group-${group}`}>
+              <table
+                className="min-w-full divide-y divide-slate-200 text-sm"
+                data-testid={`posture-group-${group}`}
+              >
                 <thead>
                   <tr>
-                    {["Status", "Rule", "Found"].map((h) => (
+                    {/* The same column widths in every group, so the tables line up down the page. */}
+                    {[
+                      ["Status", "w-24"],
+                      ["Rule", "w-72"],
+                      ["Found", ""],
+                    ].map(([h, width]) => (
                       <th
                         key={h}
                         scope="col"
-                        className="px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500"
+                        className={`px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 ${width}`}
                       >
                         {h}
                       </th>
@@ -42,7 +50,7 @@ export function PostureRules({ report }: { report: PostureReport }) {
                         <div className="font-medium text-slate-900">{rule.title}</div>
                         <div className="font-mono text-xs text-slate-500">{rule.id}</div>
                       </td>
-                      <td className="max-w-2xl px-3 py-3 text-slate-700">
+                      <td className="px-3 py-3 text-slate-700">
                         <p>{rule.summary}</p>
                         {rule.details.length > 0 ? (
                           <ul className="mt-1 list-disc space-y-0.5 pl-5 text-xs text-slate-600">
