@@ -18,10 +18,7 @@ export function PostureRules({ report }: { report: PostureReport }) {
         return (
           <Card key={group} title={GROUP_TITLES[group]}>
             <div className="overflow-x-auto">
-              <table
-                className="min-w-full divide-y divide-slate-200 text-sm"
-                data-testid={`posture-group-${group}`}
-              >
+              <table className="min-w-full divide-y divide-slate-200 text-sm" data-testid={`posture-group-${group}`}>
                 <thead>
                   <tr>
                     {/* The same column widths in every group, so the tables line up down the page. */}
