@@ -4,7 +4,7 @@
  * transports (tRPC and the REST bridge):
  *
  *   error mapping -> rate limit -> authentication -> password-change gate
- *   -> scope check -> role check -> zod input -> handler -> zod output
+ *   -> second-factor gate (ADMIN_2FA) -> scope check -> role check -> zod input -> handler -> zod output
  *
  * Middlewares defined here run before the `.input()` a router adds, so an
  * unauthenticated caller is refused before its input is even parsed.
@@ -27,6 +27,12 @@ export type ProcedureMeta = {
   scopes?: Scope[];
   /** Callable while the caller must still replace a one-time password. */
   allowDuringPasswordChange?: boolean;
+  /**
+   * Callable by an admin session that must still enrol a second factor (ADMIN_2FA=required): the
+   * enrolment itself, who-am-I, one's own password and sessions. Everything else answers 403
+   * `second_factor_required`.
+   */
+  allowWithoutSecondFactor?: boolean;
   /**
    * On REST, the operation creates a resource: it answers 201 with `Location`, this template under
    * /api/v1 with `{id}` filled from the output's `id` (e.g. "/contacts/{id}"). Every other success
@@ -149,6 +155,14 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
       "FORBIDDEN",
       "Change your one-time password before doing anything else",
       "password_change_required",
+    ).toTRPCError();
+  }
+  // Session principals only: a bearer credential (API token, OAuth) is not held to ADMIN_2FA.
+  if (principal.kind === "session" && principal.mustEnrolSecondFactor && !meta?.allowWithoutSecondFactor) {
+    throw new AppError(
+      "FORBIDDEN",
+      "Set up a second factor (on your account page) before doing anything else",
+      "second_factor_required",
     ).toTRPCError();
   }
   // From here on the types say the principal is there.

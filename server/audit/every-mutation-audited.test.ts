@@ -12,8 +12,10 @@ import { newId } from "../ids";
 import { limiterFor } from "../ratelimit/runtime";
 import { appRouter, createCaller } from "../root";
 import { SYSTEM_ACTOR } from "../services/audit";
+import { listSecondFactors, startTotpEnrolment } from "../services/second-factors";
+import { totpCodeAt } from "../services/second-factors-totp";
 import { createToken } from "../services/tokens";
-import { createTestRuntime, seedUser } from "../testing/harness";
+import { createTestRuntime, nextTotpCode, seedUser } from "../testing/harness";
 
 /**
  * Every mutation procedure in the router must write at least one audit entry
@@ -114,6 +116,32 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
     return { as: u.principal, input: { id: u.principal.sessionId } };
   },
   "account.endOtherSessions": async () => ({ as: (await user()).principal, input: undefined }),
+  "account.secondFactors.startTotp": async () => ({ as: (await user()).principal, input: {} }),
+  "account.secondFactors.confirmTotp": async () => {
+    const u = await user();
+    const client = { ip: null, userAgent: null, requestId: "seed" };
+    const started = await startTotpEnrolment(
+      { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client, keyring: rt.keyring },
+      u.user,
+    );
+    return {
+      as: u.principal,
+      input: { factorId: started.factorId, code: totpCodeAt(started.secret, rt.clock.now().getTime()) },
+    };
+  },
+  // An admin comes with a TOTP factor and a session that just passed it (seedUser): step-up is satisfied.
+  "account.secondFactors.remove": async () => {
+    const u = await user("admin");
+    return { as: u.principal, input: { id: listSecondFactors(rt.db, u.user.id).factors[0]?.id } };
+  },
+  "account.secondFactors.regenerateRecoveryCodes": async () => ({
+    as: (await user("admin")).principal,
+    input: undefined,
+  }),
+  "account.stepUp": async () => {
+    const u = await user("admin");
+    return { as: u.principal, input: { code: nextTotpCode(rt, u.totpSecret as string) } };
+  },
   "contacts.create": async () => ({
     as: (await user()).principal,
     input: { name: "Ada Lovelace", email: "ada@example.com" },

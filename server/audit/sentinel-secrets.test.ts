@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db";
 import { generateToken } from "../auth/api-token";
-import { signInWithPassword } from "../auth/sign-in";
+import { attemptSecondStep, attemptSignIn, signInWithPassword } from "../auth/sign-in";
 import { AUDIT_EXPORT_PATH, handleAuditExport } from "../http/audit-export";
 import { handleRest } from "../http/rest-handler";
 import { handleTrpc } from "../http/trpc-handler";
@@ -13,7 +13,7 @@ import { flushTraffic } from "../observability/traffic";
 import type { Runtime } from "../runtime";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { createToken } from "../services/tokens";
-import { callerFor, createTestRuntime, seedUser } from "../testing/harness";
+import { callerFor, createTestRuntime, nextTotpCode, seedUser } from "../testing/harness";
 import { flushAggregated } from "./aggregate";
 
 /**
@@ -83,8 +83,17 @@ describe("no secret reaches the database, the audit export or the logs", () => {
     });
     await admin.admin.users.setPassword({ id: ada.id, password: remember(secret("ada-reset")), mustChange: false });
 
-    // Sign-in: right, wrong, unknown account, and a password typed into the email field.
-    expect(await signInWithPassword(rt, { email: "root@example.com", password: root.password }, client)).not.toBeNull();
+    // The second factor's secrets: the TOTP secret is sealed, recovery codes are hashed.
+    remember(root.totpSecret as string);
+    for (const code of root.recoveryCodes) remember(code);
+
+    // Sign-in: right (both steps: password, then a TOTP code; again with a recovery code), wrong, unknown
+    // account, and a password typed into the email field.
+    for (const code of [nextTotpCode(base, root.totpSecret as string), root.recoveryCodes[0] as string]) {
+      const first = await attemptSignIn(rt, { email: "root@example.com", password: root.password }, client);
+      if (first.ok || first.reason !== "second_factor") throw new Error("expected the second step");
+      expect(await attemptSecondStep(rt, first.handle, { code }, client)).toMatchObject({ ok: true });
+    }
     expect(
       await signInWithPassword(rt, { email: "root@example.com", password: remember(secret("wrong")) }, client),
     ).toBeNull();

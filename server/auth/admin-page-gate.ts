@@ -39,8 +39,9 @@ export function isAdminPagePath(pathname: string): boolean {
  * admin: pass. sign-in: no live session (none, expired, ended): a page request
  * is sent to sign in and come back. not-found: a signed-in non-admin, who must
  * not learn that admin pages exist. change-password: a one-time password first.
+ * enrol-second-factor: an admin without a second factor while ADMIN_2FA=required.
  */
-export type AdminPageVerdict = "admin" | "not-found" | "sign-in" | "change-password";
+export type AdminPageVerdict = "admin" | "not-found" | "sign-in" | "change-password" | "enrol-second-factor";
 
 export interface GateRuntime {
   config: Config;
@@ -72,5 +73,7 @@ export async function adminPageVerdict(headers: Headers, rt: GateRuntime = runti
   const principal = await principalFromSessionCookie(headers, rt);
   if (!principal) return "sign-in";
   if (principal.role !== "admin") return "not-found";
-  return principal.mustChangePassword ? "change-password" : "admin";
+  if (principal.mustChangePassword) return "change-password";
+  // ADMIN_2FA=required and no factor yet: the account page, to enrol one (server/auth/second-factor-gate.ts).
+  return principal.kind === "session" && principal.mustEnrolSecondFactor ? "enrol-second-factor" : "admin";
 }

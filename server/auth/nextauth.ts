@@ -1,15 +1,35 @@
 import type { NextRequest } from "next/server";
-import NextAuth, { type NextAuthConfig, type User } from "next-auth";
+import NextAuth, { CredentialsSignin, type NextAuthConfig, type User } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { getLogger } from "../logger";
 import { getRuntime } from "../runtime";
 import { safeReturnUrl } from "../security/return-to";
 import { answerAuthRequest, clientOfRequest, currentAuthClient, seeOtherAfterPost } from "./auth-request";
+import { readPendingSignInHandle } from "./pending-sign-in-cookie";
 import { sessionCookieName } from "./session-cookie";
-import { attemptSignIn, signOutSession } from "./sign-in";
-import { reportSignInRefusal } from "./sign-in-outcome";
+import { attemptSecondStep, attemptSignIn, signOutSession } from "./sign-in";
+import { reportPendingSignIn, reportSignInRefusal } from "./sign-in-outcome";
 
 type SessionUser = User & { sid: string };
+
+/**
+ * The password was right; a second factor must follow. The `code` reaches the sign-in form (signIn()'s
+ * result) so it can ask for one; it says nothing a wrong password would not: only the person who knows
+ * the password gets this far.
+ */
+class SecondFactorRequired extends CredentialsSignin {
+  override code = "second_factor";
+}
+
+/** The second step's pending sign-in is gone (expired, used, too many wrong codes): start again. */
+class SignInExpired extends CredentialsSignin {
+  override code = "sign_in_expired";
+}
+
+/** A second step posts a code and no password. */
+function isSecondStep(credentials: Partial<Record<string, unknown>> | undefined): boolean {
+  return typeof credentials?.code === "string" && credentials.code !== "" && !credentials.password;
+}
 
 /**
  * NextAuth serves the standard /api/auth/* endpoints (CSRF token, sign-in
@@ -44,10 +64,24 @@ const nextAuth = NextAuth((): NextAuthConfig => {
     },
     providers: [
       Credentials({
-        credentials: { email: { type: "email" }, password: { type: "password" } },
+        credentials: { email: { type: "email" }, password: { type: "password" }, code: { type: "text" } },
         async authorize(credentials, request) {
-          const result = await attemptSignIn(runtime, credentials, clientOfRequest(request, runtime.trustedProxies));
+          const client = clientOfRequest(request, runtime.trustedProxies);
+          // Two steps (server/auth/sign-in.ts): the password, then — for an account with a second factor —
+          // a code, redeeming the pending sign-in handle the first step left in its cookie.
+          const secondStep = isSecondStep(credentials);
+          const result = secondStep
+            ? await attemptSecondStep(runtime, readPendingSignInHandle(request.headers, secure), credentials, client)
+            : await attemptSignIn(runtime, credentials, client);
           if (!result.ok) {
+            if (result.reason === "second_factor") {
+              reportPendingSignIn({ set: result.handle });
+              throw new SecondFactorRequired();
+            }
+            if (result.reason === "expired") {
+              reportPendingSignIn({ clear: true });
+              throw new SignInExpired();
+            }
             // A lockout or a store outage answers like a wrong password here; the route
             // wrapper (server/http/sign-in-throttle.ts) turns it into 429 / 503.
             if (result.reason === "locked") {
@@ -57,6 +91,7 @@ const nextAuth = NextAuth((): NextAuthConfig => {
             }
             return null;
           }
+          if (secondStep) reportPendingSignIn({ clear: true });
           return { id: result.userId, sid: result.sessionId } satisfies SessionUser;
         },
       }),

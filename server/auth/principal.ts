@@ -19,6 +19,12 @@ interface PrincipalBase {
 export interface SessionPrincipal extends PrincipalBase {
   kind: "session";
   sessionId: string;
+  /**
+   * ADMIN_2FA=required and this is an admin without a second factor: nothing
+   * but enrolling one is allowed (server/trpc.ts, server/auth/admin-page-gate.ts).
+   * Bearer credentials are never held to this.
+   */
+  mustEnrolSecondFactor: boolean;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Runtime } from "../runtime";
 import { resolveSession } from "../services/sessions";
 import type { Principal } from "./principal";
 import { ROLE_SCOPES } from "./scopes";
+import { mustEnrolSecondFactor } from "./second-factor-gate";
 import { readSessionId } from "./session-cookie";
 
 /** Session cookie -> live session row -> principal; null when any link is missing. */
@@ -21,5 +22,6 @@ export async function principalFromSessionCookie(
     scopes: ROLE_SCOPES[active.user.role],
     sessionId: active.session.id,
     mustChangePassword: active.user.mustChangePassword,
+    mustEnrolSecondFactor: mustEnrolSecondFactor(db, config, active.user),
   };
 }

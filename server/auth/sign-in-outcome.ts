@@ -14,8 +14,12 @@ export type SignInRefusal =
   /** Which dependency could not answer: the rate-limit store (the default) or the database. */
   | { kind: "unavailable"; dependency?: "rate_limit" | "database" };
 
+/** What the answer must do with the pending sign-in cookie (server/auth/pending-sign-in-cookie.ts). */
+export type PendingCookieChange = { set: string } | { clear: true };
+
 interface Slot {
   refusal: SignInRefusal | null;
+  pending: PendingCookieChange | null;
 }
 
 const slots = new AsyncLocalStorage<Slot>();
@@ -30,11 +34,21 @@ export function reportSignInRefusal(refusal: SignInRefusal): void {
   if (slot && !slot.refusal) slot.refusal = refusal;
 }
 
+/**
+ * The password step hands the browser a pending sign-in handle, the second
+ * step takes it back: authorize() says which, the route wrapper writes the
+ * Set-Cookie (NextAuth's authorize() cannot touch the response).
+ */
+export function reportPendingSignIn(change: PendingCookieChange): void {
+  const slot = slots.getStore();
+  if (slot) slot.pending = change;
+}
+
 /** Runs `fn` with a fresh slot and returns what it reported, if anything. */
 export async function collectSignInRefusal<T>(
   fn: () => Promise<T>,
-): Promise<{ value: T; refusal: SignInRefusal | null }> {
-  const slot: Slot = { refusal: null };
+): Promise<{ value: T; refusal: SignInRefusal | null; pending: PendingCookieChange | null }> {
+  const slot: Slot = { refusal: null, pending: null };
   const value = await slots.run(slot, fn);
-  return { value, refusal: slot.refusal };
+  return { value, refusal: slot.refusal, pending: slot.pending };
 }

@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { z } from "zod";
+import { users } from "@/db/schema";
 import { appErrorOf } from "../errors";
 import { getLogger } from "../logger";
 import { accountKeyOf } from "../ratelimit/limiter";
@@ -6,6 +8,13 @@ import { limiterFor } from "../ratelimit/runtime";
 import type { Lock } from "../ratelimit/store";
 import type { Runtime } from "../runtime";
 import { recordAudit } from "../services/audit";
+import { checkSecondFactorCode, hasSecondFactor, markSessionChecked } from "../services/second-factors";
+import {
+  createPendingSignIn,
+  findPendingSignIn,
+  notePendingFailure,
+  redeemPendingSignIn,
+} from "../services/second-factors-pending";
 import { createSession, endSession } from "../services/sessions";
 import { findUserByEmail } from "../services/users";
 import { verifyPassword } from "./password";
@@ -26,7 +35,14 @@ export type SignInResult =
   /** The rate-limit store cannot answer: sign-in fails closed, no password was checked. */
   | { ok: false; reason: "unavailable" }
   /** The database cannot be used (a full disk, a read-only file …): no session was created. */
-  | { ok: false; reason: "unavailable"; dependency: "database" };
+  | { ok: false; reason: "unavailable"; dependency: "database" }
+  /**
+   * The password was right and the account has a second factor: no session yet. The handle (for an
+   * HttpOnly cookie, never shown to script) is redeemed with a code by attemptSecondStep.
+   */
+  | { ok: false; reason: "second_factor"; handle: string; expiresAt: Date }
+  /** Second step only: the pending sign-in is unknown, forged, expired, used, or died of wrong codes. */
+  | { ok: false; reason: "expired" };
 
 /**
  * Password sign-in. Unknown email, wrong password and disabled account give
@@ -49,8 +65,12 @@ export type SignInResult =
  * (fail closed).
  */
 export async function attemptSignIn(runtime: Runtime, credentials: unknown, client: ClientInfo): Promise<SignInResult> {
+  return storageSafe(client, () => attempt(runtime, credentials, client));
+}
+
+async function storageSafe(client: ClientInfo, run: () => Promise<SignInResult>): Promise<SignInResult> {
   try {
-    return await attempt(runtime, credentials, client);
+    return await run();
   } catch (error) {
     // The one mapping (appErrorOf) tells a storage failure from a bug: the former is a 503 for the
     // sign-in form too (server/http/sign-in-throttle.ts), never NextAuth's "Configuration" error.
@@ -103,7 +123,13 @@ async function attempt(runtime: Runtime, credentials: unknown, client: ClientInf
     return { ok: false, reason: "invalid" };
   }
 
+  // "success" counts nothing (it does not forgive earlier failures): a right password followed by wrong codes
+  // keeps counting toward the same lock as wrong passwords (second step below).
   await limiter.settleSignIn(gate, "success");
+  if (hasSecondFactor(db, user.id)) {
+    const pending = db.transaction((tx) => createPendingSignIn(tx, clock, user.id));
+    return { ok: false, reason: "second_factor", ...pending };
+  }
   return db.transaction((tx) => {
     const session = createSession(tx, clock, config.session, user.id, client);
     recordAudit(tx, clock, {
@@ -111,6 +137,89 @@ async function attempt(runtime: Runtime, credentials: unknown, client: ClientInf
       action: "session.login",
       target: { type: "session", id: session.id },
       client,
+    });
+    return { ok: true as const, userId: user.id, sessionId: session.id };
+  });
+}
+
+const secondStepSchema = z.object({
+  // Six digits or a recovery code ("abcde-fghij"); anything longer is not worth looking at.
+  code: z.string().trim().min(1).max(32),
+  // The email the person typed in the first step, when the form sends it again: it must be the handle's.
+  email: z.string().trim().max(254).optional(),
+});
+
+/**
+ * The second step of a sign-in: the pending handle (from its cookie) and a
+ * TOTP or recovery code. It runs under the same per-account and per-IP
+ * lockout as the password (a wrong code is a failure like a wrong password;
+ * while locked, no code is checked), and each handle takes only a few wrong
+ * codes (second-factors-pending.ts). A right code redeems the handle once
+ * and creates the session, marked as checked (step-up counts it).
+ */
+export async function attemptSecondStep(
+  runtime: Runtime,
+  handle: unknown,
+  input: unknown,
+  client: ClientInfo,
+): Promise<SignInResult> {
+  return storageSafe(client, () => secondStep(runtime, handle, input, client));
+}
+
+async function secondStep(
+  runtime: Runtime,
+  handle: unknown,
+  input: unknown,
+  client: ClientInfo,
+): Promise<SignInResult> {
+  const { db, clock, config, keyring } = runtime;
+  const pending = findPendingSignIn(db, clock, handle);
+  const user = pending ? db.select().from(users).where(eq(users.id, pending.userId)).get() : undefined;
+  const parsed = secondStepSchema.safeParse(input);
+  if (!pending || !user || user.disabledAt) return { ok: false, reason: "expired" };
+  // A handle is its user's only: a form that says another email is not finishing this sign-in.
+  if (parsed.success && parsed.data.email && parsed.data.email.toLowerCase() !== user.email) {
+    return { ok: false, reason: "expired" };
+  }
+
+  const limiter = limiterFor(runtime);
+  const gate = await limiter.reserveSignIn(accountKeyOf(user.email, user.id), client.ip);
+  if (gate.kind === "unavailable") return { ok: false, reason: "unavailable" };
+  if (gate.kind === "locked") {
+    auditLockouts(runtime, gate.newlyLocked, user.id, user.email, client);
+    return { ok: false, reason: "locked", retryAfterSeconds: gate.retryAfterSeconds };
+  }
+
+  const code = parsed.success ? parsed.data.code : "";
+  const check = db.transaction((tx) => checkSecondFactorCode(tx, clock, keyring, user.id, code));
+  if (!check.ok) {
+    const locked = await limiter.settleSignIn(gate, "failure");
+    db.transaction((tx) => {
+      notePendingFailure(tx, pending.id);
+      recordAudit(tx, clock, {
+        actor: { kind: "user", id: user.id },
+        action: "session.login_failed",
+        target: { type: "user", id: user.id },
+        outcome: "failure",
+        client,
+        detail: { email: user.email, reason: "wrong_second_factor" },
+      });
+    });
+    auditLockouts(runtime, locked, user.id, user.email, client);
+    return { ok: false, reason: "invalid" };
+  }
+
+  await limiter.settleSignIn(gate, "success");
+  return db.transaction((tx) => {
+    if (!redeemPendingSignIn(tx, pending.id)) return { ok: false as const, reason: "expired" as const };
+    const session = createSession(tx, clock, config.session, user.id, client);
+    markSessionChecked(tx, clock, session.id);
+    recordAudit(tx, clock, {
+      actor: { kind: "user", id: user.id },
+      action: "session.login",
+      target: { type: "session", id: session.id },
+      client,
+      detail: { secondFactor: check.method, ...(check.factorId ? { factorId: check.factorId } : {}) },
     });
     return { ok: true as const, userId: user.id, sessionId: session.id };
   });

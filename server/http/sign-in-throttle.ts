@@ -1,4 +1,5 @@
-import { collectSignInRefusal } from "../auth/sign-in-outcome";
+import { clearPendingSignInCookie, setPendingSignInCookie } from "../auth/pending-sign-in-cookie";
+import { collectSignInRefusal, type PendingCookieChange } from "../auth/sign-in-outcome";
 import { requestIdOf } from "../context";
 import { STORAGE_RETRY_SECONDS } from "../errors";
 import { STORE_DOWN_RETRY_SECONDS } from "../ratelimit/policies";
@@ -26,8 +27,14 @@ export async function throttleCredentialsCallback<R extends Request>(
   req: R,
   handle: (req: R) => Promise<Response>,
 ): Promise<Response> {
-  if (req.method !== "POST" || new URL(req.url).pathname !== CREDENTIALS_CALLBACK_PATH) return handle(req);
-  const { value: res, refusal } = await collectSignInRefusal(() => handle(req));
+  const address = new URL(req.url);
+  if (req.method !== "POST" || address.pathname !== CREDENTIALS_CALLBACK_PATH) return handle(req);
+  // The route hands us the request re-addressed to APP_URL's origin (server/auth/public-origin.ts):
+  // its scheme is APP_URL's, the same test as config.secure.
+  const secure = address.protocol === "https:";
+  const { value: answer, refusal, pending } = await collectSignInRefusal(() => handle(req));
+  // The pending sign-in handle between the password and the second factor (server/auth/sign-in.ts).
+  const res = pending ? withPendingCookie(answer, pending, secure) : answer;
   if (!refusal) return res;
 
   const headers = new Headers(res.headers);
@@ -57,4 +64,14 @@ export async function throttleCredentialsCallback<R extends Request>(
   headers.set("retry-after", String(retryAfterSeconds));
   applyApiHeaders(headers, requestId);
   return new Response(JSON.stringify(body), { status: 503, headers });
+}
+
+function withPendingCookie(res: Response, change: PendingCookieChange, secure: boolean): Response {
+  const headers = new Headers(res.headers);
+  headers.append(
+    "set-cookie",
+    "set" in change ? setPendingSignInCookie(change.set, secure) : clearPendingSignInCookie(secure),
+  );
+  headers.set("cache-control", "no-store");
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }

@@ -15,6 +15,16 @@ export const NOT_ON_REST: Readonly<Record<string, string>> = {
     "Session-only, as account.sessions: the person ends a session of theirs, not an API credential (an admin: DELETE /admin/users/{id}/sessions/{sessionId}).",
   "account.endOtherSessions":
     'Session-only, as account.sessions: "sign out everywhere else" keeps the session making the call, which a bearer credential does not have.',
+  "account.secondFactors.list":
+    "One's own second factors, for the account page: session-only, like account.sessions (a bearer credential must not see or change what guards its owner's sign-in).",
+  "account.secondFactors.startTotp":
+    "Session-only, as account.secondFactors.list: enrolling a factor is the signed-in person's act.",
+  "account.secondFactors.confirmTotp": "Session-only, as account.secondFactors.startTotp.",
+  "account.secondFactors.remove": "Session-only, as account.secondFactors.list, and wants a recent check (step-up).",
+  "account.secondFactors.regenerateRecoveryCodes":
+    "Session-only, as account.secondFactors.remove: recovery codes are shown once to the person at the dashboard.",
+  "account.stepUp":
+    "Records a second-factor check on the calling session (step-up); bearer credentials are not held to step-up, so they have nothing to record it on.",
   "oauthApps.list":
     "The signed-in user's authorised applications, for their settings page: session-only, so an OAuth access token cannot list or revoke the very grant it rides on.",
   "oauthApps.revoke": "Session-only, as oauthApps.list: the person revokes an application, not an API credential.",

@@ -180,8 +180,10 @@ describe("second factors service", () => {
   });
 
   it("usersWithoutSecondFactor: active users of the role with no confirmed factor", async () => {
-    const admin = await seedUser(rt, "root@example.com", "admin");
-    const other = await seedUser(rt, "other@example.com", "admin");
+    const admin = await seedUser(rt, "root@example.com", "admin", undefined, { secondFactor: false });
+    const other = await seedUser(rt, "other@example.com", "admin", undefined, { secondFactor: false });
+    const enrolled = await seedUser(rt, "enrolled@example.com", "admin"); // seedUser's default for admins
+    expect(enrolled.totpSecret).toBeTruthy();
     expect(usersWithoutSecondFactor(rt.db, { role: "admin" }).map((u) => u.email)).toEqual([
       "other@example.com",
       "root@example.com",

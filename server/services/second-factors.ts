@@ -1,6 +1,6 @@
 import { and, asc, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
-import { type Role, type SecondFactorKind, secondFactors, sessions, users } from "@/db/schema";
+import { pendingSignIns, type Role, type SecondFactorKind, secondFactors, sessions, users } from "@/db/schema";
 import type { Clock } from "../clock";
 import type { Keyring } from "../crypto/keyring";
 import { AppError, notFound } from "../errors";
@@ -326,7 +326,7 @@ export function resetSecondFactors(
 }
 
 function deletePendingSignInsOf(tx: Executor, userId: string) {
-  tx.run(sql`delete from pending_sign_ins where user_id = ${userId}`);
+  tx.delete(pendingSignIns).where(eq(pendingSignIns.userId, userId)).run();
 }
 
 export { totpStepAt };

@@ -1,8 +1,9 @@
 import { TRPCError } from "@trpc/server";
 import { openDatabase } from "@/db";
 import type { Role } from "@/db/schema";
-import type { Principal } from "../auth/principal";
+import type { Principal, SessionPrincipal } from "../auth/principal";
 import { ROLE_SCOPES } from "../auth/scopes";
+import { mustEnrolSecondFactor } from "../auth/second-factor-gate";
 import { fixedClock } from "../clock";
 import type { Config } from "../config";
 import { createContextInner } from "../context";
@@ -12,6 +13,8 @@ import { appErrorOf } from "../errors";
 import { createCaller } from "../root";
 import type { Runtime } from "../runtime";
 import { SYSTEM_ACTOR } from "../services/audit";
+import { confirmTotpEnrolment, markSessionChecked, startTotpEnrolment } from "../services/second-factors";
+import { TOTP_PERIOD_SECONDS, totpCodeAt } from "../services/second-factors-totp";
 import { createSession } from "../services/sessions";
 import { createUser } from "../services/users";
 
@@ -46,25 +49,48 @@ export function testKeyring(): Keyring {
   return staticKeyring({ activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date(0))] }, "memory");
 }
 
+export interface SeedOptions {
+  /**
+   * Enrol a TOTP factor (through the real enrolment) and mark the seeded
+   * session as having passed it just now, as a sign-in with a code would.
+   * Default: for admins, who need one under ADMIN_2FA=required (the default).
+   */
+  secondFactor?: boolean;
+}
+
+/**
+ * A user and a session of theirs. An admin comes with a confirmed TOTP
+ * factor (its secret in `totpSecret`, for codes: totpCodeAt) and a session
+ * that passed it at seed time, so the admin gate and step-up (ten minutes)
+ * pass as for a real admin who just signed in; pass `{ secondFactor: false }`
+ * for one without.
+ */
 export async function seedUser(
   runtime: Runtime,
   email: string,
   role: Role = "member",
   password = "correct horse battery",
+  options: SeedOptions = {},
 ) {
-  const user = await createUser(
-    {
-      db: runtime.db,
-      clock: runtime.clock,
-      actor: SYSTEM_ACTOR,
-      client: { ip: null, userAgent: null, requestId: "seed" },
-    },
-    { email, role, password },
-  );
-  const session = runtime.db.transaction((tx) =>
-    createSession(tx, runtime.clock, runtime.config.session, user.id, { ip: null, userAgent: null, requestId: "seed" }),
-  );
-  const principal: Principal = {
+  const client = { ip: null, userAgent: null, requestId: "seed" };
+  const svc = { db: runtime.db, clock: runtime.clock, actor: SYSTEM_ACTOR, client, keyring: runtime.keyring };
+  const user = await createUser(svc, { email, role, password });
+  const withFactor = options.secondFactor ?? role === "admin";
+  let totpSecret: string | null = null;
+  let recoveryCodes: string[] = [];
+  if (withFactor) {
+    const started = await startTotpEnrolment(svc, user);
+    totpSecret = started.secret;
+    recoveryCodes =
+      confirmTotpEnrolment(svc, user.id, started.factorId, totpCodeAt(started.secret, runtime.clock.now().getTime()))
+        .recoveryCodes ?? [];
+  }
+  const session = runtime.db.transaction((tx) => {
+    const row = createSession(tx, runtime.clock, runtime.config.session, user.id, client);
+    if (withFactor) markSessionChecked(tx, runtime.clock, row.id);
+    return row;
+  });
+  const principal: SessionPrincipal = {
     kind: "session",
     userId: user.id,
     email: user.email,
@@ -72,8 +98,18 @@ export async function seedUser(
     scopes: ROLE_SCOPES[role],
     sessionId: session.id,
     mustChangePassword: false,
+    mustEnrolSecondFactor: mustEnrolSecondFactor(runtime.db, runtime.config, { id: user.id, role }),
   };
-  return { user, session, principal, password };
+  return { user, session, principal, password, totpSecret, recoveryCodes };
+}
+
+/**
+ * A TOTP code the server has not accepted yet: the clock (a test runtime's
+ * fixed one) moves on one step first, since each step's code is taken once.
+ */
+export function nextTotpCode(runtime: TestRuntime, secret: string): string {
+  runtime.clock.advance(TOTP_PERIOD_SECONDS * 1000);
+  return totpCodeAt(secret, runtime.clock.now().getTime());
 }
 
 /** A tRPC caller acting as the given principal (or anonymously). */

@@ -10,5 +10,6 @@ import "./cors";
 import "./keys";
 import "./limits";
 import "./oauth";
+import "./second-factors";
 import "./token";
 import "./user";

@@ -7,6 +7,7 @@ import { changeOwnPassword, getUserRow } from "../../services/users";
 import { protectedProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 import { changePasswordForm } from "./schemas";
+import { secondFactorsRouter, stepUpProcedure } from "./second-factors";
 
 const ownSession = z.object({
   id: z.string(),
@@ -27,9 +28,15 @@ function currentSessionId(principal: { kind: string; sessionId?: string }): stri
 }
 
 export const accountRouter = router({
+  /** One's own second factors (TOTP, passkeys, recovery codes): server/routers/account/second-factors.ts. */
+  secondFactors: secondFactorsRouter,
+
+  /** A second-factor check for this session (step-up), good for ten minutes of dangerous actions. */
+  stepUp: stepUpProcedure,
+
   /** Who am I: enough for the frontend to draw its navigation. */
   me: protectedProcedure
-    .meta({ allowDuringPasswordChange: true })
+    .meta({ allowDuringPasswordChange: true, allowWithoutSecondFactor: true })
     .input(z.void())
     .output(
       z.object({
@@ -53,7 +60,7 @@ export const accountRouter = router({
 
   /** Change one's own password; also how a one-time bootstrap password is replaced. */
   changePassword: protectedProcedure
-    .meta({ allowDuringPasswordChange: true })
+    .meta({ allowDuringPasswordChange: true, allowWithoutSecondFactor: true })
     .input(changePasswordForm.extend({ newPassword: passwordSchema }))
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
@@ -70,6 +77,7 @@ export const accountRouter = router({
 
   /** The caller's own live sessions (device, IP, when), most recently used first; the current one is marked. */
   sessions: protectedProcedure
+    .meta({ allowWithoutSecondFactor: true })
     .input(z.void())
     .output(z.array(ownSession))
     .query(({ ctx }) =>
@@ -83,6 +91,7 @@ export const accountRouter = router({
 
   /** End one of one's own sessions; the current one too (that signs this browser out). Another user's: 404. */
   endSession: protectedProcedure
+    .meta({ allowWithoutSecondFactor: true })
     .input(z.strictObject({ id: z.string().min(1).max(64) }))
     .output(z.object({ ended: z.literal(true), current: z.boolean() }))
     .mutation(({ ctx, input }) => {
@@ -92,6 +101,7 @@ export const accountRouter = router({
 
   /** End every session of one's own but this one ("sign out everywhere else"). */
   endOtherSessions: protectedProcedure
+    .meta({ allowWithoutSecondFactor: true })
     .input(z.void())
     .output(z.object({ ended: z.number().int().nonnegative() }))
     .mutation(({ ctx }) => ({

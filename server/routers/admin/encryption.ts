@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { REENCRYPTION_STATUSES } from "@/db/schema";
+import { requireStepUp } from "../../auth/step-up";
 import { KEY_ID_PATTERN } from "../../crypto/keys";
 import { AppError } from "../../errors";
 import { getLogger } from "../../logger";
@@ -95,6 +96,7 @@ export const adminEncryptionRouter = router({
     )
     .output(z.object({ keyId: z.string(), previousKeyId: z.string(), fingerprint: z.string() }))
     .mutation(({ ctx, input }) => {
+      requireStepUp(ctx); // rotating keys (server/auth/step-up.ts)
       if (ctx.keyring?.source === "file" && !ctx.dataDir) {
         throw new AppError("CONFLICT", "this server does not know its data folder", "keyring_fixed");
       }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { requireStepUp } from "../../auth/step-up";
 import { listSigningKeys, rotateSigningKeys } from "../../oauth/signing-keys";
 import { requireKeyring } from "../../services/contact-codec";
 import {
@@ -128,7 +129,10 @@ export const adminOAuthClientsRouter = router({
     })
     .input(clientIdInput)
     .output(z.object({ id: z.string() }))
-    .mutation(({ ctx, input }) => deleteClient(serviceContext(ctx), input.id)),
+    .mutation(({ ctx, input }) => {
+      requireStepUp(ctx); // deleting an OAuth client (server/auth/step-up.ts)
+      return deleteClient(serviceContext(ctx), input.id);
+    }),
 
   /** Who has authorised the client, with which scopes: its live grants, newest first. */
   grants: adminProcedure
@@ -206,6 +210,7 @@ export const adminOAuthClientsRouter = router({
     .input(rotateSigningKeyInput)
     .output(signingKeyRotationSchema)
     .mutation(({ ctx, input }) => {
+      requireStepUp(ctx); // rotating keys (server/auth/step-up.ts)
       const svc = serviceContext(ctx);
       const rotations = rotateSigningKeys(ctx.db, {
         clock: ctx.clock,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { requireStepUpForScopes } from "../../auth/step-up";
 import { createToken, getTokenSummary, listTokens, revokeAllForUser, revokeToken } from "../../services/tokens";
 import { getUserRow } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
@@ -105,8 +106,9 @@ export const adminUserTokensRouter = router({
     })
     .input(z.strictObject({ id: userId, ...createTokenInput.shape }))
     .output(createdTokenSchema)
-    .mutation(({ ctx, input }) =>
-      createToken(
+    .mutation(({ ctx, input }) => {
+      requireStepUpForScopes(ctx, input.scopes); // an admin-scoped token (server/auth/step-up.ts)
+      return createToken(
         serviceContext(ctx),
         input.id,
         {
@@ -120,6 +122,6 @@ export const adminUserTokensRouter = router({
           policy: ctx.tokenPolicy,
           grantorScopes: input.id === ctx.principal.userId ? ctx.principal.scopes : undefined,
         },
-      ),
-    ),
+      );
+    }),
 });

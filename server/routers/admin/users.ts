@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ROLES } from "@/db/schema";
 import { passwordSchema } from "../../auth/password";
+import { requireStepUp } from "../../auth/step-up";
 import { idPattern } from "../../ids";
 import { listPageFields, pageOf, pageSchema } from "../../services/page-cursor";
 import { listUserSessions } from "../../services/sessions";
@@ -97,13 +98,23 @@ export const adminUsersRouter = router({
     })
     .input(z.strictObject({ id: userId, disabled: z.boolean() }))
     .output(userSummary)
-    .mutation(({ ctx, input }) => setUserDisabled(serviceContext(ctx), input.id, input.disabled)),
+    .mutation(({ ctx, input }) => {
+      // Step-up (server/auth/step-up.ts): disabling another admin.
+      if (input.disabled && input.id !== ctx.principal.userId && getUserRow(ctx.db, input.id).role === "admin") {
+        requireStepUp(ctx);
+      }
+      return setUserDisabled(serviceContext(ctx), input.id, input.disabled);
+    }),
 
   setRole: adminProcedure
     .meta({ openapi: { method: "PUT", path: "/admin/users/{id}/role", tags: TAGS, summary: "Change a user's role" } })
     .input(z.strictObject({ id: userId, role: roleSchema }))
     .output(userSummary)
-    .mutation(({ ctx, input }) => setUserRole(serviceContext(ctx), input.id, input.role)),
+    .mutation(({ ctx, input }) => {
+      // Step-up (server/auth/step-up.ts): raising a role.
+      if (input.role === "admin" && getUserRow(ctx.db, input.id).role !== "admin") requireStepUp(ctx);
+      return setUserRole(serviceContext(ctx), input.id, input.role);
+    }),
 
   setPassword: adminProcedure
     .meta({

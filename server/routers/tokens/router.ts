@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SCOPES, type Scope } from "../../auth/scopes";
+import { requireStepUpForScopes } from "../../auth/step-up";
 import {
   createToken,
   getTokenSummary,
@@ -105,8 +106,9 @@ export const tokensRouter = router({
     })
     .input(createTokenInput)
     .output(createdTokenSchema)
-    .mutation(({ ctx, input }) =>
-      createToken(
+    .mutation(({ ctx, input }) => {
+      requireStepUpForScopes(ctx, input.scopes); // an admin-scoped token (server/auth/step-up.ts)
+      return createToken(
         serviceContext(ctx),
         ctx.principal.userId,
         {
@@ -115,8 +117,8 @@ export const tokensRouter = router({
           expiresInMs: input.expiresInSeconds == null ? input.expiresInSeconds : input.expiresInSeconds * 1000,
         },
         { policy: ctx.tokenPolicy, grantorScopes: ctx.principal.scopes },
-      ),
-    ),
+      );
+    }),
 
   revoke: protectedProcedure
     .meta({

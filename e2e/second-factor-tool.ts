@@ -1,0 +1,47 @@
+/**
+ * The e2e specs' stand-in for a person's authenticator app, run as a child
+ * process on the e2e server's data folder (like the CLI), through the same
+ * services as the account page:
+ *
+ *   node --import tsx e2e/second-factor-tool.ts enrol <email>           -> {"secret","recoveryCodes"}
+ *   node --import tsx e2e/second-factor-tool.ts recovery-codes <email>  -> {"recoveryCodes"}
+ *
+ * Test tooling only: nothing in the product calls it.
+ */
+
+import { getRuntime } from "../server/runtime";
+import { CLI_ACTOR } from "../server/services/audit";
+import { confirmTotpEnrolment, regenerateRecoveryCodes, startTotpEnrolment } from "../server/services/second-factors";
+import { totpCodeAt } from "../server/services/second-factors-totp";
+import { findUserByEmail } from "../server/services/users";
+
+async function main() {
+  const [command, email] = process.argv.slice(2);
+  const runtime = getRuntime();
+  const svc = {
+    db: runtime.db,
+    clock: runtime.clock,
+    actor: CLI_ACTOR,
+    client: { ip: null, userAgent: "e2e-second-factor-tool", requestId: "e2e" },
+    keyring: runtime.keyring,
+  };
+  const user = email ? findUserByEmail(runtime.db, email) : undefined;
+  if (!user) throw new Error(`no user ${email}`);
+  if (command === "enrol") {
+    const started = await startTotpEnrolment(svc, user);
+    // The first code of the enrolment uses the step before now, so the next sign-in can use now's.
+    const code = totpCodeAt(started.secret, Date.now() - 30_000);
+    const { recoveryCodes } = confirmTotpEnrolment(svc, user.id, started.factorId, code);
+    process.stdout.write(JSON.stringify({ secret: started.secret, recoveryCodes: recoveryCodes ?? [] }));
+  } else if (command === "recovery-codes") {
+    process.stdout.write(JSON.stringify({ recoveryCodes: regenerateRecoveryCodes(svc, user.id) }));
+  } else {
+    throw new Error(`unknown command ${command}`);
+  }
+  runtime.db.$client.close();
+}
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+});
