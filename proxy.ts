@@ -1,5 +1,6 @@
 import { type NextRequest, NextResponse } from "next/server";
 import { adminPageVerdict, isAdminPagePath } from "@/server/auth/admin-page-gate";
+import { ENROL_PAGE } from "@/server/auth/second-factor-gate";
 import { getConfig } from "@/server/config";
 import { withApiHeaders } from "@/server/http/api-headers";
 import { problem, problemResponse } from "@/server/http/problem";
@@ -140,6 +141,8 @@ async function guardAdminPages(request: NextRequest, requestHeaders: Headers, ap
     const back = encodeURIComponent(pathname + search);
     return NextResponse.redirect(new URL(`/change-password?callbackUrl=${back}`, appUrl.origin), 303);
   }
+  // ADMIN_2FA=required and no second factor yet: enrol one on the account page first.
+  if (verdict === "enrol-second-factor") return NextResponse.redirect(new URL(ENROL_PAGE, appUrl.origin), 303);
   const h = request.headers;
   const document =
     (request.method === "GET" || request.method === "HEAD") &&

@@ -6,6 +6,8 @@ import { E2E_PORT } from "../playwright.config";
 
 // E2E_STATE_FILE: a file of one's own, so two runs on one machine (each on its own E2E_PORT) do not share state.
 export const STATE_FILE = process.env.E2E_STATE_FILE ?? path.join(import.meta.dirname, ".auth", "server.json");
+/** The second factors the specs enrolled on this server (e2e/state.ts), beside the state: secrets, so 0600. */
+export const FACTORS_FILE = `${STATE_FILE}.factors.json`;
 
 export interface E2EState {
   dataDir: string;
@@ -64,6 +66,8 @@ export default async function globalSetup() {
   fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
   const state: E2EState = { dataDir, baseURL, adminEmail, oneTimePassword: password };
   fs.writeFileSync(STATE_FILE, JSON.stringify(state), { mode: 0o600 });
+  // A fresh server knows none of the last run's factors.
+  fs.rmSync(FACTORS_FILE, { force: true });
 
   return async () => {
     server.kill("SIGTERM");

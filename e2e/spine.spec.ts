@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { alertOf, e2eState, signIn } from "./state";
+import { alertOf, e2eState, rememberSecondFactor, signIn, totpCodeAt } from "./state";
 
 /**
  * The first run, end to end, in the order a new installation lives it. The
@@ -30,6 +30,21 @@ test.describe
       await page.getByLabel("New password", { exact: true }).fill(ADMIN_PASSWORD);
       await page.getByLabel("New password again").fill(ADMIN_PASSWORD);
       await page.getByRole("button", { name: "Change password" }).click();
+
+      // ADMIN_2FA=required (the default): an admin without a second factor is sent to enrol one, and the
+      // API refuses everything else until then.
+      await expect(page).toHaveURL(/\/account/);
+      await expect(page.getByTestId("second-factor-required")).toBeVisible();
+      const gated = await page.request.get("/api/trpc/admin.users.list?input=%7B%7D");
+      expect(gated.status()).toBe(403);
+      expect(await gated.text()).toContain("second_factor_required");
+      await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+      const secret = (await page.getByTestId("totp-secret").textContent()) ?? "";
+      await page.getByLabel("Code from the app").fill(totpCodeAt(secret, Date.now()));
+      await page.getByRole("button", { name: "Confirm", exact: true }).click();
+      await expect(page.getByTestId("recovery-code")).toHaveCount(10);
+      rememberSecondFactor(adminEmail, secret, await page.getByTestId("recovery-code").allInnerTexts());
+      await page.getByRole("link", { name: "Continue to the dashboard" }).click();
       await expect(page).toHaveURL(/\/admin$/);
       await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
     });

@@ -1,6 +1,7 @@
 import { headers } from "next/headers";
 import { notFound, redirect } from "next/navigation";
 import type { Principal } from "@/server/auth/principal";
+import { ENROL_PAGE } from "@/server/auth/second-factor-gate";
 import { principalFromSessionCookie } from "@/server/auth/session-principal";
 import { createContextInner } from "@/server/context";
 import { limiterFor } from "@/server/ratelimit/runtime";
@@ -25,6 +26,7 @@ export async function requireAdmin(): Promise<Principal> {
   const principal = await getPagePrincipal();
   if (!principal || principal.role !== "admin") notFound();
   if (principal.mustChangePassword) redirect("/change-password");
+  if (principal.kind === "session" && principal.mustEnrolSecondFactor) redirect(ENROL_PAGE);
   return principal;
 }
 

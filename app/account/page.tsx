@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { AccountPassword } from "@/components/account/account-password";
 import { OwnSessions } from "@/components/account/own-sessions";
+import { SecondFactors } from "@/components/account/second-factors";
 import { AppShell } from "@/components/app-shell";
 import { Badge, Card } from "@/components/ui";
 import { userNav } from "../_lib/nav";
@@ -9,7 +10,7 @@ import { requireUser, serverCaller } from "../_lib/session";
 export const metadata: Metadata = { title: "Your account" };
 export const dynamic = "force-dynamic";
 
-/** Everyone's own page: who they are, their password, their sessions. */
+/** Everyone's own page: who they are, their password, their second factors, their sessions. */
 export default async function AccountPage() {
   const principal = await requireUser("/account");
   const me = await (await serverCaller(principal)).account.me();
@@ -35,6 +36,7 @@ export default async function AccountPage() {
         <p className="text-sm text-slate-600">Changing it signs out every other session of yours.</p>
         <AccountPassword email={me.email} />
       </section>
+      <SecondFactors />
       <OwnSessions />
     </AppShell>
   );

@@ -5,34 +5,28 @@ import { signIn } from "next-auth/react";
 import { type FormEvent, useState } from "react";
 import { Alert, Button, Card, Field, Input } from "../ui";
 
+type SignInAnswer = Awaited<ReturnType<typeof signIn>> | undefined;
+
+/** The lockout (429) and the fail-closed outage (503) read the same at either step. */
+function refusalMessage(result: SignInAnswer): string | null {
+  if (result?.status === 429) return "Too many failed sign-ins: signing in is locked for a while. Try again later.";
+  if (result?.status === 503) return "Sign-in is temporarily unavailable. Try again in a moment.";
+  return null;
+}
+
+/**
+ * Two steps (server/auth/sign-in.ts): the password; then, for an account
+ * with a second factor, a code from the authenticator app or a recovery
+ * code. The pending sign-in between them is an HttpOnly cookie this script
+ * never sees; only the email is kept here, to send again with the code.
+ */
 export function SignInForm({ returnTo }: { returnTo: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [secondStepFor, setSecondStepFor] = useState<string | null>(null);
 
-  async function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    const form = new FormData(event.currentTarget);
-    const result = await signIn("credentials", {
-      email: String(form.get("email") ?? ""),
-      password: String(form.get("password") ?? ""),
-      redirect: false,
-    });
-    if (!result || result.error) {
-      // One message for unknown email, wrong password and disabled account; a lockout (429)
-      // and a fail-closed outage (503) are told apart only by their status.
-      setError(
-        result?.status === 429
-          ? "Too many failed sign-ins: signing in is locked for a while. Try again later."
-          : result?.status === 503
-            ? "Sign-in is temporarily unavailable. Try again in a moment."
-            : "Wrong email or password.",
-      );
-      setBusy(false);
-      return;
-    }
+  function done() {
     if (returnTo.startsWith("/oauth/")) {
       // The authorization endpoint is a route handler that redirects (maybe to
       // another site): it needs a real navigation, not a client-side transition.
@@ -43,9 +37,89 @@ export function SignInForm({ returnTo }: { returnTo: string }) {
     router.refresh();
   }
 
+  async function onPassword(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const form = new FormData(event.currentTarget);
+    const email = String(form.get("email") ?? "");
+    const result = await signIn("credentials", {
+      email,
+      password: String(form.get("password") ?? ""),
+      redirect: false,
+    });
+    setBusy(false);
+    if (result && !result.error) return done();
+    if (result?.code === "second_factor") {
+      setSecondStepFor(email);
+      return;
+    }
+    // One message for unknown email, wrong password and disabled account.
+    setError(refusalMessage(result) ?? "Wrong email or password.");
+  }
+
+  async function onCode(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    const form = new FormData(event.currentTarget);
+    const result = await signIn("credentials", {
+      email: secondStepFor ?? "",
+      code: String(form.get("code") ?? ""),
+      redirect: false,
+    });
+    setBusy(false);
+    if (result && !result.error) return done();
+    if (result?.code === "sign_in_expired") {
+      setSecondStepFor(null);
+      setError("The sign-in took too long or had too many wrong codes. Enter your password again.");
+      return;
+    }
+    setError(refusalMessage(result) ?? "That code is not right, or it was used already.");
+  }
+
+  if (secondStepFor !== null) {
+    return (
+      <Card>
+        <form onSubmit={onCode} className="space-y-4" noValidate data-testid="second-factor-step">
+          {error ? <Alert>{error}</Alert> : null}
+          <p className="text-sm text-slate-600">
+            Enter the six-digit code from your authenticator app, or one of your recovery codes.
+          </p>
+          <Field label="Authentication code" htmlFor="code">
+            <Input
+              id="code"
+              name="code"
+              type="text"
+              autoComplete="one-time-code"
+              autoCapitalize="off"
+              spellCheck={false}
+              required
+              maxLength={32}
+              autoFocus
+            />
+          </Field>
+          <Button type="submit" className="w-full" disabled={busy}>
+            {busy ? "Checking…" : "Verify"}
+          </Button>
+          <button
+            type="button"
+            className="w-full text-center text-sm text-slate-500 underline"
+            onClick={() => {
+              setSecondStepFor(null);
+              setError(null);
+            }}
+          >
+            Start again
+          </button>
+        </form>
+      </Card>
+    );
+  }
+
   return (
     <Card>
-      <form onSubmit={onSubmit} className="space-y-4" noValidate>
+      <form onSubmit={onPassword} className="space-y-4" noValidate>
         {error ? <Alert>{error}</Alert> : null}
         <Field label="Email" htmlFor="email">
           <Input id="email" name="email" type="email" autoComplete="username" required maxLength={254} />
