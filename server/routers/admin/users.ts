@@ -37,6 +37,11 @@ const userSummary = z
   })
   .meta({ id: "AdminUser" });
 
+/** In the list, also the last sign-in (for its sort and column). */
+const listedUser = userSummary
+  .extend({ lastSignInAt: z.string().nullable().describe("The newest sign-in on record in the audit log") })
+  .meta({ id: "AdminListedUser" });
+
 const sessionSummary = z
   .object({
     id: z.string(),
@@ -60,7 +65,7 @@ export const adminUsersRouter = router({
       openapi: { method: "GET", path: "/admin/users", tags: TAGS, summary: "List users by email" },
     })
     .input(listUsersInput)
-    .output(pageSchema(userSummary).extend({ total: z.number().int().describe("Users matching the search") }))
+    .output(pageSchema(listedUser).extend({ total: z.number().int().describe("Users matching the filters") }))
     .query(({ ctx, input }) => listUsers(ctx.db, input, ctx.clock.now())),
 
   get: adminProcedure
