@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 export default async function ContactsPage() {
   const principal = await requireUser("/contacts");
   return (
-    <AppShell nav={userNav(principal)} email={principal.email} area="">
+    <AppShell nav={userNav(principal)} email={principal.email}>
       <h1 className="text-xl font-semibold">Contacts</h1>
       <ContactsManager />
     </AppShell>

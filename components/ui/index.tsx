@@ -65,8 +65,10 @@ export function Field({
 }
 
 export function Card({ title, actions, children }: { title?: string; actions?: ReactNode; children: ReactNode }) {
+  // min-w-0: as a grid or flex item a card may shrink below its content's width, so a wide table
+  // scrolls inside it (Table's own overflow container) instead of widening the page on a phone.
   return (
-    <section className="rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200">
+    <section className="min-w-0 rounded-lg bg-white p-5 shadow-sm ring-1 ring-slate-200">
       {title || actions ? (
         <div className="mb-4 flex items-center justify-between gap-4">
           {title ? <h2 className="text-base font-semibold text-slate-900">{title}</h2> : <span />}

@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 export default async function AuthorizedAppsPage() {
   const principal = await requireUser("/settings/apps");
   return (
-    <AppShell nav={userNav(principal)} email={principal.email} area="">
+    <AppShell nav={userNav(principal)} email={principal.email}>
       <h1 className="text-xl font-semibold">Authorised apps</h1>
       <p className="max-w-3xl text-sm text-slate-600">
         Applications you have allowed to use your Gatehouse account through OAuth. Revoking one ends its access at once:

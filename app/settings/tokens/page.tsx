@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 export default async function TokensPage() {
   const principal = await requireUser("/settings/tokens");
   return (
-    <AppShell nav={userNav(principal)} email={principal.email} area="">
+    <AppShell nav={userNav(principal)} email={principal.email}>
       <h1 className="text-xl font-semibold">API tokens</h1>
       <p className="max-w-3xl text-sm text-slate-600">
         Tokens let programs call the REST API at <code>/api/v1</code> as you, with only the scopes you give them. Send
