@@ -33,7 +33,12 @@ export function ToasterClient({ nonce }: { nonce: string | undefined }) {
   useEffect(() => {
     // In the browser only: get-nonce keeps one value per JavaScript realm, which on the server would be
     // shared by concurrent requests. No dialog can open before this runs (it needs a hydrated click).
-    if (nonce) setNonce(nonce);
+    // The document's own nonce first (a script's .nonce property, which the browser keeps though it
+    // hides the attribute): a router.refresh() (signing in does one) renders this layout again with
+    // a new response's nonce, while the document keeps the CSP it was loaded with.
+    const documentNonce = document.querySelector<HTMLScriptElement>("script[nonce]")?.nonce;
+    const value = documentNonce || nonce;
+    if (value) setNonce(value);
     setMounted(true);
   }, [nonce]);
   const messages = useSyncExternalStore(toastStore.subscribe, toastStore.snapshot, toastStore.serverSnapshot);
