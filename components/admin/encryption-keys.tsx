@@ -281,7 +281,7 @@ export function EncryptionKeys() {
             : "Every stored value is under the active key."}
         </p>
         {job ? (
-          <dl className="grid grid-cols-[10rem_1fr] gap-x-4 gap-y-1 text-sm" data-testid="reencryption-job">
+          <dl className="grid gap-x-4 gap-y-1 text-sm sm:grid-cols-[10rem_1fr]" data-testid="reencryption-job">
             <dt className="text-slate-500">Last run</dt>
             <dd>
               #{job.id} to key <span className="font-mono">{job.targetKeyId}</span>{" "}
