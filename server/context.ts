@@ -9,6 +9,7 @@ import { type Config, DEFAULT_TOKEN_POLICY, type TokenPolicy } from "./config";
 import type { Keyring } from "./crypto/keyring";
 import { newId } from "./ids";
 import { looksLikeJwt } from "./oauth/access-token";
+import { noteForwarding } from "./posture/forwarding";
 import type { RateLimiter } from "./ratelimit/limiter";
 import { newRateLimitRecord, type RateLimitRecord } from "./ratelimit/record";
 import { limiterFor } from "./ratelimit/runtime";
@@ -93,6 +94,8 @@ export function requestIdFrom(given: string | null | undefined): string {
 export async function createContext(req: Request, transport: Transport, runtime: Runtime): Promise<Context> {
   const { db, clock } = runtime;
   const resolved = resolveClient(req.headers, runtime.trustedProxies);
+  // For the posture check: forwarding headers from a peer that is not a trusted proxy (names and peer only).
+  noteForwarding(req.headers, runtime.trustedProxies, clock.now());
   const client: ClientInfo = {
     ip: resolved.ip,
     userAgent: req.headers.get("user-agent")?.slice(0, 512) ?? null,

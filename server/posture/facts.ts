@@ -8,6 +8,7 @@
  */
 
 import type { StoreConfig } from "../ratelimit/config";
+import type { ForwardingSighting } from "./forwarding";
 
 export interface FileMode {
   name: string;
@@ -50,6 +51,11 @@ export interface PostureFacts {
   appUrl: string;
   appUrlConfigured: boolean;
   trustedProxies: string[];
+  /**
+   * Forwarding headers seen on API requests from a peer that is not a trusted
+   * proxy (forwarding.ts), or "unknown" where no request is seen (the CLI).
+   */
+  forwarding: ForwardingSighting | null | "unknown";
   secrets: {
     /** AUTH_SECRET given in the environment, or generated into DATA_DIR/secrets.json. */
     authSecretFrom: "env" | "file";

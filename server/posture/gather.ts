@@ -12,6 +12,7 @@ import { lastBackup } from "../services/backup-record";
 import { usersWithoutSecondFactor } from "../services/second-factors";
 import { readAuditHeadFile } from "./audit-head";
 import type { AuditHeadRecord, FileMode, PostureFacts, TokenFact } from "./facts";
+import type { ForwardingSighting } from "./forwarding";
 
 export interface PostureSources {
   db: Executor;
@@ -20,6 +21,8 @@ export interface PostureSources {
   keyring: Keyring | null;
   /** The process environment: only whether AUTH_SECRET and ADMIN_PASSWORD are set is read, never a value. */
   env: Record<string, string | undefined>;
+  /** What this server process saw of forwarding headers (forwarding.ts); absent where no request is seen (the CLI). */
+  forwarding?: ForwardingSighting | null;
 }
 
 const isSet = (value: string | undefined) => value !== undefined && value.trim() !== "";
@@ -156,6 +159,7 @@ export function gatherPostureFacts(src: PostureSources): PostureFacts {
     appUrl: config.appUrl.origin,
     appUrlConfigured: isSet(src.env.APP_URL),
     trustedProxies: config.trustedProxies,
+    forwarding: src.forwarding === undefined ? "unknown" : src.forwarding,
     secrets: {
       authSecretFrom: isSet(src.env.AUTH_SECRET) ? "env" : "file",
       encryptionKeysFrom: src.keyring?.source ?? (config.encryptionKeys ? "env" : "file"),

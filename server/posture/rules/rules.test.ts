@@ -69,6 +69,36 @@ describe("transport.trusted-proxies", () => {
     ["::/0 even over http", factsWith({ appUrl: "http://localhost:3000", trustedProxies: ["::/0"] }), "fail"],
     ["a /8", factsWith({ trustedProxies: ["10.0.0.0/8"] }), "warn", /10\.0\.0\.0\/8 is wider than \/16/],
     ["a /32 of IPv6", factsWith({ trustedProxies: ["2001:db8::/32"] }), "warn", /wider than \/48/],
+    [
+      "forwarding headers from an untrusted peer, none trusted",
+      factsWith({
+        appUrl: "http://gatehouse.internal",
+        trustedProxies: [],
+        forwarding: { peer: "10.1.2.3", headers: ["x-forwarded-for"], lastAt: NOW, count: 12 },
+      }),
+      "warn",
+      /from 10\.1\.2\.3, but TRUSTED_PROXIES is empty[\s\S]*12 requests with x-forwarded-for/,
+    ],
+    [
+      "forwarding headers from a peer missing from the list",
+      factsWith({ forwarding: { peer: "10.0.0.6", headers: ["forwarded"], lastAt: NOW, count: 1 } }),
+      "warn",
+      /10\.0\.0\.6, which is not in TRUSTED_PROXIES/,
+    ],
+    [
+      "https with none fails even when requests were seen",
+      factsWith({
+        trustedProxies: [],
+        forwarding: { peer: "10.1.2.3", headers: ["x-forwarded-proto"], lastAt: NOW, count: 1 },
+      }),
+      "fail",
+    ],
+    [
+      "no request seen from the command line",
+      factsWith({ forwarding: "unknown" }),
+      "pass",
+      /command line sees no requests/,
+    ],
   ]);
 });
 

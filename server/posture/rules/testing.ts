@@ -13,6 +13,7 @@ export function healthyFacts(): PostureFacts {
     appUrl: "https://api.example.com",
     appUrlConfigured: true,
     trustedProxies: ["10.0.0.5"],
+    forwarding: null,
     secrets: {
       authSecretFrom: "file",
       encryptionKeysFrom: "file",

@@ -39,7 +39,7 @@ export const trustedProxies: PostureRule<PostureFacts> = {
   group: "transport",
   title: "Trusted proxies match the set-up",
   meaning:
-    "X-Forwarded-For and X-Forwarded-Proto are believed only from the addresses in TRUSTED_PROXIES. Gatehouse does not terminate TLS itself, so with an https APP_URL something in front does, and it must be trusted: otherwise every API call counts as plain HTTP (and is refused) and every client has the proxy's address, so per-IP limits and the audit log see one client. Trusting too much lets any client choose its own address and scheme.",
+    "X-Forwarded-For and X-Forwarded-Proto are believed only from the addresses in TRUSTED_PROXIES. Gatehouse does not terminate TLS itself, so with an https APP_URL something in front does, and it must be trusted: otherwise every API call counts as plain HTTP (and is refused) and every client has the proxy's address, so per-IP limits and the audit log see one client. Trusting too much lets any client choose its own address and scheme. The server also notes API requests that bring forwarding headers from a peer it does not trust: a proxy missing from the list, or a client forging them.",
   fix: "Set TRUSTED_PROXIES to the address (or narrow CIDR range) your reverse proxy or load balancer connects from, e.g. TRUSTED_PROXIES=10.0.0.5; never 0.0.0.0/0.",
   evaluate(f) {
     const everyone = f.trustedProxies.filter((p) => /\/0$/.test(p));
@@ -51,17 +51,38 @@ export const trustedProxies: PostureRule<PostureFacts> = {
       };
     }
     const secure = hostOf(f.appUrl)?.protocol === "https:";
+    if (f.trustedProxies.length === 0 && secure) {
+      return {
+        status: "fail",
+        summary:
+          "APP_URL is https but TRUSTED_PROXIES is empty: the TLS terminator in front is not believed, so API calls count as plain HTTP and every client has its address.",
+      };
+    }
+    const seen = f.forwarding;
+    if (seen && seen !== "unknown") {
+      const from = seen.peer ?? "a peer without a known address";
+      return {
+        status: "warn",
+        summary:
+          f.trustedProxies.length === 0
+            ? `API requests arrive with forwarding headers from ${from}, but TRUSTED_PROXIES is empty: if that is your proxy, every client looks like it; if not, someone sends forged headers (they are ignored).`
+            : `API requests arrive with forwarding headers from ${from}, which is not in TRUSTED_PROXIES: a proxy missing from the list, or forged headers (they are ignored).`,
+        details: [
+          `${seen.count} ${seen.count === 1 ? "request" : "requests"} with ${seen.headers.join(", ")}, the last at ${seen.lastAt.toISOString()}`,
+        ],
+      };
+    }
+    const unseen =
+      seen === "unknown"
+        ? [
+            "The command line sees no requests; the Posture page also looks at the forwarding headers API requests bring.",
+          ]
+        : [];
     if (f.trustedProxies.length === 0) {
-      if (secure) {
-        return {
-          status: "fail",
-          summary:
-            "APP_URL is https but TRUSTED_PROXIES is empty: the TLS terminator in front is not believed, so API calls count as plain HTTP and every client has its address.",
-        };
-      }
       return {
         status: "pass",
         summary: "No proxy is trusted; forwarded headers are ignored (right when nothing sits in front).",
+        details: unseen,
       };
     }
     const broad = f.trustedProxies.filter((p) => {
@@ -79,6 +100,7 @@ export const trustedProxies: PostureRule<PostureFacts> = {
     return {
       status: "pass",
       summary: `Forwarded headers are believed from ${f.trustedProxies.join(", ")} only.`,
+      details: unseen,
     };
   },
 };

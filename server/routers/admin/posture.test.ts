@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RestServer, serviceContextOf, startRestServer, userWithToken } from "../../http/testing/rest-server";
+import { forgetForwarding } from "../../posture/forwarding";
 import { addCorsOrigin } from "../../services/cors-origins";
 import { callerFor, seedUser } from "../../testing/harness";
 import { postureReportSchema } from "./posture";
@@ -58,9 +59,29 @@ describe("admin.posture.get", () => {
     });
   });
 
+  it("tells of forwarding headers that API requests brought from a peer that is not trusted", async () => {
+    const admin = await userWithToken(server.rt, "posture-proxy@example.com", ["admin"], "admin");
+    const rule = async () =>
+      postureReportSchema
+        .parse(await (await get(admin.token)).json())
+        .results.find((r) => r.id === "transport.trusted-proxies");
+    forgetForwarding();
+    expect((await rule())?.status).toBe("pass");
+    // A request through a proxy the configuration does not know (here: the test itself, from 127.0.0.1).
+    await fetch(`${server.api}/contacts`, {
+      headers: { authorization: `Bearer ${admin.token}`, "x-forwarded-for": "198.51.100.23" },
+    });
+    const seen = await rule();
+    expect(seen?.status).toBe("warn");
+    expect(seen?.summary).toMatch(/from 127\.0\.0\.1, but TRUSTED_PROXIES is empty/);
+    expect(JSON.stringify(seen)).not.toContain("198.51.100.23");
+    forgetForwarding();
+  });
+
   it("answers an admin token with every rule, judged on this server's data", async () => {
     addCorsOrigin(serviceContextOf(server.rt), { origin: "http://app.example.com", allowCredentials: true });
     const admin = await userWithToken(server.rt, "posture-admin@example.com", ["admin"], "admin");
+    await seedUser(server.rt, "no-factor-admin@example.com", "admin", undefined, { secondFactor: false });
     const answer = await get(admin.token);
     expect(answer.status).toBe(200);
     const report = postureReportSchema.parse(await answer.json());
@@ -70,9 +91,10 @@ describe("admin.posture.get", () => {
     const cors = report.results.find((r) => r.id === "access.cors");
     expect(cors).toMatchObject({ status: "fail" });
     expect(cors?.details).toEqual(["http://app.example.com (with credentials)"]);
-    // The admin who asked has no second factor: named by email.
+    // An admin without a second factor is named by email; the one who asked (seeded with TOTP) is not.
     const twoFactor = report.results.find((r) => r.id === "access.admin-second-factor");
-    expect(twoFactor?.details).toContain("posture-admin@example.com");
+    expect(twoFactor?.details).toContain("no-factor-admin@example.com");
+    expect(twoFactor?.details).not.toContain("posture-admin@example.com");
     expect(report.overall).toBe("fail");
     expect(report.counts.fail).toBeGreaterThanOrEqual(1);
     // Nothing secret in the answer: neither the token nor the session secret.

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../../errors";
+import { forwardingSeen } from "../../posture/forwarding";
 import { postureReport } from "../../posture/report";
 import { POSTURE_GROUPS, POSTURE_STATUSES } from "../../posture/types";
 import { adminProcedure, router } from "../../trpc";
@@ -53,6 +54,8 @@ export const adminPostureRouter = router({
         config: ctx.config,
         keyring: ctx.keyring,
         env: process.env,
+        // What this server process saw on API requests (server/posture/forwarding.ts).
+        forwarding: forwardingSeen(ctx.clock.now()),
       });
     }),
 });
