@@ -5,10 +5,13 @@
  *
  *   node --import tsx e2e/second-factor-tool.ts enrol <email>           -> {"secret","recoveryCodes"}
  *   node --import tsx e2e/second-factor-tool.ts recovery-codes <email>  -> {"recoveryCodes"}
+ *   node --import tsx e2e/second-factor-tool.ts forget-checks <email>   -> {} (as if 10 minutes passed)
  *
  * Test tooling only: nothing in the product calls it.
  */
 
+import { eq } from "drizzle-orm";
+import { sessions } from "../db/schema";
 import { getRuntime } from "../server/runtime";
 import { CLI_ACTOR } from "../server/services/audit";
 import { confirmTotpEnrolment, regenerateRecoveryCodes, startTotpEnrolment } from "../server/services/second-factors";
@@ -35,6 +38,10 @@ async function main() {
     process.stdout.write(JSON.stringify({ secret: started.secret, recoveryCodes: recoveryCodes ?? [] }));
   } else if (command === "recovery-codes") {
     process.stdout.write(JSON.stringify({ recoveryCodes: regenerateRecoveryCodes(svc, user.id) }));
+  } else if (command === "forget-checks") {
+    // The user's sessions last passed a second-factor check long ago: the next step-up action asks again.
+    runtime.db.update(sessions).set({ secondFactorAt: null }).where(eq(sessions.userId, user.id)).run();
+    process.stdout.write("{}");
   } else {
     throw new Error(`unknown command ${command}`);
   }

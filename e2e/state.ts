@@ -108,7 +108,28 @@ export function secondFactorCode(email: string): string {
   return code;
 }
 
-function secondFactorTool(command: "enrol" | "recovery-codes", email: string) {
+/** As if the user's last second-factor check were more than ten minutes ago (step-up asks again). */
+export function forgetSecondFactorChecks(email: string) {
+  secondFactorTool("forget-checks", email);
+}
+
+/** Runs the real `gatehouse` command line on the e2e server's data folder; its JSON answer. */
+export function gatehouse(args: string[]): unknown {
+  const { dataDir } = e2eState();
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "server/cli/index.ts"), ...args, "--json"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+      encoding: "utf8",
+    },
+  );
+  if (result.status !== 0) throw new Error(`gatehouse ${args.join(" ")}: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+function secondFactorTool(command: "enrol" | "recovery-codes" | "forget-checks", email: string) {
   const { dataDir } = e2eState();
   const result = spawnSync(
     process.execPath,
