@@ -1321,6 +1321,19 @@ export interface components {
       /** @description When the override ends (null: no override, or no end) */
       overrideExpiresAt: string | null;
     };
+    AdminListedUser: {
+      id: string;
+      email: string;
+      name: string | null;
+      /** @enum {string} */
+      role: "admin" | "member";
+      disabled: boolean;
+      mustChangePassword: boolean;
+      activeSessions: number;
+      createdAt: string;
+      /** @description The newest sign-in on record in the audit log */
+      lastSignInAt: string | null;
+    };
     AdminUser: {
       id: string;
       email: string;
@@ -2249,6 +2262,10 @@ export interface operations {
     parameters: {
       query?: {
         search?: string;
+        role?: "admin" | "member";
+        status?: "active" | "must_change_password" | "disabled";
+        sort?: "email" | "createdAt" | "lastSignInAt";
+        direction?: "asc" | "desc";
         cursor?: string;
         limit?: number;
         offset?: number;
@@ -2274,12 +2291,12 @@ export interface operations {
         };
         content: {
           "application/json": {
-            items: components["schemas"]["AdminUser"][];
+            items: components["schemas"]["AdminListedUser"][];
             /** @description Pass as `cursor` for the next page; null on the last page */
             nextCursor: string | null;
             /**
              * Format: int64
-             * @description Users matching the search
+             * @description Users matching the filters
              */
             total: number;
           };

@@ -55,6 +55,49 @@ export function decodeCursor(cursor: string, shape: readonly (RegExp | "int")[])
   return key as (string | number)[];
 }
 
+/** A list's order: the column it is sorted by and the direction. */
+export interface SortOrder {
+  sort: string;
+  direction: "asc" | "desc";
+}
+
+const SORT_NAME = /^[A-Za-z]{1,40}$/;
+const DIRECTION = /^(asc|desc)$/;
+
+/**
+ * The cursor of a list that can be sorted several ways carries its order
+ * ahead of the sort key: [sort, direction, ...key]. A cursor is only good for
+ * the order it was made in (its key means nothing in another), so one
+ * presented with another sort or direction is refused, naming `cursor`,
+ * rather than silently skipping or repeating items.
+ */
+export function encodeSortedCursor(order: SortOrder, key: readonly (string | number)[]): string {
+  return encodeCursor([order.sort, order.direction, ...key]);
+}
+
+export function decodeSortedCursor(
+  cursor: string,
+  order: SortOrder,
+  shape: readonly (RegExp | "int")[],
+): (string | number)[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(raw) || raw.length !== shape.length + 2) throw badCursor();
+  if (typeof raw[0] !== "string" || typeof raw[1] !== "string") throw badCursor();
+  if (raw[0] !== order.sort || raw[1] !== order.direction) {
+    throw new AppError(
+      "BAD_REQUEST",
+      `cursor: was returned for another order (${raw[0].slice(0, 40)} ${raw[1].slice(0, 4)}); ask for the first page of this one`,
+      "cursor_order_mismatch",
+    );
+  }
+  return decodeCursor(cursor, [SORT_NAME, DIRECTION, ...shape]).slice(2);
+}
+
 const SORT_KEY = /^.{0,400}$/s;
 const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
 

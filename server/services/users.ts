@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNotNull, isNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db, Executor } from "@/db";
 import { type Role, sessions, type UserRow, users } from "@/db/schema";
 import { hashPassword, PASSWORD_MAX, PASSWORD_MIN, verifyPassword } from "../auth/password";
@@ -9,7 +9,7 @@ import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { recordAudit, SYSTEM_ACTOR } from "./audit";
 import type { ServiceContext } from "./context";
-import { decodeCursor, encodeCursor } from "./page-cursor";
+import { decodeCursor, decodeSortedCursor, encodeSortedCursor, type SortOrder } from "./page-cursor";
 import { endUserSessions } from "./sessions";
 
 export function normalizeEmail(email: string): string {
@@ -147,51 +147,116 @@ export function userSummaryOf(db: Executor, id: string, now: Date): UserSummary 
   return toSummary(row, active);
 }
 
+export type UserStatus = "active" | "must_change_password" | "disabled";
+export type UserSort = "email" | "createdAt" | "lastSignInAt";
+
 export interface ListUsersInput {
   search?: string;
-  /** Keyset cursor (services/page-cursor.ts): the page after this one. */
+  role?: Role;
+  status?: UserStatus;
+  /** Default email ascending; the dates default to newest first. */
+  sort?: UserSort;
+  direction?: "asc" | "desc";
+  /** Keyset cursor (services/page-cursor.ts): the page after this one, in the same order. */
   cursor?: string;
   /** The dashboard's numbered pager; not with `cursor`. */
   offset?: number;
   limit: number;
 }
 
-/** Users are listed by email (unique), then id. */
-const USER_CURSOR = [/^.{1,320}$/s, /^usr_[0-9a-z]{20}$/] as const;
+export interface ListedUser extends UserSummary {
+  /** The newest `session.login` of the user in the audit log; null when none is on record. */
+  lastSignInAt: string | null;
+}
 
+const USER_ID = /^usr_[0-9a-z]{20}$/;
+/** Before sort orders existed a cursor was [email, id]: still honoured, as the email order it was made in. */
+const LEGACY_USER_CURSOR = [/^.{1,320}$/s, USER_ID] as const;
+
+// Qualified by hand: drizzle renders bare column names inside a subquery, where "id" would resolve to the inner table's.
+const lastSignInMs = sql<number>`(select coalesce(max(a."at"), 0) from "audit_log" a where a."actor_id" = "users"."id" and a."action" = 'session.login')`;
+
+/** Each sort's key: an expression, and the shape its cursor element must have. */
+const SORT_KEYS = {
+  email: { expr: sql`${users.email}`, shape: /^.{1,320}$/s },
+  createdAt: { expr: sql`${users.createdAt}`, shape: "int" },
+  lastSignInAt: { expr: lastSignInMs, shape: "int" },
+} as const satisfies Record<UserSort, { expr: SQL; shape: RegExp | "int" }>;
+
+function statusWhere(status: UserStatus): SQL | undefined {
+  if (status === "disabled") return isNotNull(users.disabledAt);
+  return and(isNull(users.disabledAt), eq(users.mustChangePassword, status === "must_change_password"));
+}
+
+/** The page after `key` in this order: a greater (or, descending, smaller) key, ties broken by id the same way. */
+function after(order: SortOrder, expr: SQL, key: string | number, id: string): SQL {
+  return order.direction === "asc"
+    ? sql`(${expr} > ${key} or (${expr} = ${key} and ${users.id} > ${id}))`
+    : sql`(${expr} < ${key} or (${expr} = ${key} and ${users.id} < ${id}))`;
+}
+
+function cursorKey(input: ListUsersInput, order: SortOrder): [string | number, string] | null {
+  if (!input.cursor) return null;
+  if (order.sort === "email" && order.direction === "asc") {
+    try {
+      return decodeCursor(input.cursor, LEGACY_USER_CURSOR) as [string, string];
+    } catch {
+      // Not the old shape: read as a cursor with its order below.
+    }
+  }
+  return decodeSortedCursor(input.cursor, order, [SORT_KEYS[order.sort as UserSort].shape, USER_ID]) as [
+    string | number,
+    string,
+  ];
+}
+
+/**
+ * One page of users, filtered by search (email or name), role and status,
+ * sorted by email, creation or last sign-in, keyset-paged in that order.
+ */
 export function listUsers(
   db: Executor,
   input: ListUsersInput,
   now: Date,
-): { items: UserSummary[]; total: number; nextCursor: string | null } {
-  const after = input.cursor ? (decodeCursor(input.cursor, USER_CURSOR) as [string, string]) : null;
+): { items: ListedUser[]; total: number; nextCursor: string | null } {
+  const sort = input.sort ?? "email";
+  const order: SortOrder = { sort, direction: input.direction ?? (sort === "email" ? "asc" : "desc") };
+  const key = SORT_KEYS[sort];
+  const last = cursorKey(input, order);
   const pattern = input.search ? `%${input.search.replace(/[%_\\]/g, "\\$&")}%` : null;
-  const where = pattern
-    ? or(sql`${users.email} like ${pattern} escape '\\'`, sql`${users.name} like ${pattern} escape '\\'`)
-    : undefined;
+  const where = and(
+    pattern
+      ? or(sql`${users.email} like ${pattern} escape '\\'`, sql`${users.name} like ${pattern} escape '\\'`)
+      : undefined,
+    input.role ? eq(users.role, input.role) : undefined,
+    input.status ? statusWhere(input.status) : undefined,
+  );
   const total = db.select({ n: count() }).from(users).where(where).get()?.n ?? 0;
+  const direction = order.direction === "asc" ? asc : desc;
   const rows = db
     .select({
       user: users,
-      // Qualified by hand: drizzle renders bare column names inside a subquery,
-      // where "id" would resolve to sessions.id.
       activeSessions: sql<number>`(select count(*) from "sessions" s where s."user_id" = "users"."id" and s."expires_at" > ${now.getTime()})`,
+      lastSignIn: lastSignInMs,
     })
     .from(users)
-    .where(
-      and(
-        where,
-        after ? or(gt(users.email, after[0]), and(eq(users.email, after[0]), gt(users.id, after[1]))) : undefined,
-      ),
-    )
-    .orderBy(asc(users.email), asc(users.id))
+    .where(and(where, last ? after(order, key.expr, last[0], last[1]) : undefined))
+    .orderBy(direction(key.expr), direction(users.id))
     .limit(input.limit + 1)
-    .offset(after ? 0 : (input.offset ?? 0))
+    .offset(last ? 0 : (input.offset ?? 0))
     .all();
   const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
-  const nextCursor = rows.length > input.limit && last ? encodeCursor([last.user.email, last.user.id]) : null;
-  return { items: page.map((r) => toSummary(r.user, r.activeSessions)), total, nextCursor };
+  const end = page.at(-1);
+  const keyOf = (r: (typeof rows)[number]): string | number =>
+    sort === "email" ? r.user.email : sort === "createdAt" ? r.user.createdAt.getTime() : r.lastSignIn;
+  return {
+    items: page.map((r) => ({
+      ...toSummary(r.user, r.activeSessions),
+      lastSignInAt: r.lastSignIn ? new Date(r.lastSignIn).toISOString() : null,
+    })),
+    total,
+    nextCursor: rows.length > input.limit && end ? encodeSortedCursor(order, [keyOf(end), end.user.id]) : null,
+  };
 }
 
 /** The last enabled admin can be neither disabled nor demoted: someone must be able to sign in and fix things. */

@@ -22,6 +22,11 @@ export const roleSchema = z.enum(ROLES, { error: `must be one of ${ROLES.join(",
 
 export const userSearch = z.string().trim().max(LIMITS.email, `must be at most ${LIMITS.email} characters`);
 
+/** What the Users list can be filtered by (`status`) and sorted by (`sort`). */
+export const USER_STATUSES = ["active", "must_change_password", "disabled"] as const;
+export const USER_SORTS = ["email", "createdAt", "lastSignInAt"] as const;
+export const SORT_DIRECTIONS = ["asc", "desc"] as const;
+
 /** createUserInput with the password's length rule only. */
 export const createUserForm = z.strictObject({
   email: accountEmail,
