@@ -66,7 +66,7 @@ beforeEach(async () => {
   api = callerFor(rt, root.principal);
 });
 
-const emails = (page: { items: Array<{ email: string }> }) => page.items.map((u) => u.email.split("@")[0]);
+const emails = (page: { items: Array<{ email: string }> }) => page.items.map((u) => u.email.split("@")[0] as string);
 
 describe("sorting", () => {
   it("by email ascending unless asked otherwise", async () => {
