@@ -131,6 +131,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     },
     rateLimit: rateLimitConfigFromEnv(env),
     encryptionKeys: env.ENCRYPTION_KEYS ?? null,
+    secondFactors: { admin: env.ADMIN_2FA },
     observability: {
       auditRetentionDays: env.AUDIT_RETENTION_DAYS,
       metricsEnabled: env.METRICS_ENABLED,
