@@ -84,4 +84,18 @@ describe("adminPageVerdict (what proxy.ts does with an admin page request)", () 
     rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, admin.user.id)).run();
     expect(await verdict(await cookie(admin.principal.sessionId as string, admin.user.id))).toBe("change-password");
   });
+
+  it("an admin without a second factor (ADMIN_2FA=required): enrol first; optional: pass; with one: pass", async () => {
+    const bare = await seedUser(rt, "bare@example.com", "admin", undefined, { secondFactor: false });
+    const bareCookie = await cookie(bare.principal.sessionId as string, bare.user.id);
+    expect(await verdict(bareCookie)).toBe("enrol-second-factor");
+    expect(
+      await adminPageVerdict(bareCookie, { ...rt, config: { ...rt.config, secondFactors: { admin: "optional" } } }),
+    ).toBe("admin");
+    const enrolled = await seedUser(rt, "enrolled@example.com", "admin");
+    expect(await verdict(await cookie(enrolled.principal.sessionId as string, enrolled.user.id))).toBe("admin");
+    // A one-time password still comes first.
+    rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, bare.user.id)).run();
+    expect(await verdict(bareCookie)).toBe("change-password");
+  });
 });
