@@ -13,11 +13,16 @@ export async function getPagePrincipal(): Promise<Principal | null> {
   return principalFromSessionCookie(new Headers(await headers()), getRuntime());
 }
 
-/** Pages for signed-in users: no session -> sign-in; a one-time password -> change it first; both come back here. */
+/**
+ * Pages for signed-in users: no session -> sign-in; a one-time password -> change it first; both come back
+ * here. An admin who must still enrol a second factor -> the account page.
+ */
 export async function requireUser(returnTo: string): Promise<Principal> {
   const principal = await getPagePrincipal();
   if (!principal) redirect(`/signin?callbackUrl=${encodeURIComponent(returnTo)}`);
   if (principal.mustChangePassword) redirect(`/change-password?callbackUrl=${encodeURIComponent(returnTo)}`);
+  // ADMIN_2FA=required, an admin without a factor: the API refuses everything else, so the account page first.
+  if (principal.kind === "session" && principal.mustEnrolSecondFactor && returnTo !== "/account") redirect(ENROL_PAGE);
   return principal;
 }
 
