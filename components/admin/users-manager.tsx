@@ -1,8 +1,9 @@
 "use client";
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { createColumnHelper, type RowSelectionState, type SortingState, useTable } from "@tanstack/react-table";
 import type { inferRouterOutputs } from "@trpc/server";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import { ROLE_SCOPES } from "@/server/auth/scopes";
 import type { AppRouter } from "@/server/root";
 import { createUserForm, setPasswordForm } from "@/server/routers/admin/users.form.schemas";
@@ -24,26 +25,131 @@ import {
   toast,
 } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { DataTable, type ListFeatures, listFeatures, SelectBox, serverOrder } from "../ui/data-table";
 import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 
 type User = inferRouterOutputs<AppRouter>["admin"]["users"]["list"]["items"][number];
 type Role = User["role"];
 const PAGE = 25;
 
+const columns = createColumnHelper<ListFeatures, User>();
+
+/** The Users list's columns; the ids of the sortable ones are the server's `sort` names. */
+function userColumns(select: { label: (u: User) => string }, manage: (u: User) => ReactNode) {
+  return columns.columns([
+    columns.display({
+      id: "select",
+      header: ({ table }) => (
+        <SelectBox
+          label="Select every user on this page"
+          checked={table.getIsAllPageRowsSelected()}
+          indeterminate={table.getIsSomePageRowsSelected() && !table.getIsAllPageRowsSelected()}
+          onChange={table.getToggleAllPageRowsSelectedHandler()}
+        />
+      ),
+      cell: ({ row }) => (
+        <SelectBox
+          label={`Select ${select.label(row.original)}`}
+          checked={row.getIsSelected()}
+          onChange={row.getToggleSelectedHandler()}
+        />
+      ),
+    }),
+    columns.accessor("email", {
+      header: "Email",
+      cell: (c) => <span className="font-medium">{c.getValue()}</span>,
+    }),
+    columns.accessor("name", { header: "Name", enableSorting: false, cell: (c) => c.getValue() ?? "—" }),
+    columns.accessor("role", {
+      header: "Role",
+      enableSorting: false,
+      cell: (c) => <Badge tone={c.getValue() === "admin" ? "blue" : "slate"}>{c.getValue()}</Badge>,
+    }),
+    columns.display({
+      id: "status",
+      header: "Status",
+      cell: ({ row: { original: u } }) => (
+        <>
+          {u.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}
+          {u.mustChangePassword ? (
+            <span className="ml-1">
+              <Badge tone="amber">must change password</Badge>
+            </span>
+          ) : null}
+        </>
+      ),
+    }),
+    columns.accessor("activeSessions", {
+      header: "Sessions",
+      enableSorting: false,
+      cell: (c) => <span className="tabular-nums">{c.getValue()}</span>,
+    }),
+    columns.accessor("lastSignInAt", {
+      header: "Last sign-in",
+      sortDescFirst: true,
+      cell: (c) => <span className="text-slate-600">{formatTime(c.getValue())}</span>,
+    }),
+    columns.accessor("createdAt", {
+      header: "Created",
+      sortDescFirst: true,
+      cell: (c) => <span className="text-slate-600">{formatTime(c.getValue())}</span>,
+    }),
+    columns.display({ id: "manage", header: "", cell: ({ row }) => manage(row.original) }),
+  ]);
+}
+
+const NO_USERS: User[] = [];
+type UserFilter = { role?: Role; status?: "active" | "must_change_password" | "disabled" };
+
 /** `initialSearch`: from the address bar (`/admin/users?search=ada@example.com`, the audit log's links to a user). */
 export function UsersManager({ initialSearch = "" }: { initialSearch?: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [search, setSearch] = useState(initialSearch);
+  const [filter, setFilter] = useState<UserFilter>({});
+  const [sorting, setSorting] = useState<SortingState>([{ id: "email", desc: false }]);
   const [offset, setOffset] = useState(0);
   const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
 
+  const order = serverOrder(sorting) as { sort?: "email" | "createdAt" | "lastSignInAt"; direction?: "asc" | "desc" };
   const list = useQuery({
-    ...trpc.admin.users.list.queryOptions({ search: search || undefined, offset, limit: PAGE }),
+    ...trpc.admin.users.list.queryOptions({ search: search || undefined, ...filter, ...order, offset, limit: PAGE }),
     placeholderData: keepPreviousData,
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.users.pathKey() });
-  const selected = list.data?.items.find((u) => u.id === selectedId) ?? null;
+  const items = list.data?.items ?? NO_USERS;
+  const selected = items.find((u) => u.id === selectedId) ?? null;
+  // A new page, order or filter starts with nothing ticked: a bulk action acts only on rows in view.
+  const changed = () => {
+    setOffset(0);
+    setRowSelection({});
+  };
+
+  const table = useTable({
+    features: listFeatures,
+    columns: userColumns({ label: (u) => u.email }, (u) => (
+      <Button
+        variant="secondary"
+        onClick={() => setSelectedId(u.id === selectedId ? null : u.id)}
+        aria-label={`Manage ${u.email}`}
+      >
+        Manage
+      </Button>
+    )),
+    data: items,
+    getRowId: (u) => u.id,
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    state: { sorting, rowSelection },
+    onSortingChange: (next) => {
+      setSorting(next);
+      changed();
+    },
+    onRowSelectionChange: setRowSelection,
+  });
+  const picked = items.filter((u) => rowSelection[u.id]);
 
   return (
     <div className="space-y-6">
@@ -51,50 +157,65 @@ export function UsersManager({ initialSearch = "" }: { initialSearch?: string })
       <Card
         title={`All users${list.data ? ` (${list.data.total})` : ""}`}
         actions={
-          <Input
-            type="search"
-            aria-label="Search users"
-            placeholder="Search by email or name"
-            className="w-64"
-            value={search}
-            onChange={(e) => {
-              setSearch(e.target.value);
-              setOffset(0);
-            }}
-          />
+          <div className="flex flex-wrap items-center gap-2">
+            <Select
+              aria-label="Filter by role"
+              value={filter.role ?? ""}
+              onChange={(e) => {
+                const role = e.target.value === "admin" || e.target.value === "member" ? e.target.value : undefined;
+                setFilter((f) => ({ ...f, role }));
+                changed();
+              }}
+            >
+              <option value="">Every role</option>
+              <option value="admin">admin</option>
+              <option value="member">member</option>
+            </Select>
+            <Select
+              aria-label="Filter by status"
+              value={filter.status ?? ""}
+              onChange={(e) => {
+                const v = e.target.value;
+                const status = v === "active" || v === "disabled" || v === "must_change_password" ? v : undefined;
+                setFilter((f) => ({ ...f, status }));
+                changed();
+              }}
+            >
+              <option value="">Every status</option>
+              <option value="active">active</option>
+              <option value="must_change_password">must change password</option>
+              <option value="disabled">disabled</option>
+            </Select>
+            <Input
+              type="search"
+              aria-label="Search users"
+              placeholder="Search by email or name"
+              className="w-64"
+              value={search}
+              onChange={(e) => {
+                setSearch(e.target.value);
+                changed();
+              }}
+            />
+          </div>
         }
       >
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
-        <Table head={["Email", "Name", "Role", "Status", "Sessions", "Created", ""]}>
-          {list.data?.items.map((u) => (
-            <tr key={u.id} data-testid="user-row" className={u.id === selectedId ? "bg-brand-50" : undefined}>
-              <td className="px-3 py-2 font-medium">{u.email}</td>
-              <td className="px-3 py-2">{u.name ?? "—"}</td>
-              <td className="px-3 py-2">
-                <Badge tone={u.role === "admin" ? "blue" : "slate"}>{u.role}</Badge>
-              </td>
-              <td className="px-3 py-2">
-                {u.disabled ? <Badge tone="red">disabled</Badge> : <Badge tone="green">active</Badge>}
-                {u.mustChangePassword ? (
-                  <span className="ml-1">
-                    <Badge tone="amber">must change password</Badge>
-                  </span>
-                ) : null}
-              </td>
-              <td className="px-3 py-2 tabular-nums">{u.activeSessions}</td>
-              <td className="px-3 py-2 text-slate-600">{formatTime(u.createdAt)}</td>
-              <td className="px-3 py-2 text-right">
-                <Button
-                  variant="secondary"
-                  onClick={() => setSelectedId(u.id === selectedId ? null : u.id)}
-                  aria-label={`Manage ${u.email}`}
-                >
-                  Manage
-                </Button>
-              </td>
-            </tr>
-          ))}
-        </Table>
+        {picked.length > 0 ? (
+          <BulkDisable
+            users={picked}
+            onDone={() => {
+              setRowSelection({});
+              void refresh();
+            }}
+          />
+        ) : null}
+        <DataTable
+          table={table}
+          label="Users"
+          rowTestId="user-row"
+          rowClassName={(u) => (u.id === selectedId ? "bg-brand-50" : undefined)}
+        />
         <div className="mt-4 flex items-center justify-between text-sm text-slate-600">
           <span>
             {list.data && list.data.total > 0
@@ -103,10 +224,68 @@ export function UsersManager({ initialSearch = "" }: { initialSearch?: string })
                 ? "No users match."
                 : null}
           </span>
-          <OffsetPager offset={offset} pageSize={PAGE} total={list.data?.total} onChange={setOffset} />
+          <OffsetPager
+            offset={offset}
+            pageSize={PAGE}
+            total={list.data?.total}
+            onChange={(next) => {
+              setOffset(next);
+              setRowSelection({});
+            }}
+          />
         </div>
       </Card>
       {selected ? <UserDetail key={selected.id} user={selected} onChanged={refresh} /> : null}
+    </div>
+  );
+}
+
+/**
+ * Disables the ticked users, asking first and naming them; each result is a toast (the last admin,
+ * or oneself, is refused by the server and says so).
+ */
+function BulkDisable({ users, onDone }: { users: User[]; onDone: () => void }) {
+  const trpc = useTRPC();
+  const setDisabled = useMutation(trpc.admin.users.setDisabled.mutationOptions());
+  const enabled = users.filter((u) => !u.disabled);
+  const names = enabled.map((u) => u.email);
+  return (
+    <div className="mb-3 flex items-center gap-3 rounded-md bg-slate-50 px-3 py-2 text-sm" data-testid="bulk-bar">
+      <span>
+        {users.length} selected
+        {enabled.length < users.length ? ` (${users.length - enabled.length} already disabled)` : ""}
+      </span>
+      <ConfirmDialog
+        trigger={
+          <Button variant="danger" disabled={enabled.length === 0}>
+            Disable selected
+          </Button>
+        }
+        title={`Disable ${enabled.length} user${enabled.length === 1 ? "" : "s"}?`}
+        description={
+          <>
+            <p>
+              They are signed out at once, cannot sign in, and their API tokens and OAuth access stop working until
+              enabled again:
+            </p>
+            <ul className="mt-2 list-disc pl-5">
+              {names.map((n) => (
+                <li key={n}>{n}</li>
+              ))}
+            </ul>
+          </>
+        }
+        confirmLabel={`Disable ${enabled.length} user${enabled.length === 1 ? "" : "s"}`}
+        onConfirm={async () => {
+          for (const u of enabled) {
+            await setDisabled.mutateAsync({ id: u.id, disabled: true }).then(
+              () => toast.success(`Disabled ${u.email}.`, "Their sessions have ended."),
+              (error: unknown) => toast.error(`Could not disable ${u.email}`, errorMessage(error)),
+            );
+          }
+          onDone();
+        }}
+      />
     </div>
   );
 }

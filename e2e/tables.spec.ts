@@ -1,0 +1,104 @@
+import { expect, type Page, test } from "@playwright/test";
+import { ensureUser, signIn } from "./state";
+
+/**
+ * The Users list on TanStack Table with the server doing the work: a click on
+ * a column header sorts by it on the server (aria-sort says how), the role and
+ * status filters go to the server, and ticked rows can be disabled together
+ * after a confirmation that names them, each result a toast.
+ */
+
+const ADMIN = { email: "tables-admin@example.com", password: "tables admin passphrase" };
+const PREFIX = "tables-member";
+const MEMBERS = ["a", "b", "c"].map((k) => ({ email: `${PREFIX}-${k}@example.com`, password: `tables member ${k} pass` }));
+
+test.describe.configure({ mode: "serial" });
+
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  ensureUser(ADMIN.email, ADMIN.password, "admin");
+  // Made one after the other: creation order a, b, c.
+  for (const m of MEMBERS) ensureUser(m.email, m.password, "member");
+  page = await (await browser.newContext()).newPage();
+  await signIn(page, ADMIN.email, ADMIN.password);
+  await page.waitForURL((url) => !url.pathname.startsWith("/signin"));
+});
+
+test.afterAll(async () => {
+  await page?.context().close();
+});
+
+const rows = () => page.getByTestId("user-row");
+const emailsInView = async () =>
+  (await rows().allTextContents()).map((t) => /[\w.+-]+@example\.com/.exec(t)?.[0] ?? "").filter(Boolean);
+
+test("sorting by a column header asks the server and says so with aria-sort", async () => {
+  await page.goto("/admin/users");
+  await page.getByRole("searchbox", { name: "Search users" }).fill(PREFIX);
+  await expect(rows()).toHaveCount(3);
+  const email = page.getByRole("columnheader", { name: /Email/ });
+  await expect(email).toHaveAttribute("aria-sort", "ascending");
+  expect(await emailsInView()).toEqual(MEMBERS.map((m) => m.email));
+
+  const listCalls: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("admin.users.list")) listCalls.push(decodeURIComponent(r.url()));
+  });
+  const created = page.getByRole("columnheader", { name: /Created/ });
+  await created.getByRole("button").click();
+  // Dates start newest first.
+  await expect(created).toHaveAttribute("aria-sort", "descending");
+  await expect(email).toHaveAttribute("aria-sort", "none");
+  await expect.poll(emailsInView).toEqual(MEMBERS.map((m) => m.email).reverse());
+  expect(listCalls.some((u) => u.includes('"sort":"createdAt"') && u.includes('"direction":"desc"'))).toBe(true);
+
+  await created.getByRole("button").click();
+  await expect(created).toHaveAttribute("aria-sort", "ascending");
+  await expect.poll(emailsInView).toEqual(MEMBERS.map((m) => m.email));
+  // One page: no pager.
+  await expect(page.getByRole("button", { name: "Next" })).toHaveCount(0);
+});
+
+test("filters by role and status go to the server", async () => {
+  await page.goto("/admin/users");
+  await page.getByLabel("Filter by role").selectOption("admin");
+  await expect.poll(async () => (await rows().allTextContents()).every((t) => t.includes("admin"))).toBe(true);
+  await expect(rows().filter({ hasText: ADMIN.email })).toHaveCount(1);
+  await expect(rows().filter({ hasText: PREFIX })).toHaveCount(0);
+  await page.getByLabel("Filter by role").selectOption("");
+  await page.getByLabel("Filter by status").selectOption("disabled");
+  await expect(rows().filter({ hasText: ADMIN.email })).toHaveCount(0);
+});
+
+test("ticked users are disabled together after a confirmation naming them; a toast for each", async () => {
+  await page.goto("/admin/users");
+  await page.getByRole("searchbox", { name: "Search users" }).fill(PREFIX);
+  await expect(rows()).toHaveCount(3);
+  await page.getByLabel(`Select ${MEMBERS[0]?.email}`).check();
+  await page.getByLabel(`Select ${MEMBERS[1]?.email}`).check();
+  const bar = page.getByTestId("bulk-bar");
+  await expect(bar).toContainText("2 selected");
+
+  // Cancel changes nothing.
+  await bar.getByRole("button", { name: "Disable selected" }).click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog).toContainText("Disable 2 users?");
+  await expect(dialog).toContainText(MEMBERS[0]?.email as string);
+  await expect(dialog).toContainText(MEMBERS[1]?.email as string);
+  await expect(dialog.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(rows().filter({ hasText: "disabled" })).toHaveCount(0);
+
+  await bar.getByRole("button", { name: "Disable selected" }).click();
+  await dialog.getByRole("button", { name: "Disable 2 users" }).click();
+  await expect(page.getByTestId("toast").filter({ hasText: `Disabled ${MEMBERS[0]?.email}.` })).toBeVisible();
+  await expect(page.getByTestId("toast").filter({ hasText: `Disabled ${MEMBERS[1]?.email}.` })).toBeVisible();
+  await expect(rows().filter({ hasText: "disabled" })).toHaveCount(2);
+  await expect(rows().filter({ hasText: MEMBERS[2]?.email as string })).toContainText("active");
+  await expect(bar).toHaveCount(0);
+
+  // The status filter finds them.
+  await page.getByLabel("Filter by status").selectOption("disabled");
+  await expect.poll(emailsInView).toEqual([MEMBERS[0]?.email, MEMBERS[1]?.email]);
+});
