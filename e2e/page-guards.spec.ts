@@ -1,6 +1,6 @@
 import { type APIRequestContext, type APIResponse, expect, request as playwrightRequest, test } from "@playwright/test";
 import { E2E_PORT } from "../playwright.config";
-import { ensureUser } from "./state";
+import { answerSecondStep, ensureUser } from "./state";
 
 /**
  * What the pages give people who should not have it, asked for the way a
@@ -79,11 +79,13 @@ const KINDS: Kind[] = [
 async function signedIn(user: { email: string; password: string }): Promise<APIRequestContext> {
   const ctx = await playwrightRequest.newContext({ baseURL: APP });
   const csrf = (await (await ctx.get("/api/auth/csrf")).json()) as { csrfToken: string };
-  const res = await ctx.post("/api/auth/callback/credentials", {
+  const password = await ctx.post("/api/auth/callback/credentials", {
     form: { csrfToken: csrf.csrfToken, email: user.email, password: user.password, callbackUrl: `${APP}/` },
     headers: { origin: APP },
     maxRedirects: 0,
   });
+  // An admin has a second factor (ADMIN_2FA=required): the code, as the form's second step sends it.
+  const res = (await answerSecondStep(ctx, user.email, APP)) ?? password;
   // A form POST that redirects answers 303 See Other (server/auth/auth-request.ts).
   expect(res.status(), `sign-in of ${user.email}`).toBe(303);
   const state = await ctx.storageState();

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import type { Page } from "@playwright/test";
+import type { APIRequestContext, APIResponse, Page } from "@playwright/test";
 import * as OTPAuth from "otpauth";
 import { type E2EState, FACTORS_FILE, STATE_FILE } from "./global-setup";
 
@@ -34,6 +34,26 @@ export async function signIn(page: Page, email: string, password: string) {
   if (!(await codeField.isVisible())) return;
   await codeField.fill(secondFactorCode(email));
   await page.getByRole("button", { name: "Verify" }).click();
+}
+
+/**
+ * For specs that sign in over HTTP (an APIRequestContext, no browser): after the password POST, the
+ * second step with a code, when the account has a factor the specs know; null when it has none. The
+ * context carries the pending sign-in cookie from the first answer. `app`: the server's origin.
+ */
+export async function answerSecondStep(
+  ctx: APIRequestContext,
+  email: string,
+  app: string,
+  callbackUrl = `${app}/`,
+): Promise<APIResponse | null> {
+  if (!knownSecondFactor(email)) return null;
+  const csrf = (await (await ctx.get("/api/auth/csrf")).json()) as { csrfToken: string };
+  return ctx.post("/api/auth/callback/credentials", {
+    form: { csrfToken: csrf.csrfToken, email, code: secondFactorCode(email), callbackUrl },
+    headers: { origin: app },
+    maxRedirects: 0,
+  });
 }
 
 /** The admin the specs share: created (with a TOTP factor) on first use, then signed in. */
