@@ -27,6 +27,8 @@ import { fieldSentence, type RefusalMapping, refusalOf } from "./form-errors";
  * What is typed stays in the form when the server refuses it.
  */
 
+// zod runs without `new Function` in the browser (the CSP has no 'unsafe-eval'): instrumentation-client.ts.
+
 // biome-ignore lint/suspicious/noExplicitAny: a form's resolver context is unused here
 type AnyForm<V extends FieldValues> = UseFormReturn<V, any, any>;
 
@@ -53,7 +55,10 @@ export function useSchemaForm<V extends FieldValues, S extends z.ZodType>(
     }
     return result;
   }) as Resolver<V, unknown, z.output<S>>;
-  return useForm<V, unknown, z.output<S>>({ mode: "onTouched", ...options, resolver });
+  // Checked on submit, then again as the person corrects a field. Not on blur: an error line appearing
+  // when the focus leaves a field moves the submit button under the pointer between press and release,
+  // and the click is lost.
+  return useForm<V, unknown, z.output<S>>({ mode: "onSubmit", reValidateMode: "onChange", ...options, resolver });
 }
 
 /** An optional text field: empty means "not given". */
