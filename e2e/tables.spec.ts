@@ -10,7 +10,10 @@ import { ensureUser, signIn } from "./state";
 
 const ADMIN = { email: "tables-admin@example.com", password: "tables admin passphrase" };
 const PREFIX = "tables-member";
-const MEMBERS = ["a", "b", "c"].map((k) => ({ email: `${PREFIX}-${k}@example.com`, password: `tables member ${k} pass` }));
+const MEMBERS = ["a", "b", "c"].map((k) => ({
+  email: `${PREFIX}-${k}@example.com`,
+  password: `tables member ${k} pass`,
+}));
 
 test.describe.configure({ mode: "serial" });
 
@@ -101,4 +104,41 @@ test("ticked users are disabled together after a confirmation naming them; a toa
   // The status filter finds them.
   await page.getByLabel("Filter by status").selectOption("disabled");
   await expect.poll(emailsInView).toEqual([MEMBERS[0]?.email, MEMBERS[1]?.email]);
+});
+
+test("ticked tokens are revoked together after a confirmation naming them; only active ones can be ticked", async () => {
+  const origin = new URL(page.url()).origin;
+  const member = MEMBERS[2] as { email: string };
+  const input = encodeURIComponent(JSON.stringify({ search: member.email }));
+  const found = await page.request.get(`/api/trpc/admin.users.list?input=${input}`);
+  const userId = ((await found.json()) as { result: { data: { items: Array<{ id: string }> } } }).result.data.items[0]
+    ?.id;
+  for (const name of ["bulk-one", "bulk-two", "bulk-kept"]) {
+    const made = await page.request.post("/api/trpc/admin.users.createToken", {
+      headers: { origin, "content-type": "application/json" },
+      data: { id: userId, name, scopes: ["contacts:read"] },
+    });
+    expect(made.status(), await made.text()).toBe(200);
+  }
+  await page.goto("/admin/tokens");
+  await page.getByRole("searchbox", { name: "Search tokens" }).fill(member.email);
+  const tokenRows = page.getByTestId("admin-token-row");
+  await expect(tokenRows).toHaveCount(3);
+  await page.getByLabel(`Select bulk-one of ${member.email}`).check();
+  await page.getByLabel(`Select bulk-two of ${member.email}`).check();
+  const bar = page.getByTestId("bulk-bar");
+  await bar.getByRole("button", { name: "Revoke selected" }).click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog).toContainText("Revoke 2 tokens?");
+  await expect(dialog).toContainText("bulk-one");
+  await expect(dialog).not.toContainText("bulk-kept");
+  await dialog.getByRole("button", { name: "Revoke 2 tokens" }).click();
+  await expect(page.getByTestId("toast").filter({ hasText: /Revoked token “bulk-one”/ })).toBeVisible();
+  await expect(page.getByTestId("toast").filter({ hasText: /Revoked token “bulk-two”/ })).toBeVisible();
+  // The list shows active tokens by default: the kept one is left, and a revoked one cannot be ticked.
+  await expect(tokenRows).toHaveCount(1);
+  await expect(tokenRows).toContainText("bulk-kept");
+  await page.getByLabel("Status").selectOption("revoked");
+  await expect(tokenRows).toHaveCount(2);
+  await expect(page.getByLabel(`Select bulk-one of ${member.email}`)).toHaveCount(0);
 });

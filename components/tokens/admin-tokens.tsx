@@ -1,15 +1,102 @@
 "use client";
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { createColumnHelper, type RowSelectionState, useTable } from "@tanstack/react-table";
+import type { inferRouterOutputs } from "@trpc/server";
+import { type ReactNode, useState } from "react";
+import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, CopyText, formatTime, Input, OffsetPager, Select, Table, toast } from "../ui";
+import { Alert, Badge, Button, Card, CopyText, formatTime, Input, OffsetPager, Select, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { DataTable, type ListFeatures, listFeatures, SelectBox } from "../ui/data-table";
 import { tokenLabel } from "./token-parts";
 import { TokenStatusBadge } from "./token-status";
 
 const PAGE = 50;
 type Status = "active" | "expired" | "revoked";
+
+type AdminToken = inferRouterOutputs<AppRouter>["admin"]["tokens"]["list"]["items"][number];
+const NO_TOKENS: AdminToken[] = [];
+const col = createColumnHelper<ListFeatures, AdminToken>();
+
+function tokenColumns(revokeButton: (t: AdminToken) => ReactNode) {
+  return col.columns([
+    col.display({
+      id: "select",
+      header: ({ table }) => (
+        <SelectBox
+          label="Select every active token on this page"
+          checked={table.getIsAllPageRowsSelected()}
+          indeterminate={table.getIsSomePageRowsSelected() && !table.getIsAllPageRowsSelected()}
+          onChange={table.getToggleAllPageRowsSelectedHandler()}
+        />
+      ),
+      cell: ({ row }) =>
+        row.getCanSelect() ? (
+          <SelectBox
+            label={`Select ${row.original.name} of ${row.original.owner.email}`}
+            checked={row.getIsSelected()}
+            onChange={row.getToggleSelectedHandler()}
+          />
+        ) : null,
+    }),
+    col.display({
+      id: "owner",
+      header: "Owner",
+      cell: ({ row: { original: t } }) => (
+        <>
+          {t.owner.email}
+          {t.owner.disabled ? (
+            <span className="ml-1">
+              <Badge tone="red">owner disabled</Badge>
+            </span>
+          ) : null}
+        </>
+      ),
+    }),
+    col.accessor("name", { header: "Name", cell: (c) => <span className="font-medium">{c.getValue()}</span> }),
+    col.display({
+      id: "token",
+      header: "Token",
+      cell: ({ row: { original: t } }) => (
+        <span className="text-xs">
+          <span className="block font-mono">{t.display}</span>
+          <CopyText value={t.id} label={`the id of ${t.name}`} />
+        </span>
+      ),
+    }),
+    col.accessor((t) => t.scopes.join(" "), {
+      id: "scopes",
+      header: "Scopes",
+      cell: (c) => <span className="text-xs">{c.getValue()}</span>,
+    }),
+    col.display({ id: "status", header: "Status", cell: ({ row }) => <TokenStatusBadge token={row.original} /> }),
+    col.accessor("createdAt", {
+      header: "Created",
+      cell: (c) => <span className="text-xs">{formatTime(c.getValue())}</span>,
+    }),
+    col.accessor((t) => t.graceUntil ?? t.expiresAt, {
+      id: "expires",
+      header: "Expires",
+      cell: (c) => <span className="text-xs">{formatTime(c.getValue())}</span>,
+    }),
+    col.display({
+      id: "lastUsed",
+      header: "Last used",
+      cell: ({ row: { original: t } }) => (
+        <span className="text-xs">
+          {formatTime(t.lastUsedAt)}
+          {t.lastUsedIp ? <span className="block font-mono text-slate-500">{t.lastUsedIp}</span> : null}
+        </span>
+      ),
+    }),
+    col.display({
+      id: "actions",
+      header: "",
+      cell: ({ row }) => (row.original.status === "active" ? revokeButton(row.original) : null),
+    }),
+  ]);
+}
 
 /** Every API token in the installation, with its owner; filters and revocation. */
 export function AdminTokens() {
@@ -28,6 +115,51 @@ export function AdminTokens() {
     placeholderData: keepPreviousData,
   });
   const revoke = useMutation(trpc.admin.tokens.revoke.mutationOptions());
+  const [rowSelection, setRowSelection] = useState<RowSelectionState>({});
+  const items = list.data?.items ?? NO_TOKENS;
+  const refresh = () => {
+    setRowSelection({});
+    void queryClient.invalidateQueries({ queryKey: trpc.admin.tokens.pathKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.admin.users.pathKey() });
+  };
+  const revokeOne = (t: AdminToken) =>
+    revoke.mutateAsync({ id: t.id }).then(
+      () => toast.success(`Revoked token ${tokenLabel(t)} of ${t.owner.email}.`),
+      (error: unknown) => toast.error(`Could not revoke “${t.name}”`, errorMessage(error)),
+    );
+  const table = useTable({
+    features: listFeatures,
+    columns: tokenColumns((t) => (
+      <ConfirmDialog
+        trigger={
+          <Button variant="ghost" className="text-red-700" aria-label={`Revoke ${t.name} of ${t.owner.email}`}>
+            Revoke
+          </Button>
+        }
+        title={`Revoke token ${tokenLabel(t)} of ${t.owner.email}?`}
+        description={
+          <p>
+            Requests with it fail at once, wherever {t.owner.email} uses it. This cannot be undone; they can make a new
+            one.
+          </p>
+        }
+        confirmLabel="Revoke token"
+        onConfirm={() => revokeOne(t).then(refresh)}
+      />
+    )),
+    data: items,
+    getRowId: (t) => t.id,
+    // The list's order is the server's (newest first); only active tokens can be ticked for revocation.
+    enableSorting: false,
+    enableRowSelection: (row) => row.original.status === "active",
+    state: { rowSelection },
+    onRowSelectionChange: setRowSelection,
+  });
+  const picked = items.filter((t) => rowSelection[t.id] && t.status === "active");
+  const change = () => {
+    setOffset(0);
+    setRowSelection({});
+  };
 
   return (
     <Card
@@ -42,7 +174,7 @@ export function AdminTokens() {
             value={search}
             onChange={(e) => {
               setSearch(e.target.value);
-              setOffset(0);
+              change();
             }}
           />
           <Select
@@ -50,7 +182,7 @@ export function AdminTokens() {
             value={status}
             onChange={(e) => {
               setStatus(e.target.value as Status | "");
-              setOffset(0);
+              change();
             }}
           >
             <option value="">any status</option>
@@ -62,70 +194,43 @@ export function AdminTokens() {
       }
     >
       {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
-      <Table head={["Owner", "Name", "Token", "Scopes", "Status", "Created", "Expires", "Last used", ""]}>
-        {list.data?.items.map((t) => (
-          <tr key={t.id} data-testid="admin-token-row">
-            <td className="px-3 py-2">
-              {t.owner.email}
-              {t.owner.disabled ? (
-                <span className="ml-1">
-                  <Badge tone="red">owner disabled</Badge>
-                </span>
-              ) : null}
-            </td>
-            <td className="px-3 py-2 font-medium">{t.name}</td>
-            <td className="px-3 py-2 text-xs">
-              <span className="block font-mono">{t.display}</span>
-              <CopyText value={t.id} label={`the id of ${t.name}`} />
-            </td>
-            <td className="px-3 py-2 text-xs">{t.scopes.join(" ")}</td>
-            <td className="px-3 py-2">
-              <TokenStatusBadge token={t} />
-            </td>
-            <td className="px-3 py-2 text-xs">{formatTime(t.createdAt)}</td>
-            <td className="px-3 py-2 text-xs">{formatTime(t.graceUntil ?? t.expiresAt)}</td>
-            <td className="px-3 py-2 text-xs">
-              {formatTime(t.lastUsedAt)}
-              {t.lastUsedIp ? <span className="block font-mono text-slate-500">{t.lastUsedIp}</span> : null}
-            </td>
-            <td className="px-3 py-2 text-right">
-              {t.status === "active" ? (
-                <ConfirmDialog
-                  trigger={
-                    <Button
-                      variant="ghost"
-                      className="text-red-700"
-                      aria-label={`Revoke ${t.name} of ${t.owner.email}`}
-                    >
-                      Revoke
-                    </Button>
-                  }
-                  title={`Revoke token ${tokenLabel(t)} of ${t.owner.email}?`}
-                  description={
-                    <p>
-                      Requests with it fail at once, wherever {t.owner.email} uses it. This cannot be undone; they can
-                      make a new one.
-                    </p>
-                  }
-                  confirmLabel="Revoke token"
-                  onConfirm={() =>
-                    revoke.mutateAsync({ id: t.id }).then(
-                      () => {
-                        toast.success(`Revoked token ${tokenLabel(t)} of ${t.owner.email}.`);
-                        void queryClient.invalidateQueries({ queryKey: trpc.admin.tokens.pathKey() });
-                        void queryClient.invalidateQueries({ queryKey: trpc.admin.users.pathKey() });
-                      },
-                      (error: unknown) => toast.error(`Could not revoke “${t.name}”`, errorMessage(error)),
-                    )
-                  }
-                />
-              ) : null}
-            </td>
-          </tr>
-        ))}
-      </Table>
+      {picked.length > 0 ? (
+        <div className="mb-3 flex items-center gap-3 rounded-md bg-slate-50 px-3 py-2 text-sm" data-testid="bulk-bar">
+          <span>{picked.length} selected</span>
+          <ConfirmDialog
+            trigger={<Button variant="danger">Revoke selected</Button>}
+            title={`Revoke ${picked.length} token${picked.length === 1 ? "" : "s"}?`}
+            description={
+              <>
+                <p>Requests with them fail at once. This cannot be undone:</p>
+                <ul className="mt-2 list-disc pl-5">
+                  {picked.map((t) => (
+                    <li key={t.id}>
+                      {tokenLabel(t)} of {t.owner.email}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            }
+            confirmLabel={`Revoke ${picked.length} token${picked.length === 1 ? "" : "s"}`}
+            onConfirm={async () => {
+              for (const t of picked) await revokeOne(t);
+              refresh();
+            }}
+          />
+        </div>
+      ) : null}
+      <DataTable table={table} label="Tokens" rowTestId="admin-token-row" />
       <div className="mt-4 flex justify-end">
-        <OffsetPager offset={offset} pageSize={PAGE} total={list.data?.total} onChange={setOffset} />
+        <OffsetPager
+          offset={offset}
+          pageSize={PAGE}
+          total={list.data?.total}
+          onChange={(next) => {
+            setOffset(next);
+            setRowSelection({});
+          }}
+        />
       </div>
     </Card>
   );
