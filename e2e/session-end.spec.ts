@@ -1,7 +1,7 @@
 import path from "node:path";
 import { type Browser, expect, type Page, test } from "@playwright/test";
 import Database from "better-sqlite3";
-import { e2eState, ensureUser, signIn } from "./state";
+import { answerSecondFactor, e2eState, ensureUser, signIn } from "./state";
 
 /**
  * What a person sees when their session ends under them, in a real browser:
@@ -85,6 +85,7 @@ test("an expired session on /admin/users: sign-in says it expired, and signing i
   await page.getByLabel("Email").fill(ADMIN.email);
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await answerSecondFactor(page, ADMIN.email);
   await expect(page).toHaveURL(/\/admin\/users$/);
   await expect(page.getByRole("heading", { name: /All users/ })).toBeVisible();
   // (From a blank tab: an open dashboard page would itself go to sign-in on its next call.)
@@ -99,6 +100,7 @@ test("an expired session on /admin/users: sign-in says it expired, and signing i
   await page.getByLabel("Email").fill(ADMIN.email);
   await page.getByLabel("Password").fill(ADMIN.password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await answerSecondFactor(page, ADMIN.email);
   await expect(page).toHaveURL(/\/admin\/users\?q=x$/);
   await expect(page.getByRole("heading", { name: /All users/ })).toBeVisible();
 

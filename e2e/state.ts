@@ -23,6 +23,14 @@ export async function signIn(page: Page, email: string, password: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await answerSecondFactor(page, email);
+}
+
+/**
+ * After "Sign in" was clicked (by signIn, or by a spec filling the form itself): when the account has
+ * a second factor the specs know and the form asks for a code, gives one. Otherwise does nothing.
+ */
+export async function answerSecondFactor(page: Page, email: string) {
   if (!knownSecondFactor(email)) return;
   const codeField = page.getByLabel("Authentication code");
   const quiet = (p: Promise<unknown>) => p.then(() => true).catch(() => false);

@@ -6,7 +6,7 @@ import { expect, type Page, test } from "@playwright/test";
 import { ADMIN_NAV, userNav } from "../app/_lib/nav";
 import { E2E_PORT } from "../playwright.config";
 import type { Principal } from "../server/auth/principal";
-import { alertOf, e2eState, signIn } from "./state";
+import { alertOf, e2eState, ensureUser, signIn } from "./state";
 
 /**
  * Transport and browser security, proven in Chromium against the production
@@ -100,6 +100,8 @@ function ensureUserInBackground(user: { email: string; password: string }, role:
 // Users of this spec only (never the bootstrap admin), created through the CLI.
 test.beforeAll(async () => {
   await Promise.all([ensureUserInBackground(ADMIN, "admin"), ensureUserInBackground(MEMBER, "member")]);
+  // The admin's second factor (ADMIN_2FA=required), so signIn can answer the code step.
+  ensureUser(ADMIN.email, ADMIN.password, "admin");
 });
 
 test.describe("content security policy in the browser", () => {
