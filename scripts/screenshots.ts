@@ -51,7 +51,23 @@ async function seed() {
   for (const email of ["grace@example.com", "alan@example.com"]) {
     await createUser(svc, { email, password: "another member passphrase", role: "member" });
   }
-  return seedOAuth(svc, member.id);
+  return { ...(await seedOAuth(svc, member.id)), adminRecoveryCodes: await enrolAdmin(svc) };
+}
+
+/**
+ * Admins must have a second factor (ADMIN_2FA=required): the admin enrols a TOTP factor through the
+ * same services as the account page, and each sign-in answers the second step with one of its
+ * recovery codes (each taken once, and no waiting for the next TOTP step between sign-ins).
+ */
+async function enrolAdmin(svc: import("../server/services/context").ServiceContext): Promise<string[]> {
+  const { findUserByEmail } = await import("../server/services/users");
+  const { confirmTotpEnrolment, startTotpEnrolment } = await import("../server/services/second-factors");
+  const { totpCodeAt } = await import("../server/services/second-factors-totp");
+  const admin = findUserByEmail(svc.db, ADMIN.email);
+  if (!admin) throw new Error(`the server did not create ${ADMIN.email}`);
+  const started = await startTotpEnrolment(svc, admin);
+  const code = totpCodeAt(started.secret, Date.now() - 30_000);
+  return confirmTotpEnrolment(svc, admin.id, started.factorId, code).recoveryCodes ?? [];
 }
 
 /** OAuth clients, and an app Ada has authorised (consent given and code redeemed, through the same services). */
@@ -149,23 +165,52 @@ async function main() {
     ],
   });
   try {
-    const { consentPath } = await seed();
+    const { consentPath, adminRecoveryCodes } = await seed();
     fs.mkdirSync(OUT, { recursive: true });
-    const shoot = async (who: { email: string; password: string }, pages: Array<[string, string]>) => {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: BASE });
-      const page = await context.newPage();
-      await page.goto("/signin");
-      await page.getByLabel("Email").fill(who.email);
-      await page.getByLabel("Password").fill(who.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.waitForURL((url) => !url.pathname.startsWith("/signin"));
-      for (const [route, file] of pages) {
-        await page.goto(route);
-        await page.waitForLoadState("networkidle");
-        await page.screenshot({ path: path.join(OUT, file), fullPage: true });
-        console.log(`docs/screenshots/${file}`);
+    // Each page in both themes: the light set as <name>.png, the dark one as <name>-dark.png (the
+    // browser prefers dark, as a system set to dark does; no theme cookie, so "System" decides).
+    const shoot = async (
+      who: { email: string; password: string },
+      pages: Array<[string, string]>,
+      options: { width?: number; height?: number; openMenu?: boolean } = {},
+    ) => {
+      for (const scheme of ["light", "dark"] as const) {
+        const context = await browser.newContext({
+          viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+          baseURL: BASE,
+          colorScheme: scheme,
+        });
+        const page = await context.newPage();
+        await page.goto("/signin");
+        await page.getByLabel("Email").fill(who.email);
+        await page.getByLabel("Password").fill(who.password);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        const codeField = page.getByLabel("Authentication code");
+        // Whichever comes first: the second step (an admin) or the page (a member); the other is dropped.
+        await Promise.race([
+          codeField.waitFor({ state: "visible" }).catch(() => undefined),
+          page.waitForURL((url) => !url.pathname.startsWith("/signin")).catch(() => undefined),
+        ]);
+        if (await codeField.isVisible()) {
+          const code = adminRecoveryCodes.shift();
+          if (!code) throw new Error("out of recovery codes");
+          await codeField.fill(code);
+          await page.getByRole("button", { name: "Verify" }).click();
+        }
+        await page.waitForURL((url) => !url.pathname.startsWith("/signin"));
+        for (const [route, file] of pages) {
+          const name = scheme === "dark" ? file.replace(/\.png$/, "-dark.png") : file;
+          await page.goto(route);
+          await page.waitForLoadState("networkidle");
+          if (options.openMenu) {
+            await page.getByRole("button", { name: "Menu" }).click();
+            await page.getByRole("dialog", { name: "Menu" }).waitFor();
+          }
+          await page.screenshot({ path: path.join(OUT, name), fullPage: !options.openMenu });
+          console.log(`docs/screenshots/${name}`);
+        }
+        await context.close();
       }
-      await context.close();
     };
     await shoot(MEMBER, [
       ["/contacts", "contacts.png"],
@@ -173,6 +218,9 @@ async function main() {
       ["/settings/apps", "settings-apps.png"],
       [consentPath, "oauth-consent.png"],
     ]);
+    // A phone (390 px): the page, and the navigation in its menu.
+    await shoot(MEMBER, [["/contacts", "mobile-contacts.png"]], { width: 390, height: 844 });
+    await shoot(MEMBER, [["/contacts", "mobile-menu.png"]], { width: 390, height: 844, openMenu: true });
     await shoot(
       ADMIN,
       (JSON.parse(process.env.SCREENSHOT_ADMIN_PAGES ?? "null") as Array<[string, string]> | null) ?? [
