@@ -43,7 +43,7 @@ export async function AppShell({
         Skip to content
       </a>
       <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-7xl items-center gap-3 px-4 py-3">
+        <div className="mx-auto flex max-w-screen-2xl items-center gap-3 px-4 py-3">
           <MobileNav items={nav} email={email} theme={theme} />
           <Link href="/" className="flex items-center gap-2 font-semibold text-slate-900">
             <span aria-hidden className="inline-block h-6 w-6 rounded bg-brand-600" />
@@ -60,8 +60,8 @@ export async function AppShell({
           <SignOutButton />
         </div>
       </header>
-      <div className="mx-auto flex max-w-7xl gap-8 px-4">
-        <aside className="hidden w-52 shrink-0 py-6 lg:block">
+      <div className="mx-auto flex max-w-screen-2xl gap-6 px-4">
+        <aside className="hidden w-48 shrink-0 py-6 lg:block">
           <nav aria-label="Main" className="sticky top-6">
             <NavLinks items={nav} />
           </nav>
