@@ -1944,6 +1944,8 @@ export interface operations {
     parameters: {
       query?: {
         status?: "active" | "expired" | "revoked";
+        sort?: "createdAt" | "lastUsedAt" | "name";
+        direction?: "asc" | "desc";
         cursor?: string;
         limit?: number;
         offset?: number;
@@ -2697,6 +2699,8 @@ export interface operations {
     parameters: {
       query?: {
         status?: "active" | "expired" | "revoked";
+        sort?: "createdAt" | "lastUsedAt" | "name";
+        direction?: "asc" | "desc";
         cursor?: string;
         limit?: number;
         offset?: number;
@@ -2799,6 +2803,8 @@ export interface operations {
         ownerEmail?: string;
         search?: string;
         status?: "active" | "expired" | "revoked";
+        sort?: "createdAt" | "lastUsedAt" | "name";
+        direction?: "asc" | "desc";
         cursor?: string;
         limit?: number;
         offset?: number;

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, isNull, or, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { type ApiTokenRow, apiTokens, oauthConsents, oauthGrants, type UserRow, users } from "@/db/schema";
 import { displayOf, generateToken, hashToken } from "../auth/api-token";
@@ -8,8 +8,9 @@ import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
-import { decodeCursor, encodeCursor } from "./page-cursor";
+import { decodeCursor, decodeSortedCursor, encodeSortedCursor, type SortOrder } from "./page-cursor";
 import { endUserSessions } from "./sessions";
+import type { TokenSort } from "./token-limits";
 import {
   assertGrantable,
   type CreatedToken,
@@ -294,23 +295,54 @@ export interface TokenQuery {
   /** Case-insensitive substring of the owner's email or the token's name (the admin filter box). */
   search?: string;
   status?: TokenStatus;
-  /** Keyset cursor (services/page-cursor.ts): the page after this one. */
+  sort?: TokenSort;
+  direction?: "asc" | "desc";
+  /** Keyset cursor (services/page-cursor.ts): the page after this one, in the same order. */
   cursor?: string;
   /** The dashboard's numbered pager; not with `cursor`. */
   offset?: number;
   limit?: number;
 }
 
-const TOKEN_CURSOR = [/^\d{1,15}$/, /^tok_[0-9a-z]{20}$/] as const;
+/** Before sort orders existed a cursor was [createdAt ms as text, id]: still honoured in the default order. */
+const LEGACY_TOKEN_CURSOR = [/^\d{1,15}$/, /^tok_[0-9a-z]{20}$/] as const;
+const TOKEN_ID = /^tok_[0-9a-z]{20}$/;
 
-/** Newest first, with owners; for "my tokens" pass ownerId, for the admin list any filter. */
+/** Each sort's key: an expression, its cursor element's shape, and the key of a row. */
+const TOKEN_SORT_KEYS = {
+  createdAt: { expr: sql`${apiTokens.createdAt}`, shape: "int", of: (t: ApiTokenRow) => t.createdAt.getTime() },
+  lastUsedAt: {
+    expr: sql`coalesce(${apiTokens.lastUsedAt}, 0)`,
+    shape: "int",
+    of: (t: ApiTokenRow) => t.lastUsedAt?.getTime() ?? 0,
+  },
+  name: { expr: sql`${apiTokens.name}`, shape: /^.{1,400}$/s, of: (t: ApiTokenRow) => t.name },
+} as const satisfies Record<TokenSort, { expr: SQL; shape: RegExp | "int"; of: (t: ApiTokenRow) => string | number }>;
+
+function tokenCursorKey(cursor: string | undefined, order: SortOrder): [string | number, string] | null {
+  if (!cursor) return null;
+  if (order.sort === "createdAt" && order.direction === "desc") {
+    try {
+      const [ms, id] = decodeCursor(cursor, LEGACY_TOKEN_CURSOR) as [string, string];
+      return [Number(ms), id];
+    } catch {
+      // Not the old shape: read as a cursor with its order below.
+    }
+  }
+  const shape = TOKEN_SORT_KEYS[order.sort as TokenSort].shape;
+  return decodeSortedCursor(cursor, order, [shape, TOKEN_ID]) as [string | number, string];
+}
+
+/** Filtered and sorted (newest first unless asked otherwise), with owners; for "my tokens" pass ownerId. */
 export function listTokens(
   svc: Pick<ServiceContext, "db" | "clock">,
   query: TokenQuery = {},
 ): { items: TokenSummary[]; total: number; nextCursor: string | null } {
   const now = svc.clock.now();
-  const after = query.cursor ? decodeCursor(query.cursor, TOKEN_CURSOR) : null;
-  const afterAt = after ? new Date(Number(after[0])) : null;
+  const sort = query.sort ?? "createdAt";
+  const order: SortOrder = { sort, direction: query.direction ?? (sort === "name" ? "asc" : "desc") };
+  const key = TOKEN_SORT_KEYS[sort];
+  const after = tokenCursorKey(query.cursor, order);
   const pattern = query.search ? `%${query.search.toLowerCase().replace(/[%_\\]/g, "\\$&")}%` : null;
   const where = and(
     query.ownerId ? eq(apiTokens.userId, query.ownerId) : undefined,
@@ -328,25 +360,21 @@ export function listTokens(
     svc.db.select({ n: count() }).from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId)).where(where).get()
       ?.n ?? 0;
   const limit = query.limit ?? 50;
+  const direction = order.direction === "asc" ? asc : desc;
+  const past = after
+    ? order.direction === "asc"
+      ? sql`(${key.expr} > ${after[0]} or (${key.expr} = ${after[0]} and ${apiTokens.id} > ${after[1]}))`
+      : sql`(${key.expr} < ${after[0]} or (${key.expr} = ${after[0]} and ${apiTokens.id} < ${after[1]}))`
+    : undefined;
   const rows = base
-    .where(
-      and(
-        where,
-        after && afterAt
-          ? or(
-              lt(apiTokens.createdAt, afterAt),
-              and(eq(apiTokens.createdAt, afterAt), lt(apiTokens.id, String(after[1]))),
-            )
-          : undefined,
-      ),
-    )
-    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+    .where(and(where, past))
+    .orderBy(direction(key.expr), direction(apiTokens.id))
     .limit(limit + 1)
     .offset(after ? 0 : (query.offset ?? 0))
     .all();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const nextCursor =
-    rows.length > limit && last ? encodeCursor([String(last.token.createdAt.getTime()), last.token.id]) : null;
+    rows.length > limit && last ? encodeSortedCursor(order, [key.of(last.token), last.token.id]) : null;
   return { items: page.map((r) => toSummary(r.token, r.owner, now)), total, nextCursor };
 }

@@ -4,7 +4,7 @@ import { LIMITS } from "@/db/schema/columns";
 import { SCOPES, type Scope } from "../../auth/scopes";
 import { idPattern } from "../../id-pattern";
 import { cursorInput, pageSchema } from "../../services/page-cursor-input";
-import { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_STATUSES } from "../../services/token-limits";
+import { MAX_GRACE_MS, TOKEN_NAME_MAX, TOKEN_SORTS, TOKEN_STATUSES } from "../../services/token-limits";
 import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 
 /** Request and response schemas of the API token procedures (user and admin). */
@@ -67,12 +67,24 @@ const pageFields = {
     .optional()
     .describe("For the dashboard's numbered pager only; API clients page with `cursor`. Not with `cursor`."),
 };
+/** The order of a token list; a cursor is only good for the order it was returned in. */
+const sortFields = {
+  sort: z
+    .enum(TOKEN_SORTS, { error: `must be one of ${TOKEN_SORTS.join(", ")}` })
+    .default("createdAt")
+    .describe("createdAt (default), lastUsedAt (never-used last when descending) or name"),
+  direction: z
+    .enum(["asc", "desc"], { error: "must be asc or desc" })
+    .optional()
+    .describe("Default: desc (newest first) for the dates, asc for name"),
+};
+
 export const notBoth = {
   check: (v: { cursor?: string; offset?: number }) => v.cursor === undefined || v.offset === undefined,
   params: { message: "give either cursor or offset, not both", path: ["offset"] },
 };
 
-export const listTokensFields = { status: z.enum(TOKEN_STATUSES).optional(), ...pageFields };
+export const listTokensFields = { status: z.enum(TOKEN_STATUSES).optional(), ...sortFields, ...pageFields };
 export const listTokensInput = z.strictObject(listTokensFields).refine(notBoth.check, notBoth.params);
 
 export const createTokenInput = z.strictObject({
@@ -124,6 +136,7 @@ export const adminListTokensInput = z
     ownerEmail: z.string().trim().max(LIMITS.email).optional().describe("Exact owner email"),
     search: z.string().trim().max(LIMITS.email).optional().describe("Part of the owner's email or the token's name"),
     status: z.enum(TOKEN_STATUSES).optional(),
+    ...sortFields,
     ...pageFields,
   })
   .refine(notBoth.check, notBoth.params);
