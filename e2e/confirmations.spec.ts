@@ -145,8 +145,9 @@ function memberRow() {
   return page.getByTestId("user-row").filter({ hasText: MEMBER.email });
 }
 // The row's cells: email, name, role, status, … (the email itself contains "member").
-const roleCell = () => memberRow().locator("td").nth(2);
-const statusCell = () => memberRow().locator("td").nth(3);
+// The first cell is the row's selection checkbox.
+const roleCell = () => memberRow().locator("td").nth(3);
+const statusCell = () => memberRow().locator("td").nth(4);
 
 async function manageMember() {
   await page.goto("/admin/users");

@@ -104,7 +104,7 @@ test.describe
       await form.getByLabel("Email").fill("bad@example.com");
       await form.getByLabel("Phone").fill("12");
       await form.getByRole("button", { name: "Add contact" }).click();
-      await expect(alertOf(page)).toContainText("phone");
+      await expect(alertOf(page)).toContainText("Phone must be an international number");
       await expect(page.getByTestId("contact-row")).toHaveCount(1);
 
       await row.getByRole("button", { name: "Edit Grace Hopper" }).click();
