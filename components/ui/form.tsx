@@ -12,9 +12,13 @@ import {
   type UseFormReturn,
   useForm,
 } from "react-hook-form";
-import type { z } from "zod";
+import { z } from "zod";
 import { errorMessage } from "../trpc";
 import { fieldSentence, type RefusalMapping, refusalOf } from "./form-errors";
+
+// The page CSP has no 'unsafe-eval': zod's JIT probes for it with Function(""), and the browser reports
+// that probe as a CSP violation even though zod catches the error and falls back. No JIT, no probe.
+z.config({ jitless: true });
 
 /**
  * The one form kit: react-hook-form validating with the server's own zod
