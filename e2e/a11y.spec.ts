@@ -17,16 +17,8 @@ const MEMBER = { email: "a11y-member@example.com", password: "a11y member passph
  * allowed here per page and rule until fixed; remove an entry with its fix. Each entry: the rule,
  * and the selectors (axe's) it may match — anything else still fails.
  */
-const ALLOWED: Array<{ rule: string; target: RegExp; why: string }> = [
-  {
-    // components/admin/hourly-bar-chart.tsx: the overview's charts are <svg role="img"> around bars that
-    // are links (each opens its audit view); an image has no interactive parts, so screen readers never
-    // reach the links. Fix: role="group" (keeping the aria-label) when the bars are links.
-    rule: "nested-interactive",
-    target: /^figure\[data-testid="chart-[a-z_-]+"\] > /,
-    why: "chart bars are links inside role=img",
-  },
-];
+/** Known violations waiting for a fix, by rule and selector (none today: a fix removes its entry). */
+const ALLOWED: Array<{ rule: string; target: RegExp; why: string }> = [];
 
 interface Finding {
   rule: string;

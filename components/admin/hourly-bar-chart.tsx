@@ -108,7 +108,14 @@ export function HourlyBarChart({
 
   return (
     <figure data-testid={testId} data-total={total} data-unit={unit}>
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-auto w-full" role="img" aria-label={summary}>
+      {/* An image has no interactive parts: with bars that link to the audit log the chart is a group
+          (its summary kept as the label), so screen readers reach each bar's link. */}
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        className="h-auto w-full"
+        role={auditFilters ? "group" : "img"}
+        aria-label={summary}
+      >
         <title>{summary}</title>
         {(Number.isInteger(top / 2) ? [0, top / 2, top] : [0, top]).map((v) => (
           <g key={v}>
