@@ -141,4 +141,17 @@ test("ticked tokens are revoked together after a confirmation naming them; only 
   await page.getByLabel("Status").selectOption("revoked");
   await expect(tokenRows).toHaveCount(2);
   await expect(page.getByLabel(`Select bulk-one of ${member.email}`)).toHaveCount(0);
+
+  // Sorted by name on the server, then the other way round.
+  const nameHeader = page.getByRole("columnheader", { name: /Name/ });
+  await nameHeader.getByRole("button").click();
+  await expect(nameHeader).toHaveAttribute("aria-sort", "ascending");
+  await expect
+    .poll(async () => (await tokenRows.allTextContents()).map((t) => /bulk-(one|two|kept)/.exec(t)?.[0]))
+    .toEqual(["bulk-one", "bulk-two"]);
+  await nameHeader.getByRole("button").click();
+  await expect(nameHeader).toHaveAttribute("aria-sort", "descending");
+  await expect
+    .poll(async () => (await tokenRows.allTextContents()).map((t) => /bulk-(one|two|kept)/.exec(t)?.[0]))
+    .toEqual(["bulk-two", "bulk-one"]);
 });

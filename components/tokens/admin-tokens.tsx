@@ -1,14 +1,14 @@
 "use client";
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { createColumnHelper, type RowSelectionState, useTable } from "@tanstack/react-table";
+import { createColumnHelper, type RowSelectionState, type SortingState, useTable } from "@tanstack/react-table";
 import type { inferRouterOutputs } from "@trpc/server";
 import { type ReactNode, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, CopyText, formatTime, Input, OffsetPager, Select, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
-import { DataTable, type ListFeatures, listFeatures, SelectBox } from "../ui/data-table";
+import { DataTable, type ListFeatures, listFeatures, SelectBox, serverOrder } from "../ui/data-table";
 import { tokenLabel } from "./token-parts";
 import { TokenStatusBadge } from "./token-status";
 
@@ -67,22 +67,25 @@ function tokenColumns(revokeButton: (t: AdminToken) => ReactNode) {
     }),
     col.accessor((t) => t.scopes.join(" "), {
       id: "scopes",
+      enableSorting: false,
       header: "Scopes",
       cell: (c) => <span className="text-xs">{c.getValue()}</span>,
     }),
     col.display({ id: "status", header: "Status", cell: ({ row }) => <TokenStatusBadge token={row.original} /> }),
     col.accessor("createdAt", {
+      sortDescFirst: true,
       header: "Created",
       cell: (c) => <span className="text-xs">{formatTime(c.getValue())}</span>,
     }),
     col.accessor((t) => t.graceUntil ?? t.expiresAt, {
       id: "expires",
+      enableSorting: false,
       header: "Expires",
       cell: (c) => <span className="text-xs">{formatTime(c.getValue())}</span>,
     }),
-    col.display({
-      id: "lastUsed",
+    col.accessor("lastUsedAt", {
       header: "Last used",
+      sortDescFirst: true,
       cell: ({ row: { original: t } }) => (
         <span className="text-xs">
           {formatTime(t.lastUsedAt)}
@@ -105,10 +108,12 @@ export function AdminTokens() {
   const [search, setSearch] = useState("");
   const [status, setStatus] = useState<Status | "">("active");
   const [offset, setOffset] = useState(0);
+  const [sorting, setSorting] = useState<SortingState>([{ id: "createdAt", desc: true }]);
   const list = useQuery({
     ...trpc.admin.tokens.list.queryOptions({
       search: search || undefined,
       status: status || undefined,
+      ...(serverOrder(sorting) as { sort?: "createdAt" | "lastUsedAt" | "name"; direction?: "asc" | "desc" }),
       offset,
       limit: PAGE,
     }),
@@ -149,10 +154,17 @@ export function AdminTokens() {
     )),
     data: items,
     getRowId: (t) => t.id,
-    // The list's order is the server's (newest first); only active tokens can be ticked for revocation.
-    enableSorting: false,
+    // Sorted on the server (Name, Created, Last used: their ids are its `sort` names); only active tokens
+    // can be ticked for revocation.
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
     enableRowSelection: (row) => row.original.status === "active",
-    state: { rowSelection },
+    state: { sorting, rowSelection },
+    onSortingChange: (next) => {
+      setSorting(next);
+      change();
+    },
     onRowSelectionChange: setRowSelection,
   });
   const picked = items.filter((t) => rowSelection[t.id] && t.status === "active");
