@@ -51,8 +51,8 @@ test("a member enrols an authenticator app, then signs in with a code; wrong, re
   const usedAt = Date.now();
   await page.getByLabel("Code from the app").fill(totpCodeAt(secret, usedAt));
   await page.getByRole("button", { name: "Confirm", exact: true }).click();
+  await expect(page.getByTestId("recovery-code")).toHaveCount(10);
   const codes = await page.getByTestId("recovery-code").allTextContents();
-  expect(codes).toHaveLength(10);
   rememberSecondFactor(member.email, secret, codes.slice(1), usedAt);
   await page.getByRole("button", { name: "I have saved them" }).click();
   await expect(page.getByTestId("second-factor-row")).toHaveCount(1);
@@ -113,7 +113,8 @@ test("a dangerous action on a stale session asks for a code in its dialog, then 
   await dialog.getByLabel("Authentication code").fill(secondFactorCode("e2e-admin@example.com"));
   await dialog.getByTestId("step-up-submit").click();
   await expect(dialog).toBeHidden();
-  await expect(row.locator("td").nth(2)).toHaveText("admin");
+  // The role shows in the row (the email itself does not contain "admin").
+  await expect(row).toContainText("admin");
 });
 
 test("an admin whose factors the CLI reset signs in with the password and must enrol before any admin page", async ({
