@@ -88,7 +88,11 @@ test("a contact: the schema's refusals under each field, nothing sent, then adde
   await form.getByRole("button", { name: "Add contact" }).click();
   await expectFieldError(page, form.getByLabel("Name"), "Name must not be empty.");
   await expectFieldError(page, form.getByLabel("Email"), "Email must be a valid email address.");
-  await expectFieldError(page, form.getByLabel("Phone"), "Phone must be an international number like +41 44 668 18 00.");
+  await expectFieldError(
+    page,
+    form.getByLabel("Phone"),
+    "Phone must be an international number like +41 44 668 18 00.",
+  );
   // The first refused field has the keyboard; the phone's hint is still there beside its error.
   await expect(form.getByLabel("Name")).toBeFocused();
   await expect(form.getByLabel("Phone")).toHaveAttribute("aria-describedby", /contact-phone-hint/);
