@@ -155,3 +155,23 @@ test("ticked tokens are revoked together after a confirmation naming them; only 
     .poll(async () => (await tokenRows.allTextContents()).map((t) => /bulk-(one|two|kept)/.exec(t)?.[0]))
     .toEqual(["bulk-two", "bulk-one"]);
 });
+
+test("a member's own tokens: filtered by status and sorted on the server", async ({ browser }) => {
+  const member = MEMBERS[2] as { email: string; password: string };
+  const own = await (await browser.newContext()).newPage();
+  await signIn(own, member.email, member.password);
+  await own.waitForURL((url) => !url.pathname.startsWith("/signin"));
+  await own.goto("/settings/tokens");
+  const tokenRows = own.getByTestId("token-row");
+  await expect(tokenRows).toHaveCount(3);
+  await own.getByLabel("Show tokens").selectOption("revoked");
+  await expect(tokenRows).toHaveCount(2);
+  await own.getByLabel("Sort tokens").selectOption("name");
+  await expect
+    .poll(async () => (await tokenRows.allTextContents()).map((t) => /bulk-(one|two|kept)/.exec(t)?.[0]))
+    .toEqual(["bulk-one", "bulk-two"]);
+  await own.getByLabel("Show tokens").selectOption("active");
+  await expect(tokenRows).toHaveCount(1);
+  await expect(tokenRows).toContainText("bulk-kept");
+  await own.context().close();
+});

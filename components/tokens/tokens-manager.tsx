@@ -17,7 +17,10 @@ export function TokensManager() {
   const queryClient = useQueryClient();
   const [fresh, setFresh] = useState<CreatedToken | null>(null);
   const options = useQuery(trpc.tokens.options.queryOptions({}));
-  const list = useQuery(trpc.tokens.list.queryOptions({ limit: 100 }));
+  const [status, setStatus] = useState<"" | "active" | "expired" | "revoked">("");
+  const [sort, setSort] = useState<"createdAt" | "lastUsedAt" | "name">("createdAt");
+  // Filtered and sorted by the server (tokens.list status and sort).
+  const list = useQuery(trpc.tokens.list.queryOptions({ limit: 100, status: status || undefined, sort }));
   const create = useMutation(trpc.tokens.create.mutationOptions());
   const refresh = () =>
     Promise.all([
@@ -49,7 +52,38 @@ export function TokensManager() {
           }
         />
       ) : null}
-      <Card title="Your tokens">
+      <Card
+        title="Your tokens"
+        actions={
+          <div className="flex gap-2">
+            <Select
+              aria-label="Show tokens"
+              value={status}
+              onChange={(e) => {
+                const v = e.target.value;
+                setStatus(v === "active" || v === "expired" || v === "revoked" ? v : "");
+              }}
+            >
+              <option value="">any status</option>
+              <option value="active">active</option>
+              <option value="expired">expired</option>
+              <option value="revoked">revoked</option>
+            </Select>
+            <Select
+              aria-label="Sort tokens"
+              value={sort}
+              onChange={(e) => {
+                const v = e.target.value;
+                setSort(v === "lastUsedAt" || v === "name" ? v : "createdAt");
+              }}
+            >
+              <option value="createdAt">newest first</option>
+              <option value="lastUsedAt">last used first</option>
+              <option value="name">by name</option>
+            </Select>
+          </div>
+        }
+      >
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
         <TokenTable
           items={list.data?.items ?? []}
