@@ -1,6 +1,7 @@
 import type { Db } from "@/db";
 import { parseAuthorization } from "./auth/bearer";
 import { principalFromAccessToken } from "./auth/oauth-principal";
+import { readPendingSignInHandle } from "./auth/pending-sign-in-cookie";
 import type { ClientInfo, Principal } from "./auth/principal";
 import { principalFromSessionCookie } from "./auth/session-principal";
 import { principalFromBearer } from "./auth/token-principal";
@@ -44,6 +45,11 @@ export interface Context {
   dataDir: string | null;
   /** The configuration the server runs with (the posture check judges it); null in contexts built by hand. */
   config: Config | null;
+  /**
+   * The pending sign-in handle from its HttpOnly cookie (tRPC only; server/auth/pending-sign-in-cookie.ts):
+   * signIn.passkeyOptions binds a passkey challenge to that half-done sign-in.
+   */
+  pendingSignInHandle: string | null;
 }
 
 export interface InnerContextOptions {
@@ -58,6 +64,7 @@ export interface InnerContextOptions {
   limiter?: RateLimiter | null;
   dataDir?: string | null;
   config?: Config | null;
+  pendingSignInHandle?: string | null;
 }
 
 /** The context without a request: what tests and internal callers build directly. */
@@ -75,6 +82,7 @@ export function createContextInner(opts: InnerContextOptions): Context {
     rateLimit: newRateLimitRecord(),
     dataDir: opts.dataDir ?? null,
     config: opts.config ?? null,
+    pendingSignInHandle: opts.pendingSignInHandle ?? null,
   };
 }
 
@@ -146,5 +154,6 @@ export async function createContext(req: Request, transport: Transport, runtime:
     rateLimit: newRateLimitRecord(),
     dataDir: runtime.config.dataDir,
     config: runtime.config,
+    pendingSignInHandle: transport === "trpc" ? readPendingSignInHandle(req.headers, runtime.config.secure) : null,
   };
 }

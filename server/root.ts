@@ -11,6 +11,7 @@ import { adminUsersRouter } from "./routers/admin/users";
 import { contactsRouter } from "./routers/contacts/router";
 import { oauthAppsRouter } from "./routers/oauth-apps/router";
 import { rateLimitsRouter } from "./routers/rate-limits/router";
+import { signInRouter } from "./routers/sign-in";
 import { tokensRouter } from "./routers/tokens/router";
 import { createCallerFactory, router } from "./trpc";
 
@@ -21,6 +22,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   rateLimits: rateLimitsRouter,
   oauthApps: oauthAppsRouter,
+  signIn: signInRouter,
   admin: router({
     // admin.users.revokeAll, .tokens and .createToken live with the token code they drive (routers/admin/tokens.ts).
     users: router({ ...adminUsersRouter._def.record, ...adminUserTokensRouter._def.record }),

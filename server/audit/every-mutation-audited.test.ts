@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { oauthConsents, oauthGrants } from "@/db/schema";
 import type { Principal } from "../auth/principal";
+import { attemptSignIn } from "../auth/sign-in";
 import { loadOrCreateSecrets } from "../config/secrets";
 import { createContextInner, type InnerContextOptions } from "../context";
 import { fileKeyring } from "../crypto/keyring";
@@ -16,6 +17,7 @@ import { listSecondFactors, startTotpEnrolment } from "../services/second-factor
 import { totpCodeAt } from "../services/second-factors-totp";
 import { createToken } from "../services/tokens";
 import { createTestRuntime, nextTotpCode, seedUser } from "../testing/harness";
+import { softwareAuthenticator } from "../testing/software-authenticator";
 
 /**
  * Every mutation procedure in the router must write at least one audit entry
@@ -138,6 +140,43 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
     as: (await user("admin")).principal,
     input: undefined,
   }),
+  "account.secondFactors.startPasskey": async () => ({
+    as: (await user()).principal,
+    input: undefined,
+    context: { config: rt.config },
+  }),
+  "account.secondFactors.confirmPasskey": async () => {
+    const u = await user();
+    const started = await callerAs(u.principal, "seed", { config: rt.config }).account.secondFactors.startPasskey();
+    const response = softwareAuthenticator().register({
+      challenge: started.challenge,
+      origin: rt.config.appUrl.origin,
+      rpId: rt.config.appUrl.hostname,
+    });
+    return {
+      as: u.principal,
+      input: { name: "Key", response: JSON.stringify(response) },
+      context: { config: rt.config },
+    };
+  },
+  "signIn.passkeyOptions": async () => {
+    const u = await user();
+    const setup = callerAs(u.principal, "seed", { config: rt.config }).account.secondFactors;
+    const started = await setup.startPasskey();
+    const response = softwareAuthenticator().register({
+      challenge: started.challenge,
+      origin: rt.config.appUrl.origin,
+      rpId: rt.config.appUrl.hostname,
+    });
+    await setup.confirmPasskey({ name: "Key", response: JSON.stringify(response) });
+    const first = await attemptSignIn(
+      rt,
+      { email: u.user.email, password: u.password },
+      { ip: null, userAgent: null, requestId: "seed" },
+    );
+    if (first.ok || first.reason !== "second_factor") throw new Error("expected a pending sign-in");
+    return { as: u.principal, input: undefined, context: { config: rt.config, pendingSignInHandle: first.handle } };
+  },
   "account.stepUp": async () => {
     const u = await user("admin");
     return { as: u.principal, input: { code: nextTotpCode(rt, u.totpSecret as string) } };

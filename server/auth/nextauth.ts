@@ -26,9 +26,10 @@ class SignInExpired extends CredentialsSignin {
   override code = "sign_in_expired";
 }
 
-/** A second step posts a code and no password. */
+/** A second step posts a code (or a passkey's answer) and no password. */
 function isSecondStep(credentials: Partial<Record<string, unknown>> | undefined): boolean {
-  return typeof credentials?.code === "string" && credentials.code !== "" && !credentials.password;
+  const given = (value: unknown) => typeof value === "string" && value !== "";
+  return (given(credentials?.code) || given(credentials?.passkey)) && !credentials?.password;
 }
 
 /**
@@ -64,7 +65,12 @@ const nextAuth = NextAuth((): NextAuthConfig => {
     },
     providers: [
       Credentials({
-        credentials: { email: { type: "email" }, password: { type: "password" }, code: { type: "text" } },
+        credentials: {
+          email: { type: "email" },
+          password: { type: "password" },
+          code: { type: "text" },
+          passkey: { type: "text" },
+        },
         async authorize(credentials, request) {
           const client = clientOfRequest(request, runtime.trustedProxies);
           // Two steps (server/auth/sign-in.ts): the password, then — for an account with a second factor —

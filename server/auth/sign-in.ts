@@ -8,7 +8,18 @@ import { limiterFor } from "../ratelimit/runtime";
 import type { Lock } from "../ratelimit/store";
 import type { Runtime } from "../runtime";
 import { recordAudit } from "../services/audit";
-import { checkSecondFactorCode, hasSecondFactor, markSessionChecked } from "../services/second-factors";
+import {
+  checkSecondFactorCode,
+  type FactorCheck,
+  hasSecondFactor,
+  markSessionChecked,
+} from "../services/second-factors";
+import {
+  checkPasskeyAnswer,
+  PASSKEY_RESPONSE_MAX,
+  relyingPartyOf,
+  takeSignInChallenge,
+} from "../services/second-factors-passkeys";
 import {
   createPendingSignIn,
   findPendingSignIn,
@@ -144,14 +155,17 @@ async function attempt(runtime: Runtime, credentials: unknown, client: ClientInf
 
 const secondStepSchema = z.object({
   // Six digits or a recovery code ("abcde-fghij"); anything longer is not worth looking at.
-  code: z.string().trim().min(1).max(32),
+  code: z.string().trim().min(1).max(32).optional(),
+  // Or a passkey's answer (the browser's AuthenticationResponseJSON, as a JSON string) to signIn.passkeyOptions.
+  passkey: z.string().min(1).max(PASSKEY_RESPONSE_MAX).optional(),
   // The email the person typed in the first step, when the form sends it again: it must be the handle's.
   email: z.string().trim().max(254).optional(),
 });
 
 /**
  * The second step of a sign-in: the pending handle (from its cookie) and a
- * TOTP or recovery code. It runs under the same per-account and per-IP
+ * TOTP or recovery code, or a passkey's answer to the challenge stored on
+ * that pending sign-in (taken before it is checked: one try per challenge). It runs under the same per-account and per-IP
  * lockout as the password (a wrong code is a failure like a wrong password;
  * while locked, no code is checked), and each handle takes only a few wrong
  * codes (second-factors-pending.ts). A right code redeems the handle once
@@ -190,8 +204,11 @@ async function secondStep(
     return { ok: false, reason: "locked", retryAfterSeconds: gate.retryAfterSeconds };
   }
 
-  const code = parsed.success ? parsed.data.code : "";
-  const check = db.transaction((tx) => checkSecondFactorCode(tx, clock, keyring, user.id, code));
+  const passkey = parsed.success ? parsed.data.passkey : undefined;
+  const code = parsed.success ? (parsed.data.code ?? "") : "";
+  const check: FactorCheck = passkey
+    ? await checkPendingPasskey(runtime, pending.id, user.id, passkey)
+    : db.transaction((tx) => checkSecondFactorCode(tx, clock, keyring, user.id, code));
   if (!check.ok) {
     const locked = await limiter.settleSignIn(gate, "failure");
     db.transaction((tx) => {
@@ -202,7 +219,7 @@ async function secondStep(
         target: { type: "user", id: user.id },
         outcome: "failure",
         client,
-        detail: { email: user.email, reason: "wrong_second_factor" },
+        detail: { email: user.email, reason: "wrong_second_factor", ...(passkey ? { method: "passkey" } : {}) },
       });
     });
     auditLockouts(runtime, locked, user.id, user.email, client);
@@ -223,6 +240,20 @@ async function secondStep(
     });
     return { ok: true as const, userId: user.id, sessionId: session.id };
   });
+}
+
+/** A passkey answer at the second step: against the pending sign-in's own challenge, taken first. */
+async function checkPendingPasskey(
+  runtime: Runtime,
+  pendingId: string,
+  userId: string,
+  answer: string,
+): Promise<FactorCheck> {
+  const { db, clock, config } = runtime;
+  const challenge = db.transaction((tx) => takeSignInChallenge(tx, clock, pendingId));
+  if (!challenge) return { ok: false };
+  const result = await checkPasskeyAnswer(db, clock, relyingPartyOf(config.appUrl), userId, challenge, answer);
+  return result.ok ? { ok: true, method: "passkey", factorId: result.factorId } : { ok: false };
 }
 
 /** attemptSignIn for callers that only need success or not (a lockout is a refusal like any other). */

@@ -23,6 +23,11 @@ export const NOT_ON_REST: Readonly<Record<string, string>> = {
   "account.secondFactors.remove": "Session-only, as account.secondFactors.list, and wants a recent check (step-up).",
   "account.secondFactors.regenerateRecoveryCodes":
     "Session-only, as account.secondFactors.remove: recovery codes are shown once to the person at the dashboard.",
+  "account.secondFactors.startPasskey":
+    "Session-only, as account.secondFactors.startTotp: the challenge is bound to the calling session, and only a browser can answer it.",
+  "account.secondFactors.confirmPasskey": "Session-only, as account.secondFactors.startPasskey.",
+  "signIn.passkeyOptions":
+    "The sign-in form's passkey challenge, bound to the pending sign-in in its HttpOnly cookie: part of the browser's sign-in, which REST never takes part in.",
   "account.stepUp":
     "Records a second-factor check on the calling session (step-up); bearer credentials are not held to step-up, so they have nothing to record it on.",
   "oauthApps.list":

@@ -1,6 +1,8 @@
+import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
 import { z } from "zod";
 import { SECOND_FACTOR_KINDS } from "@/db/schema";
 import { requireStepUp, STEP_UP_WINDOW_MS } from "../../auth/step-up";
+import type { Context } from "../../context";
 import { AppError } from "../../errors";
 import { idPattern } from "../../id-pattern";
 import {
@@ -14,8 +16,15 @@ import {
   startTotpEnrolment,
   stepUpSession,
 } from "../../services/second-factors";
+import {
+  confirmPasskeyRegistration,
+  PASSKEY_RESPONSE_MAX,
+  relyingPartyOf,
+  startPasskeyRegistration,
+} from "../../services/second-factors-passkeys";
 import { protectedProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
+import { webauthnOptions } from "../webauthn-options";
 
 /** The session making the call: these procedures declare no scope, so the pipeline admits sessions only. */
 function sessionOf(principal: { kind: string; sessionId?: string }): string {
@@ -29,6 +38,12 @@ function sessionOf(principal: { kind: string; sessionId?: string }): string {
 const codeSchema = z.string().trim().min(6, "must be a 6-digit code or a recovery code").max(32);
 const factorId = z.string().regex(idPattern("secondFactor"), "must be a second factor id (sfa_…)");
 const recoveryCodesOutput = z.object({ recoveryCodes: z.array(z.string()) });
+
+/** APP_URL is the relying party (its hostname the RP ID, its origin the only accepted origin). */
+function relyingParty(ctx: Context) {
+  if (!ctx.config) throw new AppError("INTERNAL", "No configuration", "no_config").toTRPCError();
+  return relyingPartyOf(ctx.config.appUrl);
+}
 
 /**
  * One's own second factors, for the account page. All session-only (no
@@ -100,6 +115,45 @@ export const secondFactorsRouter = router({
       const sessionId = sessionOf(ctx.principal);
       const result = confirmTotpEnrolment(serviceContext(ctx), ctx.principal.userId, input.factorId, input.code);
       // The person just proved the factor in this session: that counts as a check (step-up).
+      ctx.db.transaction((tx) => markSessionChecked(tx, ctx.clock, sessionId));
+      return result;
+    }),
+
+  /**
+   * Options for navigator.credentials.create() (PublicKeyCredentialCreationOptionsJSON, for
+   * @simplewebauthn/browser as is); the challenge is stored for this session, five minutes, used once.
+   */
+  startPasskey: protectedProcedure
+    .meta({ allowWithoutSecondFactor: true })
+    .input(z.void())
+    .output(webauthnOptions<PublicKeyCredentialCreationOptionsJSON>())
+    .mutation(({ ctx }) => {
+      const sessionId = sessionOf(ctx.principal);
+      if (hasSecondFactor(ctx.db, ctx.principal.userId)) requireStepUp(ctx);
+      const { userId, email } = ctx.principal;
+      return startPasskeyRegistration(serviceContext(ctx), relyingParty(ctx), { id: userId, email }, sessionId);
+    }),
+
+  /** The browser's answer (RegistrationResponseJSON as a JSON string) and a name; the first factor comes with recovery codes. */
+  confirmPasskey: protectedProcedure
+    .meta({ allowWithoutSecondFactor: true })
+    .input(
+      z.strictObject({
+        name: z.string().trim().min(1, "must name the passkey").max(FACTOR_LABEL_MAX),
+        response: z.string().min(2).max(PASSKEY_RESPONSE_MAX),
+      }),
+    )
+    .output(z.object({ factorId: z.string(), recoveryCodes: z.array(z.string()).nullable() }))
+    .mutation(async ({ ctx, input }) => {
+      const sessionId = sessionOf(ctx.principal);
+      const result = await confirmPasskeyRegistration(
+        serviceContext(ctx),
+        relyingParty(ctx),
+        ctx.principal.userId,
+        sessionId,
+        input,
+      );
+      // The person just used the authenticator in this session: that counts as a check (step-up).
       ctx.db.transaction((tx) => markSessionChecked(tx, ctx.clock, sessionId));
       return result;
     }),
