@@ -7,6 +7,14 @@ import path from "node:path";
 import tls from "node:tls";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "@/db";
+import { cliClient } from "../auth/principal";
+import { systemClock } from "../clock";
+import { loadConfig } from "../config";
+import { openKeyring } from "../crypto/open-keyring";
+import { CLI_ACTOR } from "../services/audit";
+import { confirmTotpEnrolment, startTotpEnrolment } from "../services/second-factors";
+import { totpCodeAt } from "../services/second-factors-totp";
 import { freePort } from "../testing/free-port";
 
 /**
@@ -332,6 +340,22 @@ http {
       if (Date.now() > deadline) throw new Error(`not ready in time:\n${appLog}`);
       await new Promise((r) => setTimeout(r, 250));
     }
+    // The first admin enrols an authenticator app, as ADMIN_2FA=required (the default) makes them, through
+    // the services on the server's own data folder; its recovery codes answer the second step below.
+    const config = loadConfig({ DATA_DIR: path.join(dir, "data"), APP_URL: httpsOrigin });
+    const db = openDatabase(config.databaseFile);
+    try {
+      const svc = { db, clock: systemClock, actor: CLI_ACTOR, client: cliClient, keyring: openKeyring(config) };
+      const admin = db.$client.prepare("select id, email from users where email = ?").get(ADMIN.email) as {
+        id: string;
+        email: string;
+      };
+      const started = await startTotpEnrolment(svc, admin);
+      recoveryCodes = confirmTotpEnrolment(svc, admin.id, started.factorId, totpCodeAt(started.secret, Date.now()))
+        .recoveryCodes as string[];
+    } finally {
+      db.$client.close();
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -348,6 +372,38 @@ http {
 
   let sessionCookie: string;
   let token: string;
+  let recoveryCodes: string[] = [];
+
+  /**
+   * The two steps of an admin's sign-in over https: the password gives a pending sign-in (a __Host-,
+   * Secure, HttpOnly, SameSite=Strict cookie, no session yet), a recovery code redeems it.
+   */
+  async function signInTwoSteps(password: string) {
+    const csrf = await viaTls("/api/auth/csrf");
+    const csrfCookies = (csrf.headers["set-cookie"] ?? []).map(cookiePair);
+    const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
+    const post = (cookies: string[], fields: Record<string, string>) =>
+      viaTls("/api/auth/callback/credentials", {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          cookie: cookies.join("; "),
+          origin: httpsOrigin,
+        },
+        body: new URLSearchParams({ csrfToken, email: ADMIN.email, ...fields }).toString(),
+      });
+    const first = await post(csrfCookies, { password });
+    const pending = (first.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-gatehouse.pending-sign-in="));
+    if (!pending) return { first, second: null, csrf, csrfToken };
+    expect(pending).toMatch(/;\s*Secure/i);
+    expect(pending).toMatch(/;\s*HttpOnly/i);
+    expect(pending).toMatch(/;\s*SameSite=Strict/i);
+    expect(pending).not.toMatch(/;\s*Domain=/i);
+    expect((first.headers["set-cookie"] ?? []).some((c) => c.startsWith("__Host-gatehouse.session="))).toBe(false);
+    const code = recoveryCodes.shift() as string;
+    const second = await post([...csrfCookies, cookiePair(pending)], { code });
+    return { first, second, csrf, csrfToken };
+  }
 
   it("signs in over https with __Host- Secure cookies, and sends HSTS", async () => {
     const csrf = await viaTls("/api/auth/csrf");
@@ -363,19 +419,13 @@ http {
       expect(line).toMatch(/;\s*Path=\//i);
       expect(line).not.toMatch(/;\s*Domain=/i);
     }
-    const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
     expect(csrf.headers["content-type"]).toBe("application/json; charset=utf-8");
 
-    const signIn = await viaTls("/api/auth/callback/credentials", {
-      method: "POST",
-      headers: {
-        "content-type": "application/x-www-form-urlencoded",
-        cookie: csrfCookies.map(cookiePair).join("; "),
-        origin: httpsOrigin,
-      },
-      body: new URLSearchParams({ csrfToken, email: ADMIN.email, password: ADMIN.password }).toString(),
-    });
-    // A form POST that redirects answers 303 See Other (server/auth/auth-request.ts).
+    const steps = await signInTwoSteps(ADMIN.password);
+    // A form POST that redirects answers 303 See Other (server/auth/auth-request.ts), both steps.
+    expect(steps.first.status, steps.first.body).toBe(303);
+    expect(steps.second, "the password step set no pending sign-in cookie").not.toBeNull();
+    const signIn = steps.second as NonNullable<typeof steps.second>;
     expect(signIn.status, signIn.body).toBe(303);
     expect(signIn.headers.location ?? "").not.toMatch(/error/);
     expect(signIn.headers["strict-transport-security"]).toBe("max-age=63072000; includeSubDomains");
@@ -572,23 +622,13 @@ http {
   });
 
   it("writes only JSON lines, even for a refused sign-in, and audits a sign-out with its IP and request id", async () => {
-    const signInWith = async (password: string) => {
-      const csrf = await viaTls("/api/auth/csrf");
-      const cookies = (csrf.headers["set-cookie"] ?? []).map(cookiePair).join("; ");
-      const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
-      const res = await viaTls("/api/auth/callback/credentials", {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies, origin: httpsOrigin },
-        body: new URLSearchParams({ csrfToken, email: ADMIN.email, password }).toString(),
-      });
-      return { res, csrfToken, cookies };
-    };
-    const refused = await signInWith("not the password at all");
-    expect(refused.res.status).toBe(303);
-    expect(refused.res.headers.location ?? "").toMatch(/error=CredentialsSignin/);
+    const refused = await signInTwoSteps("not the password at all");
+    expect(refused.first.status).toBe(303);
+    expect(refused.first.headers.location ?? "").toMatch(/error=CredentialsSignin/);
+    expect(refused.second).toBeNull();
 
-    const ok = await signInWith(ADMIN.password);
-    const session = (ok.res.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-gatehouse.session="));
+    const ok = await signInTwoSteps(ADMIN.password);
+    const session = (ok.second?.headers["set-cookie"] ?? []).find((c) => c.startsWith("__Host-gatehouse.session="));
     expect(session).toBeDefined();
     const csrf = await viaTls("/api/auth/csrf", { headers: { cookie: cookiePair(session as string) } });
     const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
