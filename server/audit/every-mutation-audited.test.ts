@@ -100,6 +100,20 @@ function authorize(userId: string, clientId: string) {
   return grantId;
 }
 
+/** Registers a passkey (a software authenticator) for the principal, through the procedures. */
+async function passkeyFor(principal: Principal) {
+  const key = softwareAuthenticator();
+  const setup = callerAs(principal, "seed", { config: rt.config }).account.secondFactors;
+  const started = await setup.startPasskey();
+  const response = key.register({
+    challenge: started.challenge,
+    origin: rt.config.appUrl.origin,
+    rpId: rt.config.appUrl.hostname,
+  });
+  await setup.confirmPasskey({ name: "Key", response: JSON.stringify(response) });
+  return key;
+}
+
 interface ValidCall {
   as: Principal;
   input: unknown;
@@ -176,6 +190,22 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
     );
     if (first.ok || first.reason !== "second_factor") throw new Error("expected a pending sign-in");
     return { as: u.principal, input: undefined, context: { config: rt.config, pendingSignInHandle: first.handle } };
+  },
+  "account.stepUpPasskeyOptions": async () => {
+    const u = await user();
+    await passkeyFor(u.principal);
+    return { as: u.principal, input: undefined, context: { config: rt.config } };
+  },
+  "account.stepUpWithPasskey": async () => {
+    const u = await user();
+    const key = await passkeyFor(u.principal);
+    const options = await callerAs(u.principal, "seed", { config: rt.config }).account.stepUpPasskeyOptions();
+    const answer = key.assert({
+      challenge: options.challenge,
+      origin: rt.config.appUrl.origin,
+      rpId: rt.config.appUrl.hostname,
+    });
+    return { as: u.principal, input: { passkey: JSON.stringify(answer) }, context: { config: rt.config } };
   },
   "account.stepUp": async () => {
     const u = await user("admin");

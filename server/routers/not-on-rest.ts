@@ -30,6 +30,9 @@ export const NOT_ON_REST: Readonly<Record<string, string>> = {
     "The sign-in form's passkey challenge, bound to the pending sign-in in its HttpOnly cookie: part of the browser's sign-in, which REST never takes part in.",
   "account.stepUp":
     "Records a second-factor check on the calling session (step-up); bearer credentials are not held to step-up, so they have nothing to record it on.",
+  "account.stepUpPasskeyOptions": "Session-only, as account.stepUp: the challenge is bound to the calling session.",
+  "account.stepUpWithPasskey":
+    "Session-only, as account.stepUp: a passkey's answer recorded as a check on the calling session.",
   "oauthApps.list":
     "The signed-in user's authorised applications, for their settings page: session-only, so an OAuth access token cannot list or revoke the very grant it rides on.",
   "oauthApps.revoke": "Session-only, as oauthApps.list: the person revokes an application, not an API credential.",

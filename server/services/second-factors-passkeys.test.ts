@@ -301,4 +301,46 @@ describe("passkeys", () => {
       expect(remove?.detail).toMatchObject({ kind: "passkey", remaining: 0 });
     });
   });
+
+  describe("step-up", () => {
+    it("a right answer to this session's challenge records a check; wrong origin, replayed, another session's challenge and no passkey are refused", async () => {
+      await register();
+      const checkedAt = () =>
+        rt.db.select().from(sessions).where(eq(sessions.id, alice.session.id)).get()?.secondFactorAt;
+      const before = checkedAt();
+      rt.clock.advance(11 * MIN);
+      const api = callerOf(rt, alice.principal);
+
+      const options = await api.account.stepUpPasskeyOptions();
+      expect(options.allowCredentials?.map((c) => c.id)).toEqual([key.credentialId]);
+      const right = key.assert({ challenge: options.challenge, origin: ORIGIN, rpId: RP_ID });
+      const wrong = key.assert({ challenge: options.challenge, origin: "https://evil.example", rpId: RP_ID });
+      expect(await failureOf(api.account.stepUpWithPasskey({ passkey: JSON.stringify(wrong) }))).toBe(
+        "BAD_REQUEST:invalid_passkey",
+      );
+      // The challenge was used by the wrong try: the right answer to it is refused too.
+      expect(await failureOf(api.account.stepUpWithPasskey({ passkey: JSON.stringify(right) }))).toBe(
+        "BAD_REQUEST:invalid_passkey",
+      );
+      expect(checkedAt()).toEqual(before);
+
+      // Another session's challenge (Alice's second session) does not serve this one.
+      const second = await seedUser(rt, "alice-2@example.com", "member", PASSWORD);
+      const otherSession = { ...alice.principal, sessionId: second.session.id };
+      const others = await callerOf(rt, otherSession).account.stepUpPasskeyOptions();
+      const forOther = key.assert({ challenge: others.challenge, origin: ORIGIN, rpId: RP_ID });
+      expect(await failureOf(api.account.stepUpWithPasskey({ passkey: JSON.stringify(forOther) }))).toBe(
+        "BAD_REQUEST:invalid_passkey",
+      );
+
+      const fresh = await api.account.stepUpPasskeyOptions();
+      const ok = await api.account.stepUpWithPasskey({
+        passkey: JSON.stringify(key.assert({ challenge: fresh.challenge, origin: ORIGIN, rpId: RP_ID })),
+      });
+      expect(ok.checkedAt).toBe(rt.clock.now().toISOString());
+      expect(checkedAt()?.getTime()).toBe(rt.clock.now().getTime());
+
+      expect(await failureOf(callerOf(rt, bob.principal).account.stepUpPasskeyOptions())).toBe("NOT_FOUND:no_passkey");
+    });
+  });
 });

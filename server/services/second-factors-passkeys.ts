@@ -17,7 +17,7 @@ import { AppError } from "../errors";
 import { newId } from "../ids";
 import { recordAudit } from "./audit";
 import type { ServiceContext } from "./context";
-import { FACTOR_LABEL_MAX, hasSecondFactor } from "./second-factors";
+import { FACTOR_LABEL_MAX, hasSecondFactor, markSessionChecked } from "./second-factors";
 import { replaceRecoveryCodes } from "./second-factors-recovery";
 
 /**
@@ -92,20 +92,8 @@ export async function startPasskeyRegistration(
     ),
     authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
   });
-  const now = svc.clock.now();
   svc.db.transaction((tx) => {
-    tx.delete(webauthnChallenges).where(lte(webauthnChallenges.expiresAt, now)).run();
-    tx.delete(webauthnChallenges).where(eq(webauthnChallenges.sessionId, sessionId)).run();
-    tx.insert(webauthnChallenges)
-      .values({
-        id: newId("webauthnChallenge"),
-        sessionId,
-        userId: user.id,
-        challenge: options.challenge,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + WEBAUTHN_CHALLENGE_MS),
-      })
-      .run();
+    storeSessionChallenge(tx, svc.clock, sessionId, user.id, options.challenge);
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "second_factor.enrol_start",
@@ -117,8 +105,28 @@ export async function startPasskeyRegistration(
   return options;
 }
 
-/** Takes (deletes) the live registration challenge of this session and user: one try per challenge. */
-function takeRegistrationChallenge(db: Executor, clock: Clock, sessionId: string, userId: string): string | null {
+/** One live challenge per session: a new one replaces the earlier (and lapsed rows of anyone go). */
+function storeSessionChallenge(tx: Executor, clock: Clock, sessionId: string, userId: string, challenge: string) {
+  const now = clock.now();
+  tx.delete(webauthnChallenges).where(lte(webauthnChallenges.expiresAt, now)).run();
+  tx.delete(webauthnChallenges).where(eq(webauthnChallenges.sessionId, sessionId)).run();
+  tx.insert(webauthnChallenges)
+    .values({
+      id: newId("webauthnChallenge"),
+      sessionId,
+      userId,
+      challenge,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + WEBAUTHN_CHALLENGE_MS),
+    })
+    .run();
+}
+
+/**
+ * Takes (deletes) the live challenge of this session and user — a registration's or a step-up's (the
+ * library tells them apart by the client data's type, webauthn.create or .get): one try per challenge.
+ */
+function takeSessionChallenge(db: Executor, clock: Clock, sessionId: string, userId: string): string | null {
   const row = db
     .delete(webauthnChallenges)
     .where(and(eq(webauthnChallenges.sessionId, sessionId), eq(webauthnChallenges.userId, userId)))
@@ -151,7 +159,7 @@ export async function confirmPasskeyRegistration(
   input: { name: string; response: string },
 ): Promise<{ factorId: string; recoveryCodes: string[] | null }> {
   const response = parseJson<RegistrationResponseJSON>(input.response, "response");
-  const challenge = takeRegistrationChallenge(svc.db, svc.clock, sessionId, userId);
+  const challenge = takeSessionChallenge(svc.db, svc.clock, sessionId, userId);
   if (!challenge) throw invalidPasskey("response", "no registration is under way, or it expired");
   let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
@@ -333,4 +341,68 @@ export async function checkPasskeyAnswer(
     .run().changes;
   if (moved !== 1) return { ok: false, why: "counter raced" };
   return { ok: true, factorId: row.id };
+}
+
+// ---------------------------------------------------------------------------------------------- step-up
+
+/** Options for a step-up with a passkey: the user's passkeys, a challenge bound to this session. Null: no passkey. */
+export async function startPasskeyStepUp(
+  svc: ServiceContext,
+  rp: RelyingParty,
+  userId: string,
+  sessionId: string,
+): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+  const keys = passkeysOf(svc.db, userId);
+  if (keys.length === 0) return null;
+  const options = await generateAuthenticationOptions({
+    rpID: rp.rpId,
+    timeout: WEBAUTHN_CHALLENGE_MS,
+    userVerification: "preferred",
+    allowCredentials: keys.flatMap((row) =>
+      row.credentialId ? [{ id: row.credentialId, transports: row.transports ?? undefined }] : [],
+    ),
+  });
+  svc.db.transaction((tx) => {
+    storeSessionChallenge(tx, svc.clock, sessionId, userId, options.challenge);
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "second_factor.challenge",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { purpose: "step_up", kind: "passkey", sessionId },
+    });
+  });
+  return options;
+}
+
+/**
+ * Step-up with a passkey: the answer to this session's challenge (taken first). A refusal is audited
+ * and answered 400 `invalid_passkey` naming the field `passkey`.
+ */
+export async function stepUpWithPasskey(
+  svc: ServiceContext,
+  rp: RelyingParty,
+  userId: string,
+  sessionId: string,
+  answer: string,
+): Promise<Date> {
+  const challenge = takeSessionChallenge(svc.db, svc.clock, sessionId, userId);
+  const check = challenge
+    ? await checkPasskeyAnswer(svc.db, svc.clock, rp, userId, challenge, answer)
+    : ({ ok: false, why: "no challenge" } as const);
+  if (!check.ok) {
+    auditFailure(svc, userId, "step_up", new Error(check.why));
+    throw invalidPasskey("passkey", "it does not answer this session's challenge");
+  }
+  return svc.db.transaction((tx) => {
+    markSessionChecked(tx, svc.clock, sessionId);
+    recordAudit(tx, svc.clock, {
+      actor: svc.actor,
+      action: "second_factor.use",
+      target: { type: "user", id: userId },
+      client: svc.client,
+      detail: { purpose: "step_up", method: "passkey", factorId: check.factorId, sessionId },
+    });
+    return svc.clock.now();
+  });
 }

@@ -7,7 +7,12 @@ import { changeOwnPassword, getUserRow } from "../../services/users";
 import { protectedProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 import { changePasswordForm } from "./schemas";
-import { secondFactorsRouter, stepUpProcedure } from "./second-factors";
+import {
+  secondFactorsRouter,
+  stepUpPasskeyOptionsProcedure,
+  stepUpProcedure,
+  stepUpWithPasskeyProcedure,
+} from "./second-factors";
 
 const ownSession = z.object({
   id: z.string(),
@@ -33,6 +38,8 @@ export const accountRouter = router({
 
   /** A second-factor check for this session (step-up), good for ten minutes of dangerous actions. */
   stepUp: stepUpProcedure,
+  stepUpPasskeyOptions: stepUpPasskeyOptionsProcedure,
+  stepUpWithPasskey: stepUpWithPasskeyProcedure,
 
   /** Who am I: enough for the frontend to draw its navigation. */
   me: protectedProcedure

@@ -1,4 +1,7 @@
-import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from "@simplewebauthn/server";
 import { z } from "zod";
 import { SECOND_FACTOR_KINDS } from "@/db/schema";
 import { requireStepUp, STEP_UP_WINDOW_MS } from "../../auth/step-up";
@@ -21,6 +24,8 @@ import {
   PASSKEY_RESPONSE_MAX,
   relyingPartyOf,
   startPasskeyRegistration,
+  startPasskeyStepUp,
+  stepUpWithPasskey,
 } from "../../services/second-factors-passkeys";
 import { protectedProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
@@ -185,5 +190,34 @@ export const stepUpProcedure = protectedProcedure
   .mutation(({ ctx, input }) => {
     const sessionId = sessionOf(ctx.principal);
     const at = stepUpSession(serviceContext(ctx), ctx.principal.userId, sessionId, input.code);
+    return { checkedAt: at.toISOString(), validUntil: new Date(at.getTime() + STEP_UP_WINDOW_MS).toISOString() };
+  });
+
+/** Options for account.stepUpWithPasskey: the user's passkeys and a challenge bound to this session (404 `no_passkey`). */
+export const stepUpPasskeyOptionsProcedure = protectedProcedure
+  .meta({ allowWithoutSecondFactor: true })
+  .input(z.void())
+  .output(webauthnOptions<PublicKeyCredentialRequestOptionsJSON>())
+  .mutation(async ({ ctx }) => {
+    const sessionId = sessionOf(ctx.principal);
+    const options = await startPasskeyStepUp(serviceContext(ctx), relyingParty(ctx), ctx.principal.userId, sessionId);
+    if (!options) throw new AppError("NOT_FOUND", "This account has no passkey", "no_passkey").toTRPCError();
+    return options;
+  });
+
+/** account.stepUp with a passkey: the answer (AuthenticationResponseJSON as a JSON string) to this session's challenge. */
+export const stepUpWithPasskeyProcedure = protectedProcedure
+  .meta({ allowWithoutSecondFactor: true })
+  .input(z.strictObject({ passkey: z.string().min(2).max(PASSKEY_RESPONSE_MAX) }))
+  .output(z.object({ checkedAt: z.string(), validUntil: z.string() }))
+  .mutation(async ({ ctx, input }) => {
+    const sessionId = sessionOf(ctx.principal);
+    const at = await stepUpWithPasskey(
+      serviceContext(ctx),
+      relyingParty(ctx),
+      ctx.principal.userId,
+      sessionId,
+      input.passkey,
+    );
     return { checkedAt: at.toISOString(), validUntil: new Date(at.getTime() + STEP_UP_WINDOW_MS).toISOString() };
   });
