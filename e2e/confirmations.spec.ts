@@ -1,4 +1,5 @@
 import { type APIRequestContext, type Browser, expect, type Locator, type Page, test } from "@playwright/test";
+import { watchCsp } from "./shell-helpers";
 import { ensureUser, signIn } from "./state";
 
 /**
@@ -11,25 +12,6 @@ import { ensureUser, signIn } from "./state";
 
 const ADMIN = { email: "confirm-admin@example.com", password: "confirm admin passphrase" };
 const MEMBER = { email: "confirm-member@example.com", password: "confirm member passphrase" };
-
-/** CSP refusals, in the page (before any of its scripts run) and on the console. */
-async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
-  const fromConsole: string[] = [];
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __csp: string[] }).__csp = seen;
-    document.addEventListener("securitypolicyviolation", (event) => {
-      seen.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} on ${event.documentURI}`);
-    });
-  });
-  page.on("console", (message) => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) fromConsole.push(message.text());
-  });
-  return async () => [
-    ...(await page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? [])),
-    ...fromConsole,
-  ];
-}
 
 /**
  * The newest audit entry (of one action, when given), read as the signed-in admin (tRPC GET with

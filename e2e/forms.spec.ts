@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page, test } from "@playwright/test";
+import { watchCsp } from "./shell-helpers";
 import { ensureUser, signIn } from "./state";
 
 /**
@@ -24,18 +25,6 @@ function watchCalls(page: Page): string[] {
     if (match && request.method() === "POST") calls.push(...decodeURIComponent(match[1] as string).split(","));
   });
   return calls;
-}
-
-/** CSP refusals seen by the page. */
-async function watchCsp(page: Page): Promise<() => Promise<string[]>> {
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __csp: string[] }).__csp = seen;
-    document.addEventListener("securitypolicyviolation", (event) => {
-      seen.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
-    });
-  });
-  return () => page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
 }
 
 /** The control is marked invalid and described by an error line with exactly this text. */
