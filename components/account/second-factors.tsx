@@ -1,5 +1,6 @@
 "use client";
 
+import { type PublicKeyCredentialCreationOptionsJSON, startRegistration, WebAuthnError } from "@simplewebauthn/browser";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { errorMessage, useTRPC } from "../trpc";
@@ -29,9 +30,51 @@ export function SecondFactors() {
   const confirm = useMutation(trpc.account.secondFactors.confirmTotp.mutationOptions());
   const remove = useMutation(trpc.account.secondFactors.remove.mutationOptions());
   const regenerate = useMutation(trpc.account.secondFactors.regenerateRecoveryCodes.mutationOptions());
+  const startPasskey = useMutation(trpc.account.secondFactors.startPasskey.mutationOptions());
+  const confirmPasskey = useMutation(trpc.account.secondFactors.confirmPasskey.mutationOptions());
+  const [passkeyProblem, setPasskeyProblem] = useState<string | null>(null);
+  const [passkeyBusy, setPasskeyBusy] = useState(false);
 
   const data = list.data;
-  const failure = list.error ?? start.error ?? remove.error ?? regenerate.error;
+  const failure =
+    list.error ?? start.error ?? remove.error ?? regenerate.error ?? startPasskey.error ?? confirmPasskey.error;
+
+  /** Options from the server, the browser's own passkey prompt, then the server verifies and stores it. */
+  async function onAddPasskey(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const name = String(new FormData(event.currentTarget).get("passkey-name") ?? "").trim() || "Passkey";
+    setNotice(null);
+    setCodes(null);
+    setPasskeyProblem(null);
+    setWasRequired(data?.required ?? false);
+    setPasskeyBusy(true);
+    try {
+      const optionsJSON = await startPasskey.mutateAsync().catch(() => null);
+      if (!optionsJSON) return;
+      let response: Awaited<ReturnType<typeof startRegistration>>;
+      try {
+        // The server's options are the library's own JSON; tRPC's inferred (serialised) type only loses the brand.
+        response = await startRegistration({
+          optionsJSON: optionsJSON as unknown as PublicKeyCredentialCreationOptionsJSON,
+        });
+      } catch (error) {
+        // Cancelled, timed out, or this authenticator is registered already (excludeCredentials).
+        setPasskeyProblem(
+          error instanceof WebAuthnError && error.code === "ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED"
+            ? "This passkey is registered already."
+            : "No passkey was created (the prompt was cancelled or timed out).",
+        );
+        return;
+      }
+      const result = await confirmPasskey.mutateAsync({ name, response: JSON.stringify(response) }).catch(() => null);
+      if (!result) return;
+      setCodes(result.recoveryCodes);
+      setNotice(`Your passkey “${name}” is set up. Signing in can now ask for it after your password.`);
+      void refresh();
+    } finally {
+      setPasskeyBusy(false);
+    }
+  }
 
   async function onConfirmCode(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -77,11 +120,13 @@ export function SecondFactors() {
           {data?.required ? (
             <div data-testid="second-factor-required">
               <Alert kind="info">
-                Administrators must use two-step sign-in. Set up an authenticator app to continue to the dashboard.
+                Administrators must use two-step sign-in. Set up an authenticator app or add a passkey to continue to
+                the dashboard.
               </Alert>
             </div>
           ) : null}
           {failure ? <Alert>{errorMessage(failure)}</Alert> : null}
+          {passkeyProblem ? <Alert>{passkeyProblem}</Alert> : null}
           {notice ? <Alert kind="success">{notice}</Alert> : null}
           {wasRequired && codes ? (
             <p className="text-sm">
@@ -133,11 +178,27 @@ export function SecondFactors() {
             </div>
           ) : null}
 
+          {enrolment ? null : (
+            <form
+              className="flex flex-wrap items-end gap-2"
+              onSubmit={onAddPasskey}
+              noValidate
+              aria-label="Add a passkey"
+            >
+              <Field label="Passkey name" htmlFor="passkey-name">
+                <Input id="passkey-name" name="passkey-name" defaultValue="Passkey" maxLength={64} required />
+              </Field>
+              <Button type="submit" variant="secondary" disabled={passkeyBusy}>
+                {passkeyBusy ? "Waiting for the passkey…" : "Add a passkey"}
+              </Button>
+            </form>
+          )}
+
           {codes?.length ? (
             <div className="space-y-2 rounded-md bg-amber-50 p-3 ring-1 ring-amber-200" data-testid="recovery-codes">
               <p className="text-sm font-medium text-amber-900">
-                Your recovery codes: each works once, instead of a code from the app. Keep them somewhere safe; they are
-                shown only now.
+                Your recovery codes: each works once, instead of a code from the app or your passkey. Keep them
+                somewhere safe; they are shown only now.
               </p>
               <ul className="grid grid-cols-2 gap-1 font-mono text-sm">
                 {codes.map((code) => (
@@ -179,7 +240,7 @@ export function SecondFactors() {
                     title={`Remove ${factor.label}?`}
                     description={
                       <p>
-                        Its codes stop working at once.
+                        {factor.kind === "passkey" ? "It stops working at once." : "Its codes stop working at once."}
                         {data && data.factors.length === 1
                           ? " It is your last second factor: your recovery codes go too, and signing in needs only your password."
                           : ""}

@@ -1,6 +1,7 @@
 "use client";
 
 import * as AlertDialog from "@radix-ui/react-alert-dialog";
+import { type PublicKeyCredentialRequestOptionsJSON, startAuthentication } from "@simplewebauthn/browser";
 import { type Mutation, QueryClientContext, useMutation } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { type FormEvent, type ReactElement, type ReactNode, useContext, useState } from "react";
@@ -66,6 +67,8 @@ function StepUpConfirmDialog(props: Props) {
   const queryClient = useContext(QueryClientContext);
   const trpc = useTRPC();
   const stepUp = useMutation(trpc.account.stepUp.mutationOptions());
+  const passkeyOptions = useMutation(trpc.account.stepUpPasskeyOptions.mutationOptions());
+  const stepUpWithPasskey = useMutation(trpc.account.stepUpWithPasskey.mutationOptions());
   return (
     <DialogFrame
       {...props}
@@ -82,6 +85,16 @@ function StepUpConfirmDialog(props: Props) {
         return { stepUp: asked || isStepUpRequired(error), run: error };
       }}
       stepUp={(code) => stepUp.mutateAsync({ code })}
+      stepUpWithPasskey={async () => {
+        const options = await passkeyOptions.mutateAsync();
+        // The server's options are the library's own JSON; tRPC's inferred type only loses the brand.
+        const answer = await startAuthentication({
+          optionsJSON: options as unknown as PublicKeyCredentialRequestOptionsJSON,
+        }).catch(() => {
+          throw new Error("No passkey was used (the prompt was cancelled or timed out).");
+        });
+        await stepUpWithPasskey.mutateAsync({ passkey: JSON.stringify(answer) });
+      }}
     />
   );
 }
@@ -97,9 +110,11 @@ function DialogFrame({
   tone = "danger",
   runAction,
   stepUp,
+  stepUpWithPasskey,
 }: Props & {
   runAction: () => Promise<{ stepUp: boolean; run: unknown }>;
   stepUp?: (code: string) => Promise<unknown>;
+  stepUpWithPasskey?: () => Promise<unknown>;
 }) {
   const [ownOpen, setOwnOpen] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -151,6 +166,22 @@ function DialogFrame({
     await confirm();
   }
 
+  async function onPasskey() {
+    if (!stepUpWithPasskey) return;
+    setBusy(true);
+    setCodeError(null);
+    try {
+      await stepUpWithPasskey();
+    } catch (error) {
+      setCodeError(errorMessage(error));
+      setBusy(false);
+      return;
+    }
+    setBusy(false);
+    setAskCode(false);
+    await confirm();
+  }
+
   return (
     <AlertDialog.Root open={open} onOpenChange={setOpen}>
       {trigger ? <AlertDialog.Trigger asChild>{trigger}</AlertDialog.Trigger> : null}
@@ -169,7 +200,7 @@ function DialogFrame({
             <form className="space-y-3" onSubmit={onCode} noValidate aria-label="Confirm with your second factor">
               <p className="text-sm text-slate-700">
                 This needs a fresh check of your second factor: enter a code from your authenticator app (or a recovery
-                code).
+                code), or use a passkey.
               </p>
               {codeError ? <Alert>{codeError}</Alert> : null}
               <Field label="Authentication code" htmlFor="step-up-code">
@@ -189,6 +220,11 @@ function DialogFrame({
                     Cancel
                   </Button>
                 </AlertDialog.Cancel>
+                {stepUpWithPasskey ? (
+                  <Button type="button" variant="secondary" disabled={busy} onClick={() => void onPasskey()}>
+                    Use a passkey
+                  </Button>
+                ) : null}
                 <Button type="submit" variant={tone} disabled={busy} data-testid="step-up-submit">
                   {busy ? "Working…" : `Verify and ${confirmLabel.toLowerCase()}`}
                 </Button>
