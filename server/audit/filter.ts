@@ -206,7 +206,7 @@ export function auditConditions(filter: AuditFilter): SQL[] {
 const auditSearch = sqliteTable("audit_search", { rowid: integer("rowid").notNull() });
 
 export interface PageRequest {
-  /** "desc": newest first (the Audit page); "asc": oldest first (exports). */
+  /** "desc": newest first (the Audit page's default); "asc": oldest first (exports, and the page when asked). */
   direction: "asc" | "desc";
   /** Keyset: only entries with seq below (desc) or above (asc) this. */
   cursor?: number;

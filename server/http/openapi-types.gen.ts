@@ -529,8 +529,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The audit log, newest first
-     * @description The audit log, newest first.
+     * The audit log, newest first (or oldest first)
+     * @description The audit log, newest first (or oldest first).
      *
      *     Needs an API token or OAuth 2.0 access token with the scope `admin`.
      */
@@ -2937,6 +2937,7 @@ export interface operations {
         since?: string;
         until?: string;
         text?: string;
+        direction?: "asc" | "desc";
         cursor?: string;
         limit?: number;
       };

@@ -131,19 +131,24 @@ export function auditTransaction<T>(db: Executor, fn: (tx: Executor) => T): T {
 }
 
 export interface AuditQuery extends AuditFilter {
-  /** Keyset cursor: the `seq` of the last entry of the previous page. */
+  /** Keyset cursor: the `seq` of the last entry of the previous page (in the same direction). */
   cursor?: number;
   limit: number;
+  /** "desc" (default): newest first; "asc": oldest first. */
+  direction?: "asc" | "desc";
 }
 
 /**
- * Newest first, keyset-paginated on `seq` so deep pages stay as fast as the
- * first. The filters are those of server/audit/filter.ts, each on an index
- * ending in seq.
+ * Newest first (or, asked for, oldest first), keyset-paginated on `seq` so
+ * deep pages stay as fast as the first; seq is the chain's order, which
+ * follows time up to the writers' clock skew (CLOCK_SKEW_MS), so it is the
+ * order by time that never skips or repeats an entry. The filters are those
+ * of server/audit/filter.ts, each on an index ending in seq, which serves
+ * either direction.
  */
 export function listAudit(db: Executor, query: AuditQuery): { items: DescribedAuditRow[]; nextCursor: number | null } {
-  const { cursor, limit, ...filter } = query;
-  const rows = auditPage(db, filter, { direction: "desc", cursor, limit: limit + 1 });
+  const { cursor, limit, direction = "desc", ...filter } = query;
+  const rows = auditPage(db, filter, { direction, cursor, limit: limit + 1 });
   const items = describeAuditRows(db, rows.slice(0, limit));
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? last.seq : null };

@@ -6,7 +6,7 @@ import { verifyPassword } from "../auth/password";
 import { AppError, appErrorOf } from "../errors";
 import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
 import type { ServiceContext } from "./context";
-import { encodeCursor } from "./page-cursor";
+import { encodeSortedCursor } from "./page-cursor";
 import { createSession, resolveSession } from "./sessions";
 import {
   changeOwnPassword,
@@ -451,8 +451,10 @@ describe("admin routers", () => {
       sizes.push(page.items.length);
       seen.push(...page.items.map((e) => e.seq));
       if (page.nextCursor === null) break;
-      // Opaque (services/page-cursor.ts): it wraps the seq of the last entry shown.
-      expect(page.nextCursor).toBe(encodeCursor([page.items.at(-1)?.seq as number]));
+      // Opaque (services/page-cursor.ts): it wraps the seq of the last entry shown, after its order.
+      expect(page.nextCursor).toBe(
+        encodeSortedCursor({ sort: "seq", direction: "desc" }, [page.items.at(-1)?.seq as number]),
+      );
       cursor = page.nextCursor;
     }
     expect(sizes).toEqual([3, 3, 2]);

@@ -5,7 +5,14 @@ import { auditExportInput, startExport } from "../../audit/export";
 import { auditFilterInput, toAuditFilter } from "../../audit/filter";
 import { verifyAuditChain } from "../../audit/verify";
 import { listAudit } from "../../services/audit";
-import { cursorInput, decodeCursor, encodeCursor, pageSchema } from "../../services/page-cursor";
+import {
+  cursorInput,
+  decodeCursor,
+  decodeSortedCursor,
+  encodeSortedCursor,
+  pageSchema,
+  type SortOrder,
+} from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 import { party } from "./party-schema";
@@ -41,25 +48,58 @@ const chainBreak = z.object({
   message: z.string(),
 });
 
+/**
+ * The seq of the last entry shown, from a cursor made in this order. A cursor
+ * carries its direction (["seq", direction, seq], services/page-cursor.ts) and
+ * is refused under the other, naming `cursor`. A cursor of the shape from
+ * before the log could be read oldest first ([seq]) is still read, newest
+ * first: the only order there was.
+ */
+function afterSeq(cursor: string | undefined, order: SortOrder): number | undefined {
+  if (!cursor) return undefined;
+  if (order.direction === "desc") {
+    try {
+      return decodeCursor(cursor, ["int"])[0] as number;
+    } catch {
+      // Not the old shape: read as a cursor with its order below.
+    }
+  }
+  return decodeSortedCursor(cursor, order, ["int"])[0] as number;
+}
+
 export const adminAuditRouter = router({
-  /** One page, newest first; every filter of the Audit page (server/audit/filter.ts). */
+  /** One page, newest first unless asked otherwise; every filter of the Audit page (server/audit/filter.ts). */
   list: adminProcedure
-    .meta({ openapi: { method: "GET", path: "/admin/audit", tags: TAGS, summary: "The audit log, newest first" } })
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/audit",
+        tags: TAGS,
+        summary: "The audit log, newest first (or oldest first)",
+      },
+    })
     .input(
       auditFilterInput.extend({
+        direction: z
+          .enum(["asc", "desc"], { error: "must be asc or desc" })
+          .default("desc")
+          .describe(
+            "By time (the chain's seq order): desc, newest first (default), or asc, oldest first. A cursor is only good for its own direction.",
+          ),
         cursor: cursorInput,
         limit: z.number().int().min(1).max(200).default(50).describe("Page size; default 50, at most 200"),
       }),
     )
     .output(pageSchema(entry))
     .query(({ ctx, input }) => {
-      const { cursor, limit, ...filter } = input;
-      // The cursor wraps the seq of the last entry shown (the one page scheme, services/page-cursor.ts).
-      const after = cursor ? (decodeCursor(cursor, ["int"])[0] as number) : undefined;
-      const page = listAudit(ctx.db, { ...toAuditFilter(filter), cursor: after, limit });
+      const { cursor, limit, direction, ...filter } = input;
+      // One sort (seq, which is time order); the cursor names it with the direction, like the sorted lists'.
+      const order: SortOrder = { sort: "seq", direction };
+      const after = afterSeq(cursor, order);
+      const page = listAudit(ctx.db, { ...toAuditFilter(filter), direction, cursor: after, limit });
       return {
         items: page.items.map((row) => ({ ...row, at: row.at.toISOString() })),
-        nextCursor: page.nextCursor === null ? null : encodeCursor([page.nextCursor]),
+        nextCursor: page.nextCursor === null ? null : encodeSortedCursor(order, [page.nextCursor]),
       };
     }),
 
