@@ -25,7 +25,7 @@ import {
   toast,
 } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
-import { DataTable, type ListFeatures, listFeatures, SelectBox, serverOrder } from "../ui/data-table";
+import { DataTable, type ListFeatures, listFeatures, selectColumn, serverOrder } from "../ui/data-table";
 import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 
 type User = inferRouterOutputs<AppRouter>["admin"]["users"]["list"]["items"][number];
@@ -37,24 +37,7 @@ const columns = createColumnHelper<ListFeatures, User>();
 /** The Users list's columns; the ids of the sortable ones are the server's `sort` names. */
 function userColumns(select: { label: (u: User) => string }, manage: (u: User) => ReactNode) {
   return columns.columns([
-    columns.display({
-      id: "select",
-      header: ({ table }) => (
-        <SelectBox
-          label="Select every user on this page"
-          checked={table.getIsAllPageRowsSelected()}
-          indeterminate={table.getIsSomePageRowsSelected() && !table.getIsAllPageRowsSelected()}
-          onChange={table.getToggleAllPageRowsSelectedHandler()}
-        />
-      ),
-      cell: ({ row }) => (
-        <SelectBox
-          label={`Select ${select.label(row.original)}`}
-          checked={row.getIsSelected()}
-          onChange={row.getToggleSelectedHandler()}
-        />
-      ),
-    }),
+    selectColumn<User>({ page: "Select every user on this page", row: (u) => `Select ${select.label(u)}` }),
     columns.accessor("email", {
       header: "Email",
       cell: (c) => <span className="font-medium">{c.getValue()}</span>,

@@ -8,7 +8,7 @@ import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, CopyText, formatTime, Input, OffsetPager, Select, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
-import { DataTable, type ListFeatures, listFeatures, SelectBox, serverOrder } from "../ui/data-table";
+import { DataTable, type ListFeatures, listFeatures, selectColumn, serverOrder } from "../ui/data-table";
 import { tokenLabel } from "./token-parts";
 import { TokenStatusBadge } from "./token-status";
 
@@ -21,24 +21,9 @@ const col = createColumnHelper<ListFeatures, AdminToken>();
 
 function tokenColumns(revokeButton: (t: AdminToken) => ReactNode) {
   return col.columns([
-    col.display({
-      id: "select",
-      header: ({ table }) => (
-        <SelectBox
-          label="Select every active token on this page"
-          checked={table.getIsAllPageRowsSelected()}
-          indeterminate={table.getIsSomePageRowsSelected() && !table.getIsAllPageRowsSelected()}
-          onChange={table.getToggleAllPageRowsSelectedHandler()}
-        />
-      ),
-      cell: ({ row }) =>
-        row.getCanSelect() ? (
-          <SelectBox
-            label={`Select ${row.original.name} of ${row.original.owner.email}`}
-            checked={row.getIsSelected()}
-            onChange={row.getToggleSelectedHandler()}
-          />
-        ) : null,
+    selectColumn<AdminToken>({
+      page: "Select every active token on this page",
+      row: (t) => `Select ${t.name} of ${t.owner.email}`,
     }),
     col.display({
       id: "owner",

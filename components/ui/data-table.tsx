@@ -1,6 +1,7 @@
 "use client";
 
 import {
+  type DisplayColumnDef,
   type ReactTable,
   type RowData,
   rowSelectionFeature,
@@ -126,4 +127,38 @@ export function SelectBox({
       onChange={onChange}
     />
   );
+}
+
+/**
+ * The selection column of a list with bulk actions: a checkbox in the header
+ * for every row of the page (indeterminate when some are ticked) and one per
+ * row that can be selected (`enableRowSelection` decides which; the others get
+ * none). Labels name what is ticked, for screen readers and tests.
+ */
+export function selectColumn<TData extends RowData>(labels: {
+  /** The header checkbox, e.g. "Select every user on this page". */
+  page: string;
+  /** A row's checkbox, e.g. (u) => `Select ${u.email}`. */
+  row: (item: TData) => string;
+}): DisplayColumnDef<ListFeatures, TData> {
+  return {
+    id: "select",
+    enableSorting: false,
+    header: ({ table }) => (
+      <SelectBox
+        label={labels.page}
+        checked={table.getIsAllPageRowsSelected()}
+        indeterminate={table.getIsSomePageRowsSelected() && !table.getIsAllPageRowsSelected()}
+        onChange={table.getToggleAllPageRowsSelectedHandler()}
+      />
+    ),
+    cell: ({ row }) =>
+      row.getCanSelect() ? (
+        <SelectBox
+          label={labels.row(row.original)}
+          checked={row.getIsSelected()}
+          onChange={row.getToggleSelectedHandler()}
+        />
+      ) : null,
+  };
 }
