@@ -3118,6 +3118,8 @@ export interface operations {
       query?: {
         cursor?: string;
         limit?: number;
+        sort?: "origin" | "createdAt";
+        direction?: "asc" | "desc";
       };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
@@ -3626,6 +3628,8 @@ export interface operations {
       query?: {
         cursor?: string;
         limit?: number;
+        sort?: "createdAt" | "subject" | "expiresAt";
+        direction?: "asc" | "desc";
       };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */

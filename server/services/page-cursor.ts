@@ -105,12 +105,14 @@ const ITEM_ID = /^[A-Za-z0-9_-]{1,100}$/;
  * One page of a collection loaded whole, in the order (sort key, then id) and
  * direction given, with the same opaque keyset cursor as the database-paged
  * lists: the page after a cursor starts right after its key, so an item added
- * or removed meanwhile shifts nothing.
+ * or removed meanwhile shifts nothing. A list that can be sorted several ways
+ * names the order in `sort`: its cursors then carry it (encodeSortedCursor)
+ * and one made under another sort or direction is refused, naming cursor.
  */
 export function pageOf<T>(
   all: readonly T[],
   input: { cursor?: string; limit?: number } | undefined,
-  order: { key: (item: T) => string; id: (item: T) => string; direction: "asc" | "desc" },
+  order: { key: (item: T) => string; id: (item: T) => string; direction: "asc" | "desc"; sort?: string },
 ): { items: T[]; nextCursor: string | null } {
   const limit = input?.limit ?? LIST_PAGE_MAX;
   const sign = order.direction === "asc" ? 1 : -1;
@@ -119,12 +121,19 @@ export function pageOf<T>(
   const keyed = all
     .map((item) => ({ item, key: [order.key(item), order.id(item)] as const }))
     .sort((a, b) => compare(a.key, b.key));
-  const after = input?.cursor ? (decodeCursor(input.cursor, [SORT_KEY, ITEM_ID]) as [string, string]) : null;
+  const sorted = order.sort === undefined ? null : { sort: order.sort, direction: order.direction };
+  const shape = [SORT_KEY, ITEM_ID];
+  const decode = (cursor: string): [string, string] => {
+    const key = sorted ? decodeSortedCursor(cursor, sorted, shape) : decodeCursor(cursor, shape);
+    return key as [string, string];
+  };
+  const after = input?.cursor ? decode(input.cursor) : null;
   const rest = after ? keyed.filter((k) => compare(k.key, after) > 0) : keyed;
   const page = rest.slice(0, limit);
   const last = page.at(-1);
   return {
     items: page.map((k) => k.item),
-    nextCursor: rest.length > limit && last ? encodeCursor(last.key) : null,
+    nextCursor:
+      rest.length > limit && last ? (sorted ? encodeSortedCursor(sorted, last.key) : encodeCursor(last.key)) : null,
   };
 }

@@ -1,13 +1,25 @@
 import { z } from "zod";
 import { notFound } from "../../errors";
 import { idPattern } from "../../ids";
-import { CORS_DOORS, type CorsDoor, explainCors, MAX_ORIGIN_LENGTH } from "../../security/cors";
+import { type CorsDoor, explainCors } from "../../security/cors";
 import { describeRecordedActors } from "../../services/audit";
-import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } from "../../services/cors-origins";
-import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
+import {
+  addCorsOrigin,
+  type CorsOriginSummary,
+  listCorsOrigins,
+  removeCorsOrigin,
+  setCorsCredentials,
+} from "../../services/cors-origins";
+import { pageOf, pageSchema } from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
-import { addCorsOriginInput } from "./cors.schemas";
+import {
+  addCorsOriginInput,
+  type CORS_DOOR_NAMES,
+  type CorsSort,
+  listCorsOriginsInput,
+  testCorsOriginInput,
+} from "./cors.schemas";
 import { party } from "./party-schema";
 
 const corsOriginId = z.string().regex(idPattern("corsOrigin"), "must be a CORS origin id (cor_…)");
@@ -31,8 +43,16 @@ const listedCorsOrigin = corsOriginSchema
   .extend({ addedBy: party.nullable().describe("Who added it (from createdBy)") })
   .meta({ id: "ListedCorsOrigin" });
 
-const doors = Object.keys(CORS_DOORS) as [CorsDoor, ...CorsDoor[]];
-const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+// The door names of the browser-bundlable schema are exactly the live code's doors (a compile error otherwise).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const doorsAgree: Same<(typeof CORS_DOOR_NAMES)[number], CorsDoor> = true;
+void doorsAgree;
+
+/** Each order of the list: its key (a string compared as such; ISO times sort as they read) and default direction. */
+const CORS_ORDERS: Record<CorsSort, { key: (o: CorsOriginSummary) => string; direction: "asc" | "desc" }> = {
+  origin: { key: (o) => o.origin, direction: "asc" },
+  createdAt: { key: (o) => o.createdAt, direction: "desc" },
+};
 
 const headerRecord = z.record(z.string(), z.string());
 
@@ -45,10 +65,19 @@ const headerRecord = z.record(z.string(), z.string());
 export const adminCorsRouter = router({
   list: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins", tags: TAGS, summary: "The allowed origins" } })
-    .input(listPageInput.optional())
+    .input(listCorsOriginsInput.optional())
     .output(pageSchema(listedCorsOrigin))
     .query(({ ctx, input }) => {
-      const page = pageOf(listCorsOrigins(ctx.db), input, { key: (o) => o.origin, id: (o) => o.id, direction: "asc" });
+      const sort = input?.sort ?? "origin";
+      const { key, direction } = CORS_ORDERS[sort];
+      // Without sort or direction the order is the one this list always had, and so is its cursor's form.
+      const named = input?.sort !== undefined || input?.direction !== undefined;
+      const page = pageOf(listCorsOrigins(ctx.db), input, {
+        key,
+        id: (o) => o.id,
+        direction: input?.direction ?? direction,
+        sort: named ? sort : undefined,
+      });
       const addedBy = describeRecordedActors(
         ctx.db,
         page.items.map((o) => o.createdBy),
@@ -110,14 +139,7 @@ export const adminCorsRouter = router({
         summary: "Dry run: the CORS answer a request from this origin would get",
       },
     })
-    .input(
-      z.strictObject({
-        // As for add: room for a near-miss to be explained, not for a URL the front would refuse (431).
-        origin: z.string().max(MAX_ORIGIN_LENGTH + 50, `must be at most ${MAX_ORIGIN_LENGTH} characters`),
-        method: z.enum(METHODS).default("GET"),
-        door: z.enum(doors).default("rest"),
-      }),
-    )
+    .input(testCorsOriginInput)
     .output(
       z.object({
         allowed: z.boolean(),

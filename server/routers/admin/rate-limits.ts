@@ -6,12 +6,25 @@ import { askAllWorkers } from "../../observability/cluster-channel";
 import type { RateLimiter } from "../../ratelimit/limiter";
 import { metricsSnapshot, type RateLimitMetrics, sumMetrics } from "../../ratelimit/metrics";
 import { LOCKOUT_MAX_MS, LOCKOUT_MEMORY_MS, PROCEDURE_LIMITS } from "../../ratelimit/policies";
-import { listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
+import { pageOf, pageSchema } from "../../services/page-cursor";
 import { clearLockout, listLockouts, topRejected } from "../../services/rate-limit-activity";
-import { effectiveTokenLimits, listOverrides, removeOverride, setOverride } from "../../services/rate-limit-overrides";
+import {
+  effectiveTokenLimits,
+  listOverrides,
+  type OverrideSummary,
+  removeOverride,
+  setOverride,
+} from "../../services/rate-limit-overrides";
 import { findUserByEmail, getUserRow } from "../../services/users";
 import { adminProcedure, router } from "../../trpc";
-import { setOverrideInput, tokenLimitsSchema, toTokenLimitView, unlockInput } from "../rate-limits/schemas";
+import {
+  listOverridesInput,
+  type OverrideSort,
+  setOverrideInput,
+  tokenLimitsSchema,
+  toTokenLimitView,
+  unlockInput,
+} from "../rate-limits/schemas";
 import { serviceContext } from "../service-context";
 
 /** The runtime's limiter; a context built by hand without one cannot reach the store. */
@@ -42,6 +55,16 @@ const overrideSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+/**
+ * Each order of the overrides: its key, compared as a string, and its default direction. Labels are
+ * compared case-folded; an override that never ends sorts after every date ("~" follows the digits).
+ */
+const OVERRIDE_ORDERS: Record<OverrideSort, { key: (o: OverrideSummary) => string; direction: "asc" | "desc" }> = {
+  createdAt: { key: (o) => o.createdAt, direction: "desc" },
+  subject: { key: (o) => o.subject.label.toLowerCase(), direction: "asc" },
+  expiresAt: { key: (o) => o.expiresAt ?? "~", direction: "asc" },
+};
 
 const LAST_HOUR_MS = 3_600_000;
 const TAGS = ["admin-rate-limits"];
@@ -133,15 +156,20 @@ export const adminRateLimitsRouter = router({
         summary: "The per-user and per-token overrides",
       },
     })
-    .input(listPageInput.optional())
+    .input(listOverridesInput.optional())
     .output(pageSchema(overrideSchema))
-    .query(({ ctx, input }) =>
-      pageOf(listOverrides(ctx.db, ctx.clock.now()), input, {
-        key: (o) => o.createdAt,
+    .query(({ ctx, input }) => {
+      const sort = input?.sort ?? "createdAt";
+      const { key, direction } = OVERRIDE_ORDERS[sort];
+      // Without sort or direction the order is the one this list always had, and so is its cursor's form.
+      const named = input?.sort !== undefined || input?.direction !== undefined;
+      return pageOf(listOverrides(ctx.db, ctx.clock.now()), input, {
+        key,
         id: (o) => o.id,
-        direction: "desc",
-      }),
-    ),
+        direction: input?.direction ?? direction,
+        sort: named ? sort : undefined,
+      });
+    }),
 
   override: adminProcedure
     .meta({

@@ -3,6 +3,7 @@ import { LIMITS } from "@/db/schema/columns";
 import { accountEmail } from "../../auth/account-email";
 import { idPattern } from "../../id-pattern";
 import { MAX_LIMIT, MAX_WINDOW_MS } from "../../ratelimit/rule";
+import { listPageFields } from "../../services/page-cursor-input";
 import { OVERRIDE_MAX_EXPIRY_MS, OVERRIDE_NOTE_MAX } from "../../services/rate-limit-override-limits";
 import type { EffectiveLimit } from "../../services/rate-limit-overrides";
 
@@ -84,3 +85,23 @@ export function toTokenLimitView(e: EffectiveLimit & { tokenId: string }): z.out
     overrideExpiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
   };
 }
+
+/**
+ * admin.rateLimits.overrides' orders: when it was set (default, newest first), who it is for (the
+ * account's email or the token's name, A to Z), or when it ends (soonest first; "never" last).
+ */
+export const OVERRIDE_SORTS = ["createdAt", "subject", "expiresAt"] as const;
+export type OverrideSort = (typeof OVERRIDE_SORTS)[number];
+
+/** One page of the overrides (every one is loaded and sorted on the server); a cursor is only good for its own order. */
+export const listOverridesInput = z.strictObject({
+  ...listPageFields,
+  sort: z
+    .enum(OVERRIDE_SORTS, { error: `must be one of ${OVERRIDE_SORTS.join(", ")}` })
+    .optional()
+    .describe("createdAt (default), subject (who it is for) or expiresAt (never last)"),
+  direction: z
+    .enum(["asc", "desc"], { error: "must be asc or desc" })
+    .optional()
+    .describe("Default: desc (newest first) for createdAt, asc for subject and expiresAt"),
+});
