@@ -1,9 +1,13 @@
 "use client";
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { type FormEvent, Fragment, useEffect, useState } from "react";
+import { createColumnHelper, type SortingState, useTable } from "@tanstack/react-table";
+import type { inferRouterOutputs } from "@trpc/server";
+import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select, Table } from "../ui";
+import { Alert, Badge, Button, Card, Field, formatTime, Input, Select } from "../ui";
+import { DataTable, type ListFeatures, listFeatures } from "../ui/data-table";
 import { useCursorPages } from "../use-cursor-pages";
 import { type AuditFilterForm, EMPTY_FILTERS, fromAddressBar } from "./audit-filters";
 import { Party } from "./party";
@@ -40,36 +44,117 @@ function exportHref(format: "csv" | "ndjson", f: AuditFilterForm): string {
   return `/api/admin/audit/export?${params.toString()}`;
 }
 
-/** Keeps the filters in the address bar, so a reload or a shared link shows the same entries. */
-function rememberInUrl(f: AuditFilterForm) {
+type Entry = inferRouterOutputs<AppRouter>["admin"]["audit"]["list"]["items"][number];
+export type AuditDirection = "asc" | "desc";
+const NO_ENTRIES: Entry[] = [];
+const col = createColumnHelper<ListFeatures, Entry>();
+
+/**
+ * The log's columns. Only Time sorts, on the server (admin.audit.list's
+ * `direction`: the chain's seq order, newest or oldest first); the log is
+ * append-only and read in time order, so no other order is offered.
+ */
+function entryColumns(filterBy: (next: Record<string, string>) => void, details: (e: Entry) => ReactNode) {
+  return col.columns([
+    col.accessor("at", {
+      header: "Time",
+      sortDescFirst: true,
+      cell: (c) => <span className="whitespace-nowrap font-mono text-xs">{formatTime(c.getValue())}</span>,
+    }),
+    col.accessor("action", {
+      header: "Action",
+      enableSorting: false,
+      cell: ({ row: { original: e } }) => (
+        <span className="font-medium">
+          {e.action}
+          {e.detail && e.detail.aggregated === true ? (
+            <span className="ml-2">
+              <Badge tone="amber">×{String(e.detail.count)}</Badge>
+            </span>
+          ) : null}
+        </span>
+      ),
+    }),
+    col.display({
+      id: "actor",
+      header: "Actor",
+      cell: ({ row: { original: e } }) => <Party party={e.actor} onFilter={filterBy} />,
+    }),
+    col.display({
+      id: "target",
+      header: "Target",
+      cell: ({ row: { original: e } }) =>
+        e.target ? (
+          <>
+            <Party party={e.target} side="target" onFilter={filterBy} showKind={false} />
+            {e.targetType ? <span className="block text-xs text-slate-500">{e.targetType}</span> : null}
+          </>
+        ) : (
+          "—"
+        ),
+    }),
+    col.accessor("outcome", {
+      header: "Outcome",
+      enableSorting: false,
+      cell: (c) => (
+        <Badge tone={c.getValue() === "success" ? "green" : c.getValue() === "denied" ? "amber" : "red"}>
+          {c.getValue()}
+        </Badge>
+      ),
+    }),
+    col.accessor("ip", {
+      header: "IP",
+      enableSorting: false,
+      cell: (c) => <span className="font-mono text-xs">{c.getValue() ?? "—"}</span>,
+    }),
+    col.display({
+      id: "details",
+      header: "",
+      cell: ({ row }) => <div className="text-right">{details(row.original)}</div>,
+    }),
+  ]);
+}
+
+/** Keeps the filters (and an oldest-first order) in the address bar, so a reload or a shared link shows the same entries. */
+function rememberInUrl(f: AuditFilterForm, direction: AuditDirection) {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(f)) if (value) params.set(key, value);
+  if (direction === "asc") params.set("direction", "asc");
   const query = params.toString();
   window.history.replaceState(null, "", query ? `?${query}` : window.location.pathname);
 }
 
-export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
+/** `initialDirection`: from the address bar (`direction=asc`, oldest first); newest first otherwise. */
+export function AuditLogViewer({
+  initial,
+  initialDirection = "desc",
+}: {
+  initial: AuditFilterForm;
+  initialDirection?: AuditDirection;
+}) {
   const trpc = useTRPC();
   const [filters, setFilters] = useState<AuditFilterForm>(initial);
   const [open, setOpen] = useState<string | null>(null);
   // Controlled, unlike the other fields: its options arrive after the first render.
   const [actionChoice, setActionChoice] = useState(initial.action);
+  const [sorting, setSorting] = useState<SortingState>([{ id: "at", desc: initialDirection === "desc" }]);
+  const direction: AuditDirection = sorting[0]?.desc === false ? "asc" : "desc";
 
   const pages = useCursorPages<string>();
   const query = useQuery({
-    ...trpc.admin.audit.list.queryOptions({ limit: 50, cursor: pages.cursor, ...apiFilters(filters) }),
+    ...trpc.admin.audit.list.queryOptions({ limit: 50, direction, cursor: pages.cursor, ...apiFilters(filters) }),
     placeholderData: keepPreviousData,
   });
   const actions = useQuery(trpc.admin.audit.actions.queryOptions());
   const verify = useQuery({ ...trpc.admin.audit.verify.queryOptions(), enabled: false, retry: false });
-  const entries = query.data?.items ?? [];
+  const entries = query.data?.items ?? NO_ENTRIES;
 
   function apply(next: AuditFilterForm) {
     setFilters(next);
     setActionChoice(next.action);
     setOpen(null);
     pages.reset();
-    rememberInUrl(next);
+    rememberInUrl(next, direction);
   }
 
   // Links from the Overview carry instants (since=2026-12-01T10:00:00.000Z): shown in the form as this
@@ -82,6 +167,30 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
 
   /** A click on a person or target: the log of that one, the other filters cleared. */
   const filterBy = (next: Record<string, string>) => apply({ ...EMPTY_FILTERS, ...next });
+
+  const table = useTable({
+    features: listFeatures,
+    columns: entryColumns(filterBy, (e) => (
+      <Button variant="ghost" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? null : e.id)}>
+        {open === e.id ? "Hide" : "Details"}
+      </Button>
+    )),
+    data: entries,
+    getRowId: (e) => e.id,
+    // Sorted on the server: Time only, newest first, then oldest first, then newest again.
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    enableRowSelection: false,
+    state: { sorting },
+    onSortingChange: (next) => {
+      const nextSorting = typeof next === "function" ? next(sorting) : next;
+      setSorting(nextSorting);
+      setOpen(null);
+      pages.reset();
+      rememberInUrl(filters, nextSorting[0]?.desc === false ? "asc" : "desc");
+    },
+  });
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -180,7 +289,7 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
       </Card>
 
       <Card
-        title="Entries, newest first"
+        title={direction === "desc" ? "Entries, newest first" : "Entries, oldest first"}
         actions={
           <div className="flex flex-wrap items-center gap-2">
             <a
@@ -229,142 +338,98 @@ export function AuditLogViewer({ initial }: { initial: AuditFilterForm }) {
           ) : null}
           {query.error ? <Alert>{errorMessage(query.error)}</Alert> : null}
         </div>
-        <Table head={["Time", "Action", "Actor", "Target", "Outcome", "IP", ""]}>
-          {entries.map((e) => (
-            <Fragment key={e.id}>
-              <tr data-testid="audit-row">
-                <td className="whitespace-nowrap px-3 py-2 font-mono text-xs">{formatTime(e.at)}</td>
-                <td className="px-3 py-2 font-medium">
-                  {e.action}
-                  {e.detail && e.detail.aggregated === true ? (
-                    <span className="ml-2">
-                      <Badge tone="amber">×{String(e.detail.count)}</Badge>
-                    </span>
-                  ) : null}
-                </td>
-                <td className="px-3 py-2">
-                  <Party party={e.actor} onFilter={filterBy} />
-                </td>
-                <td className="px-3 py-2">
-                  {e.target ? (
-                    <>
-                      <Party party={e.target} side="target" onFilter={filterBy} showKind={false} />
-                      {e.targetType ? <span className="block text-xs text-slate-500">{e.targetType}</span> : null}
-                    </>
-                  ) : (
-                    "—"
-                  )}
-                </td>
-                <td className="px-3 py-2">
-                  <Badge tone={e.outcome === "success" ? "green" : e.outcome === "denied" ? "amber" : "red"}>
-                    {e.outcome}
-                  </Badge>
-                </td>
-                <td className="px-3 py-2 font-mono text-xs">{e.ip ?? "—"}</td>
-                <td className="px-3 py-2 text-right">
-                  <Button
-                    variant="ghost"
-                    aria-expanded={open === e.id}
-                    onClick={() => setOpen(open === e.id ? null : e.id)}
-                  >
-                    {open === e.id ? "Hide" : "Details"}
-                  </Button>
-                </td>
-              </tr>
-              {open === e.id ? (
-                <tr>
-                  <td colSpan={7} className="bg-slate-50 px-3 py-3" data-testid="audit-detail">
-                    <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-1 text-xs">
-                      <dt className="text-slate-500">Entry</dt>
-                      <dd className="font-mono">
-                        {e.id} (seq {e.seq})
-                      </dd>
-                      <dt className="text-slate-500">Time</dt>
-                      <dd className="font-mono">{e.at}</dd>
-                      <dt className="text-slate-500">Actor</dt>
-                      <dd>
-                        {e.actor.label}{" "}
-                        <span className="font-mono text-slate-500">
-                          ({e.actorKind} {e.actorId ?? ""})
-                        </span>
-                      </dd>
-                      <dt className="text-slate-500">Target</dt>
-                      <dd>
-                        {e.target && e.target.label !== e.targetId ? `${e.target.label} ` : ""}
-                        <span className="font-mono text-slate-500">
-                          {e.targetType ?? "—"} {e.targetId ?? ""}
-                        </span>
-                      </dd>
-                      <dt className="text-slate-500">Request</dt>
-                      <dd className="font-mono">{e.requestId ?? "—"}</dd>
-                      <dt className="text-slate-500">User agent</dt>
-                      <dd className="break-all">{e.userAgent ?? "—"}</dd>
-                      <dt className="text-slate-500">Detail</dt>
-                      <dd>
-                        <pre className="whitespace-pre-wrap break-all font-mono">
-                          {e.detail ? JSON.stringify(e.detail, null, 2) : "—"}
-                        </pre>
-                      </dd>
-                      <dt className="text-slate-500">Hash</dt>
-                      <dd className="break-all font-mono text-slate-600">{e.hash || "(from before the chain)"}</dd>
-                      <dt className="text-slate-500">Previous hash</dt>
-                      <dd className="break-all font-mono text-slate-600">{e.prevHash || "—"}</dd>
-                    </dl>
-                    <div className="mt-3 flex flex-wrap gap-2">
-                      {e.actorId ? (
-                        <Button
-                          variant="secondary"
-                          onClick={() => apply({ ...EMPTY_FILTERS, actorId: e.actorId ?? "" })}
-                        >
-                          Same actor
-                        </Button>
-                      ) : null}
-                      {e.targetId ? (
-                        <Button
-                          variant="secondary"
-                          onClick={() => apply({ ...EMPTY_FILTERS, targetId: e.targetId ?? "" })}
-                        >
-                          Same target
-                        </Button>
-                      ) : null}
-                      {e.requestId ? (
-                        <Button
-                          variant="secondary"
-                          onClick={() => apply({ ...EMPTY_FILTERS, requestId: e.requestId ?? "" })}
-                        >
-                          Same request
-                        </Button>
-                      ) : null}
-                      {e.ip ? (
-                        <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, ip: e.ip ?? "" })}>
-                          Same IP
-                        </Button>
-                      ) : null}
-                    </div>
-                  </td>
-                </tr>
-              ) : null}
-            </Fragment>
-          ))}
-        </Table>
-        {query.isSuccess && entries.length === 0 ? (
-          <p className="px-3 py-6 text-center text-sm text-slate-500">No entries match these filters.</p>
-        ) : null}
+        <DataTable
+          table={table}
+          label="Audit log entries"
+          rowTestId="audit-row"
+          detail={(e) => (open === e.id ? <EntryDetail entry={e} apply={apply} /> : null)}
+          empty={
+            query.isSuccess ? (
+              <p className="px-3 py-6 text-center text-sm text-slate-500">No entries match these filters.</p>
+            ) : null
+          }
+        />
         {pages.hasPrevious || query.data?.nextCursor ? (
           <div className="mt-4 flex justify-end gap-2">
             <Button variant="secondary" onClick={pages.previous} disabled={!pages.hasPrevious}>
-              Newer
+              {direction === "desc" ? "Newer" : "Older"}
             </Button>
             <Button
               variant="secondary"
               onClick={() => query.data?.nextCursor && pages.next(query.data.nextCursor)}
               disabled={!query.data?.nextCursor}
             >
-              Older
+              {direction === "desc" ? "Older" : "Newer"}
             </Button>
           </div>
         ) : null}
       </Card>
+    </div>
+  );
+}
+
+/** One entry in full, with links to the entries that share its actor, target, request or address. */
+function EntryDetail({ entry: e, apply }: { entry: Entry; apply: (next: AuditFilterForm) => void }) {
+  return (
+    <div data-testid="audit-detail">
+      <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-1 text-xs">
+        <dt className="text-slate-500">Entry</dt>
+        <dd className="font-mono">
+          {e.id} (seq {e.seq})
+        </dd>
+        <dt className="text-slate-500">Time</dt>
+        <dd className="font-mono">{e.at}</dd>
+        <dt className="text-slate-500">Actor</dt>
+        <dd>
+          {e.actor.label}{" "}
+          <span className="font-mono text-slate-500">
+            ({e.actorKind} {e.actorId ?? ""})
+          </span>
+        </dd>
+        <dt className="text-slate-500">Target</dt>
+        <dd>
+          {e.target && e.target.label !== e.targetId ? `${e.target.label} ` : ""}
+          <span className="font-mono text-slate-500">
+            {e.targetType ?? "—"} {e.targetId ?? ""}
+          </span>
+        </dd>
+        <dt className="text-slate-500">Request</dt>
+        <dd className="font-mono">{e.requestId ?? "—"}</dd>
+        <dt className="text-slate-500">User agent</dt>
+        <dd className="break-all">{e.userAgent ?? "—"}</dd>
+        <dt className="text-slate-500">Detail</dt>
+        <dd>
+          <pre className="whitespace-pre-wrap break-all font-mono">
+            {e.detail ? JSON.stringify(e.detail, null, 2) : "—"}
+          </pre>
+        </dd>
+        <dt className="text-slate-500">Hash</dt>
+        <dd className="break-all font-mono text-slate-600">{e.hash || "(from before the chain)"}</dd>
+        <dt className="text-slate-500">Previous hash</dt>
+        <dd className="break-all font-mono text-slate-600">{e.prevHash || "—"}</dd>
+      </dl>
+      <div className="mt-3 flex flex-wrap gap-2">
+        {e.actorId ? (
+          <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, actorId: e.actorId ?? "" })}>
+            Same actor
+          </Button>
+        ) : null}
+        {e.targetId ? (
+          <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, targetId: e.targetId ?? "" })}>
+            Same target
+          </Button>
+        ) : null}
+        {e.requestId ? (
+          <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, requestId: e.requestId ?? "" })}>
+            Same request
+          </Button>
+        ) : null}
+        {e.ip ? (
+          <Button variant="secondary" onClick={() => apply({ ...EMPTY_FILTERS, ip: e.ip ?? "" })}>
+            Same IP
+          </Button>
+        ) : null}
+      </div>
     </div>
   );
 }

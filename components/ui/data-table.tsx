@@ -9,7 +9,7 @@ import {
   type SortingState,
   tableFeatures,
 } from "@tanstack/react-table";
-import type { ReactNode } from "react";
+import { Fragment, type ReactNode } from "react";
 
 /**
  * The lists' table kit on TanStack Table v9: the table holds the sort and the
@@ -38,6 +38,7 @@ export function DataTable<TData extends RowData>({
   empty,
   rowTestId,
   rowClassName,
+  detail,
 }: {
   table: ReactTable<ListFeatures, TData>;
   /** The table's accessible name. */
@@ -46,6 +47,8 @@ export function DataTable<TData extends RowData>({
   empty?: ReactNode;
   rowTestId?: string;
   rowClassName?: (row: TData) => string | undefined;
+  /** A row's detail, when open: a full-width row right under it (the audit log's entry view). */
+  detail?: (row: TData) => ReactNode;
 }) {
   const rows = table.getRowModel().rows;
   return (
@@ -83,20 +86,32 @@ export function DataTable<TData extends RowData>({
           ))}
         </thead>
         <tbody className="divide-y divide-slate-100">
-          {rows.map((row) => (
-            <tr
-              key={row.id}
-              data-testid={rowTestId}
-              aria-selected={row.getIsSelected() || undefined}
-              className={rowClassName?.(row.original)}
-            >
-              {row.getAllCells().map((cell) => (
-                <td key={cell.id} className="px-3 py-2">
-                  <table.FlexRender cell={cell} />
-                </td>
-              ))}
-            </tr>
-          ))}
+          {rows.map((row) => {
+            const cells = row.getAllCells();
+            const more = detail?.(row.original);
+            return (
+              <Fragment key={row.id}>
+                <tr
+                  data-testid={rowTestId}
+                  aria-selected={row.getIsSelected() || undefined}
+                  className={rowClassName?.(row.original)}
+                >
+                  {cells.map((cell) => (
+                    <td key={cell.id} className="px-3 py-2">
+                      <table.FlexRender cell={cell} />
+                    </td>
+                  ))}
+                </tr>
+                {more ? (
+                  <tr>
+                    <td colSpan={cells.length} className="bg-slate-50 px-3 py-3">
+                      {more}
+                    </td>
+                  </tr>
+                ) : null}
+              </Fragment>
+            );
+          })}
         </tbody>
       </table>
       {rows.length === 0 ? empty : null}

@@ -5,7 +5,10 @@ import { requireAdmin } from "../../_lib/session";
 
 export const metadata: Metadata = { title: "Audit log" };
 
-/** Filters come from the address bar (links from the Overview, a reload, a shared link); `actor` is the old name of actorId. */
+/**
+ * Filters come from the address bar (links from the Overview, a reload, a shared link); `actor` is the old name of
+ * actorId. `direction=asc` shows the oldest entries first.
+ */
 export default async function AdminAuditPage({
   searchParams,
 }: {
@@ -23,7 +26,7 @@ export default async function AdminAuditPage({
   return (
     <>
       <h1 className="text-xl font-semibold">Audit log</h1>
-      <AuditLogViewer initial={initial} />
+      <AuditLogViewer initial={initial} initialDirection={params.direction === "asc" ? "asc" : "desc"} />
     </>
   );
 }
