@@ -4099,6 +4099,8 @@ export interface operations {
       query?: {
         cursor?: string;
         limit?: number;
+        sort?: "createdAt" | "name";
+        direction?: "asc" | "desc";
       };
       header?: {
         /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */

@@ -9,8 +9,10 @@ import {
   MIN_ACCESS_TOKEN_TTL_S,
   MIN_REFRESH_TOKEN_TTL_S,
 } from "../../services/oauth-client-limits";
+import { listPageFields } from "../../services/page-cursor-input";
 import { NO_CONTROL_CHARACTERS, NO_CONTROLS_MESSAGE } from "../text-rules";
 import { scopeSchema } from "../tokens/schemas";
+import { SORT_DIRECTIONS } from "./users.form.schemas";
 
 /**
  * Request and response schemas of admin.oauthClients. The registration rules
@@ -149,3 +151,20 @@ export const signingKeyRotationSchema = z.object({
 export const setDisabledInput = z.strictObject({ id: oauthClientId, disabled: z.boolean() });
 
 export const revokeGrantInput = z.strictObject({ grantId: oauthGrantId });
+
+/** The orders of admin.oauthClients.list: when registered (default, newest first) or the name (A to Z by default). */
+export const OAUTH_CLIENT_SORTS = ["createdAt", "name"] as const;
+export type OAuthClientSort = (typeof OAUTH_CLIENT_SORTS)[number];
+
+/** admin.oauthClients.list: one page of the registered clients, sorted on the server. A cursor is only good for its own order. */
+export const listClientsInput = z.strictObject({
+  ...listPageFields,
+  sort: z
+    .enum(OAUTH_CLIENT_SORTS, { error: `must be one of ${OAUTH_CLIENT_SORTS.join(", ")}` })
+    .optional()
+    .describe("createdAt (default) or name (case-insensitive)"),
+  direction: z
+    .enum(SORT_DIRECTIONS, { error: "must be asc or desc" })
+    .optional()
+    .describe("Default: desc (newest first) for createdAt, asc (A to Z) for name"),
+});

@@ -3,6 +3,7 @@ import { requireStepUp } from "../../auth/step-up";
 import { listSigningKeys, rotateSigningKeys } from "../../oauth/signing-keys";
 import { requireKeyring } from "../../services/contact-codec";
 import {
+  type ClientSummary,
   createClient,
   deleteClient,
   getClient,
@@ -13,13 +14,15 @@ import {
   setClientDisabled,
   updateClient,
 } from "../../services/oauth-clients";
-import { listPageFields, listPageInput, pageOf, pageSchema } from "../../services/page-cursor";
+import { listPageFields, pageOf, pageSchema } from "../../services/page-cursor";
 import { adminProcedure, router } from "../../trpc";
 import { serviceContext } from "../service-context";
 import {
   clientIdInput,
   clientWithSecretSchema,
   createClientInput,
+  listClientsInput,
+  type OAuthClientSort,
   oauthClientSchema,
   oauthGrantSchema,
   revokeGrantInput,
@@ -35,6 +38,12 @@ const TAGS = ["admin-oauth-clients"];
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** Each order of the list: its key (compared as a string: ISO times sort as they read) and default direction. */
+const CLIENT_ORDERS: Record<OAuthClientSort, { key: (c: ClientSummary) => string; direction: "asc" | "desc" }> = {
+  createdAt: { key: (c) => c.createdAt, direction: "desc" },
+  name: { key: (c) => c.name.toLowerCase(), direction: "asc" },
+};
+
 /**
  * admin.oauthClients: the dashboard's "OAuth clients" page. Registration,
  * secret rotation, disabling, deletion and grant revocation are the services
@@ -48,15 +57,20 @@ export const adminOAuthClientsRouter = router({
     .meta({
       openapi: { method: "GET", path: "/admin/oauth-clients", tags: TAGS, summary: "The registered OAuth clients" },
     })
-    .input(listPageInput.optional())
+    .input(listClientsInput.optional())
     .output(pageSchema(oauthClientSchema))
-    .query(({ ctx, input }) =>
-      pageOf(listClients(ctx.db, ctx.clock.now()), input, {
-        key: (c) => c.createdAt,
+    .query(({ ctx, input }) => {
+      const sort = input?.sort ?? "createdAt";
+      const { key, direction } = CLIENT_ORDERS[sort];
+      // Without sort or direction the order is the one this list always had, and so is its cursor's form.
+      const named = input?.sort !== undefined || input?.direction !== undefined;
+      return pageOf(listClients(ctx.db, ctx.clock.now()), input, {
+        key,
         id: (c) => c.id,
-        direction: "desc",
-      }),
-    ),
+        direction: input?.direction ?? direction,
+        sort: named ? sort : undefined,
+      });
+    }),
 
   get: adminProcedure
     .meta({ openapi: { method: "GET", path: "/admin/oauth-clients/{id}", tags: TAGS, summary: "One OAuth client" } })
