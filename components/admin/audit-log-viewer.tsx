@@ -3,40 +3,15 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { createColumnHelper, type SortingState, useTable } from "@tanstack/react-table";
 import type { inferRouterOutputs } from "@trpc/server";
-import { type FormEvent, type ReactNode, useEffect, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Badge, Button, Card, Field, formatTime, Input, Select } from "../ui";
+import { Alert, Badge, Button, Card, formatTime } from "../ui";
 import { DataTable, type ListFeatures, listFeatures } from "../ui/data-table";
 import { useCursorPages } from "../use-cursor-pages";
+import { AuditFilterFormCard, apiFilters } from "./audit-filter-form";
 import { type AuditFilterForm, EMPTY_FILTERS, fromAddressBar } from "./audit-filters";
 import { Party } from "./party";
-
-const OUTCOMES = ["success", "failure", "denied"] as const;
-type OutcomeValue = (typeof OUTCOMES)[number];
-
-/** `datetime-local` values are the viewer's local time; the API takes ISO instants. */
-function toIso(local: string): string | undefined {
-  if (!local) return undefined;
-  const date = new Date(local);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
-/** The filters as the API takes them (list input and export query string alike). */
-function apiFilters(f: AuditFilterForm) {
-  const text = (v: string) => v.trim() || undefined;
-  return {
-    actorId: text(f.actorId),
-    action: text(f.action),
-    targetId: text(f.targetId),
-    outcome: OUTCOMES.includes(f.outcome as OutcomeValue) ? (f.outcome as OutcomeValue) : undefined,
-    ip: text(f.ip),
-    requestId: text(f.requestId),
-    since: toIso(f.since),
-    until: toIso(f.until),
-    text: text(f.text),
-  };
-}
 
 function exportHref(format: "csv" | "ndjson", f: AuditFilterForm): string {
   const params = new URLSearchParams({ format });
@@ -135,8 +110,6 @@ export function AuditLogViewer({
   const trpc = useTRPC();
   const [filters, setFilters] = useState<AuditFilterForm>(initial);
   const [open, setOpen] = useState<string | null>(null);
-  // Controlled, unlike the other fields: its options arrive after the first render.
-  const [actionChoice, setActionChoice] = useState(initial.action);
   const [sorting, setSorting] = useState<SortingState>([{ id: "at", desc: initialDirection === "desc" }]);
   const direction: AuditDirection = sorting[0]?.desc === false ? "asc" : "desc";
 
@@ -151,7 +124,6 @@ export function AuditLogViewer({
 
   function apply(next: AuditFilterForm) {
     setFilters(next);
-    setActionChoice(next.action);
     setOpen(null);
     pages.reset();
     rememberInUrl(next, direction);
@@ -192,101 +164,18 @@ export function AuditLogViewer({
     },
   });
 
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    const text = (k: keyof AuditFilterForm) => String(form.get(k) ?? "").trim();
-    apply({
-      actorId: text("actorId"),
-      action: text("action"),
-      targetId: text("targetId"),
-      outcome: text("outcome"),
-      ip: text("ip"),
-      requestId: text("requestId"),
-      since: text("since"),
-      until: text("until"),
-      text: text("text"),
-    });
-  }
-
-  // The form is uncontrolled; a new key re-creates it with the applied values (e.g. after "same actor").
+  // The form starts from the applied filters; a new key re-creates it with them (e.g. after "same actor").
   const formKey = JSON.stringify(filters);
 
   return (
     <div className="space-y-6">
-      <Card title="Filter">
-        <form
-          key={formKey}
-          onSubmit={onSubmit}
-          className="grid gap-3 md:grid-cols-4 md:items-start"
-          aria-label="Filter the audit log"
-        >
-          <Field label="Action" htmlFor="f-action" hint="A single action, or all of an area">
-            <Select
-              id="f-action"
-              name="action"
-              value={actionChoice}
-              onChange={(event) => setActionChoice(event.target.value)}
-              className="w-full"
-            >
-              <option value="">Any action</option>
-              {actionChoice &&
-              !actions.data?.some((g) => `${g.area}.` === actionChoice || g.actions.includes(actionChoice)) ? (
-                <option value={actionChoice}>{actionChoice}</option>
-              ) : null}
-              {(actions.data ?? []).map((group) => (
-                <optgroup key={group.area} label={group.area}>
-                  <option value={`${group.area}.`}>All {group.area} actions</option>
-                  {group.actions.map((action) => (
-                    <option key={action} value={action}>
-                      {action}
-                    </option>
-                  ))}
-                </optgroup>
-              ))}
-            </Select>
-          </Field>
-          <Field label="Actor" htmlFor="f-actor" hint="A user's email (with failed sign-ins), or usr_…, tok_…, ocl_…">
-            <Input id="f-actor" name="actorId" defaultValue={filters.actorId} maxLength={254} />
-          </Field>
-          <Field label="Target id" htmlFor="f-target">
-            <Input id="f-target" name="targetId" defaultValue={filters.targetId} maxLength={128} />
-          </Field>
-          <Field label="Outcome" htmlFor="f-outcome">
-            <Select id="f-outcome" name="outcome" defaultValue={filters.outcome} className="w-full">
-              <option value="">Any outcome</option>
-              {OUTCOMES.map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
-            </Select>
-          </Field>
-          <Field label="IP address" htmlFor="f-ip">
-            <Input id="f-ip" name="ip" defaultValue={filters.ip} maxLength={64} />
-          </Field>
-          <Field label="From" htmlFor="f-since">
-            <Input id="f-since" name="since" type="datetime-local" defaultValue={filters.since} />
-          </Field>
-          <Field label="Until" htmlFor="f-until">
-            <Input id="f-until" name="until" type="datetime-local" defaultValue={filters.until} />
-          </Field>
-          <Field label="Request id" htmlFor="f-request">
-            <Input id="f-request" name="requestId" defaultValue={filters.requestId} maxLength={64} />
-          </Field>
-          <div className="md:col-span-3">
-            <Field label="Search details" htmlFor="f-text" hint="Words in the entry's detail, e.g. an email or an id">
-              <Input id="f-text" name="text" type="search" defaultValue={filters.text} maxLength={200} />
-            </Field>
-          </div>
-          <div className="flex gap-2 md:pt-6">
-            <Button type="submit">Apply</Button>
-            <Button variant="secondary" onClick={() => apply(EMPTY_FILTERS)}>
-              Clear
-            </Button>
-          </div>
-        </form>
-      </Card>
+      <AuditFilterFormCard
+        key={formKey}
+        applied={filters}
+        actions={actions.data}
+        refused={query.error}
+        onApply={apply}
+      />
 
       <Card
         title={direction === "desc" ? "Entries, newest first" : "Entries, oldest first"}
