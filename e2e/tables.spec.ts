@@ -175,3 +175,36 @@ test("a member's own tokens: filtered by status and sorted on the server", async
   await expect(tokenRows).toContainText("bulk-kept");
   await own.context().close();
 });
+
+test("the audit log sorts by time on the server: newest first, oldest first on a click, kept on reload", async () => {
+  // The admin's two disables in the bulk test above (a, then b), found through the address bar's filters.
+  await page.goto(`/admin/audit?action=user.disable&actorId=${encodeURIComponent(ADMIN.email)}`);
+  const entries = page.getByTestId("audit-row");
+  const disabled = async () =>
+    (await entries.allTextContents()).map((t) => new RegExp(`${PREFIX}-[abc]`).exec(t)?.[0] ?? t.slice(0, 80));
+  const [a, b] = MEMBERS.map((m) => m.email.split("@")[0] as string);
+  const time = page.getByRole("columnheader", { name: /Time/ });
+  await expect(time).toHaveAttribute("aria-sort", "descending");
+  await expect(page.getByText("Entries, newest first")).toBeVisible();
+  await expect.poll(disabled).toEqual([b, a]);
+
+  const listCalls: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("admin.audit.list")) listCalls.push(decodeURIComponent(r.url()));
+  });
+  await time.getByRole("button").click();
+  await expect(time).toHaveAttribute("aria-sort", "ascending");
+  await expect.poll(disabled).toEqual([a, b]);
+  await expect(page.getByText("Entries, oldest first")).toBeVisible();
+  expect(listCalls.some((u) => u.includes('"direction":"asc"'))).toBe(true);
+  // The order is in the address bar with the filters: a reload shows the same.
+  await expect(page).toHaveURL(/direction=asc/);
+  await page.reload();
+  await expect(time).toHaveAttribute("aria-sort", "ascending");
+  await expect.poll(disabled).toEqual([a, b]);
+
+  await time.getByRole("button").click();
+  await expect(time).toHaveAttribute("aria-sort", "descending");
+  await expect.poll(disabled).toEqual([b, a]);
+  await expect(page).not.toHaveURL(/direction=/);
+});
