@@ -208,3 +208,37 @@ test("the audit log sorts by time on the server: newest first, oldest first on a
   await expect.poll(disabled).toEqual([b, a]);
   await expect(page).not.toHaveURL(/direction=/);
 });
+
+test("the OAuth clients list sorts by name and by creation on the server", async () => {
+  const origin = new URL(page.url()).origin;
+  // Registered alpha, then zulu: newest first is zulu first, by name alpha first.
+  for (const name of ["tables-alpha", "tables-zulu"]) {
+    const made = await page.request.post("/api/trpc/admin.oauthClients.create", {
+      headers: { origin, "content-type": "application/json" },
+      data: {
+        name,
+        type: "public",
+        redirectUris: [`https://${name}.example.com/callback`],
+        grantTypes: ["authorization_code"],
+        scopes: ["contacts:read"],
+      },
+    });
+    expect(made.status(), await made.text()).toBe(200);
+  }
+  await page.goto("/admin/oauth-clients");
+  const clientRows = page.getByTestId("oauth-client-row").filter({ hasText: "tables-" });
+  const inView = async () => (await clientRows.allTextContents()).map((t) => /tables-(alpha|zulu)/.exec(t)?.[0]);
+  const clients = page.getByRole("table", { name: "OAuth clients" });
+  const created = clients.getByRole("columnheader", { name: /Created/ });
+  await expect(created).toHaveAttribute("aria-sort", "descending");
+  await expect.poll(inView).toEqual(["tables-zulu", "tables-alpha"]);
+  const name = clients.getByRole("columnheader", { name: /Name/ });
+  await name.getByRole("button").click();
+  await expect(name).toHaveAttribute("aria-sort", "ascending");
+  await expect(created).toHaveAttribute("aria-sort", "none");
+  await expect.poll(inView).toEqual(["tables-alpha", "tables-zulu"]);
+  await created.getByRole("button").click();
+  await created.getByRole("button").click();
+  await expect(created).toHaveAttribute("aria-sort", "ascending");
+  await expect.poll(inView).toEqual(["tables-alpha", "tables-zulu"]);
+});
