@@ -1,11 +1,11 @@
 /**
  * Query parameter names that are also members of Object.prototype
- * (`__proto__`, `constructor`, `toString`, …). trpc-to-openapi collects
- * query parameters into a plain object with `if (!parsed[key]) parsed[key] =
- * []; parsed[key].push(value)`, so such a name finds the inherited member
- * and throws — a 500, found by the fuzz test. The REST door refuses them as
- * unknown parameters first; every input schema is strict, so no such name
- * could ever be valid.
+ * (`__proto__`, `constructor`, `toString`, …). Collected into a plain
+ * object, such a name finds the inherited member (trpc-to-openapi's query
+ * parser threw on them: a 500, found by the fuzz test). rest-call.ts
+ * collects into a Map and an object without a prototype, and the door still
+ * refuses these names first, as unknown parameters: every input schema is
+ * strict, so no such name could ever be valid.
  */
 export function reservedQueryName(url: URL): string | null {
   for (const name of url.searchParams.keys()) {

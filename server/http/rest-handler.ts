@@ -15,10 +15,10 @@ import { isJsonContentType, readCappedBody } from "./body";
 import { checkJsonShape } from "./json-shape";
 import { methodNotAllowed } from "./method-not-allowed";
 import { observeRequest, type Seen } from "./observe";
-import { callOpenApi, type ParsedBody, parseJsonBody } from "./openapi-bridge";
 import { appErrorProblem, type Problem, problem, problemResponse } from "./problem";
 import { reservedQueryName } from "./query-guard";
 import { rateLimitProblem, withRateLimit } from "./rate-limit-headers";
+import { callRestOperation, type ParsedBody, parseJsonBody } from "./rest-call";
 import { type RestOperation, restMethodsOf, restOperationOf, UNMATCHED } from "./route-label";
 import { challengeFor, refuseMalformedCredentials } from "./www-authenticate";
 
@@ -27,7 +27,7 @@ const EMPTY_OBJECT = new TextEncoder().encode("{}");
 
 /**
  * The REST door for external clients: the same router and middleware chain
- * as tRPC, through trpc-to-openapi. It authenticates with bearer credentials
+ * as tRPC, each operation's procedure called directly (rest-call.ts). It authenticates with bearer credentials
  * only (createContext ignores cookies for "rest"), so a cross-site request
  * cannot ride on a browser session. Errors become problem+json.
  */
@@ -39,7 +39,7 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
   const route = operation?.label ?? UNMATCHED;
   return observeRequest(req, runtime, "rest", route, (seen) =>
     guardApi(req, runtime, "rest", async (request) => {
-      if (operation) return serveRest(request, runtime, seen, operation);
+      if (operation) return serveRest(request, runtime, seen, operation, url);
       // No operation will run, so no procedure charges the caller: the request is charged here
       // (per IP, anonymous quota), so probing for paths costs quota like anything else.
       const record = newRateLimitRecord();
@@ -50,7 +50,7 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
       const answer =
         allowed.length > 0
           ? methodNotAllowed(requestIdOf(request.headers), allowed)
-          : await serveRest(request, runtime, seen, null);
+          : await serveRest(request, runtime, seen, null, url);
       return withRateLimit(answer, record);
     }),
   );
@@ -58,16 +58,16 @@ export async function handleRest(req: Request, runtime: Runtime): Promise<Respon
 
 /**
  * HEAD is GET without the body (RFC 9110 §9.3.2): the GET operation runs through the whole chain
- * (authentication, scopes, rate limit, audit) and its status and headers are the answer. (Left to
- * itself, trpc-to-openapi answers any HEAD with a bare 204 without running anything.)
+ * (authentication, scopes, rate limit, audit) and its status and headers are the answer.
  */
 async function serveRest(
   req: Request,
   runtime: Runtime,
   seen: Seen,
   operation: RestOperation | null,
+  url: URL,
 ): Promise<Response> {
-  const answer = await serveOperation(req, runtime, seen, operation);
+  const answer = await serveOperation(req, runtime, seen, operation, url);
   if (req.method !== "HEAD") return answer;
   void answer.body?.cancel().catch(() => undefined);
   return new Response(null, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
@@ -78,6 +78,7 @@ async function serveOperation(
   runtime: Runtime,
   seen: Seen,
   operation: RestOperation | null,
+  url: URL,
 ): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   const fail = (body: Problem, headers?: HeadersInit) => withApiHeaders(problemResponse(body, headers), requestId);
@@ -89,7 +90,7 @@ async function serveOperation(
   const request = req;
   let parsed: ParsedBody = null;
 
-  const reserved = reservedQueryName(new URL(request.url));
+  const reserved = reservedQueryName(url);
   if (reserved) {
     const errors = [{ path: reserved, message: "Unrecognized key" }];
     return fail(problem(400, `${reserved}: Unrecognized key`, { reason: "invalid_input", errors, requestId }));
@@ -97,10 +98,10 @@ async function serveOperation(
 
   const bodyInput = !["GET", "HEAD", "DELETE"].includes(request.method);
   if (bodyInput || operation?.takesInput === false) {
-    // The bridge reads a POST/PATCH input from the body only, and gives an operation
-    // without input (z.void()) none at all: it would silently drop query parameters.
+    // A POST/PATCH input comes from the body only, and an operation without input
+    // (z.void()) gets none at all (rest-call.ts): query parameters would be silently dropped.
     // Refused instead, as an unknown field in the body is.
-    const stray = [...new URL(request.url).searchParams.keys()][0];
+    const stray = [...url.searchParams.keys()][0];
     if (stray !== undefined) {
       const errors = [
         {
@@ -137,34 +138,36 @@ async function serveOperation(
     }
   }
 
+  if (!operation) {
+    const { body, headers } = toProblem(404, undefined, requestId);
+    return fail(body, headers);
+  }
   let ctx: Context | undefined;
-  let captured: TRPCError | undefined;
-  const response = await callOpenApi({
-    endpoint: REST_ENDPOINT,
-    req: request,
+  const result = await callRestOperation({
+    operation,
+    url,
+    path: url.pathname.slice(REST_ENDPOINT.length) || "/",
     body: parsed,
-    method: request.method === "HEAD" ? "GET" : undefined,
     createContext: async () => {
       ctx = await createContext(request, "rest", runtime);
       seen.principal = ctx.principal;
       return ctx;
     },
-    onError: (error) => {
-      captured = error;
-    },
   });
 
   // RateLimit fields on every answer the rate-limit step saw; 429/503 it caused get its own problem body.
-  if (response.status < 400) {
-    const shaped = operation && ctx ? await restConventions(response, operation, ctx, request) : response;
-    return withRateLimit(withApiHeaders(shaped, requestId), ctx?.rateLimit);
+  if (result.ok) {
+    return withRateLimit(
+      withApiHeaders(restAnswer(result.data, operation, ctx as Context, request), requestId),
+      ctx?.rateLimit,
+    );
   }
-  const limited = rateLimitProblem(response.status, ctx?.rateLimit, requestId);
+  const limited = rateLimitProblem(result.status, ctx?.rateLimit, requestId);
   if (limited) return withRateLimit(fail(limited), ctx?.rateLimit);
-  const { body, headers } = toProblem(response.status, captured, requestId);
+  const { body, headers } = toProblem(result.status, result.error, requestId);
   if (body.status >= 500) {
     getLogger().error(
-      { requestId, err: { name: captured?.cause?.name, message: captured?.message } },
+      { requestId, err: { name: result.error.cause?.name, message: result.error.message } },
       "REST call failed",
     );
   }
@@ -191,40 +194,30 @@ export const STREAMED: Record<
 };
 
 /**
- * The REST resource conventions, applied to a successful answer of the bridge:
+ * The answer to a procedure that succeeded, by the REST resource conventions:
  * - a streamed operation (STREAMED) answers with its stream;
  * - a DELETE answers 204 with no body and no content type;
  * - an operation with `meta.created` answers 201 with `Location`: the absolute path (under
  *   /api/v1) of the created resource, its template's `{field}` (or `{a.b}`) taken from the output.
- *   A path, not a URL: it stays right behind any proxy, whatever APP_URL says (RFC 9110 §10.2.2).
+ *   A path, not a URL: it stays right behind any proxy, whatever APP_URL says (RFC 9110 §10.2.2);
+ * - anything else 200 with the output as JSON.
+ * HEAD ran the GET operation and is answered like it (serveRest drops the body).
  */
-async function restConventions(
-  response: Response,
-  operation: RestOperation,
-  ctx: Context,
-  request: Request,
-): Promise<Response> {
-  // HEAD ran the GET operation: shaped like it (serveRest drops the body).
-  const method = request.method === "HEAD" ? "GET" : request.method;
-  if (method !== operation.method) return response;
+function restAnswer(output: unknown, operation: RestOperation, ctx: Context, request: Request): Response {
   const stream = STREAMED[operation.procedure]?.stream;
-  if (!stream && operation.method !== "DELETE" && !operation.created) return response;
-  const output: unknown = await response.json();
   if (stream) return stream(output, ctx, request);
-  const headers = new Headers(response.headers);
-  if (operation.method === "DELETE") {
-    headers.delete("content-type");
-    headers.delete("content-length");
-    return new Response(null, { status: 204, headers });
-  }
-  const location = fillTemplate(operation.created as string, output);
+  if (operation.method === "DELETE") return new Response(null, { status: 204 });
+  // An output of undefined is an empty body, as JSON.stringify gives it.
+  const json = JSON.stringify(output) as string | undefined;
+  const headers = { "content-type": "application/json" };
+  if (!operation.created) return new Response(json, { status: 200, headers });
+  const location = fillTemplate(operation.created, output);
   if (location === null) {
     // A procedure whose output lacks the field its template names: a bug of ours, said in the log, not to the client.
     getLogger().error({ procedure: operation.procedure }, "created resource without the id its Location names");
-    return new Response(JSON.stringify(output), { status: 200, headers });
+    return new Response(json, { status: 200, headers });
   }
-  headers.set("location", `${REST_ENDPOINT}${location}`);
-  return new Response(JSON.stringify(output), { status: 201, headers });
+  return new Response(json, { status: 201, headers: { ...headers, location: `${REST_ENDPOINT}${location}` } });
 }
 
 /** `/admin/tokens/{id}` with `{ id: "tok_…" }` -> `/admin/tokens/tok_…`; null when a field is missing. */

@@ -12,6 +12,7 @@ export const UNMATCHED = "unmatched";
 /** One REST operation: its verb and path template, the procedure behind it and what its meta says for REST. */
 export interface RestOperation {
   method: string;
+  /** The path template under the endpoint; each `{param}` is a capture group, in order. */
   pattern: RegExp;
   label: string;
   /** The procedure's path in the router, e.g. `admin.users.create`. */
@@ -52,7 +53,7 @@ function templates(): RestTemplate[] {
       if (!openapi) continue;
       const source = openapi.path
         .split("/")
-        .map((part) => (/^\{[^}]+\}$/.test(part) ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+        .map((part) => (/^\{[^}]+\}$/.test(part) ? "([^/]+)" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
         .join("/");
       restTemplates.push({
         method: openapi.method.toUpperCase(),
