@@ -181,6 +181,65 @@ test("an origin with a path: the service's reason under Origin, input kept", asy
     "An origin has no path, query or fragment — not even a trailing slash: e.g. https://app.example.com.",
   );
   await expect(form.getByLabel("Note")).toHaveValue("partner app");
+
+  // The refusal's toast sits over the tester's button at the foot of the page: dismissed, as a person would.
+  await page.getByTestId("toast").getByRole("button", { name: "Dismiss" }).click();
+  // The tester validates with admin.cors.test's own schema: far too long is refused under its field, not asked.
+  const tester = page.getByRole("form", { name: "Test an origin" });
+  const junk = `https://${"a".repeat(360)}.example.com`;
+  await tester.getByLabel("Origin to test").fill(junk);
+  adminCalls.length = 0;
+  const asked: string[] = [];
+  const onRequest = (request: { url: () => string }) => {
+    if (request.url().includes("admin.cors.test")) asked.push(request.url());
+  };
+  page.on("request", onRequest);
+  await tester.getByRole("button", { name: "Test", exact: true }).click();
+  await expectFieldError(page, tester.getByLabel("Origin to test"), "Origin to test must be at most 300 characters.");
+  await expect(tester.getByLabel("Origin to test")).toHaveValue(junk);
+  expect(asked).toEqual([]);
+  // Corrected, it asks the live code.
+  await tester.getByLabel("Origin to test").fill("https://nowhere.example.com");
+  await tester.getByRole("button", { name: "Test", exact: true }).click();
+  await expect(page.getByTestId("cors-test-result")).toContainText("Preflight (OPTIONS) answer");
+  page.off("request", onRequest);
+  expect(asked).toHaveLength(1);
+
+  // The list sorts on the server: by origin (A to Z) first, by when added on a click.
+  const list = page.getByRole("table", { name: "Allowed origins" });
+  await expect(list.getByRole("columnheader", { name: "Origin", exact: true })).toHaveAttribute(
+    "aria-sort",
+    "ascending",
+  );
+  await list.getByRole("button", { name: "Added", exact: true }).click();
+  await expect(list.getByRole("columnheader", { name: "Added", exact: true })).toHaveAttribute(
+    "aria-sort",
+    "descending",
+  );
+  expect(await adminCsp()).toEqual([]);
+});
+
+test("the audit filter: a value the schema refuses is under its field, nothing applied; so is one from the address bar", async () => {
+  const page = adminPage;
+  await page.goto("/admin/audit");
+  const form = page.getByRole("form", { name: "Filter the audit log" });
+  const tooLong = `${"x".repeat(250)}@example.com`;
+  await form.getByLabel("Actor").fill(tooLong);
+  await form.getByLabel("Search details").fill("partner");
+  await form.getByRole("button", { name: "Apply" }).click();
+  await expectFieldError(page, form.getByLabel("Actor"), "Actor must be at most 254 characters.");
+  await expect(form.getByLabel("Actor")).toHaveValue(tooLong);
+  await expect(form.getByLabel("Search details")).toHaveValue("partner");
+  expect(new URL(page.url()).search).toBe("");
+
+  // An action in the address bar that is not one: the server's refusal, under Action.
+  await page.goto("/admin/audit?action=Not%20An%20Action");
+  await expectFieldError(
+    page,
+    form.getByLabel("Action"),
+    "Action must be an action like contact.delete or an area like contact.",
+  );
+  expect(await adminCsp()).toEqual([]);
 });
 
 test("a rate-limit override: an empty limit caught in the browser, an unknown account under Email", async () => {
