@@ -53,6 +53,18 @@ test("an admin clears a sign-in lockout and sets and removes an override", async
   const row = page.getByTestId("override-row").filter({ hasText: member.email });
   await expect(row).toContainText("3 / 1m");
   await expect(row).toContainText("e2e: tiny quota");
+  // The list sorts on the server: newest first, then by who it is for (A to Z) on a click.
+  const overrides = page.getByRole("table", { name: "Overrides" });
+  await expect(overrides.getByRole("columnheader", { name: "Set", exact: true })).toHaveAttribute(
+    "aria-sort",
+    "descending",
+  );
+  await overrides.getByRole("button", { name: "For", exact: true }).click();
+  await expect(overrides.getByRole("columnheader", { name: "For", exact: true })).toHaveAttribute(
+    "aria-sort",
+    "ascending",
+  );
+  await expect(row).toContainText("3 / 1m");
 
   // It applies to the member's very next API calls.
   const statuses: number[] = [];

@@ -1,12 +1,17 @@
 "use client";
 
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
-import { setOverrideInput, unlockInput } from "@/server/routers/rate-limits/schemas";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { createColumnHelper, type SortingState, useTable } from "@tanstack/react-table";
+import type { inferRouterOutputs } from "@trpc/server";
+import { type ReactNode, useState } from "react";
+import type { AppRouter } from "@/server/root";
+import { type OverrideSort, setOverrideInput, unlockInput } from "@/server/routers/rate-limits/schemas";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, formatTime, Input, Select, Table, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { DataTable, type ListFeatures, listFeatures, serverOrder } from "../ui/data-table";
 import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
+import { useCursorPages } from "../use-cursor-pages";
 
 const WINDOWS: Array<[string, number]> = [
   ["1 second", 1],
@@ -245,6 +250,55 @@ const NO_OVERRIDE: OverrideValues = {
   expiresInSeconds: "",
   note: "",
 };
+type Override = inferRouterOutputs<AppRouter>["admin"]["rateLimits"]["overrides"]["items"][number];
+const NO_OVERRIDES: Override[] = [];
+const columns = createColumnHelper<ListFeatures, Override>();
+
+/** The overrides' columns; the ids of the sortable ones are admin.rateLimits.overrides' `sort` names. */
+function overrideColumns(remove: (o: Override) => ReactNode) {
+  return columns.columns([
+    columns.accessor((o) => o.subject.label, {
+      id: "subject",
+      header: "For",
+      cell: ({ row: { original: o } }) => (
+        <>
+          <Badge tone="blue">{o.subject.type}</Badge> <span className="ml-1">{o.subject.label}</span>
+        </>
+      ),
+    }),
+    columns.display({
+      id: "limit",
+      header: "Limit",
+      cell: ({ row: { original: o } }) => <span className="tabular-nums">{quota(o.limit, o.windowSeconds)}</span>,
+    }),
+    columns.accessor("expiresAt", {
+      header: "Ends",
+      cell: ({ row: { original: o } }) =>
+        o.expired ? <Badge tone="slate">expired</Badge> : o.expiresAt ? formatTime(o.expiresAt) : "never",
+    }),
+    columns.accessor("note", {
+      header: "Note",
+      enableSorting: false,
+      cell: (c) => <span className="block max-w-xs truncate text-slate-600">{c.getValue() ?? ""}</span>,
+    }),
+    columns.accessor("setBy", {
+      header: "Set by",
+      enableSorting: false,
+      cell: (c) => <span className="font-mono text-xs">{c.getValue()}</span>,
+    }),
+    columns.accessor("createdAt", {
+      header: "Set",
+      sortDescFirst: true,
+      cell: (c) => <span className="text-slate-600">{formatTime(c.getValue())}</span>,
+    }),
+    columns.display({
+      id: "remove",
+      header: "",
+      cell: ({ row }) => <div className="text-right">{remove(row.original)}</div>,
+    }),
+  ]);
+}
+
 /** setOverrideInput names the account or token inside `target`; the form has one "who" field for both. */
 const OVERRIDE_ALIASES = { "target.email": "who", "target.id": "who", target: "who" } as const;
 
@@ -252,8 +306,16 @@ const OVERRIDE_ALIASES = { "target.email": "who", "target.id": "who", target: "w
 function Overrides() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const list = useQuery(trpc.admin.rateLimits.overrides.queryOptions());
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.overrides.queryKey() });
+  // Sorted and paged on the server (admin.rateLimits.overrides: sort, direction, cursor): there is one
+  // override per user or token, so more than a page of them, and the table reorders nothing itself.
+  const [sorting, setSorting] = useState<SortingState>([{ id: "createdAt", desc: true }]);
+  const pages = useCursorPages<string>();
+  const order = serverOrder(sorting) as { sort?: OverrideSort; direction?: "asc" | "desc" };
+  const list = useQuery({
+    ...trpc.admin.rateLimits.overrides.queryOptions({ ...order, cursor: pages.cursor }),
+    placeholderData: keepPreviousData,
+  });
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.rateLimits.overrides.pathKey() });
   const set = useMutation(trpc.admin.rateLimits.setOverride.mutationOptions());
   const remove = useMutation(trpc.admin.rateLimits.removeOverride.mutationOptions());
   const form = useSchemaForm(setOverrideInput, {
@@ -284,7 +346,51 @@ function Overrides() {
     }
   });
 
-  const overrides = list.data?.items ?? [];
+  const overrides = list.data?.items ?? NO_OVERRIDES;
+  const table = useTable({
+    features: listFeatures,
+    columns: overrideColumns((o) => (
+      <ConfirmDialog
+        trigger={
+          <Button
+            variant="ghost"
+            className="text-red-700"
+            aria-label={`Remove the override for ${o.subject.label}`}
+            disabled={remove.isPending}
+          >
+            Remove
+          </Button>
+        }
+        title={`Remove the override for ${o.subject.label}?`}
+        description={
+          <p>
+            Its limit of {quota(o.limit, o.windowSeconds)} ends at once; RATE_LIMIT_API (or the user&apos;s own
+            override, for a token) applies from the next request.
+          </p>
+        }
+        confirmLabel="Remove override"
+        onConfirm={() =>
+          remove.mutateAsync({ id: o.id }).then(
+            () => {
+              toast.success(`Removed the override for ${o.subject.label}.`);
+              void refresh();
+            },
+            (error: unknown) => toast.error("The override was not removed", errorMessage(error)),
+          )
+        }
+      />
+    )),
+    data: overrides,
+    getRowId: (o) => o.id,
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    state: { sorting },
+    onSortingChange: (next) => {
+      setSorting(next);
+      pages.reset();
+    },
+  });
   return (
     <Card title="Overrides of the API limit">
       <p className="mb-4 text-sm text-slate-600">
@@ -349,61 +455,33 @@ function Overrides() {
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
       </div>
       <div className="mt-4">
-        <Table
-          head={["For", "Limit", "Ends", "Note", "Set by", ""]}
+        <DataTable
+          table={table}
+          label="Overrides"
+          rowTestId="override-row"
+          rowClassName={(o) => (o.expired ? "text-slate-400" : undefined)}
           empty={
-            list.isSuccess && overrides.length === 0 ? (
+            list.isSuccess && overrides.length === 0 && !pages.hasPrevious ? (
               <p className="px-3 py-6 text-center text-sm text-slate-500">
                 No overrides: RATE_LIMIT_API applies to everyone.
               </p>
             ) : null
           }
-        >
-          {overrides.map((o) => (
-            <tr key={o.id} data-testid="override-row" className={o.expired ? "text-slate-400" : undefined}>
-              <td className="px-3 py-2">
-                <Badge tone="blue">{o.subject.type}</Badge> <span className="ml-1">{o.subject.label}</span>
-              </td>
-              <td className="px-3 py-2 tabular-nums">{quota(o.limit, o.windowSeconds)}</td>
-              <td className="px-3 py-2">
-                {o.expired ? <Badge tone="slate">expired</Badge> : o.expiresAt ? formatTime(o.expiresAt) : "never"}
-              </td>
-              <td className="max-w-xs truncate px-3 py-2 text-slate-600">{o.note ?? ""}</td>
-              <td className="px-3 py-2 font-mono text-xs">{o.setBy}</td>
-              <td className="px-3 py-2 text-right">
-                <ConfirmDialog
-                  trigger={
-                    <Button
-                      variant="ghost"
-                      className="text-red-700"
-                      aria-label={`Remove the override for ${o.subject.label}`}
-                      disabled={remove.isPending}
-                    >
-                      Remove
-                    </Button>
-                  }
-                  title={`Remove the override for ${o.subject.label}?`}
-                  description={
-                    <p>
-                      Its limit of {quota(o.limit, o.windowSeconds)} ends at once; RATE_LIMIT_API (or the user&apos;s
-                      own override, for a token) applies from the next request.
-                    </p>
-                  }
-                  confirmLabel="Remove override"
-                  onConfirm={() =>
-                    remove.mutateAsync({ id: o.id }).then(
-                      () => {
-                        toast.success(`Removed the override for ${o.subject.label}.`);
-                        void refresh();
-                      },
-                      (error: unknown) => toast.error("The override was not removed", errorMessage(error)),
-                    )
-                  }
-                />
-              </td>
-            </tr>
-          ))}
-        </Table>
+        />
+        {pages.hasPrevious || list.data?.nextCursor ? (
+          <div className="mt-4 flex justify-end gap-2">
+            <Button variant="secondary" onClick={pages.previous} disabled={!pages.hasPrevious}>
+              Previous
+            </Button>
+            <Button
+              variant="secondary"
+              onClick={() => list.data?.nextCursor && pages.next(list.data.nextCursor)}
+              disabled={!list.data?.nextCursor}
+            >
+              Next
+            </Button>
+          </div>
+        ) : null}
       </div>
     </Card>
   );
