@@ -83,6 +83,27 @@ test("the theme follows the system until one is chosen, and the choice is in the
   expect(await csp()).toEqual([]);
 });
 
+test("the sign-in page has the switch too: chosen before signing in, kept after", async ({ page }) => {
+  const csp = await watchCsp(page);
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.goto("/signin");
+  const switcher = page.getByRole("group", { name: "Theme" });
+  await expect(switcher.getByRole("radio", { name: "System" })).toBeChecked();
+  expect(await pageIsDark(page)).toBe(false);
+  await switcher.getByText("Dark", { exact: true }).click();
+  await expect(switcher.getByRole("radio", { name: "Dark" })).toBeChecked();
+  expect(await attribute(page)).toBe("dark");
+  expect(await pageIsDark(page)).toBe(true);
+  expect(await themeCookie(page)).toBe("dark");
+  // Served dark from then on, and the app's own switch shows the same choice after signing in.
+  expect(await (await page.request.get("/signin")).text()).toMatch(/<html lang="en" data-theme="dark"/);
+  await signIn(page, MEMBER.email, MEMBER.password);
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.getByRole("group", { name: "Theme" }).getByRole("radio", { name: "Dark" })).toBeChecked();
+  expect(await pageIsDark(page)).toBe(true);
+  expect(await csp()).toEqual([]);
+});
+
 test("a cookie with anything but light or dark is the system's theme, and never reaches the page", async ({ page }) => {
   const { baseURL } = e2eState();
   for (const value of ["%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E", "DARK", "system", "light-dark"]) {

@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
-import { headers } from "next/headers";
+import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { SignInForm } from "@/components/auth/sign-in-form";
+import { parseTheme, THEME_COOKIE } from "@/components/theme-preference";
+import { ThemeSwitch } from "@/components/theme-switch";
 import { Alert } from "@/components/ui";
 import { SIGN_IN_REASONS, signInReasonFromCookie, signInReasonHint } from "@/server/auth/sign-in-reason";
 import { getRuntime } from "@/server/runtime";
@@ -25,8 +27,13 @@ export default async function SignInPage({
   const reason =
     (await signInReasonFromCookie(new Headers(await headers()), runtime)) ?? signInReasonHint(params.reason);
   if (await getPagePrincipal()) redirect(returnTo);
+  // The same switch as in the app's header, before anyone signs in (the cookie is the browser's, not a user's).
+  const theme = parseTheme((await cookies()).get(THEME_COOKIE)?.value);
   return (
-    <main className="flex min-h-screen items-center justify-center px-4">
+    <main className="relative flex min-h-screen items-center justify-center px-4">
+      <div className="absolute right-4 top-4">
+        <ThemeSwitch initial={theme} />
+      </div>
       <div className="w-full max-w-sm space-y-6">
         <div className="space-y-1 text-center">
           <div aria-hidden className="mx-auto h-10 w-10 rounded-lg bg-brand-600" />
