@@ -12,13 +12,9 @@ import {
   type UseFormReturn,
   useForm,
 } from "react-hook-form";
-import { z } from "zod";
+import type { z } from "zod";
 import { errorMessage } from "../trpc";
 import { fieldSentence, type RefusalMapping, refusalOf } from "./form-errors";
-
-// The page CSP has no 'unsafe-eval': zod's JIT probes for it with Function(""), and the browser reports
-// that probe as a CSP violation even though zod catches the error and falls back. No JIT, no probe.
-z.config({ jitless: true });
 
 /**
  * The one form kit: react-hook-form validating with the server's own zod
@@ -31,7 +27,8 @@ z.config({ jitless: true });
  * What is typed stays in the form when the server refuses it.
  */
 
-// zod runs without `new Function` in the browser (the CSP has no 'unsafe-eval'): instrumentation-client.ts.
+// zod runs jitless in the browser, set once in instrumentation-client.ts (not here: the schema modules a
+// form imports build their object schemas when they load, which can be before this module, too late).
 
 // biome-ignore lint/suspicious/noExplicitAny: a form's resolver context is unused here
 type AnyForm<V extends FieldValues> = UseFormReturn<V, any, any>;
