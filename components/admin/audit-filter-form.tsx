@@ -6,33 +6,7 @@ import { auditFilterInput } from "@/server/audit/filter-input";
 import { Button, Card, Input, Select } from "../ui";
 import { FormField, useSchemaForm } from "../ui/form";
 import { refusalOf } from "../ui/form-errors";
-import { type AuditFilterForm, EMPTY_FILTERS } from "./audit-filters";
-
-/** `datetime-local` values are the viewer's local time; the API takes ISO instants. Not a time: left for the schema to refuse. */
-function toIso(local: string): string | undefined {
-  if (!local.trim()) return undefined;
-  const date = new Date(local);
-  return Number.isNaN(date.getTime()) ? local : date.toISOString();
-}
-
-/**
- * The filters as admin.audit.list takes them (and the export's query string): an empty field is no
- * filter, the local times become instants. What auditFilterInput refuses is refused by the server too.
- */
-export function apiFilters(f: AuditFilterForm) {
-  const text = (v: string) => v.trim() || undefined;
-  return {
-    actorId: text(f.actorId),
-    action: text(f.action),
-    targetId: text(f.targetId),
-    outcome: text(f.outcome) as (typeof OUTCOMES)[number] | undefined,
-    ip: text(f.ip),
-    requestId: text(f.requestId),
-    since: toIso(f.since),
-    until: toIso(f.until),
-    text: text(f.text),
-  };
-}
+import { type AuditFilterForm, apiFilters, EMPTY_FILTERS } from "./audit-filters";
 
 const FILTER_FIELDS = Object.keys(EMPTY_FILTERS);
 type ActionGroup = { area: string; actions: string[] };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { actorFilterValue, auditHref, EMPTY_FILTERS, fromAddressBar, toLocalInput } from "./audit-filters";
+import { auditFilterInput } from "@/server/audit/filter-input";
+import { actorFilterValue, apiFilters, auditHref, EMPTY_FILTERS, fromAddressBar, toLocalInput } from "./audit-filters";
 
 describe("the Audit page's address", () => {
   it("turns instants from the Overview's links into local datetime-local values that mean the same minute", () => {
@@ -45,5 +46,42 @@ describe("the Audit page's address", () => {
     expect(auditHref({ actorId: "a+b@x.io", since: "2026-12-01T10:00:00.000Z" })).toBe(
       "/admin/audit?actorId=a%2Bb%40x.io&since=2026-12-01T10%3A00%3A00.000Z",
     );
+  });
+});
+
+describe("the Audit page's filter form, checked with admin.audit.list's own schema", () => {
+  const check = (values: Partial<typeof EMPTY_FILTERS>) =>
+    auditFilterInput.safeParse(apiFilters({ ...EMPTY_FILTERS, ...values }));
+  const refused = (values: Partial<typeof EMPTY_FILTERS>) => {
+    const result = check(values);
+    return result.success ? [] : result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  };
+
+  it("leaves out empty fields and sends the local times as instants", () => {
+    expect(apiFilters(EMPTY_FILTERS)).toEqual(
+      Object.fromEntries(Object.keys(EMPTY_FILTERS).map((k) => [k, undefined])),
+    );
+    const result = check({
+      action: "contact.",
+      outcome: "denied",
+      actorId: " ada@example.com ",
+      since: "2026-12-01T10:00",
+    });
+    expect(result.success).toBe(true);
+    expect(result.data).toMatchObject({ action: "contact.", outcome: "denied", actorId: "ada@example.com" });
+    expect(new Date(result.data?.since ?? "").getTime()).toBe(new Date("2026-12-01T10:00").getTime());
+  });
+
+  it("refuses what the server refuses, naming the field in words, instead of dropping it", () => {
+    expect(refused({ actorId: `${"x".repeat(250)}@example.com` })).toEqual(["actorId: must be at most 254 characters"]);
+    expect(refused({ action: "Not An Action" })).toEqual([
+      "action: must be an action like contact.delete or an area like contact.",
+    ]);
+    expect(refused({ outcome: "maybe" })).toEqual(["outcome: must be one of success, failure, denied"]);
+    expect(refused({ since: "yesterday" })).toEqual(["since: must be a date and time"]);
+    expect(refused({ text: "y".repeat(201), requestId: "r".repeat(65) })).toEqual([
+      "requestId: must be at most 64 characters",
+      "text: must be at most 200 characters",
+    ]);
   });
 });

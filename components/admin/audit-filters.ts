@@ -1,3 +1,5 @@
+import type { AuditFilterInput } from "@/server/audit/filter-input";
+
 /**
  * The Audit page's filter form values, shared by the page (server component,
  * reading the address bar) and the viewer (client component). Kept out of the
@@ -27,6 +29,34 @@ export const EMPTY_FILTERS: AuditFilterForm = {
   until: "",
   text: "",
 };
+
+/** `datetime-local` values are the viewer's local time; the API takes ISO instants. Not a time: left for the schema to refuse. */
+function toIso(local: string): string | undefined {
+  if (!local.trim()) return undefined;
+  const date = new Date(local);
+  return Number.isNaN(date.getTime()) ? local : date.toISOString();
+}
+
+/**
+ * The filters as admin.audit.list takes them (and the export's query string): an empty field is no
+ * filter, the local times become instants. The form validates this with the procedure's own schema
+ * (auditFilterInput), so what it refuses the server would refuse too.
+ */
+export function apiFilters(f: AuditFilterForm): AuditFilterInput {
+  const text = (v: string) => v.trim() || undefined;
+  return {
+    actorId: text(f.actorId),
+    action: text(f.action),
+    targetId: text(f.targetId),
+    // Not an outcome: passed on as it is, for the schema to refuse, naming the field.
+    outcome: text(f.outcome) as AuditFilterInput["outcome"],
+    ip: text(f.ip),
+    requestId: text(f.requestId),
+    since: toIso(f.since),
+    until: toIso(f.until),
+    text: text(f.text),
+  };
+}
 
 /** An ISO instant with a zone (as the Overview's links carry), not a datetime-local value. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;

@@ -9,8 +9,8 @@ import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, formatTime } from "../ui";
 import { DataTable, type ListFeatures, listFeatures } from "../ui/data-table";
 import { useCursorPages } from "../use-cursor-pages";
-import { AuditFilterFormCard, apiFilters } from "./audit-filter-form";
-import { type AuditFilterForm, EMPTY_FILTERS, fromAddressBar } from "./audit-filters";
+import { AuditFilterFormCard } from "./audit-filter-form";
+import { type AuditFilterForm, apiFilters, EMPTY_FILTERS, fromAddressBar } from "./audit-filters";
 import { Party } from "./party";
 
 function exportHref(format: "csv" | "ndjson", f: AuditFilterForm): string {
