@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { CORS_NOTE_MAX, MAX_ORIGIN_LENGTH } from "../../security/cors-limits";
 import { listPageFields } from "../../services/page-cursor-input";
-import { SORT_DIRECTIONS } from "./users.form.schemas";
 
 /**
  * admin.cors.add's input, which the dashboard's form validates with too. The
@@ -31,7 +30,7 @@ export const listCorsOriginsInput = z.strictObject({
     .optional()
     .describe("origin (default) or createdAt"),
   direction: z
-    .enum(SORT_DIRECTIONS, { error: "must be asc or desc" })
+    .enum(["asc", "desc"], { error: "must be asc or desc" })
     .optional()
     .describe("Default: asc for origin, desc (newest first) for createdAt"),
 });
