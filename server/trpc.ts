@@ -165,8 +165,9 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
       "second_factor_required",
     ).toTRPCError();
   }
-  // From here on the types say the principal is there.
-  return next({ ctx: { ...ctx, principal: principal as Principal } });
+  // From here on the types say the principal is there. Only the change is passed: tRPC merges it into
+  // the context itself (a spread of the whole context here would copy it twice per call).
+  return next({ ctx: { principal: principal as Principal } });
 });
 
 /** Checks the scopes the procedure declares in its meta against the credential's. */

@@ -130,7 +130,9 @@ export class RateLimiter {
   private async take(policy: PolicyName, subject: string, rule: Rule, cost: number, input: CallInput): Promise<void> {
     let use: WindowUse;
     try {
-      use = await this.timed(this.store.consume(`${policy}:${subject}`, rule, cost));
+      const answer = this.store.consume(`${policy}:${subject}`, rule, cost);
+      // An answer given at once needs no timeout (nothing could have interrupted it) and no await.
+      use = answer instanceof Promise ? await this.timed(answer) : answer;
     } catch (error) {
       const mode = this.policies[policy].onStoreFailure;
       noteStoreFailure(policy, mode, error);
@@ -301,4 +303,5 @@ export class RateLimiter {
     });
     return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
   }
+
 }

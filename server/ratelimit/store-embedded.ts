@@ -114,6 +114,10 @@ function withBusyRetry(fn: () => void): void {
   }
 }
 
+function isBusy(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === "SQLITE_BUSY";
+}
+
 /** Past this a counter write that keeps finding the lock taken fails (the limiter's own timeout is shorter). */
 const BUSY_GIVE_UP_MS = 2_000;
 
@@ -184,29 +188,42 @@ export class EmbeddedStore implements LimitStore {
     this.sweeper.unref();
   }
 
-  async consume(key: string, rule: Rule, cost: number): Promise<WindowUse> {
+  consume(key: string, rule: Rule, cost: number): WindowUse | Promise<WindowUse> {
     const now = Date.now();
     const { index, endsAt } = windowOf(rule.windowMs, now);
     const params = [`${key}:w${rule.windowMs}:${index}`, cost, now + rule.windowMs, now, now];
-    let row: { points: number } | undefined;
-    // Another process holding the write lock: yield to the event loop and try again, so this worker keeps
-    // serving while it waits (SQLite's own busy handler would sleep with the whole process blocked). The
-    // limiter's timeout bounds the wait; a store failure (a full disk, the timeout) throws, and the limiter
-    // applies the policy's fail mode.
+    try {
+      return this.useOf(this.upsertCounter(params), rule, endsAt);
+    } catch (error) {
+      if (!isBusy(error) || this.closed) throw error;
+    }
+    return this.consumeWhenFree(params, rule, endsAt, now);
+  }
+
+  /**
+   * Another process holds the counters' write lock: yield to the event loop and try again, so this worker
+   * keeps serving while it waits (SQLite's own busy handler would sleep with the whole process blocked). The
+   * limiter's timeout bounds the wait; a store failure (a full disk, the timeout) throws, and the limiter
+   * applies the policy's fail mode.
+   */
+  private async consumeWhenFree(params: unknown[], rule: Rule, endsAt: number, now: number): Promise<WindowUse> {
     for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
       try {
-        // all(), not get(): get() leaves the RETURNING statement unfinished, and the WAL then cannot start
-        // over at a checkpoint — it grew by a page per request (24 MB after 5,000 requests) and every write slowed.
-        row = (this.consumeStatement.all(...params) as { points: number }[])[0] as { points: number };
-        break;
+        return this.useOf(this.upsertCounter(params), rule, endsAt);
       } catch (error) {
-        if ((error as { code?: string }).code !== "SQLITE_BUSY" || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) {
-          throw error;
-        }
-        await new Promise((resolve) => setImmediate(resolve));
+        if (!isBusy(error) || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) throw error;
       }
     }
-    const { points } = row;
+  }
+
+  private upsertCounter(params: unknown[]): number {
+    // all(), not get(): get() leaves the RETURNING statement unfinished, and the WAL then cannot start
+    // over at a checkpoint — it grew by a page per request (24 MB after 5,000 requests) and every write slowed.
+    return (this.consumeStatement.all(...params) as { points: number }[])[0]?.points as number;
+  }
+
+  private useOf(points: number, rule: Rule, endsAt: number): WindowUse {
     if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
     return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
   }

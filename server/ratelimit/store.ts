@@ -27,8 +27,11 @@ export interface LimitStore {
    * Takes `cost` units from `key`'s current window of `rule`. Denied calls
    * still count (the window's usage only grows), which keeps the answer
    * monotonic under concurrency: exactly `limit` units are ever admitted.
+   * A store that can answer at once (the embedded one, when no other process
+   * holds its write lock) returns the use itself: every request passes here,
+   * and a promise, a timer and a race per request cost more than the write.
    */
-  consume(key: string, rule: Rule, cost: number): Promise<WindowUse>;
+  consume(key: string, rule: Rule, cost: number): WindowUse | Promise<WindowUse>;
 
   /**
    * A sign-in attempt (`attempt`: a random id the caller made) is about to
