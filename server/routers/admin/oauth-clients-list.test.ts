@@ -173,3 +173,31 @@ describe("over REST", () => {
     expect(crossed.body.type).toBe("urn:gatehouse:problem:cursor_order_mismatch");
   });
 });
+
+describe("a long list", () => {
+  it("sorts every client, not only the newest 500: the first registered, first by name, leads the name order", async () => {
+    // 600 more, registered after the five above; "0 first" was registered before all of them.
+    rt.clock.set(rt.clock.now().getTime() - 20 * HOUR);
+    await api.admin.oauthClients.create({
+      name: "0 first",
+      type: "public",
+      redirectUris: ["https://first.example.com/callback"],
+      grantTypes: ["authorization_code"],
+      scopes: ["contacts:read"],
+    });
+    rt.clock.set(rt.clock.now().getTime() + 30 * HOUR);
+    for (let i = 0; i < 600; i++) {
+      await api.admin.oauthClients.create({
+        name: `z ${String(i).padStart(3, "0")}`,
+        type: "public",
+        redirectUris: [`https://z${i}.example.com/callback`],
+        grantTypes: ["authorization_code"],
+        scopes: ["contacts:read"],
+      });
+    }
+    const first = await api.admin.oauthClients.list({ sort: "name", direction: "asc", limit: 3 });
+    expect(names(first)).toEqual(["0 first", "alpha", "Bravo"]);
+    const oldest = await api.admin.oauthClients.list({ sort: "createdAt", direction: "asc", limit: 1 });
+    expect(names(oldest)).toEqual(["0 first"]);
+  }, 60_000);
+});
