@@ -303,5 +303,4 @@ export class RateLimiter {
     });
     return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
   }
-
 }

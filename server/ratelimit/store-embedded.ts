@@ -193,7 +193,7 @@ export class EmbeddedStore implements LimitStore {
     const { index, endsAt } = windowOf(rule.windowMs, now);
     const params = [`${key}:w${rule.windowMs}:${index}`, cost, now + rule.windowMs, now, now];
     try {
-      return this.useOf(this.upsertCounter(params), rule, endsAt);
+      return this.windowUse(this.upsertCounter(params), rule, endsAt);
     } catch (error) {
       if (!isBusy(error) || this.closed) throw error;
     }
@@ -210,7 +210,7 @@ export class EmbeddedStore implements LimitStore {
     for (;;) {
       await new Promise((resolve) => setImmediate(resolve));
       try {
-        return this.useOf(this.upsertCounter(params), rule, endsAt);
+        return this.windowUse(this.upsertCounter(params), rule, endsAt);
       } catch (error) {
         if (!isBusy(error) || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) throw error;
       }
@@ -223,7 +223,7 @@ export class EmbeddedStore implements LimitStore {
     return (this.consumeStatement.all(...params) as { points: number }[])[0]?.points as number;
   }
 
-  private useOf(points: number, rule: Rule, endsAt: number): WindowUse {
+  private windowUse(points: number, rule: Rule, endsAt: number): WindowUse {
     if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
     return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
   }
