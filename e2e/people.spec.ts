@@ -124,13 +124,17 @@ test("the audit log and overview show people, filter by them, and find an email'
   await expect(page).toHaveURL(/action=session\.login_failed/);
   await expect(rows.filter({ hasText: ghost })).toHaveCount(1);
 
-  // The busiest principals: people too, linking to their log.
+  // The busiest principals: people too, linking to their log. Which people lead depends on what every
+  // other spec did in this database, so the first person listed is the one followed.
   await page.goto("/admin");
-  const top = page.getByTestId("top-principal").filter({ hasText: ADMIN.email }).first();
+  const top = page.getByTestId("top-principal").filter({ hasText: "@example.com" }).first();
   await expect(top).toBeVisible();
-  await top.getByRole("link", { name: ADMIN.email }).click();
-  await expect(page).toHaveURL(new RegExp(`actorId=${encodeURIComponent(ADMIN.email).replace(".", "\\.")}`));
-  await expect(rows.first()).toContainText(ADMIN.email);
+  const person = top.getByRole("link", { name: /@example\.com$/ }).first();
+  const email = (await person.textContent())?.trim() ?? "";
+  expect(email).toMatch(/^[^\s@]+@example\.com$/);
+  await person.click();
+  await expect(page).toHaveURL(new RegExp(`actorId=${encodeURIComponent(email).replace(".", "\\.")}`));
+  await expect(rows.first()).toContainText(email);
 
   // "Added by" on the CORS page is a person too, linking to their log.
   const origin = `https://people-${Date.now()}.example.com`;
