@@ -31,9 +31,11 @@ export const contacts = sqliteTable(
     updatedAt: updatedAt(),
   },
   // Listing is "newest first" per owner with the id as tie-breaker, so the
-  // keyset pagination walks this index; lookups by email walk the second.
+  // keyset pagination walks this index; the name order (plaintext, the only
+  // other order) walks the second; lookups by email walk the third.
   (t) => [
     index("contacts_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("contacts_owner_name_idx").on(t.ownerId, t.name, t.id),
     index("contacts_owner_email_index_idx").on(t.ownerId, t.emailIndex),
   ],
 );

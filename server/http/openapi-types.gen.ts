@@ -11,8 +11,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List your contacts, newest first
-     * @description List your contacts, newest first.
+     * List your contacts, newest first unless sorted otherwise
+     * @description List your contacts, newest first unless sorted otherwise.
      *
      *     Needs an API token or OAuth 2.0 access token with the scope `contacts:read`.
      */
@@ -1703,6 +1703,8 @@ export interface operations {
     parameters: {
       query?: {
         limit?: number;
+        sort?: "createdAt" | "name";
+        direction?: "asc" | "desc";
         cursor?: string;
         email?: string;
       };

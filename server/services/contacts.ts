@@ -1,10 +1,16 @@
-import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
 import { preparedInsert, preparedOnce } from "@/db/prepared";
 import { type ContactRow, contacts } from "@/db/schema";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
-import type { Contact, CreateContactInput, ListContactsInput, UpdateContactInput } from "../routers/contacts/schemas";
+import type {
+  Contact,
+  ContactSort,
+  CreateContactInput,
+  ListContactsInput,
+  UpdateContactInput,
+} from "../routers/contacts/schemas";
 import { recordAudit } from "./audit";
 import {
   emailIndexCandidates,
@@ -15,6 +21,7 @@ import {
   toContact,
 } from "./contact-codec";
 import type { ServiceContext } from "./context";
+import { CURSOR_MESSAGE, decodeSortedCursor, encodeSortedCursor, type SortOrder } from "./page-cursor";
 
 /**
  * Contacts: personal data owned by one user. email, phone and notes are
@@ -23,24 +30,75 @@ import type { ServiceContext } from "./context";
  * and the table only ever holds envelopes.
  */
 
-/** Cursor = base64url("<createdAt ms>:<id>") of the last item: keyset pagination, stable under inserts. */
+/**
+ * The default order's cursor = base64url("<createdAt ms>:<id>") of the last item: keyset pagination,
+ * stable under inserts. Kept as it was before other orders existed, so existing clients keep working.
+ */
 function encodeCursor(row: ContactRow): string {
   return Buffer.from(`${row.createdAt.getTime()}:${row.id}`).toString("base64url");
 }
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const match = /^(\d{1,15}):(con_[0-9a-z]{20})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match) throw new AppError("BAD_REQUEST", "cursor: must be a cursor returned by a previous page", "bad_cursor");
-  return { at: new Date(Number(match[1])), id: match[2] as string };
+const LEGACY_CURSOR = /^(\d{1,15}):(con_[0-9a-z]{20})$/;
+const CONTACT_ID = /^con_[0-9a-z]{20}$/;
+
+function legacyKey(cursor: string): { at: Date; id: string } | null {
+  const match = LEGACY_CURSOR.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return match ? { at: new Date(Number(match[1])), id: match[2] as string } : null;
+}
+
+const DEFAULT_ORDER: SortOrder = { sort: "createdAt", direction: "desc" };
+const isDefaultOrder = (order: SortOrder) => order.sort === "createdAt" && order.direction === "desc";
+
+/** Each order's key: the column, the cursor element's shape, and the key of a row. */
+const SORT_KEYS = {
+  createdAt: { column: contacts.createdAt, shape: "int", of: (r: ContactRow) => r.createdAt.getTime() },
+  // name is plaintext; email, phone and notes are sealed, so they are never an order.
+  name: { column: contacts.name, shape: /^.{1,400}$/s, of: (r: ContactRow) => r.name },
+} as const satisfies Record<ContactSort, { column: unknown; shape: RegExp | "int"; of: (r: ContactRow) => unknown }>;
+
+/**
+ * The key after which the page starts. The default order reads the old "<ms>:<id>" cursor; every
+ * other order one that carries its order (page-cursor.ts). A cursor of one order presented under
+ * another is refused as cursor_order_mismatch, naming cursor.
+ */
+function cursorKey(cursor: string, order: SortOrder): [Date | string, string] {
+  const legacy = legacyKey(cursor);
+  if (isDefaultOrder(order)) {
+    if (legacy) return [legacy.at, legacy.id];
+    // Not the default order's cursor: say so if it is another order's, else bad_cursor.
+    decodeSortedCursor(cursor, order, [/^.{0,400}$/s, CONTACT_ID]);
+    throw new AppError("BAD_REQUEST", `cursor: ${CURSOR_MESSAGE}`, "bad_cursor");
+  }
+  if (legacy) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "cursor: was returned for another order (createdAt desc); ask for the first page of this one",
+      "cursor_order_mismatch",
+    );
+  }
+  const sort = order.sort as ContactSort;
+  const [value, id] = decodeSortedCursor(cursor, order, [SORT_KEYS[sort].shape, CONTACT_ID]) as [
+    string | number,
+    string,
+  ];
+  return [sort === "createdAt" ? new Date(value as number) : (value as string), id];
 }
 
 export function listContacts(svc: ServiceContext, ownerId: string, input: ListContactsInput) {
   const keyring = requireKeyring(svc);
-  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  const sort: ContactSort = input.sort ?? "createdAt";
+  const order: SortOrder =
+    input.sort === undefined && input.direction === undefined
+      ? DEFAULT_ORDER
+      : { sort, direction: input.direction ?? (sort === "name" ? "asc" : "desc") };
+  const key = SORT_KEYS[sort];
+  const after = input.cursor ? cursorKey(input.cursor, order) : null;
   // Exact lookup by email through the blind index: only HMACs reach SQL.
   const byEmail = input.email ? emailIndexCandidates(keyring, ownerId, input.email) : null;
+  const beyond = order.direction === "asc" ? gt : lt;
+  const direction = order.direction === "asc" ? asc : desc;
   const rows =
-    !byEmail && !after
+    !byEmail && !after && isDefaultOrder(order)
       ? firstPage(svc.db).all({ ownerId, limit: input.limit + 1 })
       : svc.db
           .select()
@@ -50,11 +108,11 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
               eq(contacts.ownerId, ownerId),
               byEmail ? inArray(contacts.emailIndex, byEmail) : undefined,
               after
-                ? or(lt(contacts.createdAt, after.at), and(eq(contacts.createdAt, after.at), lt(contacts.id, after.id)))
+                ? or(beyond(key.column, after[0]), and(eq(key.column, after[0]), beyond(contacts.id, after[1])))
                 : undefined,
             ),
           )
-          .orderBy(desc(contacts.createdAt), desc(contacts.id))
+          .orderBy(direction(key.column), direction(contacts.id))
           .limit(input.limit + 1)
           .all();
   const page = rows.slice(0, input.limit);
@@ -65,7 +123,13 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
     const wanted = input.email.normalize("NFC").trim().toLowerCase();
     items = items.filter((c) => c.email.normalize("NFC").trim().toLowerCase() === wanted);
   }
-  return { items, nextCursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+  const nextCursor =
+    rows.length > input.limit && last
+      ? isDefaultOrder(order)
+        ? encodeCursor(last)
+        : encodeSortedCursor(order, [key.of(last), last.id])
+      : null;
+  return { items, nextCursor };
 }
 
 /** The common case, a first page without a filter, as a query built once (db/prepared.ts). */

@@ -17,7 +17,12 @@ export const contactsRouter = router({
   list: protectedProcedure
     .meta({
       scopes: ["contacts:read"],
-      openapi: { method: "GET", path: "/contacts", tags: TAGS, summary: "List your contacts, newest first" },
+      openapi: {
+        method: "GET",
+        path: "/contacts",
+        tags: TAGS,
+        summary: "List your contacts, newest first unless sorted otherwise",
+      },
     })
     .input(listContactsInput)
     .output(contactPageSchema)

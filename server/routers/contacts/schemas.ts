@@ -92,6 +92,13 @@ export const contactIdInput = z.strictObject({ id: contactId });
  * OpenAPI document states is the one the server applies, as for every other list.
  */
 export const PAGE_MAX = 100;
+export const CONTACT_SORTS = ["createdAt", "name"] as const;
+export type ContactSort = (typeof CONTACT_SORTS)[number];
+/**
+ * A cursor in the name order carries the name (up to 200 characters, up to 3 UTF-8 bytes each) and
+ * its order, so it is longer than the default order's; this bounds it with room to spare.
+ */
+export const CONTACT_CURSOR_MAX = 1200;
 export const listContactsInput = z.strictObject({
   limit: z.coerce
     .number()
@@ -100,12 +107,20 @@ export const listContactsInput = z.strictObject({
     .max(PAGE_MAX, `must be at most ${PAGE_MAX}`)
     .default(20)
     .describe(`Page size; default 20, at most ${PAGE_MAX}`),
+  sort: z
+    .enum(CONTACT_SORTS, { error: `must be one of ${CONTACT_SORTS.join(", ")}` })
+    .optional()
+    .describe("createdAt (default) or name (stored as typed; compared as text, so capitals sort first)"),
+  direction: z
+    .enum(["asc", "desc"], { error: "must be asc or desc" })
+    .optional()
+    .describe("Default: desc (newest first) for createdAt, asc (A to Z) for name"),
   cursor: z
     .string()
-    .max(100, "must be a cursor returned by a previous page")
+    .max(CONTACT_CURSOR_MAX, "must be a cursor returned by a previous page")
     .regex(/^[A-Za-z0-9_-]+$/, "must be a cursor returned by a previous page")
     .optional()
-    .describe("nextCursor of the previous page"),
+    .describe("nextCursor of the previous page, in the same sort and direction (another order's is refused)"),
   email: email
     .optional()
     .describe(

@@ -1,0 +1,1 @@
+CREATE INDEX `contacts_owner_name_idx` ON `contacts` (`owner_id`,`name`,`id`);

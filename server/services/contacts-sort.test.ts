@@ -1,0 +1,73 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+
+describe("contacts sort (createdAt default, name)", () => {
+  let rt: TestRuntime;
+  let alice: Awaited<ReturnType<typeof seedUser>>;
+  let bob: Awaited<ReturnType<typeof seedUser>>;
+  const names = ["Mia", "Ada", "Zoe", "Ada", "Bea", "Kim", "Lea"];
+
+  beforeEach(async () => {
+    rt = createTestRuntime();
+    alice = await seedUser(rt, "alice@example.com");
+    bob = await seedUser(rt, "bob@example.com");
+    const api = callerFor(rt, alice.principal);
+    for (const [i, name] of names.entries()) {
+      await api.contacts.create({ name, email: `c${i}@example.com` });
+      rt.clock.advance(1000);
+    }
+    await callerFor(rt, bob.principal).contacts.create({ name: "Aaa Bob's", email: "b@example.com" });
+  });
+
+  async function walk(input: { sort?: "createdAt" | "name"; direction?: "asc" | "desc" }) {
+    const api = callerFor(rt, alice.principal);
+    const seen: { id: string; name: string; createdAt: string }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.contacts.list({ ...input, limit: 2, cursor });
+      seen.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return seen;
+  }
+
+  it("pages every order to the whole in small pages, never another user's contacts", async () => {
+    const byName = await walk({ sort: "name" });
+    expect(byName.map((c) => c.name)).toEqual([...names].sort());
+    expect(new Set(byName.map((c) => c.id)).size).toBe(names.length);
+    expect((await walk({ sort: "name", direction: "desc" })).map((c) => c.name)).toEqual([...names].sort().reverse());
+    expect((await walk({ sort: "createdAt", direction: "asc" })).map((c) => c.name)).toEqual(names);
+    expect((await walk({})).map((c) => c.name)).toEqual([...names].reverse());
+    expect((await walk({ sort: "createdAt" })).map((c) => c.name)).toEqual([...names].reverse());
+  });
+
+  it("keeps the default cursor format and refuses a cursor under another order", async () => {
+    const api = callerFor(rt, alice.principal);
+    const first = await api.contacts.list({ limit: 2 });
+    expect(Buffer.from(first.nextCursor ?? "", "base64url").toString()).toMatch(/^\d+:con_[0-9a-z]{20}$/);
+    const named = await api.contacts.list({ sort: "name", limit: 2 });
+    await expect(api.contacts.list({ sort: "name", cursor: first.nextCursor ?? "" })).rejects.toThrow(/another order/);
+    await expect(api.contacts.list({ cursor: named.nextCursor ?? "" })).rejects.toThrow(/another order/);
+    await expect(
+      api.contacts.list({ sort: "name", direction: "desc", cursor: named.nextCursor ?? "" }),
+    ).rejects.toThrow(/another order/);
+    const forged = Buffer.from(JSON.stringify(["name", "asc", "A", "not-an-id"])).toString("base64url");
+    expect(await codeOf(api.contacts.list({ sort: "name", cursor: forged }))).toBe("BAD_REQUEST");
+  });
+
+  it("refuses a bad sort or direction naming the field", async () => {
+    const api = callerFor(rt, alice.principal);
+    // @ts-expect-error: not a sort
+    await expect(api.contacts.list({ sort: "email" })).rejects.toThrow(/sort/);
+    // @ts-expect-error: not a direction
+    await expect(api.contacts.list({ direction: "up" })).rejects.toThrow(/direction/);
+  });
+
+  it("walks an index for the name order", () => {
+    const plan = rt.db.$client
+      .prepare("explain query plan select * from contacts where owner_id = ? order by name, id limit 3")
+      .all("x") as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(" ")).toMatch(/contacts_owner_name_idx/);
+    expect(plan.map((p) => p.detail).join(" ")).not.toMatch(/TEMP B-TREE/);
+  });
+});
