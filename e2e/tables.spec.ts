@@ -176,6 +176,42 @@ test("a member's own tokens: filtered by status and sorted on the server", async
   await own.context().close();
 });
 
+test("a member's contacts: newest first, by name on a click of its header, and back (sorted on the server)", async ({
+  browser,
+}) => {
+  // c: the bulk test above disabled a and b.
+  const member = MEMBERS[2] as { email: string; password: string };
+  const own = await (await browser.newContext()).newPage();
+  await signIn(own, member.email, member.password);
+  await own.waitForURL((url) => !url.pathname.startsWith("/signin"));
+  await own.goto("/contacts");
+  const form = own.getByRole("form", { name: "New contact" });
+  const contactRows = own.getByTestId("contact-row");
+  // Added in an order that is neither the name order nor its reverse.
+  for (const [i, name] of ["Mallory", "Alice", "Trent"].entries()) {
+    await form.getByLabel("Name").fill(name);
+    await form.getByLabel("Email").fill(`sort-${i}@example.com`);
+    await form.getByRole("button", { name: "Add contact" }).click();
+    await expect(contactRows.filter({ hasText: name })).toHaveCount(1);
+  }
+  const names = async () =>
+    (await contactRows.allTextContents()).map((t) => /Mallory|Alice|Trent/.exec(t)?.[0]).filter(Boolean);
+  const table = own.getByRole("table", { name: "Your contacts" });
+  const nameHeader = table.getByRole("columnheader", { name: /Name/ });
+  await expect(table.getByRole("columnheader", { name: /Added/ })).toHaveAttribute("aria-sort", "descending");
+  await expect.poll(names).toEqual(["Trent", "Alice", "Mallory"]);
+
+  const asked = own.waitForRequest((r) => r.url().includes("contacts.list") && r.url().includes("%22name%22"));
+  await nameHeader.getByRole("button").click();
+  await asked;
+  await expect(nameHeader).toHaveAttribute("aria-sort", "ascending");
+  await expect.poll(names).toEqual(["Alice", "Mallory", "Trent"]);
+  await nameHeader.getByRole("button").click();
+  await expect(nameHeader).toHaveAttribute("aria-sort", "descending");
+  await expect.poll(names).toEqual(["Trent", "Mallory", "Alice"]);
+  await own.context().close();
+});
+
 test("the audit log sorts by time on the server: newest first, oldest first on a click, kept on reload", async () => {
   // The admin's two disables in the bulk test above (a, then b), found through the address bar's filters.
   await page.goto(`/admin/audit?action=user.disable&actorId=${encodeURIComponent(ADMIN.email)}`);

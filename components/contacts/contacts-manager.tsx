@@ -1,17 +1,48 @@
 "use client";
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { createColumnHelper, type SortingState, useTable } from "@tanstack/react-table";
 import type { inferRouterOutputs } from "@trpc/server";
-import { useState } from "react";
+import { type ReactNode, useState } from "react";
 import type { AppRouter } from "@/server/root";
-import { createContactInput, updateContactInput } from "@/server/routers/contacts/schemas";
+import { type ContactSort, createContactInput, updateContactInput } from "@/server/routers/contacts/schemas";
 import { errorMessage, useTRPC } from "../trpc";
-import { Alert, Button, Card, Input, Table, toast } from "../ui";
+import { Alert, Button, Card, formatTime, Input, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { DataTable, type ListFeatures, listFeatures, serverOrder } from "../ui/data-table";
 import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 import { useCursorPages } from "../use-cursor-pages";
 
 type Contact = inferRouterOutputs<AppRouter>["contacts"]["get"];
+
+const columns = createColumnHelper<ListFeatures, Contact>();
+const NO_CONTACTS: Contact[] = [];
+
+/** The list's columns; the ids of the sortable ones are contacts.list's `sort` names (sealed fields never sort). */
+function contactColumns(actions: (c: Contact) => ReactNode) {
+  return columns.columns([
+    columns.accessor("name", { header: "Name", cell: (c) => <span className="font-medium">{c.getValue()}</span> }),
+    columns.accessor("email", { header: "Email", enableSorting: false }),
+    columns.accessor("phone", { header: "Phone", enableSorting: false, cell: (c) => c.getValue() ?? "—" }),
+    columns.accessor("notes", {
+      header: "Notes",
+      enableSorting: false,
+      cell: (c) => <span className="block max-w-xs truncate text-slate-600">{c.getValue() ?? ""}</span>,
+    }),
+    columns.accessor("createdAt", {
+      header: "Added",
+      cell: (c) => <span className="whitespace-nowrap text-slate-600">{formatTime(c.getValue())}</span>,
+    }),
+    columns.display({
+      id: "actions",
+      // Empty like the other lists' action columns: an sr-only (absolutely positioned) label would escape the
+      // table's scroll box and widen a phone's page.
+      header: "",
+      enableSorting: false,
+      cell: (c) => <div className="whitespace-nowrap text-right">{actions(c.row.original)}</div>,
+    }),
+  ]);
+}
 
 /** The typed frontend: every call below is checked against the router's types at build time. */
 export function ContactsManager() {
@@ -19,15 +50,56 @@ export function ContactsManager() {
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Contact | null>(null);
 
+  // Sorted and paged on the server (contacts.list: sort, direction, cursor); newest first by default.
+  const [sorting, setSorting] = useState<SortingState>([{ id: "createdAt", desc: true }]);
   const pages = useCursorPages<string>();
+  const order = serverOrder(sorting) as { sort?: ContactSort; direction?: "asc" | "desc" };
   const list = useQuery({
-    ...trpc.contacts.list.queryOptions({ limit: 20, cursor: pages.cursor }),
+    ...trpc.contacts.list.queryOptions({ limit: 20, ...order, cursor: pages.cursor }),
     placeholderData: keepPreviousData,
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.contacts.list.pathKey() });
 
   const remove = useMutation(trpc.contacts.delete.mutationOptions({ onSuccess: refresh }));
-  const contacts = list.data?.items ?? [];
+  const contacts = list.data?.items ?? NO_CONTACTS;
+
+  const table = useTable({
+    features: listFeatures,
+    columns: contactColumns((c) => (
+      <>
+        <Button variant="ghost" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
+          Edit
+        </Button>
+        <ConfirmDialog
+          trigger={
+            <Button
+              variant="ghost"
+              className="text-red-700"
+              aria-label={`Delete ${c.name}`}
+              disabled={remove.isPending}
+            >
+              Delete
+            </Button>
+          }
+          title={`Delete ${c.name}?`}
+          description={<p>The contact is deleted for good. This cannot be undone.</p>}
+          confirmLabel="Delete contact"
+          onConfirm={() => remove.mutateAsync({ id: c.id })}
+        />
+      </>
+    )),
+    data: contacts,
+    getRowId: (c) => c.id,
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    state: { sorting },
+    onSortingChange: (next) => {
+      setSorting(next);
+      // A cursor belongs to its order: the new order starts at its first page.
+      pages.reset();
+    },
+  });
 
   return (
     <div className="grid gap-6 lg:grid-cols-[22rem_1fr]">
@@ -43,44 +115,16 @@ export function ContactsManager() {
       <Card title={pages.page > 1 ? `Your contacts, page ${pages.page}` : "Your contacts"}>
         {list.error ? <Alert>{errorMessage(list.error)}</Alert> : null}
         {remove.error ? <Alert>{errorMessage(remove.error)}</Alert> : null}
-        <Table
-          head={["Name", "Email", "Phone", "Notes", ""]}
+        <DataTable
+          table={table}
+          label="Your contacts"
+          rowTestId="contact-row"
           empty={
-            list.isSuccess && contacts.length === 0 ? (
+            list.isSuccess && contacts.length === 0 && !pages.hasPrevious ? (
               <p className="px-3 py-6 text-center text-sm text-slate-500">No contacts yet. Add one with the form.</p>
             ) : null
           }
-        >
-          {contacts.map((c) => (
-            <tr key={c.id} data-testid="contact-row">
-              <td className="px-3 py-2 font-medium">{c.name}</td>
-              <td className="px-3 py-2">{c.email}</td>
-              <td className="px-3 py-2">{c.phone ?? "—"}</td>
-              <td className="max-w-xs truncate px-3 py-2 text-slate-600">{c.notes ?? ""}</td>
-              <td className="whitespace-nowrap px-3 py-2 text-right">
-                <Button variant="ghost" onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>
-                  Edit
-                </Button>
-                <ConfirmDialog
-                  trigger={
-                    <Button
-                      variant="ghost"
-                      className="text-red-700"
-                      aria-label={`Delete ${c.name}`}
-                      disabled={remove.isPending}
-                    >
-                      Delete
-                    </Button>
-                  }
-                  title={`Delete ${c.name}?`}
-                  description={<p>The contact is deleted for good. This cannot be undone.</p>}
-                  confirmLabel="Delete contact"
-                  onConfirm={() => remove.mutateAsync({ id: c.id })}
-                />
-              </td>
-            </tr>
-          ))}
-        </Table>
+        />
         {pages.hasPrevious || list.data?.nextCursor ? (
           <div className="mt-4 flex justify-end gap-2">
             <Button variant="secondary" onClick={pages.previous} disabled={!pages.hasPrevious}>

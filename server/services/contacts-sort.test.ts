@@ -1,5 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { handleRest } from "../http/rest-handler";
 import { callerFor, codeOf, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { SYSTEM_ACTOR } from "./audit";
+import { createToken } from "./tokens";
 
 describe("contacts sort (createdAt default, name)", () => {
   let rt: TestRuntime;
@@ -69,5 +72,33 @@ describe("contacts sort (createdAt default, name)", () => {
       .all("x") as { detail: string }[];
     expect(plan.map((p) => p.detail).join(" ")).toMatch(/contacts_owner_name_idx/);
     expect(plan.map((p) => p.detail).join(" ")).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it("over REST: ?sort=name pages A to Z with its cursor; an unknown sort and a crossed cursor are 400s naming the field", async () => {
+    const svc = {
+      db: rt.db,
+      clock: rt.clock,
+      actor: SYSTEM_ACTOR,
+      client: { ip: null, userAgent: null, requestId: "t" },
+    };
+    const token = createToken(svc, alice.user.id, { name: "r", scopes: ["contacts:read"] }).token;
+    const get = async (query: string) => {
+      const res = await handleRest(
+        new Request(`http://localhost:3000/api/v1/contacts${query}`, { headers: { authorization: `Bearer ${token}` } }),
+        rt,
+      );
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const first = await get("?sort=name&limit=3");
+    expect(first.status).toBe(200);
+    expect((first.body.items as Array<{ name: string }>).map((c) => c.name)).toEqual(["Ada", "Ada", "Bea"]);
+    const next = await get(`?sort=name&limit=3&cursor=${first.body.nextCursor as string}`);
+    expect((next.body.items as Array<{ name: string }>).map((c) => c.name)).toEqual(["Kim", "Lea", "Mia"]);
+    const unknown = await get("?sort=email");
+    expect(unknown.status).toBe(400);
+    expect((unknown.body.errors as Array<{ path: string }>).map((e) => e.path)).toContain("sort");
+    const crossed = await get(`?cursor=${first.body.nextCursor as string}`);
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.type).toBe("urn:gatehouse:problem:cursor_order_mismatch");
   });
 });
