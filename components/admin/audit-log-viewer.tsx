@@ -7,6 +7,7 @@ import { type ReactNode, useEffect, useState } from "react";
 import type { AppRouter } from "@/server/root";
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, formatTime } from "../ui";
+import { CursorPager } from "../ui/cursor-pager";
 import { DataTable, type ListFeatures, listFeatures } from "../ui/data-table";
 import { useCursorPages } from "../use-cursor-pages";
 import { AuditFilterFormCard } from "./audit-filter-form";
@@ -238,20 +239,12 @@ export function AuditLogViewer({
             ) : null
           }
         />
-        {pages.hasPrevious || query.data?.nextCursor ? (
-          <div className="mt-4 flex justify-end gap-2">
-            <Button variant="secondary" onClick={pages.previous} disabled={!pages.hasPrevious}>
-              {direction === "desc" ? "Newer" : "Older"}
-            </Button>
-            <Button
-              variant="secondary"
-              onClick={() => query.data?.nextCursor && pages.next(query.data.nextCursor)}
-              disabled={!query.data?.nextCursor}
-            >
-              {direction === "desc" ? "Older" : "Newer"}
-            </Button>
-          </div>
-        ) : null}
+        <CursorPager
+          pages={pages}
+          nextCursor={query.data?.nextCursor}
+          previousLabel={direction === "desc" ? "Newer" : "Older"}
+          nextLabel={direction === "desc" ? "Older" : "Newer"}
+        />
       </Card>
     </div>
   );

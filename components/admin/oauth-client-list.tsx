@@ -7,6 +7,7 @@ import type { OAuthClientSort } from "@/server/routers/admin/oauth-clients.schem
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Badge, Button, Card, formatTime, Select, Table, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { CursorPager } from "../ui/cursor-pager";
 import { DataTable, type ListFeatures, listFeatures, serverOrder } from "../ui/data-table";
 import { useCursorPages } from "../use-cursor-pages";
 import { EditClientForm } from "./oauth-client-form";
@@ -281,20 +282,7 @@ export function ClientList({
             ) : null
           }
         />
-        {pages.hasPrevious || list.data?.nextCursor ? (
-          <div className="mt-4 flex justify-end gap-2">
-            <Button variant="secondary" onClick={pages.previous} disabled={!pages.hasPrevious}>
-              Previous
-            </Button>
-            <Button
-              variant="secondary"
-              onClick={() => list.data?.nextCursor && pages.next(list.data.nextCursor)}
-              disabled={!list.data?.nextCursor}
-            >
-              Next
-            </Button>
-          </div>
-        ) : null}
+        <CursorPager pages={pages} nextCursor={list.data?.nextCursor} />
       </Card>
       {edited ? (
         // Keyed by client: switching to another client starts from that one's settings.

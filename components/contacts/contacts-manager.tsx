@@ -9,6 +9,7 @@ import { type ContactSort, createContactInput, updateContactInput } from "@/serv
 import { errorMessage, useTRPC } from "../trpc";
 import { Alert, Button, Card, formatTime, Input, toast } from "../ui";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { CursorPager } from "../ui/cursor-pager";
 import { DataTable, type ListFeatures, listFeatures, serverOrder } from "../ui/data-table";
 import { FormField, FormMessage, optionalText, showRefusal, useSchemaForm } from "../ui/form";
 import { useCursorPages } from "../use-cursor-pages";
@@ -125,20 +126,7 @@ export function ContactsManager() {
             ) : null
           }
         />
-        {pages.hasPrevious || list.data?.nextCursor ? (
-          <div className="mt-4 flex justify-end gap-2">
-            <Button variant="secondary" onClick={pages.previous} disabled={!pages.hasPrevious}>
-              Previous
-            </Button>
-            <Button
-              variant="secondary"
-              onClick={() => list.data?.nextCursor && pages.next(list.data.nextCursor)}
-              disabled={!list.data?.nextCursor}
-            >
-              Next
-            </Button>
-          </div>
-        ) : null}
+        <CursorPager pages={pages} nextCursor={list.data?.nextCursor} />
       </Card>
     </div>
   );
