@@ -60,3 +60,25 @@ export function preparedInsert<T extends SQLiteTable, K extends keyof T["$inferI
     query.run(values);
   };
 }
+
+/**
+ * The rows of a prepared `select().from(table)` as drizzle would give them, from the raw value
+ * arrays of its `values()`: each column decoded by its own `mapFromDriverValue` (null stays null),
+ * as drizzle's result mapping does, but in one flat loop per row. drizzle's general mapping walks
+ * a nested field description per value (for joins and partial selects), which for a page of 20
+ * contacts cost more than reading the page from SQLite's cache. The columns come in the table's
+ * own order, the order a whole-table select lists them in.
+ */
+export function tableRows<T extends SQLiteTable>(table: T): (raw: unknown[][]) => T["$inferSelect"][] {
+  const columns = Object.entries(getTableColumns(table) as Record<string, Column>);
+  return (raw) =>
+    raw.map((values) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i++) {
+        const [key, column] = columns[i] as [string, Column];
+        const value = values[i];
+        row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+      }
+      return row as T["$inferSelect"];
+    });
+}

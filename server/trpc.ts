@@ -3,13 +3,14 @@
  * routers may use and nothing else. Every builder runs the same chain on both
  * transports (tRPC and the REST bridge):
  *
- *   error mapping -> rate limit -> authentication -> password-change gate
- *   -> second-factor gate (ADMIN_2FA) -> scope check -> role check -> zod input -> handler -> zod output
+ *   rate limit (and, around everything, error mapping)
+ *   -> authentication -> password-change gate -> second-factor gate (ADMIN_2FA) -> scope check -> role check
+ *   -> zod input -> handler -> zod output
  *
  * Middlewares defined here run before the `.input()` a router adds, so an
  * unauthenticated caller is refused before its input is even parsed.
  */
-import { initTRPC, TRPCError } from "@trpc/server";
+import { getTRPCErrorFromUnknown, initTRPC, TRPCError } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { ZodError } from "zod";
 import { noteRefusal } from "./audit/refusals";
@@ -97,23 +98,20 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Services throw AppError; map it once to its tRPC code, and log what is unexpected. */
-const errorMapping = t.middleware(async ({ ctx, next, path }) => {
-  const result = await next();
-  if (result.ok) return result;
+/**
+ * Services throw AppError; map it once to its tRPC code, and log what is unexpected. The error of a
+ * failed call, wherever in the chain it was thrown, comes here (see guarded).
+ */
+function mapFailure(ctx: Context, path: string, error: TRPCError): never {
   // A stored value that did not open: logged where it was opened; audited, counted and named here.
-  const sealed = decryptionErrorOf(result.error);
+  const sealed = decryptionErrorOf(error);
   if (sealed) throw noteSealedValueFailure(ctx, path, sealed).toTRPCError();
   // Also classifies storage failures (a full disk, a read-only database …): 503 with Retry-After, never a 500.
-  const app = appErrorOf(result.error);
+  const app = appErrorOf(error);
   if (app) {
     if (app.reason === "storage_unavailable") {
       getLogger().error(
-        {
-          requestId: ctx.client.requestId,
-          path,
-          err: { name: result.error.cause?.name, message: result.error.message },
-        },
+        { requestId: ctx.client.requestId, path, err: { name: error.cause?.name, message: error.message } },
         "storage unavailable",
       );
     }
@@ -121,27 +119,37 @@ const errorMapping = t.middleware(async ({ ctx, next, path }) => {
     noteRefusal(ctx, path, app);
     throw app.toTRPCError();
   }
-  if (result.error.code === "INTERNAL_SERVER_ERROR") {
+  if (error.code === "INTERNAL_SERVER_ERROR") {
     getLogger().error(
-      { requestId: ctx.client.requestId, path, err: { name: result.error.cause?.name, message: result.error.message } },
+      { requestId: ctx.client.requestId, path, err: { name: error.cause?.name, message: error.message } },
       "procedure failed",
     );
   }
-  return result;
-});
+  throw error;
+}
 
 /**
- * The first real step, before authentication (so unauthenticated floods are
- * limited too): per principal, or per client IP without a valid credential,
- * with per-procedure costs (server/ratelimit/policies.ts). Every call of a
- * tRPC batch passes here, so a batch of N counts N.
+ * The first step of every procedure: the rate limit, before authentication (so unauthenticated
+ * floods are limited too) — per principal, or per client IP without a valid credential, with
+ * per-procedure costs (server/ratelimit/policies.ts); every call of a tRPC batch passes here, so a
+ * batch of N counts N — and the mapping of whatever fails, the limit's own refusal included.
+ *
+ * One middleware, not two: each level of tRPC's chain copies the call's options and context
+ * several times over (callRecursive), a measurable share of a short call (docs/benchmarks.md).
  */
-const rateLimited = t.middleware(async ({ ctx, next, path }) => {
-  await enforceRateLimit(ctx, path);
-  return next();
+const guarded = t.middleware(async ({ ctx, next, path }) => {
+  try {
+    await enforceRateLimit(ctx, path);
+  } catch (cause) {
+    mapFailure(ctx, path, getTRPCErrorFromUnknown(cause));
+  }
+  const result = await next();
+  if (result.ok) return result;
+  mapFailure(ctx, path, result.error);
 });
 
-const authenticated = t.middleware(({ ctx, next, meta }) => {
+/** The checks of a procedure that needs a principal, in order (see authorized). */
+function authorize(ctx: Context, meta: Meta | undefined, adminRequired: boolean): Principal {
   const principal = ctx.principal;
   if (!principal) {
     throw new AppError(
@@ -165,45 +173,45 @@ const authenticated = t.middleware(({ ctx, next, meta }) => {
       "second_factor_required",
     ).toTRPCError();
   }
-  // From here on the types say the principal is there. Only the change is passed: tRPC merges it into
-  // the context itself (a spread of the whole context here would copy it twice per call).
-  return next({ ctx: { principal: principal as Principal } });
-});
-
-/** Checks the scopes the procedure declares in its meta against the credential's. */
-const scoped = t.middleware(({ ctx, next, meta }) => {
+  // The scopes the procedure declares in its meta against the credential's. A procedure that declares
+  // no scope is for people at the dashboard (their own password, who-am-I); a bearer credential may only
+  // do what a scope names.
   const required = meta?.scopes ?? [];
-  // A procedure that declares no scope is for people at the dashboard (their
-  // own password, who-am-I); a bearer credential may only do what a scope names.
-  if (required.length === 0 && ctx.principal && ctx.principal.kind !== "session") {
+  if (required.length === 0 && principal.kind !== "session") {
     throw new AppError(
       "FORBIDDEN",
       "This needs a signed-in session, not an API credential",
       "session_required",
     ).toTRPCError();
   }
-  const held = ctx.principal?.scopes ?? [];
-  const missing = required.filter((scope) => !held.includes(scope));
+  const missing = required.filter((scope) => !principal.scopes.includes(scope));
   if (missing.length > 0) {
     throw new AppError("FORBIDDEN", `This requires the scope ${missing.join(" ")}`, "insufficient_scope", {
       scopes: required,
     }).toTRPCError();
   }
-  return next();
-});
-
-const adminOnly = t.middleware(({ ctx, next }) => {
-  if (ctx.principal?.role !== "admin") {
+  if (adminRequired && principal.role !== "admin") {
     throw new AppError("FORBIDDEN", "Administrators only", "admin_required").toTRPCError();
   }
-  return next();
-});
+  return principal;
+}
+
+/**
+ * Authentication, the password-change and second-factor gates, the scope check and (for admin
+ * procedures) the role check, as one middleware for the same reason as guarded.
+ */
+const authorized = (adminRequired: boolean) =>
+  t.middleware(({ ctx, next, meta }) =>
+    // From here on the types say the principal is there. Only the change is passed: tRPC merges it into
+    // the context itself (a spread of the whole context here would copy it twice per call).
+    next({ ctx: { principal: authorize(ctx, meta, adminRequired) } }),
+  );
 
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure.use(errorMapping).use(rateLimited);
+export const publicProcedure = t.procedure.use(guarded);
 /** A principal is required; `ctx.principal` is non-null inside. Declare `meta.scopes`. */
-export const protectedProcedure = publicProcedure.use(authenticated).use(scoped);
+export const protectedProcedure = publicProcedure.use(authorized(false));
 /** Role admin (and, for credentials that carry scopes, the `admin` scope). */
-export const adminProcedure = protectedProcedure.use(adminOnly).meta({ scopes: ["admin"] });
+export const adminProcedure = publicProcedure.use(authorized(true)).meta({ scopes: ["admin"] });
 
 export { TRPCError };

@@ -120,6 +120,20 @@ describe("sealed values (AES-256-GCM envelopes)", () => {
     for (let byte = 0; byte < 40; byte += 7) {
       expect(failure(() => open(withKey, HERE, flipBit(sealed, 3, byte))).reason).toBe("authentication_failed");
     }
+    // Memory is looked up by the envelope's tail: every change before the tail (nonce, ciphertext, key id,
+    // version) makes an envelope with the same tail, which must still be judged whole and refused.
+    const bodyLength = Buffer.from(sealed.split(".")[3] as string, "base64url").length;
+    for (let byte = 0; byte < bodyLength - 16; byte++) {
+      const tampered = flipBit(sealed, 3, byte);
+      expect(tampered.slice(-16)).toBe(sealed.slice(-16));
+      expect(failure(() => open(withKey, HERE, tampered)).reason).toBe("authentication_failed");
+    }
+    for (let byte = 0; byte < 12; byte++) {
+      expect(failure(() => open(withKey, HERE, flipBit(sealed, 2, byte))).reason).toBe("authentication_failed");
+    }
+    expect(failure(() => open(withKey, HERE, sealed.replace(/^v1\.k1\./, "v1.k9."))).reason).toBe("unknown_key");
+    expect(failure(() => open(withKey, HERE, `x${sealed}`)).reason).toBe("malformed");
+    expect(open(withKey, HERE, sealed)).toBe("ada@example.com");
     // The key leaves the ring (a new ring without it): what it opened is not served from memory.
     const rotated = staticKeyring({ activeKeyId: "k2", keys: [newKeySetEntry("k2", new Date(0))] }, "memory");
     expect(failure(() => open(rotated, HERE, sealed)).reason).toBe("unknown_key");

@@ -111,22 +111,33 @@ export function isEnvelope(value: unknown): value is string {
  *   a key the ring no longer holds;
  * - plaintext lives only in this process's memory, next to the keys that
  *   open every value anyway, bounded to RECENTLY_OPENED values.
+ *
+ * The map is keyed by the envelope's last RECENT_KEY_CHARS characters (its
+ * authentication tag, random like the nonce), and a hit must match the whole
+ * envelope: a Map hashes its string keys character by character, and hashing
+ * a whole envelope of a few hundred characters per value, 60 values per
+ * page of contacts, was a visible share of a list's cost; comparing two
+ * strings is a memory compare.
  */
 const RECENTLY_OPENED = 4096;
-const recent = new Map<string, FieldRef & { keyId: string; key: DataKey; text: string }>();
+const RECENT_KEY_CHARS = 22;
+const recent = new Map<string, FieldRef & { stored: string; keyId: string; key: DataKey; text: string }>();
 
 export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
-  const known = recent.get(stored);
-  // Served from memory only for the same place, and while the ring still holds the very key object that opened it.
+  const recentKey = stored.slice(-RECENT_KEY_CHARS);
+  const known = recent.get(recentKey);
+  // Served from memory only for the very same envelope and place, and while the ring still holds the very key
+  // object that opened it.
   if (
     known &&
+    known.stored === stored &&
     known.rowId === ref.rowId &&
     known.column === ref.column &&
     known.table === ref.table &&
     keyring.get(known.keyId) === known.key
   ) {
-    recent.delete(stored);
-    recent.set(stored, known);
+    recent.delete(recentKey);
+    recent.set(recentKey, known);
     return known.text;
   }
   const match = ENVELOPE_SHAPE.exec(stored);
@@ -151,7 +162,7 @@ export function open(keyring: Keyring, ref: FieldRef, stored: string): string {
     const plain = unpad(padded);
     if (!plain) throw new Error("bad padding");
     const text = STRICT_UTF8.decode(plain);
-    recent.set(stored, { ...ref, keyId, key, text });
+    recent.set(recentKey, { ...ref, stored, keyId, key, text });
     if (recent.size > RECENTLY_OPENED) recent.delete(recent.keys().next().value as string);
     return text;
   } catch {

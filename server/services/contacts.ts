@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
-import { preparedInsert, preparedOnce } from "@/db/prepared";
+import { preparedInsert, preparedOnce, tableRows } from "@/db/prepared";
 import { type ContactRow, contacts } from "@/db/schema";
 import { AppError, notFound } from "../errors";
 import { newId } from "../ids";
@@ -99,7 +99,7 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
   const direction = order.direction === "asc" ? asc : desc;
   const rows =
     !byEmail && !after && isDefaultOrder(order)
-      ? firstPage(svc.db).all({ ownerId, limit: input.limit + 1 })
+      ? contactRows(firstPage(svc.db).values({ ownerId, limit: input.limit + 1 }) as unknown[][])
       : svc.db
           .select()
           .from(contacts)
@@ -131,6 +131,8 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
       : null;
   return { items, nextCursor };
 }
+
+const contactRows = tableRows(contacts);
 
 /** The common case, a first page without a filter, as a query built once (db/prepared.ts). */
 function firstPage(db: Executor) {
