@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { startWalCheckpointer } from "@/db/wal-checkpointer";
 import { createFrontServer } from "../http/front/server";
 import { getLogger } from "../logger";
 import { answerClusterAsks } from "../observability/cluster-channel";
@@ -35,6 +36,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const serving = runtime.config.serving ?? { host: "0.0.0.0", workers: 1, shutdownTimeoutMs: 10_000 };
   const log = getLogger();
   startObservability(runtime, { flushOnSignals: false });
+  // Checkpoints of the application's file on a thread of their own, not inside a request's commit.
+  const checkpointer = startWalCheckpointer(runtime.db.$client, (event) => {
+    if (event.ok) log.info("database checkpoints: working again");
+    else log.error({ code: event.code, reason: event.message }, "database checkpoints are failing");
+  });
   // What the other workers may ask of this one (observability/cluster-channel.ts).
   answerClusterAsks("metrics", snapshotMetrics);
   answerClusterAsks("ratelimit-metrics", metricsSnapshot);
@@ -74,6 +80,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     server.close(() => {
       clearTimeout(cut);
       try {
+        void checkpointer?.stop();
         flushObservability();
         runtime.db.$client.close();
       } catch (error) {
