@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { and, eq, isNull, lt } from "drizzle-orm";
+import { and, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Executor } from "@/db";
+import { preparedOnce } from "@/db/prepared";
 import {
   type OAuthClientRow,
   type OAuthGrantRow,
@@ -404,14 +405,17 @@ export interface AccessTokenState {
  * lookup joined to its grant, client and user. Null unless all four are live.
  */
 export function liveAccessToken(db: Executor, jti: string, now: Date): AccessTokenState | null {
-  const row = db
-    .select({ token: oauthAccessTokens, grant: oauthGrants, client: oauthClients, user: users })
-    .from(oauthAccessTokens)
-    .innerJoin(oauthGrants, eq(oauthGrants.id, oauthAccessTokens.grantId))
-    .innerJoin(oauthClients, eq(oauthClients.id, oauthGrants.clientId))
-    .innerJoin(users, eq(users.id, oauthGrants.userId))
-    .where(eq(oauthAccessTokens.jti, jti))
-    .get();
+  // Every request with a JWT asks this: built once per connection (db/prepared.ts), not per request.
+  const row = preparedOnce(db, "oauth.liveAccessToken", () =>
+    db
+      .select({ token: oauthAccessTokens, grant: oauthGrants, client: oauthClients, user: users })
+      .from(oauthAccessTokens)
+      .innerJoin(oauthGrants, eq(oauthGrants.id, oauthAccessTokens.grantId))
+      .innerJoin(oauthClients, eq(oauthClients.id, oauthGrants.clientId))
+      .innerJoin(users, eq(users.id, oauthGrants.userId))
+      .where(eq(oauthAccessTokens.jti, sql.placeholder("jti")))
+      .prepare(),
+  ).get({ jti });
   if (!row) return null;
   const { token, grant, client, user } = row;
   if (token.revokedAt || token.expiresAt <= now || grant.revokedAt || grant.expiresAt <= now) return null;
