@@ -1,7 +1,6 @@
 import { requestIdOf } from "../context";
 import { describeReadiness, type Readiness, readinessOf } from "../observability/readiness";
 import type { Runtime } from "../runtime";
-import { withApiHeaders } from "./api-headers";
 import { problem, problemResponse } from "./problem";
 
 const json = (body: unknown, status = 200) =>
@@ -10,9 +9,12 @@ const json = (body: unknown, status = 200) =>
 /** Retry-After of a 503 from /api/ready: an orchestrator asks again soon anyway. */
 export const NOT_READY_RETRY_SECONDS = 5;
 
-/** Liveness: the process answers. Touches nothing else, so it stays cheap under load. */
-export function handleHealth(req: Request): Response {
-  return withApiHeaders(json({ status: "ok" }), requestIdOf(req.headers));
+/**
+ * Liveness: the process answers. Touches nothing else, so it stays cheap under load. Both probes are
+ * served inside guardApi (front/dispatch.ts), which writes the API header set and the request id.
+ */
+export function handleHealth(): Response {
+  return json({ status: "ok" });
 }
 
 /**
@@ -31,11 +33,11 @@ export async function handleReady(req: Request, runtime: () => Runtime): Promise
   } catch {
     readiness = { ready: false, checks: { database: "error" } };
   }
-  if (readiness.ready) return withApiHeaders(json({ status: "ready", checks: readiness.checks }), requestId);
+  if (readiness.ready) return json({ status: "ready", checks: readiness.checks });
   const body = problem(503, describeReadiness(readiness), {
     reason: "not_ready",
     requestId,
     extra: { checks: readiness.checks, retryAfterSeconds: NOT_READY_RETRY_SECONDS },
   });
-  return withApiHeaders(problemResponse(body, { "retry-after": String(NOT_READY_RETRY_SECONDS) }), requestId);
+  return problemResponse(body, { "retry-after": String(NOT_READY_RETRY_SECONDS) });
 }

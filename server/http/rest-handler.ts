@@ -9,7 +9,6 @@ import type { Runtime } from "../runtime";
 import { fieldIssues } from "../trpc";
 import { chargeAnonymous } from "./anonymous-quota";
 import { guardApi } from "./api-guard";
-import { withApiHeaders } from "./api-headers";
 import { streamAuditExport } from "./audit-export";
 import { isJsonContentType, readCappedBody } from "./body";
 import { checkJsonShape } from "./json-shape";
@@ -81,7 +80,8 @@ async function serveOperation(
   url: URL,
 ): Promise<Response> {
   const requestId = requestIdOf(req.headers);
-  const fail = (body: Problem, headers?: HeadersInit) => withApiHeaders(problemResponse(body, headers), requestId);
+  // The API header set is written once, by guardApi around this (api-guard.ts finish).
+  const fail = (body: Problem, headers?: HeadersInit) => problemResponse(body, headers);
 
   const refused = refuseMalformedCredentials(req, requestId);
   if (refused) return refused;
@@ -157,10 +157,7 @@ async function serveOperation(
 
   // RateLimit fields on every answer the rate-limit step saw; 429/503 it caused get its own problem body.
   if (result.ok) {
-    return withRateLimit(
-      withApiHeaders(restAnswer(result.data, operation, ctx as Context, request), requestId),
-      ctx?.rateLimit,
-    );
+    return withRateLimit(restAnswer(result.data, operation, ctx as Context, request), ctx?.rateLimit);
   }
   const limited = rateLimitProblem(result.status, ctx?.rateLimit, requestId);
   if (limited) return withRateLimit(fail(limited), ctx?.rateLimit);

@@ -10,7 +10,7 @@ import { isCredentialedOrigin } from "../security/cors";
 import { isSameOriginRequest } from "../security/csrf";
 import { chargeAnonymous } from "./anonymous-quota";
 import { guardApi } from "./api-guard";
-import { withApiHeaders } from "./api-headers";
+import { editHeaders } from "./api-headers";
 import { isJsonContentType, readCappedBody, withBody } from "./body";
 import { checkJsonShape } from "./json-shape";
 import { observeRequest, type Seen } from "./observe";
@@ -46,6 +46,7 @@ export async function handleTrpc(req: Request, runtime: Runtime): Promise<Respon
   });
 }
 
+/** Inside guardApi: the API header set is written there, once, on whatever this answers. */
 async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Response> {
   const requestId = requestIdOf(req.headers);
   // guardApi made sure X-Request-Id is the id we answer with: no copy of the request is needed.
@@ -56,11 +57,8 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
 
   if (request.method === "POST") {
     if (!isJsonContentType(request.headers.get("content-type"))) {
-      return withApiHeaders(
-        problemResponse(
-          problem(415, "Send the request body as application/json", { reason: "json_required", requestId }),
-        ),
-        requestId,
+      return problemResponse(
+        problem(415, "Send the request body as application/json", { reason: "json_required", requestId }),
       );
     }
     // CSRF is about ambient credentials. A Bearer request is authenticated by
@@ -71,29 +69,20 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     // Our own origin, or an allow-listed origin an admin flagged for credentials.
     const trustedOrigin = (origin: string) => isCredentialedOrigin(runtime.db, origin);
     if (!bearer && !isSameOriginRequest(request.headers, runtime.config.appUrl.origin, trustedOrigin)) {
-      return withApiHeaders(
-        problemResponse(
-          problem(403, "Cross-site request refused: Origin is not this application", { reason: "csrf", requestId }),
-        ),
-        requestId,
+      return problemResponse(
+        problem(403, "Cross-site request refused: Origin is not this application", { reason: "csrf", requestId }),
       );
     }
     try {
       const body = await readCappedBody(request, runtime.config.maxBodyBytes);
       const shape = body && body.byteLength > 0 ? checkJsonShape(body) : null;
       if (shape) {
-        return withApiHeaders(
-          problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })),
-          requestId,
-        );
+        return problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId }));
       }
       request = withBody(request, body);
     } catch (error) {
       if (error instanceof AppError) {
-        return withApiHeaders(
-          problemResponse(problem(413, error.message, { reason: error.reason, requestId })),
-          requestId,
-        );
+        return problemResponse(problem(413, error.message, { reason: error.reason, requestId }));
       }
       throw error;
     }
@@ -103,10 +92,7 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     // A query's input is JSON in the URL (`?input=…`): the same structural caps as a body.
     const shape = checkJsonShape(new URL(request.url).searchParams.get("input") ?? "");
     if (shape) {
-      return withApiHeaders(
-        problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId })),
-        requestId,
-      );
+      return problemResponse(problem(400, shape.detail, { reason: shape.reason, requestId }));
     }
   }
 
@@ -131,7 +117,9 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
       errors.push(error);
     },
   });
-  const answered = withApiHeaders(response, ctx?.client.requestId ?? requestId);
+  // The API header set is written once, by guardApi around this (api-guard.ts finish); here only what
+  // this answer adds, on headers that can be edited.
+  const answered = editHeaders(response, () => undefined);
   // RFC 7235/6750: a 401 carries a Bearer challenge, a scope 403 names the scope (as on REST).
   if (response.status === 401 || response.status === 403) {
     const challenge = challengeFor(response.status, appErrorOf(errors[0]));

@@ -78,6 +78,22 @@ describe("normalizeIp", () => {
       expect(normalizeIp(odd), odd).toBeNull();
     }
   });
+
+  it("answers the same when asked again (remembered), past the memory's bound, and for junk too long to keep", () => {
+    const cases: Array<[string, string | null]> = [
+      ["::ffff:192.0.2.1", "192.0.2.1"],
+      ["010.0.0.1", null],
+      [" 192.0.2.7 ", "192.0.2.7"],
+      [`${"1".repeat(70)}`, null],
+      [` ${"0".repeat(80)}192.0.2.1`, null],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [input, expected] of cases) expect(normalizeIp(input), input).toBe(expected);
+      // Fill the memory past its bound between rounds: answers do not change when it is emptied.
+      for (let i = 0; i < 5_000; i++) normalizeIp(`10.${(i >> 8) & 255}.${i & 255}.${round}`);
+    }
+    expect(normalizeIp("10.0.19.2")).toBe("10.0.19.2");
+  });
 });
 
 describe("resolveClient", () => {

@@ -46,9 +46,30 @@ function isStrictIp(text: string): boolean {
   return text.includes(":") ? ipaddr.IPv6.isValid(text) : ipaddr.IPv4.isValidFourPartDecimal(text);
 }
 
+/**
+ * Canonical forms already worked out, by the text given: every request asks for its peer's (the same few
+ * addresses over and over), and parsing one with ipaddr.js was a few per cent of a short request. A pure
+ * function of its input, so remembering it changes nothing; emptied when full, so it stays small whatever
+ * addresses arrive.
+ */
+const NORMALIZED_KEPT = 4096;
+const MAX_KEPT_TEXT = 64;
+const normalized = new Map<string, string | null>();
+
 /** Canonical text form; IPv4-mapped IPv6 (`::ffff:1.2.3.4`) becomes plain IPv4. */
 export function normalizeIp(value: string | null | undefined): string | null {
   if (!value) return null;
+  // Nothing longer than an address's longest text is kept (a forwarded hop can be any junk a client wrote).
+  if (value.length > MAX_KEPT_TEXT) return normalizeUncached(value);
+  const known = normalized.get(value);
+  if (known !== undefined) return known;
+  const result = normalizeUncached(value);
+  if (normalized.size >= NORMALIZED_KEPT) normalized.clear();
+  normalized.set(value, result);
+  return result;
+}
+
+function normalizeUncached(value: string): string | null {
   const trimmed = value.trim();
   if (!isStrictIp(trimmed)) return null;
   const parsed = ipaddr.parse(trimmed);

@@ -24,8 +24,10 @@ export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "cross-origin-resource-policy": "same-origin",
 };
 
+const BASE_SECURITY_ENTRIES = Object.entries(BASE_SECURITY_HEADERS);
+
 export function applyBaseSecurityHeaders(headers: Headers): void {
-  for (const [name, value] of Object.entries(BASE_SECURITY_HEADERS)) headers.set(name, value);
+  for (const [name, value] of BASE_SECURITY_ENTRIES) headers.set(name, value);
   headers.delete("x-powered-by");
 }
 

@@ -73,7 +73,7 @@ const SIMPLE: Partial<Record<MachineEndpoint, Simple>> = {
     handle: handleMetadata,
     anonymousQuota: true,
   },
-  health: { door: "probe", cors: null, path: "/api/health", methods: READ, handle: (req) => handleHealth(req) },
+  health: { door: "probe", cors: null, path: "/api/health", methods: READ, handle: () => handleHealth() },
   ready: {
     door: "probe",
     cors: null,
