@@ -8,12 +8,12 @@ import type Database from "better-sqlite3";
  * In WAL mode every commit appends its pages to the -wal file, and by
  * default the connection whose commit takes the WAL past 1,000 pages copies
  * them back into the database file right then, inside that commit, with two
- * fsyncs (synchronous=NORMAL syncs at checkpoints, not at commits). A write
- * of a contact touches about thirty pages (the row, its four indexes, the
- * audit entry, its indexes and its full-text index), so under a write load
- * a checkpoint ran every few dozen requests and held the event loop — and
- * every request queued behind it — for as long as the disk took to sync:
- * milliseconds each time, a third of a write's CPU profile.
+ * fsyncs (synchronous=NORMAL syncs at checkpoints, not at commits). A new
+ * contact commits about twenty pages (the row and its four indexes, the
+ * audit entry and its ten indexes), so under a write load a checkpoint ran
+ * every fifty or so requests and held the event loop — and every request
+ * queued behind it — for as long as the disk took to sync: milliseconds
+ * each time.
  *
  * Here a worker thread with a connection of its own runs a PASSIVE
  * checkpoint every CHECKPOINT_INTERVAL_MS: it copies what it can without
