@@ -27,6 +27,9 @@ async function virtualAuthenticator(page: Page) {
 }
 
 async function passwordStep(page: Page, email: string, password: string) {
+  // Off the app before the cookies go: an open page would redirect itself to sign-in on its next 401,
+  // racing the navigation below (see second-factors.spec.ts).
+  await page.goto("about:blank");
   await page.context().clearCookies();
   await page.goto("/signin");
   await page.getByLabel("Email").fill(email);

@@ -21,6 +21,9 @@ import {
  */
 
 async function signOut(page: Page) {
+  // Off the app first: a page left open would notice its session gone (a query answered 401) and redirect
+  // to the sign-in page itself, racing the test's own navigation there (CI saw page.goto aborted).
+  await page.goto("about:blank");
   await page.context().clearCookies();
 }
 
