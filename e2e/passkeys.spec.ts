@@ -1,5 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
-import { alertOf, ensureUser, forgetSecondFactorChecks, signIn, totpCodeAt } from "./state";
+import { alertOf, dropCookies, ensureUser, forgetSecondFactorChecks, signIn, totpCodeAt } from "./state";
 
 /**
  * Passkeys in Chromium, through the DevTools virtual authenticator (CTAP2, internal transport,
@@ -27,10 +27,7 @@ async function virtualAuthenticator(page: Page) {
 }
 
 async function passwordStep(page: Page, email: string, password: string) {
-  // Off the app before the cookies go: an open page would redirect itself to sign-in on its next 401,
-  // racing the navigation below (see second-factors.spec.ts).
-  await page.goto("about:blank");
-  await page.context().clearCookies();
+  await dropCookies(page);
   await page.goto("/signin");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);

@@ -1,6 +1,7 @@
 import { expect, type Page, test } from "@playwright/test";
 import {
   alertOf,
+  dropCookies,
   ensureUser,
   forgetSecondFactorChecks,
   gatehouse,
@@ -19,13 +20,6 @@ import {
  * confirmation dialog and then goes through; an admin whose factors the CLI reset is sent to
  * enrol before any admin page.
  */
-
-async function signOut(page: Page) {
-  // Off the app first: a page left open would notice its session gone (a query answered 401) and redirect
-  // to the sign-in page itself, racing the test's own navigation there (CI saw page.goto aborted).
-  await page.goto("about:blank");
-  await page.context().clearCookies();
-}
 
 async function codeStep(page: Page, email: string, password: string) {
   await page.goto("/signin");
@@ -62,7 +56,7 @@ test("a member enrols an authenticator app, then signs in with a code; wrong, re
   await expect(page.getByTestId("recovery-codes-left")).toHaveText("10 of 10 recovery codes left.");
 
   // The password alone no longer makes a session.
-  await signOut(page);
+  await dropCookies(page);
   await codeStep(page, member.email, member.password);
   expect((await page.context().cookies()).map((c) => c.name)).not.toContain("gatehouse.session");
   const pending = (await page.context().cookies()).find((c) => c.name === "gatehouse.pending-sign-in");
@@ -77,7 +71,7 @@ test("a member enrols an authenticator app, then signs in with a code; wrong, re
   await expect(page).not.toHaveURL(/\/signin/);
 
   // The same code again, on a new sign-in: refused (each code works once).
-  await signOut(page);
+  await dropCookies(page);
   await codeStep(page, member.email, member.password);
   await page.getByLabel("Authentication code").fill(code);
   await page.getByRole("button", { name: "Verify" }).click();
@@ -88,7 +82,7 @@ test("a member enrols an authenticator app, then signs in with a code; wrong, re
   await expect(page).not.toHaveURL(/\/signin/);
   await page.goto("/account");
   await expect(page.getByTestId("recovery-codes-left")).toHaveText("9 of 10 recovery codes left.");
-  await signOut(page);
+  await dropCookies(page);
   await codeStep(page, member.email, member.password);
   await page.getByLabel("Authentication code").fill(codes[0] as string);
   await page.getByRole("button", { name: "Verify" }).click();

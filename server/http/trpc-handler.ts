@@ -117,20 +117,18 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
       errors.push(error);
     },
   });
-  // The API header set is written once, by guardApi around this (api-guard.ts finish); here only what
-  // this answer adds, on headers that can be edited.
-  const answered = editHeaders(response, () => undefined);
   // RFC 7235/6750: a 401 carries a Bearer challenge, a scope 403 names the scope (as on REST).
-  if (response.status === 401 || response.status === 403) {
-    const challenge = challengeFor(response.status, appErrorOf(errors[0]));
-    if (challenge) answered.headers.set("www-authenticate", challenge);
-  }
+  const challenge =
+    response.status === 401 || response.status === 403 ? challengeFor(response.status, appErrorOf(errors[0])) : null;
   // A 503 the application means (a storage failure) says when to retry, as on REST; the body keeps
   // tRPC's shape with data.reason and data.retryAfterSeconds.
-  if (response.status === 503) {
-    const retryAfter = retryAfterOf(errors.map(appErrorOf).find((app) => retryAfterOf(app) !== null));
-    if (retryAfter !== null) answered.headers.set("retry-after", String(retryAfter));
-  }
+  const retryAfter =
+    response.status === 503 ? retryAfterOf(errors.map(appErrorOf).find((app) => retryAfterOf(app) !== null)) : null;
+  // Only what this answer adds: the API header set is written once, by guardApi around this (api-guard.ts).
+  const answered = editHeaders(response, (headers) => {
+    if (challenge) headers.set("www-authenticate", challenge);
+    if (retryAfter !== null) headers.set("retry-after", String(retryAfter));
+  });
   // RateLimit fields (and Retry-After on a refusal); the body stays tRPC's, with
   // TOO_MANY_REQUESTS and data.retryAfterSeconds for the typed client.
   return withRateLimit(answered, ctx?.rateLimit);
