@@ -1,0 +1,132 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Db, openDatabase } from "@/db";
+import { storageFailureOf } from "./storage-errors";
+
+/**
+ * How a transaction waits for the write lock another process holds
+ * (db/index.ts withImmediateTransactions): it tries again until the lock is
+ * free, runs its work once, and gives up as a busy storage failure after the
+ * connection's busy timeout. The other process is a real one: a plain Node
+ * script holding BEGIN IMMEDIATE for a while (in this process, the holder
+ * could not let go while the waiting transaction blocks).
+ */
+
+const HOLDER = `
+const Database = require("better-sqlite3");
+const [file, holdMs] = process.argv.slice(1);
+const db = new Database(file);
+db.exec("BEGIN IMMEDIATE");
+db.prepare("INSERT INTO lock_probe (who) VALUES ('holder')").run();
+process.stdout.write("locked\\n");
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(holdMs));
+db.exec("COMMIT");
+db.close();
+`;
+
+let dir: string;
+let file: string;
+let db: Db;
+let holder: ChildProcess | null = null;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-write-lock-"));
+  file = path.join(dir, "gatehouse.db");
+  db = openDatabase(file);
+  db.$client.exec("CREATE TABLE lock_probe (seq INTEGER PRIMARY KEY, who TEXT NOT NULL)");
+});
+
+afterEach(() => {
+  holder?.kill("SIGKILL");
+  holder = null;
+  db.$client.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the holder and resolves once it holds the write lock. */
+async function holdLock(ms: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["-e", HOLDER, file, String(ms)], {
+    cwd: process.cwd(),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  holder = child;
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("locked")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`holder exited (${code}) before locking`)));
+  });
+  return child;
+}
+
+const whoWrote = () =>
+  (db.$client.prepare("SELECT who FROM lock_probe ORDER BY seq").all() as { who: string }[]).map((r) => r.who);
+const busyTimeout = () => db.$client.pragma("busy_timeout", { simple: true });
+
+describe("a write while another process holds the write lock", () => {
+  it("waits for it, then runs its work once, after the holder's commit", async () => {
+    const child = await holdLock(300);
+    let runs = 0;
+    const startedAt = Date.now();
+    db.transaction((tx) => {
+      runs += 1;
+      tx.run(sql`INSERT INTO lock_probe (who) VALUES ('waiter')`);
+    });
+    expect(runs).toBe(1);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(150);
+    expect(whoWrote()).toEqual(["holder", "waiter"]);
+    // The connection's own setting is back for everything else it runs.
+    expect(busyTimeout()).toBe(5000);
+    await new Promise((resolve) => child.once("exit", resolve));
+  });
+
+  it("gives up after the connection's busy timeout as a busy storage failure, without running its work", async () => {
+    db.$client.pragma("busy_timeout = 200");
+    await holdLock(5_000);
+    let runs = 0;
+    let failure: unknown = null;
+    try {
+      db.transaction(() => {
+        runs += 1;
+      });
+    } catch (error) {
+      failure = error;
+    }
+    expect(runs).toBe(0);
+    expect(storageFailureOf(failure)).toEqual({ kind: "busy", code: "SQLITE_BUSY" });
+    expect(busyTimeout()).toBe(200);
+  });
+
+  it("does not run its work again when the work itself fails", async () => {
+    const child = await holdLock(100);
+    let runs = 0;
+    expect(() =>
+      db.transaction((tx) => {
+        runs += 1;
+        tx.run(sql`INSERT INTO lock_probe (who) VALUES ('waiter')`);
+        throw new Error("the work failed");
+      }),
+    ).toThrow("the work failed");
+    expect(runs).toBe(1);
+    expect(whoWrote()).toEqual(["holder"]);
+    expect(busyTimeout()).toBe(5000);
+    await new Promise((resolve) => child.once("exit", resolve));
+  });
+
+  it("runs a nested transaction as a savepoint of the outer one", () => {
+    db.transaction((tx) => {
+      tx.run(sql`INSERT INTO lock_probe (who) VALUES ('outer')`);
+      expect(() =>
+        db.transaction((inner) => {
+          inner.run(sql`INSERT INTO lock_probe (who) VALUES ('inner')`);
+          throw new Error("inner fails");
+        }),
+      ).toThrow("inner fails");
+    });
+    expect(whoWrote()).toEqual(["outer"]);
+  });
+});
