@@ -6,7 +6,13 @@ import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
-import { DatabaseFileGoneError, databaseFileState, type FileIdentity, fileIdentity } from "./storage-errors";
+import {
+  DatabaseFileGoneError,
+  databaseFileState,
+  type FileIdentity,
+  fileIdentity,
+  isLockTaken,
+} from "./storage-errors";
 
 export { schema };
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -130,7 +136,8 @@ function cacheStatements(sqlite: Database.Database): void {
  * tenth of a millisecond, growing to LOCK_PAUSE_MAX_MS, for as long as the
  * connection's busy timeout (BUSY_TIMEOUT_MS unless changed) in all; then
  * SQLITE_BUSY is thrown as before (a storage failure: 503). Once the lock is
- * held the busy timeout is back for everything the transaction runs. `check` runs first (fileStillThere).
+ * held the busy timeout is back for everything the transaction runs.
+ * `check` runs first (fileStillThere).
  */
 function withImmediateTransactions(db: Db, check: (() => void) | null): Db {
   const sqlite = db.$client;
@@ -164,11 +171,6 @@ function withImmediateTransactions(db: Db, check: (() => void) | null): Db {
     }
   }) as Db["transaction"];
   return db;
-}
-
-/** BEGIN IMMEDIATE refused because another connection holds the write lock. */
-function isLockTaken(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "SQLITE_BUSY";
 }
 
 /**

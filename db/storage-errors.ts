@@ -36,6 +36,11 @@ export class DatabaseFileGoneError extends Error {
   readonly code = "GATEHOUSE_DB_GONE";
 }
 
+/** A statement refused because another connection holds the lock it needs (plain SQLITE_BUSY: the lock was taken, not lost). */
+export function isLockTaken(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "SQLITE_BUSY";
+}
+
 function kindOfCode(code: string): StorageFailureKind | null {
   if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT") return "full";
   if (code.startsWith("SQLITE_READONLY") || code === "EROFS") return "read_only";

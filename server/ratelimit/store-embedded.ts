@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import DatabaseConstructor from "better-sqlite3";
+import { isLockTaken } from "@/db/storage-errors";
 import type { Rule } from "./rule";
 import {
   ATTEMPT_HOLD_MS,
@@ -108,14 +109,10 @@ function withBusyRetry(fn: () => void): void {
       fn();
       return;
     } catch (error) {
-      if ((error as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw error;
+      if (!isLockTaken(error) || Date.now() > deadline) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
   }
-}
-
-function isBusy(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === "SQLITE_BUSY";
 }
 
 /** Past this a counter write that keeps finding the lock taken fails (the limiter's own timeout is shorter). */
@@ -195,7 +192,7 @@ export class EmbeddedStore implements LimitStore {
     try {
       return this.windowUse(this.upsertCounter(params), rule, endsAt);
     } catch (error) {
-      if (!isBusy(error) || this.closed) throw error;
+      if (!isLockTaken(error) || this.closed) throw error;
     }
     return this.consumeWhenFree(params, rule, endsAt, now);
   }
@@ -212,7 +209,7 @@ export class EmbeddedStore implements LimitStore {
       try {
         return this.windowUse(this.upsertCounter(params), rule, endsAt);
       } catch (error) {
-        if (!isBusy(error) || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) throw error;
+        if (!isLockTaken(error) || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) throw error;
       }
     }
   }
