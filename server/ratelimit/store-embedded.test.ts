@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import DatabaseConstructor from "better-sqlite3";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db";
 import { COUNTERS_FILE, EmbeddedStore } from "./store-embedded";
 
@@ -50,5 +51,47 @@ describe("embedded store: the window counters' file", () => {
     expect(next.remaining).toBe(rule.limit - Math.ceil(3_000 / 7) - 1);
     await store.close();
     db.$client.close();
+  });
+
+  it("waits for another process's counter write without blocking the worker, then counts exactly once", async () => {
+    const { folder, db, store } = open();
+    const rule = { limit: 10, windowMs: 60_000 };
+    await store.consume("ip:203.0.113.7", rule, 1);
+    // Another process's connection holds the counters' write lock.
+    const other = new DatabaseConstructor(path.join(folder, COUNTERS_FILE));
+    other.exec("BEGIN IMMEDIATE");
+    const pending = store.consume("ip:203.0.113.7", rule, 1);
+    expect(pending).toBeInstanceOf(Promise);
+    // The worker goes on serving meanwhile: timers and I/O callbacks run while the write waits.
+    let ticks = 0;
+    await new Promise<void>((resolve) => {
+      const tick = () => (++ticks < 20 ? setImmediate(tick) : resolve());
+      setImmediate(tick);
+    });
+    other.exec("COMMIT");
+    other.close();
+    const use = await pending;
+    expect(ticks).toBe(20);
+    expect(use).toMatchObject({ allowed: true, remaining: 8 });
+    await store.close();
+    db.$client.close();
+  });
+
+  it("survives a periodic sweep that finds the counters locked (the next sweep tries again)", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const { folder, db, store } = open();
+      const other = new DatabaseConstructor(path.join(folder, COUNTERS_FILE));
+      other.exec("BEGIN IMMEDIATE");
+      expect(() => store.sweep(Date.now())).toThrow(/locked|busy/i);
+      // From the timer the same failure is swallowed: it would otherwise end the worker.
+      expect(() => vi.advanceTimersByTime(5 * 60_000)).not.toThrow();
+      other.exec("ROLLBACK");
+      other.close();
+      await store.close();
+      db.$client.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
