@@ -49,6 +49,11 @@ let suppressed = 0;
  * error's message is cut short: an @upstash/redis error repeats the whole
  * command, keys and arguments included.
  */
+/** A store error as a log line carries it: its name and the start of its message (never a stack, never a key). */
+export function briefError(error: unknown): { name: string; message?: string } {
+  return error instanceof Error ? { name: error.name, message: error.message.slice(0, 120) } : { name: "unknown" };
+}
+
 export function noteStoreFailure(policy: PolicyName, mode: "open" | "closed", error: unknown): void {
   rateLimitMetrics.storeFailures[mode]++;
   const now = Date.now();
@@ -58,7 +63,7 @@ export function noteStoreFailure(policy: PolicyName, mode: "open" | "closed", er
     return;
   }
   lastWarning = now;
-  const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 120) } : { name: "unknown" };
+  const err = briefError(error);
   getLogger().warn(
     { policy, failing: mode, err, suppressedSinceLast: suppressed },
     mode === "open"

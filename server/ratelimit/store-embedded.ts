@@ -4,6 +4,7 @@ import type Database from "better-sqlite3";
 import DatabaseConstructor from "better-sqlite3";
 import { isLockTaken } from "@/db/storage-errors";
 import { getLogger } from "../logger";
+import { briefError } from "./metrics";
 import type { Rule } from "./rule";
 import {
   ATTEMPT_HOLD_MS,
@@ -62,11 +63,9 @@ import {
  * inside SQLite at all (COUNTER_BUSY_MS = 0): SQLite's busy handler sleeps
  * at least a millisecond, with the whole worker blocked, where the other
  * worker's write takes a few microseconds. It yields to the event loop and
- * tries again instead (consumeWhenFree). Two workers, list-20, interleaved
- * runs: 1,867–2,558 → 2,326–2,674 req/s and 0.67–0.93 → 0.69–0.80 ms of CPU
- * per request with a 5 ms busy timeout against none (docs/benchmarks.md). Counters are
- * short-lived: synchronous=OFF (a power cut may lose the last moments of a
- * window, a crash of the process loses nothing). The schema is the table's
+ * tries again instead (consumeWhenFree; measured in docs/benchmarks.md,
+ * run G). Counters are short-lived: synchronous=OFF (a power cut may lose
+ * the last moments of a window, a crash of the process loses nothing). The schema is the table's
  * own, created here. An in-memory application database (tests) gets an
  * in-memory counter database: it is one process anyway.
  */
@@ -329,8 +328,10 @@ export class EmbeddedStore implements LimitStore {
       this.sweep(now);
     } catch (error) {
       if (isLockTaken(error)) return;
-      const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 120) } : {};
-      getLogger().warn({ err }, "rate-limit store: the sweep of expired entries failed; the next one tries again");
+      getLogger().warn(
+        { err: briefError(error) },
+        "rate-limit store: the sweep of expired entries failed; the next one tries again",
+      );
     }
   }
 
