@@ -1,10 +1,13 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import type { RunResult } from "better-sqlite3";
 import Database from "better-sqlite3";
-import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { drizzle as migratingDrizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import type { BaseSQLiteDatabase, SQLiteTransaction } from "drizzle-orm/sqlite-core";
+import { drizzle, SQLiteProxyTransaction, type SqliteRemoteDatabase } from "drizzle-orm/sqlite-proxy";
+import "./query-errors";
 import * as schema from "./schema";
 import {
   DatabaseFileGoneError,
@@ -15,16 +18,19 @@ import {
 } from "./storage-errors";
 
 export { schema };
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
-/** A database handle or a transaction handle: what every service takes. */
-export type Executor = BaseSQLiteDatabase<"sync", RunResult, typeof schema>;
+/** A database handle or a transaction handle: what every service takes. Every query on it is awaited. */
+export type Executor = BaseSQLiteDatabase<"async", RunResult, typeof schema>;
+/** The database handle of a process: queries, transactions, and the connection under them. */
+export type Db = Executor & { $client: Database.Database };
+type Transaction = SQLiteTransaction<"async", RunResult, typeof schema, never>;
+type ProxyDatabase = SqliteRemoteDatabase<typeof schema>;
 
 const MIGRATIONS_DIR = path.join(process.cwd(), "db", "migrations");
 
 /** How long a write waits for another process's write lock before it fails as a storage failure (busy, 503). */
 const BUSY_TIMEOUT_MS = 5_000;
-/** The longest pause between two tries for the write lock (the first pauses are shorter). */
-const LOCK_PAUSE_MAX_MS = 1;
+/** How many tries for another process's write lock yield to the event loop before the pauses of a millisecond. */
+const LOCK_YIELDS = 20;
 
 /**
  * Opens a SQLite database (a file path or ":memory:") and applies the
@@ -41,12 +47,36 @@ export function openDatabase(file: string): Db {
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma("synchronous = NORMAL");
   cacheStatements(sqlite);
-  const db = drizzle(sqlite, { schema }) as Db;
-  if (file === ":memory:") migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-  else withLockFile(`${file}.migrate-lock`, () => migrate(db, { migrationsFolder: MIGRATIONS_DIR }));
+  const migrating = migratingDrizzle(sqlite, { schema });
+  if (file === ":memory:") migrate(migrating, { migrationsFolder: MIGRATIONS_DIR });
+  else withLockFile(`${file}.migrate-lock`, () => migrate(migrating, { migrationsFolder: MIGRATIONS_DIR }));
   const opened = file === ":memory:" ? null : fileIdentity(file);
   if (opened) openedFiles.set(sqlite, { file, identity: opened });
-  return withImmediateTransactions(db, opened ? fileStillThere(file, opened) : null);
+
+  return databaseOn(sqlite, opened ? fileStillThere(file, opened) : null);
+}
+
+/**
+ * The database handle over an open, migrated better-sqlite3 connection
+ * (openDatabase's last step; tests that watch the connection open their own).
+ * `beforeTransaction` runs before each transaction (fileStillThere).
+ */
+export function databaseOn(sqlite: Database.Database, beforeTransaction: (() => void) | null = null): Db {
+  const lock = new ConnectionLock();
+  locks.set(sqlite, lock);
+  const db = drizzle(
+    async (source, params, method) => whenFree(lock, () => runStatement(sqlite, source, params, method)) as never,
+    { schema },
+  ) as unknown as Db;
+  // The transaction's own statements: they run inside it, so they never wait for it.
+  const inner = drizzle(async (source, params, method) => runStatement(sqlite, source, params, method) as never, {
+    schema,
+  });
+  rawRowsAsObjects(db, (source, params, all) => whenFree(lock, () => objectRows(sqlite, source, params, all)));
+  rawRowsAsObjects(inner, (source, params, all) => objectRows(sqlite, source, params, all));
+  db.transaction = transactions(sqlite, lock, inner, beforeTransaction);
+  db.$client = sqlite;
+  return db;
 }
 
 const openedFiles = new WeakMap<Database.Database, { file: string; identity: FileIdentity }>();
@@ -119,6 +149,140 @@ function cacheStatements(sqlite: Database.Database): void {
 }
 
 /**
+ * How the services' async queries and transactions meet one synchronous
+ * SQLite connection (the seam, and why it is this one: docs/storage.md).
+ *
+ * Every query a service runs is awaited, as it must be on PostgreSQL; here
+ * drizzle's async SQLite mode (its sqlite-proxy driver) hands each one to
+ * `runOn`, which runs it on better-sqlite3 at once. A transaction body is
+ * async too, so it can yield between its statements while it holds the
+ * connection's open transaction — and every other request's statement on
+ * that connection would then run inside it: reading its half-done writes,
+ * or having its own writes rolled back with it. So a connection has one
+ * lock (ConnectionLock): a transaction holds it from BEGIN to COMMIT, and a
+ * statement from outside that comes while it is held waits for it, in
+ * turn. The holder's own statements (the body's, and those it makes
+ * through the database handle rather than the transaction handle, found by
+ * the async context it runs in) go straight through. Without a transaction
+ * open — nearly always on the read path — a statement runs at once.
+ */
+class ConnectionLock {
+  held = false;
+  private readonly waiters: (() => void)[] = [];
+
+  /** Undefined when the lock was free and is now the caller's, else a promise of it. */
+  acquire(): Promise<void> | undefined {
+    if (!this.held) {
+      this.held = true;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.held = false;
+  }
+}
+
+interface Holding {
+  lock: ConnectionLock;
+  tx: Transaction;
+  /** False once the transaction ended: a promise the body left running must not slip into the next one. */
+  active: boolean;
+}
+
+const holdings = new AsyncLocalStorage<Holding>();
+
+type Method = "run" | "all" | "get" | "values";
+
+/** One statement on better-sqlite3, in the shape drizzle's async SQLite driver reads (rows as value arrays). */
+function runStatement(sqlite: Database.Database, source: string, params: unknown[], method: Method) {
+  const statement = sqlite.prepare(source);
+  if (method === "run") return statement.run(...params);
+  if (!statement.reader) {
+    statement.run(...params);
+    return { rows: method === "get" ? undefined : [] };
+  }
+  statement.raw(true);
+  return { rows: method === "get" ? statement.get(...params) : statement.all(...params) };
+}
+
+type RawRows = (source: string, params: unknown[], all: boolean) => unknown;
+
+/**
+ * Raw SQL read through the handle (`db.all(sql\`…\`)`, `db.get(…)`) gives rows as objects keyed by
+ * column name, as better-sqlite3 and every PostgreSQL driver do; drizzle's async SQLite driver would
+ * hand out its value arrays. Queries built with the query builder are mapped by drizzle as always.
+ */
+function rawRowsAsObjects(handle: ProxyDatabase | Db, run: RawRows): void {
+  const session = (handle as unknown as { session: RawSession }).session;
+  const toQuery = (query: unknown) => session.dialect.sqlToQuery(query);
+  session.all = async (query) => {
+    const { sql, params } = toQuery(query);
+    return await run(sql, params, true);
+  };
+  session.get = async (query) => {
+    const { sql, params } = toQuery(query);
+    return await run(sql, params, false);
+  };
+}
+
+interface RawSession {
+  dialect: { sqlToQuery(query: unknown): { sql: string; params: unknown[] } };
+  all(query: unknown): Promise<unknown>;
+  get(query: unknown): Promise<unknown>;
+}
+
+function objectRows(sqlite: Database.Database, source: string, params: unknown[], all: boolean): unknown {
+  const statement = sqlite.prepare(source);
+  if (!statement.reader) {
+    statement.run(...params);
+    return all ? [] : undefined;
+  }
+  statement.raw(false);
+  return all ? statement.all(...params) : statement.get(...params);
+}
+
+/** Runs `work` on the connection when no other request's transaction is open on it, in turn with the transactions waiting. */
+function whenFree<T>(lock: ConnectionLock, work: () => T): T | Promise<T> {
+  if (!lock.held) return work();
+  const holding = holdings.getStore();
+  if (holding?.active && holding.lock === lock) return work();
+  const wait = lock.acquire();
+  const run = () => {
+    try {
+      return work();
+    } finally {
+      lock.release();
+    }
+  };
+  return wait ? wait.then(run) : run();
+}
+
+const locks = new WeakMap<Database.Database, ConnectionLock>();
+
+/**
+ * Runs `work` on a connection when no other request's transaction is open
+ * on it (at once when none is, else in turn with the transactions waiting):
+ * for the few statements run on the raw better-sqlite3 connection rather
+ * than through drizzle (a prepared lookup, the readiness probe, the
+ * embedded rate-limit store's lockout rows), which would otherwise run
+ * inside whichever transaction is open at that moment. A connection not
+ * opened by openDatabase has no lock: `work` runs at once.
+ */
+export function whenConnectionFree<T>(sqlite: Database.Database, work: () => T): T | Promise<T> {
+  const lock = locks.get(sqlite);
+  return lock ? whenFree(lock, work) : work();
+}
+
+/** whenConnectionFree for a database handle, with its connection. */
+export async function onConnection<T>(db: Db, work: (sqlite: Database.Database) => T): Promise<T> {
+  return await whenConnectionFree(db.$client, () => work(db.$client));
+}
+
+/**
  * Every transaction of ours reads before it writes (the audit chain reads the
  * previous hash; services check before they change). With SQLite's default
  * deferred BEGIN, a second process that wrote in between makes the upgrade
@@ -127,50 +291,72 @@ function cacheStatements(sqlite: Database.Database): void {
  * several processes (servers, the CLI) queue for it instead.
  *
  * How they queue matters as much. SQLite's own busy handler sleeps 1, 2, 5,
- * 10, 15 ms… between tries, while the process holding the lock keeps it for
- * a fraction of a millisecond per transaction and takes it again for its
- * next request: with two workers writing, one slept while the other wrote,
- * and two workers created no more contacts per second than one. So BEGIN
- * IMMEDIATE is tried without SQLite's wait (busy_timeout 0) and, while
- * another process holds the lock, tried again after a pause of about a
- * tenth of a millisecond, growing to LOCK_PAUSE_MAX_MS, for as long as the
- * connection's busy timeout (BUSY_TIMEOUT_MS unless changed) in all; then
- * SQLITE_BUSY is thrown as before (a storage failure: 503). Once the lock is
- * held the busy timeout is back for everything the transaction runs.
- * `check` runs first (fileStillThere).
+ * 10, 15 ms… between tries with the whole process blocked, while the
+ * process holding the lock keeps it for a fraction of a millisecond per
+ * transaction. So BEGIN IMMEDIATE is tried without SQLite's wait
+ * (busy_timeout 0) and, while another process holds the lock, tried again
+ * after yielding to the event loop (other requests' reads go on meanwhile),
+ * then after pauses of a millisecond, for as long as the connection's busy
+ * timeout (BUSY_TIMEOUT_MS unless changed) in all; then SQLITE_BUSY is
+ * thrown as before (a storage failure: 503). Once the lock is held the busy
+ * timeout is back for everything the transaction runs. `check` runs first
+ * (fileStillThere). A transaction begun inside a transaction (on its
+ * handle, or on the database handle from within its body) is a savepoint.
  */
-function withImmediateTransactions(db: Db, check: (() => void) | null): Db {
-  const sqlite = db.$client;
-  const transaction = db.transaction.bind(db);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
+function transactions(
+  sqlite: Database.Database,
+  lock: ConnectionLock,
+  inner: ProxyDatabase,
+  check: (() => void) | null,
+): Db["transaction"] {
   // PRAGMA statements act when prepared, not when run: these are executed afresh each time (about 2 µs).
   const setBusyTimeout = (ms: number) => sqlite.exec(`PRAGMA busy_timeout = ${Math.trunc(ms)}`);
-  db.transaction = ((fn, config) => {
-    check?.();
-    const options = { behavior: "immediate" as const, ...config };
-    // A transaction inside a transaction is a savepoint: the lock is already this connection's.
-    if (sqlite.inTransaction) return transaction(fn, options);
+  const session = (inner as unknown as { session: { dialect: unknown; schema: unknown } }).session;
+  const beginImmediate = async () => {
     // The connection's busy timeout stays the one setting of how long a write waits (a test or the probe may change it).
     const timeout = sqlite.pragma("busy_timeout", { simple: true }) as number;
     const deadline = Date.now() + timeout;
-    for (let wait = 0.01; ; wait = Math.min(wait * 2, LOCK_PAUSE_MAX_MS)) {
-      let locked = false;
+    for (let attempt = 0; ; attempt++) {
       setBusyTimeout(0);
       try {
-        return transaction((tx) => {
-          locked = true;
-          setBusyTimeout(timeout);
-          return fn(tx);
-        }, options);
+        sqlite.exec("BEGIN IMMEDIATE");
+        return;
       } catch (error) {
-        if (locked || !isLockTaken(error) || Date.now() >= deadline) throw error;
+        if (!isLockTaken(error) || Date.now() >= deadline) throw error;
       } finally {
-        if (!locked) setBusyTimeout(timeout);
+        setBusyTimeout(timeout);
       }
-      Atomics.wait(pause, 0, 0, Math.min(wait, Math.max(deadline - Date.now(), 0)));
+      await (attempt < LOCK_YIELDS ? new Promise(setImmediate) : new Promise((resolve) => setTimeout(resolve, 1)));
+    }
+  };
+  return (async (fn: (tx: Transaction) => Promise<unknown>) => {
+    const holding = holdings.getStore();
+    if (holding?.active && holding.lock === lock) return holding.tx.transaction(fn);
+    check?.();
+    const wait = await lock.acquire();
+    if (wait) wait;
+    try {
+      await beginImmediate();
+      const tx = new SQLiteProxyTransaction(
+        "async",
+        session.dialect as never,
+        session as never,
+        session.schema as never,
+      );
+      const mine: Holding = { lock, tx: tx as unknown as Transaction, active: true };
+      try {
+        const result = await holdings.run(mine, () => fn(mine.tx));
+        sqlite.exec("COMMIT");
+        return result;
+      } finally {
+        mine.active = false;
+        // A failed body, or a COMMIT that failed (a full disk): nothing of it stays.
+        if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+      }
+    } finally {
+      lock.release();
     }
   }) as Db["transaction"];
-  return db;
 }
 
 /**

@@ -7,11 +7,12 @@ import type { Executor } from "./index";
  * page, the audit entry and the contact insert of a write) are built once
  * per connection as drizzle prepared queries with placeholders, instead of
  * being built again on every request: building the SQL text cost more than
- * running it. Keyed by the handle's session, which a database handle and
- * every transaction opened on it share (drizzle's better-sqlite3
- * transactions run on the same connection), so a query prepared outside a
- * transaction runs inside one as part of it; a test's in-memory database
- * has a session, and so its queries, of its own.
+ * running it. Keyed by the handle's session: the database handle has one,
+ * and every transaction opened on it shares another (db/index.ts), so each
+ * query is prepared at most twice per connection; both run on the same
+ * connection, and a query on the database handle made from inside a
+ * transaction body runs inside that transaction. A test's in-memory
+ * database has sessions, and so queries, of its own.
  */
 const bySession = new WeakMap<object, Map<string, unknown>>();
 
@@ -43,7 +44,7 @@ export function preparedInsert<T extends SQLiteTable, K extends keyof T["$inferI
   name: string,
   table: T,
   columns: readonly K[],
-): (row: Pick<T["$inferInsert"], K>) => void {
+): (row: Pick<T["$inferInsert"], K>) => Promise<void> {
   const query = preparedOnce(handle, name, () =>
     handle
       .insert(table)
@@ -51,13 +52,13 @@ export function preparedInsert<T extends SQLiteTable, K extends keyof T["$inferI
       .prepare(),
   );
   const encoders = getTableColumns(table) as Record<string, Column>;
-  return (row) => {
+  return async (row) => {
     const values: Record<string, unknown> = {};
     for (const column of columns) {
       const value = (row as Record<string, unknown>)[column];
       values[column] = value === null || value === undefined ? null : encoders[column]?.mapToDriverValue(value);
     }
-    query.run(values);
+    await query.run(values);
   };
 }
 

@@ -72,9 +72,9 @@ describe("a write while another process holds the write lock", () => {
     const child = await holdLock(300);
     let runs = 0;
     const startedAt = Date.now();
-    db.transaction((tx) => {
+    await db.transaction(async (tx) => {
       runs += 1;
-      tx.run(sql`INSERT INTO lock_probe (who) VALUES ('waiter')`);
+      await tx.run(sql`INSERT INTO lock_probe (who) VALUES ('waiter')`);
     });
     expect(runs).toBe(1);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(150);
@@ -90,7 +90,7 @@ describe("a write while another process holds the write lock", () => {
     let runs = 0;
     let failure: unknown = null;
     try {
-      db.transaction(() => {
+      await db.transaction(async () => {
         runs += 1;
       });
     } catch (error) {
@@ -104,28 +104,28 @@ describe("a write while another process holds the write lock", () => {
   it("does not run its work again when the work itself fails", async () => {
     const child = await holdLock(100);
     let runs = 0;
-    expect(() =>
-      db.transaction((tx) => {
+    await expect(
+      db.transaction(async (tx) => {
         runs += 1;
-        tx.run(sql`INSERT INTO lock_probe (who) VALUES ('waiter')`);
+        await tx.run(sql`INSERT INTO lock_probe (who) VALUES ('waiter')`);
         throw new Error("the work failed");
       }),
-    ).toThrow("the work failed");
+    ).rejects.toThrow("the work failed");
     expect(runs).toBe(1);
     expect(whoWrote()).toEqual(["holder"]);
     expect(busyTimeout()).toBe(5000);
     await new Promise((resolve) => child.once("exit", resolve));
   });
 
-  it("runs a nested transaction as a savepoint of the outer one", () => {
-    db.transaction((tx) => {
-      tx.run(sql`INSERT INTO lock_probe (who) VALUES ('outer')`);
-      expect(() =>
-        db.transaction((inner) => {
-          inner.run(sql`INSERT INTO lock_probe (who) VALUES ('inner')`);
+  it("runs a nested transaction as a savepoint of the outer one", async () => {
+    await db.transaction(async (tx) => {
+      await tx.run(sql`INSERT INTO lock_probe (who) VALUES ('outer')`);
+      await expect(
+        db.transaction(async (inner) => {
+          await inner.run(sql`INSERT INTO lock_probe (who) VALUES ('inner')`);
           throw new Error("inner fails");
         }),
-      ).toThrow("inner fails");
+      ).rejects.toThrow("inner fails");
     });
     expect(whoWrote()).toEqual(["outer"]);
   });

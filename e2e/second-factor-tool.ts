@@ -28,19 +28,19 @@ async function main() {
     client: { ip: null, userAgent: "e2e-second-factor-tool", requestId: "e2e" },
     keyring: runtime.keyring,
   };
-  const user = email ? findUserByEmail(runtime.db, email) : undefined;
+  const user = await (email ? findUserByEmail(runtime.db, email) : undefined);
   if (!user) throw new Error(`no user ${email}`);
   if (command === "enrol") {
     const started = await startTotpEnrolment(svc, user);
     // The first code of the enrolment uses the step before now, so the next sign-in can use now's.
     const code = totpCodeAt(started.secret, Date.now() - 30_000);
-    const { recoveryCodes } = confirmTotpEnrolment(svc, user.id, started.factorId, code);
+    const { recoveryCodes } = await confirmTotpEnrolment(svc, user.id, started.factorId, code);
     process.stdout.write(JSON.stringify({ secret: started.secret, recoveryCodes: recoveryCodes ?? [] }));
   } else if (command === "recovery-codes") {
-    process.stdout.write(JSON.stringify({ recoveryCodes: regenerateRecoveryCodes(svc, user.id) }));
+    process.stdout.write(JSON.stringify({ recoveryCodes: await regenerateRecoveryCodes(svc, user.id) }));
   } else if (command === "forget-checks") {
     // The user's sessions last passed a second-factor check long ago: the next step-up action asks again.
-    runtime.db.update(sessions).set({ secondFactorAt: null }).where(eq(sessions.userId, user.id)).run();
+    await runtime.db.update(sessions).set({ secondFactorAt: null }).where(eq(sessions.userId, user.id)).run();
     process.stdout.write("{}");
   } else {
     throw new Error(`unknown command ${command}`);

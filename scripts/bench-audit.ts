@@ -166,12 +166,12 @@ function stats(samples: number[]) {
   return { median: at(0.5), p95: at(0.95), max: sorted.at(-1) as number };
 }
 
-function time(fn: () => unknown): number[] {
-  fn(); // warm the page cache and the statement cache once
+async function time(fn: () => unknown): Promise<number[]> {
+  await fn(); // warm the page cache and the statement cache once
   const samples: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
-    fn();
+    await fn();
     samples.push(performance.now() - t);
   }
   return samples;
@@ -186,7 +186,7 @@ interface Row {
   max: number;
 }
 
-function main() {
+async function main() {
   console.log(`gatehouse audit benchmark: ${ROWS.toLocaleString("en")} entries, ${RUNS} timed runs per query`);
   console.log(`  database: ${file}`);
   const generateSeconds = REUSE ? null : generate();
@@ -216,28 +216,28 @@ function main() {
 
   const results: Row[] = [];
   for (const [name, filter] of scenarios) {
-    const first = listAudit(db, { ...filter, limit: 50 });
+    const first = await listAudit(db, { ...filter, limit: 50 });
     results.push({
       query: name,
       page: "first",
       rows: first.items.length,
-      ...stats(time(() => listAudit(db, { ...filter, limit: 50 }))),
+      ...stats(await time(() => listAudit(db, { ...filter, limit: 50 }))),
     });
     // A deep page: keyset from the middle of the table, as after many clicks on "Older".
     results.push({
       query: name,
       page: "deep",
-      rows: listAudit(db, { ...filter, cursor: mid, limit: 50 }).items.length,
-      ...stats(time(() => listAudit(db, { ...filter, cursor: mid, limit: 50 }))),
+      rows: (await listAudit(db, { ...filter, cursor: mid, limit: 50 })).items.length,
+      ...stats(await time(() => listAudit(db, { ...filter, cursor: mid, limit: 50 }))),
     });
   }
 
   const extras: Record<string, unknown> = {};
-  extras.actionsMs = stats(time(() => listAuditActions(db)));
+  extras.actionsMs = stats(await time(() => listAuditActions(db)));
 
   let exported = 0;
   let t = performance.now();
-  for (const chunk of exportChunks(db, { action: "session." }, "csv", ROWS)) exported += chunk.length;
+  for await (const chunk of exportChunks(db, { action: "session." }, "csv", ROWS)) exported += chunk.length;
   extras.exportSessionCsv = { seconds: (performance.now() - t) / 1000, megabytes: exported / 1e6 };
 
   t = performance.now();
@@ -289,4 +289,4 @@ function finish(results: Row[], extras: Record<string, unknown>, generateSeconds
   if (process.env.BENCH_AUDIT_KEEP !== "1" && !REUSE) fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main();
+await main();

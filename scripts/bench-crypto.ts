@@ -53,7 +53,7 @@ async function main() {
   const svc = { db, clock, actor: SYSTEM_ACTOR, client, keyring };
   const owner = await createUser(svc, { email: "bench@example.com", role: "member", password: "bench-password-0001" });
   for (let i = 0; i < 1_000; i++) {
-    createContact(svc, owner.id, {
+    await createContact(svc, owner.id, {
       name: `Person ${i}`,
       email: `person${i}@example.com`,
       phone: `+4144668${String(1000 + i).padStart(4, "0")}`,

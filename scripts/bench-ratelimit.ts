@@ -115,7 +115,7 @@ async function scenario(label: string, makeStore: (db: ReturnType<typeof openDat
     actor: SYSTEM_ACTOR,
     client: { ip: null, userAgent: null, requestId: "b" },
   };
-  const { token } = createToken(svc, user.id, { name: "bench", scopes: ["contacts:read"] });
+  const { token } = await createToken(svc, user.id, { name: "bench", scopes: ["contacts:read"] });
 
   const generous: RateLimitConfig = {
     ...DEFAULT_RATE_LIMIT_CONFIG,

@@ -107,8 +107,8 @@ const contactInput = (i: number) => ({
 /** The member of the list-20 paths: 20 contacts and a read token, through the services. */
 async function seedMember(folder: OpenFolder) {
   const member = await createUser(folder.svc, { email: MEMBER.email, password: MEMBER.password, role: "member" });
-  for (let i = 0; i < MEMBER_CONTACTS; i++) createContact(folder.svc, member.id, contactInput(i));
-  const { token } = createToken(folder.svc, member.id, {
+  for (let i = 0; i < MEMBER_CONTACTS; i++) await createContact(folder.svc, member.id, contactInput(i));
+  const { token } = await createToken(folder.svc, member.id, {
     name: "bench",
     scopes: ["contacts:read"],
     expiresInMs: 86_400_000,
@@ -121,25 +121,27 @@ async function seedSmall(folder: OpenFolder) {
   const { memberId, token } = await seedMember(folder);
   // The writer: POST /api/v1/contacts lands in its own account, so the member keeps exactly 20.
   const writer = await createUser(folder.svc, { email: WRITER.email, password: WRITER.password, role: "member" });
-  const writeToken = createToken(folder.svc, writer.id, {
-    name: "bench-write",
-    scopes: ["contacts:write"],
-    expiresInMs: 86_400_000,
-  }).token;
+  const writeToken = (
+    await createToken(folder.svc, writer.id, {
+      name: "bench-write",
+      scopes: ["contacts:write"],
+      expiresInMs: 86400000,
+    })
+  ).token;
   // The refused path: a token whose own override (as `gatehouse limits override --token` sets it) is 1 per hour.
   const limited = await createUser(folder.svc, { email: LIMITED.email, password: LIMITED.password, role: "member" });
-  const limitedToken = createToken(folder.svc, limited.id, {
+  const limitedToken = await createToken(folder.svc, limited.id, {
     name: "bench-limited",
     scopes: ["contacts:read"],
-    expiresInMs: 86_400_000,
+    expiresInMs: 86400000,
   });
-  setOverride(
+  await setOverride(
     folder.svc,
     { type: "token", id: limitedToken.id },
     { limit: 1, windowMs: 3_600_000, note: "npm run bench: every request after the first is refused" },
   );
   // A confidential client for the client_credentials grant.
-  const machine = createClient(folder.svc, {
+  const machine = await createClient(folder.svc, {
     name: "bench-machine",
     type: "confidential",
     redirectUris: [],
@@ -166,7 +168,7 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
  */
 async function oauthAccessToken(folder: OpenFolder, base: string, memberId: string): Promise<string> {
   const svc = folder.svc;
-  const created = createClient(svc, {
+  const created = await createClient(svc, {
     name: "bench",
     type: "confidential",
     redirectUris: [OAUTH_REDIRECT],
@@ -176,7 +178,7 @@ async function oauthAccessToken(folder: OpenFolder, base: string, memberId: stri
   });
   const verifier = randomBytes(32).toString("base64url");
   const codeChallenge = createHash("sha256").update(verifier).digest("base64url");
-  const client = getClientRow(svc.db, created.client.id);
+  const client = await getClientRow(svc.db, created.client.id);
   const request = {
     client,
     redirectUri: OAUTH_REDIRECT,
@@ -184,9 +186,9 @@ async function oauthAccessToken(folder: OpenFolder, base: string, memberId: stri
     state: null,
     codeChallenge,
   };
-  const requestId = createPendingAuthorization(svc, request, memberId);
-  const view = openConsent(svc, requestId, memberId);
-  const outcome = decideConsent(
+  const requestId = await createPendingAuthorization(svc, request, memberId);
+  const view = await openConsent(svc, requestId, memberId);
+  const outcome = await decideConsent(
     { ...svc, issuer: folder.config.appUrl.origin },
     { requestId, userId: memberId, csrfToken: view?.csrfToken ?? "", allow: true },
   );

@@ -24,7 +24,7 @@ async function seed() {
   const { createToken } = await import("../server/services/tokens");
   const { createCliContext } = await import("../server/cli/context");
   // The operator's service context: the same services, audited as actor `cli`.
-  const svc = createCliContext().services();
+  const svc = await createCliContext().services();
   const member = await createUser(svc, {
     email: MEMBER.email,
     name: "Ada Lovelace",
@@ -36,14 +36,14 @@ async function seed() {
     ["Mary Somerville", "mary@example.com", "+441314960000"],
     ["Michael Faraday", "michael@example.com", undefined],
   ] as const) {
-    createContact(svc, member.id, { name, email, phone, notes: "Met at the Royal Society" });
+    await createContact(svc, member.id, { name, email, phone, notes: "Met at the Royal Society" });
   }
-  createToken(svc, member.id, {
+  await createToken(svc, member.id, {
     name: "nightly export",
     scopes: ["contacts:read"],
     expiresInMs: 30 * 86_400_000,
   });
-  createToken(svc, member.id, {
+  await createToken(svc, member.id, {
     name: "CRM sync",
     scopes: ["contacts:read", "contacts:write"],
     expiresInMs: 90 * 86_400_000,
@@ -63,11 +63,11 @@ async function enrolAdmin(svc: import("../server/services/context").ServiceConte
   const { findUserByEmail } = await import("../server/services/users");
   const { confirmTotpEnrolment, startTotpEnrolment } = await import("../server/services/second-factors");
   const { totpCodeAt } = await import("../server/services/second-factors-totp");
-  const admin = findUserByEmail(svc.db, ADMIN.email);
+  const admin = await findUserByEmail(svc.db, ADMIN.email);
   if (!admin) throw new Error(`the server did not create ${ADMIN.email}`);
   const started = await startTotpEnrolment(svc, admin);
   const code = totpCodeAt(started.secret, Date.now() - 30_000);
-  return confirmTotpEnrolment(svc, admin.id, started.factorId, code).recoveryCodes ?? [];
+  return (await confirmTotpEnrolment(svc, admin.id, started.factorId, code)).recoveryCodes ?? [];
 }
 
 /** OAuth clients, and an app Ada has authorised (consent given and code redeemed, through the same services). */
@@ -78,7 +78,7 @@ async function seedOAuth(svc: import("../server/services/context").ServiceContex
   const { redeemAuthorizationCode } = await import("../server/services/oauth-tokens");
   const { rotateSigningKey } = await import("../server/oauth/signing-keys");
   if (svc.keyring) {
-    rotateSigningKey(svc.db, {
+    await rotateSigningKey(svc.db, {
       clock: svc.clock,
       keyring: svc.keyring,
       actor: svc.actor,
@@ -86,21 +86,21 @@ async function seedOAuth(svc: import("../server/services/context").ServiceContex
       force: true,
     });
   }
-  const crm = createClient(svc, {
+  const crm = await createClient(svc, {
     name: "CRM Sync",
     type: "confidential",
     redirectUris: ["https://crm.example.com/oauth/callback"],
     grantTypes: ["authorization_code", "refresh_token"],
     scopes: ["contacts:read", "contacts:write"],
   });
-  const reports = createClient(svc, {
+  const reports = await createClient(svc, {
     name: "Reporting dashboard",
     type: "public",
     redirectUris: ["https://reports.example.com/callback", "http://127.0.0.1:8400/callback"],
     grantTypes: ["authorization_code", "refresh_token"],
     scopes: ["contacts:read"],
   });
-  createClient(svc, {
+  await createClient(svc, {
     name: "Nightly backup job",
     type: "confidential",
     redirectUris: [],
@@ -110,20 +110,20 @@ async function seedOAuth(svc: import("../server/services/context").ServiceContex
   });
   const verifier = randomBytes(32).toString("base64url");
   const codeChallenge = createHash("sha256").update(verifier).digest("base64url");
-  const client = getClientRow(svc.db, crm.client.id);
+  const client = await getClientRow(svc.db, crm.client.id);
   const redirectUri = client.redirectUris[0] as string;
-  const requestId = createPendingAuthorization(
+  const requestId = await createPendingAuthorization(
     svc,
     { client, redirectUri, scopes: ["contacts:read", "contacts:write"], state: "seed", codeChallenge },
     memberId,
   );
-  const view = openConsent(svc, requestId, memberId);
-  const outcome = decideConsent(
+  const view = await openConsent(svc, requestId, memberId);
+  const outcome = await decideConsent(
     { ...svc, issuer: BASE },
     { requestId, userId: memberId, csrfToken: view?.csrfToken ?? "", allow: true },
   );
   const code = outcome.kind === "redirect" ? new URL(outcome.location).searchParams.get("code") : null;
-  redeemAuthorizationCode({ ...svc, issuer: BASE, audience: `${BASE}/api` }, client, {
+  await redeemAuthorizationCode({ ...svc, issuer: BASE, audience: `${BASE}/api` }, client, {
     code: code ?? "",
     redirectUri,
     codeVerifier: verifier,

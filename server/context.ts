@@ -120,14 +120,14 @@ export async function createContext(req: Request, transport: Transport, runtime:
   const authorization = parseAuthorization(req.headers.get("authorization"));
   if (authorization.kind === "bearer") {
     // The same resolution on both transports: an OAuth access token (a JWT) or an API token.
-    const resolved = looksLikeJwt(authorization.credential)
+    const resolved = await (looksLikeJwt(authorization.credential)
       ? await principalFromAccessToken(
           authorization.credential,
           runtime,
           client,
           transport === "rest" ? "rest" : "trpc",
         )
-      : principalFromBearer(authorization.credential, runtime, client);
+      : principalFromBearer(authorization.credential, runtime, client));
     principal = resolved.principal;
     credentialError = resolved.error;
   } else if (authorization.kind === "malformed") {

@@ -39,7 +39,7 @@ export async function prepareGatehouse(): Promise<Runtime> {
   try {
     runtime = getRuntime();
     // Fails closed: a stored value under a key id the ring lacks stops the start.
-    prepareSealedData(runtime);
+    await prepareSealedData(runtime);
     // A guessable ADMIN_PASSWORD is a ConfigError too: the same one line, no user created.
     result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
   } catch (error) {

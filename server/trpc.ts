@@ -102,10 +102,10 @@ export const createCallerFactory = t.createCallerFactory;
  * Services throw AppError; map it once to its tRPC code, and log what is unexpected. The error of a
  * failed call, wherever in the chain it was thrown, comes here (see guarded).
  */
-function mapFailure(ctx: Context, path: string, error: TRPCError): never {
+async function mapFailure(ctx: Context, path: string, error: TRPCError): Promise<never> {
   // A stored value that did not open: logged where it was opened; audited, counted and named here.
   const sealed = decryptionErrorOf(error);
-  if (sealed) throw noteSealedValueFailure(ctx, path, sealed).toTRPCError();
+  if (sealed) throw (await noteSealedValueFailure(ctx, path, sealed)).toTRPCError();
   // Also classifies storage failures (a full disk, a read-only database …): 503 with Retry-After, never a 500.
   const app = appErrorOf(error);
   if (app) {
@@ -116,7 +116,7 @@ function mapFailure(ctx: Context, path: string, error: TRPCError): never {
       );
     }
     // 401/403/404-for-others go to the audit log, aggregated per caller and window.
-    noteRefusal(ctx, path, app);
+    await noteRefusal(ctx, path, app);
     throw app.toTRPCError();
   }
   if (error.code === "INTERNAL_SERVER_ERROR") {
@@ -141,11 +141,11 @@ const guarded = t.middleware(async ({ ctx, next, path }) => {
   try {
     await enforceRateLimit(ctx, path);
   } catch (cause) {
-    mapFailure(ctx, path, getTRPCErrorFromUnknown(cause));
+    await mapFailure(ctx, path, getTRPCErrorFromUnknown(cause));
   }
   const result = await next();
   if (result.ok) return result;
-  mapFailure(ctx, path, result.error);
+  return await mapFailure(ctx, path, result.error);
 });
 
 /** The checks of a procedure that needs a principal, in order (see authorized). */

@@ -10,8 +10,8 @@ import type { Executor } from "@/db";
  * Actions come from the log itself, so features that add actions (CORS,
  * rate limits, OAuth …) appear without registering anywhere.
  */
-export function listAuditActions(db: Executor): Array<{ area: string; actions: string[] }> {
-  const rows = db.all<{ action: string }>(sql`
+export async function listAuditActions(db: Executor): Promise<Array<{ area: string; actions: string[] }>> {
+  const rows = await db.all<{ action: string }>(sql`
     with recursive distinct_actions(action) as (
       select min(action) from audit_log
       union all

@@ -31,12 +31,12 @@ function callerAs(principal: Principal | null, ip = "198.51.100.20") {
   );
 }
 
-function entries(action: string) {
-  return rt.db
-    .all<{ actor_id: string | null; ip: string | null; outcome: string; detail: string }>(
+async function entries(action: string) {
+  return (
+    await rt.db.all<{ actor_id: string | null; ip: string | null; outcome: string; detail: string }>(
       sql`select actor_id, ip, outcome, detail from audit_log where action = ${action} order by seq`,
     )
-    .map((e) => ({ ...e, detail: JSON.parse(e.detail) as Record<string, unknown> }));
+  ).map((e) => ({ ...e, detail: JSON.parse(e.detail) as Record<string, unknown> }));
 }
 
 describe("aggregated authorization failures", () => {
@@ -45,9 +45,9 @@ describe("aggregated authorization failures", () => {
     for (let i = 0; i < 100; i++) {
       await expect(callerAs(member.principal).admin.users.list({})).rejects.toMatchObject({ code: "FORBIDDEN" });
     }
-    expect(entries("access.forbidden")).toHaveLength(0); // nothing written per request
-    expect(flushAggregated(rt.db)).toBe(1);
-    const [entry, ...rest] = entries("access.forbidden");
+    expect(await entries("access.forbidden")).toHaveLength(0); // nothing written per request
+    expect(await flushAggregated(rt.db)).toBe(1);
+    const [entry, ...rest] = await entries("access.forbidden");
     expect(rest).toHaveLength(0);
     expect(entry).toMatchObject({ actor_id: member.user.id, ip: "198.51.100.20", outcome: "denied" });
     expect(entry?.detail).toMatchObject({
@@ -68,16 +68,16 @@ describe("aggregated authorization failures", () => {
     const bob = await seedUser(rt, "bob@example.com");
     const contact = await callerAs(alice.principal).contacts.create({ name: "Ada", email: "ada@example.com" });
     await expect(callerAs(bob.principal).contacts.get({ id: contact.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    flushAggregated(rt.db);
+    await flushAggregated(rt.db);
 
-    expect(entries("access.unauthenticated")).toEqual([
+    expect(await entries("access.unauthenticated")).toEqual([
       expect.objectContaining({
         actor_id: null,
         ip: "192.0.2.1",
         detail: expect.objectContaining({ count: 5, status: 401, reason: "missing_credentials" }),
       }),
     ]);
-    expect(entries("access.not_found")).toEqual([
+    expect(await entries("access.not_found")).toEqual([
       expect.objectContaining({
         actor_id: bob.user.id,
         detail: expect.objectContaining({ count: 1, status: 404, procedure: "contacts.get" }),
@@ -91,27 +91,27 @@ describe("aggregated authorization failures", () => {
       actor: ANONYMOUS_ACTOR,
       client: { ip: "192.0.2.9", userAgent: null, requestId: "r" },
     } as const;
-    recordAggregated(rt.db, rt.clock, event);
-    recordAggregated(rt.db, rt.clock, event);
+    await recordAggregated(rt.db, rt.clock, event);
+    await recordAggregated(rt.db, rt.clock, event);
     rt.clock.advance(AGGREGATE_WINDOW_MS + 1);
-    recordAggregated(rt.db, rt.clock, event);
-    expect(entries("test.flood").map((e) => e.detail.count)).toEqual([2]);
+    await recordAggregated(rt.db, rt.clock, event);
+    expect((await entries("test.flood")).map((e) => e.detail.count)).toEqual([2]);
     expect(pendingAggregated(rt.db)).toBe(1);
-    flushAggregated(rt.db);
-    expect(entries("test.flood").map((e) => e.detail.count)).toEqual([2, 1]);
+    await flushAggregated(rt.db);
+    expect((await entries("test.flood")).map((e) => e.detail.count)).toEqual([2, 1]);
   });
 
   it("bounds the number of entries when an attacker rotates addresses, and keeps the total count", async () => {
     const n = MAX_GROUPS + 50;
     for (let i = 0; i < n; i++) {
-      recordAggregated(rt.db, rt.clock, {
+      await recordAggregated(rt.db, rt.clock, {
         action: "test.flood",
         actor: ANONYMOUS_ACTOR,
         client: { ip: `10.0.${Math.floor(i / 250)}.${i % 250}`, userAgent: null, requestId: `r${i}` },
       });
     }
-    expect(flushAggregated(rt.db)).toBe(MAX_GROUPS + 1);
-    const written = entries("test.flood");
+    expect(await flushAggregated(rt.db)).toBe(MAX_GROUPS + 1);
+    const written = await entries("test.flood");
     expect(written).toHaveLength(MAX_GROUPS + 1);
     expect(written.reduce((sum, e) => sum + Number(e.detail.count), 0)).toBe(n);
     expect(written.at(-1)?.detail).toMatchObject({ overflow: true, count: 50 });
@@ -121,7 +121,7 @@ describe("aggregated authorization failures", () => {
   it("chains aggregated entries like any other", async () => {
     const member = await seedUser(rt, "eve@example.com");
     await expect(callerAs(member.principal).admin.audit.list({})).rejects.toThrow();
-    flushAggregated(rt.db);
+    await flushAggregated(rt.db);
     expect(await verifyAuditChain(rt.db)).toMatchObject({ ok: true, broken: null });
   });
 });

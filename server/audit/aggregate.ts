@@ -66,9 +66,9 @@ class Aggregator {
     private readonly clock: Clock,
   ) {}
 
-  add(event: AggregatedEvent): void {
+  async add(event: AggregatedEvent): Promise<void> {
     const now = this.clock.now().getTime();
-    if (this.windowStart !== null && now - this.windowStart >= AGGREGATE_WINDOW_MS) this.flush();
+    if (this.windowStart !== null && now - this.windowStart >= AGGREGATE_WINDOW_MS) await this.flush();
     this.windowStart ??= now;
     let key = groupKey(event);
     let overflow = false;
@@ -90,14 +90,14 @@ class Aggregator {
   }
 
   /** Writes one audit entry per group, in one transaction. Returns how many. */
-  flush(): number {
+  async flush(): Promise<number> {
     const groups = [...this.groups.values()];
     this.groups = new Map();
     this.windowStart = null;
     if (groups.length === 0) return 0;
-    auditTransaction(this.db, (tx) => {
+    await auditTransaction(this.db, async (tx) => {
       for (const g of groups) {
-        recordAudit(tx, this.clock, {
+        await recordAudit(tx, this.clock, {
           action: g.event.action,
           actor: g.event.actor,
           target: g.event.target,
@@ -161,21 +161,21 @@ function aggregatorFor(db: Executor, clock: Clock): Aggregator {
  * previous window is logged, and the request being answered is not failed
  * because its audit aggregate could not be stored.
  */
-export function recordAggregated(db: Executor, clock: Clock, event: AggregatedEvent): void {
+export async function recordAggregated(db: Executor, clock: Clock, event: AggregatedEvent): Promise<void> {
   try {
-    aggregatorFor(db, clock).add(event);
+    await aggregatorFor(db, clock).add(event);
   } catch (error) {
     getLogger().error({ err: error, action: event.action }, "could not write aggregated audit entries");
   }
 }
 
 /** Writes every pending group now (periodic flush, shutdown, tests). Returns the number of entries written. */
-export function flushAggregated(db?: Executor): number {
+export async function flushAggregated(db?: Executor): Promise<number> {
   let written = 0;
   for (const [handle, aggregator] of aggregators) {
     if (db && handle !== db) continue;
     try {
-      written += aggregator.flush();
+      written += await aggregator.flush();
     } catch (error) {
       getLogger().error({ err: error }, "could not write aggregated audit entries");
     }
@@ -189,7 +189,7 @@ export function pendingAggregated(db: Executor): number {
 }
 
 /** Forgets a database handle's aggregator after flushing it (tests closing their database). */
-export function forgetAggregator(db: Executor): void {
-  flushAggregated(db);
+export async function forgetAggregator(db: Executor): Promise<void> {
+  await flushAggregated(db);
   aggregators.delete(db);
 }

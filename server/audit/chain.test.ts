@@ -21,9 +21,9 @@ let db: Db;
 const clock = fixedClock(Date.UTC(2026, 0, 15, 12));
 const client = { ip: "203.0.113.7", userAgent: "test", requestId: "req_test" };
 
-function write(n: number, action: `${string}.${string}` = "contact.update") {
+async function write(n: number, action: `${string}.${string}` = "contact.update") {
   for (let i = 0; i < n; i++) {
-    auditTransaction(db, (tx) =>
+    await auditTransaction(db, (tx) =>
       recordAudit(tx, clock, {
         actor: CLI_ACTOR,
         action,
@@ -56,7 +56,7 @@ afterEach(() => {
 
 describe("audit hash chain", () => {
   it("links every entry to the one before, from the genesis hash, and verifies", async () => {
-    write(5);
+    await write(5);
     const rows = db.$client.prepare("SELECT seq, prev_hash AS prev, hash FROM audit_log ORDER BY seq").all() as Array<{
       seq: number;
       prev: string;
@@ -72,8 +72,8 @@ describe("audit hash chain", () => {
     expect(report.head).toEqual({ seq: 5, hash: rows[4]?.hash });
   });
 
-  it("hashes the exact stored detail text and every column", () => {
-    write(1);
+  it("hashes the exact stored detail text and every column", async () => {
+    await write(1);
     const row = db.$client.prepare("SELECT * FROM audit_log").get() as Record<string, string | number | null>;
     const content = {
       id: row.id as string,
@@ -98,7 +98,7 @@ describe("audit hash chain", () => {
   });
 
   it("detects an edited entry", async () => {
-    write(5);
+    await write(5);
     tamper(`UPDATE audit_log SET detail = '{"field":"name","n":2,"note":"nothing to see"}' WHERE seq = 3`);
     const report = await verifyAuditChain(db);
     expect(report.ok).toBe(false);
@@ -107,13 +107,13 @@ describe("audit hash chain", () => {
   });
 
   it("detects an edit of a column other than the detail (the actor's IP)", async () => {
-    write(3);
+    await write(3);
     tamper("UPDATE audit_log SET ip = '10.0.0.1' WHERE seq = 2");
     expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: 2, problem: "edited" });
   });
 
   it("detects a deleted entry", async () => {
-    write(5);
+    await write(5);
     tamper("DELETE FROM audit_log WHERE seq = 3");
     const report = await verifyAuditChain(db);
     expect(report.ok).toBe(false);
@@ -122,7 +122,7 @@ describe("audit hash chain", () => {
   });
 
   it("detects reordered entries", async () => {
-    write(5);
+    await write(5);
     tamper(`
       UPDATE audit_log SET seq = 1000 WHERE seq = 3;
       UPDATE audit_log SET seq = 3 WHERE seq = 4;
@@ -134,7 +134,7 @@ describe("audit hash chain", () => {
   });
 
   it("detects an entry whose hash was recomputed after an edit (the next link breaks)", async () => {
-    write(4);
+    await write(4);
     // biome-ignore lint/suspicious/noExplicitAny: a raw row, as an attacker reads it
     const row = db.$client.prepare("SELECT * FROM audit_log WHERE seq = 2").get() as any;
     const forged = entryHash(row.prev_hash, {
@@ -156,11 +156,11 @@ describe("audit hash chain", () => {
   });
 
   it("detects the newest entries being removed, and the oldest", async () => {
-    write(5);
+    await write(5);
     tamper("DELETE FROM audit_log WHERE seq >= 4");
     expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: 4, problem: "missing_end" });
 
-    write(2); // seq 6, 7: the chain goes on from entry 3
+    await write(2); // seq 6, 7: the chain goes on from entry 3
     tamper("DELETE FROM audit_log WHERE seq <= 2");
     expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: 3, problem: "missing_start" });
   });
@@ -169,7 +169,7 @@ describe("audit hash chain", () => {
     tamper(
       "INSERT INTO audit_log (id, at, actor_kind, action, outcome) VALUES ('aud_legacy1', 1, 'cli', 'user.create', 'success')",
     );
-    write(3);
+    await write(3);
     const report = await verifyAuditChain(db);
     expect(report).toMatchObject({ ok: true, unchained: 1, checked: 3 });
 
@@ -177,8 +177,8 @@ describe("audit hash chain", () => {
     expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: 3, problem: "unhashed" });
   });
 
-  it("refuses a second entry with the same predecessor (no fork, even by hand)", () => {
-    write(2);
+  it("refuses a second entry with the same predecessor (no fork, even by hand)", async () => {
+    await write(2);
     expect(() =>
       tamper(
         `INSERT INTO audit_log (id, at, actor_kind, action, outcome, prev_hash, hash)
@@ -190,10 +190,10 @@ describe("audit hash chain", () => {
 
 describe("audit retention", () => {
   it("prunes old entries as a prefix, records what it removed, and the chain still verifies", async () => {
-    write(6); // at 12:00:00 … 12:00:05
+    await write(6); // at 12:00:00 … 12:00:05
     clock.advance(400 * 86_400_000);
-    write(2); // a year later
-    const result = pruneAuditLog(db, clock, { retentionDays: 365, batchSize: 4 });
+    await write(2); // a year later
+    const result = await pruneAuditLog(db, clock, { retentionDays: 365, batchSize: 4 });
     expect(result).toMatchObject({ removed: 6, batches: 2 });
 
     const remaining = db.$client.prepare("SELECT seq, action, detail FROM audit_log ORDER BY seq").all() as Array<{
@@ -215,23 +215,23 @@ describe("audit retention", () => {
   });
 
   it("never removes the newest entry, so the chain goes on from a row that is there", async () => {
-    write(3);
+    await write(3);
     clock.advance(400 * 86_400_000);
     // Everything is older than the cutoff: the first batch keeps the newest entry,
     // the next one may take it, because the first batch's audit.prune entry is now the newest.
-    const result = pruneAuditLog(db, clock, { retentionDays: 1, batchSize: 2 });
+    const result = await pruneAuditLog(db, clock, { retentionDays: 1, batchSize: 2 });
     expect(result.removed).toBe(3);
     const actions = db.$client.prepare("SELECT action FROM audit_log ORDER BY seq").all();
     expect(actions).toEqual([{ action: "audit.prune" }, { action: "audit.prune" }]);
-    write(1);
+    await write(1);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, checked: 3 });
   });
 
-  it("removes entries from the full-text index too", () => {
-    write(3);
+  it("removes entries from the full-text index too", async () => {
+    await write(3);
     clock.advance(400 * 86_400_000);
-    write(1);
-    pruneAuditLog(db, clock, { retentionDays: 1 });
+    await write(1);
+    await pruneAuditLog(db, clock, { retentionDays: 1 });
     const hits = db.$client
       .prepare("SELECT count(*) AS n FROM audit_search WHERE audit_search MATCH 'entry'")
       .get() as {

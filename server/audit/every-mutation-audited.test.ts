@@ -78,14 +78,14 @@ async function oauthClient() {
 }
 
 /** What the authorization flow leaves behind when a user allows a client: a consent and a live grant. */
-function authorize(userId: string, clientId: string) {
+async function authorize(userId: string, clientId: string) {
   const now = rt.clock.now();
   const grantId = newId("oauthGrant");
-  rt.db
+  await rt.db
     .insert(oauthConsents)
     .values({ id: newId("oauthConsent"), userId, clientId, scopes: ["contacts:read"], createdAt: now, updatedAt: now })
     .run();
-  rt.db
+  await rt.db
     .insert(oauthGrants)
     .values({
       id: grantId,
@@ -148,7 +148,7 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
   // An admin comes with a TOTP factor and a session that just passed it (seedUser): step-up is satisfied.
   "account.secondFactors.remove": async () => {
     const u = await user("admin");
-    return { as: u.principal, input: { id: listSecondFactors(rt.db, u.user.id).factors[0]?.id } };
+    return { as: u.principal, input: { id: (await listSecondFactors(rt.db, u.user.id)).factors[0]?.id } };
   },
   "account.secondFactors.regenerateRecoveryCodes": async () => ({
     as: (await user("admin")).principal,
@@ -231,15 +231,15 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
   }),
   "tokens.revoke": async () => {
     const u = await user();
-    return { as: u.principal, input: { id: tokenFor(u.principal).id } };
+    return { as: u.principal, input: { id: (await tokenFor(u.principal)).id } };
   },
   "tokens.rotate": async () => {
     const u = await user();
-    return { as: u.principal, input: { id: tokenFor(u.principal).id } };
+    return { as: u.principal, input: { id: (await tokenFor(u.principal)).id } };
   },
   "tokens.revokeAll": async () => {
     const u = await user();
-    tokenFor(u.principal);
+    await tokenFor(u.principal);
     return { as: u.principal, input: {} };
   },
   "admin.users.create": async () => ({
@@ -284,7 +284,7 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
   }),
   "admin.tokens.revoke": async () => {
     const owner = await user();
-    return { as: (await user("admin")).principal, input: { id: tokenFor(owner.principal).id } };
+    return { as: (await user("admin")).principal, input: { id: (await tokenFor(owner.principal)).id } };
   },
   "admin.audit.startExport": async () => ({ as: (await user("admin")).principal, input: { format: "csv" } }),
   "admin.cors.add": async () => ({
@@ -346,13 +346,13 @@ const VALID: Record<string, () => Promise<ValidCall>> = {
   },
   "admin.oauthClients.revokeGrant": async () => {
     const { admin, client } = await oauthClient();
-    return { as: admin.principal, input: { grantId: authorize((await user()).user.id, client.id) } };
+    return { as: admin.principal, input: { grantId: await authorize((await user()).user.id, client.id) } };
   },
   "admin.oauthClients.rotateSigningKey": async () => ({ as: (await user("admin")).principal, input: {} }),
   "oauthApps.revoke": async () => {
     const { client } = await oauthClient();
     const u = await user();
-    authorize(u.user.id, client.id);
+    await authorize(u.user.id, client.id);
     return { as: u.principal, input: { clientId: client.id } };
   },
   "admin.rateLimits.unlock": async () => ({
@@ -392,7 +392,7 @@ describe("every mutation writes an audit entry", () => {
     const requestId = newId("request");
     await procedureAt(callerAs(call.as, requestId, call.context), path)(call.input);
 
-    const written = rt.db.all<{ action: string; outcome: string }>(
+    const written = await rt.db.all<{ action: string; outcome: string }>(
       sql`select action, outcome from audit_log where request_id = ${requestId}`,
     );
     expect(written.length, `${path} succeeded but wrote no audit entry`).toBeGreaterThan(0);

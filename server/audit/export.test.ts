@@ -50,9 +50,9 @@ const HOSTILE = {
 
 let rt: TestRuntime;
 
-function seedEntries(n: number) {
+async function seedEntries(n: number) {
   for (let i = 0; i < n; i++) {
-    auditTransaction(rt.db, (tx) =>
+    await auditTransaction(rt.db, (tx) =>
       recordAudit(tx, rt.clock, {
         actor: CLI_ACTOR,
         action: i % 2 ? "contact.update" : "user.create",
@@ -94,10 +94,17 @@ describe("CSV cells", () => {
   });
 });
 
+/** Every chunk of an export, in order. */
+async function collect(chunks: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const chunk of chunks) out.push(chunk);
+  return out;
+}
+
 describe("audit export", () => {
-  it("writes valid, injection-safe CSV with every entry and the hash columns", () => {
-    seedEntries(3);
-    const text = [...exportChunks(rt.db, {}, "csv", 1_000)].join("");
+  it("writes valid, injection-safe CSV with every entry and the hash columns", async () => {
+    await seedEntries(3);
+    const text = (await collect(exportChunks(rt.db, {}, "csv", 1000))).join("");
     const [header, ...rows] = parseCsv(text);
     expect(header).toEqual([
       "seq",
@@ -131,9 +138,9 @@ describe("audit export", () => {
     expect(first[13]).toMatch(/^0{64}$/);
   });
 
-  it("writes NDJSON: one JSON object per line, values intact, newlines escaped", () => {
-    seedEntries(3);
-    const text = [...exportChunks(rt.db, {}, "ndjson", 1_000)].join("");
+  it("writes NDJSON: one JSON object per line, values intact, newlines escaped", async () => {
+    await seedEntries(3);
+    const text = (await collect(exportChunks(rt.db, {}, "ndjson", 1000))).join("");
     const lines = text.split("\n");
     expect(lines.pop()).toBe("");
     expect(lines).toHaveLength(3);
@@ -148,9 +155,9 @@ describe("audit export", () => {
     expect(parsed[1].prevHash).toBe(parsed[0].hash);
   });
 
-  it("exports in batches, in order, filtered, and only what existed when it began", () => {
-    seedEntries(25);
-    const all = [...exportChunks(rt.db, {}, "ndjson", 25, 10)];
+  it("exports in batches, in order, filtered, and only what existed when it began", async () => {
+    await seedEntries(25);
+    const all = await collect(exportChunks(rt.db, {}, "ndjson", 25, 10));
     expect(all.map((chunk) => chunk.trim().split("\n").length)).toEqual([10, 10, 5]);
     const seqs = all
       .join("")
@@ -160,7 +167,7 @@ describe("audit export", () => {
     expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
 
     // Filtered, and bounded by the snapshot taken when the export began (seq 20).
-    const users = [...exportChunks(rt.db, { action: "user." }, "ndjson", 20, 10)]
+    const users = (await collect(exportChunks(rt.db, { action: "user." }, "ndjson", 20, 10)))
       .join("")
       .trim()
       .split("\n")
@@ -179,14 +186,14 @@ describe(`GET ${AUDIT_EXPORT_PATH}`, () => {
       actor: SYSTEM_ACTOR,
       client: { ip: null, userAgent: null, requestId: "seed" },
     };
-    return { admin, token: createToken(svc, admin.user.id, { name: "export", scopes: ["admin"] }).token };
+    return { admin, token: (await createToken(svc, admin.user.id, { name: "export", scopes: ["admin"] })).token };
   }
   const get = (query: string, headers: Record<string, string> = {}) =>
     handleAuditExport(new Request(`http://localhost:3000${AUDIT_EXPORT_PATH}?${query}`, { headers }), rt);
 
   it("streams the filtered log as a download and records the export in the audit log", async () => {
     const { token } = await adminToken();
-    seedEntries(EXPORT_BATCH + 5); // more than one batch through the stream
+    await seedEntries(EXPORT_BATCH + 5); // more than one batch through the stream
     const res = await get("format=csv&action=contact.", { authorization: `Bearer ${token}` });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8");
@@ -200,7 +207,7 @@ describe(`GET ${AUDIT_EXPORT_PATH}`, () => {
     expect(rows).toHaveLength(Math.floor((EXPORT_BATCH + 5) / 2));
     expect(rows.every((r) => r[5] === "contact.update")).toBe(true);
 
-    const audited = rt.db.all<{ actor_kind: string; detail: string }>(
+    const audited = await rt.db.all<{ actor_kind: string; detail: string }>(
       sql`select actor_kind, detail from audit_log where action = 'audit.export'`,
     );
     expect(audited).toHaveLength(1);
@@ -229,7 +236,7 @@ describe(`GET ${AUDIT_EXPORT_PATH}`, () => {
       actor: SYSTEM_ACTOR,
       client: { ip: null, userAgent: null, requestId: "seed" },
     };
-    const memberToken = createToken(svc, member.user.id, { name: "m", scopes: ["contacts:read"] }).token;
+    const memberToken = (await createToken(svc, member.user.id, { name: "m", scopes: ["contacts:read"] })).token;
     expect((await get("format=csv", { authorization: `Bearer ${memberToken}` })).status).toBe(403);
 
     const bad = await get("format=xml&since=yesterday", { authorization: `Bearer ${token}` });
@@ -240,7 +247,7 @@ describe(`GET ${AUDIT_EXPORT_PATH}`, () => {
     expect((await get("format=csv&format=ndjson", { authorization: `Bearer ${token}` })).status).toBe(400);
     expect((await get("format=csv&unknown=1", { authorization: `Bearer ${token}` })).status).toBe(400);
     void admin;
-    const exports = rt.db.all(sql`select 1 from audit_log where action = 'audit.export'`);
+    const exports = await rt.db.all(sql`select 1 from audit_log where action = 'audit.export'`);
     expect(exports).toHaveLength(0);
   });
 

@@ -109,14 +109,14 @@ export function ndjsonLine(row: AuditRow): string {
 }
 
 /** One batch of the export, oldest first, after `afterSeq` and up to the snapshot's `throughSeq`. */
-export function exportBatch(
+export async function exportBatch(
   db: Executor,
   filter: AuditFilter,
   afterSeq: number,
   throughSeq: number,
   limit = EXPORT_BATCH,
-): AuditRow[] {
-  return auditPage(db, filter, { direction: "asc", cursor: afterSeq, throughSeq, limit });
+): Promise<AuditRow[]> {
+  return await auditPage(db, filter, { direction: "asc", cursor: afterSeq, throughSeq, limit });
 }
 
 /**
@@ -125,17 +125,17 @@ export function exportBatch(
  * open; `throughSeq` (the head when the export began) keeps it a snapshot of
  * what existed then.
  */
-export function* exportChunks(
+export async function* exportChunks(
   db: Executor,
   filter: AuditFilter,
   format: ExportFormat,
   throughSeq: number,
   batchSize = EXPORT_BATCH,
-): Generator<string> {
+): AsyncGenerator<string> {
   if (format === "csv") yield csvHeader();
   let after = 0;
   for (;;) {
-    const rows = exportBatch(db, filter, after, throughSeq, batchSize);
+    const rows = await exportBatch(db, filter, after, throughSeq, batchSize);
     if (rows.length === 0) return;
     yield rows.map(format === "csv" ? csvRow : ndjsonLine).join("");
     after = (rows.at(-1) as AuditRow).seq;
@@ -144,23 +144,23 @@ export function* exportChunks(
 }
 
 /** A byte stream over exportChunks with backpressure: the next batch is read only when the consumer pulls. */
-export function exportStream(
+export async function exportStream(
   db: Executor,
   filter: AuditFilter,
   format: ExportFormat,
   throughSeq: number,
-): ReadableStream<Uint8Array> {
+): Promise<ReadableStream<Uint8Array>> {
   const chunks = exportChunks(db, filter, format, throughSeq);
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>(
     {
-      pull(controller) {
-        const next = chunks.next();
+      async pull(controller) {
+        const next = await chunks.next();
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(next.value));
       },
-      cancel() {
-        chunks.return(undefined);
+      async cancel() {
+        await chunks.return(undefined);
       },
     },
     { highWaterMark: 1 },
@@ -178,16 +178,20 @@ export interface StartedExport {
  * download is interrupted, and fixes its snapshot (the head at that moment,
  * the export's own entry included).
  */
-export function startExport(svc: ServiceContext, format: ExportFormat, filter: AuditFilter): StartedExport {
-  return svc.db.transaction(
-    (tx) => {
-      recordAudit(tx, svc.clock, {
+export async function startExport(
+  svc: ServiceContext,
+  format: ExportFormat,
+  filter: AuditFilter,
+): Promise<StartedExport> {
+  return await svc.db.transaction(
+    async (tx) => {
+      await recordAudit(tx, svc.clock, {
         actor: svc.actor,
         action: "audit.export",
         client: svc.client,
         detail: { format, filter: describeFilter(filter) },
       });
-      const last = tx.select({ seq: auditLog.seq }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+      const last = await tx.select({ seq: auditLog.seq }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
       const stamp = svc.clock
         .now()
         .toISOString()

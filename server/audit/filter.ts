@@ -187,7 +187,7 @@ export interface PageRequest {
  * and stops after `limit` matches, where `seq IN (matches)` would first
  * collect every match (hundreds of thousands for a common word).
  */
-export function auditPage(db: Executor, filter: AuditFilter, page: PageRequest): AuditRow[] {
+export async function auditPage(db: Executor, filter: AuditFilter, page: PageRequest): Promise<AuditRow[]> {
   const where = auditConditions(filter);
   const match = filter.text === undefined ? undefined : ftsQuery(filter.text);
   // Nothing searchable in the text: match nothing rather than everything.
@@ -197,7 +197,7 @@ export function auditPage(db: Executor, filter: AuditFilter, page: PageRequest):
   if (page.throughSeq !== undefined) where.push(lte(key, page.throughSeq));
   const order = page.direction === "desc" ? desc(key) : asc(key);
   if (match === undefined) {
-    return db
+    return await db
       .select()
       .from(auditLog)
       .where(and(...where))
@@ -205,7 +205,7 @@ export function auditPage(db: Executor, filter: AuditFilter, page: PageRequest):
       .limit(page.limit)
       .all();
   }
-  return db
+  return await db
     .select(getTableColumns(auditLog))
     .from(auditSearch)
     .innerJoin(auditLog, eq(auditLog.seq, auditSearch.rowid))

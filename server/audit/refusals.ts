@@ -24,16 +24,16 @@ const ACTIONS = {
 
 const STATUS = { UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404 } as const;
 
-export function noteRefusal(
+export async function noteRefusal(
   ctx: Pick<Context, "db" | "clock" | "principal" | "client">,
   where: string,
   error: AppError,
-): void {
+): Promise<void> {
   if (!(error.code in ACTIONS)) return;
   const code = error.code as keyof typeof ACTIONS;
   // A 404 is only an authorization event when someone signed in was refused a record.
   if (code === "NOT_FOUND" && !ctx.principal) return;
-  recordAggregated(ctx.db, ctx.clock, {
+  await recordAggregated(ctx.db, ctx.clock, {
     action: ACTIONS[code],
     actor: actorOf(ctx.principal),
     client: ctx.client,

@@ -55,13 +55,13 @@ export interface PruneResult {
 
 const SYSTEM_CLIENT: ClientInfo = { ip: null, userAgent: null, requestId: "retention" };
 
-export function pruneAuditLog(db: Db, clock: Clock, opts: PruneOptions): PruneResult {
+export async function pruneAuditLog(db: Db, clock: Clock, opts: PruneOptions): Promise<PruneResult> {
   const batchSize = opts.batchSize ?? 5_000;
   const cutoff = new Date(clock.now().getTime() - opts.retentionDays * DAY_MS);
   let removed = 0;
   let batches = 0;
   for (;;) {
-    const n = pruneBatch(db, clock, cutoff, batchSize, opts);
+    const n = await pruneBatch(db, clock, cutoff, batchSize, opts);
     if (n === 0) break;
     removed += n;
     batches += 1;
@@ -69,10 +69,10 @@ export function pruneAuditLog(db: Db, clock: Clock, opts: PruneOptions): PruneRe
   return { removed, batches, cutoff: cutoff.toISOString() };
 }
 
-function pruneBatch(db: Db, clock: Clock, cutoff: Date, batchSize: number, opts: PruneOptions): number {
-  return auditTransaction(db, (tx) => {
-    const head = tx.select({ seq: auditLog.seq }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-    const oldest = tx
+async function pruneBatch(db: Db, clock: Clock, cutoff: Date, batchSize: number, opts: PruneOptions): Promise<number> {
+  return await auditTransaction(db, async (tx) => {
+    const head = await tx.select({ seq: auditLog.seq }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+    const oldest = await tx
       .select({ seq: auditLog.seq, at: auditLog.at, hash: auditLog.hash })
       .from(auditLog)
       .orderBy(asc(auditLog.seq))
@@ -88,8 +88,8 @@ function pruneBatch(db: Db, clock: Clock, cutoff: Date, batchSize: number, opts:
     const first = prefix[0];
     const last = prefix.at(-1);
     if (!first || !last) return 0;
-    tx.delete(auditLog).where(lte(auditLog.seq, last.seq)).run();
-    recordAudit(tx, clock, {
+    await tx.delete(auditLog).where(lte(auditLog.seq, last.seq)).run();
+    await recordAudit(tx, clock, {
       actor: opts.actor ?? SYSTEM_ACTOR,
       action: PRUNE_ACTION,
       client: opts.client ?? SYSTEM_CLIENT,

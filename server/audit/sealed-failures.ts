@@ -46,23 +46,23 @@ export function decryptionErrorOf(error: unknown): DecryptionError | undefined {
   return cause instanceof DecryptionError ? cause : undefined;
 }
 
-export function noteSealedValueFailure(
+export async function noteSealedValueFailure(
   ctx: Pick<Context, "db" | "clock" | "principal" | "client">,
   where: string,
   error: DecryptionError,
-): AppError {
+): Promise<AppError> {
   METRICS.sealedValueFailures.inc([error.ref.table, error.reason]);
-  noteSealedValueAudit(ctx, where, error);
+  await noteSealedValueAudit(ctx, where, error);
   return new AppError("INTERNAL", MESSAGES[error.reason], SEALED_FAILURE_REASONS[error.reason]);
 }
 
 /** The audit entry alone (the OAuth door counts where the signing key is opened). */
-export function noteSealedValueAudit(
+export async function noteSealedValueAudit(
   ctx: Pick<Context, "db" | "clock" | "principal" | "client">,
   where: string,
   error: DecryptionError,
-): void {
-  recordAggregated(ctx.db, ctx.clock, {
+): Promise<void> {
+  await recordAggregated(ctx.db, ctx.clock, {
     action: "encryption.value_rejected",
     actor: actorOf(ctx.principal),
     client: ctx.client,

@@ -121,10 +121,12 @@ describe("no secret reaches the database, the audit export or the logs", () => {
     // Token creation: a first token (as the CLI would), then through both doors with it.
     const svc = { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client };
     const first = remember(
-      createToken(svc, root.user.id, {
-        name: "bootstrap",
-        scopes: ["tokens:write", "tokens:read", "contacts:write", "contacts:read", "admin"],
-      }).token,
+      (
+        await createToken(svc, root.user.id, {
+          name: "bootstrap",
+          scopes: ["tokens:write", "tokens:read", "contacts:write", "contacts:read", "admin"],
+        })
+      ).token,
     );
     const viaRest = await http("rest", "/api/v1/tokens", {
       method: "POST",
@@ -195,8 +197,8 @@ describe("no secret reaches the database, the audit export or the logs", () => {
     expect((await http("rest", `/api/v1/contacts?q=${restToken}`)).status).toBe(400);
 
     // Everything aggregated or counted in memory goes to the database too.
-    flushAggregated(rt.db);
-    flushTraffic(rt.db, rt.clock.now());
+    await flushAggregated(rt.db);
+    await flushTraffic(rt.db, rt.clock.now());
 
     // The audit log as an admin would export it.
     const exports: string[] = [];

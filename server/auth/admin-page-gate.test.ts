@@ -62,12 +62,12 @@ describe("adminPageVerdict (what proxy.ts does with an admin page request)", () 
     const again = await seedUser(rt, "admin2@example.com", "admin");
     const second = await cookie(again.principal.sessionId as string, again.user.id);
     expect(await verdict(second)).toBe("admin");
-    rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, again.user.id)).run();
+    await rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, again.user.id)).run();
     expect(await verdict(second)).toBe("sign-in");
 
     const third = await seedUser(rt, "admin3@example.com", "admin");
     const ended = await cookie(third.principal.sessionId as string, third.user.id);
-    rt.db
+    await rt.db
       .delete(sessions)
       .where(eq(sessions.id, third.principal.sessionId as string))
       .run();
@@ -81,7 +81,7 @@ describe("adminPageVerdict (what proxy.ts does with an admin page request)", () 
 
   it("an admin with a one-time password: change it first", async () => {
     const admin = await seedUser(rt, "otp@example.com", "admin");
-    rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, admin.user.id)).run();
+    await rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, admin.user.id)).run();
     expect(await verdict(await cookie(admin.principal.sessionId as string, admin.user.id))).toBe("change-password");
   });
 
@@ -95,7 +95,7 @@ describe("adminPageVerdict (what proxy.ts does with an admin page request)", () 
     const enrolled = await seedUser(rt, "enrolled@example.com", "admin");
     expect(await verdict(await cookie(enrolled.principal.sessionId as string, enrolled.user.id))).toBe("admin");
     // A one-time password still comes first.
-    rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, bare.user.id)).run();
+    await rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, bare.user.id)).run();
     expect(await verdict(bareCookie)).toBe("change-password");
   });
 });

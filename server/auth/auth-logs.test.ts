@@ -188,7 +188,7 @@ describe("session.logout", () => {
     const { getRuntime } = await import("../runtime");
     const { auditLog } = await import("@/db/schema");
     const { eq } = await import("drizzle-orm");
-    const rows = getRuntime().db.select().from(auditLog).where(eq(auditLog.action, "session.logout")).all();
+    const rows = await getRuntime().db.select().from(auditLog).where(eq(auditLog.action, "session.logout")).all();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ ip: "203.0.113.44", userAgent: "auth-logs-test", requestId });
   });

@@ -118,7 +118,7 @@ const nextAuth = NextAuth((): NextAuthConfig => {
     // (absolute paths included): here each is one JSON line of the application log, name and message only.
     logger: authLogger,
     events: {
-      signOut(message) {
+      async signOut(message) {
         const token = "token" in message ? message.token : null;
         if (token && typeof token.sid === "string") {
           // The event has no request: the handler wrapper below keeps it in reach (auth-request.ts).
@@ -127,7 +127,7 @@ const nextAuth = NextAuth((): NextAuthConfig => {
             userAgent: null,
             requestId: "signout",
           };
-          signOutSession(runtime, token.sid, typeof token.sub === "string" ? token.sub : null, client);
+          await signOutSession(runtime, token.sid, typeof token.sub === "string" ? token.sub : null, client);
         }
       },
     },

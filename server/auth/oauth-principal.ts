@@ -38,7 +38,7 @@ export async function principalFromAccessToken(
     getLogger().info({ requestId: client.requestId, reason: check.reason, ip: client.ip }, "refused an access token");
     return { principal: null, error: "invalid_token" };
   }
-  const state = liveAccessToken(runtime.db, check.claims.jti, now);
+  const state = await liveAccessToken(runtime.db, check.claims.jti, now);
   if (!state || state.client.id !== check.claims.client_id || subjectOfGrant(state.grant) !== check.claims.sub) {
     getLogger().info(
       { requestId: client.requestId, jti: check.claims.jti, clientId: check.claims.client_id, ip: client.ip },

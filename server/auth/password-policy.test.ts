@@ -137,7 +137,7 @@ describe("password policy: every door", () => {
         createUser(svc(), { email: "marguerite@example.com", role: "member", password: "marguerite2024" }),
       ),
     ).toMatch(/^weak_password/);
-    expect(findUserByEmail(rt.db, "new@example.com")).toBeUndefined();
+    expect(await findUserByEmail(rt.db, "new@example.com")).toBeUndefined();
     const created = await createUser(svc(), {
       email: "new@example.com",
       role: "member",
@@ -170,7 +170,7 @@ describe("password policy: every door", () => {
   });
 
   it("the CLI: user create and user set-password refuse with one line naming --password", async () => {
-    const ctx: CliContext = { services: svc };
+    const ctx: CliContext = { services: async () => svc() };
     async function gatehouse(argv: string[]) {
       const { words, rest } = splitCommandLine(argv);
       const found = findCommand(words);
@@ -192,7 +192,7 @@ describe("password policy: every door", () => {
       expect(reset.code).not.toBe(0);
       expect(reset.line).toMatch(/too easy to guess/);
     }
-    expect(findUserByEmail(rt.db, "cli@example.com")).toBeUndefined();
+    expect(await findUserByEmail(rt.db, "cli@example.com")).toBeUndefined();
   });
 
   it("the first admin: a guessable ADMIN_PASSWORD stops the start with a configuration error", async () => {
@@ -203,13 +203,13 @@ describe("password policy: every door", () => {
     }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(ConfigError);
     expect((refused as Error).message).toMatch(/^ADMIN_PASSWORD is too easy to guess/);
-    expect(findUserByEmail(fresh.db, "owner@example.com")).toBeUndefined();
+    expect(await findUserByEmail(fresh.db, "owner@example.com")).toBeUndefined();
     // The generated one-time password passes its own policy.
     const generated = await bootstrapAdmin(fresh.db, fresh.clock, null);
     expect(generated.created).toBe(true);
   });
 
-  it("the first admin: the server's start with a guessable ADMIN_PASSWORD ends with one fatal JSON line, exit 1, no user", () => {
+  it("the first admin: the server's start with a guessable ADMIN_PASSWORD ends with one fatal JSON line, exit 1, no user", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-weak-admin-"));
     try {
       const start = spawnSync(
@@ -237,7 +237,7 @@ describe("password policy: every door", () => {
       expect(line.msg).toMatch(/^gatehouse: ADMIN_PASSWORD is too easy to guess/);
       expect(start.stderr).not.toContain("password1234");
       const db = openDatabase(path.join(dataDir, "gatehouse.db"));
-      expect(findUserByEmail(db, "owner@example.com")).toBeUndefined();
+      expect(await findUserByEmail(db, "owner@example.com")).toBeUndefined();
       db.$client.close();
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -251,7 +251,7 @@ describe("password policy: every door", () => {
     expect(created.mustChangePassword).toBe(true);
 
     // Carol signs in (a session row and NextAuth's cookie for it) and calls the doors with the cookie.
-    const session = rt.db.transaction((tx) =>
+    const session = await rt.db.transaction((tx) =>
       createSession(tx, rt.clock, rt.config.session, created.id, { ip: null, userAgent: null, requestId: "t" }),
     );
     const name = sessionCookieName(rt.config.secure);

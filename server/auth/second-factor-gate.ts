@@ -9,13 +9,13 @@ import { hasSecondFactor } from "../services/second-factors";
  * the answer is as fresh as the request (enrolling counts on the next one).
  * Members are never held to it; they may enrol of their own accord.
  */
-export function mustEnrolSecondFactor(
+export async function mustEnrolSecondFactor(
   db: Executor,
   config: Pick<Config, "secondFactors">,
   user: { id: string; role: Role },
-): boolean {
+): Promise<boolean> {
   const policy = config.secondFactors ?? DEFAULT_SECOND_FACTORS;
-  return user.role === "admin" && policy.admin === "required" && !hasSecondFactor(db, user.id);
+  return user.role === "admin" && policy.admin === "required" && !(await hasSecondFactor(db, user.id));
 }
 
 /** Where an admin without a factor is sent to enrol one (the account page's second-factor section). */

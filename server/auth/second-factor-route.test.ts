@@ -54,7 +54,7 @@ beforeAll(async () => {
   const started = await factors.startTotpEnrolment(svc, user);
   secret = started.secret;
   // Confirmed with the previous step's code, so the current step is free for the sign-in below.
-  factors.confirmTotpEnrolment(svc, user.id, started.factorId, totpCodeAt(secret, Date.now() - 30_000));
+  await factors.confirmTotpEnrolment(svc, user.id, started.factorId, totpCodeAt(secret, Date.now() - 30_000));
 });
 
 afterAll(() => {

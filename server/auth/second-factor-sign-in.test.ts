@@ -35,7 +35,7 @@ function handleOf(result: SignInResult): string {
 
 const password = (rt: TestRuntime, email: string, pw = PASSWORD, ip = client.ip) =>
   attemptSignIn(rt, { email, password: pw }, { ...client, ip });
-const sessionCount = (rt: TestRuntime) => rt.db.select().from(sessions).all().length;
+const sessionCount = async (rt: TestRuntime) => (await rt.db.select().from(sessions).all()).length;
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["Date"] });
@@ -57,21 +57,21 @@ describe("second step of sign-in", () => {
   });
 
   it("a right password gives a handle and no session; a right code redeems it once, into a checked session", async () => {
-    const before = sessionCount(rt);
+    const before = await sessionCount(rt);
     const first = await password(rt, "root@example.com");
     const handle = handleOf(first);
     expect(handle).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(sessionCount(rt)).toBe(before);
+    expect(await sessionCount(rt)).toBe(before);
     // Only the hash is stored.
-    expect(JSON.stringify(rt.db.select().from(pendingSignIns).all())).not.toContain(handle);
+    expect(JSON.stringify(await rt.db.select().from(pendingSignIns).all())).not.toContain(handle);
 
     const code = nextTotpCode(rt, secret);
     const second = await attemptSecondStep(rt, handle, { code, email: "Root@Example.com" }, client);
     expect(second).toMatchObject({ ok: true, userId: admin.user.id });
     if (!second.ok) throw new Error("unreachable");
-    const row = rt.db.select().from(sessions).where(eq(sessions.id, second.sessionId)).get();
+    const row = await rt.db.select().from(sessions).where(eq(sessions.id, second.sessionId)).get();
     expect(row?.secondFactorAt?.getTime()).toBe(rt.clock.now().getTime());
-    const login = rt.db.select().from(auditLog).where(eq(auditLog.targetId, second.sessionId)).get();
+    const login = await rt.db.select().from(auditLog).where(eq(auditLog.targetId, second.sessionId)).get();
     expect(login?.action).toBe("session.login");
     expect(login?.detail).toMatchObject({ secondFactor: "totp" });
 
@@ -149,9 +149,9 @@ describe("second step of sign-in", () => {
     const locked = await attemptSecondStep(rt, handle, { code: nextTotpCode(rt, secret) }, client);
     expect(locked).toMatchObject({ ok: false, reason: "locked" });
     expect(await password(rt, "root@example.com")).toMatchObject({ ok: false, reason: "locked" });
-    const failures = rt.db.select().from(auditLog).where(eq(auditLog.action, "session.login_failed")).all();
+    const failures = await rt.db.select().from(auditLog).where(eq(auditLog.action, "session.login_failed")).all();
     expect(failures.filter((f) => (f.detail as { reason?: string }).reason === "wrong_second_factor")).toHaveLength(3);
-    expect(rt.db.select().from(auditLog).where(eq(auditLog.action, "ratelimit.lockout")).all()).toHaveLength(1);
+    expect(await rt.db.select().from(auditLog).where(eq(auditLog.action, "ratelimit.lockout")).all()).toHaveLength(1);
   });
 
   it("a handle dies after a few wrong codes, even below the account's limit", async () => {
@@ -177,7 +177,7 @@ describe("second step of sign-in", () => {
   it("a disabled account's pending sign-in is dead", async () => {
     const handle = handleOf(await password(rt, "root@example.com"));
     const { users } = await import("@/db/schema");
-    rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, admin.user.id)).run();
+    await rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, admin.user.id)).run();
     expect(await attemptSecondStep(rt, handle, { code: nextTotpCode(rt, secret) }, client)).toEqual({
       ok: false,
       reason: "expired",

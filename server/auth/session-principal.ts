@@ -12,7 +12,7 @@ export async function principalFromSessionCookie(
 ): Promise<Principal | null> {
   const { config, db, clock } = runtime;
   const sessionId = await readSessionId(headers, config.authSecret, config.secure);
-  const active = sessionId ? resolveSession(db, clock, config.session, sessionId) : null;
+  const active = await (sessionId ? resolveSession(db, clock, config.session, sessionId) : null);
   if (!active) return null;
   return {
     kind: "session",
@@ -22,6 +22,6 @@ export async function principalFromSessionCookie(
     scopes: ROLE_SCOPES[active.user.role],
     sessionId: active.session.id,
     mustChangePassword: active.user.mustChangePassword,
-    mustEnrolSecondFactor: mustEnrolSecondFactor(db, config, active.user),
+    mustEnrolSecondFactor: await mustEnrolSecondFactor(db, config, active.user),
   };
 }

@@ -63,8 +63,8 @@ describe("per account", () => {
     // The lock is on the account, whatever the address: another IP is refused too.
     expect(await signIn(rt, "Alice@Example.com", PASSWORD, "203.0.113.50")).toMatchObject({ reason: "locked" });
     // While locked the password is not even checked: still exactly three failures on record.
-    expect(audit(rt, "session.login_failed")).toHaveLength(3);
-    const [lockout, ...more] = audit(rt, "ratelimit.lockout");
+    expect(await audit(rt, "session.login_failed")).toHaveLength(3);
+    const [lockout, ...more] = await audit(rt, "ratelimit.lockout");
     expect(more).toHaveLength(0);
     expect(lockout?.detail).toMatchObject({ policy: "signin-account", email: "alice@example.com", level: 1 });
   });
@@ -106,7 +106,7 @@ describe("per account", () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => signIn(rt, "alice@example.com", WRONG)));
     expect(answers.filter((a) => !a.ok && a.reason === "invalid")).toHaveLength(3);
     expect(answers.filter((a) => !a.ok && a.reason === "locked")).toHaveLength(17);
-    expect(audit(rt, "session.login_failed")).toHaveLength(3);
+    expect(await audit(rt, "session.login_failed")).toHaveLength(3);
   });
 
   it("a successful sign-in gives its count back: only failures lead to a lock", async () => {
@@ -123,7 +123,7 @@ describe("per account", () => {
     const rt = runtime();
     await signIn(rt, "my-secret-password@oops", WRONG);
     await signIn(rt, "not even an email", WRONG);
-    const subjects = JSON.stringify(rt.db.select().from(rateLimitLockouts).all());
+    const subjects = JSON.stringify(await rt.db.select().from(rateLimitLockouts).all());
     expect(subjects).not.toContain("my-secret-password");
     expect(subjects).not.toContain("not even an email");
     expect(subjects).toMatch(/account:unknown:[0-9a-f]{32}/);
@@ -136,7 +136,10 @@ describe("per account", () => {
     const svc = { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: from("192.0.2.1") };
     expect(await clearLockout(svc, limiterFor(rt), { email: "ALICE@example.com" })).toMatchObject({ cleared: true });
     expect(await signIn(rt, "alice@example.com", PASSWORD)).toMatchObject({ ok: true });
-    expect(audit(rt, "ratelimit.unlock")[0]?.detail).toMatchObject({ cleared: true, email: "alice@example.com" });
+    expect((await audit(rt, "ratelimit.unlock"))[0]?.detail).toMatchObject({
+      cleared: true,
+      email: "alice@example.com",
+    });
   });
 });
 
@@ -152,7 +155,7 @@ describe("per client IP", () => {
       retryAfterSeconds: 15 * 60,
     });
     expect(await signIn(rt, "victim@example.com", PASSWORD, "203.0.113.67")).toMatchObject({ ok: true });
-    expect(audit(rt, "ratelimit.lockout")[0]?.detail).toMatchObject({ policy: "signin-ip", level: 1 });
+    expect((await audit(rt, "ratelimit.lockout"))[0]?.detail).toMatchObject({ policy: "signin-ip", level: 1 });
   });
 
   it("a locked IP's attempts do not count against the accounts it tries", async () => {
@@ -170,9 +173,9 @@ describe("when the store cannot answer", () => {
     const rt = runtime();
     await seedUser(rt, "alice@example.com", "member", PASSWORD);
     setLimiterFor(rt, new RateLimiter(failingStore(), rt.config.rateLimit as RateLimitConfig));
-    const before = rt.db.select().from(sessions).all().length;
+    const before = (await rt.db.select().from(sessions).all()).length;
     expect(await signIn(rt, "alice@example.com", PASSWORD)).toEqual({ ok: false, reason: "unavailable" });
-    expect(rt.db.select().from(sessions).all()).toHaveLength(before);
-    expect(audit(rt, "session.login_failed")).toHaveLength(0);
+    expect(await rt.db.select().from(sessions).all()).toHaveLength(before);
+    expect(await audit(rt, "session.login_failed")).toHaveLength(0);
   });
 });

@@ -72,14 +72,14 @@ describe("signInReasonFromCookie (what the holder of a dead session's cookie is 
     rt.clock.advance(rt.config.session.idleMs);
     expect(await reasonOf(headers)).toBe("expired");
     rt.clock.set(Date.now());
-    rt.db
+    await rt.db
       .update(sessions)
       .set({ expiresAt: new Date(Date.now() - 1) })
       .where(eq(sessions.id, sid))
       .run();
     expect(await reasonOf(headers)).toBe("expired");
     // Gone without an audited ending: resolveSession removed it as expired.
-    rt.db.delete(sessions).where(eq(sessions.id, sid)).run();
+    await rt.db.delete(sessions).where(eq(sessions.id, sid)).run();
     expect(await reasonOf(headers)).toBe("expired");
   });
 
@@ -91,34 +91,36 @@ describe("signInReasonFromCookie (what the holder of a dead session's cookie is 
       (sid: string) => endSessionsOfUser(svc(asAdmin), alice.user.id, sid),
       () => setUserDisabled(svc(asAdmin), alice.user.id, true),
     ]) {
-      setUserDisabled(svc(asAdmin), alice.user.id, false);
+      await setUserDisabled(svc(asAdmin), alice.user.id, false);
       const fresh = await seedUser(rt, `a${Math.random()}@example.com`);
       const sid = fresh.principal.sessionId as string;
       const headers = await cookieFor(sid, fresh.user.id);
       alice = fresh;
-      end(sid);
+      await end(sid);
       expect(await reasonOf(headers)).toBe("ended");
     }
   });
 
   it("another session of the same user ended by id says nothing about this one", async () => {
     const admin = await seedUser(rt, "admin@example.com", "admin");
-    const other = rt.db.transaction((tx) =>
-      createSession(tx, rt.clock, rt.config.session, alice.user.id, { ip: null, userAgent: null, requestId: "t" }),
+    const other = (
+      await rt.db.transaction((tx) =>
+        createSession(tx, rt.clock, rt.config.session, alice.user.id, { ip: null, userAgent: null, requestId: "t" }),
+      )
     ).id;
     const mine = alice.principal.sessionId as string;
     const headers = await cookieFor(mine);
-    endSessionsOfUser(svc({ kind: "user", id: admin.user.id }), alice.user.id, other);
+    await endSessionsOfUser(svc({ kind: "user", id: admin.user.id }), alice.user.id, other);
     expect(await reasonOf(headers)).toBeNull();
     // This one then goes without an audited ending of its own (removed as expired).
-    rt.db.delete(sessions).where(eq(sessions.id, mine)).run();
+    await rt.db.delete(sessions).where(eq(sessions.id, mine)).run();
     expect(await reasonOf(headers)).toBe("expired");
   });
 
   it("ended by the user from another session: ended_elsewhere; a password change or reset: password_changed", async () => {
     const sid = alice.principal.sessionId as string;
     const headers = await cookieFor(sid);
-    endSessionsOfUser(svc({ kind: "user", id: alice.user.id }), alice.user.id);
+    await endSessionsOfUser(svc({ kind: "user", id: alice.user.id }), alice.user.id);
     expect(await reasonOf(headers)).toBe("ended_elsewhere");
 
     const bob = await seedUser(rt, "bob@example.com");
@@ -129,9 +131,9 @@ describe("signInReasonFromCookie (what the holder of a dead session's cookie is 
 
   it("an ending recorded before the session began says nothing about it", async () => {
     const admin = await seedUser(rt, "admin@example.com", "admin");
-    endSessionsOfUser(svc({ kind: "user", id: admin.user.id }), alice.user.id);
+    await endSessionsOfUser(svc({ kind: "user", id: admin.user.id }), alice.user.id);
     rt.clock.advance(5_000);
-    const fresh = rt.db.transaction((tx) =>
+    const fresh = await rt.db.transaction((tx) =>
       // A later session of the same user, then removed without an audited ending (expiry).
       tx
         .insert(sessions)
@@ -140,7 +142,7 @@ describe("signInReasonFromCookie (what the holder of a dead session's cookie is 
           userId: alice.user.id,
           createdAt: rt.clock.now(),
           lastSeenAt: rt.clock.now(),
-          expiresAt: new Date(rt.clock.now().getTime() + 60_000),
+          expiresAt: new Date(rt.clock.now().getTime() + 60000),
           ip: null,
           userAgent: null,
         })
@@ -149,7 +151,7 @@ describe("signInReasonFromCookie (what the holder of a dead session's cookie is 
     expect(fresh.changes).toBe(1);
     await new Promise((r) => setTimeout(r, 2_100)); // the cookie's iat (seconds) after the ending
     const headers = await cookieFor("ses_later");
-    rt.db.delete(sessions).where(eq(sessions.id, "ses_later")).run();
+    await rt.db.delete(sessions).where(eq(sessions.id, "ses_later")).run();
     expect(await reasonOf(headers)).toBe("expired");
   });
 });

@@ -71,24 +71,26 @@ export async function signInReasonFromCookie(
   } catch {
     return null;
   }
-  const standing = sessionStanding(db, clock, config.session, sid);
+  const standing = await sessionStanding(db, clock, config.session, sid);
   if (standing === "active") return null;
   if (standing === "expired" || !sub) return "expired";
-  const event = db
-    .select({ action: auditLog.action, actorId: auditLog.actorId, detail: auditLog.detail })
-    .from(auditLog)
-    .where(
-      and(
-        eq(auditLog.targetType, "user"),
-        eq(auditLog.targetId, sub),
-        inArray(auditLog.action, [...ENDING_ACTIONS]),
-        eq(auditLog.outcome, "success"),
-        gte(auditLog.at, new Date(issuedAt - 1000)),
-      ),
-    )
-    .orderBy(desc(auditLog.seq))
-    .limit(20)
-    .all()
+  const event = (
+    await db
+      .select({ action: auditLog.action, actorId: auditLog.actorId, detail: auditLog.detail })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.targetType, "user"),
+          eq(auditLog.targetId, sub),
+          inArray(auditLog.action, [...ENDING_ACTIONS]),
+          eq(auditLog.outcome, "success"),
+          gte(auditLog.at, new Date(issuedAt - 1000)),
+        ),
+      )
+      .orderBy(desc(auditLog.seq))
+      .limit(20)
+      .all()
+  )
     // One session ended by id names that id: another session's end says nothing about this one.
     .find((e) => e.action !== "session.end" || e.detail?.sessionId === sid);
   if (!event) return "expired";

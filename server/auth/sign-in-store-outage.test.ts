@@ -45,15 +45,15 @@ const LIMITS: Partial<RateLimitConfig> = {
 const from = (ip: string) => ({ ip, userAgent: "vitest", requestId: "req_store_outage" });
 const signIn = (rt: TestRuntime, email: string, password: string, ip = "198.51.100.7") =>
   attemptSignIn(rt, { email, password }, from(ip));
-const failures = (rt: TestRuntime) =>
-  rt.db.select().from(auditLog).where(eq(auditLog.action, "session.login_failed")).all().length;
+const failures = async (rt: TestRuntime) =>
+  (await rt.db.select().from(auditLog).where(eq(auditLog.action, "session.login_failed")).all()).length;
 
 /** What every variant must show once the store answers again. */
 async function expectNothingCounted(rt: TestRuntime) {
   // Not locked: the right password signs in, from the address that retried.
   expect(await signIn(rt, "alice@example.com", PASSWORD)).toMatchObject({ ok: true });
   expect(await limiterFor(rt).lockouts()).toEqual([]);
-  expect(failures(rt)).toBe(0);
+  expect(await failures(rt)).toBe(0);
   // And real failures still count: RATE_LIMIT_SIGNIN wrong passwords lock the account.
   for (let i = 0; i < 3; i++)
     expect(await signIn(rt, "alice@example.com", WRONG)).toEqual({ ok: false, reason: "invalid" });

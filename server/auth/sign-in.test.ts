@@ -21,22 +21,24 @@ describe("signInWithPassword", () => {
   });
 
   it("on success creates a live session row and audits session.login", async () => {
-    const before = sessionsOf(alice.user.id).length;
+    const before = (await sessionsOf(alice.user.id)).length;
     const result = await signInWithPassword(rt, { email: "  Alice@Example.COM ", password: PASSWORD }, client);
     expect(result).not.toBeNull();
     expect(result?.userId).toBe(alice.user.id);
     expect(result?.sessionId).toMatch(/^ses_[0-9a-z]{20}$/);
 
-    expect(sessionsOf(alice.user.id)).toHaveLength(before + 1);
-    const row = rt.db
+    expect(await sessionsOf(alice.user.id)).toHaveLength(before + 1);
+    const row = await rt.db
       .select()
       .from(sessions)
       .where(eq(sessions.id, result?.sessionId ?? ""))
       .get();
     expect(row).toMatchObject({ userId: alice.user.id, ip: client.ip, userAgent: client.userAgent });
-    expect(resolveSession(rt.db, rt.clock, rt.config.session, result?.sessionId ?? "")?.user.id).toBe(alice.user.id);
+    expect((await resolveSession(rt.db, rt.clock, rt.config.session, result?.sessionId ?? ""))?.user.id).toBe(
+      alice.user.id,
+    );
 
-    const [entry, ...more] = auditRows("session.login");
+    const [entry, ...more] = await auditRows("session.login");
     expect(more).toHaveLength(0);
     expect(entry).toMatchObject({
       actorKind: "user",
@@ -48,7 +50,7 @@ describe("signInWithPassword", () => {
       userAgent: client.userAgent,
       requestId: client.requestId,
     });
-    expect(auditRows("session.login_failed")).toHaveLength(0);
+    expect(await auditRows("session.login_failed")).toHaveLength(0);
   });
 
   const failures: Array<[string, () => Record<string, unknown>, string, boolean]> = [
@@ -65,14 +67,14 @@ describe("signInWithPassword", () => {
   for (const [label, credentials, reason, knownUser] of failures) {
     it(`refuses ${label}: null, no session, and session.login_failed with outcome failure`, async () => {
       if (reason === "disabled") {
-        rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, alice.user.id)).run();
+        await rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, alice.user.id)).run();
       }
-      const before = rt.db.select().from(sessions).all().length;
+      const before = (await rt.db.select().from(sessions).all()).length;
       expect(await signInWithPassword(rt, credentials(), client)).toBeNull();
-      expect(rt.db.select().from(sessions).all()).toHaveLength(before);
-      expect(auditRows("session.login")).toHaveLength(0);
+      expect(await rt.db.select().from(sessions).all()).toHaveLength(before);
+      expect(await auditRows("session.login")).toHaveLength(0);
 
-      const [entry, ...more] = auditRows("session.login_failed");
+      const [entry, ...more] = await auditRows("session.login_failed");
       expect(more).toHaveLength(0);
       expect(entry).toMatchObject({
         outcome: "failure",
@@ -96,7 +98,7 @@ describe("signInWithPassword", () => {
     ]) {
       expect(await signInWithPassword(rt, credentials, client)).toBeNull();
     }
-    const failed = auditRows("session.login_failed");
+    const failed = await auditRows("session.login_failed");
     expect(failed).toHaveLength(5);
     expect(failed.every((r) => r.outcome === "failure")).toBe(true);
   });
@@ -106,10 +108,10 @@ describe("signInWithPassword", () => {
     await signInWithPassword(rt, { email: "alice@example.com", password: wrong }, client);
     await signInWithPassword(rt, { email: "nobody@example.com", password: wrong }, client);
     await signInWithPassword(rt, { email: "alice@example.com", password: PASSWORD }, client);
-    const hash = rt.db.select().from(users).where(eq(users.id, alice.user.id)).get()?.passwordHash ?? "";
+    const hash = (await rt.db.select().from(users).where(eq(users.id, alice.user.id)).get())?.passwordHash ?? "";
     expect(hash).toMatch(/^\$argon2id\$/);
 
-    const dump = JSON.stringify(rt.db.select().from(auditLog).all());
+    const dump = JSON.stringify(await rt.db.select().from(auditLog).all());
     expect(dump).toContain("session.login_failed");
     expect(dump).toContain("session.login");
     expect(dump).not.toContain(PASSWORD);
@@ -121,10 +123,10 @@ describe("signInWithPassword", () => {
   it("signs out by deleting the row, auditing session.logout once", async () => {
     const result = await signInWithPassword(rt, { email: "alice@example.com", password: PASSWORD }, client);
     const sessionId = result?.sessionId ?? "";
-    signOutSession(rt, sessionId, alice.user.id, client);
-    expect(resolveSession(rt.db, rt.clock, rt.config.session, sessionId)).toBeNull();
-    signOutSession(rt, sessionId, alice.user.id, client); // already gone: nothing to record
-    const logouts = auditRows("session.logout");
+    await signOutSession(rt, sessionId, alice.user.id, client);
+    expect(await resolveSession(rt.db, rt.clock, rt.config.session, sessionId)).toBeNull();
+    await signOutSession(rt, sessionId, alice.user.id, client); // already gone: nothing to record
+    const logouts = await auditRows("session.logout");
     expect(logouts).toHaveLength(1);
     expect(logouts[0]).toMatchObject({ actorId: alice.user.id, targetId: sessionId, outcome: "success" });
   });

@@ -100,14 +100,14 @@ async function attempt(runtime: Runtime, credentials: unknown, client: ClientInf
   const limiter = limiterFor(runtime);
   const parsed = credentialsSchema.safeParse(credentials);
   const email = parsed.success ? parsed.data.email.toLowerCase() : null;
-  const user = email ? findUserByEmail(db, email) : undefined;
+  const user = await (email ? findUserByEmail(db, email) : undefined);
   // Only what looks like an email: people do type passwords into the email field.
   const shownEmail = email && /^[^\s@]{1,64}@[^\s@]{1,190}$/.test(email) ? email : "[not an email]";
 
   const gate = await limiter.reserveSignIn(email ? accountKeyOf(email, user?.id) : null, client.ip);
   if (gate.kind === "unavailable") return { ok: false, reason: "unavailable" };
   if (gate.kind === "locked") {
-    auditLockouts(runtime, gate.newlyLocked, user?.id ?? null, shownEmail, client);
+    await auditLockouts(runtime, gate.newlyLocked, user?.id ?? null, shownEmail, client);
     return { ok: false, reason: "locked", retryAfterSeconds: gate.retryAfterSeconds };
   }
 
@@ -117,7 +117,7 @@ async function attempt(runtime: Runtime, credentials: unknown, client: ClientInf
     // The one place a failure is counted: this password was checked and is wrong. Counted before anything
     // is written here, so a database that cannot be written (503) does not make the guess free.
     const locked = await limiter.settleSignIn(gate, "failure");
-    db.transaction((tx) =>
+    await db.transaction(async (tx) =>
       recordAudit(tx, clock, {
         actor: user ? { kind: "user", id: user.id } : { kind: "anonymous", id: null },
         action: "session.login_failed",
@@ -130,20 +130,20 @@ async function attempt(runtime: Runtime, credentials: unknown, client: ClientInf
         },
       }),
     );
-    auditLockouts(runtime, locked, user?.id ?? null, shownEmail, client);
+    await auditLockouts(runtime, locked, user?.id ?? null, shownEmail, client);
     return { ok: false, reason: "invalid" };
   }
 
   // "success" counts nothing (it does not forgive earlier failures): a right password followed by wrong codes
   // keeps counting toward the same lock as wrong passwords (second step below).
   await limiter.settleSignIn(gate, "success");
-  if (hasSecondFactor(db, user.id)) {
-    const pending = db.transaction((tx) => createPendingSignIn(tx, clock, user.id));
+  if (await hasSecondFactor(db, user.id)) {
+    const pending = await db.transaction((tx) => createPendingSignIn(tx, clock, user.id));
     return { ok: false, reason: "second_factor", ...pending };
   }
-  return db.transaction((tx) => {
-    const session = createSession(tx, clock, config.session, user.id, client);
-    recordAudit(tx, clock, {
+  return db.transaction(async (tx) => {
+    const session = await createSession(tx, clock, config.session, user.id, client);
+    await recordAudit(tx, clock, {
       actor: { kind: "user", id: user.id },
       action: "session.login",
       target: { type: "session", id: session.id },
@@ -187,8 +187,8 @@ async function secondStep(
   client: ClientInfo,
 ): Promise<SignInResult> {
   const { db, clock, config, keyring } = runtime;
-  const pending = findPendingSignIn(db, clock, handle);
-  const user = pending ? db.select().from(users).where(eq(users.id, pending.userId)).get() : undefined;
+  const pending = await findPendingSignIn(db, clock, handle);
+  const user = await (pending ? db.select().from(users).where(eq(users.id, pending.userId)).get() : undefined);
   const parsed = secondStepSchema.safeParse(input);
   if (!pending || !user || user.disabledAt) return { ok: false, reason: "expired" };
   // A handle is its user's only: a form that says another email is not finishing this sign-in.
@@ -200,20 +200,20 @@ async function secondStep(
   const gate = await limiter.reserveSignIn(accountKeyOf(user.email, user.id), client.ip);
   if (gate.kind === "unavailable") return { ok: false, reason: "unavailable" };
   if (gate.kind === "locked") {
-    auditLockouts(runtime, gate.newlyLocked, user.id, user.email, client);
+    await auditLockouts(runtime, gate.newlyLocked, user.id, user.email, client);
     return { ok: false, reason: "locked", retryAfterSeconds: gate.retryAfterSeconds };
   }
 
   const passkey = parsed.success ? parsed.data.passkey : undefined;
   const code = parsed.success ? (parsed.data.code ?? "") : "";
-  const check: FactorCheck = passkey
+  const check: FactorCheck = await (passkey
     ? await checkPendingPasskey(runtime, pending.id, user.id, passkey)
-    : db.transaction((tx) => checkSecondFactorCode(tx, clock, keyring, user.id, code));
+    : db.transaction(async (tx) => checkSecondFactorCode(tx, clock, keyring, user.id, code)));
   if (!check.ok) {
     const locked = await limiter.settleSignIn(gate, "failure");
-    db.transaction((tx) => {
-      notePendingFailure(tx, pending.id);
-      recordAudit(tx, clock, {
+    await db.transaction(async (tx) => {
+      await notePendingFailure(tx, pending.id);
+      await recordAudit(tx, clock, {
         actor: { kind: "user", id: user.id },
         action: "session.login_failed",
         target: { type: "user", id: user.id },
@@ -222,16 +222,16 @@ async function secondStep(
         detail: { email: user.email, reason: "wrong_second_factor", ...(passkey ? { method: "passkey" } : {}) },
       });
     });
-    auditLockouts(runtime, locked, user.id, user.email, client);
+    await auditLockouts(runtime, locked, user.id, user.email, client);
     return { ok: false, reason: "invalid" };
   }
 
   await limiter.settleSignIn(gate, "success");
-  return db.transaction((tx) => {
-    if (!redeemPendingSignIn(tx, pending.id)) return { ok: false as const, reason: "expired" as const };
-    const session = createSession(tx, clock, config.session, user.id, client);
-    markSessionChecked(tx, clock, session.id);
-    recordAudit(tx, clock, {
+  return db.transaction(async (tx) => {
+    if (!(await redeemPendingSignIn(tx, pending.id))) return { ok: false as const, reason: "expired" as const };
+    const session = await createSession(tx, clock, config.session, user.id, client);
+    await markSessionChecked(tx, clock, session.id);
+    await recordAudit(tx, clock, {
       actor: { kind: "user", id: user.id },
       action: "session.login",
       target: { type: "session", id: session.id },
@@ -250,7 +250,7 @@ async function checkPendingPasskey(
   answer: string,
 ): Promise<FactorCheck> {
   const { db, clock, config } = runtime;
-  const challenge = db.transaction((tx) => takeSignInChallenge(tx, clock, pendingId));
+  const challenge = await db.transaction(async (tx) => takeSignInChallenge(tx, clock, pendingId));
   if (!challenge) return { ok: false };
   const result = await checkPasskeyAnswer(db, clock, relyingPartyOf(config.appUrl), userId, challenge, answer);
   return result.ok ? { ok: true, method: "passkey", factorId: result.factorId } : { ok: false };
@@ -267,18 +267,18 @@ export async function signInWithPassword(
 }
 
 /** A lock starting is rare and worth an entry: who (account or IP), for how long, at which level. */
-function auditLockouts(
+async function auditLockouts(
   runtime: Runtime,
   locks: readonly Lock[],
   userId: string | null,
   shownEmail: string,
   client: ClientInfo,
-): void {
+): Promise<void> {
   if (locks.length === 0) return;
-  runtime.db.transaction((tx) => {
+  await runtime.db.transaction(async (tx) => {
     for (const lock of locks) {
       const account = lock.subject.startsWith("account:");
-      recordAudit(tx, runtime.clock, {
+      await recordAudit(tx, runtime.clock, {
         actor: { kind: "anonymous", id: null },
         action: "ratelimit.lockout",
         target: account ? { type: "user", id: userId } : { type: "ip", id: client.ip },
@@ -296,11 +296,16 @@ function auditLockouts(
 }
 
 /** Sign-out: the session row goes, so the cookie is dead even if a copy of it survives. */
-export function signOutSession(runtime: Runtime, sessionId: string, userId: string | null, client: ClientInfo): void {
+export async function signOutSession(
+  runtime: Runtime,
+  sessionId: string,
+  userId: string | null,
+  client: ClientInfo,
+): Promise<void> {
   const { db, clock } = runtime;
-  db.transaction((tx) => {
-    if (!endSession(tx, sessionId)) return;
-    recordAudit(tx, clock, {
+  await db.transaction(async (tx) => {
+    if (!(await endSession(tx, sessionId))) return;
+    await recordAudit(tx, clock, {
       actor: userId ? { kind: "user", id: userId } : { kind: "anonymous", id: null },
       action: "session.logout",
       target: { type: "session", id: sessionId },

@@ -67,11 +67,13 @@ async function rest(token: string, method: string, path: string, body?: unknown)
   return res.status;
 }
 
-const adminToken = (userId: string) =>
-  createToken(
-    { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
-    userId,
-    { name: `admin-${Math.random()}`, scopes: ["admin"] },
+const adminToken = async (userId: string) =>
+  (
+    await createToken(
+      { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
+      userId,
+      { name: `admin-${Math.random()}`, scopes: ["admin"] },
+    )
   ).token;
 
 beforeEach(() => {
@@ -94,7 +96,7 @@ describe("ADMIN_2FA gate", () => {
 
   it("required: the admin's REST token is not gated; enrolling lifts the gate on the next request", async () => {
     const admin = await seedUser(rt, "bare-admin@example.com", "admin", undefined, { secondFactor: false });
-    expect(await rest(adminToken(admin.user.id), "GET", "/admin/users")).toBe(200);
+    expect(await rest(await adminToken(admin.user.id), "GET", "/admin/users")).toBe(200);
     const cookie = await cookieOf(admin.session.id, admin.user.id);
     const started = await handleTrpc(
       new Request(`${ORIGIN}/api/trpc/account.secondFactors.startTotp`, {
@@ -154,12 +156,12 @@ describe("step-up", () => {
 
     const code = nextTotpCode(rt, admin.totpSecret as string);
     expect((await trpc(cookie, "account.stepUp", { code })).status).toBe(200);
-    const row = rt.db.select().from(sessions).where(eq(sessions.id, admin.session.id)).get();
+    const row = await rt.db.select().from(sessions).where(eq(sessions.id, admin.session.id)).get();
     expect(row?.secondFactorAt?.getTime()).toBe(rt.clock.now().getTime());
     expect((await trpc(cookie, "admin.users.setRole", { id: other.user.id, role: "admin" })).status).toBe(200);
     // The same code again is a replay.
     expect(await trpc(cookie, "account.stepUp", { code })).toEqual({ status: 400, reason: "invalid_code" });
-    const actions = rt.db.select({ a: auditLog.action, o: auditLog.outcome }).from(auditLog).all();
+    const actions = await rt.db.select({ a: auditLog.action, o: auditLog.outcome }).from(auditLog).all();
     expect(actions).toContainEqual({ a: "second_factor.use", o: "success" });
     expect(actions).toContainEqual({ a: "second_factor.use_failed", o: "failure" });
   });
@@ -195,7 +197,7 @@ describe("step-up", () => {
       "step_up_required",
     );
 
-    const token = adminToken(admin.user.id);
+    const token = await adminToken(admin.user.id);
     const third = await seedUser(rt, "third@example.com", "member");
     expect(await rest(token, "PUT", `/admin/users/${third.user.id}/role`, { role: "admin" })).toBe(200);
     expect(await rest(token, "PUT", `/admin/users/${otherAdmin.user.id}/disabled`, { disabled: true })).toBe(200);
@@ -219,7 +221,11 @@ describe("step-up", () => {
     const res = await handleTrpc(
       new Request(`${ORIGIN}/api/trpc/account.stepUp`, {
         method: "POST",
-        headers: { ...peer, authorization: `Bearer ${adminToken(admin.user.id)}`, "content-type": "application/json" },
+        headers: {
+          ...peer,
+          authorization: `Bearer ${await adminToken(admin.user.id)}`,
+          "content-type": "application/json",
+        },
         body: JSON.stringify({ code: "123456" }),
       }),
       rt,

@@ -31,21 +31,24 @@ export interface StepUpContext {
 }
 
 /** When the session last passed a check, or null. */
-export function lastSecondFactorCheck(db: Executor, sessionId: string): Date | null {
-  return db.select({ at: sessions.secondFactorAt }).from(sessions).where(eq(sessions.id, sessionId)).get()?.at ?? null;
+export async function lastSecondFactorCheck(db: Executor, sessionId: string): Promise<Date | null> {
+  return (
+    (await db.select({ at: sessions.secondFactorAt }).from(sessions).where(eq(sessions.id, sessionId)).get())?.at ??
+    null
+  );
 }
 
-export function stepUpSatisfied(ctx: StepUpContext): boolean {
+export async function stepUpSatisfied(ctx: StepUpContext): Promise<boolean> {
   const principal = ctx.principal;
   if (principal?.kind !== "session") return true;
-  const at = lastSecondFactorCheck(ctx.db, principal.sessionId);
+  const at = await lastSecondFactorCheck(ctx.db, principal.sessionId);
   if (at && ctx.clock.now().getTime() - at.getTime() < STEP_UP_WINDOW_MS) return true;
-  return !hasSecondFactor(ctx.db, principal.userId);
+  return !(await hasSecondFactor(ctx.db, principal.userId));
 }
 
 /** Throws 403 `step_up_required` unless the session passed a second-factor check within the window. */
-export function requireStepUp(ctx: StepUpContext): void {
-  if (stepUpSatisfied(ctx)) return;
+export async function requireStepUp(ctx: StepUpContext): Promise<void> {
+  if (await stepUpSatisfied(ctx)) return;
   throw new AppError(
     "FORBIDDEN",
     "Confirm with your second factor first (a check within the last 10 minutes is needed)",
@@ -54,6 +57,6 @@ export function requireStepUp(ctx: StepUpContext): void {
 }
 
 /** A token that can administer (scope `admin`) is a step-up action to create, for oneself or for another. */
-export function requireStepUpForScopes(ctx: StepUpContext, scopes: readonly string[]): void {
-  if (scopes.includes("admin")) requireStepUp(ctx);
+export async function requireStepUpForScopes(ctx: StepUpContext, scopes: readonly string[]): Promise<void> {
+  if (scopes.includes("admin")) await requireStepUp(ctx);
 }

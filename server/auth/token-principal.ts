@@ -13,8 +13,12 @@ export type BearerResolution = { principal: Principal; error: null } | { princip
  * but the owner's); the log line names the token id when there is one,
  * never the credential.
  */
-export function principalFromBearer(credential: string, runtime: Runtime, client: ClientInfo): BearerResolution {
-  const check = checkToken(runtime.db, runtime.clock, credential, client.ip);
+export async function principalFromBearer(
+  credential: string,
+  runtime: Runtime,
+  client: ClientInfo,
+): Promise<BearerResolution> {
+  const check = await checkToken(runtime.db, runtime.clock, credential, client.ip);
   if (!check.ok) {
     if (check.tokenId) {
       // A known token used after its end is worth a line: it may have leaked.

@@ -20,14 +20,14 @@ export interface CliContext {
    * with the same one line if not; `checkKeys: false` is for the commands
    * that report or copy rather than use the keys (`keys list`, `backup`).
    */
-  services(opts?: { checkKeys?: boolean }): ServiceContext;
+  services(opts?: { checkKeys?: boolean }): Promise<ServiceContext>;
 }
 
 export function createCliContext(): CliContext & { close(): void } {
   let opened: ServiceContext | undefined;
   let keysChecked = false;
   return {
-    services(opts = {}) {
+    async services(opts = {}) {
       if (!opened) {
         let runtime: Runtime;
         try {
@@ -46,7 +46,7 @@ export function createCliContext(): CliContext & { close(): void } {
         };
       }
       if (opts.checkKeys !== false && !keysChecked) {
-        assertKeyringFits(opened.db, opened.keyring as Keyring, opened.clock);
+        await assertKeyringFits(opened.db, opened.keyring as Keyring, opened.clock);
         keysChecked = true;
       }
       return opened;

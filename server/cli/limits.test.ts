@@ -56,7 +56,7 @@ beforeAll(async () => {
     client: { ip: null, userAgent: null, requestId: "t" },
   };
   const user = await createUser(svc, { email: "mia@example.com", role: "member", password: PASSWORD });
-  tokenId = createToken(svc, user.id, { name: "ci", scopes: ["contacts:read"] }).id;
+  tokenId = (await createToken(svc, user.id, { name: "ci", scopes: ["contacts:read"] })).id;
 });
 
 afterAll(() => {

@@ -52,10 +52,10 @@ function expectOneLineFailure(run: ProcessRun, command: string): string {
   return lines[0] as string;
 }
 
-function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
+async function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): Promise<Awaited<T>> {
   const db = openDatabase(path.join(dataDir, "gatehouse.db"));
   try {
-    return fn(db);
+    return await fn(db);
   } finally {
     db.$client.close();
   }
@@ -171,8 +171,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
       expect(publicClient.client_secret).toBeNull();
       expect(publicClient.access_token_ttl_seconds).toBe(600);
       expect(publicClient.access_token_signing_alg).toBe("RS256");
-      withDb((db) => {
-        const row = db.select().from(oauthClients).where(eq(oauthClients.id, publicClient.client_id)).get();
+      await withDb(async (db) => {
+        const row = await db.select().from(oauthClients).where(eq(oauthClients.id, publicClient.client_id)).get();
         expect(row?.accessTokenSigningAlg).toBe("RS256");
       });
       mobile = publicClient;
@@ -188,12 +188,12 @@ describe("gatehouse oauth-client / oauth-keys", () => {
       service = { ...web, client_id: id as string, client_secret: secret as string };
 
       // The printed secret is the one the server will accept: its hash is what is stored.
-      withDb((db) => {
+      await withDb(async (db) => {
         for (const [client, printed] of [
           [web.client_id, web.client_secret],
           [service.client_id, service.client_secret],
         ] as const) {
-          const row = db.select().from(oauthClients).where(eq(oauthClients.id, client)).get();
+          const row = await db.select().from(oauthClients).where(eq(oauthClients.id, client)).get();
           expect(row?.secretHash).toBe(hashSecret(printed as string));
         }
       });
@@ -286,8 +286,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
     "lists a client's grants, and disabling it revokes them and shows it as disabled",
     async () => {
       // A client_credentials grant, issued as the token endpoint would.
-      const jti = withDb((db) => {
-        const row = db.select().from(oauthClients).where(eq(oauthClients.id, service.client_id)).get();
+      const jti = await withDb(async (db) => {
+        const row = await db.select().from(oauthClients).where(eq(oauthClients.id, service.client_id)).get();
         if (!row) throw new Error("service client missing");
         const svc = {
           db,
@@ -297,7 +297,7 @@ describe("gatehouse oauth-client / oauth-keys", () => {
           issuer: "http://localhost:3000",
           audience: "http://localhost:3000",
         };
-        return issueClientCredentials(svc, row, null).claims.jti;
+        return (await issueClientCredentials(svc, row, null)).claims.jti;
       });
 
       const grants = await json<{ grants: { id: string; kind: string; clientId: string }[] }>(
@@ -312,7 +312,7 @@ describe("gatehouse oauth-client / oauth-keys", () => {
       const disabled = await gatehouse("oauth-client", "disable", service.client_id);
       expect(disabled.code, disabled.stderr).toBe(0);
       expect(disabled.stdout).toContain("revoked 1 grant(s)");
-      withDb((db) => expect(liveAccessToken(db, jti, new Date())).toBeNull());
+      await withDb(async (db) => expect(await liveAccessToken(db, jti, new Date())).toBeNull());
 
       const [listText, listJson, grantsAfter] = await Promise.all([
         gatehouse("oauth-client", "list"),
@@ -352,8 +352,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
       const graceEnd = Date.parse(rotated.previous_secret_expires_at) - Date.now();
       expect(graceEnd).toBeGreaterThan(2 * 3_600_000 - 120_000);
       expect(graceEnd).toBeLessThanOrEqual(2 * 3_600_000);
-      withDb((db) => {
-        const row = db.select().from(oauthClients).where(eq(oauthClients.id, web.client_id)).get();
+      await withDb(async (db) => {
+        const row = await db.select().from(oauthClients).where(eq(oauthClients.id, web.client_id)).get();
         expect(row?.secretHash).toBe(hashSecret(rotated.client_secret));
         expect(row?.previousSecretHash).toBe(hashSecret(web.client_secret as string));
       });
@@ -395,8 +395,8 @@ describe("gatehouse oauth-client / oauth-keys", () => {
         accessTokenTtlSeconds: 300,
         refreshTokenTtlSeconds: 7 * 86_400,
       });
-      withDb((db) => {
-        const row = db.select().from(oauthClients).where(eq(oauthClients.id, web.client_id)).get();
+      await withDb(async (db) => {
+        const row = await db.select().from(oauthClients).where(eq(oauthClients.id, web.client_id)).get();
         expect(row?.scopes).toEqual(["contacts:read"]);
         expect(row?.redirectUris).toEqual(web.redirect_uris);
       });

@@ -32,7 +32,7 @@ describe("gatehouse token / user revoke-all", () => {
   }, 60_000);
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it("creates a working token, lists it without the secret, and revokes it", () => {
+  it("creates a working token, lists it without the secret, and revokes it", async () => {
     const created = gatehouse(
       "--json",
       "token",
@@ -53,7 +53,7 @@ describe("gatehouse token / user revoke-all", () => {
 
     const db = openDatabase(path.join(dataDir, "gatehouse.db"));
     const clock = { now: () => new Date() };
-    expect(checkToken(db, clock, token, null).ok).toBe(true);
+    expect((await checkToken(db, clock, token, null)).ok).toBe(true);
 
     const listed = gatehouse("--json", "token", "list", "--email", "ops@example.com");
     expect(listed.code).toBe(0);
@@ -62,7 +62,7 @@ describe("gatehouse token / user revoke-all", () => {
 
     const revoked = gatehouse("token", "revoke", id);
     expect(revoked.code, revoked.stderr).toBe(0);
-    expect(checkToken(db, clock, token, null).ok).toBe(false);
+    expect((await checkToken(db, clock, token, null)).ok).toBe(false);
     db.$client.close();
   }, 60_000);
 
@@ -85,7 +85,7 @@ describe("gatehouse token / user revoke-all", () => {
     expect(unknown.stderr).toContain("--scopes");
   }, 60_000);
 
-  it("user revoke-all revokes every token of the user", () => {
+  it("user revoke-all revokes every token of the user", async () => {
     const a = JSON.parse(
       gatehouse("--json", "token", "create", "--email", "ops@example.com", "--name", "a", "--scopes", "contacts:read")
         .stdout,
@@ -99,8 +99,8 @@ describe("gatehouse token / user revoke-all", () => {
     expect(JSON.parse(result.stdout).tokensRevoked).toBe(2);
     const db = openDatabase(path.join(dataDir, "gatehouse.db"));
     const clock = { now: () => new Date() };
-    expect(checkToken(db, clock, a.token, null).ok).toBe(false);
-    expect(checkToken(db, clock, b.token, null).ok).toBe(false);
+    expect((await checkToken(db, clock, a.token, null)).ok).toBe(false);
+    expect((await checkToken(db, clock, b.token, null)).ok).toBe(false);
     db.$client.close();
   }, 60_000);
 });

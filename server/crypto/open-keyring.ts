@@ -2,7 +2,7 @@ import type { Db } from "@/db";
 import { systemClock } from "../clock";
 import type { Config } from "../config";
 import { loadOrCreateSecrets } from "../config/secrets";
-import { recordNewKeys } from "../services/key-check";
+import { acceptReloadedKeys } from "../services/key-check";
 import { fileKeyring, type Keyring, staticKeyring } from "./keyring";
 
 /**
@@ -20,6 +20,6 @@ export function openKeyring(config: Config, db?: Db): Keyring {
   return fileKeyring(
     config.dataDir,
     loadOrCreateSecrets(config.dataDir).encryption,
-    db ? { accept: (keys) => recordNewKeys(db, keys, systemClock) } : {},
+    db ? { accept: (keys) => acceptReloadedKeys(db, keys, systemClock) } : {},
   );
 }

@@ -44,14 +44,14 @@ describe("signing keys under data-key rotation", () => {
     );
 
   it("re-seals the private keys under the new data key and keeps signing", async () => {
-    rotateSigningKey(rt.db, {
+    await rotateSigningKey(rt.db, {
       clock: rt.clock,
       keyring: rt.keyring,
       actor: CLI_ACTOR,
       client: svc.client,
       force: true,
     });
-    rotateSigningKey(rt.db, {
+    await rotateSigningKey(rt.db, {
       clock: rt.clock,
       keyring: rt.keyring,
       actor: CLI_ACTOR,
@@ -59,14 +59,14 @@ describe("signing keys under data-key rotation", () => {
       force: true,
     });
     expect(storedKeyIds()).toEqual(["k1", "k1"]);
-    expect(encryptionStatus(svc).keys).toEqual([expect.objectContaining({ id: "k1", values: 2 })]);
+    expect((await encryptionStatus(svc)).keys).toEqual([expect.objectContaining({ id: "k1", values: 2 })]);
 
-    rotateKey(svc, { dataDir, envKeys: null });
-    expect(encryptionStatus(svc).rowsToReencrypt).toBe(2);
+    await rotateKey(svc, { dataDir, envKeys: null });
+    expect((await encryptionStatus(svc)).rowsToReencrypt).toBe(2);
     await reencryptAll(svc, { batchSize: 1, pauseMs: 0 });
     expect(storedKeyIds()).toEqual(["k2", "k2"]);
     rt.clock.advance(REMOVE_GRACE_MS);
-    expect(removeKey(svc, { dataDir, envKeys: null, keyId: "k1" })).toMatchObject({ applied: true });
+    expect(await removeKey(svc, { dataDir, envKeys: null, keyId: "k1" })).toMatchObject({ applied: true });
 
     // A fresh process (no cached key) opens the re-sealed private key and signs; the token verifies.
     const keys = new SigningKeys(rt.db, rt.clock, fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption));

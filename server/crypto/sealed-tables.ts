@@ -31,7 +31,7 @@ export interface SealedTable {
     tx: Executor,
     keyring: Keyring,
     opts: { afterId: string | null; limit: number; scope: PendingScope },
-  ): { count: number; lastId: string | null };
+  ): Promise<{ count: number; lastId: string | null }>;
 }
 
 export type PendingScope = "stale" | "unsealed";
@@ -59,8 +59,8 @@ export const contactsSealing: SealedTable = {
       and(sql`${contacts.notes} is not null`, notUnder(contacts.notes, prefix)),
     ) as SQL;
   },
-  resealBatch(tx, keyring, { afterId, limit, scope }) {
-    const rows = tx
+  async resealBatch(tx, keyring, { afterId, limit, scope }) {
+    const rows = await tx
       .select()
       .from(contacts)
       .where(and(afterId ? gt(contacts.id, afterId) : undefined, this.pending(keyring.active().id, scope)))
@@ -73,7 +73,8 @@ export const contactsSealing: SealedTable = {
       // accepted. Every other row must open, or the batch fails closed.
       const plain = row.emailIndex === null ? openLegacyContactFields(keyring, row) : openContactFields(keyring, row);
       const sealedEmail = sealEmail(keyring, row, plain.email);
-      tx.update(contacts)
+      await tx
+        .update(contacts)
         .set({
           ...sealedEmail,
           phone: sealOptional(keyring, row.id, "phone", plain.phone),
@@ -94,8 +95,8 @@ export const signingKeysSealing: SealedTable = {
     if (scope === "unsealed") return sql`0`;
     return notUnder(oauthSigningKeys.privateJwk, `${ENVELOPE_VERSION}.${activeKeyId}.`);
   },
-  resealBatch(tx, keyring, { afterId, limit, scope }) {
-    const rows = tx
+  async resealBatch(tx, keyring, { afterId, limit, scope }) {
+    const rows = await tx
       .select()
       .from(oauthSigningKeys)
       .where(and(afterId ? gt(oauthSigningKeys.kid, afterId) : undefined, this.pending(keyring.active().id, scope)))
@@ -104,7 +105,8 @@ export const signingKeysSealing: SealedTable = {
       .all();
     for (const row of rows) {
       const ref = { table: "oauth_signing_keys", column: "private_jwk", rowId: row.kid };
-      tx.update(oauthSigningKeys)
+      await tx
+        .update(oauthSigningKeys)
         .set({ privateJwk: seal(keyring, ref, open(keyring, ref, row.privateJwk)) })
         .where(eq(oauthSigningKeys.kid, row.kid))
         .run();
@@ -124,8 +126,8 @@ export const totpSecretsSealing: SealedTable = {
       notUnder(secondFactors.totpSecret, `${ENVELOPE_VERSION}.${activeKeyId}.`),
     ) as SQL;
   },
-  resealBatch(tx, keyring, { afterId, limit, scope }) {
-    const rows = tx
+  async resealBatch(tx, keyring, { afterId, limit, scope }) {
+    const rows = await tx
       .select({ id: secondFactors.id, totpSecret: secondFactors.totpSecret })
       .from(secondFactors)
       .where(and(afterId ? gt(secondFactors.id, afterId) : undefined, this.pending(keyring.active().id, scope)))
@@ -135,7 +137,8 @@ export const totpSecretsSealing: SealedTable = {
     for (const row of rows) {
       if (!row.totpSecret) continue;
       const ref = { table: "second_factors", column: "totp_secret", rowId: row.id };
-      tx.update(secondFactors)
+      await tx
+        .update(secondFactors)
         .set({ totpSecret: seal(keyring, ref, open(keyring, ref, row.totpSecret)) })
         .where(eq(secondFactors.id, row.id))
         .run();
@@ -147,14 +150,14 @@ export const totpSecretsSealing: SealedTable = {
 export const SEALED_TABLES: readonly SealedTable[] = [contactsSealing, signingKeysSealing, totpSecretsSealing];
 
 /** How many stored values each key id protects, over every sealed column ('' = not sealed yet). */
-export function keyUsage(db: Executor): Map<string, number> {
+export async function keyUsage(db: Executor): Promise<Map<string, number>> {
   const usage = new Map<string, number>();
   for (const table of SEALED_TABLES) {
     const parts = table.columns.map(
       (column) =>
         sql`select ${keyIdSql(column)} as key_id from ${sql.identifier(table.name)} where ${sql.identifier(column)} is not null`,
     );
-    const rows = db.all<{ key_id: string; n: number }>(
+    const rows = await db.all<{ key_id: string; n: number }>(
       sql`select key_id, count(*) as n from (${sql.join(parts, sql` union all `)}) group by key_id`,
     );
     for (const row of rows) usage.set(row.key_id, (usage.get(row.key_id) ?? 0) + row.n);
@@ -163,10 +166,10 @@ export function keyUsage(db: Executor): Map<string, number> {
 }
 
 /** Pending rows over all sealed tables (see SealedTable.pending). */
-export function pendingRows(db: Executor, activeKeyId: string, scope: PendingScope): number {
+export async function pendingRows(db: Executor, activeKeyId: string, scope: PendingScope): Promise<number> {
   let total = 0;
   for (const table of SEALED_TABLES) {
-    const row = db.get<{ n: number }>(
+    const row = await db.get<{ n: number }>(
       sql`select count(*) as n from ${sql.identifier(table.name)} where ${table.pending(activeKeyId, scope)}`,
     );
     total += row?.n ?? 0;

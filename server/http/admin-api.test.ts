@@ -109,8 +109,8 @@ const svc = () => ({
   actor: SYSTEM_ACTOR,
   client: { ip: null, userAgent: null, requestId: "t" },
 });
-const issue = (userId: string, scopes: string[]) =>
-  createToken(svc(), userId, { name: `t-${scopes.join("-")}`, scopes: scopes as never }).token;
+const issue = async (userId: string, scopes: string[]) =>
+  (await createToken(svc(), userId, { name: `t-${scopes.join("-")}`, scopes: scopes as never })).token;
 
 type Seeded = Awaited<ReturnType<typeof seedUser>>;
 let root: Seeded;
@@ -123,7 +123,7 @@ beforeAll(async () => {
   root = await bed.user("root@example.com", "admin");
   alice = await bed.user("alice@example.com");
   bob = await bed.user("bob@example.com");
-  adminToken = issue(root.user.id, ["admin"]);
+  adminToken = await issue(root.user.id, ["admin"]);
 });
 
 const unique = (prefix: string) => `${prefix}${++seq}`;
@@ -139,7 +139,7 @@ describe("who may call the admin API", () => {
   ];
 
   it("refuses no credential (401 with a challenge) and changes nothing", async () => {
-    const before = rt.db.select().from(auditLog).all().length;
+    const before = (await rt.db.select().from(auditLog).all()).length;
     for (const [method, url, body] of probes) {
       const answer = await call(method, url, { body });
       expectProblem(answer, 401, "missing_credentials");
@@ -147,16 +147,10 @@ describe("who may call the admin API", () => {
     }
     // Refusals are audited in aggregate at most; no user was created.
     expect(
-      rt.db
-        .select()
-        .from(auditLog)
-        .all()
-        .filter((e) => e.action === "user.create" && e.outcome === "success").length,
+      (await rt.db.select().from(auditLog).all()).filter((e) => e.action === "user.create" && e.outcome === "success")
+        .length,
     ).toBe(
-      rt.db
-        .select()
-        .from(auditLog)
-        .all()
+      (await rt.db.select().from(auditLog).all())
         .slice(0, before)
         .filter((e) => e.action === "user.create" && e.outcome === "success").length,
     );
@@ -165,9 +159,9 @@ describe("who may call the admin API", () => {
   it("refuses a member's token that carries the admin scope (403), on every probe", async () => {
     // The token was made while its owner was an admin; the owner has since been demoted.
     const former = await bed.user(`${unique("former")}@example.com`, "admin");
-    const token = issue(former.user.id, ["admin", "contacts:read"]);
+    const token = await issue(former.user.id, ["admin", "contacts:read"]);
     expect((await call("GET", "/admin/users", { token })).status).toBe(200);
-    setUserRole({ ...svc() }, former.user.id, "member");
+    await setUserRole({ ...svc() }, former.user.id, "member");
     for (const [method, url, body] of probes) {
       const answer = await call(method, url, { token, body });
       expect(answer.status, `${method} ${url}`).toBe(403);
@@ -183,7 +177,7 @@ describe("who may call the admin API", () => {
 
   it("refuses an admin's token without the admin scope: 403 insufficient_scope naming the scope", async () => {
     for (const scopes of [["contacts:read"], ["tokens:read", "tokens:write"], ["metrics:read"]]) {
-      const token = issue(root.user.id, scopes);
+      const token = await issue(root.user.id, scopes);
       for (const [method, url, body] of probes) {
         const problem = expectProblem(await call(method, url, { token, body }), 403, "insufficient_scope");
         expect(problem.scopes).toEqual(["admin"]);
@@ -200,7 +194,7 @@ describe("who may call the admin API", () => {
   });
 
   it("takes an OAuth access token with the admin scope only from a client allowed it, for an admin", async () => {
-    const allowed = bed.registerClient({ name: "Ops console", scopes: ["admin", "contacts:read"] });
+    const allowed = await bed.registerClient({ name: "Ops console", scopes: ["admin", "contacts:read"] });
     const tokens = await authorizationCodeTokens(bed, allowed, root, "admin");
     expect(tokens.scope).toBe("admin");
     const listed = await call("GET", "/admin/users?limit=3", { token: tokens.access_token });
@@ -215,7 +209,7 @@ describe("who may call the admin API", () => {
     }
 
     // A client not registered with admin cannot get it, for anyone.
-    const plain = bed.registerClient({ name: "Contacts app", scopes: ["contacts:read"] });
+    const plain = await bed.registerClient({ name: "Contacts app", scopes: ["contacts:read"] });
     const narrow = await authorizationCodeTokens(bed, plain, root, "contacts:read");
     expectProblem(await call("GET", "/admin/users", { token: narrow.access_token }), 403, "insufficient_scope");
   });
@@ -227,7 +221,7 @@ describe("HEAD", () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.text).toBe("");
     expect(anonymous.headers.get("www-authenticate")).toMatch(/^Bearer/);
-    const member = issue(alice.user.id, ["contacts:read"]);
+    const member = await issue(alice.user.id, ["contacts:read"]);
     expect((await call("HEAD", "/admin/users", { token: member })).status).toBe(403);
     expect((await call("HEAD", "/contacts", { token: member })).status).toBe(200);
 
@@ -311,7 +305,7 @@ describe("ids", () => {
   });
 
   it("keeps another user's records apart: a session of bob under alice, bob's token for alice, are 404", async () => {
-    const bobToken = issue(bob.user.id, ["tokens:read"]);
+    const bobToken = await issue(bob.user.id, ["tokens:read"]);
     const bobTokenId = rt.db.$client
       .prepare("select id from api_tokens where user_id = ? limit 1")
       .get(bob.user.id) as {
@@ -325,7 +319,7 @@ describe("ids", () => {
     const bobSessions = await call("GET", `/admin/users/${bob.user.id}/sessions`, { token: adminToken });
     expect((bobSessions.json as { items: Array<{ id: string }> }).items.map((s) => s.id)).toContain(bob.session.id);
     // A user's own token endpoint: another user's token is not found (and the admin one finds it).
-    const aliceToken = issue(alice.user.id, ["tokens:read"]);
+    const aliceToken = await issue(alice.user.id, ["tokens:read"]);
     expectProblem(await call("GET", `/tokens/${bobTokenId.id}`, { token: aliceToken }), 404);
     expect((await call("GET", `/tokens/${bobTokenId.id}`, { token: bobToken })).status).toBe(200);
     expect((await call("GET", `/admin/tokens/${bobTokenId.id}`, { token: adminToken })).status).toBe(200);
@@ -449,7 +443,7 @@ describe("resource conventions", () => {
     expect(override.fetched.json?.id).toBe(override.answer.json?.id);
 
     // The user's own doors follow the same rule.
-    const own = issue(alice.user.id, ["contacts:write", "contacts:read", "tokens:read", "tokens:write"]);
+    const own = await issue(alice.user.id, ["contacts:write", "contacts:read", "tokens:read", "tokens:write"]);
     const contact = await create("/contacts", "/contacts", { name: "Ada", email: "ada@example.com" }, own);
     expect(contact.fetched.json).toEqual(contact.answer.json);
     const minted = await create("/tokens", "/tokens", { name: "child", scopes: ["contacts:read"] }, own);
@@ -469,7 +463,7 @@ describe("resource conventions", () => {
 
   it("answers 204 with no body and no content type to every DELETE, and the thing is gone", async () => {
     const dave = await bed.user(`${unique("dave")}@example.com`);
-    const extra = rt.db.transaction((tx) =>
+    const extra = await rt.db.transaction((tx) =>
       createSession(tx, rt.clock, rt.config.session, dave.user.id, { ip: null, userAgent: null, requestId: "t" }),
     );
     await remove("/admin/users/{id}/sessions/{sessionId}", `/admin/users/${dave.user.id}/sessions/${extra.id}`);
@@ -517,8 +511,11 @@ describe("resource conventions", () => {
     await remove("/admin/rate-limits/overrides/{id}", `/admin/rate-limits/overrides/${override.json?.id}`);
     expectProblem(await call("GET", `/admin/rate-limits/overrides/${override.json?.id}`, { token: adminToken }), 404);
 
-    const own = issue(dave.user.id, ["contacts:write", "contacts:read"]);
-    const contact = await call("POST", "/contacts", { token: own, body: { name: "Bo", email: "bo@example.com" } });
+    const own = await issue(dave.user.id, ["contacts:write", "contacts:read"]);
+    const contact = await call("POST", "/contacts", {
+      token: own,
+      body: { name: "Bo", email: "bo@example.com" },
+    });
     await remove("/contacts/{id}", `/contacts/${contact.json?.id}`, own);
     expectProblem(await call("GET", `/contacts/${contact.json?.id}`, { token: own }), 404);
 
@@ -555,7 +552,7 @@ describe("resource conventions", () => {
 describe("one cursor scheme", () => {
   beforeAll(async () => {
     for (let i = 0; i < 7; i++) await bed.user(`${unique("page")}@example.com`);
-    for (let i = 0; i < 5; i++) issue(alice.user.id, ["contacts:read"]);
+    for (let i = 0; i < 5; i++) await issue(alice.user.id, ["contacts:read"]);
     for (let i = 0; i < 4; i++) {
       await call("POST", "/admin/cors-origins", {
         token: adminToken,
@@ -576,7 +573,7 @@ describe("one cursor scheme", () => {
         token: adminToken,
         body: { target: { type: "user", email: user.user.email }, limit: 10 + i, windowSeconds: 60 },
       });
-      rt.db.transaction((tx) =>
+      await rt.db.transaction((tx) =>
         createSession(tx, rt.clock, rt.config.session, alice.user.id, { ip: null, userAgent: null, requestId: "p" }),
       );
     }
@@ -665,11 +662,11 @@ describe("one cursor scheme", () => {
 
 describe("the audit export on REST", () => {
   it("streams the entries matching the filters as NDJSON or CSV, and records the export", async () => {
-    const own = issue(alice.user.id, ["contacts:write"]);
+    const own = await issue(alice.user.id, ["contacts:write"]);
     for (let i = 0; i < 3; i++) {
       await call("POST", "/contacts", { token: own, body: { name: `E${i}`, email: `e${i}@example.com` } });
     }
-    const exportsBefore = rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all().length;
+    const exportsBefore = (await rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all()).length;
 
     const ndjson = await fetch(`${base}/api/v1/admin/audit/export?format=ndjson&action=contact.create`, {
       headers: { authorization: `Bearer ${adminToken}` },
@@ -697,7 +694,7 @@ describe("the audit export on REST", () => {
     expect(rows.length - 1).toBeGreaterThanOrEqual(lines.length);
 
     // Each export is an audit entry with the admin's token as actor and the filter it used.
-    const exportsAfter = rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all();
+    const exportsAfter = await rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all();
     expect(exportsAfter.length).toBe(exportsBefore + 2);
     const [first] = exportsAfter.slice(exportsBefore);
     expect(first).toMatchObject({ actorKind: "token", outcome: "success" });
@@ -714,7 +711,7 @@ describe("the audit export on REST", () => {
       const problem = expectProblem(await call("GET", `/admin/audit/export?${query}`, { token: adminToken }), 400);
       expect(JSON.stringify(problem.errors ?? problem.detail), query).toContain(field);
     }
-    expect(rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all().length).toBe(
+    expect((await rt.db.select().from(auditLog).where(eq(auditLog.action, "audit.export")).all()).length).toBe(
       exportsBefore + 2,
     );
   });
@@ -738,7 +735,7 @@ describe("tokens an admin creates for a user", () => {
       body: { name: "Imported", email: "imp@example.com" },
     });
     expect(contact.status).toBe(201);
-    const row = rt.db
+    const row = await rt.db
       .select()
       .from(contacts)
       .where(eq(contacts.id, contact.json?.id as string))
@@ -749,10 +746,10 @@ describe("tokens an admin creates for a user", () => {
       items: Array<{ id: string }>;
     };
     expect(listed.items.map((c) => c.id)).toContain(contact.json?.id);
-    const aliceContacts = rt.db.select().from(contacts).where(eq(contacts.ownerId, alice.user.id)).all();
+    const aliceContacts = await rt.db.select().from(contacts).where(eq(contacts.ownerId, alice.user.id)).all();
     for (const c of aliceContacts) expect(listed.items.map((i) => i.id)).not.toContain(c.id);
 
-    const entry = rt.db
+    const entry = await rt.db
       .select()
       .from(auditLog)
       .where(and(eq(auditLog.action, "token.create"), eq(auditLog.targetId, created.json?.id as string)))
@@ -807,10 +804,17 @@ describe("encryption keys over REST", () => {
       keyring: staticKeyring({ activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date(0))] }, "env"),
     };
     const admin = await seedUser(envRt, "env-admin@example.com", "admin");
-    const token = createToken(
-      { db: envRt.db, clock: envRt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
-      admin.user.id,
-      { name: "t", scopes: ["admin"] },
+    const token = (
+      await createToken(
+        {
+          db: envRt.db,
+          clock: envRt.clock,
+          actor: SYSTEM_ACTOR,
+          client: { ip: null, userAgent: null, requestId: "t" },
+        },
+        admin.user.id,
+        { name: "t", scopes: ["admin"] },
+      )
     ).token;
     const res = await handleRest(
       new Request("http://localhost:3000/api/v1/admin/encryption/rotate", {
@@ -838,10 +842,12 @@ describe("encryption keys over REST", () => {
       const db = openDatabase(path.join(dir, "gatehouse.db"));
       a = { ...base0, db, keyring: fileKeyring(dir, loadOrCreateSecrets(dir).encryption) };
       const admin = await seedUser(a, "keys-admin@example.com", "admin");
-      token = createToken(
-        { db: a.db, clock: a.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
-        admin.user.id,
-        { name: "t", scopes: ["admin", "contacts:read", "contacts:write"] },
+      token = (
+        await createToken(
+          { db: a.db, clock: a.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
+          admin.user.id,
+          { name: "t", scopes: ["admin", "contacts:read", "contacts:write"] },
+        )
       ).token;
     });
     afterEach(() => {
@@ -903,26 +909,28 @@ describe("encryption keys over REST", () => {
       const contact = (await (await restA("POST", "/contacts", { name: "K", email: "k@example.com" })).json()) as {
         id: string;
       };
-      const row = a.db.select().from(contacts).where(eq(contacts.id, contact.id)).get();
+      const row = await a.db.select().from(contacts).where(eq(contacts.id, contact.id)).get();
       expect(keyIdOf(row?.email as string)).toBe(keyId);
       expect(other.get(keyId)).toBeDefined();
       const owner = row?.ownerId as string;
       expect(
-        getContact(
-          {
-            db: a.db,
-            clock: a.clock,
-            keyring: other,
-            actor: SYSTEM_ACTOR,
-            client: { ip: null, userAgent: null, requestId: "t" },
-          },
-          owner,
-          contact.id,
+        (
+          await getContact(
+            {
+              db: a.db,
+              clock: a.clock,
+              keyring: other,
+              actor: SYSTEM_ACTOR,
+              client: { ip: null, userAgent: null, requestId: "t" },
+            },
+            owner,
+            contact.id,
+          )
         ).email,
       ).toBe("k@example.com");
 
       // The audit entry names both keys and no key material.
-      const entry = a.db.select().from(auditLog).where(eq(auditLog.action, "encryption.rotate")).get();
+      const entry = await a.db.select().from(auditLog).where(eq(auditLog.action, "encryption.rotate")).get();
       expect(entry).toMatchObject({ actorKind: "token", targetId: keyId });
       expect(entry?.detail).toMatchObject({ previousKeyId, staged: true });
       const secrets = JSON.parse(fs.readFileSync(file, "utf8")) as { encryption: { keys: Array<{ key: string }> } };
@@ -956,8 +964,8 @@ describe("encryption keys over REST", () => {
         if (i === 199) throw new Error(`re-encryption did not finish: ${JSON.stringify(status)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      for (const row of a.db.select().from(contacts).all()) expect(keyIdOf(row.email)).toBe("k2");
-      const started = a.db.select().from(auditLog).where(eq(auditLog.action, "encryption.reencrypt_start")).get();
+      for (const row of await a.db.select().from(contacts).all()) expect(keyIdOf(row.email)).toBe("k2");
+      const started = await a.db.select().from(auditLog).where(eq(auditLog.action, "encryption.reencrypt_start")).get();
       expect(started).toMatchObject({ actorKind: "token" });
     });
   });

@@ -53,7 +53,7 @@ export async function guardApi(
 
   const { https } = resolveClient(req.headers, runtime.trustedProxies);
   // No CORS door (probes, the metrics scrape, the OpenAPI document): no grant, and OPTIONS is the handler's.
-  const grant = door ? grantFor(req, runtime) : null;
+  const grant = await (door ? grantFor(req, runtime) : null);
   const url = new URL(req.url);
   const verdict = httpsVerdict({
     secure: runtime.config.secure && !isPlainHttpProbe(url.pathname, req.method),
@@ -79,11 +79,11 @@ export async function guardApi(
 }
 
 /** The allow-list's answer for this request's Origin; our own origin needs none. Fails closed on a database error. */
-function grantFor(req: Request, runtime: Runtime): CorsGrant | null {
+async function grantFor(req: Request, runtime: Runtime): Promise<CorsGrant | null> {
   const origin = req.headers.get("origin");
   if (origin === null || origin === runtime.config.appUrl.origin) return null;
   try {
-    return corsGrantFor(runtime.db, origin);
+    return await corsGrantFor(runtime.db, origin);
   } catch (error) {
     getLogger().error(
       { err: { name: (error as Error).name, message: (error as Error).message } },

@@ -63,10 +63,12 @@ describe("token storage", () => {
     });
     const json = { "content-type": "application/json" };
 
-    const parent = createToken(svc, alice.user.id, {
-      name: "parent",
-      scopes: ["contacts:read", "contacts:write", "tokens:read", "tokens:write"],
-    }).token;
+    const parent = (
+      await createToken(svc, alice.user.id, {
+        name: "parent",
+        scopes: ["contacts:read", "contacts:write", "tokens:read", "tokens:write"],
+      })
+    ).token;
 
     // Created over REST …
     const viaRest = await (

@@ -79,9 +79,9 @@ describe("API tokens over HTTP", () => {
     actor: SYSTEM_ACTOR,
     client: { ip: null, userAgent: null, requestId: "test" },
   });
-  const issue = (userId: string, scopes: string[], expiresInMs?: number) =>
-    createToken(svc(), userId, { name: "test", scopes, expiresInMs }).token;
-  const auditCount = () => rt.db.select().from(auditLog).all().length;
+  const issue = async (userId: string, scopes: string[], expiresInMs?: number) =>
+    (await createToken(svc(), userId, { name: "test", scopes, expiresInMs })).token;
+  const auditCount = async () => (await rt.db.select().from(auditLog).all()).length;
   /**
    * Every application row, serialised: "no write" means this does not change.
    * Rate-limit bookkeeping is left out — the limiter counts every request,
@@ -140,7 +140,7 @@ describe("API tokens over HTTP", () => {
     });
 
     it("unknown, malformed, lower-cased and bad-checksum tokens: 401 invalid_token, without a credential lookup or a write", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read"]);
       const stateBefore = appState();
       const prepare = vi.spyOn(rt.db.$client, "prepare");
       const checksumFlipped = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
@@ -172,7 +172,7 @@ describe("API tokens over HTTP", () => {
     });
 
     it("a well-formed token that was never issued: 401 invalid_token after one indexed lookup", async () => {
-      issue(alice.user.id, ["contacts:read"]);
+      await issue(alice.user.id, ["contacts:read"]);
       const prepare = vi.spyOn(rt.db.$client, "prepare");
       await expectProblem(await rest(rt, "GET", "/contacts", { token: generateToken() }), 401, INVALID_TOKEN);
       const lookups = credentialLookups(prepare);
@@ -184,8 +184,8 @@ describe("API tokens over HTTP", () => {
     });
 
     it("malformed Authorization headers: 400 invalid_request on both doors, before any query or write", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
-      const before = auditCount();
+      const token = await issue(alice.user.id, ["contacts:read"]);
+      const before = await auditCount();
       const stateBefore = appState();
       const prepare = vi.spyOn(rt.db.$client, "prepare");
       const twoHeaders = new Headers();
@@ -213,12 +213,12 @@ describe("API tokens over HTTP", () => {
       }
       expect(credentialLookups(prepare)).toEqual([]);
       expect(appState()).toBe(stateBefore);
-      expect(auditCount()).toBe(before);
-      expect(rt.db.select().from(contacts).all()).toHaveLength(0);
+      expect(await auditCount()).toBe(before);
+      expect(await rt.db.select().from(contacts).all()).toHaveLength(0);
     });
 
     it("refuses a token in the query string with 400 invalid_request, even a valid one", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read"]);
       for (const query of [`access_token=${token}`, `api_key=${token}`, "access_token=x", `cursor=${token}`]) {
         await expectProblem(await rest(rt, "GET", `/contacts?${query}`), 400, INVALID_REQUEST);
         // Also alongside a good header: a credential in the URL is refused, not ignored.
@@ -229,11 +229,11 @@ describe("API tokens over HTTP", () => {
         );
         expect(viaTrpc.status).toBe(400);
       }
-      expect(rt.db.select().from(apiTokens).get()?.lastUsedAt).toBeNull();
+      expect((await rt.db.select().from(apiTokens).get())?.lastUsedAt).toBeNull();
     });
 
     it("expired: 401 invalid_token from the expiry instant on", async () => {
-      const token = issue(alice.user.id, ["contacts:read"], DAY);
+      const token = await issue(alice.user.id, ["contacts:read"], DAY);
       rt.clock.advance(DAY - 1);
       expect((await rest(rt, "GET", "/contacts", { token })).status).toBe(200);
       rt.clock.advance(1);
@@ -242,7 +242,7 @@ describe("API tokens over HTTP", () => {
     });
 
     it("revoked: refused on the very next request", async () => {
-      const token = issue(alice.user.id, ["contacts:read", "tokens:read", "tokens:write"]);
+      const token = await issue(alice.user.id, ["contacts:read", "tokens:read", "tokens:write"]);
       const list = await (await rest(rt, "GET", "/tokens", { token })).json();
       const id = list.items[0].id;
       const revoked = await rest(rt, "POST", `/tokens/${id}/revoke`, { token }, {});
@@ -253,16 +253,16 @@ describe("API tokens over HTTP", () => {
     });
 
     it("disabled owner: 401 invalid_token; enabling the owner again brings the token back", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
-      setUserDisabled(svc(), alice.user.id, true);
+      const token = await issue(alice.user.id, ["contacts:read"]);
+      await setUserDisabled(svc(), alice.user.id, true);
       await expectProblem(await rest(rt, "GET", "/contacts", { token }), 401, INVALID_TOKEN);
       expect((await trpcQuery(rt, "contacts.list", {}, { token })).status).toBe(401);
-      setUserDisabled(svc(), alice.user.id, false);
+      await setUserDisabled(svc(), alice.user.id, false);
       expect((await rest(rt, "GET", "/contacts", { token })).status).toBe(200);
     });
 
     it("an owner who must change their password can do nothing else with a token either", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read"]);
       await setUserPassword(svc(), alice.user.id, "a new one-time password", { mustChange: true });
       await expectProblem(
         await rest(rt, "GET", "/contacts", { token }),
@@ -275,8 +275,8 @@ describe("API tokens over HTTP", () => {
 
   describe("scopes", () => {
     it("a read-only token reads but cannot create, update or delete, on either door", async () => {
-      const writer = issue(alice.user.id, ["contacts:read", "contacts:write"]);
-      const reader = issue(alice.user.id, ["contacts:read"]);
+      const writer = await issue(alice.user.id, ["contacts:read", "contacts:write"]);
+      const reader = await issue(alice.user.id, ["contacts:read"]);
       const created = await (
         await rest(rt, "POST", "/contacts", { token: writer }, { name: "Ada", email: "ada@example.com" })
       ).json();
@@ -317,13 +317,13 @@ describe("API tokens over HTTP", () => {
         (await trpcMutation(rt, "contacts.update", { id: created.id, notes: "ok" }, { token: writer })).status,
       ).toBe(200);
 
-      const rows = rt.db.select().from(contacts).all();
+      const rows = await rt.db.select().from(contacts).all();
       expect(rows).toHaveLength(1);
       expect(rows[0]?.name).toBe("Ada");
     });
 
     it("a token without tokens:read cannot list tokens, and none can reach the admin procedures without the role", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read"]);
       await expectProblem(
         await rest(rt, "GET", "/tokens", { token }),
         403,
@@ -333,8 +333,8 @@ describe("API tokens over HTTP", () => {
     });
 
     it("another user's contact with a valid token is 404, and stays untouched", async () => {
-      const alices = issue(alice.user.id, ["contacts:read", "contacts:write"]);
-      const bobs = issue(bob.user.id, ["contacts:read", "contacts:write"]);
+      const alices = await issue(alice.user.id, ["contacts:read", "contacts:write"]);
+      const bobs = await issue(bob.user.id, ["contacts:read", "contacts:write"]);
       const contact = await (
         await rest(rt, "POST", "/contacts", { token: alices }, { name: "Ada", email: "ada@example.com" })
       ).json();
@@ -349,15 +349,15 @@ describe("API tokens over HTTP", () => {
       }
       expect((await (await rest(rt, "GET", "/contacts", { token: bobs })).json()).items).toEqual([]);
       expect((await trpcQuery(rt, "contacts.get", { id: contact.id }, { token: bobs })).status).toBe(404);
-      expect(rt.db.select().from(contacts).where(eq(contacts.id, contact.id)).get()?.name).toBe("Ada");
+      expect((await rt.db.select().from(contacts).where(eq(contacts.id, contact.id)).get())?.name).toBe("Ada");
     });
 
     it("a demoted owner's token loses the admin scope on the next request", async () => {
       const admin = await seedUser(rt, "root@example.com", "admin");
       await seedUser(rt, "root2@example.com", "admin"); // so the first may be demoted
-      const token = issue(admin.user.id, ["admin", "contacts:read"]);
+      const token = await issue(admin.user.id, ["admin", "contacts:read"]);
       expect((await trpcQuery(rt, "admin.users.list", {}, { token })).status).toBe(200);
-      setUserRole(svc(), admin.user.id, "member");
+      await setUserRole(svc(), admin.user.id, "member");
       const res = await trpcQuery(rt, "admin.users.list", {}, { token });
       expect(res.status).toBe(403);
       expect(res.headers.get("www-authenticate")).toBe(
@@ -365,23 +365,23 @@ describe("API tokens over HTTP", () => {
       );
       // What the role still allows keeps working.
       expect((await rest(rt, "GET", "/contacts", { token })).status).toBe(200);
-      setUserRole(svc(), admin.user.id, "admin");
+      await setUserRole(svc(), admin.user.id, "admin");
       expect((await trpcQuery(rt, "admin.users.list", {}, { token })).status).toBe(200);
     });
 
     it("creation with a scope beyond the owner's role or the caller's token is refused", async () => {
-      const token = issue(alice.user.id, ["contacts:read", "tokens:write"]);
+      const token = await issue(alice.user.id, ["contacts:read", "tokens:write"]);
       const beyondRole = await rest(rt, "POST", "/tokens", { token }, { name: "x", scopes: ["admin"] });
       await expectProblem(beyondRole, 403, null, "urn:gatehouse:problem:scope_exceeds_role");
       const beyondToken = await rest(rt, "POST", "/tokens", { token }, { name: "x", scopes: ["contacts:write"] });
       await expectProblem(beyondToken, 403, null, "urn:gatehouse:problem:scope_not_held");
-      expect(rt.db.select().from(apiTokens).all()).toHaveLength(1);
+      expect(await rt.db.select().from(apiTokens).all()).toHaveLength(1);
     });
   });
 
   describe("CSRF on the tRPC door", () => {
     it("does not ask a Bearer mutation for an Origin, but still does when the cookie is what authenticates", async () => {
-      const token = issue(alice.user.id, ["contacts:write"]);
+      const token = await issue(alice.user.id, ["contacts:write"]);
       const post = (headers: Record<string, string>) =>
         handleTrpc(
           new Request(`${ORIGIN}/api/trpc/contacts.create`, {
@@ -403,13 +403,13 @@ describe("API tokens over HTTP", () => {
       );
       // A bad Bearer token next to a good cookie is just a bad token: the cookie is not used.
       expect((await post({ cookie, authorization: `Bearer ${token.toLowerCase()}` })).status).toBe(401);
-      expect(rt.db.select().from(contacts).all()).toHaveLength(1);
+      expect(await rt.db.select().from(contacts).all()).toHaveLength(1);
     });
   });
 
   describe("lifecycle over REST", () => {
     it("creates (shown once), lists, and audits as the token acting for its owner", async () => {
-      const token = issue(alice.user.id, ["contacts:read", "tokens:read", "tokens:write"]);
+      const token = await issue(alice.user.id, ["contacts:read", "tokens:read", "tokens:write"]);
       const res = await rest(rt, "POST", "/tokens", { token }, { name: "child", scopes: ["contacts:read"] });
       expect(res.status).toBe(201);
       const created = await res.json();
@@ -419,15 +419,15 @@ describe("API tokens over HTTP", () => {
       expect(listed.total).toBe(2);
       expect(JSON.stringify(listed)).not.toContain(created.token);
 
-      const parent = rt.db.select().from(apiTokens).where(eq(apiTokens.name, "test")).get();
-      const entry = rt.db.select().from(auditLog).where(eq(auditLog.targetId, created.id)).get();
+      const parent = await rt.db.select().from(apiTokens).where(eq(apiTokens.name, "test")).get();
+      const entry = await rt.db.select().from(auditLog).where(eq(auditLog.targetId, created.id)).get();
       expect(entry).toMatchObject({ actorKind: "token", actorId: parent?.id, action: "token.create" });
       expect(entry?.detail).toMatchObject({ actorUserId: alice.user.id, ownerId: alice.user.id });
     });
 
     it("rotation: the old token works until the end of the grace period, then 401; the new one works", async () => {
-      const old = issue(alice.user.id, ["contacts:read", "tokens:write"]);
-      const id = rt.db.select().from(apiTokens).get()?.id;
+      const old = await issue(alice.user.id, ["contacts:read", "tokens:write"]);
+      const id = (await rt.db.select().from(apiTokens).get())?.id;
       const rotated = await (
         await rest(rt, "POST", `/tokens/${id}/rotate`, { token: old }, { graceSeconds: 3600 })
       ).json();
@@ -443,14 +443,14 @@ describe("API tokens over HTTP", () => {
     });
 
     it("revoke-all ends every session and every token of the caller in one step", async () => {
-      const token = issue(alice.user.id, ["contacts:read", "tokens:write"]);
-      const other = issue(alice.user.id, ["contacts:read"]);
-      const bobs = issue(bob.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read", "tokens:write"]);
+      const other = await issue(alice.user.id, ["contacts:read"]);
+      const bobs = await issue(bob.user.id, ["contacts:read"]);
       const res = await rest(rt, "POST", "/tokens/revoke-all", { token }, {});
       expect(await res.json()).toEqual({ sessionsEnded: 1, tokensRevoked: 2, oauthGrantsRevoked: 0 });
       for (const t of [token, other])
         await expectProblem(await rest(rt, "GET", "/contacts", { token: t }), 401, INVALID_TOKEN);
-      expect(rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(0);
+      expect(await rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(0);
       expect((await rest(rt, "GET", "/contacts", { token: bobs })).status).toBe(200);
     });
   });
@@ -474,26 +474,26 @@ describe("API tokens over HTTP", () => {
     const writes = () => (rt.db.$client.prepare("select n from temp.token_writes").get() as { n: number }).n;
 
     it("records time and IP at most once a minute per token", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read"]);
       const t0 = rt.clock.now();
       expect((await rest(rt, "GET", "/contacts", { token, headers: from("203.0.113.7") })).status).toBe(200);
       rt.clock.advance(MINUTE / 2);
       expect((await rest(rt, "GET", "/contacts", { token, headers: from("198.51.100.9") })).status).toBe(200);
       expect((await trpcQuery(rt, "contacts.list", {}, { token, headers: from("198.51.100.9") })).status).toBe(200);
       expect(writes()).toBe(1);
-      expect(rt.db.select().from(apiTokens).get()).toMatchObject({ lastUsedAt: t0, lastUsedIp: "203.0.113.7" });
+      expect(await rt.db.select().from(apiTokens).get()).toMatchObject({ lastUsedAt: t0, lastUsedIp: "203.0.113.7" });
 
       rt.clock.advance(LAST_USED_INTERVAL_MS / 2);
       expect((await rest(rt, "GET", "/contacts", { token, headers: from("198.51.100.9") })).status).toBe(200);
       expect(writes()).toBe(2);
-      expect(rt.db.select().from(apiTokens).get()).toMatchObject({
+      expect(await rt.db.select().from(apiTokens).get()).toMatchObject({
         lastUsedAt: rt.clock.now(),
         lastUsedIp: "198.51.100.9",
       });
     });
 
     it("coalesces many requests at the same instant into one write", async () => {
-      const token = issue(alice.user.id, ["contacts:read"]);
+      const token = await issue(alice.user.id, ["contacts:read"]);
       const results = await Promise.all(Array.from({ length: 20 }, () => rest(rt, "GET", "/contacts", { token })));
       expect(results.every((r) => r.status === 200)).toBe(true);
       expect(writes()).toBe(1);

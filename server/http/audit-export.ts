@@ -68,7 +68,7 @@ export async function handleAuditExport(req: Request, runtime: Runtime): Promise
     } catch (error) {
       return problemFor(error, requestId);
     }
-    return withApiHeaders(streamAuditExport(ctx.db, new URL(req.url).searchParams, started), requestId);
+    return withApiHeaders(await streamAuditExport(ctx.db, new URL(req.url).searchParams, started), requestId);
   });
 }
 
@@ -77,16 +77,16 @@ export async function handleAuditExport(req: Request, runtime: Runtime): Promise
  * run (and audited) on the same query: for this route and for the REST door's
  * GET /api/v1/admin/audit/export (server/http/rest-handler.ts), one code path.
  */
-export function streamAuditExport(
+export async function streamAuditExport(
   db: Db,
   query: URLSearchParams,
   started: { throughSeq: number; filename: string },
-): Response {
+): Promise<Response> {
   const input: Record<string, string> = {};
   for (const [key, value] of query) if (value !== "") input[key] = value;
   // Valid: startExport parsed the same input with the same schema.
   const { format, ...filter } = auditExportInput.parse(input);
-  const body = exportStream(db, toAuditFilter(filter), format, started.throughSeq);
+  const body = await exportStream(db, toAuditFilter(filter), format, started.throughSeq);
   return new Response(body, {
     status: 200,
     headers: {

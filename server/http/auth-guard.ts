@@ -13,9 +13,9 @@ import { problem, problemResponse } from "./problem";
  * double-submit token stays in force behind this; this check does not rely
  * on it. Refused: 403 problem+json, and NextAuth never sees the request.
  */
-export function refuseCrossSiteAuthPost(req: Request, runtime: Runtime): Response | null {
+export async function refuseCrossSiteAuthPost(req: Request, runtime: Runtime): Promise<Response | null> {
   const trusted = (origin: string) => isCredentialedOrigin(runtime.db, origin);
-  if (isSameOriginRequest(req.headers, runtime.config.appUrl.origin, trusted)) return null;
+  if (await isSameOriginRequest(req.headers, runtime.config.appUrl.origin, trusted)) return null;
   const requestId = requestIdOf(req.headers);
   return withApiHeaders(
     problemResponse(

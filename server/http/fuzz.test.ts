@@ -328,8 +328,8 @@ describe("fuzzing every REST operation over real HTTP", () => {
   let token: { id: string; secret: string };
   const minted = new Set<string>();
 
-  function mintToken() {
-    const created = createToken(
+  async function mintToken() {
+    const created = await createToken(
       {
         db: runtime.db,
         clock: runtime.clock,
@@ -360,7 +360,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
     runtime = { ...base0, db: openDatabase(file), keyring: testKeyring() };
     const admin = await seedUser(runtime, "fuzz-admin@example.com", "admin");
     ownerId = admin.user.id;
-    mintToken();
+    await mintToken();
 
     server = http.createServer(async (req, res) => {
       try {
@@ -470,14 +470,14 @@ describe("fuzzing every REST operation over real HTTP", () => {
   }
 
   /** The fuzzer's own token, replaced when an accepted request revoked it (revoke-all, a user's tokens). */
-  function keepOwnToken() {
+  async function keepOwnToken() {
     const mine = runtime.db.$client
       .prepare("select revoked_at, grace_until from api_tokens where id = ?")
       .get(token.id) as {
       revoked_at: number | null;
       grace_until: number | null;
     };
-    if (mine.revoked_at !== null || mine.grace_until !== null) mintToken();
+    if (mine.revoked_at !== null || mine.grace_until !== null) await mintToken();
   }
 
   /** A digest of every data table (not the audit log, counters or last-used stamps, which refused calls may touch). */
@@ -571,7 +571,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
                   pools.token?.push(result.id);
                 }
                 // Revoke-all (or anything else) may have revoked the fuzzer's own token: get a new one.
-                keepOwnToken();
+                await keepOwnToken();
               }
             }),
           ),
@@ -606,7 +606,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
       };
       const stored = runtime.db.$client.prepare("select id from contacts order by id").all() as Array<{ id: string }>;
       expect(stored.map((r) => r.id).sort()).toEqual([...contacts.keys()].sort());
-      for (const [id, expected] of contacts) expect(getContact(svc, ownerId, id)).toMatchObject(expected);
+      for (const [id, expected] of contacts) expect(await getContact(svc, ownerId, id)).toMatchObject(expected);
       const storedTokens = runtime.db.$client.prepare("select id from api_tokens").all() as Array<{ id: string }>;
       expect(new Set(storedTokens.map((r) => r.id))).toEqual(new Set([...minted, ...tokens]));
       expect(runtime.db.$client.prepare("select count(*) as n from users").get()).toEqual({ n: 1 });
@@ -684,15 +684,15 @@ describe("fuzzing every REST operation over real HTTP", () => {
         actor: SYSTEM_ACTOR,
         client: { ip: null, userAgent: null, requestId: "seed" },
       };
-      for (const n of [1, 2]) addCorsOrigin(svc, { origin: `https://partner-${n}.example.com`, note: "seeded" });
-      createClient(svc, {
+      for (const n of [1, 2]) await addCorsOrigin(svc, { origin: `https://partner-${n}.example.com`, note: "seeded" });
+      await createClient(svc, {
         name: "fuzz web app",
         type: "confidential",
         redirectUris: ["https://app.example.com/callback"],
         grantTypes: ["authorization_code", "refresh_token"],
         scopes: ["contacts:read"],
       });
-      createClient(svc, {
+      await createClient(svc, {
         name: "fuzz machine",
         type: "confidential",
         redirectUris: [],
@@ -716,7 +716,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
               counts[`${Math.floor(status / 100)}xx`] = (counts[`${Math.floor(status / 100)}xx`] ?? 0) + 1;
               if (status >= 400) expect(adminDigest(), `${where}: a refused request changed data`).toBe(before);
               else if (op.method === "GET") expect(adminDigest(), `${where}: a GET changed data`).toBe(before);
-              else keepOwnToken();
+              else await keepOwnToken();
             }),
           ),
           {

@@ -28,7 +28,7 @@ let alice: Awaited<ReturnType<typeof seedUser>>;
 beforeAll(async () => {
   rt = createTestRuntime({ maxBodyBytes: 4096 });
   alice = await seedUser(rt, "alice@example.com", "admin");
-  const created = createToken(
+  const created = await createToken(
     { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
     alice.user.id,
     { name: "hardening", scopes: ALL_SCOPES },
@@ -150,7 +150,7 @@ describe("query strings and bodies the REST bridge would mishandle", () => {
   });
 
   it("takes a missing body as the empty object: an operation without a request body works without one", async () => {
-    const other = createToken(
+    const other = await createToken(
       { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
       alice.user.id,
       { name: "to revoke", scopes: ["contacts:read"] },

@@ -22,7 +22,7 @@ async function tokenFor(role: "admin" | "member", scopes: Scope[]) {
     actor: SYSTEM_ACTOR,
     client: { ip: null, userAgent: null, requestId: "s" },
   };
-  return createToken(svc, owner.user.id, { name: "scraper", scopes }).token;
+  return (await createToken(svc, owner.user.id, { name: "scraper", scopes })).token;
 }
 
 const scrape = (headers: Record<string, string> = {}, runtime: TestRuntime = rt) =>

@@ -60,7 +60,7 @@ async function scrape(req: Request, runtime: Runtime, seen: Seen): Promise<Respo
             })
           : null;
     if (refusal) {
-      noteRefusal(ctx, `GET ${METRICS_PATH}`, refusal);
+      await noteRefusal(ctx, `GET ${METRICS_PATH}`, refusal);
       const status = refusal.code === "UNAUTHORIZED" ? 401 : 403;
       const challenge = challengeFor(status, refusal);
       return fail(
@@ -77,12 +77,12 @@ async function scrape(req: Request, runtime: Runtime, seen: Seen): Promise<Respo
       {
         name: "gatehouse_active_sessions",
         help: "Browser sessions not yet expired.",
-        value: activeSessionCount(runtime.db, now),
+        value: await activeSessionCount(runtime.db, now),
       },
       {
         name: "gatehouse_active_tokens",
         help: "API tokens that work right now.",
-        value: activeTokenCount(runtime.db, now),
+        value: await activeTokenCount(runtime.db, now),
       },
     ]);
     return withApiHeaders(

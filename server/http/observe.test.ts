@@ -77,7 +77,7 @@ describe("request log", () => {
       actor: SYSTEM_ACTOR,
       client: { ip: null, userAgent: null, requestId: "s" },
     };
-    const { token, id } = createToken(svc, owner.user.id, { name: "t", scopes: ["contacts:read"] });
+    const { token, id } = await createToken(svc, owner.user.id, { name: "t", scopes: ["contacts:read"] });
     const res = await handleRest(
       request("/api/v1/contacts/con_0123456789abcdefghij", { headers: { authorization: `Bearer ${token}` } }),
       rt,
@@ -132,11 +132,11 @@ describe("metrics and Overview counters", () => {
     expect(METRICS.requests.value(["rest", "GET /contacts", "401"])).toBe(2);
     expect(METRICS.requests.value(["rest", "unmatched", "404"])).toBe(1);
 
-    flushTraffic(rt.db, rt.clock.now());
-    const report = trafficSeries(rt.db, rt.clock.now(), 24);
+    await flushTraffic(rt.db, rt.clock.now());
+    const report = await trafficSeries(rt.db, rt.clock.now(), 24);
     expect(report.totals).toMatchObject({ requests: 3, client_errors: 3, server_errors: 0 });
     expect(report.series.requests.at(-1)).toBe(3);
     // 401s are rejections; the 404 is not.
-    expect(topKeys(rt.db, "rejected_ip", new Date(0), 5)).toEqual([{ key: "198.51.100.7", count: 2 }]);
+    expect(await topKeys(rt.db, "rejected_ip", new Date(0), 5)).toEqual([{ key: "198.51.100.7", count: 2 }]);
   });
 });

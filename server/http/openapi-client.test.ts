@@ -88,7 +88,7 @@ describe("a typed client generated from the document, against a real server", ()
   });
 
   it("reads a 429's Retry-After (header and body) from the typed response", async () => {
-    limitToken(server.rt, limited.tokenId, 1);
+    await limitToken(server.rt, limited.tokenId, 1);
     const api = client(limited.token);
     expect((await api.GET("/contacts", {})).response.status).toBe(200);
     const refused = await api.GET("/contacts", {});

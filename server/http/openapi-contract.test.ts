@@ -186,7 +186,7 @@ describe("the real server answers as the document says", () => {
 
   it("429 with Retry-After, RateLimit, RateLimit-Policy and the violated policy", async () => {
     const limited = await userWithToken(server.rt, "limited@example.com", ["contacts:read"]);
-    limitToken(server.rt, limited.tokenId, 2);
+    await limitToken(server.rt, limited.tokenId, 2);
     for (let i = 0; i < 2; i++) expect((await call("GET", "/contacts", { token: limited.token })).status).toBe(200);
     const refused = await call("GET", "/contacts", { token: limited.token });
     expect(refused.status).toBe(429);
@@ -237,7 +237,7 @@ describe("500", () => {
 
 describe("CORS headers", () => {
   it("an allowed Origin gets Access-Control-Allow-Origin and -Expose-Headers, on success and on error", async () => {
-    addCorsOrigin(serviceContextOf(server.rt), { origin: "https://app.example.com" });
+    await addCorsOrigin(serviceContextOf(server.rt), { origin: "https://app.example.com" });
     const origin = { origin: "https://app.example.com" };
     const ok = await call("GET", "/contacts", { token: alice.token, headers: origin });
     const refused = await call("GET", "/contacts", { headers: origin });

@@ -47,7 +47,7 @@ async function tokenFor(rt: TestRuntime, email: string, scopes: Scope[] = ALL_SC
     actor: SYSTEM_ACTOR,
     client: { ip: null, userAgent: null, requestId: "t" },
   };
-  const created = createToken(svc, user.id, { name: "test", scopes });
+  const created = await createToken(svc, user.id, { name: "test", scopes });
   return { user, token: created.token, tokenId: created.id };
 }
 
@@ -299,11 +299,11 @@ describe("policies: sensitive calls, costs and overrides", () => {
     const quota = async () => fieldsOf(await rest(rt, "GET", "/contacts", { token }))?.policy.get("api");
 
     expect(await quota()).toEqual({ q: 100, w: 60 });
-    setOverride(svc, { type: "user", id: user.id }, { limit: 5, windowMs: 10_000, expiresInMs: 3_600_000 });
+    await setOverride(svc, { type: "user", id: user.id }, { limit: 5, windowMs: 10_000, expiresInMs: 3_600_000 });
     expect(await quota()).toEqual({ q: 5, w: 10 });
-    setOverride(svc, { type: "token", id: tokenId }, { limit: 1000, windowMs: MIN });
+    await setOverride(svc, { type: "token", id: tokenId }, { limit: 1000, windowMs: MIN });
     expect(await quota()).toEqual({ q: 1000, w: 60 });
-    setOverride(svc, { type: "token", id: tokenId }, { limit: 7, windowMs: MIN, expiresInMs: 1_000 });
+    await setOverride(svc, { type: "token", id: tokenId }, { limit: 7, windowMs: MIN, expiresInMs: 1_000 });
     rt.clock.advance(2_000); // the token's override has ended: the owner's applies again
     expect(await quota()).toEqual({ q: 5, w: 10 });
   });
@@ -312,7 +312,7 @@ describe("policies: sensitive calls, costs and overrides", () => {
     const rt = runtimeWith({ api: { limit: 1, windowMs: MIN } });
     const { token } = await tokenFor(rt, "alice@example.com");
     for (let i = 0; i < 20; i++) await rest(rt, "GET", "/contacts", { token });
-    const rows = rt.db.select().from(auditLog).where(eq(auditLog.action, "ratelimit.rejected")).all();
+    const rows = await rt.db.select().from(auditLog).where(eq(auditLog.action, "ratelimit.rejected")).all();
     expect(rows.length).toBeLessThanOrEqual(1);
   });
 });

@@ -46,9 +46,9 @@ beforeEach(async () => {
     actor: SYSTEM_ACTOR,
     client: { ip: null, userAgent: null, requestId: "t" },
   };
-  token = createToken(svc, alice.user.id, { name: "t", scopes: ["contacts:read", "contacts:write"] }).token;
-  addCorsOrigin(svc, { origin: PARTNER });
-  const created = createClient(svc, {
+  token = (await createToken(svc, alice.user.id, { name: "t", scopes: ["contacts:read", "contacts:write"] })).token;
+  await addCorsOrigin(svc, { origin: PARTNER });
+  const created = await createClient(svc, {
     name: "Headers test",
     type: "confidential",
     redirectUris: [],

@@ -93,7 +93,7 @@ describe("REST bridge", () => {
       body: JSON.stringify({ name: "Via cookie", email: "c@example.com" }),
     });
     await expectProblem(write, 401);
-    expect(rt.db.select().from(contacts).all()).toHaveLength(0);
+    expect(await rt.db.select().from(contacts).all()).toHaveLength(0);
   });
 
   it("refuses a body over the cap with 413 before parsing, when Content-Length declares it", async () => {
@@ -203,7 +203,7 @@ describe("tRPC door", () => {
       }),
       rt,
     );
-  const contactCount = () => rt.db.select().from(contacts).all().length;
+  const contactCount = async () => (await rt.db.select().from(contacts).all()).length;
   const input = { name: "Ada Lovelace", email: "ada@example.com" };
 
   beforeEach(async () => {
@@ -216,7 +216,7 @@ describe("tRPC door", () => {
     const res = await post("contacts.create", JSON.stringify(input), { origin: "https://evil.example" });
     const body = await expectProblem(res, 403);
     expect(body.type).toBe("urn:gatehouse:problem:csrf");
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
 
     // A forged Referer does not help, and neither does leaving both out.
     const noOrigin = await handleTrpc(
@@ -237,7 +237,7 @@ describe("tRPC door", () => {
       rt,
     );
     expect(neither.status).toBe(403);
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("accepts the same mutation from our own origin, batched or not", async () => {
@@ -247,11 +247,11 @@ describe("tRPC door", () => {
     const body = (await res.json()) as { result: { data: { id: string; name: string } } };
     expect(body.result.data.name).toBe("Ada Lovelace");
     expect(body.result.data.id).toMatch(/^con_/);
-    expect(contactCount()).toBe(1);
+    expect(await contactCount()).toBe(1);
 
     const batched = await post("contacts.create?batch=1", JSON.stringify({ 0: { ...input, name: "Second" } }));
     expect(batched.status).toBe(200);
-    expect(contactCount()).toBe(2);
+    expect(await contactCount()).toBe(2);
 
     // Our own page, Origin stripped by a privacy setting: the Referer stands in.
     const viaReferer = await handleTrpc(
@@ -263,7 +263,7 @@ describe("tRPC door", () => {
       rt,
     );
     expect(viaReferer.status).toBe(200);
-    expect(contactCount()).toBe(3);
+    expect(await contactCount()).toBe(3);
   });
 
   it("never runs a mutation sent as GET, even with a valid cookie", async () => {
@@ -274,14 +274,14 @@ describe("tRPC door", () => {
       rt,
     );
     expect(res.status).toBe(405);
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("refuses a text/plain body with 415", async () => {
     const res = await post("contacts.create", JSON.stringify(input), { "content-type": "text/plain" });
     const body = await expectProblem(res, 415);
     expect(body.type).toBe("urn:gatehouse:problem:json_required");
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("answers malformed JSON with 400 and no stack trace", async () => {
@@ -293,7 +293,7 @@ describe("tRPC door", () => {
     expect(text).not.toMatch(/\bat .+:\d+:\d+/);
     expect(text).not.toContain("node_modules");
     expect(text).not.toContain("/work/");
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("answers invalid input with 400 naming the field, and no stack", async () => {
@@ -317,11 +317,11 @@ describe("tRPC door", () => {
     expect(MAX_BATCH_SIZE + 1).toBe(11);
     expect(tooMany.status).toBe(400);
     expectApiHeaders(tooMany);
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
 
     const atLimit = await batch(MAX_BATCH_SIZE);
     expect(atLimit.status).toBe(200);
-    expect(contactCount()).toBe(MAX_BATCH_SIZE);
+    expect(await contactCount()).toBe(MAX_BATCH_SIZE);
   });
 
   it("refuses a body over the cap with 413", async () => {
@@ -340,7 +340,7 @@ describe("tRPC door", () => {
       rt,
     );
     await expectProblem(streamed, 413);
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("answers without a session with 401 and echoes a well-formed request id", async () => {

@@ -157,7 +157,7 @@ async function serveOperation(
 
   // RateLimit fields on every answer the rate-limit step saw; 429/503 it caused get its own problem body.
   if (result.ok) {
-    return withRateLimit(restAnswer(result.data, operation, ctx as Context, request), ctx?.rateLimit);
+    return withRateLimit(await restAnswer(result.data, operation, ctx as Context, request), ctx?.rateLimit);
   }
   const limited = rateLimitProblem(result.status, ctx?.rateLimit, requestId);
   if (limited) return withRateLimit(fail(limited), ctx?.rateLimit);
@@ -180,13 +180,17 @@ export const STREAMED: Record<
   {
     /** What the stream is sent as (the OpenAPI document lists these as the operation's answer). */
     contentTypes: readonly string[];
-    stream: (output: unknown, ctx: Context, request: Request) => Response;
+    stream: (output: unknown, ctx: Context, request: Request) => Promise<Response>;
   }
 > = {
   "admin.audit.startExport": {
     contentTypes: Object.values(CONTENT_TYPES),
-    stream: (output, ctx, request) =>
-      streamAuditExport(ctx.db, new URL(request.url).searchParams, output as { throughSeq: number; filename: string }),
+    stream: async (output, ctx, request) =>
+      await streamAuditExport(
+        ctx.db,
+        new URL(request.url).searchParams,
+        output as { throughSeq: number; filename: string },
+      ),
   },
 };
 
@@ -200,9 +204,14 @@ export const STREAMED: Record<
  * - anything else 200 with the output as JSON.
  * HEAD ran the GET operation and is answered like it (serveRest drops the body).
  */
-function restAnswer(output: unknown, operation: RestOperation, ctx: Context, request: Request): Response {
+async function restAnswer(
+  output: unknown,
+  operation: RestOperation,
+  ctx: Context,
+  request: Request,
+): Promise<Response> {
   const stream = STREAMED[operation.procedure]?.stream;
-  if (stream) return stream(output, ctx, request);
+  if (stream) return await stream(output, ctx, request);
   if (operation.method === "DELETE") return new Response(null, { status: 204 });
   // An output of undefined is an empty body, as JSON.stringify gives it.
   const json = JSON.stringify(output) as string | undefined;

@@ -54,22 +54,23 @@ describe("REST input types", () => {
     const admin = await seedUser(rt, "root@example.com", "admin");
     const member = await seedUser(rt, "member@example.com");
     memberId = member.user.id;
-    adminToken = createToken(svc(), admin.user.id, { name: "a", scopes: ["admin"] }).token;
-    memberToken = createToken(svc(), memberId, { name: "m", scopes: ["contacts:read", "contacts:write"] }).token;
+    adminToken = (await createToken(svc(), admin.user.id, { name: "a", scopes: ["admin"] })).token;
+    memberToken = (await createToken(svc(), memberId, { name: "m", scopes: ["contacts:read", "contacts:write"] }))
+      .token;
   });
 
   it.each([["false"], ["true"], ["0"], [""], [0], [1], [null]])(
     "refuses disabled=%j in the body (a boolean is a JSON boolean) and leaves the user as it was",
     async (value) => {
       await expectInvalid(await rest("PUT", `/admin/users/${memberId}/disabled`, { disabled: value }), "disabled");
-      const row = rt.db.select().from(users).where(eq(users.id, memberId)).get();
+      const row = await rt.db.select().from(users).where(eq(users.id, memberId)).get();
       expect(row?.disabledAt ?? null).toBeNull();
     },
   );
 
   it("takes a real boolean in the body", async () => {
     expect((await rest("PUT", `/admin/users/${memberId}/disabled`, { disabled: true })).status).toBe(200);
-    expect(rt.db.select().from(users).where(eq(users.id, memberId)).get()?.disabledAt).not.toBeNull();
+    expect((await rt.db.select().from(users).where(eq(users.id, memberId)).get())?.disabledAt).not.toBeNull();
   });
 
   it('refuses a CORS origin whose allowCredentials is the string "false", and stores nothing', async () => {
@@ -78,7 +79,7 @@ describe("REST input types", () => {
       allowCredentials: "false",
     });
     await expectInvalid(res, "allowCredentials");
-    expect(rt.db.select().from(corsOrigins).all()).toHaveLength(0);
+    expect(await rt.db.select().from(corsOrigins).all()).toHaveLength(0);
   });
 
   it.each([
@@ -153,7 +154,7 @@ describe("REST input types", () => {
       rt,
     );
     expect(res.status).toBe(400);
-    expect(rt.db.select().from(users).where(eq(users.id, memberId)).get()?.disabledAt ?? null).toBeNull();
+    expect((await rt.db.select().from(users).where(eq(users.id, memberId)).get())?.disabledAt ?? null).toBeNull();
   });
 
   it("matches paths exactly: /CONTACTS is no operation (404), not /contacts run under an unmatched label", async () => {

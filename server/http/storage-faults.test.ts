@@ -58,8 +58,11 @@ async function world(dir: string, overrides: Parameters<typeof createTestbed>[0]
     actor: SYSTEM_ACTOR,
     client: { ip: null, userAgent: null, requestId: "t" },
   };
-  const token = createToken(svc, user.id, { name: "ci", scopes: ["contacts:read", "contacts:write"] }).token;
-  const oauthClient = bed.registerClient({ scopes: ["contacts:read"] }) as { clientId: string; clientSecret: string };
+  const token = (await createToken(svc, user.id, { name: "ci", scopes: ["contacts:read", "contacts:write"] })).token;
+  const oauthClient = (await bed.registerClient({ scopes: ["contacts:read"] })) as {
+    clientId: string;
+    clientSecret: string;
+  };
   return {
     bed,
     dir,
@@ -195,11 +198,12 @@ async function expectReady(w: World) {
 /** Nothing half-written: every contact and token has its audit entry and no entry lacks its row; the chain holds. */
 async function expectConsistent(w: World, written: { contacts: number; tokens: number }) {
   const { db } = w.bed.rt;
-  const audited = (action: string) => db.select().from(auditLog).where(eq(auditLog.action, action)).all().length;
-  expect(db.select().from(contacts).all()).toHaveLength(written.contacts);
-  expect(audited("contact.create")).toBe(written.contacts);
-  expect(db.select().from(oauthAccessTokens).all()).toHaveLength(written.tokens);
-  expect(audited("oauth.token_issue")).toBe(written.tokens);
+  const audited = async (action: string) =>
+    (await db.select().from(auditLog).where(eq(auditLog.action, action)).all()).length;
+  expect(await db.select().from(contacts).all()).toHaveLength(written.contacts);
+  expect(await audited("contact.create")).toBe(written.contacts);
+  expect(await db.select().from(oauthAccessTokens).all()).toHaveLength(written.tokens);
+  expect(await audited("oauth.token_issue")).toBe(written.tokens);
   expect((await verifyAuditChain(db)).ok).toBe(true);
 }
 
@@ -260,7 +264,7 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
       actor: SYSTEM_ACTOR,
       client: { ip: null, userAgent: null, requestId: "t" },
     };
-    const adminToken = createToken(svc, admin.id, { name: "export", scopes: ["admin"] }).token;
+    const adminToken = (await createToken(svc, admin.id, { name: "export", scopes: ["admin"] })).token;
     const cookie = await w.bed.sessionCookie(admin, adminSession.id);
     w.bed.rt.db.$client.pragma("query_only = ON");
     // The authorize page parks the request for the consent page: a page of its own, the same 503.

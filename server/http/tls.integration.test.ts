@@ -351,8 +351,9 @@ http {
         email: string;
       };
       const started = await startTotpEnrolment(svc, admin);
-      recoveryCodes = confirmTotpEnrolment(svc, admin.id, started.factorId, totpCodeAt(started.secret, Date.now()))
-        .recoveryCodes as string[];
+      recoveryCodes = (
+        await confirmTotpEnrolment(svc, admin.id, started.factorId, totpCodeAt(started.secret, Date.now()))
+      ).recoveryCodes as string[];
     } finally {
       db.$client.close();
     }

@@ -68,10 +68,10 @@ async function setUp(overrides: Parameters<typeof createTestRuntime>[0] = {}) {
   if (overrides.trustedProxies) rt.trustedProxies = parseTrustedProxies(overrides.trustedProxies);
   alice = await seedUser(rt, "alice@example.com");
   svc = { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } };
-  token = createToken(svc, alice.user.id, { name: "t", scopes: ["contacts:read", "contacts:write"] }).token;
+  token = (await createToken(svc, alice.user.id, { name: "t", scopes: ["contacts:read", "contacts:write"] })).token;
 }
 
-const contactCount = () => rt.db.select().from(contacts).all().length;
+const contactCount = async () => (await rt.db.select().from(contacts).all()).length;
 
 describe("CORS on the API doors", () => {
   beforeEach(() => setUp());
@@ -80,7 +80,7 @@ describe("CORS on the API doors", () => {
   const trpc = (path: string, init: RequestInit = {}) => handleTrpc(new Request(`${APP}/api/trpc/${path}`, init), rt);
 
   it("answers a preflight from an allowed origin with 204, the exact origin, methods, headers and max age", async () => {
-    addCorsOrigin(svc, { origin: PARTNER });
+    await addCorsOrigin(svc, { origin: PARTNER });
     const res = await rest("/contacts", {
       method: "OPTIONS",
       headers: {
@@ -103,7 +103,7 @@ describe("CORS on the API doors", () => {
   });
 
   it("lets an allowed origin read a token call, and forgets it on the next request after removal", async () => {
-    const entry = addCorsOrigin(svc, { origin: PARTNER });
+    const entry = await addCorsOrigin(svc, { origin: PARTNER });
     const call = () => rest("/contacts", { headers: { origin: PARTNER, authorization: `Bearer ${token}` } });
     const allowed = await call();
     expect(allowed.status).toBe(200);
@@ -111,7 +111,7 @@ describe("CORS on the API doors", () => {
     expect(allowed.headers.get("access-control-expose-headers")).toMatch(/X-Request-Id/);
     expectSecurityHeaders(allowed);
 
-    removeCorsOrigin(svc, { id: entry.id });
+    await removeCorsOrigin(svc, { id: entry.id });
     const refused = await call();
     expect(accessControlHeaders(refused)).toEqual([]);
     expect(refused.headers.get("vary")).toMatch(/Origin/);
@@ -121,7 +121,7 @@ describe("CORS on the API doors", () => {
   });
 
   it("gives near misses and bad Origin headers no Access-Control-* header at all, and never a 500", async () => {
-    addCorsOrigin(svc, { origin: PARTNER, allowCredentials: true });
+    await addCorsOrigin(svc, { origin: PARTNER, allowCredentials: true });
     for (const origin of [
       "https://partner.example.com.evil.com",
       "http://partner.example.com",
@@ -144,8 +144,8 @@ describe("CORS on the API doors", () => {
   });
 
   it("sends Allow-Credentials only for an origin flagged so, never with *", async () => {
-    addCorsOrigin(svc, { origin: PARTNER, allowCredentials: true });
-    addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
+    await addCorsOrigin(svc, { origin: PARTNER, allowCredentials: true });
+    await addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
     const flagged = await rest("/contacts", { headers: { origin: PARTNER, authorization: `Bearer ${token}` } });
     expect(flagged.headers.get("access-control-allow-origin")).toBe(PARTNER);
     expect(flagged.headers.get("access-control-allow-credentials")).toBe("true");
@@ -185,16 +185,16 @@ describe("CSRF on cookie-authenticated writes", () => {
 
   it("accepts our own origin and an allow-listed origin flagged for credentials", async () => {
     expect((await createContact({ origin: APP })).status).toBe(200);
-    addCorsOrigin(svc, { origin: PARTNER, allowCredentials: true });
+    await addCorsOrigin(svc, { origin: PARTNER, allowCredentials: true });
     const res = await createContact({ origin: PARTNER });
     expect(res.status).toBe(200);
     expect(res.headers.get("access-control-allow-credentials")).toBe("true");
-    expect(contactCount()).toBe(2);
+    expect(await contactCount()).toBe(2);
   });
 
   it("refuses an allowed origin without credentials, the wildcard, a stranger and no origin at all — changing nothing", async () => {
-    addCorsOrigin(svc, { origin: PARTNER });
-    addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
+    await addCorsOrigin(svc, { origin: PARTNER });
+    await addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
     const attempts: Record<string, string>[] = [
       { origin: PARTNER },
       { origin: "https://evil.example" },
@@ -207,7 +207,7 @@ describe("CSRF on cookie-authenticated writes", () => {
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(((await res.json()) as { type: string }).type).toBe("urn:gatehouse:problem:csrf");
     }
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("refuses form-encoded and text/plain bodies where JSON is expected with 415", async () => {
@@ -225,20 +225,20 @@ describe("CSRF on cookie-authenticated writes", () => {
       expect(viaRest.status, type).toBe(415);
       expectSecurityHeaders(viaRest);
     }
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
-  it("guards NextAuth's POSTs (sign-out, sign-in) by Origin too", () => {
+  it("guards NextAuth's POSTs (sign-out, sign-in) by Origin too", async () => {
     const post = (headers: Record<string, string>) =>
       refuseCrossSiteAuthPost(new Request(`${APP}/api/auth/signout`, { method: "POST", headers }), rt);
-    expect(post({ origin: APP })).toBeNull();
-    expect(post({ referer: `${APP}/contacts` })).toBeNull();
-    expect(post({ origin: "https://evil.example" })?.status).toBe(403);
-    expect(post({})?.status).toBe(403);
-    addCorsOrigin(svc, { origin: PARTNER });
-    expect(post({ origin: PARTNER })?.status).toBe(403);
-    addCorsOrigin(svc, { origin: "https://cookies.example.com", allowCredentials: true });
-    expect(post({ origin: "https://cookies.example.com" })).toBeNull();
+    expect(await post({ origin: APP })).toBeNull();
+    expect(await post({ referer: `${APP}/contacts` })).toBeNull();
+    expect((await post({ origin: "https://evil.example" }))?.status).toBe(403);
+    expect((await post({}))?.status).toBe(403);
+    await addCorsOrigin(svc, { origin: PARTNER });
+    expect((await post({ origin: PARTNER }))?.status).toBe(403);
+    await addCorsOrigin(svc, { origin: "https://cookies.example.com", allowCredentials: true });
+    expect(await post({ origin: "https://cookies.example.com" })).toBeNull();
   });
 });
 
@@ -264,7 +264,7 @@ describe("HTTPS enforcement (APP_URL https)", () => {
     expect(((await res.json()) as { type: string }).type).toBe("urn:gatehouse:problem:https_required");
     expect(res.headers.has("strict-transport-security")).toBe(false);
     expectSecurityHeaders(res);
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("ignores X-Forwarded-Proto from an untrusted peer, and from an unstamped request", async () => {
@@ -276,7 +276,7 @@ describe("HTTPS enforcement (APP_URL https)", () => {
     // A forged stamp is no better.
     const forged = await create({ ...fromPeer("10.0.0.5", true), [PEER_STAMP_HEADER]: "guess" });
     expect(forged.status).toBe(403);
-    expect(contactCount()).toBe(0);
+    expect(await contactCount()).toBe(0);
   });
 
   it("serves https directly or through a trusted proxy, with HSTS", async () => {
@@ -288,7 +288,7 @@ describe("HTTPS enforcement (APP_URL https)", () => {
     );
     expect(proxied.status).toBe(201);
     expect(proxied.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
-    expect(contactCount()).toBe(2);
+    expect(await contactCount()).toBe(2);
   });
 
   it("refuses a plain-HTTP preflight too, and the tRPC door alike", async () => {
@@ -379,7 +379,7 @@ describe("the guard around whatever a door answers", () => {
   beforeEach(() => setUp({ appUrl: new URL("https://gatehouse.example.com"), secure: true }));
 
   it("puts the security headers, HSTS and the CORS grant on a 429 (or any answer) the handler made", async () => {
-    addCorsOrigin(svc, { origin: PARTNER });
+    await addCorsOrigin(svc, { origin: PARTNER });
     const limited = () =>
       new Response(JSON.stringify({ title: "Too many requests" }), {
         status: 429,

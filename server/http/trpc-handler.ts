@@ -68,7 +68,7 @@ async function serveTrpc(req: Request, runtime: Runtime, seen: Seen): Promise<Re
     const bearer = parseAuthorization(request.headers.get("authorization")).kind === "bearer";
     // Our own origin, or an allow-listed origin an admin flagged for credentials.
     const trustedOrigin = (origin: string) => isCredentialedOrigin(runtime.db, origin);
-    if (!bearer && !isSameOriginRequest(request.headers, runtime.config.appUrl.origin, trustedOrigin)) {
+    if (!bearer && !(await isSameOriginRequest(request.headers, runtime.config.appUrl.origin, trustedOrigin))) {
       return problemResponse(
         problem(403, "Cross-site request refused: Origin is not this application", { reason: "csrf", requestId }),
       );

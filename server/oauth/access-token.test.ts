@@ -145,7 +145,7 @@ async function authorizeRedirect(client: Registered, who: Seeded, scope: string 
   let location = new URL(res.headers.get("location") as string, APP);
   if (location.origin === APP && location.pathname === "/oauth/consent") {
     const requestId = location.searchParams.get("request") as string;
-    const view = openConsent({ ...svc(), actor: { kind: "user", id: who.user.id } }, requestId, who.user.id);
+    const view = await openConsent({ ...svc(), actor: { kind: "user", id: who.user.id } }, requestId, who.user.id);
     expect(view).not.toBeNull();
     res = await bed.dispatch(
       new Request(`${APP}/oauth/authorize`, {
@@ -163,8 +163,8 @@ async function authorizeRedirect(client: Registered, who: Seeded, scope: string 
 const authorizationCode = (client: Registered, who: Seeded, scope: string | null) =>
   authorizationCodeTokens(bed, client, who, scope);
 
-function grantOf(token: string): string {
-  const row = bed.rt.db
+async function grantOf(token: string): Promise<string> {
+  const row = await bed.rt.db
     .select()
     .from(oauthAccessTokens)
     .where(eq(oauthAccessTokens.jti, decodeJwt(token).jti as string))
@@ -441,7 +441,7 @@ describe.each([{ grant: "client_credentials" }, { grant: "authorization_code (me
     let otherUserId: string;
 
     beforeEach(async () => {
-      const client = bed.registerClient({});
+      const client = await bed.registerClient({});
       const alice = await bed.user("alice@example.com");
       otherUserId = (await bed.user("mallory@example.com")).user.id;
       const token =
@@ -509,7 +509,7 @@ describe.each([{ grant: "client_credentials" }, { grant: "authorization_code (me
     it("a token accepted before is refused on the next request once its row is revoked (the row is read every time)", async () => {
       await expectAcceptedOnBothDoors(real.token);
       const jti = real.claims.jti as string;
-      bed.rt.db.delete(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).run();
+      await bed.rt.db.delete(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).run();
       await expectRefusedOnBothDoors(real.token);
       expect(rowRefusals(takeLog())).toBe(2);
     });
@@ -518,7 +518,7 @@ describe.each([{ grant: "client_credentials" }, { grant: "authorization_code (me
 
 describe("scopes are enforced as for API tokens", () => {
   it("a token with only contacts:read: reads (200), but a write is 403 insufficient_scope on both doors", async () => {
-    const client = bed.registerClient({});
+    const client = await bed.registerClient({});
     const token = await clientCredentials(client, "contacts:read");
     expect(decodeJwt(token).scope).toBe("contacts:read");
     await expectAcceptedOnBothDoors(token);
@@ -539,7 +539,7 @@ describe("scopes are enforced as for API tokens", () => {
   });
 
   it("a member's token can never carry admin: not by asking, not by default, not via client_credentials", async () => {
-    const client = bed.registerClient({ scopes: ["admin", "contacts:read"] });
+    const client = await bed.registerClient({ scopes: ["admin", "contacts:read"] });
     const alice = await bed.user("alice@example.com");
 
     // Asking for it: invalid_scope back to the client, no code.
@@ -565,10 +565,10 @@ describe("scopes are enforced as for API tokens", () => {
   });
 
   it("even a token row that somehow holds admin gives a member no admin power (scopes ∩ role on every request)", async () => {
-    const client = bed.registerClient({ scopes: ["admin", "contacts:read"] });
+    const client = await bed.registerClient({ scopes: ["admin", "contacts:read"] });
     const alice = await bed.user("alice@example.com");
     const { access_token: token } = await authorizationCode(client, alice, "contacts:read");
-    bed.rt.db
+    await bed.rt.db
       .update(oauthAccessTokens)
       .set({ scopes: ["admin", "contacts:read"] })
       .where(eq(oauthAccessTokens.jti, decodeJwt(token).jti as string))
@@ -580,7 +580,7 @@ describe("scopes are enforced as for API tokens", () => {
   });
 
   it("an OAuth token on a session-only procedure is 403 session_required (account.*, oauthApps.*)", async () => {
-    const client = bed.registerClient({});
+    const client = await bed.registerClient({});
     const admin = await bed.user("root@example.com", "admin");
     const { access_token: token } = await authorizationCode(client, admin, "contacts:read contacts:write");
 
@@ -611,7 +611,7 @@ describe("revocation takes effect on the very next request", () => {
   let refresh: string;
 
   beforeEach(async () => {
-    client = bed.registerClient({});
+    client = await bed.registerClient({});
     alice = await bed.user("alice@example.com");
     ({ access_token: token, refresh_token: refresh } = await authorizationCode(
       client,
@@ -631,14 +631,14 @@ describe("revocation takes effect on the very next request", () => {
   }
 
   it("(a) an administrator revokes the grant", async () => {
-    revokeGrant(svc(), grantOf(token));
+    await revokeGrant(svc(), await grantOf(token));
     await expectRevoked();
   });
 
   it("(b) the client is disabled — and its tokens stay dead after it is enabled again", async () => {
-    setClientDisabled(svc(), client.clientId, true);
+    await setClientDisabled(svc(), client.clientId, true);
     await expectRevoked();
-    setClientDisabled(svc(), client.clientId, false);
+    await setClientDisabled(svc(), client.clientId, false);
     await expectRevoked();
     // Nor can the refresh token bring the grant back.
     const res = await tokenRequest(client, { grant_type: "refresh_token", refresh_token: refresh });
@@ -647,15 +647,15 @@ describe("revocation takes effect on the very next request", () => {
   });
 
   it("(c) the user is disabled", async () => {
-    setUserDisabled(svc(), alice.user.id, true);
+    await setUserDisabled(svc(), alice.user.id, true);
     await expectRevoked();
   });
 
   it("(c') the service account of a client_credentials client is disabled", async () => {
     const cc = await clientCredentials(client, "contacts:read");
     await expectAcceptedOnBothDoors(cc);
-    const row = bed.rt.db.select().from(oauthClients).where(eq(oauthClients.id, client.clientId)).get();
-    setUserDisabled(svc(), row?.serviceUserId as string, true);
+    const row = await bed.rt.db.select().from(oauthClients).where(eq(oauthClients.id, client.clientId)).get();
+    await setUserDisabled(svc(), row?.serviceUserId as string, true);
     takeLog();
     await expectRevoked(cc);
     // Alice's own token is not affected.
@@ -663,21 +663,21 @@ describe("revocation takes effect on the very next request", () => {
   });
 
   it("(d) the user revokes the application in their settings", async () => {
-    revokeAuthorizedApp({ ...svc(), actor: { kind: "user", id: alice.user.id } }, alice.user.id, client.clientId);
+    await revokeAuthorizedApp({ ...svc(), actor: { kind: "user", id: alice.user.id } }, alice.user.id, client.clientId);
     await expectRevoked();
   });
 
   it("(d') the user signs out everywhere: the app's tokens end and its consent is forgotten", async () => {
-    const result = revokeAllForUser({ ...svc(), actor: { kind: "user", id: alice.user.id } }, alice.user.id);
+    const result = await revokeAllForUser({ ...svc(), actor: { kind: "user", id: alice.user.id } }, alice.user.id);
     expect(result.oauthGrantsRevoked).toBeGreaterThan(0);
     await expectRevoked();
-    expect(listAuthorizedApps(bed.rt.db, alice.user.id, bed.rt.clock.now())).toEqual([]);
+    expect(await listAuthorizedApps(bed.rt.db, alice.user.id, bed.rt.clock.now())).toEqual([]);
   });
 
   it("(e) the client loses an allowed scope: the token loses it on the next request (403), keeps the rest", async () => {
     expect((await restCreate(token)).ok).toBe(true);
     // There is no service to edit a client's scopes yet; the row is what liveScopes reads.
-    bed.rt.db
+    await bed.rt.db
       .update(oauthClients)
       .set({ scopes: ["contacts:read"] })
       .where(eq(oauthClients.id, client.clientId))
@@ -691,13 +691,13 @@ describe("revocation takes effect on the very next request", () => {
   });
 
   it("(e') the user is demoted: admin disappears from their token on the next request", async () => {
-    const adminClient = bed.registerClient({ scopes: ["admin", "contacts:read"] });
+    const adminClient = await bed.registerClient({ scopes: ["admin", "contacts:read"] });
     const root = await bed.user("root@example.com", "admin");
     await bed.user("other-admin@example.com", "admin"); // so root is not the last administrator
     const { access_token: adminToken } = await authorizationCode(adminClient, root, "admin contacts:read");
     expect((await trpcQuery(adminToken, "admin.users.list", {})).status).toBe(200);
 
-    setUserRole(svc(), root.user.id, "member");
+    await setUserRole(svc(), root.user.id, "member");
     const res = await trpcQuery(adminToken, "admin.users.list", {});
     expect(res.status).toBe(403);
     expect(await trpcReason(res)).toBe("insufficient_scope");
@@ -706,18 +706,18 @@ describe("revocation takes effect on the very next request", () => {
 
   it("the check is by database row: delete the jti's row and the still-valid JWT is refused", async () => {
     const jti = decodeJwt(token).jti as string;
-    const deleted = bed.rt.db.delete(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).run().changes;
+    const deleted = (await bed.rt.db.delete(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).run()).changes;
     expect(deleted).toBe(1);
     await expectRevoked();
   });
 
   it("a row whose grant belongs to another client than the JWT's client_id is refused", async () => {
     // A JWT is only honoured for the row it was issued with: re-point the row at another client's grant.
-    const other = bed.registerClient({ name: "Other app" });
+    const other = await bed.registerClient({ name: "Other app" });
     const otherToken = await clientCredentials(other, "contacts:read");
-    bed.rt.db
+    await bed.rt.db
       .update(oauthAccessTokens)
-      .set({ grantId: grantOf(otherToken) })
+      .set({ grantId: await grantOf(otherToken) })
       .where(eq(oauthAccessTokens.jti, decodeJwt(token).jti as string))
       .run();
     await expectRevoked();
@@ -726,7 +726,7 @@ describe("revocation takes effect on the very next request", () => {
 
 describe("audit", () => {
   it("a mutation with an OAuth token is recorded as actor oauth_client with the client_id, and the user in detail", async () => {
-    const client = bed.registerClient({});
+    const client = await bed.registerClient({});
     const alice = await bed.user("alice@example.com");
     const { access_token: token } = await authorizationCode(client, alice, "contacts:write");
     const rest = await restCreate(token);
@@ -734,7 +734,7 @@ describe("audit", () => {
     const trpc = await trpcMutation(token, "contacts.create", { name: "Grace", email: "grace@example.com" });
     expect(trpc.status).toBe(200);
 
-    const rows = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "contact.create")).all();
+    const rows = await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "contact.create")).all();
     expect(rows).toHaveLength(2);
     for (const row of rows) {
       expect(row.actorKind).toBe("oauth_client");
@@ -745,11 +745,11 @@ describe("audit", () => {
   });
 
   it("with a client_credentials token the acting user is the client's service account", async () => {
-    const client = bed.registerClient({});
+    const client = await bed.registerClient({});
     const token = await clientCredentials(client, "contacts:write");
     expect((await restCreate(token)).ok).toBe(true);
-    const service = bed.rt.db.select().from(oauthClients).where(eq(oauthClients.id, client.clientId)).get();
-    const row = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "contact.create")).get();
+    const service = await bed.rt.db.select().from(oauthClients).where(eq(oauthClients.id, client.clientId)).get();
+    const row = await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "contact.create")).get();
     expect(row?.actorKind).toBe("oauth_client");
     expect(row?.actorId).toBe(client.clientId);
     expect(row?.detail?.actorUserId).toBe(service?.serviceUserId);

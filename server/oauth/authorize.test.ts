@@ -67,12 +67,12 @@ function params(
   return [...out, ...extra];
 }
 
-function codesIssued(): number {
-  return bed.rt.db.select({ n: count() }).from(oauthAuthorizationCodes).get()?.n ?? 0;
+async function codesIssued(): Promise<number> {
+  return (await bed.rt.db.select({ n: count() }).from(oauthAuthorizationCodes).get())?.n ?? 0;
 }
 
-function requestsParked(): number {
-  return bed.rt.db.select({ n: count() }).from(oauthPendingAuthorizations).get()?.n ?? 0;
+async function requestsParked(): Promise<number> {
+  return (await bed.rt.db.select({ n: count() }).from(oauthPendingAuthorizations).get())?.n ?? 0;
 }
 
 /** The 400 page shown instead of a redirect: nothing in it leads anywhere, nothing was issued or parked. */
@@ -87,12 +87,12 @@ async function expectErrorPage(res: Response, title: string, error: string) {
   expect(body).toContain(`Error code: <code>${error}</code>`);
   // No link, script or meta refresh to follow, and the unverified address is not echoed.
   expect(body).not.toMatch(/<a\s|<script|http-equiv|example\.com|evil/i);
-  expect(codesIssued()).toBe(0);
-  expect(requestsParked()).toBe(0);
+  expect(await codesIssued()).toBe(0);
+  expect(await requestsParked()).toBe(0);
 }
 
 /** An error sent back to the registered redirect URI: exactly error, error_description, state, iss. */
-function expectErrorRedirect(res: Response, clientId: string, error: string) {
+async function expectErrorRedirect(res: Response, clientId: string, error: string) {
   expect(res.status).toBe(303);
   expect(res.headers.get("cache-control")).toBe("no-store");
   const location = new URL(res.headers.get("location") as string);
@@ -111,7 +111,7 @@ function expectErrorRedirect(res: Response, clientId: string, error: string) {
   }
   expect(thrown).toBeInstanceOf(oauth.AuthorizationResponseError);
   expect((thrown as oauth.AuthorizationResponseError).error).toBe(error);
-  expect(codesIssued()).toBe(0);
+  expect(await codesIssued()).toBe(0);
 }
 
 describe("redirect URI near misses: the error page, never a redirect", () => {
@@ -136,28 +136,28 @@ describe("redirect URI near misses: the error page, never a redirect", () => {
 
   it.each(NEAR_MISSES)("%s", async (_, redirectUri) => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(authorizeRequest(params(clientId, { redirect_uri: redirectUri }), alice.cookie));
     await expectErrorPage(res, "Invalid redirect URI", "invalid_request");
   });
 
   it("a missing redirect_uri", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(authorizeRequest(params(clientId, { redirect_uri: null }), alice.cookie));
     await expectErrorPage(res, "Invalid redirect URI", "invalid_request");
   });
 
   it("a repeated redirect_uri, even when both copies are the registered one", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(authorizeRequest(params(clientId, {}, [["redirect_uri", CALLBACK]]), alice.cookie));
     await expectErrorPage(res, "Invalid redirect URI", "invalid_request");
   });
 
   it("an unknown client_id, well-formed or not", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    bed.registerClient({});
+    await bed.registerClient({});
     for (const clientId of ["ocl_00000000000000000000", "ocl_' OR '1'='1", "x".repeat(5000)]) {
       const res = await bed.dispatch(authorizeRequest(params(clientId), alice.cookie));
       await expectErrorPage(res, "Unknown application", "invalid_client");
@@ -166,7 +166,7 @@ describe("redirect URI near misses: the error page, never a redirect", () => {
 
   it("a missing or repeated client_id", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     for (const query of [params(clientId, { client_id: null }), params(clientId, {}, [["client_id", clientId]])]) {
       const res = await bed.dispatch(authorizeRequest(query, alice.cookie));
       await expectErrorPage(res, "Invalid request", "invalid_request");
@@ -175,15 +175,15 @@ describe("redirect URI near misses: the error page, never a redirect", () => {
 
   it("a disabled client, with its registered redirect URI", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
-    setClientDisabled(SVC(), clientId, true);
+    const { clientId } = await bed.registerClient({});
+    await setClientDisabled(SVC(), clientId, true);
     const res = await bed.dispatch(authorizeRequest(params(clientId), alice.cookie));
     await expectErrorPage(res, "Unknown application", "invalid_client");
   });
 
   it("a loopback client registered with port 8123 refuses port 8124 (and accepts 8123)", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({
+    const { clientId } = await bed.registerClient({
       type: "public",
       redirectUris: ["http://127.0.0.1:8123/cb"],
       grantTypes: ["authorization_code", "refresh_token"],
@@ -203,7 +203,7 @@ describe("redirect URI near misses: the error page, never a redirect", () => {
   it("a registered query must match too; when it does, it is kept and the response follows it", async () => {
     const alice = await signedIn(bed, "alice@example.com");
     const registered = `${CALLBACK}?tenant=1`;
-    const { clientId } = bed.registerClient({ redirectUris: [registered] });
+    const { clientId } = await bed.registerClient({ redirectUris: [registered] });
     for (const redirectUri of [`${CALLBACK}?tenant=2`, `${CALLBACK}?tenant=1&tenant=2`, CALLBACK]) {
       const res = await bed.dispatch(authorizeRequest(params(clientId, { redirect_uri: redirectUri }), alice.cookie));
       await expectErrorPage(res, "Invalid redirect URI", "invalid_request");
@@ -218,7 +218,7 @@ describe("redirect URI near misses: the error page, never a redirect", () => {
   });
 
   it("a near miss with other errors too still shows the page: no error travels to an unverified URI", async () => {
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(
       authorizeRequest(
         params(clientId, { redirect_uri: `${CALLBACK}/`, response_type: "token", code_challenge_method: "plain" }),
@@ -231,29 +231,29 @@ describe("redirect URI near misses: the error page, never a redirect", () => {
 describe("errors after the redirect URI is verified go back to it with state and iss", () => {
   it("PKCE missing: invalid_request", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = params(clientId, { code_challenge: null, code_challenge_method: null });
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
   });
 
   it("code_challenge_method=plain: invalid_request", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     // With plain, the challenge is the verifier itself: a valid-looking 43-character value.
     const query = params(clientId, { code_challenge_method: "plain" });
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
   });
 
   it("code_challenge_method missing (which would mean plain): invalid_request", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = params(clientId, { code_challenge_method: null });
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
   });
 
   it("a malformed code_challenge: invalid_request", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     for (const challenge of [
       CHALLENGE.slice(1),
       `${CHALLENGE}A`,
@@ -262,15 +262,15 @@ describe("errors after the redirect URI is verified go back to it with state and
       "",
     ]) {
       const query = params(clientId, { code_challenge: challenge });
-      expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
+      await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
     }
   });
 
   it("response_type=token (the implicit flow): unsupported_response_type", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = params(clientId, { response_type: "token" });
-    expectErrorRedirect(
+    await expectErrorRedirect(
       await bed.dispatch(authorizeRequest(query, alice.cookie)),
       clientId,
       "unsupported_response_type",
@@ -279,40 +279,40 @@ describe("errors after the redirect URI is verified go back to it with state and
 
   it("a response_mode other than query (fragment): invalid_request, not silently ignored", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = params(clientId, {}, [["response_mode", "fragment"]]);
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
   });
 
   it("a repeated parameter (scope twice): invalid_request", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = params(clientId, {}, [["scope", "contacts:write"]]);
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_request");
   });
 
   it("an unknown scope: invalid_scope", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = params(clientId, { scope: "contacts:read contacts:delete" });
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_scope");
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_scope");
   });
 
   it("a scope beyond the client's allowed scopes: invalid_scope", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({ scopes: ["contacts:read"] });
+    const { clientId } = await bed.registerClient({ scopes: ["contacts:read"] });
     const query = params(clientId, { scope: "contacts:read contacts:write" });
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_scope");
-    expect(requestsParked()).toBe(0);
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_scope");
+    expect(await requestsParked()).toBe(0);
   });
 
   it("a member asking for admin from a client that allows admin: invalid_scope (an admin is asked to consent)", async () => {
     const alice = await signedIn(bed, "alice@example.com");
     const root = await signedIn(bed, "root@example.com", "admin");
-    const { clientId } = bed.registerClient({ scopes: ["contacts:read", "admin"] });
+    const { clientId } = await bed.registerClient({ scopes: ["contacts:read", "admin"] });
     const query = params(clientId, { scope: "admin" });
-    expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_scope");
-    expect(requestsParked()).toBe(0);
+    await expectErrorRedirect(await bed.dispatch(authorizeRequest(query, alice.cookie)), clientId, "invalid_scope");
+    expect(await requestsParked()).toBe(0);
 
     const asAdmin = await bed.dispatch(authorizeRequest(query, root.cookie));
     expect(asAdmin.status).toBe(303);
@@ -322,7 +322,7 @@ describe("errors after the redirect URI is verified go back to it with state and
   it("a registered redirect URI's own query comes back byte for byte, with the response parameters after it", async () => {
     const alice = await signedIn(bed, "alice@example.com");
     const registered = "https://app.example.com/cb?flag&x=a%20b";
-    const { clientId } = bed.registerClient({ redirectUris: [registered] });
+    const { clientId } = await bed.registerClient({ redirectUris: [registered] });
     const { callback, state } = await authorize(bed, {
       clientId,
       cookie: alice.cookie,
@@ -337,7 +337,7 @@ describe("errors after the redirect URI is verified go back to it with state and
 describe("sign-in detour", () => {
   it("no session: 303 to /signin with the authorize path and query as callbackUrl, which leads back", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const req = authorizeRequest(params(clientId));
     const url = new URL(req.url);
     const res = await bed.dispatch(req);
@@ -348,8 +348,8 @@ describe("sign-in detour", () => {
     // Relative, on our origin, and every parameter intact (the state included).
     expect(callbackUrl.startsWith("/oauth/authorize?")).toBe(true);
     expect([...new URL(callbackUrl, APP).searchParams]).toEqual(params(clientId));
-    expect(requestsParked()).toBe(0);
-    expect(codesIssued()).toBe(0);
+    expect(await requestsParked()).toBe(0);
+    expect(await codesIssued()).toBe(0);
 
     // After signing in, the browser comes back to exactly that address and is asked to consent.
     const back = await bed.dispatch(new Request(new URL(callbackUrl, APP), { headers: { cookie: alice.cookie } }));
@@ -359,11 +359,11 @@ describe("sign-in detour", () => {
 
   it("a one-time password: 303 to /change-password, which comes back here; no request parked, no code", async () => {
     const carol = await signedIn(bed, "carol@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const admin = callerFor(bed.rt, (await bed.user("root@example.com", "admin")).principal);
     await admin.admin.users.setPassword({ id: carol.user.id, password: "carol one-time passphrase 5" });
     // The reset ended her sessions: she signs in again with the one-time password.
-    const session = bed.rt.db.transaction((tx) =>
+    const session = await bed.rt.db.transaction((tx) =>
       createSession(tx, bed.rt.clock, bed.rt.config.session, carol.user.id, {
         ip: null,
         userAgent: null,
@@ -378,13 +378,13 @@ describe("sign-in detour", () => {
     expect(res.headers.get("location")).toBe(
       `/change-password?callbackUrl=${encodeURIComponent(url.pathname + url.search)}`,
     );
-    expect(requestsParked()).toBe(0);
-    expect(codesIssued()).toBe(0);
+    expect(await requestsParked()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 
   it("a forged or ended session counts as none", async () => {
     const alice = await bed.user("alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const forged = await bed.sessionCookie(alice.user, "ses_00000000000000000000");
     const cookieName = forged.slice(0, forged.indexOf("="));
     for (const cookie of [forged, `${cookieName}=not-a-jwt`]) {
@@ -392,21 +392,21 @@ describe("sign-in detour", () => {
       expect(res.status).toBe(303);
       expect(res.headers.get("location")).toMatch(/^\/signin\?callbackUrl=%2Foauth%2Fauthorize%3F/);
     }
-    expect(requestsParked()).toBe(0);
+    expect(await requestsParked()).toBe(0);
   });
 });
 
 describe("consent", () => {
   it("the first time: 303 to the consent page with a parked request, and no code yet", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(authorizeRequest(params(clientId), alice.cookie));
     expect(res.status).toBe(303);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const location = res.headers.get("location") as string;
     expect(location).toMatch(/^\/oauth\/consent\?request=oar_[0-9a-z]{20}$/);
     const requestId = new URL(location, APP).searchParams.get("request") as string;
-    const parked = bed.rt.db
+    const parked = await bed.rt.db
       .select()
       .from(oauthPendingAuthorizations)
       .where(eq(oauthPendingAuthorizations.id, requestId))
@@ -419,12 +419,12 @@ describe("consent", () => {
       state: STATE,
       codeChallenge: CHALLENGE,
     });
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 
   it("after allow: a code with the state and iss, to exactly the registered redirect URI", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const { callback, asked, state } = await authorize(bed, {
       clientId,
       cookie: alice.cookie,
@@ -440,13 +440,13 @@ describe("consent", () => {
     expect(callback.searchParams.get("iss")).toBe(APP);
     const validated = oauth.validateAuthResponse(as, { client_id: clientId }, callback, state);
     expect(validated.get("code")).toBe(callback.searchParams.get("code"));
-    expect(codesIssued()).toBe(1);
-    expect(requestsParked()).toBe(0);
+    expect(await codesIssued()).toBe(1);
+    expect(await requestsParked()).toBe(0);
   });
 
   it("a second authorization for the same scopes or a subset skips the consent page", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const user = { clientId, cookie: alice.cookie, userId: alice.user.id };
     expect((await authorize(bed, { ...user, scope: "contacts:read contacts:write" })).asked).toBe(true);
 
@@ -457,13 +457,13 @@ describe("consent", () => {
       expect([...again.callback.searchParams.keys()]).toEqual(["code", "state", "iss"]);
       expect(again.callback.searchParams.get("state")).toBe(again.state);
     }
-    expect(codesIssued()).toBe(4);
+    expect(await codesIssued()).toBe(4);
   });
 
   it("a wider scope set asks again; consent is per user", async () => {
     const alice = await signedIn(bed, "alice@example.com");
     const bob = await signedIn(bed, "bob@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const user = { clientId, cookie: alice.cookie, userId: alice.user.id };
     expect((await authorize(bed, { ...user, scope: "contacts:read" })).asked).toBe(true);
     expect((await authorize(bed, { ...user, scope: "contacts:read contacts:write" })).asked).toBe(true);
@@ -476,7 +476,7 @@ describe("consent", () => {
 
   it("deny: access_denied with the state and iss, no code, nothing remembered", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const user = { clientId, cookie: alice.cookie, userId: alice.user.id };
     const { callback, state, asked } = await authorize(bed, { ...user, decision: "deny" });
     expect(asked).toBe(true);
@@ -485,8 +485,8 @@ describe("consent", () => {
     expect(callback.searchParams.get("error")).toBe("access_denied");
     expect(callback.searchParams.get("state")).toBe(state);
     expect(callback.searchParams.get("iss")).toBe(APP);
-    expect(codesIssued()).toBe(0);
-    expect(bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
+    expect(await codesIssued()).toBe(0);
+    expect(await bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
 
     expect((await authorize(bed, user)).asked).toBe(true);
   });
@@ -495,7 +495,7 @@ describe("consent", () => {
 describe("the consent page names the resource asked for", () => {
   it("carries the RFC 8707 resource of the parked request, and none when none was asked", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const view = async (changes: Record<string, string | null>) => {
       const res = await bed.dispatch(authorizeRequest(params(clientId, changes), alice.cookie));
       const requestId = new URL(res.headers.get("location") as string, APP).searchParams.get("request") as string;
@@ -520,10 +520,10 @@ describe("the consent form is CSRF-protected", () => {
   /** Alice is sent to the consent page, and it renders: her request id and its form token. */
   async function aliceAtConsent() {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(authorizeRequest(params(clientId), alice.cookie));
     const requestId = new URL(res.headers.get("location") as string, APP).searchParams.get("request") as string;
-    const csrfToken = renderConsent(bed, requestId, alice.user.id) as string;
+    const csrfToken = (await renderConsent(bed, requestId, alice.user.id)) as string;
     expect(csrfToken).toMatch(/^[A-Za-z0-9]{43}$/);
     return { alice, clientId, requestId, csrfToken };
   }
@@ -535,17 +535,17 @@ describe("the consent form is CSRF-protected", () => {
       expect(res.status).toBe(400);
       expect(res.headers.get("location")).toBeNull();
     }
-    expect(codesIssued()).toBe(0);
-    expect(bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
+    expect(await codesIssued()).toBe(0);
+    expect(await bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
   });
 
   it("the token of an earlier rendering of the page no longer counts", async () => {
     const { alice, requestId, csrfToken } = await aliceAtConsent();
-    const newer = renderConsent(bed, requestId, alice.user.id) as string;
+    const newer = (await renderConsent(bed, requestId, alice.user.id)) as string;
     expect(newer).not.toBe(csrfToken);
     const stale = await postConsent(bed, { cookie: alice.cookie, requestId, csrfToken });
     expect(stale.status).toBe(400);
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 
   it("a cross-origin Origin: 403, no code", async () => {
@@ -555,7 +555,7 @@ describe("the consent form is CSRF-protected", () => {
       expect(res.status).toBe(403);
       expect(res.headers.get("location")).toBeNull();
     }
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 
   it("no Origin and no Referer: 403 (a same-origin Referer alone is accepted)", async () => {
@@ -568,7 +568,7 @@ describe("the consent form is CSRF-protected", () => {
       { referer: "https://evil.example/oauth/consent" },
     );
     expect(foreignReferer.status).toBe(403);
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
 
     const referer = await postConsent(
       bed,
@@ -576,19 +576,19 @@ describe("the consent form is CSRF-protected", () => {
       { referer: `${APP}/oauth/consent?request=${requestId}` },
     );
     expect(referer.status).toBe(303);
-    expect(codesIssued()).toBe(1);
+    expect(await codesIssued()).toBe(1);
   });
 
   it("another user's session posting alice's request_id (even with her token): 400, no code", async () => {
     const { requestId, csrfToken } = await aliceAtConsent();
     const mallory = await signedIn(bed, "mallory@example.com");
     // Mallory cannot even render Alice's request.
-    expect(renderConsent(bed, requestId, mallory.user.id)).toBeNull();
+    expect(await renderConsent(bed, requestId, mallory.user.id)).toBeNull();
     const res = await postConsent(bed, { cookie: mallory.cookie, requestId, csrfToken });
     expect(res.status).toBe(400);
     expect(res.headers.get("location")).toBeNull();
-    expect(codesIssued()).toBe(0);
-    expect(bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
+    expect(await codesIssued()).toBe(0);
+    expect(await bed.rt.db.select().from(oauthConsents).all()).toEqual([]);
   });
 
   it("no session: 401, no code", async () => {
@@ -601,7 +601,7 @@ describe("the consent form is CSRF-protected", () => {
       }),
     );
     expect(res.status).toBe(401);
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 
   it("the request_id is single-use: a second POST is 400 and issues nothing", async () => {
@@ -615,7 +615,7 @@ describe("the consent form is CSRF-protected", () => {
       expect(again.status).toBe(400);
       expect(again.headers.get("location")).toBeNull();
     }
-    expect(codesIssued()).toBe(1);
+    expect(await codesIssued()).toBe(1);
   });
 
   it("a parked request expires: after its lifetime the form is 400", async () => {
@@ -623,14 +623,14 @@ describe("the consent form is CSRF-protected", () => {
     bed.rt.clock.advance(PENDING_TTL_MS + 1000);
     const res = await postConsent(bed, { cookie: alice.cookie, requestId, csrfToken });
     expect(res.status).toBe(400);
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 });
 
 describe("no CORS on the authorization endpoint", () => {
   it("an allow-listed, credentialed origin gets no Access-Control-* header there, and cannot post consent", async () => {
     const spa = "https://spa.example.com";
-    addCorsOrigin(SVC(), { origin: spa, allowCredentials: true });
+    await addCorsOrigin(SVC(), { origin: spa, allowCredentials: true });
     // The origin is really on the list: an API door of the same server grants it.
     const metadata = await bed.dispatch(
       new Request(`${APP}/.well-known/oauth-authorization-server`, { headers: { origin: spa } }),
@@ -638,7 +638,7 @@ describe("no CORS on the authorization endpoint", () => {
     expect(metadata.headers.get("access-control-allow-origin")).toBe(spa);
 
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const res = await bed.dispatch(
       new Request(authorizeRequest(params(clientId)).url, { headers: { cookie: alice.cookie, origin: spa } }),
     );
@@ -647,10 +647,10 @@ describe("no CORS on the authorization endpoint", () => {
     expect(corsHeaders).toEqual([]);
 
     const requestId = new URL(res.headers.get("location") as string, APP).searchParams.get("request") as string;
-    const csrfToken = renderConsent(bed, requestId, alice.user.id) as string;
+    const csrfToken = (await renderConsent(bed, requestId, alice.user.id)) as string;
     const post = await postConsent(bed, { cookie: alice.cookie, requestId, csrfToken }, { origin: spa });
     expect(post.status).toBe(403);
     expect([...post.headers.keys()].filter((name) => name.startsWith("access-control-"))).toEqual([]);
-    expect(codesIssued()).toBe(0);
+    expect(await codesIssued()).toBe(0);
   });
 });

@@ -91,16 +91,16 @@ function secretMatches(client: OAuthClientRow, secret: string, now: Date): boole
   );
 }
 
-export function authenticateClient(
+export async function authenticateClient(
   ctx: { db: Db; clock: Clock; client: ClientInfo },
   headers: Headers,
   params: Params,
   opts: { allowPublic: boolean; endpoint: string },
-): AuthenticatedClient {
+): Promise<AuthenticatedClient> {
   const presented = presentedCredentials(headers, params);
   const now = ctx.clock.now();
-  const fail = (why: string): never => {
-    recordAggregated(ctx.db, ctx.clock, {
+  const fail = async (why: string): Promise<never> => {
+    await recordAggregated(ctx.db, ctx.clock, {
       action: "oauth.client_auth_failed",
       actor: ANONYMOUS_ACTOR,
       client: ctx.client,
@@ -109,10 +109,9 @@ export function authenticateClient(
     });
     throw invalidClient();
   };
-  const client =
-    presented.clientId.length <= 64
-      ? ctx.db.select().from(oauthClients).where(eq(oauthClients.id, presented.clientId)).get()
-      : undefined;
+  const client = await (presented.clientId.length <= 64
+    ? ctx.db.select().from(oauthClients).where(eq(oauthClients.id, presented.clientId)).get()
+    : undefined);
   if (!client) return fail("unknown_client");
   if (client.disabledAt) return fail("client_disabled");
   if (client.type === "confidential") {

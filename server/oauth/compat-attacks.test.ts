@@ -57,7 +57,7 @@ function expectNoEcho(where: string, text: string) {
 }
 
 async function authorizeParams(challenge?: string): Promise<[string, string][]> {
-  const { clientId } = server.registerClient();
+  const { clientId } = await server.registerClient();
   return [
     ["response_type", "code"],
     ["client_id", clientId],
@@ -105,7 +105,7 @@ async function postToken(form: [string, string][], auth: { clientId: string; cli
 
 /** A fresh code for a new confidential client (consented), with its verifier. */
 async function freshCode(resource?: string) {
-  const registered = server.registerClient();
+  const registered = await server.registerClient();
   const verifier = client.randomPKCECodeVerifier();
   const url = new URL("/oauth/authorize", server.origin);
   const params: Record<string, string> = {
@@ -200,7 +200,7 @@ describe("unknown parameters are ignored, and never echoed", () => {
   });
 
   it("the form is still capped: hundreds of unknown parameters past 8 KB are a 413, not parsed", async () => {
-    const registered = server.registerClient();
+    const registered = await server.registerClient();
     const extra = Array.from({ length: 400 }, (_, i): [string, string] => [`x_${i}`, "y".repeat(20)]);
     const res = await postToken([["grant_type", "client_credentials"], ...extra], registered);
     expect(res.status).toBe(413);
@@ -377,7 +377,7 @@ describe("resource indicators: malformed or not ours is invalid_target", () => {
   });
 
   it("the REST door accepts exactly our audiences: /api and /api/v1; tRPC only /api", async () => {
-    const registered = server.registerClient();
+    const registered = await server.registerClient();
     const token = async (resource?: string) =>
       (
         await postToken(
@@ -443,8 +443,8 @@ describe("code_verifier: malformed is invalid_request, wrong is invalid_grant", 
 
 describe("parameters known but not implemented are refused, not silently dropped", () => {
   it("a JWT client assertion (private_key_jwt) at the token endpoint: 401 invalid_client, even beside a good secret", async () => {
-    const registered = server.registerClient();
-    const publicClient = server.registerClient({ type: "public", grantTypes: ["authorization_code"] });
+    const registered = await server.registerClient();
+    const publicClient = await server.registerClient({ type: "public", grantTypes: ["authorization_code"] });
     const assertion: [string, string][] = [
       ["client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"],
       ["client_assertion", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"],

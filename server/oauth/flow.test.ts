@@ -21,7 +21,7 @@ describe("authorization code with PKCE", () => {
   it("issues tokens that work on the REST door, rotate, introspect and revoke", async () => {
     const alice = await bed.user("alice@example.com");
     const cookie = await bed.sessionCookie(alice.user, alice.session.id);
-    const { clientId, clientSecret } = bed.registerClient({});
+    const { clientId, clientSecret } = await bed.registerClient({});
     const client: oauth.Client = { client_id: clientId };
     const auth = oauth.ClientSecretBasic(clientSecret as string);
 
@@ -78,7 +78,10 @@ describe("authorization code with PKCE", () => {
 
 describe("client credentials", () => {
   it("a confidential client gets an access token for itself, with no refresh token, and uses it", async () => {
-    const { clientId, clientSecret } = bed.registerClient({ grantTypes: ["client_credentials"], redirectUris: [] });
+    const { clientId, clientSecret } = await bed.registerClient({
+      grantTypes: ["client_credentials"],
+      redirectUris: [],
+    });
     const client: oauth.Client = { client_id: clientId };
     const auth = oauth.ClientSecretPost(clientSecret as string);
     const tokens = await oauth.processClientCredentialsResponse(

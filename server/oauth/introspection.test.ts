@@ -82,9 +82,10 @@ function restStatus(token: string): Promise<number> {
     .then((res) => res.status);
 }
 
-function grantOf(token: string): string {
+async function grantOf(token: string): Promise<string> {
   const jti = decodeJwt(token).jti as string;
-  return bed.rt.db.select().from(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).get()?.grantId as string;
+  return (await bed.rt.db.select().from(oauthAccessTokens).where(eq(oauthAccessTokens.jti, jti)).get())
+    ?.grantId as string;
 }
 
 const revokeAudits = () => bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.token_revoke")).all();
@@ -100,8 +101,8 @@ beforeEach(async () => {
     issuer,
     await oauth.discoveryRequest(issuer, { ...opts(), algorithm: "oauth2" }),
   );
-  clientA = bed.registerClient({ name: "App A" });
-  clientB = bed.registerClient({ name: "App B" });
+  clientA = await bed.registerClient({ name: "App A" });
+  clientB = await bed.registerClient({ name: "App B" });
   alice = await bed.user("alice@example.com");
 });
 
@@ -181,14 +182,14 @@ describe('anything not live for the asking client is exactly {"active":false}', 
   it("the tokens of a grant an administrator revoked", async () => {
     const { access_token, refresh_token } = await authorizationCode(clientA, alice);
     expect(await isActive(clientA, access_token)).toBe(true);
-    revokeGrant(svc(), grantOf(access_token));
+    await revokeGrant(svc(), await grantOf(access_token));
     await expectInactive(clientA, access_token);
     await expectInactive(clientA, refresh_token);
   });
 
   it("the tokens of a disabled user", async () => {
     const { access_token, refresh_token } = await authorizationCode(clientA, alice);
-    setUserDisabled(svc(), alice.user.id, true);
+    await setUserDisabled(svc(), alice.user.id, true);
     await expectInactive(clientA, access_token);
     await expectInactive(clientA, refresh_token);
   });
@@ -257,7 +258,7 @@ describe("who may introspect", () => {
   });
 
   it("a public client (client_id alone): 401, even about its own tokens", async () => {
-    const pub = bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
+    const pub = await bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
     const { access_token } = await authorizationCode(pub, alice);
     await expectInvalidClient(await introspect(pub, access_token));
     // With a made-up secret it is no better.
@@ -277,7 +278,7 @@ describe("who may introspect", () => {
     await expectInvalidClient(
       await introspect({ clientId: clientA.clientId, clientSecret: clientB.clientSecret }, token),
     );
-    setClientDisabled(svc(), clientA.clientId, true);
+    await setClientDisabled(svc(), clientA.clientId, true);
     await expectInvalidClient(await introspect(clientA, token));
   });
 });
@@ -321,7 +322,7 @@ describe("revocation (RFC 7009)", () => {
 
   it("an unknown token: 200 with an empty body, and nothing recorded", async () => {
     const token = await clientCredentials(clientA);
-    const before = bed.rt.db.select().from(auditLog).all().length;
+    const before = (await bed.rt.db.select().from(auditLog).all()).length;
     for (const junk of [
       randomBytes(32).toString("base64url"),
       `ghr_${randomBytes(32).toString("base64url")}`,
@@ -331,7 +332,7 @@ describe("revocation (RFC 7009)", () => {
       expect(res.status).toBe(200);
       expect(res.text).toBe("");
     }
-    expect(bed.rt.db.select().from(auditLog).all().length).toBe(before);
+    expect((await bed.rt.db.select().from(auditLog).all()).length).toBe(before);
     expect(await restStatus(token)).toBe(200);
   });
 
@@ -343,16 +344,16 @@ describe("revocation (RFC 7009)", () => {
     expect(await isActive(clientA, refresh_token)).toBe(true);
     expect(await restStatus(access_token)).toBe(200);
     // Nor can a public client, authenticated by its own client_id.
-    const pub = bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
+    const pub = await bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
     expect((await revoke(pub, refresh_token)).status).toBe(200);
     expect(await isActive(clientA, refresh_token)).toBe(true);
-    expect(revokeAudits()).toHaveLength(0);
+    expect(await revokeAudits()).toHaveLength(0);
     // And the refresh token is still A's to use.
     expect((await refreshWith(clientA, refresh_token)).status).toBe(200);
   });
 
   it("a public client revokes its own refresh token with its client_id alone (§2.1)", async () => {
-    const pub = bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
+    const pub = await bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
     const { access_token, refresh_token } = await authorizationCode(pub, alice);
     expect(await restStatus(access_token)).toBe(200);
     expect((await revoke(pub, refresh_token)).status).toBe(200);
@@ -370,10 +371,10 @@ describe("revocation (RFC 7009)", () => {
 
   it("each revocation is audited as oauth.token_revoke by the client", async () => {
     const { access_token, refresh_token } = await authorizationCode(clientA, alice);
-    const grantId = grantOf(access_token);
+    const grantId = await grantOf(access_token);
     await revoke(clientA, access_token);
     await revoke(clientA, refresh_token);
-    const rows = revokeAudits();
+    const rows = await revokeAudits();
     expect(rows).toHaveLength(2);
     for (const row of rows) {
       expect(row.actorKind).toBe("oauth_client");
@@ -392,7 +393,7 @@ describe("revocation (RFC 7009)", () => {
     const jti = JSON.parse(Buffer.from(access_token.split(".")[1] as string, "base64url").toString()).jti as string;
     await revoke(clientA, access_token);
     await revoke(clientA, refresh_token);
-    const details = revokeAudits().map((row) => row.detail);
+    const details = (await revokeAudits()).map((row) => row.detail);
     expect(details[0]).toMatchObject({ kind: "access", jti });
     expect(details[1]).toMatchObject({ kind: "refresh", refreshId: expect.stringMatching(/^ort_[0-9a-z]{20}$/) });
     expect(JSON.stringify(details)).not.toContain("[redacted]");

@@ -27,7 +27,7 @@ afterAll(async () => {
 type Auth = "basic" | "post" | "none";
 
 async function configure(auth: Auth = "basic", input: Parameters<OAuthHttpServer["registerClient"]>[0] = {}) {
-  const registered = server.registerClient(
+  const registered = await server.registerClient(
     auth === "none" ? { type: "public", grantTypes: ["authorization_code", "refresh_token"], ...input } : input,
   );
   const method =

@@ -77,10 +77,10 @@ const cliOpts = () => ({
   client: { ip: null, userAgent: "gatehouse-cli", requestId: "cli" },
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   bed = createTestbed();
-  rsaClient = bed.registerClient({ accessTokenSigningAlg: "RS256" });
-  ecClient = bed.registerClient({});
+  rsaClient = await bed.registerClient({ accessTokenSigningAlg: "RS256" });
+  ecClient = await bed.registerClient({});
   logLines.length = 0;
 });
 
@@ -125,8 +125,8 @@ const ourKey = async (alg: SigningAlg) =>
   (await signingKeysFor(bed.rt).signingKey(alg)) as { kid: string; key: CryptoKey };
 
 /** The private JWK of a stored key, opened as the server opens it: to sign with it under other algorithms. */
-function privateJwkOf(kid: string): JWK {
-  const row = bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.kid, kid)).get();
+async function privateJwkOf(kid: string): Promise<JWK> {
+  const row = await bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.kid, kid)).get();
   expect(row).toBeDefined();
   const ref = { table: "oauth_signing_keys", column: "private_jwk", rowId: kid };
   return JSON.parse(open(cliOpts().keyring, ref, row?.privateJwk as string)) as JWK;
@@ -177,7 +177,7 @@ describe("a client registered for RS256", () => {
   it("switching a client's algorithm applies to tokens issued next; those already issued stay valid", async () => {
     const before = await clientCredentialsToken(bed, ecClient, "contacts:read");
     expect(header(before).alg).toBe("ES256");
-    updateClient(
+    await updateClient(
       { db: bed.rt.db, clock: bed.rt.clock, actor: CLI_ACTOR, client: cliOpts().client },
       ecClient.clientId,
       { accessTokenSigningAlg: "RS256" },
@@ -290,7 +290,11 @@ describe("algorithm confusion and forgeries", () => {
       name: `${alg}, a genuine signature by OUR RSA private key under its kid`,
       reason: "algorithm" as const,
       forge: async () =>
-        sign((await importJWK(privateJwkOf(rsaKid), alg)) as CryptoKey, { alg, typ: "at+jwt", kid: rsaKid }, claims),
+        sign(
+          (await importJWK(await privateJwkOf(rsaKid), alg)) as CryptoKey,
+          { alg, typ: "at+jwt", kid: rsaKid },
+          claims,
+        ),
     })),
     {
       name: "signed by a foreign RSA-2048 key under our RSA kid",
@@ -429,21 +433,21 @@ describe("algorithm confusion and forgeries", () => {
 
 describe("rotation covers both key types", () => {
   it("on demand: new kids for both; tokens of the old keys stay valid until they expire, then their keys are gone", async () => {
-    const longRsa = bed.registerClient({
+    const longRsa = await bed.registerClient({
       accessTokenSigningAlg: "RS256",
       accessTokenTtlSeconds: MAX_ACCESS_TOKEN_TTL_S,
     });
-    const longEc = bed.registerClient({ accessTokenTtlSeconds: MAX_ACCESS_TOKEN_TTL_S });
+    const longEc = await bed.registerClient({ accessTokenTtlSeconds: MAX_ACCESS_TOKEN_TTL_S });
     const oldRsa = await clientCredentialsToken(bed, longRsa, "contacts:read");
     const oldEc = await clientCredentialsToken(bed, longEc, "contacts:read");
     const oldSigners = { rsa: await ourKey("RS256"), ec: await ourKey("ES256") };
 
-    const rotated = rotateSigningKeys(bed.rt.db, { ...cliOpts(), force: true });
+    const rotated = await rotateSigningKeys(bed.rt.db, { ...cliOpts(), force: true });
     expect(rotated.map((r) => [r.alg, r.retired])).toEqual([
       ["ES256", kidOf(oldEc)],
       ["RS256", kidOf(oldRsa)],
     ]);
-    const audit = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
+    const audit = await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
     expect(audit.slice(-2).map((e) => e.detail)).toEqual([
       { alg: "ES256", retired: kidOf(oldEc), scheduled: false },
       { alg: "RS256", retired: kidOf(oldRsa), scheduled: false },
@@ -467,11 +471,13 @@ describe("rotation covers both key types", () => {
     await expectAccepted(oldEc, longEc);
 
     // Past the retired keys' end: gone from the JWKS, and what they sign now is refused for its key alone.
-    const removeAfter = bed.rt.db
-      .select()
-      .from(oauthSigningKeys)
-      .where(eq(oauthSigningKeys.kid, kidOf(oldRsa)))
-      .get()?.removeAfter as Date;
+    const removeAfter = (
+      await bed.rt.db
+        .select()
+        .from(oauthSigningKeys)
+        .where(eq(oauthSigningKeys.kid, kidOf(oldRsa)))
+        .get()
+    )?.removeAfter as Date;
     bed.rt.clock.set(removeAfter.getTime() + (CLOCK_TOLERANCE_S + 1) * 1000);
     expect(await publishedKid("RS256")).not.toContain(kidOf(oldRsa));
     expect(await publishedKid("ES256")).not.toContain(kidOf(oldEc));
@@ -487,7 +493,7 @@ describe("rotation covers both key types", () => {
   it("one algorithm alone: the other's key keeps signing", async () => {
     const ecBefore = await clientCredentialsToken(bed, ecClient, "contacts:read");
     const rsaBefore = await clientCredentialsToken(bed, rsaClient, "contacts:read");
-    const rotation = rotateSigningKey(bed.rt.db, { ...cliOpts(), force: true, alg: "RS256" });
+    const rotation = await rotateSigningKey(bed.rt.db, { ...cliOpts(), force: true, alg: "RS256" });
     expect(rotation).toMatchObject({ alg: "RS256", rotated: true, retired: kidOf(rsaBefore) });
     bed.rt.clock.advance(31_000);
     expect(kidOf(await clientCredentialsToken(bed, rsaClient, "contacts:read"))).toBe(rotation.kid);
@@ -503,35 +509,32 @@ describe("rotation covers both key types", () => {
     const rsaSecond = await clientCredentialsToken(bed, rsaClient, "contacts:read");
     expect(kidOf(rsaSecond)).not.toBe(kidOf(rsaFirst));
     const rows = () => bed.rt.db.select().from(oauthSigningKeys).all();
-    expect(rows().filter((r) => r.alg === "ES256" && !r.retiredAt)[0]?.kid).toBe(kidOf(ecFirst));
+    expect((await rows()).filter((r) => r.alg === "ES256" && !r.retiredAt)[0]?.kid).toBe(kidOf(ecFirst));
 
     // Serving the JWKS rotates whatever is due (here the EC key), so a key nobody signs with still rotates.
     const published = await jwks();
-    const activeEc = rows().find((r) => r.alg === "ES256" && !r.retiredAt);
+    const activeEc = (await rows()).find((r) => r.alg === "ES256" && !r.retiredAt);
     expect(activeEc?.kid).not.toBe(kidOf(ecFirst));
     expect(published.map((k) => k.kid).sort()).toEqual(
       [kidOf(rsaFirst), kidOf(rsaSecond), kidOf(ecFirst), activeEc?.kid].sort(),
     );
-    const scheduled = bed.rt.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.action, "oauth.signing_key_rotate"))
-      .all()
-      .filter((e) => (e.detail as { retired?: string | null })?.retired);
+    const scheduled = (
+      await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all()
+    ).filter((e) => (e.detail as { retired?: string | null })?.retired);
     expect(scheduled.map((e) => [e.actorKind, e.detail])).toEqual([
       ["system", { alg: "RS256", retired: kidOf(rsaFirst), scheduled: true }],
       ["system", { alg: "ES256", retired: kidOf(ecFirst), scheduled: true }],
     ]);
     // Nothing rotates twice.
     await jwks();
-    expect(rows()).toHaveLength(4);
+    expect(await rows()).toHaveLength(4);
   });
 });
 
 describe("an installation from before RS256", () => {
   it("gets its RSA key on the first JWKS request (or RS256 token), its EC key and that key's tokens untouched", async () => {
     const ecToken = await clientCredentialsToken(bed, ecClient, "contacts:read");
-    const before = bed.rt.db.select().from(oauthSigningKeys).all();
+    const before = await bed.rt.db.select().from(oauthSigningKeys).all();
     expect(before.map((r) => r.alg)).toEqual(["ES256"]);
     const keys = await jwks();
     expect(keys.map((k) => [k.alg, k.kty])).toEqual(
@@ -541,13 +544,13 @@ describe("an installation from before RS256", () => {
       ]),
     );
     expect(keys).toHaveLength(2);
-    const after = bed.rt.db.select().from(oauthSigningKeys).all();
+    const after = await bed.rt.db.select().from(oauthSigningKeys).all();
     const ec = after.find((r) => r.alg === "ES256");
     expect(ec).toEqual(before[0]);
     // Sealed exactly as the EC key is: an envelope bound to its kid, the private half never in plaintext.
     const rsa = after.find((r) => r.alg === "RS256");
     expect(rsa?.privateJwk.startsWith("v1.")).toBe(true);
-    const opened = privateJwkOf(rsa?.kid as string);
+    const opened = await privateJwkOf(rsa?.kid as string);
     for (const member of ["d", "p", "q", "dp", "dq", "qi"] as const) {
       expect(opened[member]).toBeTruthy();
       expect(JSON.stringify(after)).not.toContain(opened[member] as string);
@@ -560,18 +563,20 @@ describe("an installation from before RS256", () => {
     const b = new SigningKeys(bed.rt.db, bed.rt.clock, bed.rt.keyring);
     const [ka, kb] = await Promise.all([a.signingKey("RS256"), b.signingKey("RS256")]);
     expect(ka.kid).toBe(kb.kid);
-    expect(bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.alg, "RS256")).all()).toHaveLength(1);
+    expect(await bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.alg, "RS256")).all()).toHaveLength(
+      1,
+    );
   });
 
-  it("the database itself allows one active key per algorithm", () => {
-    rotateSigningKeys(bed.rt.db, { ...cliOpts(), force: true });
-    const row = bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.alg, "RS256")).get();
-    expect(() =>
+  it("the database itself allows one active key per algorithm", async () => {
+    await rotateSigningKeys(bed.rt.db, { ...cliOpts(), force: true });
+    const row = await bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.alg, "RS256")).get();
+    await expect(
       bed.rt.db
         .insert(oauthSigningKeys)
         .values({ ...(row as NonNullable<typeof row>), kid: "sig_11111111111111111111" })
         .run(),
-    ).toThrow(/UNIQUE/);
+    ).rejects.toThrow(/UNIQUE/);
   });
 });
 
@@ -579,7 +584,7 @@ describe("a standard library (jose) verifies our RS256 tokens against our JWKS o
   it("createRemoteJWKSet + jwtVerify accept the real tokens and refuse a foreign key under our kid and an alg swap", async () => {
     const server = await startOAuthServer();
     try {
-      const client = server.registerClient({
+      const client = await server.registerClient({
         accessTokenSigningAlg: "RS256",
         grantTypes: ["client_credentials"],
         redirectUris: [],
@@ -616,7 +621,7 @@ describe("a standard library (jose) verifies our RS256 tokens against our JWKS o
       expect(payload).toMatchObject({ client_id: client.clientId, scope: "contacts:read" });
 
       // After a rotation of both types the library finds the new RSA key (it refetches on an unknown kid).
-      rotateSigningKeys(server.rt.db, {
+      await rotateSigningKeys(server.rt.db, {
         clock: server.rt.clock,
         keyring: server.rt.keyring as NonNullable<typeof server.rt.keyring>,
         actor: CLI_ACTOR,
@@ -650,7 +655,7 @@ describe("a standard library (jose) verifies our RS256 tokens against our JWKS o
 describe("the signing algorithm on the admin REST door", () => {
   it("is set on create and update, refused when unknown (400 naming the field), and rotation takes one alg or both", async () => {
     const admin = await bed.user("root@example.com", "admin");
-    const { token } = createToken(
+    const { token } = await createToken(
       { db: bed.rt.db, clock: bed.rt.clock, actor: CLI_ACTOR, client: cliOpts().client },
       admin.user.id,
       { name: "ops", scopes: ["admin"] },

@@ -42,7 +42,7 @@ const jwtRefusals = () =>
     .map((entry) => entry.reason);
 
 let bed: Testbed;
-type Registered = ReturnType<Testbed["registerClient"]>;
+type Registered = Awaited<ReturnType<Testbed["registerClient"]>>;
 let client: Registered;
 
 const cli = () => ({ clock: bed.rt.clock, keyring: bed.rt.keyring as NonNullable<Testbed["rt"]["keyring"]> });
@@ -100,9 +100,9 @@ function resign(token: string, signer: { kid: string; key: CryptoKey }) {
 
 const currentSigner = async () => (await signingKeysFor(bed.rt).signingKey()) as { kid: string; key: CryptoKey };
 
-beforeEach(() => {
+beforeEach(async () => {
   bed = createTestbed();
-  client = bed.registerClient({ grantTypes: ["client_credentials"], redirectUris: [] });
+  client = await bed.registerClient({ grantTypes: ["client_credentials"], redirectUris: [] });
   logLines.length = 0;
 });
 
@@ -141,16 +141,16 @@ describe("the JWKS", () => {
 
   it("still publishes no private member once several keys are live", async () => {
     await issueToken();
-    forceRotate();
-    forceRotate();
-    rotateSigningKey(bed.rt.db, {
+    await forceRotate();
+    await forceRotate();
+    await rotateSigningKey(bed.rt.db, {
       ...cli(),
       actor: CLI_ACTOR,
       client: { ip: null, userAgent: null, requestId: "t" },
       force: true,
       alg: "RS256",
     });
-    rotateSigningKey(bed.rt.db, {
+    await rotateSigningKey(bed.rt.db, {
       ...cli(),
       actor: CLI_ACTOR,
       client: { ip: null, userAgent: null, requestId: "t" },
@@ -208,7 +208,7 @@ describe("rotation on demand", () => {
   it("new tokens carry the new kid; the old key keeps verifying its tokens while it is published", async () => {
     const before = await issueToken();
     const oldKid = kidOf(before);
-    const { kid: newKid, rotated } = forceRotate();
+    const { kid: newKid, rotated } = await forceRotate();
     expect(rotated).toBe(true);
     expect(newKid).not.toBe(oldKid);
     expect(await publishedKids()).toEqual([newKid, oldKid].sort());
@@ -220,7 +220,7 @@ describe("rotation on demand", () => {
     expect(await restStatus(after)).toBe(200);
     expect(await restStatus(before)).toBe(200);
 
-    const audit = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
+    const audit = await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
     expect(audit.find((entry) => entry.targetId === newKid)).toMatchObject({
       actorKind: "cli",
       targetId: newKid,
@@ -229,7 +229,7 @@ describe("rotation on demand", () => {
   });
 
   it("every token the retired key can have signed stays verifiable until it expires; then the key is gone", async () => {
-    const longLived = bed.registerClient({
+    const longLived = await bed.registerClient({
       grantTypes: ["client_credentials"],
       redirectUris: [],
       accessTokenTtlSeconds: MAX_ACCESS_TOKEN_TTL_S,
@@ -237,8 +237,8 @@ describe("rotation on demand", () => {
     const oldSigner = await currentSigner();
     const last = await issueToken(longLived);
     expect(kidOf(last)).toBe(oldSigner.kid);
-    forceRotate();
-    const row = bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.kid, oldSigner.kid)).get();
+    await forceRotate();
+    const row = await bed.rt.db.select().from(oauthSigningKeys).where(eq(oauthSigningKeys.kid, oldSigner.kid)).get();
     const removeAfter = row?.removeAfter?.getTime() as number;
     expect(row?.retiredAt?.getTime()).toBe(bed.rt.clock.now().getTime());
     // Published at least as long as the longest-lived token it signed, plus the verifiers' tolerance.
@@ -266,7 +266,7 @@ describe("rotation on demand", () => {
   it("after a forced rotation the new key signs within the reload interval, even while the process verifies tokens all along", async () => {
     const probe = await issueToken();
     const oldKid = kidOf(probe);
-    const { kid: newKid } = forceRotate();
+    const { kid: newKid } = await forceRotate();
     // Up to RELOAD_EVERY_MS (30 s) a process may still sign with the key it holds (the retired key
     // stays published for an hour and a minute, so those tokens remain verifiable). After that, the
     // new key must sign — also in a process whose verifications keep its key cache fresh: API traffic
@@ -296,11 +296,11 @@ describe("rotation on schedule", () => {
     const newKid = kidOf(second);
     expect(newKid).not.toBe(oldKid);
     expect(kidOf(await issueToken())).toBe(newKid);
-    expect(bed.rt.db.select().from(oauthSigningKeys).all()).toHaveLength(2);
+    expect(await bed.rt.db.select().from(oauthSigningKeys).all()).toHaveLength(2);
     expect(await publishedKids()).toEqual([newKid, oldKid].sort());
     expect(await restStatus(second)).toBe(200);
 
-    const audit = bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
+    const audit = await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.signing_key_rotate")).all();
     expect(audit.find((entry) => entry.targetId === newKid)).toMatchObject({
       actorKind: "system",
       targetId: newKid,
@@ -317,7 +317,7 @@ describe("rotation on schedule", () => {
     const rotatedHere = await issueToken();
     expect(kidOf(rotatedHere)).not.toBe(kidOf(first));
     expect((await other.signingKey()).kid).toBe(kidOf(rotatedHere));
-    expect(bed.rt.db.select().from(oauthSigningKeys).all()).toHaveLength(2);
+    expect(await bed.rt.db.select().from(oauthSigningKeys).all()).toHaveLength(2);
 
     // And it verifies the new key's tokens at once (an unknown kid makes it re-read the table).
     const check = await verifyAccessTokenJwt(rotatedHere, other, {

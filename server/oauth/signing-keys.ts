@@ -82,8 +82,8 @@ export interface PublicKeyInfo {
 const ref = (kid: string) => ({ table: "oauth_signing_keys", column: "private_jwk", rowId: kid });
 
 /** Public keys that may still verify a token at `now`: the active keys and retired ones not yet past their end. */
-function liveKeyRows(db: Executor, now: Date): OAuthSigningKeyRow[] {
-  return db
+async function liveKeyRows(db: Executor, now: Date): Promise<OAuthSigningKeyRow[]> {
+  return await db
     .select()
     .from(oauthSigningKeys)
     .where(or(isNull(oauthSigningKeys.removeAfter), gt(oauthSigningKeys.removeAfter, now)))
@@ -91,16 +91,16 @@ function liveKeyRows(db: Executor, now: Date): OAuthSigningKeyRow[] {
     .all();
 }
 
-function activeKeyRow(db: Executor, alg: SigningAlg): OAuthSigningKeyRow | undefined {
-  return db
+async function activeKeyRow(db: Executor, alg: SigningAlg): Promise<OAuthSigningKeyRow | undefined> {
+  return await db
     .select()
     .from(oauthSigningKeys)
     .where(and(eq(oauthSigningKeys.alg, alg), isNull(oauthSigningKeys.retiredAt)))
     .get();
 }
 
-export function listSigningKeys(db: Executor, now: Date): PublicKeyInfo[] {
-  return liveKeyRows(db, now).flatMap((row) => {
+export async function listSigningKeys(db: Executor, now: Date): Promise<PublicKeyInfo[]> {
+  return (await liveKeyRows(db, now)).flatMap((row) => {
     const jwk = publicJwkOf(row);
     if (!jwk) return [];
     return [
@@ -187,19 +187,26 @@ export interface Rotation {
 }
 
 /** One algorithm's rotation, inside the caller's write transaction. */
-function rotateIn(tx: Executor, alg: SigningAlg, opts: RotationOptions, prepared?: KeyMaterial): Rotation {
+async function rotateIn(
+  tx: Executor,
+  alg: SigningAlg,
+  opts: RotationOptions,
+  prepared?: KeyMaterial,
+): Promise<Rotation> {
   const now = opts.clock.now();
-  const active = activeKeyRow(tx, alg);
+  const active = await activeKeyRow(tx, alg);
   if (active && !isDue(active, now, opts.force)) return { alg, kid: active.kid, rotated: false, retired: null };
   const { publicJwk, privateJwk } = prepared ?? newKeyMaterial(alg);
   const kid = newId("signingKey");
   if (active) {
-    tx.update(oauthSigningKeys)
+    await tx
+      .update(oauthSigningKeys)
       .set({ retiredAt: now, removeAfter: new Date(now.getTime() + RETIRED_KEY_LIFETIME_MS) })
       .where(eq(oauthSigningKeys.kid, active.kid))
       .run();
   }
-  tx.insert(oauthSigningKeys)
+  await tx
+    .insert(oauthSigningKeys)
     .values({
       kid,
       alg,
@@ -211,8 +218,8 @@ function rotateIn(tx: Executor, alg: SigningAlg, opts: RotationOptions, prepared
     })
     .run();
   // Keys past their end are of no use to anyone: drop them (their public half is not secret, their private half is).
-  tx.delete(oauthSigningKeys).where(lt(oauthSigningKeys.removeAfter, now)).run();
-  recordAudit(tx, opts.clock, {
+  await tx.delete(oauthSigningKeys).where(lt(oauthSigningKeys.removeAfter, now)).run();
+  await recordAudit(tx, opts.clock, {
     actor: opts.actor,
     action: "oauth.signing_key_rotate",
     target: { type: "signing_key", id: kid },
@@ -231,20 +238,24 @@ function rotateIn(tx: Executor, alg: SigningAlg, opts: RotationOptions, prepared
  * `prepared` hands in keys generated elsewhere (SigningKeys, off the event
  * loop), used only when the key is still due once the lock is held.
  */
-export function rotateSigningKeys(
+export async function rotateSigningKeys(
   db: Db,
   opts: RotationOptions & { algs?: readonly SigningAlg[]; prepared?: Partial<Record<SigningAlg, KeyMaterial>> },
-): Rotation[] {
+): Promise<Rotation[]> {
   const algs = [...new Set(opts.algs ?? SIGNING_ALGS)];
   const prepared: Partial<Record<SigningAlg, KeyMaterial>> = { ...opts.prepared };
   if (opts.force) for (const alg of algs) prepared[alg] ??= newKeyMaterial(alg);
-  return db.transaction((tx) => algs.map((alg) => rotateIn(tx, alg, opts, prepared[alg])));
+  return await db.transaction(async (tx) => {
+    const rotations: Rotation[] = [];
+    for (const alg of algs) rotations.push(await rotateIn(tx, alg, opts, prepared[alg]));
+    return rotations;
+  });
 }
 
 /** One algorithm's key (ES256 unless told): what `rotateSigningKeys` does for one. */
-export function rotateSigningKey(db: Db, opts: RotationOptions & { alg?: SigningAlg }): Rotation {
+export async function rotateSigningKey(db: Db, opts: RotationOptions & { alg?: SigningAlg }): Promise<Rotation> {
   const alg = opts.alg ?? DEFAULT_SIGNING_ALG;
-  return rotateSigningKeys(db, { ...opts, algs: [alg] })[0] as Rotation;
+  return (await rotateSigningKeys(db, { ...opts, algs: [alg] }))[0] as Rotation;
 }
 
 interface Signer {
@@ -284,7 +295,7 @@ export class SigningKeys {
 
   private async reload(): Promise<void> {
     const now = this.clock.now();
-    const rows = liveKeyRows(this.db, now);
+    const rows = await liveKeyRows(this.db, now);
     const next = new Map<string, VerificationKey & { removeAfter: number | null }>();
     for (const row of rows) {
       const jwk = publicJwkOf(row);
@@ -338,8 +349,8 @@ export class SigningKeys {
     }
     if (!this.keyring) throw new Error("no data-encryption keyring: cannot open the signing key");
     // A key that is due is generated before the write lock is taken, off the event loop.
-    const prepared = isDue(activeKeyRow(this.db, alg), now, false) ? await newKeyMaterialAsync(alg) : undefined;
-    rotateSigningKeys(this.db, {
+    const prepared = isDue(await activeKeyRow(this.db, alg), now, false) ? await newKeyMaterialAsync(alg) : undefined;
+    await rotateSigningKeys(this.db, {
       clock: this.clock,
       keyring: this.keyring,
       actor: { kind: "system", id: null },
@@ -348,7 +359,7 @@ export class SigningKeys {
       algs: [alg],
       prepared: prepared ? { [alg]: prepared } : undefined,
     });
-    const row = activeKeyRow(this.db, alg);
+    const row = await activeKeyRow(this.db, alg);
     if (!row) throw new Error("no active signing key after rotation");
     let signer = this.signers.get(alg);
     if (signer?.kid !== row.kid) {

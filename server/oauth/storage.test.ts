@@ -42,7 +42,7 @@ describe("OAuth secrets at rest", () => {
   it("keeps no code, refresh token, client secret or access token in the database, its WAL or the logs", async () => {
     const alice = await bed.user("alice@example.com");
     const cookie = await bed.sessionCookie(alice.user, alice.session.id);
-    const client = bed.registerClient({});
+    const client = await bed.registerClient({});
     const secrets: string[] = [client.clientSecret as string];
 
     const { callback, verifier } = await authorize(bed, { clientId: client.clientId, cookie, userId: alice.user.id });

@@ -170,7 +170,7 @@ function auditRows(action: string) {
 describe("authorization codes", () => {
   it("a replayed code is invalid_grant and revokes the tokens of its first redemption", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const code = await codeFor(app, alice);
     const tokens = await redeem(app, code);
     expect(await contactsStatus(tokens.access_token)).toBe(200);
@@ -184,7 +184,7 @@ describe("authorization codes", () => {
     const refreshed = await refusal(refresh(app, tokens.refresh_token as string));
     expect(refreshed).toMatchObject({ status: 400, error: "invalid_grant" });
 
-    const audit = auditRows("oauth.code_replay");
+    const audit = await auditRows("oauth.code_replay");
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
       actorKind: "oauth_client",
@@ -197,7 +197,7 @@ describe("authorization codes", () => {
 
   it("a replay after a refresh also ends the refreshed tokens (the whole grant)", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const code = await codeFor(app, alice);
     const first = await redeem(app, code);
     const rotated = await refresh(app, first.refresh_token as string);
@@ -210,8 +210,8 @@ describe("authorization codes", () => {
 
   it("a code issued to client A, redeemed by an authenticated client B: invalid_grant", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const a = bed.registerClient({ name: "A" });
-    const b = bed.registerClient({ name: "B" });
+    const a = await bed.registerClient({ name: "A" });
+    const b = await bed.registerClient({ name: "B" });
     const code = await codeFor(a, alice);
     const stolen = await refusal(
       oauth.processAuthorizationCodeResponse(as, clientOf(b), await redeemRequest(a, code, { client: b })),
@@ -230,7 +230,7 @@ describe("authorization codes", () => {
 
   it("a wrong code_verifier: invalid_grant, and the code is spent (no second guess)", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const code = await codeFor(app, alice);
     const wrong = await refusal(
       oauth.processAuthorizationCodeResponse(
@@ -245,7 +245,7 @@ describe("authorization codes", () => {
 
   it("a missing code_verifier: invalid_request", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const code = await codeFor(app, alice);
     const missing = await refusal(
       oauth.processAuthorizationCodeResponse(
@@ -259,7 +259,7 @@ describe("authorization codes", () => {
 
   it("a verifier of the wrong length or alphabet is invalid_request even when its S256 matches the challenge", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     // RFC 7636 §4.1: 43 to 128 unreserved characters. These hash to the challenge sent, yet are not verifiers.
     for (const verifier of ["a".repeat(42), "b".repeat(129), `${"c".repeat(42)}+`, `${"d".repeat(42)} `]) {
       const code = await codeFor(app, alice, "contacts:read", { verifier });
@@ -276,7 +276,7 @@ describe("authorization codes", () => {
 
   it("a redirect_uri at the token endpoint other than the authorization request's: invalid_grant", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({ redirectUris: [CALLBACK, CALLBACK_2] });
+    const app = await bed.registerClient({ redirectUris: [CALLBACK, CALLBACK_2] });
     // The registered URI of the request redeems; the client's other registered URI does not.
     expect((await redeem(app, await codeFor(app, alice))).access_token).toBeTruthy();
     const code = await codeFor(app, alice);
@@ -305,7 +305,7 @@ describe("authorization codes", () => {
 
   it("a code older than 60 s: invalid_grant (at 59 s it still works)", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const early = await codeFor(app, alice);
     const late = await codeFor(app, alice);
     expect(CODE_TTL_MS).toBe(60_000);
@@ -320,8 +320,8 @@ describe("client authentication", () => {
   const BASIC_CHALLENGE = /^Basic realm="gatehouse"/;
 
   it("a wrong secret (even another client's): 401 invalid_client with a Basic challenge", async () => {
-    const app = bed.registerClient({});
-    const other = bed.registerClient({ name: "Other" });
+    const app = await bed.registerClient({});
+    const other = await bed.registerClient({ name: "Other" });
     for (const secret of [other.clientSecret as string, `${app.clientSecret}x`, "x"]) {
       const res = await refusal(clientCredentials(app, "contacts:read", oauth.ClientSecretBasic(secret)));
       expect(res).toMatchObject({ status: 401, error: "invalid_client", cacheControl: "no-store" });
@@ -330,7 +330,7 @@ describe("client authentication", () => {
   });
 
   it("an unknown client: the very same 401 as a wrong secret", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const ghost: Registered = { clientId: "ocl_00000000000000000000", clientSecret: app.clientSecret };
     const unknown = await refusal(clientCredentials(ghost, "contacts:read"));
     const wrong = await refusal(
@@ -343,8 +343,8 @@ describe("client authentication", () => {
 
   it("a secret sent for a public client: 401 invalid_client", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const spa = bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
-    const someSecret = bed.registerClient({ name: "Other" }).clientSecret as string;
+    const spa = await bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
+    const someSecret = (await bed.registerClient({ name: "Other" })).clientSecret as string;
     const code = await codeFor(spa, alice);
     for (const auth of [oauth.ClientSecretPost(someSecret), oauth.ClientSecretBasic(someSecret)]) {
       const res = await refusal(
@@ -359,7 +359,7 @@ describe("client authentication", () => {
 
   it("no authentication at all for a confidential client: 401 invalid_client", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const code = await codeFor(app, alice);
     const res = await refusal(
       oauth.processAuthorizationCodeResponse(as, clientOf(app), await redeemRequest(app, code, { auth: oauth.None() })),
@@ -373,7 +373,7 @@ describe("client authentication", () => {
   });
 
   it("Basic and client_secret in the body at once: 400 invalid_request", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const secret = app.clientSecret as string;
     const res = await post(
       new URLSearchParams({ grant_type: "client_credentials", client_id: app.clientId, client_secret: secret }),
@@ -384,7 +384,7 @@ describe("client authentication", () => {
   });
 
   it("the secret in the URL query: 400 invalid_request, even with valid Basic credentials", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const secret = app.clientSecret as string;
     const query = new URLSearchParams({ client_id: app.clientId, client_secret: secret });
     const variants: Record<string, string>[] = [{}, { authorization: basic(app.clientId, secret) }];
@@ -397,20 +397,20 @@ describe("client authentication", () => {
   });
 
   it("client_secret_post works", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const tokens = await clientCredentials(app, "contacts:read", oauth.ClientSecretPost(app.clientSecret as string));
     expect(tokens.token_type).toBe("bearer");
     expect(await contactsStatus(tokens.access_token)).toBe(200);
   });
 
   it("failures are audited as oauth.client_auth_failed (aggregated, no secret in the entry)", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const guess = `ghs_${"A".repeat(43)}guess`;
     for (let i = 0; i < 3; i++) await refusal(clientCredentials(app, undefined, oauth.ClientSecretBasic(guess)));
     await refusal(clientCredentials({ clientId: app.clientId, clientSecret: null }, undefined, oauth.None()));
 
-    flushAggregated(bed.rt.db);
-    const rows = auditRows("oauth.client_auth_failed");
+    await flushAggregated(bed.rt.db);
+    const rows = await auditRows("oauth.client_auth_failed");
     const wrong = rows.find((row) => row.detail?.reason === "wrong_secret");
     expect(wrong).toMatchObject({
       actorKind: "anonymous",
@@ -427,9 +427,9 @@ describe("client authentication", () => {
 
 describe("client secret rotation", () => {
   it("with grace: the old secret works until the grace ends, the new one throughout", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const oldSecret = app.clientSecret as string;
-    const rotated = rotateClientSecret(SVC(), app.clientId, 3600);
+    const rotated = await rotateClientSecret(SVC(), app.clientId, 3600);
     const newSecret = rotated.clientSecret as string;
     expect(newSecret).not.toBe(oldSecret);
 
@@ -446,9 +446,9 @@ describe("client secret rotation", () => {
   });
 
   it("without grace: the old secret stops at once", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const oldSecret = app.clientSecret as string;
-    const newSecret = rotateClientSecret(SVC(), app.clientId, 0).clientSecret as string;
+    const newSecret = (await rotateClientSecret(SVC(), app.clientId, 0)).clientSecret as string;
     expect(await refusal(clientCredentials(app, "contacts:read", oauth.ClientSecretBasic(oldSecret)))).toMatchObject({
       status: 401,
       error: "invalid_client",
@@ -459,10 +459,10 @@ describe("client secret rotation", () => {
   });
 
   it("a second rotation ends the first secret's grace (only one previous secret is kept)", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const first = app.clientSecret as string;
-    const second = rotateClientSecret(SVC(), app.clientId, 3600).clientSecret as string;
-    rotateClientSecret(SVC(), app.clientId, 3600);
+    const second = (await rotateClientSecret(SVC(), app.clientId, 3600)).clientSecret as string;
+    await rotateClientSecret(SVC(), app.clientId, 3600);
     expect(await refusal(clientCredentials(app, undefined, oauth.ClientSecretBasic(first)))).toMatchObject({
       status: 401,
     });
@@ -479,7 +479,7 @@ describe("transport and grant types", () => {
   });
 
   it("a body that is not a form: 400 invalid_request", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const auth = { authorization: basic(app.clientId, app.clientSecret as string) };
     for (const type of ["application/json", "text/plain", "multipart/form-data; boundary=x"]) {
       const res = await post(JSON.stringify({ grant_type: "client_credentials" }), { ...auth, "content-type": type });
@@ -489,7 +489,7 @@ describe("transport and grant types", () => {
   });
 
   it("a body over 8 KB: 413 (8 KB exactly is read)", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const auth = { authorization: basic(app.clientId, app.clientSecret as string) };
     const head = "grant_type=client_credentials&scope=";
     const big = await post(head + "a".repeat(MAX_FORM_BYTES - head.length + 1), auth);
@@ -503,7 +503,7 @@ describe("transport and grant types", () => {
   });
 
   it("every answer, success or failure, is Cache-Control: no-store and Pragma: no-cache", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const auth = { authorization: basic(app.clientId, app.clientSecret as string) };
     const answers = [
       await post("grant_type=client_credentials&scope=contacts%3Aread", auth),
@@ -522,7 +522,7 @@ describe("transport and grant types", () => {
   });
 
   it("grant_type=password (and other grants we do not implement): unsupported_grant_type", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     for (const grantType of ["password", "implicit", "urn:ietf:params:oauth:grant-type:device_code", "token"]) {
       const res = await refusal(
         oauth
@@ -534,7 +534,7 @@ describe("transport and grant types", () => {
   });
 
   it("a real password-grant request, with username and password, is unsupported_grant_type", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const res = await post(
       new URLSearchParams({ grant_type: "password", username: "alice@example.com", password: "correct horse battery" }),
       { authorization: basic(app.clientId, app.clientSecret as string) },
@@ -551,7 +551,7 @@ describe("transport and grant types", () => {
 
   it("a grant type the client is not allowed: unauthorized_client", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({ grantTypes: ["authorization_code"] });
+    const app = await bed.registerClient({ grantTypes: ["authorization_code"] });
     expect(await refusal(clientCredentials(app, "contacts:read"))).toMatchObject({
       status: 400,
       error: "unauthorized_client",
@@ -571,7 +571,7 @@ describe("transport and grant types", () => {
 
 describe("client credentials", () => {
   it("a confidential client gets an access token for itself: no refresh token, sub = client_id", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const tokens = await clientCredentials(app, "contacts:read");
     expect(tokens.token_type).toBe("bearer");
     expect(tokens.scope).toBe("contacts:read");
@@ -588,36 +588,36 @@ describe("client credentials", () => {
   });
 
   it("a public client cannot use it", async () => {
-    const spa = bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
+    const spa = await bed.registerClient({ type: "public", grantTypes: ["authorization_code", "refresh_token"] });
     const res = await refusal(clientCredentials(spa, "contacts:read", oauth.None()));
     expect(["invalid_client", "unauthorized_client"]).toContain(res.error);
     expect([400, 401]).toContain(res.status);
 
     // Registration refuses that combination; a row that says otherwise (edited by hand) is still refused.
-    bed.rt.db
+    await bed.rt.db
       .update(oauthClients)
       .set({ grantTypes: ["authorization_code", "refresh_token", "client_credentials"] })
       .where(eq(oauthClients.id, spa.clientId))
       .run();
     const edited = await refusal(clientCredentials(spa, "contacts:read", oauth.None()));
     expect(["invalid_client", "unauthorized_client"]).toContain(edited.error);
-    expect(bed.rt.db.select().from(oauthGrants).all()).toEqual([]);
+    expect(await bed.rt.db.select().from(oauthGrants).all()).toEqual([]);
   });
 
   it("a scope beyond the client's, or beyond its service account's role: invalid_scope", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     expect(await refusal(clientCredentials(app, "contacts:read tokens:read"))).toMatchObject({
       status: 400,
       error: "invalid_scope",
     });
-    const adminApp = bed.registerClient({ scopes: ["contacts:read", "admin"] });
+    const adminApp = await bed.registerClient({ scopes: ["contacts:read", "admin"] });
     expect(await refusal(clientCredentials(adminApp, "admin"))).toMatchObject({ status: 400, error: "invalid_scope" });
   });
 
   it("the token acts as the service account on the API: 200, and it sees none of a user's contacts", async () => {
     const alice = await bed.user("alice@example.com");
     await callerFor(bed.rt, alice.principal).contacts.create({ name: "Bob", email: "bob@example.com" });
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const tokens = await clientCredentials(app, "contacts:read");
     const res = await bed.dispatch(
       new Request(`${APP}/api/v1/contacts`, { headers: { authorization: `Bearer ${tokens.access_token}` } }),
@@ -630,7 +630,7 @@ describe("client credentials", () => {
 describe("refresh tokens", () => {
   async function start(scope = "contacts:read", input: Parameters<Testbed["registerClient"]>[0] = {}) {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient(input);
+    const app = await bed.registerClient(input);
     const tokens = await redeem(app, await codeFor(app, alice, scope));
     return { alice, app, tokens };
   }
@@ -662,7 +662,7 @@ describe("refresh tokens", () => {
     expect(await contactsStatus(second.access_token)).toBe(401);
     expect(await refusal(refresh(app, third.refresh_token as string))).toMatchObject({ error: "invalid_grant" });
 
-    const audit = auditRows("oauth.refresh_reuse");
+    const audit = await auditRows("oauth.refresh_reuse");
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
       actorKind: "oauth_client",
@@ -717,7 +717,7 @@ describe("refresh tokens", () => {
 
   it("client A's refresh token used by client B: invalid_grant, and A's family lives on", async () => {
     const { app: a, tokens } = await start();
-    const b = bed.registerClient({ name: "B" });
+    const b = await bed.registerClient({ name: "B" });
     expect(await refusal(refresh(b, tokens.refresh_token as string))).toMatchObject({
       status: 400,
       error: "invalid_grant",
@@ -725,7 +725,7 @@ describe("refresh tokens", () => {
     expect(await contactsStatus(tokens.access_token)).toBe(200);
     const next = await refresh(a, tokens.refresh_token as string);
     expect(await contactsStatus(next.access_token)).toBe(200);
-    expect(auditRows("oauth.refresh_reuse")).toEqual([]);
+    expect(await auditRows("oauth.refresh_reuse")).toEqual([]);
   });
 });
 
@@ -745,7 +745,7 @@ describe("rate limit", () => {
   });
 
   it("past the anonymous quota per IP: 429 with Retry-After and a JSON body, whatever the credentials", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     for (let i = 0; i < 3; i++) expect((await clientCredentials(app, "contacts:read")).access_token).toBeTruthy();
 
     const limited = await post("grant_type=client_credentials&scope=contacts%3Aread", {
@@ -792,7 +792,7 @@ describe("rate limit of the authorization endpoint", () => {
 
   it("counts GET /oauth/authorize per client IP: past the quota, a 429 page with Retry-After and nothing parked", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const { clientId } = bed.registerClient({});
+    const { clientId } = await bed.registerClient({});
     const query = {
       response_type: "code",
       client_id: clientId,
@@ -827,13 +827,13 @@ describe("client changes take effect", () => {
 
   it("refresh_token taken away: the client's existing refresh token is unauthorized_client", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const tokens = await redeem(app, await codeFor(app, alice));
     // It refreshes while the client may.
     const refreshed = await refresh(app, tokens.refresh_token as string);
     expect(refreshed.refresh_token).toMatch(/^ghr_/);
 
-    updateClient(SVC(), app.clientId, { grantTypes: ["authorization_code", "client_credentials"] });
+    await updateClient(SVC(), app.clientId, { grantTypes: ["authorization_code", "client_credentials"] });
     expect(await refusal(refresh(app, refreshed.refresh_token as string))).toMatchObject({
       status: 400,
       error: "unauthorized_client",
@@ -843,12 +843,12 @@ describe("client changes take effect", () => {
 
   it("scopes narrowed to contacts:read: a live contacts:write access token gets 403 insufficient_scope at once", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const tokens = await redeem(app, await codeFor(app, alice, "contacts:read contacts:write"));
     expect(tokens.scope).toBe("contacts:read contacts:write");
     expect((await createContact(tokens.access_token, "Bob")).status).toBe(201);
 
-    updateClient(SVC(), app.clientId, { scopes: ["contacts:read"] });
+    await updateClient(SVC(), app.clientId, { scopes: ["contacts:read"] });
     // The same token, unexpired, not re-issued: the client's scopes are checked on every request.
     const refused = await createContact(tokens.access_token, "Carol");
     expect(refused.status).toBe(403);
@@ -860,7 +860,7 @@ describe("client changes take effect", () => {
 
   it("a redirect URI taken away: a new authorization request with it gets the 400 error page, never a redirect", async () => {
     const alice = await signedIn(bed, "alice@example.com");
-    const app = bed.registerClient({ redirectUris: [CALLBACK, CALLBACK_2] });
+    const app = await bed.registerClient({ redirectUris: [CALLBACK, CALLBACK_2] });
     const query = (redirectUri: string) => ({
       response_type: "code",
       client_id: app.clientId,
@@ -873,7 +873,7 @@ describe("client changes take effect", () => {
     // While registered, the second URI leads on (to the consent page).
     expect((await bed.dispatch(authorizeRequest(query(CALLBACK_2), alice.cookie))).status).toBe(303);
 
-    updateClient(SVC(), app.clientId, { redirectUris: [CALLBACK] });
+    await updateClient(SVC(), app.clientId, { redirectUris: [CALLBACK] });
     const res = await bed.dispatch(authorizeRequest(query(CALLBACK_2), alice.cookie));
     expect(res.status).toBe(400);
     expect(res.headers.get("location")).toBeNull();
@@ -886,10 +886,10 @@ describe("client changes take effect", () => {
   });
 
   it("client_credentials taken away: the client's live access token stops on the next request", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const token = (await clientCredentials(app, "contacts:read")).access_token;
     expect(await contactsStatus(token)).toBe(200);
-    updateClient(SVC(), app.clientId, { grantTypes: ["authorization_code", "refresh_token"] });
+    await updateClient(SVC(), app.clientId, { grantTypes: ["authorization_code", "refresh_token"] });
     expect(await contactsStatus(token)).toBe(401);
     expect(await refusal(clientCredentials(app, "contacts:read"))).toMatchObject({ error: "unauthorized_client" });
   });
@@ -897,13 +897,13 @@ describe("client changes take effect", () => {
 
 describe("housekeeping", () => {
   it("a grant a day past its end is deleted, with its tokens, when the next one is made; live ones stay", async () => {
-    const app = bed.registerClient({});
+    const app = await bed.registerClient({});
     const first = await clientCredentials(app, "contacts:read");
     const firstJti = decodeJwt(first.access_token).jti as string;
     bed.rt.clock.advance(600_000 + 86_400_000 + 1_000);
     const live = await clientCredentials(app, "contacts:read");
     await clientCredentials(app, "contacts:read");
-    const grants = bed.rt.db.select().from(oauthGrants).all();
+    const grants = await bed.rt.db.select().from(oauthGrants).all();
     expect(grants).toHaveLength(2);
     const jtis = bed.rt.db.$client.prepare("select jti from oauth_access_tokens").all() as { jti: string }[];
     expect(jtis.map((row) => row.jti)).not.toContain(firstJti);

@@ -51,12 +51,13 @@ export function answerClusterAsks(kind: ClusterAskKind, handler: () => unknown):
   channel.handlers.set(kind, handler);
   if (channel.installed || !cluster.isWorker) return;
   channel.installed = true;
-  process.on("message", (message: unknown) => {
+  process.on("message", async (message: unknown) => {
     if (!isClusterMessage(message)) return;
     if (message.gatehouse === "cluster:request" && message.kind) {
       let value: unknown = null;
       try {
-        value = channel.handlers.get(message.kind)?.() ?? null;
+        // A handler may be async (writing this worker's counters): the reply says it is done.
+        value = (await channel.handlers.get(message.kind)?.()) ?? null;
       } catch (error) {
         getLogger().error({ err: error, kind: message.kind }, "could not answer a cluster request");
       }
@@ -68,8 +69,8 @@ export function answerClusterAsks(kind: ClusterAskKind, handler: () => unknown):
 }
 
 /** Every worker's answer to `kind`; outside a cluster, or if the supervisor does not answer, `here()` alone. */
-export async function askAllWorkers<T>(kind: ClusterAskKind, here: () => T): Promise<T[]> {
-  const local = () => [here()];
+export async function askAllWorkers<T>(kind: ClusterAskKind, here: () => T | Promise<T>): Promise<T[]> {
+  const local = async () => [await here()];
   if (!channel.installed || !process.send || !process.connected) return local();
   const id = randomUUID();
   return new Promise((resolve) => {

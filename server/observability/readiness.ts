@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type Db, openedFileOf } from "@/db";
+import { type Db, onConnection, openedFileOf } from "@/db";
 import { databaseFileState, type StorageFailureKind, storageFailureOf } from "@/db/storage-errors";
 import { limiterFor } from "../ratelimit/runtime";
 import type { Runtime } from "../runtime";
@@ -68,7 +68,9 @@ export function forgetReadiness(runtime: Runtime): void {
 }
 
 async function probe(runtime: Runtime): Promise<Readiness> {
-  const database = probeDatabase(runtime.db, lastDatabase.get(runtime) ?? "ok");
+  const previous = lastDatabase.get(runtime) ?? "ok";
+  // The probe writes on the connection: never inside a request's open transaction.
+  const database = await onConnection(runtime.db, () => probeDatabase(runtime.db, previous));
   lastDatabase.set(runtime, database);
   const checks: Readiness["checks"] = { database };
   const store = runtime.config.rateLimit?.store.kind ?? "embedded";
@@ -92,7 +94,7 @@ function probeDatabase(db: Db, previous: DatabaseCheck): DatabaseCheck {
       const space = fs.statfsSync(folder);
       if (space.bavail * space.bsize < MIN_FREE_BYTES) return "full";
     }
-    // A transaction of the application's is never open here (they are synchronous), unless a probe runs inside one.
+    // No transaction of a request is open here (onConnection), unless the probe runs inside one.
     if (sqlite.inTransaction) return previous;
     const timeout = sqlite.pragma("busy_timeout", { simple: true }) as number;
     sqlite.pragma("busy_timeout = 0");

@@ -22,59 +22,70 @@ const RETENTION_EVERY_MS = 24 * 3_600_000;
  * failure and tries again next time: none of them can take the server down.
  */
 export function startObservability(runtime: Runtime, options: { flushOnSignals?: boolean } = {}): void {
-  const state = processSingleton("observability.started", () => ({ started: false, flush: () => {} }));
+  const state = processSingleton("observability.started", () => ({
+    started: false,
+    flush: async (): Promise<void> => {},
+  }));
   if (state.started) return;
   state.started = true;
   const log = getLogger();
-  const every = (ms: number, job: () => void) => setInterval(job, ms).unref();
-
-  const flushAll = () => {
-    try {
-      flushTraffic(runtime.db, runtime.clock.now());
-    } catch (error) {
-      log.error({ err: error }, "could not write traffic counters");
-    }
-    flushAggregated();
+  // A job's failure is logged by the job; one that escapes anyway must not become an unhandled rejection (it would end the process).
+  const safely = (job: () => Promise<void>) => async () => {
+    await job().catch((error) => log.error({ err: error }, "a background job failed"));
   };
-  every(TRAFFIC_FLUSH_MS, () => {
+  const every = (ms: number, job: () => Promise<void>) => setInterval(safely(job), ms).unref();
+
+  const flushCounters = async () => {
     try {
-      flushTraffic(runtime.db, runtime.clock.now());
+      await flushTraffic(runtime.db, runtime.clock.now());
     } catch (error) {
       log.error({ err: error }, "could not write traffic counters");
     }
-  });
-  every(AGGREGATE_SWEEP_MS, () => {
-    flushAggregated();
+  };
+  const flushAll = async () => {
+    await flushCounters();
+    await flushAggregated();
+  };
+  every(TRAFFIC_FLUSH_MS, flushCounters);
+  every(AGGREGATE_SWEEP_MS, async () => {
+    await flushAggregated();
   });
 
   const retentionDays = (runtime.config.observability ?? DEFAULT_OBSERVABILITY).auditRetentionDays;
-  const prune = () => {
+  const prune = async () => {
     try {
-      const result = pruneAuditLog(runtime.db, runtime.clock, { retentionDays });
+      const result = await pruneAuditLog(runtime.db, runtime.clock, { retentionDays });
       if (result.removed > 0) log.info({ ...result, retentionDays }, "audit retention removed old entries");
     } catch (error) {
       log.error({ err: error }, "audit retention failed");
     }
   };
-  setTimeout(() => {
-    prune();
-    every(RETENTION_EVERY_MS, prune);
-  }, RETENTION_FIRST_MS).unref();
+  setTimeout(
+    safely(async () => {
+      await prune();
+      every(RETENTION_EVERY_MS, prune);
+    }),
+    RETENTION_FIRST_MS,
+  ).unref();
 
   state.flush = flushAll;
   // The Gatehouse server drains requests first and then calls flushObservability() itself (server/serve/worker.ts).
   if (options.flushOnSignals === false) return;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
-      flushAll();
-      // Adding a listener disables Node's default exit on the signal: when no
-      // one else handles it (e.g. plain `next start`), re-raise it to exit.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      void flushAll().finally(() => {
+        // Adding a listener disables Node's default exit on the signal: when no
+        // one else handles it (e.g. plain `next start`), re-raise it to exit.
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      });
     });
   }
 }
 
 /** Writes what the background jobs hold in memory (traffic counts, aggregated audit groups) now. */
-export function flushObservability(): void {
-  processSingleton("observability.started", () => ({ started: false, flush: () => {} })).flush();
+export async function flushObservability(): Promise<void> {
+  await processSingleton("observability.started", () => ({
+    started: false,
+    flush: async (): Promise<void> => {},
+  })).flush();
 }

@@ -21,10 +21,10 @@ export interface TrafficSeries {
 }
 
 /** Hourly counts for the last `hours` hours (including the current one), zero-filled. */
-export function trafficSeries(db: Executor, now: Date, hours: number): TrafficSeries {
+export async function trafficSeries(db: Executor, now: Date, hours: number): Promise<TrafficSeries> {
   const last = hourOf(now);
   const first = last - (hours - 1) * HOUR_MS;
-  const rows = db
+  const rows = await db
     .select({ metric: trafficCounters.metric, bucket: trafficCounters.bucket, count: trafficCounters.count })
     .from(trafficCounters)
     .where(
@@ -52,14 +52,14 @@ export function trafficSeries(db: Executor, now: Date, hours: number): TrafficSe
 }
 
 /** The keys with the highest counts of a per-key metric since `since`. */
-export function topKeys(
+export async function topKeys(
   db: Executor,
   metric: "principal" | "rejected_ip",
   since: Date,
   limit: number,
-): Array<{ key: string; count: number }> {
+): Promise<Array<{ key: string; count: number }>> {
   const total = sql<number>`sum(${trafficCounters.count})`;
-  return db
+  return await db
     .select({ key: trafficCounters.key, count: total })
     .from(trafficCounters)
     .where(and(eq(trafficCounters.metric, metric), gte(trafficCounters.bucket, new Date(hourOf(since)))))

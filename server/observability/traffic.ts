@@ -98,7 +98,7 @@ function capKeys(rows: Array<{ metric: TrafficMetric; key: string; bucket: numbe
  * counters past TRAFFIC_RETENTION_MS. Returns the number of rows written.
  * On a database error the counts are put back for the next flush.
  */
-export function flushTraffic(db: Db, now: Date = new Date()): number {
+export async function flushTraffic(db: Db, now: Date = new Date()): Promise<number> {
   if (pending.size === 0) return 0;
   const taken = [...pending.entries()];
   pending.clear();
@@ -109,10 +109,11 @@ export function flushTraffic(db: Db, now: Date = new Date()): number {
     }),
   );
   try {
-    db.transaction(
-      (tx) => {
+    await db.transaction(
+      async (tx) => {
         for (const row of rows) {
-          tx.insert(trafficCounters)
+          await tx
+            .insert(trafficCounters)
             .values({ metric: row.metric, key: row.key, bucket: new Date(row.bucket), count: row.count })
             .onConflictDoUpdate({
               target: [trafficCounters.metric, trafficCounters.key, trafficCounters.bucket],
@@ -120,7 +121,8 @@ export function flushTraffic(db: Db, now: Date = new Date()): number {
             })
             .run();
         }
-        tx.delete(trafficCounters)
+        await tx
+          .delete(trafficCounters)
           .where(lt(trafficCounters.bucket, new Date(now.getTime() - TRAFFIC_RETENTION_MS)))
           .run();
       },

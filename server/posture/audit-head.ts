@@ -25,8 +25,8 @@ export const auditHeadSchema = z.object({
 export type AuditHead = z.infer<typeof auditHeadSchema>;
 
 /** The newest chained entry, or null when the log has none yet. */
-export function currentAuditHead(db: Executor, now: Date): AuditHead | null {
-  const row = db.get<{ seq: number; hash: string } | undefined>(
+export async function currentAuditHead(db: Executor, now: Date): Promise<AuditHead | null> {
+  const row = await db.get<{ seq: number; hash: string } | undefined>(
     sql`select seq, hash from audit_log where hash != '' order by seq desc limit 1`,
   );
   if (!row) return null;

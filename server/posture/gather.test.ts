@@ -54,20 +54,24 @@ describe("gatherPostureFacts", () => {
   it("counts live tokens only: not revoked, not expired, owner enabled; marks admin scope and no expiry", async () => {
     const admin = await seedUser(rt, "ops@example.com", "admin");
     const member = await seedUser(rt, "member@example.com", "member");
-    const forever = createToken(
+    const forever = await createToken(
       svc(),
       admin.user.id,
       { name: "forever", scopes: ["admin"], expiresInMs: null },
       { policy: { defaultTtlMs: DAY, maxTtlMs: 365 * DAY, allowNoExpiry: true } },
     );
-    const revoked = createToken(svc(), admin.user.id, { name: "revoked", scopes: ["contacts:read"] });
-    revokeToken(svc(), revoked.id);
-    const expired = createToken(svc(), admin.user.id, { name: "expired", scopes: ["contacts:read"], expiresInMs: DAY });
-    createToken(svc(), member.user.id, { name: "disabled owner", scopes: ["contacts:read"] });
-    setUserDisabled(svc(), member.user.id, true);
+    const revoked = await createToken(svc(), admin.user.id, { name: "revoked", scopes: ["contacts:read"] });
+    await revokeToken(svc(), revoked.id);
+    const expired = await createToken(svc(), admin.user.id, {
+      name: "expired",
+      scopes: ["contacts:read"],
+      expiresInMs: DAY,
+    });
+    await createToken(svc(), member.user.id, { name: "disabled owner", scopes: ["contacts:read"] });
+    await setUserDisabled(svc(), member.user.id, true);
     rt.clock.set(rt.clock.now().getTime() + 2 * DAY);
 
-    const facts = gatherPostureFacts(sources());
+    const facts = await gatherPostureFacts(sources());
     expect(facts.tokens.map((t) => t.name)).toEqual(["forever"]);
     expect(facts.tokens[0]).toMatchObject({
       id: forever.id,
@@ -75,20 +79,20 @@ describe("gatherPostureFacts", () => {
       expiresAt: null,
       ownerEmail: "ops@example.com",
     });
-    expect(rt.db.select().from(apiTokens).where(eq(apiTokens.id, expired.id)).get()?.revokedAt).toBeNull();
+    expect((await rt.db.select().from(apiTokens).where(eq(apiTokens.id, expired.id)).get())?.revokedAt).toBeNull();
   });
 
-  it("dates a key from ENCRYPTION_KEYS by when the database first met it, and one from secrets.json by its own date", () => {
+  it("dates a key from ENCRYPTION_KEYS by when the database first met it, and one from secrets.json by its own date", async () => {
     const env = staticKeyring(
       { activeKeyId: "k7", keys: [{ id: "k7", key: newKeySetEntry("k7", new Date()).key, createdAt: null }] },
       "env",
     );
     const firstSeen = new Date(Date.UTC(2025, 5, 1));
-    rt.db
+    await rt.db
       .insert(encryptionKeys)
       .values({ keyId: "k7", fingerprint: "f".repeat(16), createdAt: firstSeen })
       .run();
-    expect(gatherPostureFacts(sources({ keyring: env })).fieldKeys).toEqual([
+    expect((await gatherPostureFacts(sources({ keyring: env }))).fieldKeys).toEqual([
       { id: "k7", active: true, createdAt: firstSeen },
     ]);
 
@@ -96,18 +100,18 @@ describe("gatherPostureFacts", () => {
       { activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date(Date.UTC(2024, 0, 2)))] },
       "memory",
     );
-    expect(gatherPostureFacts(sources({ keyring: file })).fieldKeys[0]?.createdAt?.toISOString()).toBe(
+    expect((await gatherPostureFacts(sources({ keyring: file }))).fieldKeys[0]?.createdAt?.toISOString()).toBe(
       "2024-01-02T00:00:00.000Z",
     );
-    expect(gatherPostureFacts(sources({ keyring: null })).fieldKeys).toEqual([]);
+    expect((await gatherPostureFacts(sources({ keyring: null }))).fieldKeys).toEqual([]);
   });
 
-  it("reads the environment for presence only, the folder's and files' modes, CORS origins, and the store without its password", () => {
+  it("reads the environment for presence only, the folder's and files' modes, CORS origins, and the store without its password", async () => {
     fs.writeFileSync(path.join(rt.config.dataDir, "secrets.json"), "{}", { mode: 0o600 });
     fs.writeFileSync(path.join(rt.config.dataDir, "stray.txt"), "x");
     fs.chmodSync(path.join(rt.config.dataDir, "stray.txt"), 0o644);
     fs.mkdirSync(path.join(rt.config.dataDir, "sub"));
-    addCorsOrigin(svc(), { origin: "https://app.example.com", allowCredentials: true });
+    await addCorsOrigin(svc(), { origin: "https://app.example.com", allowCredentials: true });
     const config = {
       ...rt.config,
       rateLimit: {
@@ -115,7 +119,7 @@ describe("gatherPostureFacts", () => {
         store: { kind: "redis" as const, url: "redis://:hunter2-secret@cache.internal:6380/0" },
       },
     };
-    const facts = gatherPostureFacts(
+    const facts = await gatherPostureFacts(
       sources({
         config,
         env: { AUTH_SECRET: "an-auth-secret-value-0123456789abcdef", ADMIN_PASSWORD: "  ", APP_URL: "" },
@@ -141,28 +145,28 @@ describe("gatherPostureFacts", () => {
 
   it("finds the newest recorded backup, and compares the recorded audit head with the database", async () => {
     await seedUser(rt, "someone@example.com");
-    expect(gatherPostureFacts(sources()).backup).toEqual({ lastAt: null, folder: null });
+    expect((await gatherPostureFacts(sources())).backup).toEqual({ lastAt: null, folder: null });
     const manifest = {
       createdAt: rt.clock.now().toISOString(),
       database: { bytes: 1, sha256: "ab".repeat(32) },
       keysFrom: "memory",
     };
-    recordBackupTaken(svc(), manifest as unknown as BackupManifest, "/backups/one");
+    await recordBackupTaken(svc(), manifest as unknown as BackupManifest, "/backups/one");
     rt.clock.set(rt.clock.now().getTime() + 3_600_000);
-    recordBackupTaken(svc(), manifest as unknown as BackupManifest, "/backups/two");
-    expect(gatherPostureFacts(sources()).backup).toEqual({ lastAt: rt.clock.now(), folder: "/backups/two" });
+    await recordBackupTaken(svc(), manifest as unknown as BackupManifest, "/backups/two");
+    expect((await gatherPostureFacts(sources())).backup).toEqual({ lastAt: rt.clock.now(), folder: "/backups/two" });
 
     const headFile = path.join(dir, "anchor", "head.json");
     const withHead = { ...rt.config, observability: { ...DEFAULT_OBSERVABILITY, auditHeadFile: headFile } };
-    expect(gatherPostureFacts(sources({ config: withHead })).auditHead).toEqual({
+    expect((await gatherPostureFacts(sources({ config: withHead }))).auditHead).toEqual({
       state: "missing",
       file: headFile,
       insideDataDir: false,
     });
-    const head = currentAuditHead(rt.db, rt.clock.now());
+    const head = await currentAuditHead(rt.db, rt.clock.now());
     if (!head) throw new Error("the log has entries");
     writeAuditHeadFile(headFile, head);
-    expect(gatherPostureFacts(sources({ config: withHead })).auditHead).toMatchObject({
+    expect((await gatherPostureFacts(sources({ config: withHead }))).auditHead).toMatchObject({
       state: "recorded",
       seq: head.seq,
       hash: head.hash,
@@ -173,7 +177,7 @@ describe("gatherPostureFacts", () => {
     const inside = path.join(rt.config.dataDir, "head.json");
     fs.writeFileSync(inside, JSON.stringify({ ...head, hash: "XYZ" }));
     const insideConfig = { ...rt.config, observability: { ...DEFAULT_OBSERVABILITY, auditHeadFile: inside } };
-    expect(gatherPostureFacts(sources({ config: insideConfig })).auditHead).toMatchObject({
+    expect((await gatherPostureFacts(sources({ config: insideConfig }))).auditHead).toMatchObject({
       state: "unreadable",
       insideDataDir: true,
       why: expect.stringMatching(/^hash must be 64 lower-case hex/),

@@ -71,15 +71,13 @@ function storeLocation(config: Config): string | null {
   }
 }
 
-function fieldKeys(db: Executor, keyring: Keyring | null): PostureFacts["fieldKeys"] {
+async function fieldKeys(db: Executor, keyring: Keyring | null): Promise<PostureFacts["fieldKeys"]> {
   if (!keyring) return [];
   // Keys from ENCRYPTION_KEYS carry no date: when this database first met the key is the best age there is.
   const firstSeen = new Map(
-    db
-      .select({ id: encryptionKeys.keyId, at: encryptionKeys.createdAt })
-      .from(encryptionKeys)
-      .all()
-      .map((r) => [r.id, r.at]),
+    (await db.select({ id: encryptionKeys.keyId, at: encryptionKeys.createdAt }).from(encryptionKeys).all()).map(
+      (r) => [r.id, r.at],
+    ),
   );
   return keyring.describe().map((k) => ({
     id: k.id,
@@ -88,32 +86,33 @@ function fieldKeys(db: Executor, keyring: Keyring | null): PostureFacts["fieldKe
   }));
 }
 
-function liveTokens(db: Executor, now: Date): TokenFact[] {
-  return db
-    .select({
-      id: apiTokens.id,
-      name: apiTokens.name,
-      ownerEmail: users.email,
-      scopes: apiTokens.scopes,
-      createdAt: apiTokens.createdAt,
-      expiresAt: apiTokens.expiresAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(
-      and(
-        isNull(apiTokens.revokedAt),
-        isNull(users.disabledAt),
-        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
-      ),
-    )
-    .orderBy(asc(apiTokens.createdAt))
-    .all()
-    .map(({ scopes, ...t }) => ({ ...t, admin: scopes.includes("admin") }));
+async function liveTokens(db: Executor, now: Date): Promise<TokenFact[]> {
+  return (
+    await db
+      .select({
+        id: apiTokens.id,
+        name: apiTokens.name,
+        ownerEmail: users.email,
+        scopes: apiTokens.scopes,
+        createdAt: apiTokens.createdAt,
+        expiresAt: apiTokens.expiresAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+      })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(
+        and(
+          isNull(apiTokens.revokedAt),
+          isNull(users.disabledAt),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+        ),
+      )
+      .orderBy(asc(apiTokens.createdAt))
+      .all()
+  ).map(({ scopes, ...t }) => ({ ...t, admin: scopes.includes("admin") }));
 }
 
-function auditHead(db: Executor, config: Config): AuditHeadRecord {
+async function auditHead(db: Executor, config: Config): Promise<AuditHeadRecord> {
   const file = (config.observability ?? DEFAULT_OBSERVABILITY).auditHeadFile ?? null;
   if (!file) return { state: "not_configured" };
   const insideDataDir = isInside(file, config.dataDir);
@@ -123,8 +122,8 @@ function auditHead(db: Executor, config: Config): AuditHeadRecord {
       ? { state: "missing", file, insideDataDir }
       : { state: "unreadable", file, insideDataDir, why: read.why };
   }
-  const stored = db.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, read.head.seq)).get();
-  const oldest = db.select({ seq: auditLog.seq }).from(auditLog).orderBy(asc(auditLog.seq)).limit(1).get();
+  const stored = await db.select({ hash: auditLog.hash }).from(auditLog).where(eq(auditLog.seq, read.head.seq)).get();
+  const oldest = await db.select({ seq: auditLog.seq }).from(auditLog).orderBy(asc(auditLog.seq)).limit(1).get();
   return {
     state: "recorded",
     file,
@@ -138,22 +137,22 @@ function auditHead(db: Executor, config: Config): AuditHeadRecord {
 }
 
 /** Reads every fact the rules need from the running deployment: configuration, disk and database. */
-export function gatherPostureFacts(src: PostureSources): PostureFacts {
+export async function gatherPostureFacts(src: PostureSources): Promise<PostureFacts> {
   const { db, config } = src;
   const now = src.clock.now();
   const secretsPath = path.join(config.dataDir, SECRETS_FILE);
   const secretsStat = statOrNull(secretsPath);
   const dirStat = statOrNull(config.dataDir);
   const observability = config.observability ?? DEFAULT_OBSERVABILITY;
-  const oldest = db.select({ at: auditLog.at }).from(auditLog).orderBy(asc(auditLog.seq)).limit(1).get();
-  const lastPrune = db
+  const oldest = await db.select({ at: auditLog.at }).from(auditLog).orderBy(asc(auditLog.seq)).limit(1).get();
+  const lastPrune = await db
     .select({ at: auditLog.at })
     .from(auditLog)
     .where(eq(auditLog.action, "audit.prune"))
     .orderBy(desc(auditLog.seq))
     .limit(1)
     .get();
-  const backup = lastBackup(db);
+  const backup = await lastBackup(db);
   return {
     now,
     appUrl: config.appUrl.origin,
@@ -171,18 +170,18 @@ export function gatherPostureFacts(src: PostureSources): PostureFacts {
       mode: dirStat?.isDirectory() ? permissions(dirStat) : null,
       files: dirStat?.isDirectory() ? filesIn(config.dataDir) : [],
     },
-    fieldKeys: fieldKeys(db, src.keyring),
-    signingKeys: db
+    fieldKeys: await fieldKeys(db, src.keyring),
+    signingKeys: await db
       .select({ kid: oauthSigningKeys.kid, alg: oauthSigningKeys.alg, createdAt: oauthSigningKeys.createdAt })
       .from(oauthSigningKeys)
       .where(isNull(oauthSigningKeys.retiredAt))
       .all(),
     admins: {
       twoFactorPolicy: (config.secondFactors ?? DEFAULT_SECOND_FACTORS).admin,
-      withoutSecondFactor: usersWithoutSecondFactor(db, { role: "admin" }).map((u) => u.email),
+      withoutSecondFactor: (await usersWithoutSecondFactor(db, { role: "admin" })).map((u) => u.email),
     },
-    tokens: liveTokens(db, now),
-    cors: db
+    tokens: await liveTokens(db, now),
+    cors: await db
       .select({ origin: corsOrigins.origin, allowCredentials: corsOrigins.allowCredentials })
       .from(corsOrigins)
       .orderBy(asc(corsOrigins.origin))
@@ -198,6 +197,6 @@ export function gatherPostureFacts(src: PostureSources): PostureFacts {
       lastPruneAt: lastPrune?.at ?? null,
     },
     backup: { lastAt: backup?.at ?? null, folder: backup?.folder ?? null },
-    auditHead: auditHead(db, config),
+    auditHead: await auditHead(db, config),
   };
 }

@@ -7,6 +7,6 @@ import type { PostureReport } from "./types";
  * deployment. One function for the CLI (`gatehouse check`) and the
  * procedure (`admin.posture.get`), so both always show the same verdicts.
  */
-export function postureReport(src: PostureSources): PostureReport {
-  return evaluatePosture(gatherPostureFacts(src));
+export async function postureReport(src: PostureSources): Promise<PostureReport> {
+  return evaluatePosture(await gatherPostureFacts(src));
 }

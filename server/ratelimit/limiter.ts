@@ -100,12 +100,14 @@ export class RateLimiter {
       await this.take("anon", `ip:${input.ip ?? "unknown"}`, this.config.anon, cost, input);
       return;
     }
-    const rule = effectiveApiRule(
+    const found = effectiveApiRule(
       input.db,
       { userId: principal.userId, tokenId: principal.kind === "token" ? principal.tokenId : null },
       input.clock.now(),
       this.config.api,
     );
+    // Found at once unless a transaction held the connection: no turn of the event loop for nothing.
+    const rule = found instanceof Promise ? await found : found;
     const subject =
       principal.kind === "token"
         ? `token:${principal.tokenId}`
@@ -175,7 +177,7 @@ export class RateLimiter {
    */
   private async noteRejection(policy: PolicyName, subject: string, rule: Rule, input: CallInput) {
     try {
-      recordAggregated(input.db, input.clock, {
+      await recordAggregated(input.db, input.clock, {
         action: "ratelimit.rejected",
         actor: actorOf(input.principal),
         client: input.client,

@@ -55,7 +55,7 @@ describe.skipIf(!hasRedisServer)("Redis stopped mid-test", () => {
       actor: SYSTEM_ACTOR,
       client: { ip: null, userAgent: null, requestId: "t" },
     };
-    token = createToken(svc, user.id, { name: "t", scopes: SCOPES }).token;
+    token = (await createToken(svc, user.id, { name: "t", scopes: SCOPES })).token;
   });
 
   afterAll(async () => {

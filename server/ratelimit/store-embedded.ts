@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type Database from "better-sqlite3";
 import DatabaseConstructor from "better-sqlite3";
+import { whenConnectionFree } from "@/db";
 import { isLockTaken } from "@/db/storage-errors";
 import { getLogger } from "../logger";
 import { briefError } from "./metrics";
@@ -228,7 +229,7 @@ export class EmbeddedStore implements LimitStore {
   }
 
   async reserveAttempt(subjects: readonly LockoutSubject[], attempt: string, now: number): Promise<Reservation> {
-    return this.immediate(() => {
+    return await this.immediate(() => {
       const rows = subjects.map((s) => this.row(s.subject));
       const lockedUntil = Math.max(0, ...rows.map((r) => (r.lockedUntil > now ? r.lockedUntil : 0)));
       if (lockedUntil > 0) return { ok: false, lockedUntil, newlyLocked: [] };
@@ -266,7 +267,7 @@ export class EmbeddedStore implements LimitStore {
     outcome: AttemptOutcome,
     now: number,
   ): Promise<Lock[]> {
-    return this.immediate(() => {
+    return await this.immediate(() => {
       const locked: Lock[] = [];
       for (const { subject, rule } of subjects) {
         this.sql.release.run(holdKey(subject, attempt));
@@ -284,30 +285,34 @@ export class EmbeddedStore implements LimitStore {
   }
 
   async locksOf(subjects: readonly string[], now: number): Promise<Lock[]> {
-    return subjects
-      .map((subject) => this.row(subject))
-      .filter((r) => r.lockedUntil > now)
-      .map(({ subject, lockedUntil, level }) => ({ subject, lockedUntil, level }));
+    return await this.onAppFile(() =>
+      subjects
+        .map((subject) => this.row(subject))
+        .filter((r) => r.lockedUntil > now)
+        .map(({ subject, lockedUntil, level }) => ({ subject, lockedUntil, level })),
+    );
   }
 
   async unlock(subject: string): Promise<boolean> {
-    return this.sql.deleteLockout.run(subject).changes > 0;
+    return await this.onAppFile(() => this.sql.deleteLockout.run(subject).changes > 0);
   }
 
   async listLocks(now: number, max: number): Promise<Lock[]> {
-    return this.sql.listLocks.all(now, max) as Lock[];
+    return await this.onAppFile(() => this.sql.listLocks.all(now, max) as Lock[]);
   }
 
   async recordRejection(subject: string, now: number): Promise<void> {
-    this.sql.countRejection.run(Math.floor(now / MINUTE_MS), subject);
+    await this.onAppFile(() => this.sql.countRejection.run(Math.floor(now / MINUTE_MS), subject));
   }
 
   async topRejections(since: number, _now: number, max: number): Promise<RejectionCount[]> {
-    return this.sql.topRejections.all(Math.floor(since / MINUTE_MS), max) as RejectionCount[];
+    return await this.onAppFile(
+      () => this.sql.topRejections.all(Math.floor(since / MINUTE_MS), max) as RejectionCount[],
+    );
   }
 
   async ping(): Promise<void> {
-    this.sql.ping.get();
+    await this.onAppFile(() => this.sql.ping.get());
   }
 
   private closed = false;
@@ -324,23 +329,23 @@ export class EmbeddedStore implements LimitStore {
    * is left to the next one, never thrown out of the timer, where it would end the worker.
    */
   private sweepInBackground(now: number): void {
-    try {
-      this.sweep(now);
-    } catch (error) {
+    void this.sweep(now).catch((error) => {
       if (isLockTaken(error)) return;
       getLogger().warn(
         { err: briefError(error) },
         "rate-limit store: the sweep of expired entries failed; the next one tries again",
       );
-    }
+    });
   }
 
   /** Deletes what can no longer matter. Also called by tests. */
-  sweep(now: number): void {
+  async sweep(now: number): Promise<void> {
     this.sweepWindows.run(now);
-    this.sql.sweepCounters.run(now);
-    this.sql.sweepLockouts.run({ now });
-    this.sql.sweepRejections.run(Math.floor((now - REJECTION_RETENTION_MS) / MINUTE_MS));
+    await this.onAppFile(() => {
+      this.sql.sweepCounters.run(now);
+      this.sql.sweepLockouts.run({ now });
+      this.sql.sweepRejections.run(Math.floor((now - REJECTION_RETENTION_MS) / MINUTE_MS));
+    });
   }
 
   private row(subject: string): LockoutRow {
@@ -372,8 +377,16 @@ export class EmbeddedStore implements LimitStore {
   }
 
   /** BEGIN IMMEDIATE: take the write lock first, so a read-then-write cannot interleave with another process. */
-  private immediate<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn).immediate();
+  private async immediate<T>(fn: () => T): Promise<T> {
+    return await this.onAppFile(() => this.sqlite.transaction(fn).immediate());
+  }
+
+  /**
+   * The lockout rows live in the application's file, on its connection: their statements wait while a
+   * request's transaction is open on it (db/index.ts), or they would run inside that transaction.
+   */
+  private onAppFile<T>(work: () => T): T | Promise<T> {
+    return whenConnectionFree(this.sqlite, work);
   }
 }
 

@@ -19,7 +19,7 @@ export const signInRouter = router({
     // PublicKeyCredentialRequestOptionsJSON, handed to @simplewebauthn/browser's startAuthentication as is.
     .output(webauthnOptions<PublicKeyCredentialRequestOptionsJSON>())
     .mutation(async ({ ctx }) => {
-      const pending = findPendingSignIn(ctx.db, ctx.clock, ctx.pendingSignInHandle);
+      const pending = await findPendingSignIn(ctx.db, ctx.clock, ctx.pendingSignInHandle);
       if (!pending) {
         throw new AppError("NOT_FOUND", "No sign-in is waiting for a second factor", "sign_in_expired").toTRPCError();
       }

@@ -97,9 +97,9 @@ describe("the allow-list decision", () => {
     svc = { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } };
   });
 
-  it("echoes an exact entry and nothing for near misses", () => {
-    addCorsOrigin(svc, { origin: "https://app.example.com" });
-    expect(corsGrantFor(rt.db, "https://app.example.com")).toEqual({
+  it("echoes an exact entry and nothing for near misses", async () => {
+    await addCorsOrigin(svc, { origin: "https://app.example.com" });
+    expect(await corsGrantFor(rt.db, "https://app.example.com")).toEqual({
       allowOrigin: "https://app.example.com",
       credentials: false,
       entry: "https://app.example.com",
@@ -118,15 +118,15 @@ describe("the allow-list decision", () => {
       " https://app.example.com",
       `https://app.example.com${"x".repeat(10_000)}`,
     ]) {
-      expect(corsGrantFor(rt.db, miss), miss).toBeNull();
+      expect(await corsGrantFor(rt.db, miss), miss).toBeNull();
     }
-    expect(corsGrantFor(rt.db, null)).toBeNull();
+    expect(await corsGrantFor(rt.db, null)).toBeNull();
   });
 
-  it("sends credentials only for an entry flagged so, and never from *", () => {
-    const flagged = addCorsOrigin(svc, { origin: "https://cookies.example.com", allowCredentials: true });
-    addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
-    const grant = corsGrantFor(rt.db, "https://cookies.example.com");
+  it("sends credentials only for an entry flagged so, and never from *", async () => {
+    const flagged = await addCorsOrigin(svc, { origin: "https://cookies.example.com", allowCredentials: true });
+    await addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
+    const grant = await corsGrantFor(rt.db, "https://cookies.example.com");
     expect(grant?.credentials).toBe(true);
     expect(corsResponseHeaders(grant)["access-control-allow-credentials"]).toBe("true");
     expect(corsPreflightHeaders(grant, "rest")).toMatchObject({
@@ -135,53 +135,53 @@ describe("the allow-list decision", () => {
       "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE",
       "access-control-max-age": "600",
     });
-    expect(isCredentialedOrigin(rt.db, "https://cookies.example.com")).toBe(true);
+    expect(await isCredentialedOrigin(rt.db, "https://cookies.example.com")).toBe(true);
 
-    const other = corsGrantFor(rt.db, "https://anyone.example.org");
+    const other = await corsGrantFor(rt.db, "https://anyone.example.org");
     expect(other).toEqual({ allowOrigin: "*", credentials: false, entry: "*" });
     expect(corsResponseHeaders(other)).not.toHaveProperty("access-control-allow-credentials");
     expect(corsPreflightHeaders(other, "trpc")).not.toHaveProperty("access-control-allow-credentials");
-    expect(isCredentialedOrigin(rt.db, "https://anyone.example.org")).toBe(false);
+    expect(await isCredentialedOrigin(rt.db, "https://anyone.example.org")).toBe(false);
     // Even * does not answer null or junk.
-    expect(corsGrantFor(rt.db, "null")).toBeNull();
-    expect(corsGrantFor(rt.db, "not an origin")).toBeNull();
+    expect(await corsGrantFor(rt.db, "null")).toBeNull();
+    expect(await corsGrantFor(rt.db, "not an origin")).toBeNull();
 
-    setCorsCredentials(svc, flagged.id, false);
-    expect(isCredentialedOrigin(rt.db, "https://cookies.example.com")).toBe(false);
-    expect(corsResponseHeaders(corsGrantFor(rt.db, "https://cookies.example.com"))).not.toHaveProperty(
+    await setCorsCredentials(svc, flagged.id, false);
+    expect(await isCredentialedOrigin(rt.db, "https://cookies.example.com")).toBe(false);
+    expect(corsResponseHeaders(await corsGrantFor(rt.db, "https://cookies.example.com"))).not.toHaveProperty(
       "access-control-allow-credentials",
     );
   });
 
-  it("forgets a removed origin on the very next check (no cache)", () => {
-    const entry = addCorsOrigin(svc, { origin: "https://gone.example.com" });
-    expect(corsGrantFor(rt.db, "https://gone.example.com")).not.toBeNull();
-    removeCorsOrigin(svc, { id: entry.id });
-    expect(corsGrantFor(rt.db, "https://gone.example.com")).toBeNull();
+  it("forgets a removed origin on the very next check (no cache)", async () => {
+    const entry = await addCorsOrigin(svc, { origin: "https://gone.example.com" });
+    expect(await corsGrantFor(rt.db, "https://gone.example.com")).not.toBeNull();
+    await removeCorsOrigin(svc, { id: entry.id });
+    expect(await corsGrantFor(rt.db, "https://gone.example.com")).toBeNull();
   });
 
-  it("explains the decision for the dry-run tester", () => {
-    addCorsOrigin(svc, { origin: "https://app.example.com", allowCredentials: true });
-    const allowed = explainCors(rt.db, { origin: "https://app.example.com", method: "PATCH", door: "rest" });
+  it("explains the decision for the dry-run tester", async () => {
+    await addCorsOrigin(svc, { origin: "https://app.example.com", allowCredentials: true });
+    const allowed = await explainCors(rt.db, { origin: "https://app.example.com", method: "PATCH", door: "rest" });
     expect(allowed).toMatchObject({ allowed: true, credentials: true, entry: "https://app.example.com" });
     expect(allowed.preflight["access-control-allow-origin"]).toBe("https://app.example.com");
 
-    const wrongMethod = explainCors(rt.db, { origin: "https://app.example.com", method: "DELETE", door: "trpc" });
+    const wrongMethod = await explainCors(rt.db, { origin: "https://app.example.com", method: "DELETE", door: "trpc" });
     expect(wrongMethod.allowed).toBe(false);
     expect(wrongMethod.reason).toMatch(/does not accept DELETE/);
 
-    const near = explainCors(rt.db, { origin: "https://app.example.com.evil.com", method: "GET", door: "rest" });
+    const near = await explainCors(rt.db, { origin: "https://app.example.com.evil.com", method: "GET", door: "rest" });
     expect(near).toMatchObject({ allowed: false, entry: null, preflight: {}, response: {} });
     expect(near.reason).toMatch(/Not on the allow-list/);
 
-    const slash = explainCors(rt.db, { origin: "https://app.example.com/", method: "GET", door: "rest" });
+    const slash = await explainCors(rt.db, { origin: "https://app.example.com/", method: "GET", door: "rest" });
     expect(slash.allowed).toBe(false);
     expect(slash.reason).toMatch(/trailing slash/);
 
-    const upper = explainCors(rt.db, { origin: "https://APP.example.com", method: "GET", door: "rest" });
+    const upper = await explainCors(rt.db, { origin: "https://APP.example.com", method: "GET", door: "rest" });
     expect(upper.reason).toMatch(/Browsers send this origin as https:\/\/app.example.com/);
 
-    const own = explainCors(rt.db, {
+    const own = await explainCors(rt.db, {
       origin: "http://localhost:3000",
       method: "POST",
       door: "trpc",

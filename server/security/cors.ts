@@ -133,9 +133,9 @@ export interface CorsGrant {
  * `*` never grants credentials (the table cannot hold one that does, and
  * this says so again), and never answers `null` or a malformed origin.
  */
-export function corsGrantFor(db: Executor, originHeader: string | null): CorsGrant | null {
+export async function corsGrantFor(db: Executor, originHeader: string | null): Promise<CorsGrant | null> {
   if (originHeader === null || !isCanonicalOrigin(originHeader)) return null;
-  const rows = db
+  const rows = await db
     .select({ origin: corsOrigins.origin, allowCredentials: corsOrigins.allowCredentials })
     .from(corsOrigins)
     .where(inArray(corsOrigins.origin, [originHeader, WILDCARD]))
@@ -150,9 +150,9 @@ export function corsGrantFor(db: Executor, originHeader: string | null): CorsGra
  * Whether cookie-authenticated writes are accepted from this origin (CSRF):
  * only an exact entry flagged for credentials. Never the wildcard.
  */
-export function isCredentialedOrigin(db: Executor, origin: string): boolean {
+export async function isCredentialedOrigin(db: Executor, origin: string): Promise<boolean> {
   if (!isCanonicalOrigin(origin)) return false;
-  const row = db
+  const row = await db
     .select({ allowCredentials: corsOrigins.allowCredentials })
     .from(corsOrigins)
     .where(eq(corsOrigins.origin, origin))
@@ -230,10 +230,10 @@ export interface CorsExplanation {
  * The dry run: the same decision `corsGrantFor` makes for a live request,
  * explained in words. Read-only, so it is not audited.
  */
-export function explainCors(
+export async function explainCors(
   db: Executor,
   input: { origin: string; method: string; door: CorsDoor; appOrigin?: string },
-): CorsExplanation {
+): Promise<CorsExplanation> {
   const method = input.method.toUpperCase();
   const none = { preflight: {}, response: {}, entry: null, credentials: false };
   if (input.origin === input.appOrigin) {
@@ -250,7 +250,7 @@ export function explainCors(
       : `${parsed.reason}. A request with this Origin gets no CORS headers.`;
     return { ...none, allowed: false, reason };
   }
-  const grant = corsGrantFor(db, input.origin);
+  const grant = await corsGrantFor(db, input.origin);
   if (!grant) {
     return {
       ...none,

@@ -10,12 +10,12 @@
  * security/cors.ts isCredentialedOrigin, which only says yes to an exact
  * entry flagged for credentials — never to `*`).
  */
-export function isSameOriginRequest(
+export async function isSameOriginRequest(
   headers: Headers,
   appOrigin: string,
-  extraOrigins: readonly string[] | ((origin: string) => boolean) = [],
-): boolean {
-  const allowed = (origin: string) =>
+  extraOrigins: readonly string[] | ((origin: string) => Promise<boolean>) = [],
+): Promise<boolean> {
+  const allowed = async (origin: string) =>
     origin === appOrigin || (typeof extraOrigins === "function" ? extraOrigins(origin) : extraOrigins.includes(origin));
   const origin = headers.get("origin");
   if (origin !== null) return allowed(origin);

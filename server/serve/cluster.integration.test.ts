@@ -118,7 +118,8 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
         password: "overseer passphrase 1",
         role: "admin",
       });
-      overseer = createToken(svc, admin.id, { name: "overseer", scopes: ["admin"], expiresInMs: 3_600_000 }).token;
+      overseer = (await createToken(svc, admin.id, { name: "overseer", scopes: ["admin"], expiresInMs: 3600000 }))
+        .token;
     }
     const query = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
     const res = await srv.request("GET", `/api/trpc/${procedure}${query}`, { headers: bearer(overseer), label });
@@ -152,7 +153,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     process.env.PORT = String(srv.port);
     const cli = createCliContext();
     close = () => cli.close();
-    svc = cli.services();
+    svc = await cli.services();
     memberId = (
       await createUser(svc, { email: "cluster-member@example.com", password: "member passphrase 1", role: "member" })
     ).id;
@@ -198,8 +199,12 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     // Windows are aligned to the epoch: do not start right before an hour ends.
     const intoHour = Date.now() % 3_600_000;
     if (intoHour > 3_600_000 - 15_000) await sleep(3_600_000 - intoHour + 1_000);
-    const created = createToken(svc, memberId, { name: "limited", scopes: ["contacts:read"], expiresInMs: 3_600_000 });
-    setOverride(svc, { type: "token", id: created.id }, { limit: 30, windowMs: 3_600_000, note: "cluster test" });
+    const created = await createToken(svc, memberId, {
+      name: "limited",
+      scopes: ["contacts:read"],
+      expiresInMs: 3600000,
+    });
+    await setOverride(svc, { type: "token", id: created.id }, { limit: 30, windowMs: 3_600_000, note: "cluster test" });
 
     const answers: Answer[] = [];
     for (let batch = 0; batch < 4; batch++) {
@@ -226,10 +231,10 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
   });
 
   it("3. a revoked token is refused on the very next request, on whichever worker", { timeout: 40_000 }, async () => {
-    const created = createToken(svc, memberId, {
+    const created = await createToken(svc, memberId, {
       name: "to revoke",
       scopes: ["contacts:read", "tokens:write"],
-      expiresInMs: 3_600_000,
+      expiresInMs: 3600000,
     });
     const auth = bearer(created.token);
     // Both workers have served it (nothing a worker might have kept from an earlier request is missing from the test).
@@ -277,7 +282,11 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
       password: "scraper passphrase 1",
       role: "admin",
     });
-    const scraper = createToken(svc, admin.id, { name: "scraper", scopes: ["metrics:read"], expiresInMs: 3_600_000 });
+    const scraper = await createToken(svc, admin.id, {
+      name: "scraper",
+      scopes: ["metrics:read"],
+      expiresInMs: 3600000,
+    });
     const K = 30;
     const answers = [];
     for (let i = 0; i < K; i++) answers.push(await health("metrics"));
@@ -314,7 +323,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     timeout: 60_000,
   }, async () => {
     // A machine client, through the same service as `gatehouse oauth-client create` (a service account is made for it).
-    const machine = createClient(svc, {
+    const machine = await createClient(svc, {
       name: "cluster-machine",
       type: "confidential",
       redirectUris: [],
@@ -403,11 +412,11 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     );
     const oldKid = (before[0] as Issued).kid;
     expect(new Set(before.map((b) => b.kid))).toEqual(new Set([oldKid]));
-    expect(listSigningKeys(svc.db, new Date()).find((k) => !k.retiredAt)?.kid).toBe(oldKid);
+    expect((await listSigningKeys(svc.db, new Date())).find((k) => !k.retiredAt)?.kid).toBe(oldKid);
 
     // The rotation, as `gatehouse oauth-keys rotate` does it, while the server runs.
     if (!svc.keyring) throw new Error("the CLI context has no keyring");
-    const rotation = rotateSigningKey(svc.db, {
+    const rotation = await rotateSigningKey(svc.db, {
       clock: svc.clock,
       keyring: svc.keyring,
       actor: svc.actor,
@@ -463,7 +472,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
 
     // Tokens signed with the retired key stay valid until they expire, on both workers.
     for (const issued of before) await acceptedOnBoth(issued, "cc-retired-use");
-    const retired = listSigningKeys(svc.db, new Date()).find((k) => k.kid === oldKid);
+    const retired = (await listSigningKeys(svc.db, new Date())).find((k) => k.kid === oldKid);
     expect(retired?.retiredAt, "the old key is retired, not removed").not.toBeNull();
     for (const [pid, kids] of await jwksOfBoth("jwks-end")) {
       expect(kids, `JWKS of worker ${pid} at the end`).toEqual(expect.arrayContaining([newKid, oldKid]));
@@ -515,12 +524,16 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     timeout: 40_000,
   }, async () => {
     type Metrics = { checks: number; rejected: number };
-    const limited = createToken(svc, memberId, {
+    const limited = await createToken(svc, memberId, {
       name: "limited page",
       scopes: ["contacts:read"],
-      expiresInMs: 3_600_000,
+      expiresInMs: 3600000,
     });
-    setOverride(svc, { type: "token", id: limited.id }, { limit: 4, windowMs: 3_600_000, note: "cluster test: page" });
+    await setOverride(
+      svc,
+      { type: "token", id: limited.id },
+      { limit: 4, windowMs: 3_600_000, note: "cluster test: page" },
+    );
     const answeredBy = new Set<number>();
     for (let round = 0; round < 4 && (round < 2 || answeredBy.size < WORKERS); round++) {
       const N = 20 + round;
@@ -560,10 +573,10 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
   it("8. kill -9 of a worker during a write burst: a replacement serves, and every acknowledged write reads back", {
     timeout: 90_000,
   }, async () => {
-    const writer = createToken(svc, memberId, {
+    const writer = await createToken(svc, memberId, {
       name: "writer",
       scopes: ["contacts:read", "contacts:write"],
-      expiresInMs: 3_600_000,
+      expiresInMs: 3600000,
     });
     const auth = bearer(writer.token);
     const TOTAL = 300;
@@ -647,12 +660,13 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
 
     // And each acknowledged create has its audit entry (same transaction).
     const audited = new Set(
-      svc.db
-        .select({ id: auditLog.targetId })
-        .from(auditLog)
-        .where(and(eq(auditLog.action, "contact.create"), eq(auditLog.outcome, "success")))
-        .all()
-        .map((r) => r.id),
+      (
+        await svc.db
+          .select({ id: auditLog.targetId })
+          .from(auditLog)
+          .where(and(eq(auditLog.action, "contact.create"), eq(auditLog.outcome, "success")))
+          .all()
+      ).map((r) => r.id),
     );
     expect(acknowledged.filter((a) => !audited.has(a.id))).toEqual([]);
   });
@@ -660,7 +674,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
   it("9. SIGTERM with requests in flight: each accepted request is answered, then the server exits 0", {
     timeout: 40_000,
   }, async () => {
-    const writer = createToken(svc, memberId, { name: "slow", scopes: ["contacts:write"], expiresInMs: 3_600_000 });
+    const writer = await createToken(svc, memberId, { name: "slow", scopes: ["contacts:write"], expiresInMs: 3600000 });
     const SLOW = 6;
     // Requests whose body arrives in two halves: accepted (headers read) before the signal, finished after it.
     const slow = Array.from({ length: SLOW }, (_, i) => {
@@ -731,7 +745,7 @@ describe.skipIf(problemWithBuild !== null)(`the production server with ${WORKERS
     // The answered writes are in the database.
     for (const a of answers) {
       if (a.status !== "fulfilled" || !a.value.id) continue;
-      const row = svc.db.select().from(auditLog).where(eq(auditLog.targetId, a.value.id)).get();
+      const row = await svc.db.select().from(auditLog).where(eq(auditLog.targetId, a.value.id)).get();
       expect(row?.action).toBe("contact.create");
     }
   });

@@ -77,11 +77,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     front.draining();
     const cut = setTimeout(() => server.closeAllConnections(), serving.shutdownTimeoutMs);
     cut.unref();
-    server.close(() => {
+    server.close(async () => {
       clearTimeout(cut);
       try {
         void checkpointer?.stop();
-        flushObservability();
+        await flushObservability();
         runtime.db.$client.close();
       } catch (error) {
         log.error({ err: error }, "could not write pending counters at stop");

@@ -43,7 +43,7 @@ beforeEach(async () => {
   const start = rt.clock.now().getTime();
   for (const [i, name] of SEEDED.entries()) {
     rt.clock.set(start + (i + 1) * MINUTE);
-    rt.db.transaction((tx) =>
+    await rt.db.transaction(async (tx) =>
       recordAudit(tx, rt.clock, {
         actor: { kind: "user", id: rootId },
         action: "test.order",
@@ -169,15 +169,19 @@ describe("paging in the direction asked for", () => {
 });
 
 describe("over REST", () => {
-  const token = () =>
-    createToken(
-      { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
-      rootId,
-      { name: `admin-${Math.random()}`, scopes: ["admin"] },
+  const token = async () =>
+    (
+      await createToken(
+        { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
+        rootId,
+        { name: `admin-${Math.random()}`, scopes: ["admin"] },
+      )
     ).token;
   const get = async (query: string) => {
     const res = await handleRest(
-      new Request(`${ORIGIN}/api/v1/admin/audit${query}`, { headers: { ...peer, authorization: `Bearer ${token()}` } }),
+      new Request(`${ORIGIN}/api/v1/admin/audit${query}`, {
+        headers: { ...peer, authorization: `Bearer ${await token()}` },
+      }),
       rt,
     );
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };

@@ -28,16 +28,18 @@ let rt: TestRuntime;
 const client = { ip: "192.0.2.7", userAgent: "vitest", requestId: "req_people" };
 const svc = () => ({ db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client });
 
-function add(actor: Actor, target?: { type: string; id: string }, detail?: Record<string, unknown>) {
-  auditTransaction(rt.db, (tx) => recordAudit(tx, rt.clock, { actor, action: "test.people", target, client, detail }));
+async function add(actor: Actor, target?: { type: string; id: string }, detail?: Record<string, unknown>) {
+  await auditTransaction(rt.db, (tx) =>
+    recordAudit(tx, rt.clock, { actor, action: "test.people", target, client, detail }),
+  );
   rt.clock.advance(1_000);
 }
 
 /** How many statements SQLite prepared while `run` ran (drizzle prepares every query it runs). */
-function statementsDuring<T>(run: () => T): { result: T; statements: string[] } {
+async function statementsDuring<T>(run: () => T): Promise<{ result: Awaited<T>; statements: string[] }> {
   const spy = vi.spyOn(rt.db.$client, "prepare");
   try {
-    const result = run();
+    const result = await run();
     return { result, statements: spy.mock.calls.map((call) => String(call[0])) };
   } finally {
     spy.mockRestore();
@@ -51,24 +53,26 @@ beforeEach(() => {
 describe("audit entries name people", () => {
   it("resolves users, tokens (with their owner), OAuth clients, system and anonymous", async () => {
     const ada = await seedUser(rt, "Ada@Example.com", "admin");
-    rt.db.update(users).set({ name: "Ada Lovelace" }).where(eq(users.id, ada.user.id)).run();
+    await rt.db.update(users).set({ name: "Ada Lovelace" }).where(eq(users.id, ada.user.id)).run();
     const bob = await seedUser(rt, "bob@example.com");
-    const token = createToken(svc(), bob.user.id, { name: "deploy bot", scopes: ["contacts:read"] });
-    const app = createClient(svc(), {
-      name: "Billing dashboard",
-      type: "public",
-      redirectUris: ["https://billing.example.com/callback"],
-      grantTypes: ["authorization_code", "refresh_token"],
-      scopes: ["contacts:read"],
-    }).client;
+    const token = await createToken(svc(), bob.user.id, { name: "deploy bot", scopes: ["contacts:read"] });
+    const app = (
+      await createClient(svc(), {
+        name: "Billing dashboard",
+        type: "public",
+        redirectUris: ["https://billing.example.com/callback"],
+        grantTypes: ["authorization_code", "refresh_token"],
+        scopes: ["contacts:read"],
+      })
+    ).client;
 
-    add({ kind: "user", id: ada.user.id }, { type: "user", id: bob.user.id });
-    add({ kind: "token", id: token.id, userId: bob.user.id }, { type: "contact", id: "con_123" });
-    add({ kind: "oauth_client", id: app.id, userId: ada.user.id }, { type: "oauth_client", id: app.id });
-    add(SYSTEM_ACTOR);
-    add({ kind: "anonymous", id: null }, undefined, { email: "nobody@example.com", reason: "unknown_user" });
+    await add({ kind: "user", id: ada.user.id }, { type: "user", id: bob.user.id });
+    await add({ kind: "token", id: token.id, userId: bob.user.id }, { type: "contact", id: "con_123" });
+    await add({ kind: "oauth_client", id: app.id, userId: ada.user.id }, { type: "oauth_client", id: app.id });
+    await add(SYSTEM_ACTOR);
+    await add({ kind: "anonymous", id: null }, undefined, { email: "nobody@example.com", reason: "unknown_user" });
 
-    const [anon, system, byClient, byToken, byAda] = listAudit(rt.db, { limit: 5, action: "test." }).items;
+    const [anon, system, byClient, byToken, byAda] = (await listAudit(rt.db, { limit: 5, action: "test." })).items;
     expect(byAda?.actor).toEqual({
       kind: "user",
       id: ada.user.id,
@@ -106,12 +110,12 @@ describe("audit entries name people", () => {
   it("shows a deleted user's id, marked deleted, and a deleted token with the user it acted for", async () => {
     const gone = await seedUser(rt, "gone@example.com");
     const kept = await seedUser(rt, "kept@example.com");
-    add({ kind: "user", id: gone.user.id }, { type: "user", id: gone.user.id });
-    add({ kind: "token", id: "tok_deleted000000000000", userId: kept.user.id });
-    add({ kind: "token", id: "tok_deletedtoo000000000", userId: gone.user.id });
-    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    await add({ kind: "user", id: gone.user.id }, { type: "user", id: gone.user.id });
+    await add({ kind: "token", id: "tok_deleted000000000000", userId: kept.user.id });
+    await add({ kind: "token", id: "tok_deletedtoo000000000", userId: gone.user.id });
+    await rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
 
-    const [orphan, deletedToken, byGone] = listAudit(rt.db, { limit: 3, action: "test." }).items;
+    const [orphan, deletedToken, byGone] = (await listAudit(rt.db, { limit: 3, action: "test." })).items;
     expect(byGone?.actor).toEqual({
       kind: "user",
       id: gone.user.id,
@@ -138,27 +142,27 @@ describe("audit entries name people", () => {
     for (let i = 0; i < 12; i++) people.push(await seedUser(rt, `p${i}@example.com`));
     for (const [i, p] of people.entries()) {
       const other = people[(i + 1) % people.length];
-      add({ kind: "user", id: p.user.id }, other ? { type: "user", id: other.user.id } : undefined);
-      createToken({ ...svc(), actor: { kind: "user", id: p.user.id } }, p.user.id, {
+      await add({ kind: "user", id: p.user.id }, other ? { type: "user", id: other.user.id } : undefined);
+      await createToken({ ...svc(), actor: { kind: "user", id: p.user.id } }, p.user.id, {
         name: `t${i}`,
         scopes: ["contacts:read"],
       });
     }
-    const rows = listAudit(rt.db, { limit: 200 }).items.map(({ actor: _a, target: _t, ...row }) => row);
+    const rows = (await listAudit(rt.db, { limit: 200 })).items.map(({ actor: _a, target: _t, ...row }) => row);
     expect(rows.length).toBeGreaterThan(24);
-    const { result, statements } = statementsDuring(() => describeAuditRows(rt.db, rows));
+    const { result, statements } = await statementsDuring(() => describeAuditRows(rt.db, rows));
     expect(statements).toHaveLength(1);
     expect(statements[0]).toMatch(/union all/i);
     expect(result.filter((r) => r.actor.email?.endsWith("@example.com")).length).toBeGreaterThanOrEqual(24);
     // An empty page asks nothing at all.
-    expect(statementsDuring(() => describeAuditRows(rt.db, [])).statements).toHaveLength(0);
+    expect((await statementsDuring(() => describeAuditRows(rt.db, []))).statements).toHaveLength(0);
     // The list itself: the page query plus the one lookup, never one per entry.
-    expect(statementsDuring(() => listAudit(rt.db, { limit: 200 })).statements).toHaveLength(2);
+    expect((await statementsDuring(() => listAudit(rt.db, { limit: 200 }))).statements).toHaveLength(2);
   });
 
   it("is what the audit list procedure returns", async () => {
     const admin = await seedUser(rt, "root@example.com", "admin");
-    add({ kind: "user", id: admin.user.id });
+    await add({ kind: "user", id: admin.user.id });
     const page = await callerFor(rt, admin.principal).admin.audit.list({ action: "test.people" });
     expect(page.items[0]?.actor).toMatchObject({ label: "root@example.com", id: admin.user.id });
   });
@@ -166,16 +170,16 @@ describe("audit entries name people", () => {
 
 describe("the actor filter takes an email", () => {
   const runtime = () => ({ ...rt, config: rt.config });
-  const byEmail = (email: string) =>
-    listAudit(rt.db, { limit: 50, ...toAuditFilter(auditFilterInput.parse({ actorId: email })) }).items.map(
+  const byEmail = async (email: string) =>
+    (await listAudit(rt.db, { limit: 50, ...toAuditFilter(auditFilterInput.parse({ actorId: email })) })).items.map(
       (e) => `${e.action}:${e.actor.label}`,
     );
 
   it("finds the user's sign-ins, failed sign-ins and token actions, case-insensitively, and nobody else's", async () => {
     const ada = await seedUser(rt, "ada@example.com", "member", "ada's long passphrase");
     await seedUser(rt, "bada@example.com", "member", "bada's long passphrase");
-    const token = createToken(svc(), ada.user.id, { name: "ci", scopes: ["contacts:read"] });
-    add({ kind: "token", id: token.id, userId: ada.user.id });
+    const token = await createToken(svc(), ada.user.id, { name: "ci", scopes: ["contacts:read"] });
+    await add({ kind: "token", id: token.id, userId: ada.user.id });
     for (const [email, password] of [
       ["ada@example.com", "ada's long passphrase"],
       ["ada@example.com", "a wrong passphrase"],
@@ -185,22 +189,22 @@ describe("the actor filter takes an email", () => {
       await attemptSignIn(runtime(), { email, password }, client);
     }
     for (const variant of ["ada@example.com", "ADA@Example.COM", "  ada@example.com "]) {
-      expect(byEmail(variant)).toEqual([
+      expect(await byEmail(variant)).toEqual([
         "session.login_failed:ada@example.com",
         "session.login:ada@example.com",
         expect.stringMatching(/^test\.people:token “ci” of ada@example\.com$/),
       ]);
     }
-    expect(byEmail("nobody@example.com")).toEqual([]);
-    expect(byEmail("ada@example")).toEqual([]);
+    expect(await byEmail("nobody@example.com")).toEqual([]);
+    expect(await byEmail("ada@example")).toEqual([]);
   });
 
   it("finds failed sign-ins of an address with no account by the email they recorded, exactly", async () => {
     for (const email of ["ghost@example.com", "ghost@example.com.evil", "x.ghost@example.com"]) {
       await attemptSignIn(runtime(), { email, password: "not a password of anyone" }, client);
     }
-    expect(byEmail("Ghost@example.com")).toEqual(["session.login_failed:anonymous"]);
-    const [entry] = listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: "ghost@example.com" }) }).items;
+    expect(await byEmail("Ghost@example.com")).toEqual(["session.login_failed:anonymous"]);
+    const [entry] = (await listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: "ghost@example.com" }) })).items;
     expect(entry?.actor.email).toBe("ghost@example.com");
     expect(entry?.detail).toMatchObject({ email: "ghost@example.com", reason: "unknown_user" });
   });
@@ -209,22 +213,24 @@ describe("the actor filter takes an email", () => {
     const gone = await seedUser(rt, "gone@example.com", "member", "gone's long passphrase");
     await attemptSignIn(runtime(), { email: "gone@example.com", password: "wrong wrong wrong" }, client);
     await attemptSignIn(runtime(), { email: "gone@example.com", password: "gone's long passphrase" }, client);
-    expect(byEmail("gone@example.com")).toHaveLength(2);
-    const filtered = listAudit(rt.db, {
-      limit: 50,
-      ...toAuditFilter({ actorId: "gone@example.com", action: "session.login_failed" }),
-    }).items;
+    expect(await byEmail("gone@example.com")).toHaveLength(2);
+    const filtered = (
+      await listAudit(rt.db, {
+        limit: 50,
+        ...toAuditFilter({ actorId: "gone@example.com", action: "session.login_failed" }),
+      })
+    ).items;
     expect(filtered.map((e) => e.action)).toEqual(["session.login_failed"]);
-    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    await rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
     // The account is gone; the failed sign-in recorded the address, so it is still found.
-    expect(byEmail("gone@example.com")).toEqual(["session.login_failed:deleted user"]);
+    expect(await byEmail("gone@example.com")).toEqual(["session.login_failed:deleted user"]);
   });
 
   it("keeps an id an id", async () => {
     const ada = await seedUser(rt, "ada@example.com");
-    add({ kind: "user", id: ada.user.id });
+    await add({ kind: "user", id: ada.user.id });
     expect(toAuditFilter({ actorId: ada.user.id })).toMatchObject({ actorId: ada.user.id, actorEmail: undefined });
-    expect(listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: ada.user.id }) }).items).toHaveLength(1);
+    expect((await listAudit(rt.db, { limit: 5, ...toAuditFilter({ actorId: ada.user.id }) })).items).toHaveLength(1);
   });
 });
 
@@ -234,7 +240,7 @@ describe("the overview's busiest principals", () => {
     const admin = await seedUser(rt, "root@example.com", "admin");
     const bob = await seedUser(rt, "bob@example.com");
     const gone = await seedUser(rt, "gone@example.com");
-    const token = createToken(svc(), bob.user.id, { name: "deploy bot", scopes: ["contacts:read"] });
+    const token = await createToken(svc(), bob.user.id, { name: "deploy bot", scopes: ["contacts:read"] });
     const at = rt.clock.now();
     for (const [principalId, times] of [
       [admin.user.id, 3],
@@ -243,7 +249,7 @@ describe("the overview's busiest principals", () => {
     ] as const) {
       for (let i = 0; i < times; i++) countRequest({ at, status: 200, principalId, ip: "192.0.2.1" });
     }
-    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    await rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
     const traffic = await callerFor(rt, admin.principal).admin.overview.traffic({ range: "24h" });
     expect(traffic.topPrincipals).toEqual([
       expect.objectContaining({ id: admin.user.id, kind: "user", label: "root@example.com", count: 3, deleted: false }),
@@ -258,11 +264,11 @@ describe("who added a CORS origin", () => {
   it("is a person in the list: email, command line, deleted user; one lookup for the page", async () => {
     const admin = await seedUser(rt, "root@example.com", "admin");
     const gone = await seedUser(rt, "gone@example.com", "admin");
-    addCorsOrigin({ ...svc(), actor: { kind: "user", id: admin.user.id } }, { origin: "https://a.example.com" });
-    addCorsOrigin({ ...svc(), actor: { kind: "cli", id: null } }, { origin: "https://b.example.com" });
-    addCorsOrigin({ ...svc(), actor: { kind: "user", id: gone.user.id } }, { origin: "https://c.example.com" });
-    rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
-    const { result } = statementsDuring(() =>
+    await addCorsOrigin({ ...svc(), actor: { kind: "user", id: admin.user.id } }, { origin: "https://a.example.com" });
+    await addCorsOrigin({ ...svc(), actor: { kind: "cli", id: null } }, { origin: "https://b.example.com" });
+    await addCorsOrigin({ ...svc(), actor: { kind: "user", id: gone.user.id } }, { origin: "https://c.example.com" });
+    await rt.db.delete(users).where(eq(users.id, gone.user.id)).run();
+    const { result } = await statementsDuring(() =>
       describeRecordedActors(rt.db, [admin.user.id, "cli", gone.user.id, null, "system"]),
     );
     expect(result.map((p) => p?.label ?? null)).toEqual([
@@ -273,7 +279,7 @@ describe("who added a CORS origin", () => {
       "system",
     ]);
     expect(
-      statementsDuring(() => describeRecordedActors(rt.db, [admin.user.id, gone.user.id])).statements,
+      (await statementsDuring(() => describeRecordedActors(rt.db, [admin.user.id, gone.user.id]))).statements,
     ).toHaveLength(1);
 
     const page = await callerFor(rt, admin.principal).admin.cors.list();

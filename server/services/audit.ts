@@ -64,7 +64,7 @@ export interface AuditEntry {
  * - the unique index on prev_hash is the last line of defence: a second entry
  *   claiming the same predecessor is a constraint error, never a fork.
  */
-export function recordAudit(tx: Executor, clock: Clock, entry: AuditEntry): void {
+export async function recordAudit(tx: Executor, clock: Clock, entry: AuditEntry): Promise<void> {
   const detail = entry.actor.userId ? { actorUserId: entry.actor.userId, ...entry.detail } : entry.detail;
   const stored = detail ? (canonicalize(redactRecord(detail)) as Record<string, unknown>) : null;
   const row = {
@@ -81,7 +81,7 @@ export function recordAudit(tx: Executor, clock: Clock, entry: AuditEntry): void
     requestId: entry.client.requestId,
     detail: stored,
   } satisfies typeof auditLog.$inferInsert;
-  const head = chainHead(tx).get();
+  const head = await chainHead(tx).get();
   // An empty head hash is a row from before the chain existed: start from genesis.
   const prevHash = head?.hash || GENESIS_HASH;
   // drizzle stores a json column as JSON.stringify(value): hash exactly that text.
@@ -90,7 +90,7 @@ export function recordAudit(tx: Executor, clock: Clock, entry: AuditEntry): void
     at: row.at.getTime(),
     detail: stored ? JSON.stringify(stored) : null,
   });
-  appendEntry(tx)({ ...row, prevHash, hash });
+  await appendEntry(tx)({ ...row, prevHash, hash });
   noteAuditedEvent(entry.action, row.at);
 }
 
@@ -126,8 +126,8 @@ const appendEntry = (tx: Executor) => preparedInsert(tx, "audit.append", auditLo
  * failing. For code that only appends audit entries (aggregated events,
  * exports, pruning); services may use it too.
  */
-export function auditTransaction<T>(db: Executor, fn: (tx: Executor) => T): T {
-  return db.transaction(fn, { behavior: "immediate" });
+export async function auditTransaction<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  return await db.transaction(fn, { behavior: "immediate" });
 }
 
 export interface AuditQuery extends AuditFilter {
@@ -146,10 +146,13 @@ export interface AuditQuery extends AuditFilter {
  * of server/audit/filter.ts, each on an index ending in seq, which serves
  * either direction.
  */
-export function listAudit(db: Executor, query: AuditQuery): { items: DescribedAuditRow[]; nextCursor: number | null } {
+export async function listAudit(
+  db: Executor,
+  query: AuditQuery,
+): Promise<{ items: DescribedAuditRow[]; nextCursor: number | null }> {
   const { cursor, limit, direction = "desc", ...filter } = query;
-  const rows = auditPage(db, filter, { direction, cursor, limit: limit + 1 });
-  const items = describeAuditRows(db, rows.slice(0, limit));
+  const rows = await auditPage(db, filter, { direction, cursor, limit: limit + 1 });
+  const items = await describeAuditRows(db, rows.slice(0, limit));
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? last.seq : null };
 }
@@ -196,7 +199,7 @@ const RESOLVE_MAX = 1_000;
  * users table (stored lower-cased); nothing sealed is opened. Ids that match
  * no row are simply absent (deleted records).
  */
-export function resolveParties(db: Executor, ids: Iterable<string>): Map<string, Resolved> {
+export async function resolveParties(db: Executor, ids: Iterable<string>): Promise<Map<string, Resolved>> {
   const byKind: Record<PersonKind, string[]> = { user: [], token: [], oauth_client: [] };
   for (const id of new Set(ids)) {
     const kind = kindOfId(id);
@@ -212,7 +215,7 @@ export function resolveParties(db: Executor, ids: Iterable<string>): Map<string,
           sql`, `,
         )
       : sql`null`;
-  const rows = db.all<{
+  const rows = await db.all<{
     kind: PersonKind;
     id: string;
     email: string | null;
@@ -276,7 +279,7 @@ function actorUserIdOf(row: AuditRow): string | null {
 export type DescribedAuditRow = AuditRow & { actor: PartyRef; target: PartyRef | null };
 
 /** A page of entries with their actor and target as people: one lookup statement for the whole page. */
-export function describeAuditRows(db: Executor, rows: AuditRow[]): DescribedAuditRow[] {
+export async function describeAuditRows(db: Executor, rows: AuditRow[]): Promise<DescribedAuditRow[]> {
   const ids: string[] = [];
   for (const row of rows) {
     if (row.actorId) ids.push(row.actorId);
@@ -284,7 +287,7 @@ export function describeAuditRows(db: Executor, rows: AuditRow[]): DescribedAudi
     const owner = actorUserIdOf(row);
     if (owner) ids.push(owner);
   }
-  const found = resolveParties(db, ids);
+  const found = await resolveParties(db, ids);
   return rows.map((row) => {
     let actor: PartyRef;
     if (row.actorId && (row.actorKind === "user" || row.actorKind === "token" || row.actorKind === "oauth_client")) {
@@ -315,8 +318,11 @@ export function describeAuditRows(db: Executor, rows: AuditRow[]): DescribedAudi
  * `cli`/`system`, as services/cors-origins.ts writes it): one lookup statement
  * for a whole list.
  */
-export function describeRecordedActors(db: Executor, values: readonly (string | null)[]): (PartyRef | null)[] {
-  const found = resolveParties(
+export async function describeRecordedActors(
+  db: Executor,
+  values: readonly (string | null)[],
+): Promise<(PartyRef | null)[]> {
+  const found = await resolveParties(
     db,
     values.filter((v): v is string => v !== null),
   );

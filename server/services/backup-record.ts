@@ -14,8 +14,8 @@ import type { ServiceContext } from "./context";
  */
 export const BACKUP_ACTION = "backup.create";
 
-export function recordBackupTaken(svc: ServiceContext, manifest: BackupManifest, folder: string): void {
-  svc.db.transaction((tx) =>
+export async function recordBackupTaken(svc: ServiceContext, manifest: BackupManifest, folder: string): Promise<void> {
+  await svc.db.transaction(async (tx) =>
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: BACKUP_ACTION,
@@ -33,8 +33,8 @@ export function recordBackupTaken(svc: ServiceContext, manifest: BackupManifest,
 }
 
 /** The newest recorded backup: when it was taken and into which folder. */
-export function lastBackup(db: Executor): { at: Date; folder: string | null } | null {
-  const row = db
+export async function lastBackup(db: Executor): Promise<{ at: Date; folder: string | null } | null> {
+  const row = await db
     .select({ at: auditLog.at, detail: auditLog.detail })
     .from(auditLog)
     .where(eq(auditLog.action, BACKUP_ACTION))

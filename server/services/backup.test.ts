@@ -39,11 +39,11 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-function openFolder(dir: string): Runtime {
+async function openFolder(dir: string): Promise<Runtime> {
   const config = loadConfig({ DATA_DIR: dir });
   const db = openDatabase(config.databaseFile);
   const runtime: Runtime = { config, db, clock, trustedProxies: [], keyring: openKeyring(config, db) };
-  prepareSealedData(runtime);
+  await prepareSealedData(runtime);
   return runtime;
 }
 
@@ -65,13 +65,14 @@ function sha(file: string): string {
 
 describe("backup and restore", () => {
   it("a backup taken during a write burst restores every acknowledged write, readable, chain intact", async () => {
-    const origin = openFolder(dataDir);
+    const origin = await openFolder(dataDir);
     const alice = await seedUser(origin, "alice@example.com");
     const svc = { db: origin.db, clock, actor: SYSTEM_ACTOR, client, keyring: origin.keyring };
-    const early = [0, 1, 2].map((i) =>
-      createContact(svc, alice.user.id, { name: `Early ${i}`, email: `e${i}@example.com` }),
-    );
-    rotateSigningKey(origin.db, { clock, keyring: origin.keyring, actor: SYSTEM_ACTOR, client, force: true });
+    const early = [];
+    for (const i of [0, 1, 2]) {
+      early.push(await createContact(svc, alice.user.id, { name: `Early ${i}`, email: `e${i}@example.com` }));
+    }
+    await rotateSigningKey(origin.db, { clock, keyring: origin.keyring, actor: SYSTEM_ACTOR, client, force: true });
     origin.db.$client.close();
 
     // The writer: its own process and connection, like a server.
@@ -126,7 +127,7 @@ describe("backup and restore", () => {
     for (const name of fs.readdirSync(restoredDir)) expect(mode(path.join(restoredDir, name)), name).toBe(0o600);
 
     // The restored folder starts (keys fit), and holds one instant of the burst: a prefix, at least every write acknowledged before the backup.
-    const restored = openFolder(restoredDir);
+    const restored = await openFolder(restoredDir);
     const rows = restored.db.$client
       .prepare("select id, name from contacts where owner_id = ?")
       .all(alice.user.id) as Array<{ id: string; name: string }>;
@@ -136,14 +137,15 @@ describe("backup and restore", () => {
     expect(new Set(acked.slice(0, burstIds.size))).toEqual(burstIds);
     for (const id of ackedBefore) expect(burstIds.has(id), id).toBe(true);
     const restoredSvc = { db: restored.db, clock, actor: SYSTEM_ACTOR, client, keyring: restored.keyring };
-    for (const row of rows) expect(getContact(restoredSvc, alice.user.id, row.id).email).toMatch(/@example\.com$/);
-    for (const contact of early) expect(getContact(restoredSvc, alice.user.id, contact.id)).toEqual(contact);
+    for (const row of rows)
+      expect((await getContact(restoredSvc, alice.user.id, row.id)).email).toMatch(/@example\.com$/);
+    for (const contact of early) expect(await getContact(restoredSvc, alice.user.id, contact.id)).toEqual(contact);
     expect((await verifyAuditChain(restored.db)).ok).toBe(true);
     restored.db.$client.close();
   }, 120_000);
 
   it("never overwrites: a non-empty backup folder or data folder is refused, and a damaged backup is not restored", async () => {
-    const origin = openFolder(dataDir);
+    const origin = await openFolder(dataDir);
     await seedUser(origin, "alice@example.com");
     origin.db.$client.close();
 

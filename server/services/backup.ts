@@ -162,8 +162,16 @@ export async function backupDataFolder(
   const dbCopy = path.join(out, DATABASE_FILE);
   const temp = `${dbCopy}.partial`;
   try {
-    // First call copies nothing and learns the size; then every page in one step, under one read transaction.
-    await runtime.db.$client.backup(temp, { progress: () => 0x7fffffff });
+    // From a read-only connection of its own: what is committed, never a request's transaction open on the
+    // server's connection between two of its statements. The first call copies nothing and learns the
+    // size; then every page in one step, under one read transaction.
+    const live = runtime.db.$client;
+    const source = live.memory ? live : new Database(live.name, { readonly: true, fileMustExist: true });
+    try {
+      await source.backup(temp, { progress: () => 0x7fffffff });
+    } finally {
+      if (source !== live) source.close();
+    }
     fs.chmodSync(temp, 0o600);
     const keys = keysNeeded(temp, { settle: true });
     fsyncPath(temp);

@@ -81,7 +81,7 @@ describe("contacts sort (createdAt default, name)", () => {
       actor: SYSTEM_ACTOR,
       client: { ip: null, userAgent: null, requestId: "t" },
     };
-    const token = createToken(svc, alice.user.id, { name: "r", scopes: ["contacts:read"] }).token;
+    const token = (await createToken(svc, alice.user.id, { name: "r", scopes: ["contacts:read"] })).token;
     const get = async (query: string) => {
       const res = await handleRest(
         new Request(`http://localhost:3000/api/v1/contacts${query}`, { headers: { authorization: `Bearer ${token}` } }),

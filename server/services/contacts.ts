@@ -84,7 +84,7 @@ function cursorKey(cursor: string, order: SortOrder): [Date | string, string] {
   return [sort === "createdAt" ? new Date(value as number) : (value as string), id];
 }
 
-export function listContacts(svc: ServiceContext, ownerId: string, input: ListContactsInput) {
+export async function listContacts(svc: ServiceContext, ownerId: string, input: ListContactsInput) {
   const keyring = requireKeyring(svc);
   const sort: ContactSort = input.sort ?? "createdAt";
   const order: SortOrder =
@@ -97,24 +97,23 @@ export function listContacts(svc: ServiceContext, ownerId: string, input: ListCo
   const byEmail = input.email ? emailIndexCandidates(keyring, ownerId, input.email) : null;
   const beyond = order.direction === "asc" ? gt : lt;
   const direction = order.direction === "asc" ? asc : desc;
-  const rows =
-    !byEmail && !after && isDefaultOrder(order)
-      ? contactRows(firstPage(svc.db).values({ ownerId, limit: input.limit + 1 }) as unknown[][])
-      : svc.db
-          .select()
-          .from(contacts)
-          .where(
-            and(
-              eq(contacts.ownerId, ownerId),
-              byEmail ? inArray(contacts.emailIndex, byEmail) : undefined,
-              after
-                ? or(beyond(key.column, after[0]), and(eq(key.column, after[0]), beyond(contacts.id, after[1])))
-                : undefined,
-            ),
-          )
-          .orderBy(direction(key.column), direction(contacts.id))
-          .limit(input.limit + 1)
-          .all();
+  const rows = await (!byEmail && !after && isDefaultOrder(order)
+    ? contactRows((await firstPage(svc.db).values({ ownerId, limit: input.limit + 1 })) as unknown[][])
+    : svc.db
+        .select()
+        .from(contacts)
+        .where(
+          and(
+            eq(contacts.ownerId, ownerId),
+            byEmail ? inArray(contacts.emailIndex, byEmail) : undefined,
+            after
+              ? or(beyond(key.column, after[0]), and(eq(key.column, after[0]), beyond(contacts.id, after[1])))
+              : undefined,
+          ),
+        )
+        .orderBy(direction(key.column), direction(contacts.id))
+        .limit(input.limit + 1)
+        .all());
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   let items = page.map((row) => toContact(keyring, row));
@@ -163,8 +162,8 @@ const CONTACT_COLUMNS = [
 const insertContact = (db: Executor) => preparedInsert(db, "contacts.insert", contacts, CONTACT_COLUMNS);
 
 /** Object-level check in the query itself: another owner's id is simply not found. */
-function findOwned(db: Executor, ownerId: string, id: string): ContactRow {
-  const row = db
+async function findOwned(db: Executor, ownerId: string, id: string): Promise<ContactRow> {
+  const row = await db
     .select()
     .from(contacts)
     .where(and(eq(contacts.id, id), eq(contacts.ownerId, ownerId)))
@@ -173,11 +172,11 @@ function findOwned(db: Executor, ownerId: string, id: string): ContactRow {
   return row;
 }
 
-export function getContact(svc: ServiceContext, ownerId: string, id: string): Contact {
-  return toContact(requireKeyring(svc), findOwned(svc.db, ownerId, id));
+export async function getContact(svc: ServiceContext, ownerId: string, id: string): Promise<Contact> {
+  return toContact(requireKeyring(svc), await findOwned(svc.db, ownerId, id));
 }
 
-export function createContact(svc: ServiceContext, ownerId: string, input: CreateContactInput): Contact {
+export async function createContact(svc: ServiceContext, ownerId: string, input: CreateContactInput): Promise<Contact> {
   const keyring = requireKeyring(svc);
   const now = svc.clock.now();
   const id = newId("contact");
@@ -191,9 +190,9 @@ export function createContact(svc: ServiceContext, ownerId: string, input: Creat
     createdAt: now,
     updatedAt: now,
   };
-  svc.db.transaction((tx) => {
-    insertContact(tx)(row);
-    recordAudit(tx, svc.clock, {
+  await svc.db.transaction(async (tx) => {
+    await insertContact(tx)(row);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "contact.create",
       target: { type: "contact", id: row.id },
@@ -211,11 +210,11 @@ export function createContact(svc: ServiceContext, ownerId: string, input: Creat
   };
 }
 
-export function updateContact(svc: ServiceContext, ownerId: string, input: UpdateContactInput): Contact {
+export async function updateContact(svc: ServiceContext, ownerId: string, input: UpdateContactInput): Promise<Contact> {
   const keyring = requireKeyring(svc);
   const { id, ...changes } = input;
-  return svc.db.transaction((tx) => {
-    const existing = findOwned(tx, ownerId, id);
+  return await svc.db.transaction(async (tx) => {
+    const existing = await findOwned(tx, ownerId, id);
     // Opening the current values first also means a row that cannot be
     // decrypted is not silently half-overwritten: the update fails closed.
     const current = openContactFields(keyring, existing);
@@ -230,11 +229,12 @@ export function updateContact(svc: ServiceContext, ownerId: string, input: Updat
     if (changes.email !== undefined) Object.assign(sealed, sealEmail(keyring, existing, changes.email));
     if (changes.phone !== undefined) sealed.phone = sealOptional(keyring, id, "phone", changes.phone);
     if (changes.notes !== undefined) sealed.notes = sealOptional(keyring, id, "notes", changes.notes);
-    tx.update(contacts)
+    await tx
+      .update(contacts)
       .set(sealed)
       .where(and(eq(contacts.id, id), eq(contacts.ownerId, ownerId)))
       .run();
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "contact.update",
       target: { type: "contact", id },
@@ -251,14 +251,18 @@ export function updateContact(svc: ServiceContext, ownerId: string, input: Updat
   });
 }
 
-export function deleteContact(svc: ServiceContext, ownerId: string, id: string): { id: string; deleted: true } {
-  svc.db.transaction((tx) => {
-    const removed = tx
+export async function deleteContact(
+  svc: ServiceContext,
+  ownerId: string,
+  id: string,
+): Promise<{ id: string; deleted: true }> {
+  await svc.db.transaction(async (tx) => {
+    const removed = await tx
       .delete(contacts)
       .where(and(eq(contacts.id, id), eq(contacts.ownerId, ownerId)))
       .run();
     if (removed.changes === 0) throw notFound("Contact");
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "contact.delete",
       target: { type: "contact", id },

@@ -10,9 +10,9 @@ import { addCorsOrigin, listCorsOrigins, removeCorsOrigin, setCorsCredentials } 
 
 const client = { ip: "192.0.2.7", userAgent: "vitest", requestId: "req_cors_test" };
 
-function appErrorOf(run: () => unknown): AppError {
+async function appErrorOf(run: () => unknown): Promise<AppError> {
   try {
-    run();
+    await run();
   } catch (error) {
     if (error instanceof AppError) return error;
     throw error;
@@ -32,8 +32,8 @@ describe("CORS origins service", () => {
     svc = { db: rt.db, clock: rt.clock, actor: actorOf(admin.principal), client };
   });
 
-  it("adds, toggles and removes an origin, each change audited in its transaction", () => {
-    const added = addCorsOrigin(svc, { origin: "https://App.Example.com:443", note: " partner portal " });
+  it("adds, toggles and removes an origin, each change audited in its transaction", async () => {
+    const added = await addCorsOrigin(svc, { origin: "https://App.Example.com:443", note: " partner portal " });
     expect(added).toMatchObject({
       origin: "https://app.example.com",
       note: "partner portal",
@@ -41,7 +41,7 @@ describe("CORS origins service", () => {
       createdBy: admin.user.id,
     });
     expect(added.id).toMatch(/^cor_[0-9a-z]{20}$/);
-    expect(audit("cors.add")).toEqual([
+    expect(await audit("cors.add")).toEqual([
       expect.objectContaining({
         actorId: admin.user.id,
         targetType: "cors_origin",
@@ -51,18 +51,18 @@ describe("CORS origins service", () => {
       }),
     ]);
 
-    const toggled = setCorsCredentials(svc, added.id, true);
+    const toggled = await setCorsCredentials(svc, added.id, true);
     expect(toggled.allowCredentials).toBe(true);
-    expect(audit("cors.set_credentials")).toEqual([
+    expect(await audit("cors.set_credentials")).toEqual([
       expect.objectContaining({ detail: { origin: "https://app.example.com", mode: "with_credentials" } }),
     ]);
     // Setting what is already set changes nothing and records nothing.
-    setCorsCredentials(svc, added.id, true);
-    expect(audit("cors.set_credentials")).toHaveLength(1);
+    await setCorsCredentials(svc, added.id, true);
+    expect(await audit("cors.set_credentials")).toHaveLength(1);
 
-    removeCorsOrigin(svc, { origin: "https://app.example.com" });
-    expect(listCorsOrigins(rt.db)).toEqual([]);
-    expect(audit("cors.remove")).toEqual([
+    await removeCorsOrigin(svc, { origin: "https://app.example.com" });
+    expect(await listCorsOrigins(rt.db)).toEqual([]);
+    expect(await audit("cors.remove")).toEqual([
       expect.objectContaining({
         targetId: added.id,
         detail: { origin: "https://app.example.com", mode: "with_credentials" },
@@ -70,35 +70,38 @@ describe("CORS origins service", () => {
     ]);
   });
 
-  it("refuses an invalid origin with the reason, and stores nothing", () => {
-    const error = appErrorOf(() => addCorsOrigin(svc, { origin: "https://app.example.com/" }));
+  it("refuses an invalid origin with the reason, and stores nothing", async () => {
+    const error = await appErrorOf(() => addCorsOrigin(svc, { origin: "https://app.example.com/" }));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.reason).toBe("invalid_origin");
     expect(error.message).toMatch(/trailing slash/);
-    expect(rt.db.select().from(corsOrigins).all()).toEqual([]);
-    expect(audit("cors.add")).toEqual([]);
+    expect(await rt.db.select().from(corsOrigins).all()).toEqual([]);
+    expect(await audit("cors.add")).toEqual([]);
   });
 
-  it("refuses a duplicate, whatever its spelling", () => {
-    addCorsOrigin(svc, { origin: "https://app.example.com" });
-    const error = appErrorOf(() => addCorsOrigin(svc, { origin: "HTTPS://APP.EXAMPLE.COM" }));
+  it("refuses a duplicate, whatever its spelling", async () => {
+    await addCorsOrigin(svc, { origin: "https://app.example.com" });
+    const error = await appErrorOf(() => addCorsOrigin(svc, { origin: "HTTPS://APP.EXAMPLE.COM" }));
     expect(error.code).toBe("CONFLICT");
-    expect(listCorsOrigins(rt.db)).toHaveLength(1);
+    expect(await listCorsOrigins(rt.db)).toHaveLength(1);
   });
 
-  it("allows * only when confirmed, and never with credentials", () => {
-    expect(appErrorOf(() => addCorsOrigin(svc, { origin: "*" })).reason).toBe("wildcard_unconfirmed");
+  it("allows * only when confirmed, and never with credentials", async () => {
+    expect((await appErrorOf(() => addCorsOrigin(svc, { origin: "*" }))).reason).toBe("wildcard_unconfirmed");
     expect(
-      appErrorOf(() => addCorsOrigin(svc, { origin: "*", confirmWildcard: true, allowCredentials: true })).reason,
+      (await appErrorOf(() => addCorsOrigin(svc, { origin: "*", confirmWildcard: true, allowCredentials: true })))
+        .reason,
     ).toBe("wildcard_with_credentials");
-    const star = addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
-    expect(appErrorOf(() => setCorsCredentials(svc, star.id, true)).reason).toBe("wildcard_with_credentials");
-    expect(listCorsOrigins(rt.db)).toEqual([expect.objectContaining({ origin: "*", allowCredentials: false })]);
+    const star = await addCorsOrigin(svc, { origin: "*", confirmWildcard: true });
+    expect((await appErrorOf(() => setCorsCredentials(svc, star.id, true))).reason).toBe("wildcard_with_credentials");
+    expect(await listCorsOrigins(rt.db)).toEqual([expect.objectContaining({ origin: "*", allowCredentials: false })]);
   });
 
-  it("answers an unknown id or origin with not found", () => {
-    expect(appErrorOf(() => removeCorsOrigin(svc, { origin: "https://nope.example.com" })).code).toBe("NOT_FOUND");
-    expect(appErrorOf(() => setCorsCredentials(svc, "cor_aaaaaaaaaaaaaaaaaaaa", true)).code).toBe("NOT_FOUND");
+  it("answers an unknown id or origin with not found", async () => {
+    expect((await appErrorOf(() => removeCorsOrigin(svc, { origin: "https://nope.example.com" }))).code).toBe(
+      "NOT_FOUND",
+    );
+    expect((await appErrorOf(() => setCorsCredentials(svc, "cor_aaaaaaaaaaaaaaaaaaaa", true))).code).toBe("NOT_FOUND");
   });
 });
 
@@ -116,7 +119,7 @@ describe("admin.cors procedures", () => {
     expect(await codeOf(callerFor(rt, member.principal).admin.cors.add({ origin: "https://evil.example" }))).toBe(
       "FORBIDDEN",
     );
-    expect(listCorsOrigins(rt.db)).toEqual([]);
+    expect(await listCorsOrigins(rt.db)).toEqual([]);
   });
 
   it("add, list, test, toggle and remove through the router", async () => {

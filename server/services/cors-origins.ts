@@ -52,12 +52,12 @@ function actorName(actor: Actor): string | null {
   return actor.kind === "cli" || actor.kind === "system" ? actor.kind : actor.id;
 }
 
-export function listCorsOrigins(db: Executor): CorsOriginSummary[] {
-  return db.select().from(corsOrigins).orderBy(asc(corsOrigins.origin)).all().map(toSummary);
+export async function listCorsOrigins(db: Executor): Promise<CorsOriginSummary[]> {
+  return (await db.select().from(corsOrigins).orderBy(asc(corsOrigins.origin)).all()).map(toSummary);
 }
 
-export function findCorsOrigin(db: Executor, origin: string): CorsOriginSummary | null {
-  const row = db.select().from(corsOrigins).where(eq(corsOrigins.origin, origin)).get();
+export async function findCorsOrigin(db: Executor, origin: string): Promise<CorsOriginSummary | null> {
+  const row = await db.select().from(corsOrigins).where(eq(corsOrigins.origin, origin)).get();
   return row ? toSummary(row) : null;
 }
 
@@ -70,7 +70,7 @@ export interface AddCorsOriginInput {
 }
 
 /** Adds an origin; the error message says why an origin is refused. */
-export function addCorsOrigin(svc: ServiceContext, input: AddCorsOriginInput): CorsOriginSummary {
+export async function addCorsOrigin(svc: ServiceContext, input: AddCorsOriginInput): Promise<CorsOriginSummary> {
   const parsed = parseOriginInput(input.origin);
   if (!parsed.ok) throw new AppError("BAD_REQUEST", parsed.reason, "invalid_origin");
   const origin = parsed.origin;
@@ -93,11 +93,11 @@ export function addCorsOrigin(svc: ServiceContext, input: AddCorsOriginInput): C
   }
   const note = input.note?.trim() ? input.note.trim().slice(0, CORS_NOTE_MAX) : null;
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    if (tx.select({ id: corsOrigins.id }).from(corsOrigins).where(eq(corsOrigins.origin, origin)).get()) {
+  return await svc.db.transaction(async (tx) => {
+    if (await tx.select({ id: corsOrigins.id }).from(corsOrigins).where(eq(corsOrigins.origin, origin)).get()) {
       throw new AppError("CONFLICT", `${origin} is already on the list`, "origin_exists");
     }
-    if ((tx.select({ n: count() }).from(corsOrigins).get()?.n ?? 0) >= MAX_CORS_ORIGINS) {
+    if (((await tx.select({ n: count() }).from(corsOrigins).get())?.n ?? 0) >= MAX_CORS_ORIGINS) {
       throw new AppError("CONFLICT", `At most ${MAX_CORS_ORIGINS} origins; remove some first`, "too_many_origins");
     }
     const row: CorsOriginRow = {
@@ -109,8 +109,8 @@ export function addCorsOrigin(svc: ServiceContext, input: AddCorsOriginInput): C
       createdAt: now,
       updatedAt: now,
     };
-    tx.insert(corsOrigins).values(row).run();
-    recordAudit(tx, svc.clock, {
+    await tx.insert(corsOrigins).values(row).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "cors.add",
       target: { type: "cors_origin", id: row.id },
@@ -122,16 +122,19 @@ export function addCorsOrigin(svc: ServiceContext, input: AddCorsOriginInput): C
 }
 
 /** Removes an entry (by id or by its origin); refused on the very next request. */
-export function removeCorsOrigin(svc: ServiceContext, ref: { id: string } | { origin: string }): CorsOriginSummary {
-  return svc.db.transaction((tx) => {
-    const row = tx
+export async function removeCorsOrigin(
+  svc: ServiceContext,
+  ref: { id: string } | { origin: string },
+): Promise<CorsOriginSummary> {
+  return await svc.db.transaction(async (tx) => {
+    const row = await tx
       .select()
       .from(corsOrigins)
       .where("id" in ref ? eq(corsOrigins.id, ref.id) : eq(corsOrigins.origin, ref.origin))
       .get();
     if (!row) throw notFound("CORS origin");
-    tx.delete(corsOrigins).where(eq(corsOrigins.id, row.id)).run();
-    recordAudit(tx, svc.clock, {
+    await tx.delete(corsOrigins).where(eq(corsOrigins.id, row.id)).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "cors.remove",
       target: { type: "cors_origin", id: row.id },
@@ -143,10 +146,14 @@ export function removeCorsOrigin(svc: ServiceContext, ref: { id: string } | { or
 }
 
 /** Turns credentials (cookies, and cookie-authenticated writes) on or off for one origin; never for `*`. */
-export function setCorsCredentials(svc: ServiceContext, id: string, allowCredentials: boolean): CorsOriginSummary {
+export async function setCorsCredentials(
+  svc: ServiceContext,
+  id: string,
+  allowCredentials: boolean,
+): Promise<CorsOriginSummary> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const row = tx.select().from(corsOrigins).where(eq(corsOrigins.id, id)).get();
+  return await svc.db.transaction(async (tx) => {
+    const row = await tx.select().from(corsOrigins).where(eq(corsOrigins.id, id)).get();
     if (!row) throw notFound("CORS origin");
     if (row.origin === WILDCARD && allowCredentials) {
       throw new AppError(
@@ -156,8 +163,8 @@ export function setCorsCredentials(svc: ServiceContext, id: string, allowCredent
       );
     }
     if (row.allowCredentials === allowCredentials) return toSummary(row);
-    tx.update(corsOrigins).set({ allowCredentials, updatedAt: now }).where(eq(corsOrigins.id, id)).run();
-    recordAudit(tx, svc.clock, {
+    await tx.update(corsOrigins).set({ allowCredentials, updatedAt: now }).where(eq(corsOrigins.id, id)).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "cors.set_credentials",
       target: { type: "cors_origin", id },

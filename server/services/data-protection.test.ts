@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type Db, openDatabase, schema } from "@/db";
+import { type Db, databaseOn, openDatabase, schema } from "@/db";
 import { auditLog, contacts } from "@/db/schema";
 import type { Sealed } from "@/db/schema/sealed-text";
 import { isEnvelope, keyIdOf } from "../crypto/envelope";
@@ -103,22 +103,24 @@ describe("sealed contact fields", () => {
     expect((await api.contacts.list({})).items).toEqual([updated]);
   });
 
-  it("refuses to store plaintext in a sealed column even past the types", () => {
+  it("refuses to store plaintext in a sealed column even past the types", async () => {
     const now = new Date();
-    expect(() =>
-      rt.db
-        .insert(contacts)
-        .values({
-          id: "con_aaaaaaaaaaaaaaaaaaaa",
-          ownerId: alice.user.id,
-          name: "X",
-          email: "plain@example.com" as Sealed,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .run(),
-    ).toThrow(/not sealed/);
-    expect(rt.db.select().from(contacts).all()).toHaveLength(0);
+    // The refusal comes from the column's encoder, while the statement is built: a rejection like any other.
+    await expect(
+      (async () =>
+        await rt.db
+          .insert(contacts)
+          .values({
+            id: "con_aaaaaaaaaaaaaaaaaaaa",
+            ownerId: alice.user.id,
+            name: "X",
+            email: "plain@example.com" as Sealed,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .run())(),
+    ).rejects.toThrow(/not sealed/);
+    expect(await rt.db.select().from(contacts).all()).toHaveLength(0);
   });
 
   it("fails closed on a tampered ciphertext: a 500 naming the reason, an alert naming row and key, never the stored value", async () => {
@@ -188,13 +190,13 @@ describe("sealed contact fields", () => {
     );
     expect(alerts().at(-1)).toMatchObject({ reason: "unknown_key", keyId: "k1", rowId: created.id });
 
-    expect(() => prepareSealedData(renamed)).toThrow(UnknownKeyError);
-    expect(() => prepareSealedData(renamed)).toThrow(/not in the keyring: k1 \(1 value\)/);
-    expect(() => prepareSealedData(rt)).not.toThrow();
+    await expect(prepareSealedData(renamed)).rejects.toThrow(UnknownKeyError);
+    await expect(prepareSealedData(renamed)).rejects.toThrow(/not in the keyring: k1 \(1 value\)/);
+    await prepareSealedData(rt);
   });
 
   it("answers a decryption failure over REST with a problem+json 500 naming the reason, nothing of the value", async () => {
-    const { token } = createToken(
+    const { token } = await createToken(
       { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
       alice.user.id,
       { name: "t", scopes: ["contacts:read", "contacts:write"] },
@@ -240,7 +242,7 @@ describe("sealed contact fields", () => {
         now,
         now,
       );
-    prepareSealedData(rt);
+    await prepareSealedData(rt);
     const row = rawRow(rt.db, "con_legacy00000000000000");
     expect(isEnvelope(row.email) && isEnvelope(row.phone) && isEnvelope(row.notes)).toBe(true);
     expect(row.email_index).not.toBeNull();
@@ -251,10 +253,16 @@ describe("sealed contact fields", () => {
       notes: "from the spine",
     });
     expect((await api.contacts.list({ email: "OLD@example.com" })).items).toHaveLength(1);
-    const sealedAudit = rt.db.select().from(auditLog).where(eq(auditLog.action, "encryption.seal_unsealed")).all();
+    const sealedAudit = await rt.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, "encryption.seal_unsealed"))
+      .all();
     expect(sealedAudit).toHaveLength(1);
-    prepareSealedData(rt); // idempotent: nothing left to seal, no second entry
-    expect(rt.db.select().from(auditLog).where(eq(auditLog.action, "encryption.seal_unsealed")).all()).toHaveLength(1);
+    await prepareSealedData(rt); // idempotent: nothing left to seal, no second entry
+    expect(
+      await rt.db.select().from(auditLog).where(eq(auditLog.action, "encryption.seal_unsealed")).all(),
+    ).toHaveLength(1);
   });
 });
 
@@ -264,8 +272,8 @@ describe("blind-index lookup by email", () => {
     // A database whose every executed statement is captured with its bound values expanded.
     const sqlite = new Database(":memory:", { verbose: (sql) => statements.push(String(sql)) });
     sqlite.pragma("foreign_keys = ON");
-    const db = drizzle(sqlite, { schema }) as Db;
-    migrate(db, { migrationsFolder: MIGRATIONS });
+    migrate(drizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS });
+    const db = databaseOn(sqlite);
     const rt: TestRuntime = { ...createTestRuntime(), db };
     const alice = await seedUser(rt, "alice@example.com");
     const bob = await seedUser(rt, "bob@example.com");
@@ -304,7 +312,7 @@ describe("blind-index lookup by email", () => {
     const api = callerFor(rt, alice.principal);
     const wanted = await api.contacts.create({ name: "Ada", email: "ada@example.com" });
     await api.contacts.create({ name: "Bea", email: "bea@example.com" });
-    const { token } = createToken(
+    const { token } = await createToken(
       { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "t" } },
       alice.user.id,
       { name: "t", scopes: ["contacts:read"] },

@@ -52,12 +52,14 @@ export interface EncryptionStatus {
 /** A running job that has not moved for this long has most likely lost its process. */
 export const STALLED_AFTER_MS = 60_000;
 
-export function encryptionStatus(svc: Pick<ServiceContext, "db" | "clock" | "keyring">): EncryptionStatus {
+export async function encryptionStatus(
+  svc: Pick<ServiceContext, "db" | "clock" | "keyring">,
+): Promise<EncryptionStatus> {
   const keyring = requireKeyring(svc);
-  const usage = keyUsage(svc.db);
+  const usage = await keyUsage(svc.db);
   const known = keyring.describe();
-  const job = latestJob(svc.db);
-  const check = checkKeyring(svc.db, keyring);
+  const job = await latestJob(svc.db);
+  const check = await checkKeyring(svc.db, keyring);
   return {
     source: keyring.source,
     keys: known.map((k) => {
@@ -75,7 +77,7 @@ export function encryptionStatus(svc: Pick<ServiceContext, "db" | "clock" | "key
       .filter(([id]) => id !== "" && !known.some((k) => k.id === id))
       .map(([id, values]) => ({ id: printableKeyId(id), values })),
     unsealedValues: usage.get("") ?? 0,
-    rowsToReencrypt: pendingRows(svc.db, keyring.active().id, "stale"),
+    rowsToReencrypt: await pendingRows(svc.db, keyring.active().id, "stale"),
     job: job
       ? {
           ...toJobSummary(job),
@@ -91,13 +93,13 @@ export function encryptionStatus(svc: Pick<ServiceContext, "db" | "clock" | "key
  * in its own transaction, audited with the count. Idempotent: a row is
  * sealed once and then no longer pending.
  */
-export function sealUnsealedRows(svc: ServiceContext, batchSize = 500): number {
+export async function sealUnsealedRows(svc: ServiceContext, batchSize = 500): Promise<number> {
   const keyring = requireKeyring(svc);
-  if (pendingRows(svc.db, keyring.active().id, "unsealed") === 0) return 0;
+  if ((await pendingRows(svc.db, keyring.active().id, "unsealed")) === 0) return 0;
   let sealed = 0;
   for (const table of SEALED_TABLES) {
     for (;;) {
-      const { count } = svc.db.transaction(
+      const { count } = await svc.db.transaction(
         (tx) => table.resealBatch(tx, keyring, { afterId: null, limit: batchSize, scope: "unsealed" }),
         { behavior: "immediate" },
       );
@@ -105,7 +107,7 @@ export function sealUnsealedRows(svc: ServiceContext, batchSize = 500): number {
       if (count < batchSize) break;
     }
   }
-  svc.db.transaction((tx) =>
+  await svc.db.transaction(async (tx) =>
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "encryption.seal_unsealed",
@@ -128,23 +130,23 @@ export type RotationResult =
  * within a second; with ENCRYPTION_KEYS the new value is returned for the
  * operator to roll out. Audited as `encryption.rotate`, ids only.
  */
-export function rotateKey(
+export async function rotateKey(
   svc: ServiceContext,
   opts: { dataDir: string; envKeys: KeySet | null; keyId?: string },
-): RotationResult {
+): Promise<RotationResult> {
   const keyring = requireKeyring(svc);
   const previousKeyId = keyring.active().id;
-  const { keyId, entry, fingerprint } = newKeyFor(svc, opts.keyId);
+  const { keyId, entry, fingerprint } = await newKeyFor(svc, opts.keyId);
 
   if (keyring.source === "env") {
     if (!opts.envKeys) throw new Error("the keyring comes from ENCRYPTION_KEYS but the configuration has none");
     const next: KeySet = { activeKeyId: keyId, keys: [entry, ...opts.envKeys.keys] };
-    audit(svc, "encryption.rotate", keyId, { previousKeyId, source: "env", applied: false, fingerprint });
+    await audit(svc, "encryption.rotate", keyId, { previousKeyId, source: "env", applied: false, fingerprint });
     return { source: "env", keyId, previousKeyId, applied: false, encryptionKeys: formatEncryptionKeys(next) };
   }
   if (keyring.source !== "file") throw new AppError("CONFLICT", "this keyring cannot be changed", "keyring_fixed");
-  svc.db.transaction((tx) => {
-    recordAudit(tx, svc.clock, {
+  await svc.db.transaction(async (tx) => {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "encryption.rotate",
       target: { type: "encryption_key", id: keyId },
@@ -152,7 +154,7 @@ export function rotateKey(
       detail: { previousKeyId, source: "file", applied: true, fingerprint },
     });
     // Recorded before the file names it: a server reloading the file finds the fingerprint already known.
-    recordNewKeys(tx, [{ id: keyId, fingerprint }], svc.clock);
+    await recordNewKeys(tx, [{ id: keyId, fingerprint }], svc.clock);
     // Inside the transaction: if the file cannot be written, the audit entry rolls back with it.
     updateSecrets(opts.dataDir, (current) => {
       if (!current.encryption) throw new Error("the secrets file has no encryption keys");
@@ -165,11 +167,11 @@ export function rotateKey(
 }
 
 /** A fresh key under a new id (the next k<n>, or the one asked for); ids are never reused. */
-function newKeyFor(svc: ServiceContext, wanted: string | undefined) {
+async function newKeyFor(svc: ServiceContext, wanted: string | undefined) {
   const keyring = requireKeyring(svc);
   const existing = keyring.describe().map((k) => k.id);
   // An id the database ever recorded stays that key's, even after the key was removed.
-  const used = [...new Set([...existing, ...recordedKeys(svc.db).keys()])];
+  const used = [...new Set([...existing, ...(await recordedKeys(svc.db)).keys()])];
   const keyId = wanted ?? nextKeyId(used);
   if (!KEY_ID_PATTERN.test(keyId))
     throw new AppError("BAD_REQUEST", "the key id must be 1 to 32 letters, digits, _ or -");
@@ -221,9 +223,9 @@ export async function rotateKeyStaged(
   }
   if (keyring.source !== "file") throw new AppError("CONFLICT", "this keyring cannot be changed", "keyring_fixed");
   const previousKeyId = keyring.active().id;
-  const { keyId, entry, fingerprint } = newKeyFor(svc, opts.keyId);
-  svc.db.transaction((tx) => {
-    recordNewKeys(tx, [{ id: keyId, fingerprint }], svc.clock);
+  const { keyId, entry, fingerprint } = await newKeyFor(svc, opts.keyId);
+  await svc.db.transaction(async (tx) => {
+    await recordNewKeys(tx, [{ id: keyId, fingerprint }], svc.clock);
     updateSecrets(opts.dataDir, (current) => {
       if (!current.encryption) throw new Error("the secrets file has no encryption keys");
       if (current.encryption.keys.some((k) => k.id === keyId)) {
@@ -234,8 +236,8 @@ export async function rotateKeyStaged(
   });
   keyring.reload();
   await sleep(opts.waitMs ?? STAGE_WAIT_MS);
-  svc.db.transaction((tx) => {
-    recordAudit(tx, svc.clock, {
+  await svc.db.transaction(async (tx) => {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "encryption.rotate",
       target: { type: "encryption_key", id: keyId },
@@ -272,10 +274,10 @@ export type RemovalResult =
  * active key, no stored value under it, and (data folder) the active key old
  * enough that no server still seals with this one. Audited.
  */
-export function removeKey(
+export async function removeKey(
   svc: ServiceContext,
   opts: { dataDir: string; envKeys: KeySet | null; keyId: string },
-): RemovalResult {
+): Promise<RemovalResult> {
   const keyring = requireKeyring(svc);
   const keys = keyring.describe();
   const key = keys.find((k) => k.id === opts.keyId);
@@ -283,7 +285,7 @@ export function removeKey(
   if (key.active) {
     throw new AppError("CONFLICT", `key ${key.id} is the active key; rotate first`, "key_active");
   }
-  const inUse = keyUsage(svc.db).get(key.id) ?? 0;
+  const inUse = (await keyUsage(svc.db)).get(key.id) ?? 0;
   if (inUse > 0) {
     throw new AppError(
       "CONFLICT",
@@ -294,7 +296,7 @@ export function removeKey(
   if (keyring.source === "env") {
     if (!opts.envKeys) throw new Error("the keyring comes from ENCRYPTION_KEYS but the configuration has none");
     const next: KeySet = { ...opts.envKeys, keys: opts.envKeys.keys.filter((k) => k.id !== key.id) };
-    audit(svc, "encryption.key_remove", key.id, { source: "env", applied: false });
+    await audit(svc, "encryption.key_remove", key.id, { source: "env", applied: false });
     return { source: "env", keyId: key.id, applied: false, encryptionKeys: formatEncryptionKeys(next) };
   }
   if (keyring.source !== "file") throw new AppError("CONFLICT", "this keyring cannot be changed", "keyring_fixed");
@@ -307,8 +309,8 @@ export function removeKey(
       "rotation_too_recent",
     );
   }
-  svc.db.transaction((tx) => {
-    recordAudit(tx, svc.clock, {
+  await svc.db.transaction(async (tx) => {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "encryption.key_remove",
       target: { type: "encryption_key", id: key.id },
@@ -328,8 +330,13 @@ export function removeKey(
   return { source: "file", keyId: key.id, applied: true };
 }
 
-function audit(svc: ServiceContext, action: `encryption.${string}`, keyId: string, detail: Record<string, unknown>) {
-  svc.db.transaction((tx) =>
+async function audit(
+  svc: ServiceContext,
+  action: `encryption.${string}`,
+  keyId: string,
+  detail: Record<string, unknown>,
+) {
+  await svc.db.transaction(async (tx) =>
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action,

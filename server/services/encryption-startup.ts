@@ -13,15 +13,15 @@ import { assertKeyringFits } from "./key-check";
  * existed. Costs one scan of the sealed columns (an aggregate query; about
  * 50 ms per 100,000 contacts) and a few trial decryptions per key.
  */
-export function prepareSealedData(runtime: Pick<Runtime, "db" | "clock" | "keyring">): void {
-  const check = assertKeyringFits(runtime.db, runtime.keyring, runtime.clock);
+export async function prepareSealedData(runtime: Pick<Runtime, "db" | "clock" | "keyring">): Promise<void> {
+  const check = await assertKeyringFits(runtime.db, runtime.keyring, runtime.clock);
   for (const key of check.keys.filter((k) => k.status === "tampered")) {
     getLogger().error(
       { alert: "sealed_values_tampered", keyId: key.id, sampled: key.sampled, failed: key.failed },
       "some stored values fail authentication: they were altered after they were sealed",
     );
   }
-  const sealed = sealUnsealedRows({
+  const sealed = await sealUnsealedRows({
     db: runtime.db,
     clock: runtime.clock,
     keyring: runtime.keyring,

@@ -1,5 +1,6 @@
+import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
-import type { Executor } from "@/db";
+import type { Db, Executor } from "@/db";
 import { encryptionKeys } from "@/db/schema";
 import type { Clock } from "../clock";
 import { DecryptionError, open } from "../crypto/envelope";
@@ -7,6 +8,7 @@ import type { Keyring } from "../crypto/keyring";
 import { KEY_ID_PATTERN } from "../crypto/keys";
 import { KeyringMismatchError, keyIdExpression, SEALED_COLUMNS } from "../crypto/sealed-data";
 import { keyUsage } from "../crypto/sealed-tables";
+import { getLogger } from "../logger";
 
 /**
  * Does this keyring fit this database? Keys are known by id AND by
@@ -67,27 +69,26 @@ export interface KeyringCheck {
 /** Values opened per key and sealed column by a check. */
 export const DEFAULT_SAMPLE = 3;
 
-export function recordedKeys(db: Executor): Map<string, string> {
-  return new Map(
-    db
-      .select()
-      .from(encryptionKeys)
-      .all()
-      .map((row) => [row.keyId, row.fingerprint]),
-  );
+export async function recordedKeys(db: Executor): Promise<Map<string, string>> {
+  return new Map((await db.select().from(encryptionKeys).all()).map((row) => [row.keyId, row.fingerprint]));
 }
 
 /** Checks the ring against the database; changes nothing. */
-export function checkKeyring(db: Executor, keyring: Keyring, opts: { sample?: number } = {}): KeyringCheck {
+export async function checkKeyring(
+  db: Executor,
+  keyring: Keyring,
+  opts: { sample?: number } = {},
+): Promise<KeyringCheck> {
   const sample = opts.sample ?? DEFAULT_SAMPLE;
-  const usage = keyUsage(db);
-  const recorded = recordedKeys(db);
+  const usage = await keyUsage(db);
+  const recorded = await recordedKeys(db);
   const where = keyring.source === "env" ? "ENCRYPTION_KEYS" : "DATA_DIR/secrets.json";
   const problems: string[] = [];
-  const keys: KeyCheck[] = keyring.describe().map((info) => {
+  const keys: KeyCheck[] = [];
+  for (const info of keyring.describe()) {
     const values = usage.get(info.id) ?? 0;
     const recordedFingerprint = recorded.get(info.id) ?? null;
-    const { sampled, failed } = values > 0 ? openSample(db, keyring, info.id, sample) : { sampled: 0, failed: 0 };
+    const { sampled, failed } = values > 0 ? await openSample(db, keyring, info.id, sample) : { sampled: 0, failed: 0 };
     let status: KeyCheckStatus;
     if (recordedFingerprint !== null && recordedFingerprint !== info.fingerprint) {
       status = "replaced";
@@ -107,8 +108,8 @@ export function checkKeyring(db: Executor, keyring: Keyring, opts: { sample?: nu
     } else {
       status = values > 0 ? "ok" : "unused";
     }
-    return { id: info.id, fingerprint: info.fingerprint, recordedFingerprint, values, sampled, failed, status };
-  });
+    keys.push({ id: info.id, fingerprint: info.fingerprint, recordedFingerprint, values, sampled, failed, status });
+  }
   const missing = [...usage.entries()]
     .filter(([id]) => id !== "" && !keyring.get(id))
     .map(([id, values]) => ({ id: printableKeyId(id), values, recordedFingerprint: recorded.get(id) ?? null }));
@@ -125,18 +126,18 @@ export function checkKeyring(db: Executor, keyring: Keyring, opts: { sample?: nu
 }
 
 /** Opens up to `sample` values of each sealed column under key `keyId`. */
-function openSample(
+async function openSample(
   db: Executor,
   keyring: Keyring,
   keyId: string,
   sample: number,
-): { sampled: number; failed: number } {
+): Promise<{ sampled: number; failed: number }> {
   let sampled = 0;
   let failed = 0;
   for (const { table, idColumn, columns } of SEALED_COLUMNS) {
     for (const column of columns) {
       // Names come from the fixed list above; the key id is a bound parameter.
-      const rows = db.all<{ row_id: string; value: string }>(
+      const rows = await db.all<{ row_id: string; value: string }>(
         sql`select ${sql.raw(`"${idColumn}" as row_id, "${column}" as value from "${table}" where "${column}" is not null and ${keyIdExpression(column)}`)} = ${keyId} limit ${Math.max(0, Math.floor(sample))}`,
       );
       for (const row of rows) {
@@ -154,8 +155,8 @@ function openSample(
 }
 
 /** Re-encryption's precondition: every key id a stored value names is in the ring. */
-export function assertStoredKeysKnown(db: Executor, keyring: Keyring): void {
-  const missing = [...keyUsage(db).entries()].filter(([id]) => id !== "" && !keyring.get(id));
+export async function assertStoredKeysKnown(db: Executor, keyring: Keyring): Promise<void> {
+  const missing = [...(await keyUsage(db)).entries()].filter(([id]) => id !== "" && !keyring.get(id));
   if (missing.length === 0) return;
   const list = missing.map(([id, n]) => `${printableKeyId(id)} (${n} value${n === 1 ? "" : "s"})`).join(", ");
   const where = keyring.source === "env" ? "ENCRYPTION_KEYS" : "DATA_DIR/secrets.json (or set ENCRYPTION_KEYS)";
@@ -171,8 +172,8 @@ export function assertStoredKeysKnown(db: Executor, keyring: Keyring): void {
  * authentication (tampered rows) do not stop a start: they are reported at
  * run time, row by row, and by `keys list`.
  */
-export function assertKeyringFits(db: Executor, keyring: Keyring, clock: Clock): KeyringCheck {
-  const check = checkKeyring(db, keyring);
+export async function assertKeyringFits(db: Executor, keyring: Keyring, clock: Clock): Promise<KeyringCheck> {
+  const check = await checkKeyring(db, keyring);
   const refusing = check.keys.filter((k) => k.status === "replaced" || k.status === "wrong_key");
   if (refusing.length > 0 || check.missing.length > 0) {
     const fatal = check.problems.filter((p) => !/fail authentication/.test(p));
@@ -185,7 +186,7 @@ export function assertKeyringFits(db: Executor, keyring: Keyring, clock: Clock):
       `the encryption keys do not fit the database: ${fatal.join("; ")}. Put back the original key(s) ${ids} in ${where}; a new key needs a new id (gatehouse keys rotate). Nothing was changed.`,
     );
   }
-  recordNewKeys(db, keyring.describe(), clock);
+  await recordNewKeys(db, keyring.describe(), clock);
   return check;
 }
 
@@ -194,22 +195,28 @@ export function assertKeyringFits(db: Executor, keyring: Keyring, clock: Clock):
  * recorded is left as it is), then refuses if any key's id was recorded with
  * another fingerprint. The light check for a ring read again while running.
  */
-export function recordNewKeys(
+export async function recordNewKeys(
   db: Executor,
   keys: ReadonlyArray<{ id: string; fingerprint: string }>,
   clock: Clock,
-): void {
-  let recorded = recordedKeys(db);
+): Promise<void> {
+  let recorded = await recordedKeys(db);
   const fresh = keys.filter((k) => !recorded.has(k.id));
   if (fresh.length > 0) {
     const now = clock.now();
-    db.insert(encryptionKeys)
+    await db
+      .insert(encryptionKeys)
       .values(fresh.map((k) => ({ keyId: k.id, fingerprint: k.fingerprint, createdAt: now })))
       .onConflictDoNothing()
       .run();
-    recorded = recordedKeys(db);
+    recorded = await recordedKeys(db);
   }
-  const replaced = keys.filter((k) => recorded.get(k.id) !== k.fingerprint);
+  refuseReplacedKeys(keys, recorded);
+}
+
+/** Throws KeyringMismatchError when a key's id was recorded with another fingerprint. */
+function refuseReplacedKeys(keys: ReadonlyArray<{ id: string; fingerprint: string }>, recorded: Map<string, string>) {
+  const replaced = keys.filter((k) => recorded.has(k.id) && recorded.get(k.id) !== k.fingerprint);
   if (replaced.length > 0) {
     throw new KeyringMismatchError(
       `the encryption keys do not fit the database: ${replaced
@@ -218,6 +225,33 @@ export function recordNewKeys(
             `key ${k.id} (fingerprint ${k.fingerprint}) is not the key recorded for ${k.id} (fingerprint ${recorded.get(k.id)})`,
         )
         .join("; ")}; an id is never reused for another key`,
+    );
+  }
+}
+
+/**
+ * The check of a ring read again from secrets.json while the server runs
+ * (the keyring's reload is synchronous, so this is too): refuses a key whose
+ * id the database recorded with another fingerprint, reading the recorded
+ * ones on a read-only connection of its own (never inside a request's
+ * transaction open on the server's connection), then records keys it has
+ * not met yet in the background (first use wins; a failure there is logged
+ * and tried again at the next reload or start).
+ */
+export function acceptReloadedKeys(db: Db, keys: ReadonlyArray<{ id: string; fingerprint: string }>, clock: Clock) {
+  const live = db.$client;
+  const reader = live.memory ? live : new Database(live.name, { readonly: true, fileMustExist: true });
+  let rows: { keyId: string; fingerprint: string }[];
+  try {
+    rows = reader.prepare("SELECT key_id AS keyId, fingerprint FROM encryption_keys").all() as typeof rows;
+  } finally {
+    if (reader !== live) reader.close();
+  }
+  const recorded = new Map(rows.map((row) => [row.keyId, row.fingerprint]));
+  refuseReplacedKeys(keys, recorded);
+  if (keys.some((k) => !recorded.has(k.id))) {
+    recordNewKeys(db, keys, clock).catch((error: unknown) =>
+      getLogger().error({ err: { message: (error as Error).message } }, "could not record the new encryption keys"),
     );
   }
 }

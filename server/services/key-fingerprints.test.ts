@@ -25,7 +25,7 @@ import { TRPCError } from "../trpc";
 import { SYSTEM_ACTOR } from "./audit";
 import { encryptionStatus, rotateKey } from "./encryption-keys";
 import { prepareSealedData } from "./encryption-startup";
-import { recordNewKeys } from "./key-check";
+import { acceptReloadedKeys } from "./key-check";
 import { createToken } from "./tokens";
 
 /**
@@ -60,12 +60,12 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
 /** A data folder as a first start leaves it: secrets.json with k1, the database, the start-up check passed. */
-function firstStart(): { db: Db; keyring: Keyring; runtime: Runtime } {
+async function firstStart(): Promise<{ db: Db; keyring: Keyring; runtime: Runtime }> {
   const config = loadConfig({ DATA_DIR: dataDir });
   const db = openDatabase(config.databaseFile);
   const keyring = openKeyring(config, db);
   const runtime: Runtime = { config, db, clock, trustedProxies: [], keyring };
-  prepareSealedData(runtime);
+  await prepareSealedData(runtime);
   return { db, keyring, runtime };
 }
 
@@ -101,13 +101,13 @@ describe("key fingerprints", () => {
     expect(text).not.toContain(fp.slice(0, 8));
   });
 
-  it("are recorded per key id at the first start and shown by keys list", () => {
-    const { db, keyring } = firstStart();
+  it("are recorded per key id at the first start and shown by keys list", async () => {
+    const { db, keyring } = await firstStart();
     const [k1] = keyring.describe();
-    expect(db.select().from(encryptionKeys).all()).toEqual([
+    expect(await db.select().from(encryptionKeys).all()).toEqual([
       expect.objectContaining({ keyId: "k1", fingerprint: k1?.fingerprint }),
     ]);
-    const status = encryptionStatus({ db, clock, keyring });
+    const status = await encryptionStatus({ db, clock, keyring });
     expect(status.keys).toEqual([
       expect.objectContaining({
         id: "k1",
@@ -122,7 +122,7 @@ describe("key fingerprints", () => {
 
 describe("lost secrets.json", () => {
   it("is never regenerated over sealed data: the start refuses naming the key ids, and writes nothing", async () => {
-    const { db, runtime } = firstStart();
+    const { db, runtime } = await firstStart();
     await withContacts(runtime, 3);
     db.$client.close();
     fs.rmSync(path.join(dataDir, SECRETS_FILE));
@@ -147,9 +147,9 @@ describe("lost secrets.json", () => {
     expect(fs.existsSync(path.join(dataDir, SECRETS_FILE))).toBe(false);
   });
 
-  it("is refused when the database holds only a sealed signing key, or only the record of a key", () => {
-    const { db, keyring } = firstStart();
-    rotateSigningKey(db, { clock, keyring, actor: SYSTEM_ACTOR, client, force: true });
+  it("is refused when the database holds only a sealed signing key, or only the record of a key", async () => {
+    const { db, keyring } = await firstStart();
+    await rotateSigningKey(db, { clock, keyring, actor: SYSTEM_ACTOR, client, force: true });
     db.$client.close();
     fs.rmSync(path.join(dataDir, SECRETS_FILE));
     expect(() => loadConfig({ DATA_DIR: dataDir })).toThrow(/k1 \(fingerprint [0-9a-f]{16}, 1 value\)/);
@@ -159,7 +159,7 @@ describe("lost secrets.json", () => {
     try {
       const config = loadConfig({ DATA_DIR: other });
       const db2 = openDatabase(config.databaseFile);
-      prepareSealedData({ db: db2, clock, keyring: openKeyring(config, db2) });
+      await prepareSealedData({ db: db2, clock, keyring: openKeyring(config, db2) });
       db2.$client.close();
       fs.rmSync(path.join(other, SECRETS_FILE));
       expect(() => loadConfig({ DATA_DIR: other })).toThrow(/k1 \(fingerprint [0-9a-f]{16}, 0 values\)/);
@@ -183,13 +183,13 @@ describe("lost secrets.json", () => {
 
 describe("another key under a known id", () => {
   it("is refused at start-up (ENCRYPTION_KEYS or secrets.json), naming the id, both fingerprints and the fix; nothing is written", async () => {
-    const { db, runtime, keyring } = firstStart();
+    const { db, runtime, keyring } = await firstStart();
     await withContacts(runtime, 2);
     const before = db.$client.prepare("select count(*) as n from audit_log").get();
     const stranger = otherKeyUnder("k1");
     let error: unknown;
     try {
-      prepareSealedData({ ...runtime, keyring: stranger });
+      await prepareSealedData({ ...runtime, keyring: stranger });
     } catch (e) {
       error = e;
     }
@@ -201,7 +201,7 @@ describe("another key under a known id", () => {
     expect(message).toMatch(/cannot open the 2 values sealed under it/);
     expect(message).toMatch(/Put back the original key\(s\) k1/);
     expect(db.$client.prepare("select count(*) as n from audit_log").get()).toEqual(before);
-    expect(db.select().from(encryptionKeys).all()).toHaveLength(1);
+    expect(await db.select().from(encryptionKeys).all()).toHaveLength(1);
 
     // The same file-based: secrets.json replaced by one with another k1.
     updateSecrets(dataDir, (s) => ({
@@ -209,46 +209,46 @@ describe("another key under a known id", () => {
       encryption: { activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date())] },
     }));
     const reopened = openKeyring(runtime.config, db);
-    expect(() => prepareSealedData({ ...runtime, keyring: reopened })).toThrow(
+    await expect(prepareSealedData({ ...runtime, keyring: reopened })).rejects.toThrow(
       /key k1 in DATA_DIR\/secrets\.json \(fingerprint [0-9a-f]{16}\) is not the key this database recorded/,
     );
   });
 
-  it("is refused even when no sealed value exists yet (the recorded fingerprint alone decides)", () => {
-    const { runtime } = firstStart();
-    expect(() => prepareSealedData({ ...runtime, keyring: otherKeyUnder("k1") })).toThrow(
+  it("is refused even when no sealed value exists yet (the recorded fingerprint alone decides)", async () => {
+    const { runtime } = await firstStart();
+    await expect(prepareSealedData({ ...runtime, keyring: otherKeyUnder("k1") })).rejects.toThrow(
       /is not the key this database recorded for k1/,
     );
   });
 
   it("is refused on a database older than the record when the key does not open its values; the right key is recorded", async () => {
-    const { db, runtime, keyring } = firstStart();
+    const { db, runtime, keyring } = await firstStart();
     await withContacts(runtime, 2);
-    db.delete(encryptionKeys).run(); // as before the record existed
-    expect(() => prepareSealedData({ ...runtime, keyring: otherKeyUnder("k1") })).toThrow(
+    await db.delete(encryptionKeys).run(); // as before the record existed
+    await expect(prepareSealedData({ ...runtime, keyring: otherKeyUnder("k1") })).rejects.toThrow(
       /does not open the 2 values sealed under k1: it is not their key/,
     );
-    expect(db.select().from(encryptionKeys).all()).toHaveLength(0);
-    prepareSealedData(runtime);
-    expect(db.select().from(encryptionKeys).all()).toEqual([
+    expect(await db.select().from(encryptionKeys).all()).toHaveLength(0);
+    await prepareSealedData(runtime);
+    expect(await db.select().from(encryptionKeys).all()).toEqual([
       expect.objectContaining({ keyId: "k1", fingerprint: keyring.describe()[0]?.fingerprint }),
     ]);
   });
 
-  it("is refused for a signing key alone: a sealed signing key under an unrecorded key that does not open it", () => {
-    const { db, runtime, keyring } = firstStart();
-    rotateSigningKey(db, { clock, keyring, actor: SYSTEM_ACTOR, client, force: true });
-    db.delete(encryptionKeys).run();
-    expect(() => prepareSealedData({ ...runtime, keyring: otherKeyUnder("k1") })).toThrow(
+  it("is refused for a signing key alone: a sealed signing key under an unrecorded key that does not open it", async () => {
+    const { db, runtime, keyring } = await firstStart();
+    await rotateSigningKey(db, { clock, keyring, actor: SYSTEM_ACTOR, client, force: true });
+    await db.delete(encryptionKeys).run();
+    await expect(prepareSealedData({ ...runtime, keyring: otherKeyUnder("k1") })).rejects.toThrow(
       /does not open the 1 value sealed under k1/,
     );
   });
 
   it("is not taken by a running server when secrets.json is replaced under it: it keeps the keys it has", async () => {
-    const { db, runtime } = firstStart();
+    const { db, runtime } = await firstStart();
     const { api, made } = await withContacts(runtime, 1);
     const ring = fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption, {
-      accept: (keys) => recordNewKeys(db, keys, clock),
+      accept: (keys) => acceptReloadedKeys(db, keys, clock),
     });
     const original = ring.active().fingerprint;
     updateSecrets(dataDir, (s) => ({
@@ -269,14 +269,17 @@ describe("another key under a known id", () => {
     expect(await api.contacts.get({ id: made[0]?.id as string })).toEqual(made[0]);
   });
 
-  it("never gets a recorded id from rotation, even after that key left the ring", () => {
-    const { db, runtime } = firstStart();
+  it("never gets a recorded id from rotation, even after that key left the ring", async () => {
+    const { db, runtime } = await firstStart();
     // k2 was used on this database once (e.g. an ENCRYPTION_KEYS rollout later undone).
-    db.insert(encryptionKeys).values({ keyId: "k2", fingerprint: "0123456789abcdef", createdAt: new Date() }).run();
+    await db
+      .insert(encryptionKeys)
+      .values({ keyId: "k2", fingerprint: "0123456789abcdef", createdAt: new Date() })
+      .run();
     const svc = { db, clock, keyring: runtime.keyring, actor: SYSTEM_ACTOR, client };
-    expect(() => rotateKey(svc, { dataDir, envKeys: null, keyId: "k2" })).toThrow(/k2 was used before/);
-    expect(rotateKey(svc, { dataDir, envKeys: null })).toMatchObject({ keyId: "k3", applied: true });
-    expect(db.select().from(encryptionKeys).where(eq(encryptionKeys.keyId, "k3")).get()?.fingerprint).toBe(
+    await expect(rotateKey(svc, { dataDir, envKeys: null, keyId: "k2" })).rejects.toThrow(/k2 was used before/);
+    expect(await rotateKey(svc, { dataDir, envKeys: null })).toMatchObject({ keyId: "k3", applied: true });
+    expect((await db.select().from(encryptionKeys).where(eq(encryptionKeys.keyId, "k3")).get())?.fingerprint).toBe(
       runtime.keyring.get("k3")?.fingerprint,
     );
   });
@@ -284,7 +287,7 @@ describe("another key under a known id", () => {
 
 describe("keys list", () => {
   it("checks each key against stored values: replaced, missing and tampered are problems, exit 1", async () => {
-    const { db, runtime } = firstStart();
+    const { db, runtime } = await firstStart();
     const { made } = await withContacts(runtime, 2);
     const stored = (db.$client.prepare("select email from contacts where id = ?").get(made[0]?.id) as { email: string })
       .email;
@@ -292,22 +295,22 @@ describe("keys list", () => {
     db.$client
       .prepare("update contacts set email = ? where id = ?")
       .run(`${stored.slice(0, -body.length)}${body[0] === "A" ? "B" : "A"}${body.slice(1)}`, made[0]?.id);
-    let status = encryptionStatus({ db, clock, keyring: runtime.keyring });
+    let status = await encryptionStatus({ db, clock, keyring: runtime.keyring });
     expect(status.keys[0]).toMatchObject({ id: "k1", check: "tampered", failed: 1 });
     expect(status.problems).toEqual([
       expect.stringMatching(/1 of \d+ sampled values under key k1 fail authentication/),
     ]);
 
-    status = encryptionStatus({ db, clock, keyring: otherKeyUnder("k1") });
+    status = await encryptionStatus({ db, clock, keyring: otherKeyUnder("k1") });
     expect(status.keys[0]).toMatchObject({ check: "replaced" });
     expect(status.problems[0]).toMatch(/is not the key this database recorded for k1/);
 
-    status = encryptionStatus({ db, clock, keyring: otherKeyUnder("k9") });
+    status = await encryptionStatus({ db, clock, keyring: otherKeyUnder("k9") });
     expect(status.problems.join(" ")).toMatch(/not in the keyring: k1 \(2 values, fingerprint [0-9a-f]{16}\)/);
   });
 
   it("on the command line: the table shows fingerprints and the check, and a replaced key exits 1 (other commands exit 2)", async () => {
-    const { db, runtime } = firstStart();
+    const { db, runtime } = await firstStart();
     await withContacts(runtime, 1);
     db.$client.close();
     updateSecrets(dataDir, (s) => ({
@@ -343,7 +346,7 @@ describe("keys list", () => {
 describe("a value that fails authentication at run time", () => {
   it("is logged, audited, counted and named in the answer on both doors (never a bare 500)", async () => {
     resetMetrics();
-    const { db, runtime } = firstStart();
+    const { db, runtime } = await firstStart();
     const { alice, api, made } = await withContacts(runtime, 3);
     const target = made[1]?.id as string;
     const stored = (
@@ -371,7 +374,7 @@ describe("a value that fails authentication at run time", () => {
       );
     }
     // REST: problem+json naming the reason; nothing of the value.
-    const { token } = createToken({ db, clock, actor: SYSTEM_ACTOR, client }, alice.user.id, {
+    const { token } = await createToken({ db, clock, actor: SYSTEM_ACTOR, client }, alice.user.id, {
       name: "t",
       scopes: ["contacts:read"],
     });
@@ -406,8 +409,8 @@ describe("a value that fails authentication at run time", () => {
     });
     expect(METRICS.sealedValueFailures.value(["contacts", "authentication_failed"])).toBe(4);
     expect(METRICS.sealedValueFailures.value(["contacts", "unknown_key"])).toBe(1);
-    flushAggregated(db);
-    const entries = db.select().from(auditLog).where(eq(auditLog.action, "encryption.value_rejected")).all();
+    await flushAggregated(db);
+    const entries = await db.select().from(auditLog).where(eq(auditLog.action, "encryption.value_rejected")).all();
     expect(entries.length).toBeGreaterThanOrEqual(2);
     expect(entries[0]).toMatchObject({ targetType: "contacts", targetId: target, outcome: "failure" });
     expect(JSON.stringify(entries)).toMatch(/authentication_failed/);
@@ -429,8 +432,12 @@ describe("a signing key that fails authentication", () => {
   it("is logged and counted, and the token endpoint names the reason instead of a bare server_error", async () => {
     resetMetrics();
     const bed = createTestbed();
-    const app = bed.registerClient({ grantTypes: ["client_credentials"], redirectUris: [], scopes: ["contacts:read"] });
-    const { kid } = rotateSigningKey(bed.rt.db, {
+    const app = await bed.registerClient({
+      grantTypes: ["client_credentials"],
+      redirectUris: [],
+      scopes: ["contacts:read"],
+    });
+    const { kid } = await rotateSigningKey(bed.rt.db, {
       clock: bed.rt.clock,
       keyring: bed.rt.keyring,
       actor: SYSTEM_ACTOR,
@@ -456,9 +463,9 @@ describe("a signing key that fails authentication", () => {
     expect(METRICS.sealedValueFailures.value(["oauth_signing_keys", "authentication_failed"])).toBe(1);
     const alert = logLines.map((l) => JSON.parse(l)).find((l) => l.alert === "decryption_failed");
     expect(alert).toMatchObject({ table: "oauth_signing_keys", column: "private_jwk", rowId: kid });
-    flushAggregated(bed.rt.db);
-    expect(bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "encryption.value_rejected")).all()).toEqual([
-      expect.objectContaining({ targetType: "oauth_signing_keys", targetId: kid, outcome: "failure" }),
-    ]);
+    await flushAggregated(bed.rt.db);
+    expect(
+      await bed.rt.db.select().from(auditLog).where(eq(auditLog.action, "encryption.value_rejected")).all(),
+    ).toEqual([expect.objectContaining({ targetType: "oauth_signing_keys", targetId: kid, outcome: "failure" })]);
   });
 });

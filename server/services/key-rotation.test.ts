@@ -16,9 +16,9 @@ import type { ServiceContext } from "./context";
 import { encryptionStatus, REMOVE_GRACE_MS, removeKey, rotateKey } from "./encryption-keys";
 import { type ReencryptionProgress, reencryptAll } from "./reencryption";
 
-function reasonOf(fn: () => unknown): string | undefined {
+async function reasonOf(fn: () => unknown): Promise<string | undefined> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     if (error instanceof AppError) return error.reason;
     throw error;
@@ -62,11 +62,11 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
       );
     }
     const valuesPerKey = 25 + 12 + 9; // emails, phones (odd i), notes (i % 3 === 0)
-    expect(encryptionStatus(svc).keys).toEqual([
+    expect((await encryptionStatus(svc)).keys).toEqual([
       expect.objectContaining({ id: "k1", active: true, values: valuesPerKey }),
     ]);
 
-    const rotated = rotateKey(svc, { dataDir, envKeys: null });
+    const rotated = await rotateKey(svc, { dataDir, envKeys: null });
     expect(rotated).toMatchObject({ source: "file", keyId: "k2", previousKeyId: "k1", applied: true });
     const stored = JSON.parse(fs.readFileSync(path.join(dataDir, SECRETS_FILE), "utf8"));
     expect(stored.encryption.activeKeyId).toBe("k2");
@@ -83,20 +83,20 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     expect((await api.contacts.list({ email: "C7@example.com" })).items.map((c) => c.id)).toEqual([made[7]?.id]);
     expect((await api.contacts.list({ email: "new@example.com" })).items.map((c) => c.id)).toEqual([fresh.id]);
 
-    let status = encryptionStatus(svc);
+    let status = await encryptionStatus(svc);
     expect(status.keys.map((k) => [k.id, k.active, k.values])).toEqual([
       ["k2", true, 1],
       ["k1", false, valuesPerKey],
     ]);
     expect(status.rowsToReencrypt).toBe(25);
-    expect(reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("key_in_use");
+    expect(await reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("key_in_use");
 
     const seen: ReencryptionProgress[] = [];
     const job = await reencryptAll(svc, { batchSize: 7, pauseMs: 0, onProgress: (p) => seen.push(p) });
     expect(job).toMatchObject({ status: "finished", targetKeyId: "k2", total: 25, done: 25 });
     expect(seen.map((p) => p.done)).toEqual([0, 7, 14, 21, 25, 25]);
 
-    status = encryptionStatus(svc);
+    status = await encryptionStatus(svc);
     expect(status.keys.map((k) => [k.id, k.values])).toEqual([
       ["k2", valuesPerKey + 1],
       ["k1", 0],
@@ -114,25 +114,24 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     });
 
     // Removal: never the active key; not until every server has had time to switch.
-    expect(reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k2" }))).toBe("key_active");
-    expect(reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("rotation_too_recent");
+    expect(await reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k2" }))).toBe("key_active");
+    expect(await reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("rotation_too_recent");
     rt.clock.advance(REMOVE_GRACE_MS);
-    expect(removeKey(svc, { dataDir, envKeys: null, keyId: "k1" })).toMatchObject({ applied: true, keyId: "k1" });
-    expect(encryptionStatus(svc).keys.map((k) => k.id)).toEqual(["k2"]);
+    expect(await removeKey(svc, { dataDir, envKeys: null, keyId: "k1" })).toMatchObject({ applied: true, keyId: "k1" });
+    expect((await encryptionStatus(svc)).keys.map((k) => k.id)).toEqual(["k2"]);
     expect(
       JSON.parse(fs.readFileSync(path.join(dataDir, SECRETS_FILE), "utf8")).encryption.keys.map(
         (k: { id: string }) => k.id,
       ),
     ).toEqual(["k2"]);
-    expect(reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("key_not_found");
+    expect(await reasonOf(() => removeKey(svc, { dataDir, envKeys: null, keyId: "k1" }))).toBe("key_not_found");
     for (const contact of made) expect(await api.contacts.get({ id: contact.id })).toEqual(contact);
 
-    const audit = rt.db
-      .select()
-      .from(auditLog)
-      .where(like(auditLog.action, "encryption.%"))
-      .all()
-      .map((e) => [e.action, e.targetId, e.actorKind]);
+    const audit = (await rt.db.select().from(auditLog).where(like(auditLog.action, "encryption.%")).all()).map((e) => [
+      e.action,
+      e.targetId,
+      e.actorKind,
+    ]);
     expect(audit).toEqual([
       ["encryption.rotate", "k2", "cli"],
       ["encryption.reencrypt_start", "k2", "cli"],
@@ -142,7 +141,7 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
       ["encryption.key_remove", "k1", "cli"],
     ]);
     // Ids and counts only: no key material in the audit log.
-    const details = JSON.stringify(rt.db.select().from(auditLog).all());
+    const details = JSON.stringify(await rt.db.select().from(auditLog).all());
     for (const k of stored.encryption.keys) expect(details).not.toContain(k.key);
   });
 
@@ -151,13 +150,13 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     const envKeys = parseEncryptionKeys(`k1:${k1}`);
     const envRing = staticKeyring(envKeys, "env");
     const envSvc = { ...svc, keyring: envRing };
-    const result = rotateKey(envSvc, { dataDir, envKeys });
+    const result = await rotateKey(envSvc, { dataDir, envKeys });
     if (result.applied) throw new Error("expected an unapplied rotation");
     const next = parseEncryptionKeys(result.encryptionKeys);
     expect(next.activeKeyId).toBe("k2");
     expect(next.keys.find((k) => k.id === "k1")?.key).toBe(k1);
     expect(envRing.active().id).toBe("k1");
-    const [entry] = rt.db.select().from(auditLog).where(like(auditLog.action, "encryption.%")).all();
+    const [entry] = await rt.db.select().from(auditLog).where(like(auditLog.action, "encryption.%")).all();
     expect(entry).toMatchObject({
       action: "encryption.rotate",
       targetId: "k2",

@@ -181,11 +181,11 @@ export function validateClientInput(input: CreateClientInput): Required<CreateCl
 /** Ids per query: far below SQLite's limit on bound parameters, whatever the number of clients. */
 const GRANT_COUNT_CHUNK = 500;
 
-function activeGrantCounts(tx: Executor, clientIds: string[], now: Date): Map<string, number> {
+async function activeGrantCounts(tx: Executor, clientIds: string[], now: Date): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (let i = 0; i < clientIds.length; i += GRANT_COUNT_CHUNK) {
     const chunk = clientIds.slice(i, i + GRANT_COUNT_CHUNK);
-    const rows = tx
+    const rows = await tx
       .select({ clientId: oauthGrants.clientId, n: count() })
       .from(oauthGrants)
       .where(and(inArray(oauthGrants.clientId, chunk), isNull(oauthGrants.revokedAt), gt(oauthGrants.expiresAt, now)))
@@ -196,20 +196,21 @@ function activeGrantCounts(tx: Executor, clientIds: string[], now: Date): Map<st
   return counts;
 }
 
-export function getClientRow(tx: Executor, id: string): OAuthClientRow {
-  const row = tx.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
+export async function getClientRow(tx: Executor, id: string): Promise<OAuthClientRow> {
+  const row = await tx.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
   if (!row) throw notFound("OAuth client");
   return row;
 }
 
-function summaryOf(tx: Executor, row: OAuthClientRow, now: Date): ClientSummary {
-  return toSummary(row, activeGrantCounts(tx, [row.id], now).get(row.id) ?? 0, now);
+async function summaryOf(tx: Executor, row: OAuthClientRow, now: Date): Promise<ClientSummary> {
+  return toSummary(row, (await activeGrantCounts(tx, [row.id], now)).get(row.id) ?? 0, now);
 }
 
 /** The user a client's own (client_credentials) tokens act for: cannot sign in (no password), bounded by its role. */
-function createServiceAccount(tx: Executor, clientId: string, clientName: string, now: Date): string {
+async function createServiceAccount(tx: Executor, clientId: string, clientName: string, now: Date): Promise<string> {
   const id = newId("user");
-  tx.insert(users)
+  await tx
+    .insert(users)
     .values({
       id,
       email: `${clientId}@${SERVICE_ACCOUNT_DOMAIN}`,
@@ -224,15 +225,15 @@ function createServiceAccount(tx: Executor, clientId: string, clientName: string
   return id;
 }
 
-export function createClient(svc: ServiceContext, input: CreateClientInput): ClientWithSecret {
+export async function createClient(svc: ServiceContext, input: CreateClientInput): Promise<ClientWithSecret> {
   const valid = validateClientInput(input);
   const now = svc.clock.now();
   const id = newId("oauthClient");
   const secret = valid.type === "confidential" ? newClientSecret() : null;
-  return svc.db.transaction((tx) => {
-    const serviceUserId = valid.grantTypes.includes("client_credentials")
+  return await svc.db.transaction(async (tx) => {
+    const serviceUserId = await (valid.grantTypes.includes("client_credentials")
       ? createServiceAccount(tx, id, valid.name, now)
-      : null;
+      : null);
     const row: OAuthClientRow = {
       id,
       name: valid.name,
@@ -254,8 +255,8 @@ export function createClient(svc: ServiceContext, input: CreateClientInput): Cli
       updatedAt: now,
       disabledAt: null,
     };
-    tx.insert(oauthClients).values(row).run();
-    recordAudit(tx, svc.clock, {
+    await tx.insert(oauthClients).values(row).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "oauth_client.create",
       target: { type: "oauth_client", id },
@@ -279,9 +280,9 @@ export function createClient(svc: ServiceContext, input: CreateClientInput): Cli
  * Every client, newest first. All of them: the list procedure sorts and pages in memory (pageOf), so a
  * cap here would make a sort by name silently wrong past it. Clients are registered by admins only.
  */
-export function listClients(db: Executor, now: Date): ClientSummary[] {
-  const rows = db.select().from(oauthClients).orderBy(desc(oauthClients.createdAt)).all();
-  const counts = activeGrantCounts(
+export async function listClients(db: Executor, now: Date): Promise<ClientSummary[]> {
+  const rows = await db.select().from(oauthClients).orderBy(desc(oauthClients.createdAt)).all();
+  const counts = await activeGrantCounts(
     db,
     rows.map((row) => row.id),
     now,
@@ -289,8 +290,8 @@ export function listClients(db: Executor, now: Date): ClientSummary[] {
   return rows.map((row) => toSummary(row, counts.get(row.id) ?? 0, now));
 }
 
-export function getClient(db: Executor, id: string, now: Date): ClientSummary {
-  return summaryOf(db, getClientRow(db, id), now);
+export async function getClient(db: Executor, id: string, now: Date): Promise<ClientSummary> {
+  return await summaryOf(db, await getClientRow(db, id), now);
 }
 
 export type UpdateClientInput = Partial<Omit<CreateClientInput, "type">>;
@@ -310,10 +311,10 @@ export type UpdateClientInput = Partial<Omit<CreateClientInput, "type">>;
  *   stays valid while its key is published).
  * Allowing client_credentials gives the client its service account.
  */
-export function updateClient(svc: ServiceContext, id: string, input: UpdateClientInput): ClientSummary {
+export async function updateClient(svc: ServiceContext, id: string, input: UpdateClientInput): Promise<ClientSummary> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const row = getClientRow(tx, id);
+  return await svc.db.transaction(async (tx) => {
+    const row = await getClientRow(tx, id);
     const valid = validateClientInput({
       name: input.name ?? row.name,
       type: row.type,
@@ -339,21 +340,21 @@ export function updateClient(svc: ServiceContext, id: string, input: UpdateClien
       ),
     );
     if (Object.keys(changed).length === 0) return summaryOf(tx, row, now);
-    const serviceUserId =
-      valid.grantTypes.includes("client_credentials") && !row.serviceUserId
-        ? createServiceAccount(tx, id, valid.name, now)
-        : row.serviceUserId;
-    tx.update(oauthClients)
+    const serviceUserId = await (valid.grantTypes.includes("client_credentials") && !row.serviceUserId
+      ? createServiceAccount(tx, id, valid.name, now)
+      : row.serviceUserId);
+    await tx
+      .update(oauthClients)
       .set({ ...next, serviceUserId, updatedAt: now })
       .where(eq(oauthClients.id, id))
       .run();
     let grantsRevoked = 0;
     for (const kind of ["authorization_code", "client_credentials"] as const) {
       if (row.grantTypes.includes(kind) && !valid.grantTypes.includes(kind)) {
-        grantsRevoked += revokeGrantsWhere(tx, now, "revoked", { clientId: id, kind });
+        grantsRevoked += await revokeGrantsWhere(tx, now, "revoked", { clientId: id, kind });
       }
     }
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "oauth_client.update",
       target: { type: "oauth_client", id },
@@ -369,7 +370,7 @@ export function updateClient(svc: ServiceContext, id: string, input: UpdateClien
         ...(grantsRevoked > 0 ? { grantsRevoked } : {}),
       },
     });
-    return summaryOf(tx, getClientRow(tx, id), now);
+    return summaryOf(tx, await getClientRow(tx, id), now);
   });
 }
 
@@ -378,19 +379,24 @@ export function updateClient(svc: ServiceContext, id: string, input: UpdateClien
  * `graceSeconds` (0 to 7 days; 0 ends it at once), so a deployment can roll
  * the new one out without downtime.
  */
-export function rotateClientSecret(svc: ServiceContext, id: string, graceSeconds: number): ClientWithSecret {
+export async function rotateClientSecret(
+  svc: ServiceContext,
+  id: string,
+  graceSeconds: number,
+): Promise<ClientWithSecret> {
   if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > MAX_SECRET_GRACE_S) {
     throw invalid(`The grace period must be 0 to ${MAX_SECRET_GRACE_S} seconds`, "invalid_grace");
   }
   const now = svc.clock.now();
   const secret = newClientSecret();
-  return svc.db.transaction((tx) => {
-    const row = getClientRow(tx, id);
+  return await svc.db.transaction(async (tx) => {
+    const row = await getClientRow(tx, id);
     if (row.type !== "confidential" || !row.secretHash) {
       throw new AppError("CONFLICT", "Public clients have no secret", "public_client");
     }
     const previousExpires = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
-    tx.update(oauthClients)
+    await tx
+      .update(oauthClients)
       .set({
         secretHash: hashSecret(secret),
         secretDisplay: secretDisplay(secret),
@@ -401,36 +407,38 @@ export function rotateClientSecret(svc: ServiceContext, id: string, graceSeconds
       })
       .where(eq(oauthClients.id, id))
       .run();
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "oauth_client.rotate_secret",
       target: { type: "oauth_client", id },
       client: svc.client,
       detail: { graceSeconds, previousValidUntil: iso(previousExpires) },
     });
-    return { client: summaryOf(tx, getClientRow(tx, id), now), clientSecret: secret };
+    return { client: await summaryOf(tx, await getClientRow(tx, id), now), clientSecret: secret };
   });
 }
 
 /** Revokes grants matching `where`, returning how many; inside the caller's transaction. */
-export function revokeGrantsWhere(
+export async function revokeGrantsWhere(
   tx: Executor,
   now: Date,
   reason: OAuthGrantRevokeReason,
   where: { clientId: string; userId?: string; kind?: OAuthGrantKind },
-): number {
-  return tx
-    .update(oauthGrants)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(
-      and(
-        eq(oauthGrants.clientId, where.clientId),
-        where.userId ? eq(oauthGrants.userId, where.userId) : undefined,
-        where.kind ? eq(oauthGrants.kind, where.kind) : undefined,
-        isNull(oauthGrants.revokedAt),
-      ),
-    )
-    .run().changes;
+): Promise<number> {
+  return (
+    await tx
+      .update(oauthGrants)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(
+        and(
+          eq(oauthGrants.clientId, where.clientId),
+          where.userId ? eq(oauthGrants.userId, where.userId) : undefined,
+          where.kind ? eq(oauthGrants.kind, where.kind) : undefined,
+          isNull(oauthGrants.revokedAt),
+        ),
+      )
+      .run()
+  ).changes;
 }
 
 /**
@@ -438,34 +446,35 @@ export function revokeGrantsWhere(
  * grant it holds is revoked, so its tokens fail on the next request and do
  * not come back if it is enabled again.
  */
-export function setClientDisabled(svc: ServiceContext, id: string, disabled: boolean): ClientSummary {
+export async function setClientDisabled(svc: ServiceContext, id: string, disabled: boolean): Promise<ClientSummary> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const row = getClientRow(tx, id);
+  return await svc.db.transaction(async (tx) => {
+    const row = await getClientRow(tx, id);
     if (Boolean(row.disabledAt) === disabled) return summaryOf(tx, row, now);
-    const revoked = disabled ? revokeGrantsWhere(tx, now, "client_disabled", { clientId: id }) : 0;
-    tx.update(oauthClients)
+    const revoked = disabled ? await revokeGrantsWhere(tx, now, "client_disabled", { clientId: id }) : 0;
+    await tx
+      .update(oauthClients)
       .set({ disabledAt: disabled ? now : null, updatedAt: now })
       .where(eq(oauthClients.id, id))
       .run();
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: disabled ? "oauth_client.disable" : "oauth_client.enable",
       target: { type: "oauth_client", id },
       client: svc.client,
       detail: disabled ? { grantsRevoked: revoked } : undefined,
     });
-    return summaryOf(tx, getClientRow(tx, id), now);
+    return summaryOf(tx, await getClientRow(tx, id), now);
   });
 }
 
 /** Deletes the client with everything it was given (grants, tokens, codes, consents) and its service account. */
-export function deleteClient(svc: ServiceContext, id: string): { id: string } {
-  return svc.db.transaction((tx) => {
-    const row = getClientRow(tx, id);
-    tx.delete(oauthClients).where(eq(oauthClients.id, id)).run();
-    if (row.serviceUserId) tx.delete(users).where(eq(users.id, row.serviceUserId)).run();
-    recordAudit(tx, svc.clock, {
+export async function deleteClient(svc: ServiceContext, id: string): Promise<{ id: string }> {
+  return await svc.db.transaction(async (tx) => {
+    const row = await getClientRow(tx, id);
+    await tx.delete(oauthClients).where(eq(oauthClients.id, id)).run();
+    if (row.serviceUserId) await tx.delete(users).where(eq(users.id, row.serviceUserId)).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "oauth_client.delete",
       target: { type: "oauth_client", id },
@@ -488,37 +497,42 @@ export interface GrantSummary {
 }
 
 /** A client's live grants (who authorised it, with which scopes), newest first. */
-export function listClientGrants(db: Executor, clientId: string, now: Date): GrantSummary[] {
-  getClientRow(db, clientId);
-  return db
-    .select({ grant: oauthGrants, email: users.email })
-    .from(oauthGrants)
-    .innerJoin(users, eq(users.id, oauthGrants.userId))
-    .where(and(eq(oauthGrants.clientId, clientId), isNull(oauthGrants.revokedAt), gt(oauthGrants.expiresAt, now)))
-    .orderBy(desc(oauthGrants.createdAt))
-    .limit(200)
-    .all()
-    .map(({ grant, email }) => ({
-      id: grant.id,
-      clientId: grant.clientId,
-      kind: grant.kind,
-      userId: grant.userId,
-      userEmail: email,
-      scopes: grant.scopes,
-      createdAt: grant.createdAt.toISOString(),
-      expiresAt: grant.expiresAt.toISOString(),
-    }));
+export async function listClientGrants(db: Executor, clientId: string, now: Date): Promise<GrantSummary[]> {
+  await getClientRow(db, clientId);
+  return (
+    await db
+      .select({ grant: oauthGrants, email: users.email })
+      .from(oauthGrants)
+      .innerJoin(users, eq(users.id, oauthGrants.userId))
+      .where(and(eq(oauthGrants.clientId, clientId), isNull(oauthGrants.revokedAt), gt(oauthGrants.expiresAt, now)))
+      .orderBy(desc(oauthGrants.createdAt))
+      .limit(200)
+      .all()
+  ).map(({ grant, email }) => ({
+    id: grant.id,
+    clientId: grant.clientId,
+    kind: grant.kind,
+    userId: grant.userId,
+    userEmail: email,
+    scopes: grant.scopes,
+    createdAt: grant.createdAt.toISOString(),
+    expiresAt: grant.expiresAt.toISOString(),
+  }));
 }
 
 /** Revokes one grant (an administrator's decision); its tokens fail on the next request. */
-export function revokeGrant(svc: ServiceContext, grantId: string): { id: string } {
+export async function revokeGrant(svc: ServiceContext, grantId: string): Promise<{ id: string }> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const grant = tx.select().from(oauthGrants).where(eq(oauthGrants.id, grantId)).get();
+  return await svc.db.transaction(async (tx) => {
+    const grant = await tx.select().from(oauthGrants).where(eq(oauthGrants.id, grantId)).get();
     if (!grant) throw notFound("Grant");
     if (!grant.revokedAt) {
-      tx.update(oauthGrants).set({ revokedAt: now, revokedReason: "revoked" }).where(eq(oauthGrants.id, grantId)).run();
-      recordAudit(tx, svc.clock, {
+      await tx
+        .update(oauthGrants)
+        .set({ revokedAt: now, revokedReason: "revoked" })
+        .where(eq(oauthGrants.id, grantId))
+        .run();
+      await recordAudit(tx, svc.clock, {
         actor: svc.actor,
         action: "oauth.grant_revoke",
         target: { type: "oauth_grant", id: grantId },

@@ -37,8 +37,13 @@ export interface AuthorizationRequest {
   resource?: string | null;
 }
 
-export function hasConsent(db: Executor, userId: string, clientId: string, scopes: readonly Scope[]): boolean {
-  const consent = db
+export async function hasConsent(
+  db: Executor,
+  userId: string,
+  clientId: string,
+  scopes: readonly Scope[],
+): Promise<boolean> {
+  const consent = await db
     .select({ scopes: oauthConsents.scopes })
     .from(oauthConsents)
     .where(and(eq(oauthConsents.userId, userId), eq(oauthConsents.clientId, clientId)))
@@ -47,9 +52,15 @@ export function hasConsent(db: Executor, userId: string, clientId: string, scope
 }
 
 /** Issues a code for a request the user has consented to. Returns the code (shown once, in the redirect). */
-export function issueAuthorizationCode(tx: Executor, request: AuthorizationRequest, userId: string, now: Date): string {
+export async function issueAuthorizationCode(
+  tx: Executor,
+  request: AuthorizationRequest,
+  userId: string,
+  now: Date,
+): Promise<string> {
   const code = newAuthorizationCode();
-  tx.insert(oauthAuthorizationCodes)
+  await tx
+    .insert(oauthAuthorizationCodes)
     .values({
       id: newId("oauthCode"),
       codeHash: hashSecret(code),
@@ -66,7 +77,8 @@ export function issueAuthorizationCode(tx: Executor, request: AuthorizationReque
     })
     .run();
   // Codes an hour past their end can no longer even be recognised as replays worth acting on.
-  tx.delete(oauthAuthorizationCodes)
+  await tx
+    .delete(oauthAuthorizationCodes)
     .where(lt(oauthAuthorizationCodes.expiresAt, new Date(now.getTime() - 3_600_000)))
     .run();
   return code;
@@ -90,12 +102,17 @@ export function authorizationResponseUrl(redirectUri: string, params: Record<str
 }
 
 /** Parks a request for the consent page; returns its id (the page's address). */
-export function createPendingAuthorization(svc: ServiceContext, request: AuthorizationRequest, userId: string): string {
+export async function createPendingAuthorization(
+  svc: ServiceContext,
+  request: AuthorizationRequest,
+  userId: string,
+): Promise<string> {
   const now = svc.clock.now();
   const id = newId("oauthPending");
-  svc.db.transaction((tx) => {
-    tx.delete(oauthPendingAuthorizations).where(lt(oauthPendingAuthorizations.expiresAt, now)).run();
-    tx.insert(oauthPendingAuthorizations)
+  await svc.db.transaction(async (tx) => {
+    await tx.delete(oauthPendingAuthorizations).where(lt(oauthPendingAuthorizations.expiresAt, now)).run();
+    await tx
+      .insert(oauthPendingAuthorizations)
       .values({
         id,
         userId,
@@ -148,13 +165,14 @@ function livePending(tx: Executor, requestId: string, userId: string, now: Date)
  * anti-CSRF token for its form (only its hash is kept). Null when the request
  * is unknown, expired or someone else's.
  */
-export function openConsent(svc: ServiceContext, requestId: string, userId: string): ConsentView | null {
+export async function openConsent(svc: ServiceContext, requestId: string, userId: string): Promise<ConsentView | null> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const found = livePending(tx, requestId, userId, now);
+  return await svc.db.transaction(async (tx) => {
+    const found = await livePending(tx, requestId, userId, now);
     if (!found) return null;
     const csrfToken = newCsrfToken();
-    tx.update(oauthPendingAuthorizations)
+    await tx
+      .update(oauthPendingAuthorizations)
       .set({ csrfHash: hashSecret(csrfToken) })
       .where(eq(oauthPendingAuthorizations.id, requestId))
       .run();
@@ -178,20 +196,20 @@ export type ConsentOutcome = { kind: "redirect"; location: string } | { kind: "i
  * either way. Allow: the consent is remembered (scopes added to what the user
  * already allowed this client) and a code goes back; deny: `access_denied`.
  */
-export function decideConsent(
+export async function decideConsent(
   svc: ServiceContext & { issuer: string },
   input: { requestId: string; userId: string; csrfToken: string; allow: boolean },
-): ConsentOutcome {
+): Promise<ConsentOutcome> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const found = livePending(tx, input.requestId, input.userId, now);
+  return await svc.db.transaction(async (tx) => {
+    const found = await livePending(tx, input.requestId, input.userId, now);
     if (!found) return { kind: "invalid" };
     if (!sameSecretHash(found.pending.csrfHash, hashSecret(input.csrfToken))) return { kind: "invalid" };
     const { pending, client } = found;
-    tx.delete(oauthPendingAuthorizations).where(eq(oauthPendingAuthorizations.id, pending.id)).run();
+    await tx.delete(oauthPendingAuthorizations).where(eq(oauthPendingAuthorizations.id, pending.id)).run();
     const base = { state: pending.state, iss: svc.issuer };
     if (!input.allow) {
-      recordAudit(tx, svc.clock, {
+      await recordAudit(tx, svc.clock, {
         actor: svc.actor,
         action: "oauth.consent_deny",
         target: { type: "oauth_client", id: client.id },
@@ -207,16 +225,17 @@ export function decideConsent(
         }),
       };
     }
-    const existing = tx
+    const existing = await tx
       .select()
       .from(oauthConsents)
       .where(and(eq(oauthConsents.userId, input.userId), eq(oauthConsents.clientId, client.id)))
       .get();
     const scopes = [...new Set([...(existing?.scopes ?? []), ...pending.scopes])].sort() as Scope[];
     if (existing) {
-      tx.update(oauthConsents).set({ scopes, updatedAt: now }).where(eq(oauthConsents.id, existing.id)).run();
+      await tx.update(oauthConsents).set({ scopes, updatedAt: now }).where(eq(oauthConsents.id, existing.id)).run();
     } else {
-      tx.insert(oauthConsents)
+      await tx
+        .insert(oauthConsents)
         .values({
           id: newId("oauthConsent"),
           userId: input.userId,
@@ -227,14 +246,14 @@ export function decideConsent(
         })
         .run();
     }
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "oauth.consent_grant",
       target: { type: "oauth_client", id: client.id },
       client: svc.client,
       detail: { scopes: pending.scopes, remembered: scopes },
     });
-    const code = issueAuthorizationCode(
+    const code = await issueAuthorizationCode(
       tx,
       {
         client,
@@ -261,26 +280,27 @@ export interface AuthorizedApp {
 }
 
 /** The applications a user has authorised, for their settings page. */
-export function listAuthorizedApps(db: Executor, userId: string, now: Date): AuthorizedApp[] {
-  return db
-    .select({
-      consent: oauthConsents,
-      clientName: oauthClients.name,
-      activeGrants: sql<number>`(select count(*) from ${oauthGrants} where ${oauthGrants.userId} = ${oauthConsents.userId} and ${oauthGrants.clientId} = ${oauthConsents.clientId} and ${oauthGrants.revokedAt} is null and ${oauthGrants.expiresAt} > ${now.getTime()})`,
-    })
-    .from(oauthConsents)
-    .innerJoin(oauthClients, eq(oauthClients.id, oauthConsents.clientId))
-    .where(eq(oauthConsents.userId, userId))
-    .orderBy(desc(oauthConsents.updatedAt))
-    .all()
-    .map(({ consent, clientName, activeGrants }) => ({
-      clientId: consent.clientId,
-      clientName,
-      scopes: consent.scopes,
-      consentedAt: consent.createdAt.toISOString(),
-      updatedAt: consent.updatedAt.toISOString(),
-      activeGrants: Number(activeGrants),
-    }));
+export async function listAuthorizedApps(db: Executor, userId: string, now: Date): Promise<AuthorizedApp[]> {
+  return (
+    await db
+      .select({
+        consent: oauthConsents,
+        clientName: oauthClients.name,
+        activeGrants: sql<number>`(select count(*) from ${oauthGrants} where ${oauthGrants.userId} = ${oauthConsents.userId} and ${oauthGrants.clientId} = ${oauthConsents.clientId} and ${oauthGrants.revokedAt} is null and ${oauthGrants.expiresAt} > ${now.getTime()})`,
+      })
+      .from(oauthConsents)
+      .innerJoin(oauthClients, eq(oauthClients.id, oauthConsents.clientId))
+      .where(eq(oauthConsents.userId, userId))
+      .orderBy(desc(oauthConsents.updatedAt))
+      .all()
+  ).map(({ consent, clientName, activeGrants }) => ({
+    clientId: consent.clientId,
+    clientName,
+    scopes: consent.scopes,
+    consentedAt: consent.createdAt.toISOString(),
+    updatedAt: consent.updatedAt.toISOString(),
+    activeGrants: Number(activeGrants),
+  }));
 }
 
 /**
@@ -288,16 +308,22 @@ export function listAuthorizedApps(db: Executor, userId: string, now: Date): Aut
  * (the next authorization asks again) and every grant they gave it is
  * revoked, so its tokens fail on the next request.
  */
-export function revokeAuthorizedApp(svc: ServiceContext, userId: string, clientId: string): { grantsRevoked: number } {
+export async function revokeAuthorizedApp(
+  svc: ServiceContext,
+  userId: string,
+  clientId: string,
+): Promise<{ grantsRevoked: number }> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const removed = tx
-      .delete(oauthConsents)
-      .where(and(eq(oauthConsents.userId, userId), eq(oauthConsents.clientId, clientId)))
-      .run().changes;
+  return await svc.db.transaction(async (tx) => {
+    const removed = (
+      await tx
+        .delete(oauthConsents)
+        .where(and(eq(oauthConsents.userId, userId), eq(oauthConsents.clientId, clientId)))
+        .run()
+    ).changes;
     if (removed === 0) throw notFound("Authorised application");
-    const grantsRevoked = revokeGrantsWhere(tx, now, "consent_revoked", { clientId, userId });
-    recordAudit(tx, svc.clock, {
+    const grantsRevoked = await revokeGrantsWhere(tx, now, "consent_revoked", { clientId, userId });
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "oauth.consent_revoke",
       target: { type: "oauth_client", id: clientId },

@@ -60,7 +60,7 @@ function subjectOf(grant: OAuthGrantRow): string {
 }
 
 /** Issues one access token of a grant: its jti row now, its claims for signing. */
-function newAccessToken(
+async function newAccessToken(
   tx: Executor,
   svc: OAuthServiceContext,
   grant: OAuthGrantRow,
@@ -69,16 +69,18 @@ function newAccessToken(
   now: Date,
   /** The RFC 8707 resource asked for in this request, already checked against the grant; null: the grant's. */
   resource: string | null,
-): { claims: AccessClaims; expiresIn: number } {
+): Promise<{ claims: AccessClaims; expiresIn: number }> {
   const jti = newId("oauthAccessToken");
   const iat = Math.floor(now.getTime() / 1000);
   // Never past the grant's own end.
   const exp = Math.min(iat + client.accessTokenTtlSeconds, Math.floor(grant.expiresAt.getTime() / 1000));
-  tx.insert(oauthAccessTokens)
+  await tx
+    .insert(oauthAccessTokens)
     .values({ jti, grantId: grant.id, scopes, createdAt: now, expiresAt: new Date(exp * 1000), revokedAt: null })
     .run();
   // Rows of tokens expired an hour ago can no longer be presented successfully: drop a few each time.
-  tx.delete(oauthAccessTokens)
+  await tx
+    .delete(oauthAccessTokens)
     .where(lt(oauthAccessTokens.expiresAt, new Date(now.getTime() - 3_600_000)))
     .run();
   return {
@@ -104,17 +106,19 @@ function newAccessToken(
  */
 const ENDED_GRANT_KEEP_MS = 86_400_000;
 
-function insertGrant(tx: Executor, grant: OAuthGrantRow, now: Date): void {
-  tx.delete(oauthGrants)
+async function insertGrant(tx: Executor, grant: OAuthGrantRow, now: Date): Promise<void> {
+  await tx
+    .delete(oauthGrants)
     .where(lt(oauthGrants.expiresAt, new Date(now.getTime() - ENDED_GRANT_KEEP_MS)))
     .run();
-  tx.insert(oauthGrants).values(grant).run();
+  await tx.insert(oauthGrants).values(grant).run();
 }
 
-function newRefresh(tx: Executor, grant: OAuthGrantRow, now: Date): { id: string; token: string } {
+async function newRefresh(tx: Executor, grant: OAuthGrantRow, now: Date): Promise<{ id: string; token: string }> {
   const token = newRefreshToken();
   const id = newId("oauthRefreshToken");
-  tx.insert(oauthRefreshTokens)
+  await tx
+    .insert(oauthRefreshTokens)
     .values({
       id,
       tokenHash: hashSecret(token),
@@ -128,16 +132,23 @@ function newRefresh(tx: Executor, grant: OAuthGrantRow, now: Date): { id: string
   return { id, token };
 }
 
-function revokeGrantIn(tx: Executor, grantId: string, now: Date, reason: "code_replay" | "refresh_reuse" | "revoked") {
-  return tx
-    .update(oauthGrants)
-    .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)))
-    .run().changes;
+async function revokeGrantIn(
+  tx: Executor,
+  grantId: string,
+  now: Date,
+  reason: "code_replay" | "refresh_reuse" | "revoked",
+) {
+  return (
+    await tx
+      .update(oauthGrants)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(and(eq(oauthGrants.id, grantId), isNull(oauthGrants.revokedAt)))
+      .run()
+  ).changes;
 }
 
-function activeUser(tx: Executor, userId: string): UserRow | null {
-  const user = tx.select().from(users).where(eq(users.id, userId)).get();
+async function activeUser(tx: Executor, userId: string): Promise<UserRow | null> {
+  const user = await tx.select().from(users).where(eq(users.id, userId)).get();
   return user && !user.disabledAt ? user : null;
 }
 
@@ -153,20 +164,20 @@ function pkceMatches(verifier: string, challenge: string): boolean {
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: OAuthError };
 
 /** Runs `fn` in a transaction that commits even when the answer is an error (a replay's revocation must stick). */
-function committed<T>(svc: ServiceContext, fn: (tx: Executor) => Outcome<T>): T {
-  const outcome = svc.db.transaction(fn);
+async function committed<T>(svc: ServiceContext, fn: (tx: Executor) => Promise<Outcome<T>>): Promise<T> {
+  const outcome = await svc.db.transaction(fn);
   if (!outcome.ok) throw outcome.error;
   return outcome.value;
 }
 
-function auditIssue(
+async function auditIssue(
   tx: Executor,
   svc: OAuthServiceContext,
   grant: OAuthGrantRow,
   grantType: string,
   ids: { jti: string; refreshId: string | null; rotatedFrom?: string },
 ) {
-  recordAudit(tx, svc.clock, {
+  await recordAudit(tx, svc.clock, {
     actor: { kind: "oauth_client", id: grant.clientId, userId: grant.userId },
     action: "oauth.token_issue",
     target: { type: "oauth_grant", id: grant.id },
@@ -183,15 +194,15 @@ function auditIssue(
  * burns it (one attempt per code). A code presented again revokes the grant
  * it produced, and with it every token issued from it (RFC 6749 §4.1.2).
  */
-export function redeemAuthorizationCode(
+export async function redeemAuthorizationCode(
   svc: OAuthServiceContext,
   client: OAuthClientRow,
   input: { code: string; redirectUri: string | undefined; codeVerifier: string | undefined; resource?: string | null },
-): TokenIssue {
+): Promise<TokenIssue> {
   if (!plausibleSecret(input.code)) throw invalidGrant("The authorization code is invalid");
   const now = svc.clock.now();
-  return committed(svc, (tx) => {
-    const code = tx
+  return await committed(svc, async (tx) => {
+    const code = await tx
       .select()
       .from(oauthAuthorizationCodes)
       .where(eq(oauthAuthorizationCodes.codeHash, hashSecret(input.code)))
@@ -203,8 +214,8 @@ export function redeemAuthorizationCode(
       };
     }
     if (code.usedAt) {
-      const revoked = code.grantId ? revokeGrantIn(tx, code.grantId, now, "code_replay") : 0;
-      recordAudit(tx, svc.clock, {
+      const revoked = await (code.grantId ? revokeGrantIn(tx, code.grantId, now, "code_replay") : 0);
+      await recordAudit(tx, svc.clock, {
         actor: { kind: "oauth_client", id: client.id, userId: code.userId },
         action: "oauth.code_replay",
         target: { type: "oauth_grant", id: code.grantId },
@@ -215,7 +226,7 @@ export function redeemAuthorizationCode(
       return { ok: false, error: invalidGrant("The authorization code was already used; its tokens are revoked") };
     }
     // One attempt: whatever happens next, this code is spent.
-    tx.update(oauthAuthorizationCodes).set({ usedAt: now }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
+    await tx.update(oauthAuthorizationCodes).set({ usedAt: now }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
     if (code.expiresAt <= now) return { ok: false, error: invalidGrant("The authorization code has expired") };
     if (input.redirectUri !== code.redirectUri) {
       return { ok: false, error: invalidGrant("redirect_uri does not match the authorization request") };
@@ -231,7 +242,7 @@ export function redeemAuthorizationCode(
     if (!pkceMatches(input.codeVerifier, code.codeChallenge)) {
       return { ok: false, error: invalidGrant("The code_verifier does not match the code_challenge") };
     }
-    const user = activeUser(tx, code.userId);
+    const user = await activeUser(tx, code.userId);
     if (!user) return { ok: false, error: invalidGrant("The user who authorised this code is no longer active") };
     const scopes = liveScopes(code.scopes, client, user);
     if (scopes.length === 0) return { ok: false, error: new OAuthError("invalid_scope", "No granted scope remains") };
@@ -252,11 +263,15 @@ export function redeemAuthorizationCode(
       revokedAt: null,
       revokedReason: null,
     };
-    insertGrant(tx, grant, now);
-    tx.update(oauthAuthorizationCodes).set({ grantId: grant.id }).where(eq(oauthAuthorizationCodes.id, code.id)).run();
-    const access = newAccessToken(tx, svc, grant, client, scopes, now, resource);
-    const refresh = client.grantTypes.includes("refresh_token") ? newRefresh(tx, grant, now) : null;
-    auditIssue(tx, svc, grant, "authorization_code", { jti: access.claims.jti, refreshId: refresh?.id ?? null });
+    await insertGrant(tx, grant, now);
+    await tx
+      .update(oauthAuthorizationCodes)
+      .set({ grantId: grant.id })
+      .where(eq(oauthAuthorizationCodes.id, code.id))
+      .run();
+    const access = await newAccessToken(tx, svc, grant, client, scopes, now, resource);
+    const refresh = await (client.grantTypes.includes("refresh_token") ? newRefresh(tx, grant, now) : null);
+    await auditIssue(tx, svc, grant, "authorization_code", { jti: access.claims.jti, refreshId: refresh?.id ?? null });
     return {
       ok: true,
       value: {
@@ -274,16 +289,16 @@ export function redeemAuthorizationCode(
  * client_credentials (RFC 6749 §4.4): confidential clients only (the caller
  * authenticated it), acting as their service account; no refresh token.
  */
-export function issueClientCredentials(
+export async function issueClientCredentials(
   svc: OAuthServiceContext,
   client: OAuthClientRow,
   requested: Scope[] | null,
   /** The RFC 8707 resource asked for (already checked to be ours); null: the default audience. */
   resource: string | null = null,
-): TokenIssue {
+): Promise<TokenIssue> {
   const now = svc.clock.now();
-  return committed(svc, (tx) => {
-    const user = client.serviceUserId ? activeUser(tx, client.serviceUserId) : null;
+  return await committed(svc, async (tx) => {
+    const user = await (client.serviceUserId ? activeUser(tx, client.serviceUserId) : null);
     if (!user) {
       return { ok: false, error: new OAuthError("unauthorized_client", "The client's service account is disabled") };
     }
@@ -300,9 +315,9 @@ export function issueClientCredentials(
       revokedAt: null,
       revokedReason: null,
     };
-    insertGrant(tx, grant, now);
-    const access = newAccessToken(tx, svc, grant, client, scopes, now, null);
-    auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshId: null });
+    await insertGrant(tx, grant, now);
+    const access = await newAccessToken(tx, svc, grant, client, scopes, now, null);
+    await auditIssue(tx, svc, grant, "client_credentials", { jti: access.claims.jti, refreshId: null });
     return {
       ok: true,
       value: {
@@ -322,15 +337,15 @@ export function issueClientCredentials(
  * the family: the whole grant is revoked. The family never outlives the
  * grant's absolute end. A narrower `scope` may be asked for, never a wider one.
  */
-export function refreshAccessToken(
+export async function refreshAccessToken(
   svc: OAuthServiceContext,
   client: OAuthClientRow,
   input: { refreshToken: string; scopes: Scope[] | null; resource?: string | null },
-): TokenIssue {
+): Promise<TokenIssue> {
   if (!plausibleSecret(input.refreshToken)) throw invalidGrant("The refresh token is invalid");
   const now = svc.clock.now();
-  return committed(svc, (tx) => {
-    const found = tx
+  return await committed(svc, async (tx) => {
+    const found = await tx
       .select({ token: oauthRefreshTokens, grant: oauthGrants })
       .from(oauthRefreshTokens)
       .innerJoin(oauthGrants, eq(oauthGrants.id, oauthRefreshTokens.grantId))
@@ -341,9 +356,9 @@ export function refreshAccessToken(
     }
     const { token, grant } = found;
     if (token.usedAt || token.revokedAt) {
-      const revoked = revokeGrantIn(tx, grant.id, now, "refresh_reuse");
+      const revoked = await revokeGrantIn(tx, grant.id, now, "refresh_reuse");
       if (token.usedAt) {
-        recordAudit(tx, svc.clock, {
+        await recordAudit(tx, svc.clock, {
           actor: { kind: "oauth_client", id: client.id, userId: grant.userId },
           action: "oauth.refresh_reuse",
           target: { type: "oauth_grant", id: grant.id },
@@ -357,7 +372,7 @@ export function refreshAccessToken(
     if (grant.revokedAt || grant.expiresAt <= now || token.expiresAt <= now) {
       return { ok: false, error: invalidGrant("The refresh token is invalid, expired or revoked") };
     }
-    const user = activeUser(tx, grant.userId);
+    const user = await activeUser(tx, grant.userId);
     if (!user) return { ok: false, error: invalidGrant("The user of this grant is no longer active") };
     if (input.scopes && !input.scopes.every((scope) => grant.scopes.includes(scope))) {
       return { ok: false, error: new OAuthError("invalid_scope", "A refresh cannot widen the granted scope") };
@@ -370,10 +385,10 @@ export function refreshAccessToken(
       return { ok: false, error: invalidTarget() };
     }
 
-    tx.update(oauthRefreshTokens).set({ usedAt: now }).where(eq(oauthRefreshTokens.id, token.id)).run();
-    const access = newAccessToken(tx, svc, grant, client, scopes, now, resource);
-    const refresh = newRefresh(tx, grant, now);
-    auditIssue(tx, svc, grant, "refresh_token", {
+    await tx.update(oauthRefreshTokens).set({ usedAt: now }).where(eq(oauthRefreshTokens.id, token.id)).run();
+    const access = await newAccessToken(tx, svc, grant, client, scopes, now, resource);
+    const refresh = await newRefresh(tx, grant, now);
+    await auditIssue(tx, svc, grant, "refresh_token", {
       jti: access.claims.jti,
       refreshId: refresh.id,
       rotatedFrom: token.id,
@@ -404,9 +419,9 @@ export interface AccessTokenState {
  * The per-request revocation check of an access token: one primary-key
  * lookup joined to its grant, client and user. Null unless all four are live.
  */
-export function liveAccessToken(db: Executor, jti: string, now: Date): AccessTokenState | null {
+export async function liveAccessToken(db: Executor, jti: string, now: Date): Promise<AccessTokenState | null> {
   // Every request with a JWT asks this: built once per connection (db/prepared.ts), not per request.
-  const row = preparedOnce(db, "oauth.liveAccessToken", () =>
+  const row = await preparedOnce(db, "oauth.liveAccessToken", () =>
     db
       .select({ token: oauthAccessTokens, grant: oauthGrants, client: oauthClients, user: users })
       .from(oauthAccessTokens)
@@ -437,9 +452,9 @@ export interface RefreshTokenState {
 }
 
 /** A refresh token that would be accepted now (for introspection), or null. */
-export function liveRefreshToken(db: Executor, token: string, now: Date): RefreshTokenState | null {
+export async function liveRefreshToken(db: Executor, token: string, now: Date): Promise<RefreshTokenState | null> {
   if (!plausibleSecret(token)) return null;
-  const row = db
+  const row = await db
     .select({ token: oauthRefreshTokens, grant: oauthGrants, client: oauthClients, user: users })
     .from(oauthRefreshTokens)
     .innerJoin(oauthGrants, eq(oauthGrants.id, oauthRefreshTokens.grantId))
@@ -460,18 +475,18 @@ export function liveRefreshToken(db: Executor, token: string, now: Date): Refres
  * ends itself. Another client's token, or an unknown one, is left alone and
  * the answer is the same (the endpoint says 200 either way).
  */
-export function revokeClientToken(
+export async function revokeClientToken(
   svc: ServiceContext,
   client: OAuthClientRow,
   token: { kind: "refresh"; value: string } | { kind: "access"; jti: string },
-): boolean {
+): Promise<boolean> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
+  return await svc.db.transaction(async (tx) => {
     let grant: OAuthGrantRow | undefined;
     let detail: Record<string, unknown>;
     if (token.kind === "refresh") {
       if (!plausibleSecret(token.value)) return false;
-      const found = tx
+      const found = await tx
         .select({ token: oauthRefreshTokens, grant: oauthGrants })
         .from(oauthRefreshTokens)
         .innerJoin(oauthGrants, eq(oauthGrants.id, oauthRefreshTokens.grantId))
@@ -479,14 +494,15 @@ export function revokeClientToken(
         .get();
       if (!found || found.grant.clientId !== client.id) return false;
       grant = found.grant;
-      revokeGrantIn(tx, grant.id, now, "revoked");
-      tx.update(oauthRefreshTokens)
+      await revokeGrantIn(tx, grant.id, now, "revoked");
+      await tx
+        .update(oauthRefreshTokens)
         .set({ revokedAt: now })
         .where(and(eq(oauthRefreshTokens.grantId, grant.id), isNull(oauthRefreshTokens.revokedAt)))
         .run();
       detail = { kind: "refresh", refreshId: found.token.id };
     } else {
-      const found = tx
+      const found = await tx
         .select({ token: oauthAccessTokens, grant: oauthGrants })
         .from(oauthAccessTokens)
         .innerJoin(oauthGrants, eq(oauthGrants.id, oauthAccessTokens.grantId))
@@ -494,10 +510,10 @@ export function revokeClientToken(
         .get();
       if (!found || found.grant.clientId !== client.id) return false;
       grant = found.grant;
-      tx.update(oauthAccessTokens).set({ revokedAt: now }).where(eq(oauthAccessTokens.jti, token.jti)).run();
+      await tx.update(oauthAccessTokens).set({ revokedAt: now }).where(eq(oauthAccessTokens.jti, token.jti)).run();
       detail = { kind: "access", jti: token.jti };
     }
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: { kind: "oauth_client", id: client.id, userId: grant.userId },
       action: "oauth.token_revoke",
       target: { type: "oauth_grant", id: grant.id },

@@ -26,7 +26,7 @@ export interface LabelledSubject {
 }
 
 /** Store subjects: `user:usr_…`, `token:tok_…`, `ip:…`, `account:usr_…`, `account:unknown:<hash>`, `signin-ip:…`. */
-export function labelSubjects(db: Executor, subjects: readonly string[]): Map<string, LabelledSubject> {
+export async function labelSubjects(db: Executor, subjects: readonly string[]): Promise<Map<string, LabelledSubject>> {
   const userIds = new Set<string>();
   const tokenIds = new Set<string>();
   for (const s of subjects) {
@@ -36,23 +36,25 @@ export function labelSubjects(db: Executor, subjects: readonly string[]): Map<st
   }
   const emails = new Map(
     userIds.size > 0
-      ? db
-          .select({ id: users.id, email: users.email })
-          .from(users)
-          .where(inArray(users.id, [...userIds]))
-          .all()
-          .map((u) => [u.id, u.email] as const)
+      ? (
+          await db
+            .select({ id: users.id, email: users.email })
+            .from(users)
+            .where(inArray(users.id, [...userIds]))
+            .all()
+        ).map((u) => [u.id, u.email] as const)
       : [],
   );
   const tokens = new Map(
     tokenIds.size > 0
-      ? db
-          .select({ id: apiTokens.id, name: apiTokens.name, display: apiTokens.display, email: users.email })
-          .from(apiTokens)
-          .innerJoin(users, eq(users.id, apiTokens.userId))
-          .where(inArray(apiTokens.id, [...tokenIds]))
-          .all()
-          .map((t) => [t.id, `${t.name} (${t.display}, ${t.email})`] as const)
+      ? (
+          await db
+            .select({ id: apiTokens.id, name: apiTokens.name, display: apiTokens.display, email: users.email })
+            .from(apiTokens)
+            .innerJoin(users, eq(users.id, apiTokens.userId))
+            .where(inArray(apiTokens.id, [...tokenIds]))
+            .all()
+        ).map((t) => [t.id, `${t.name} (${t.display}, ${t.email})`] as const)
       : [],
   );
   const out = new Map<string, LabelledSubject>();
@@ -86,7 +88,7 @@ export interface LockoutView extends LabelledSubject {
 
 export async function listLockouts(db: Executor, limiter: RateLimiter, max = 100): Promise<LockoutView[]> {
   const locks = await limiter.lockouts(max).catch(unavailable);
-  const labels = labelSubjects(
+  const labels = await labelSubjects(
     db,
     locks.map((l) => l.subject),
   );
@@ -108,7 +110,7 @@ export async function topRejected(
   max = 20,
 ): Promise<RejectionView[]> {
   const rows = await limiter.topRejections(sinceMs, max).catch(unavailable);
-  const labels = labelSubjects(
+  const labels = await labelSubjects(
     db,
     rows.map((r) => r.subject),
   );
@@ -116,9 +118,9 @@ export async function topRejected(
 }
 
 /** The sign-in lockout subject of an email, whether or not a user has it (see accountKeyOf). */
-export function accountSubjectOf(db: Executor, email: string): string {
+export async function accountSubjectOf(db: Executor, email: string): Promise<string> {
   const normalized = normalizeEmail(email);
-  return accountSubject(accountKeyOf(normalized, findUserByEmail(db, normalized)?.id));
+  return accountSubject(accountKeyOf(normalized, (await findUserByEmail(db, normalized))?.id));
 }
 
 /**
@@ -132,15 +134,15 @@ export async function clearLockout(
   limiter: RateLimiter,
   target: { email: string } | { subject: string },
 ): Promise<{ cleared: boolean; subject: string }> {
-  const subject = "email" in target ? accountSubjectOf(svc.db, target.email) : target.subject;
+  const subject = await ("email" in target ? accountSubjectOf(svc.db, target.email) : target.subject);
   if (
     !/^(account:(usr_[0-9a-z]{20}|unknown:[0-9a-f]{32})|signin-ip:[0-9a-fA-F.:]{2,45}|signin-ip:unknown)$/.test(subject)
   ) {
     throw new AppError("BAD_REQUEST", "subject: not a sign-in lockout", "invalid_input");
   }
   const cleared = await limiter.unlock(subject).catch(unavailable);
-  const label = labelSubjects(svc.db, [subject]).get(subject) as LabelledSubject;
-  svc.db.transaction((tx) =>
+  const label = (await labelSubjects(svc.db, [subject])).get(subject) as LabelledSubject;
+  await svc.db.transaction(async (tx) =>
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "ratelimit.unlock",

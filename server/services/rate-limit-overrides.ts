@@ -1,6 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import type { Db, Executor } from "@/db";
+import { type Db, type Executor, whenConnectionFree } from "@/db";
 import { apiTokens, type RateLimitOverrideRow, rateLimitOverrides, users } from "@/db/schema";
 import { formatDuration } from "../config/duration";
 import { AppError, notFound } from "../errors";
@@ -74,13 +74,13 @@ function validate(input: OverrideInput): void {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-function labelOf(tx: Executor, row: RateLimitOverrideRow): OverrideSummary["subject"] {
+async function labelOf(tx: Executor, row: RateLimitOverrideRow): Promise<OverrideSummary["subject"]> {
   if (row.userId) {
-    const user = tx.select({ email: users.email }).from(users).where(eq(users.id, row.userId)).get();
+    const user = await tx.select({ email: users.email }).from(users).where(eq(users.id, row.userId)).get();
     return { type: "user", id: row.userId, label: user?.email ?? row.userId };
   }
   const tokenId = row.tokenId as string;
-  const token = tx
+  const token = await tx
     .select({ name: apiTokens.name, display: apiTokens.display, email: users.email })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
@@ -93,10 +93,10 @@ function labelOf(tx: Executor, row: RateLimitOverrideRow): OverrideSummary["subj
   };
 }
 
-function toSummary(tx: Executor, row: RateLimitOverrideRow, now: Date): OverrideSummary {
+async function toSummary(tx: Executor, row: RateLimitOverrideRow, now: Date): Promise<OverrideSummary> {
   return {
     id: row.id,
-    subject: labelOf(tx, row),
+    subject: await labelOf(tx, row),
     limit: row.limit,
     windowSeconds: row.windowMs / 1000,
     expiresAt: iso(row.expiresAt),
@@ -109,29 +109,33 @@ function toSummary(tx: Executor, row: RateLimitOverrideRow, now: Date): Override
 }
 
 /** Every override, live ones first, newest first. */
-export function listOverrides(db: Executor, now: Date): OverrideSummary[] {
-  const rows = db.select().from(rateLimitOverrides).all();
-  return rows
-    .map((row) => toSummary(db, row, now))
-    .sort((a, b) => Number(a.expired) - Number(b.expired) || b.updatedAt.localeCompare(a.updatedAt));
+export async function listOverrides(db: Executor, now: Date): Promise<OverrideSummary[]> {
+  const rows = await db.select().from(rateLimitOverrides).all();
+  const summaries: OverrideSummary[] = [];
+  for (const row of rows) summaries.push(await toSummary(db, row, now));
+  return summaries.sort((a, b) => Number(a.expired) - Number(b.expired) || b.updatedAt.localeCompare(a.updatedAt));
 }
 
 /** Sets (or replaces) the override of a user or a token. */
-export function setOverride(svc: ServiceContext, target: OverrideTarget, input: OverrideInput): OverrideSummary {
+export async function setOverride(
+  svc: ServiceContext,
+  target: OverrideTarget,
+  input: OverrideInput,
+): Promise<OverrideSummary> {
   validate(input);
   const now = svc.clock.now();
   const expiresAt = input.expiresInMs != null ? new Date(now.getTime() + input.expiresInMs) : null;
   const note = input.note?.trim() || null;
-  return svc.db.transaction((tx) => {
+  return await svc.db.transaction(async (tx) => {
     if (target.type === "user") {
-      getUserRow(tx, target.id);
+      await getUserRow(tx, target.id);
     } else {
-      const token = tx.select().from(apiTokens).where(eq(apiTokens.id, target.id)).get();
+      const token = await tx.select().from(apiTokens).where(eq(apiTokens.id, target.id)).get();
       if (!token) throw notFound("Token");
       if (token.revokedAt) throw new AppError("CONFLICT", "The token is revoked", "token_inactive");
     }
     const column = target.type === "user" ? rateLimitOverrides.userId : rateLimitOverrides.tokenId;
-    const previous = tx.select().from(rateLimitOverrides).where(eq(column, target.id)).get();
+    const previous = await tx.select().from(rateLimitOverrides).where(eq(column, target.id)).get();
     const values = {
       limit: input.limit,
       windowMs: input.windowMs,
@@ -142,7 +146,7 @@ export function setOverride(svc: ServiceContext, target: OverrideTarget, input: 
     };
     let row: RateLimitOverrideRow;
     if (previous) {
-      tx.update(rateLimitOverrides).set(values).where(eq(rateLimitOverrides.id, previous.id)).run();
+      await tx.update(rateLimitOverrides).set(values).where(eq(rateLimitOverrides.id, previous.id)).run();
       row = { ...previous, ...values };
     } else {
       row = {
@@ -152,9 +156,9 @@ export function setOverride(svc: ServiceContext, target: OverrideTarget, input: 
         createdAt: now,
         ...values,
       };
-      tx.insert(rateLimitOverrides).values(row).run();
+      await tx.insert(rateLimitOverrides).values(row).run();
     }
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "ratelimit.override_set",
       target: { type: target.type === "user" ? "user" : "api_token", id: target.id },
@@ -182,12 +186,12 @@ export function setOverride(svc: ServiceContext, target: OverrideTarget, input: 
 }
 
 /** Removes an override by id (404 when there is none). */
-export function removeOverride(svc: ServiceContext, id: string): void {
-  svc.db.transaction((tx) => {
-    const row = tx.select().from(rateLimitOverrides).where(eq(rateLimitOverrides.id, id)).get();
+export async function removeOverride(svc: ServiceContext, id: string): Promise<void> {
+  await svc.db.transaction(async (tx) => {
+    const row = await tx.select().from(rateLimitOverrides).where(eq(rateLimitOverrides.id, id)).get();
     if (!row) throw notFound("Override");
-    tx.delete(rateLimitOverrides).where(eq(rateLimitOverrides.id, id)).run();
-    recordAudit(tx, svc.clock, {
+    await tx.delete(rateLimitOverrides).where(eq(rateLimitOverrides.id, id)).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "ratelimit.override_remove",
       target: row.userId ? { type: "user", id: row.userId } : { type: "api_token", id: row.tokenId },
@@ -198,9 +202,9 @@ export function removeOverride(svc: ServiceContext, id: string): void {
 }
 
 /** The override of one user or token, live or not; undefined when there is none. */
-export function overrideOf(db: Executor, target: OverrideTarget): RateLimitOverrideRow | undefined {
+export async function overrideOf(db: Executor, target: OverrideTarget): Promise<RateLimitOverrideRow | undefined> {
   const column = target.type === "user" ? rateLimitOverrides.userId : rateLimitOverrides.tokenId;
-  return db.select().from(rateLimitOverrides).where(eq(column, target.id)).get();
+  return await db.select().from(rateLimitOverrides).where(eq(column, target.id)).get();
 }
 
 function live(now: Date) {
@@ -254,12 +258,16 @@ export function effectiveApiRule(
   who: { userId: string; tokenId?: string | null },
   now: Date,
   fallback: Rule,
-): EffectiveLimit {
-  const rows = lookupFor(db).all({
-    userId: who.userId,
-    tokenId: who.tokenId ?? null,
-    now: now.getTime(),
-  }) as LiveOverride[];
+): EffectiveLimit | Promise<EffectiveLimit> {
+  // A raw statement on the connection: it waits while another request's transaction is open (db/index.ts).
+  const found = whenConnectionFree(
+    db.$client,
+    () => lookupFor(db).all({ userId: who.userId, tokenId: who.tokenId ?? null, now: now.getTime() }) as LiveOverride[],
+  );
+  return found instanceof Promise ? found.then((rows) => ruleOf(rows, fallback)) : ruleOf(found, fallback);
+}
+
+function ruleOf(rows: LiveOverride[], fallback: Rule): EffectiveLimit {
   const pick = (row: LiveOverride | undefined, source: "user" | "token"): EffectiveLimit | undefined =>
     row && {
       limit: row.limit,
@@ -282,19 +290,16 @@ export function effectiveApiRule(
 }
 
 /** The effective `api` rule of each of a user's tokens (for the API tokens page). */
-export function effectiveTokenLimits(
+export async function effectiveTokenLimits(
   db: Executor,
   userId: string,
   now: Date,
   fallback: Rule,
-): Array<EffectiveLimit & { tokenId: string }> {
-  const tokenIds = db
-    .select({ id: apiTokens.id })
-    .from(apiTokens)
-    .where(eq(apiTokens.userId, userId))
-    .all()
-    .map((t) => t.id);
-  const rows = db
+): Promise<Array<EffectiveLimit & { tokenId: string }>> {
+  const tokenIds = (
+    await db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.userId, userId)).all()
+  ).map((t) => t.id);
+  const rows = await db
     .select()
     .from(rateLimitOverrides)
     .where(

@@ -102,7 +102,7 @@ beforeAll(async () => {
     actor: CLI_ACTOR,
     client: { ip: null, userAgent: null, requestId: "t" },
   };
-  expect(rotateKey(svc, { dataDir, envKeys: null }).keyId).toBe("k2");
+  expect((await rotateKey(svc, { dataDir, envKeys: null })).keyId).toBe("k2");
   db.$client.close();
 }, 60_000);
 

@@ -69,12 +69,12 @@ export function toJobSummary(row: ReencryptionJobRow): ReencryptionJobSummary {
   };
 }
 
-export function latestJob(db: Executor): ReencryptionJobRow | undefined {
-  return db.select().from(reencryptionJobs).orderBy(desc(reencryptionJobs.id)).limit(1).get();
+export async function latestJob(db: Executor): Promise<ReencryptionJobRow | undefined> {
+  return await db.select().from(reencryptionJobs).orderBy(desc(reencryptionJobs.id)).limit(1).get();
 }
 
-function runningJob(db: Executor): ReencryptionJobRow | undefined {
-  return db
+async function runningJob(db: Executor): Promise<ReencryptionJobRow | undefined> {
+  return await db
     .select()
     .from(reencryptionJobs)
     .where(eq(reencryptionJobs.status, "running"))
@@ -83,20 +83,24 @@ function runningJob(db: Executor): ReencryptionJobRow | undefined {
 }
 
 /** Finds the unfinished job for the active key, or starts one (superseding one for an older key). */
-function startOrResume(svc: ServiceContext, targetKeyId: string): { job: ReencryptionJobRow; resumed: boolean } {
-  return svc.db.transaction(
-    (tx) => {
+async function startOrResume(
+  svc: ServiceContext,
+  targetKeyId: string,
+): Promise<{ job: ReencryptionJobRow; resumed: boolean }> {
+  return await svc.db.transaction(
+    async (tx) => {
       const now = svc.clock.now();
-      const open = runningJob(tx);
+      const open = await runningJob(tx);
       if (open?.targetKeyId === targetKeyId) return { job: open, resumed: true };
       if (open) {
-        tx.update(reencryptionJobs)
+        await tx
+          .update(reencryptionJobs)
           .set({ status: "superseded", updatedAt: now, finishedAt: now })
           .where(eq(reencryptionJobs.id, open.id))
           .run();
       }
-      const total = pendingRows(tx, targetKeyId, "stale");
-      const job = tx
+      const total = await pendingRows(tx, targetKeyId, "stale");
+      const job = await tx
         .insert(reencryptionJobs)
         .values({
           targetKeyId,
@@ -110,7 +114,7 @@ function startOrResume(svc: ServiceContext, targetKeyId: string): { job: Reencry
         })
         .returning()
         .get();
-      recordAudit(tx, svc.clock, {
+      await recordAudit(tx, svc.clock, {
         actor: svc.actor,
         action: "encryption.reencrypt_start",
         target: { type: "encryption_key", id: targetKeyId },
@@ -133,13 +137,13 @@ type Step =
   | { kind: "stopped" };
 
 /** One batch: re-seal rows after the job's cursor and advance the cursor, atomically. */
-function step(svc: ServiceContext, jobId: number, batchSize: number): Step {
+async function step(svc: ServiceContext, jobId: number, batchSize: number): Promise<Step> {
   const keyring = requireKeyring(svc);
-  return svc.db.transaction(
-    (tx) => {
+  return await svc.db.transaction(
+    async (tx) => {
       // Read inside the transaction: a second process running the same job
       // at the same time continues from this cursor instead of redoing work.
-      const job = tx.select().from(reencryptionJobs).where(eq(reencryptionJobs.id, jobId)).get();
+      const job = await tx.select().from(reencryptionJobs).where(eq(reencryptionJobs.id, jobId)).get();
       if (job?.status !== "running" || job.targetKeyId !== keyring.active().id) return { kind: "stopped" };
       let index = Math.max(
         0,
@@ -149,9 +153,9 @@ function step(svc: ServiceContext, jobId: number, batchSize: number): Step {
       for (; index < SEALED_TABLES.length; index++, afterId = null) {
         const table = SEALED_TABLES[index];
         if (!table) break;
-        const { count, lastId } = table.resealBatch(tx, keyring, { afterId, limit: batchSize, scope: "stale" });
+        const { count, lastId } = await table.resealBatch(tx, keyring, { afterId, limit: batchSize, scope: "stale" });
         if (count > 0) {
-          const updated = tx
+          const updated = await tx
             .update(reencryptionJobs)
             .set({ done: job.done + count, cursorTable: table.name, cursorId: lastId, updatedAt: svc.clock.now() })
             .where(eq(reencryptionJobs.id, job.id))
@@ -167,25 +171,26 @@ function step(svc: ServiceContext, jobId: number, batchSize: number): Step {
 }
 
 /** Restarts the walk from the first table for stragglers, or finishes the job when there are none. */
-function sweepOrFinish(svc: ServiceContext, job: ReencryptionJobRow): ReencryptionJobRow | null {
-  return svc.db.transaction(
-    (tx) => {
+async function sweepOrFinish(svc: ServiceContext, job: ReencryptionJobRow): Promise<ReencryptionJobRow | null> {
+  return await svc.db.transaction(
+    async (tx) => {
       const now = svc.clock.now();
-      const left = pendingRows(tx, job.targetKeyId, "stale");
+      const left = await pendingRows(tx, job.targetKeyId, "stale");
       if (left > 0) {
-        tx.update(reencryptionJobs)
+        await tx
+          .update(reencryptionJobs)
           .set({ cursorTable: SEALED_TABLES[0]?.name ?? null, cursorId: null, total: job.done + left, updatedAt: now })
           .where(eq(reencryptionJobs.id, job.id))
           .run();
         return null;
       }
-      const finished = tx
+      const finished = await tx
         .update(reencryptionJobs)
         .set({ status: "finished", updatedAt: now, finishedAt: now, total: Math.max(job.total, job.done) })
         .where(eq(reencryptionJobs.id, job.id))
         .returning()
         .get();
-      recordAudit(tx, svc.clock, {
+      await recordAudit(tx, svc.clock, {
         actor: svc.actor,
         action: "encryption.reencrypt_finish",
         target: { type: "encryption_key", id: job.targetKeyId },
@@ -204,18 +209,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function reencryptAll(svc: ServiceContext, options: ReencryptOptions): Promise<ReencryptionJobSummary> {
   const keyring = requireKeyring(svc);
   // A value under a key we do not hold could never be moved: refuse up front, naming it.
-  assertStoredKeysKnown(svc.db, keyring);
+  await assertStoredKeysKnown(svc.db, keyring);
   const targetKeyId = keyring.active().id;
-  const { job: started, resumed } = startOrResume(svc, targetKeyId);
+  const { job: started, resumed } = await startOrResume(svc, targetKeyId);
   let job = started;
   const report = () =>
     options.onProgress?.({ jobId: job.id, targetKeyId, done: job.done, total: Math.max(job.total, job.done), resumed });
   report();
   let sweeps = 0;
   for (;;) {
-    const result = step(svc, job.id, options.batchSize);
+    const result = await step(svc, job.id, options.batchSize);
     if (result.kind === "stopped") {
-      const now = svc.db.select().from(reencryptionJobs).where(eq(reencryptionJobs.id, job.id)).get();
+      const now = await svc.db.select().from(reencryptionJobs).where(eq(reencryptionJobs.id, job.id)).get();
       if (now?.status === "finished") return toJobSummary(now);
       throw new AppError(
         "CONFLICT",
@@ -225,7 +230,7 @@ export async function reencryptAll(svc: ServiceContext, options: ReencryptOption
     }
     job = result.job;
     if (result.kind === "walked") {
-      const finished = sweepOrFinish(svc, job);
+      const finished = await sweepOrFinish(svc, job);
       if (finished) {
         job = finished;
         report();

@@ -85,13 +85,15 @@ describe("passkeys", () => {
     });
     expect(result.recoveryCodes).toHaveLength(10);
 
-    const row = rt.db.select().from(secondFactors).where(eq(secondFactors.id, result.factorId)).get();
+    const row = await rt.db.select().from(secondFactors).where(eq(secondFactors.id, result.factorId)).get();
     expect(row).toMatchObject({ kind: "passkey", label: "Laptop", credentialId: key.credentialId, signCount: 0 });
     expect(row?.transports).toEqual(["internal"]);
     expect(row?.confirmedAt).not.toBeNull();
-    expect(hasSecondFactor(rt.db, alice.user.id)).toBe(true);
-    expect(usersWithoutSecondFactor(rt.db, { role: "member" }).map((u) => u.email)).toEqual(["bob@example.com"]);
-    const enrol = rt.db
+    expect(await hasSecondFactor(rt.db, alice.user.id)).toBe(true);
+    expect((await usersWithoutSecondFactor(rt.db, { role: "member" })).map((u) => u.email)).toEqual([
+      "bob@example.com",
+    ]);
+    const enrol = await rt.db
       .select()
       .from(auditLog)
       .where(and(eq(auditLog.action, "second_factor.enrol"), eq(auditLog.targetId, alice.user.id)))
@@ -153,8 +155,8 @@ describe("passkeys", () => {
       "BAD_REQUEST:invalid_passkey",
     );
 
-    expect(rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).all()).toEqual([]);
-    const failures = rt.db.select().from(auditLog).where(eq(auditLog.action, "second_factor.use_failed")).all();
+    expect(await rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).all()).toEqual([]);
+    const failures = await rt.db.select().from(auditLog).where(eq(auditLog.action, "second_factor.use_failed")).all();
     expect(failures.length).toBeGreaterThanOrEqual(3);
     expect(JSON.stringify(failures)).not.toContain(good.response.attestationObject);
   });
@@ -179,13 +181,13 @@ describe("passkeys", () => {
       expect(result).toMatchObject({ ok: true, userId: alice.user.id });
       if (!result.ok) throw new Error("unreachable");
       expect(
-        rt.db.select().from(sessions).where(eq(sessions.id, result.sessionId)).get()?.secondFactorAt,
+        (await rt.db.select().from(sessions).where(eq(sessions.id, result.sessionId)).get())?.secondFactorAt,
       ).not.toBeNull();
-      const login = rt.db.select().from(auditLog).where(eq(auditLog.targetId, result.sessionId)).get();
+      const login = await rt.db.select().from(auditLog).where(eq(auditLog.targetId, result.sessionId)).get();
       expect(login?.detail).toMatchObject({ secondFactor: "passkey" });
-      expect(rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).get()?.signCount).toBe(
-        1,
-      );
+      expect(
+        (await rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).get())?.signCount,
+      ).toBe(1);
       // Redeemed: the handle is gone.
       expect(await answer(handle, key.assert({ challenge: options.challenge, origin: ORIGIN, rpId: RP_ID }))).toEqual({
         ok: false,
@@ -203,7 +205,7 @@ describe("passkeys", () => {
 
     it("refuses a wrong or replayed challenge, another sign-in's challenge, a wrong origin or RP ID, and a counter that does not move; each counts as a failure", async () => {
       const handle = await signInHandle();
-      const failuresOf = () => rt.db.select().from(pendingSignIns).all()[0]?.failures;
+      const failuresOf = async () => (await rt.db.select().from(pendingSignIns).all())[0]?.failures;
 
       // No options asked for: nothing to answer.
       expect(await answer(handle, key.assert({ challenge: "bm90LWlzc3VlZA", origin: ORIGIN, rpId: RP_ID }))).toEqual({
@@ -223,7 +225,7 @@ describe("passkeys", () => {
         await answer(handle, key.assert({ challenge: once.challenge, origin: "https://evil.example", rpId: RP_ID })),
       ).toMatchObject({ ok: false, reason: "invalid" });
       expect(await answer(handle, right)).toMatchObject({ ok: false, reason: "invalid" });
-      expect(failuresOf()).toBe(4);
+      expect(await failuresOf()).toBe(4);
 
       // Another pending sign-in's challenge (Alice's second tab): not this handle's. The fifth wrong
       // answer kills the handle (PENDING_SIGN_IN_MAX_FAILURES), as five wrong codes do.
@@ -232,7 +234,7 @@ describe("passkeys", () => {
       expect(
         await answer(handle, key.assert({ challenge: others.challenge, origin: ORIGIN, rpId: RP_ID })),
       ).toMatchObject({ ok: false, reason: "invalid" });
-      expect(rt.db.select().from(pendingSignIns).all()).toHaveLength(1);
+      expect(await rt.db.select().from(pendingSignIns).all()).toHaveLength(1);
       expect(await answer(handle, key.assert({ challenge: others.challenge, origin: ORIGIN, rpId: RP_ID }))).toEqual({
         ok: false,
         reason: "expired",
@@ -250,7 +252,8 @@ describe("passkeys", () => {
           ok: true,
         },
       );
-      const stored = rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).get()?.signCount;
+      const stored = (await rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).get())
+        ?.signCount;
       expect(stored).toBeGreaterThan(0);
       const third = await signInHandle();
       const cloned = await optionsFor(third);
@@ -260,7 +263,7 @@ describe("passkeys", () => {
           key.assert({ challenge: cloned.challenge, origin: ORIGIN, rpId: RP_ID, counter: stored ?? 0 }),
         ),
       ).toMatchObject({ ok: false, reason: "invalid" });
-      const refused = rt.db
+      const refused = await rt.db
         .select()
         .from(auditLog)
         .where(and(eq(auditLog.action, "session.login_failed"), eq(auditLog.targetId, alice.user.id)))
@@ -292,12 +295,12 @@ describe("passkeys", () => {
         await answer(handle, bobsKey.assert({ challenge: options.challenge, origin: ORIGIN, rpId: RP_ID })),
       ).toMatchObject({ ok: false, reason: "invalid" });
 
-      const factor = rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).get();
+      const factor = await rt.db.select().from(secondFactors).where(eq(secondFactors.userId, alice.user.id)).get();
       await callerOf(rt, alice.principal).account.secondFactors.remove({ id: factor?.id ?? "" });
       // No factor left: the password alone signs in now, and the old passkey has nothing to redeem.
       const after = await attemptSignIn(rt, { email: "alice@example.com", password: PASSWORD }, client);
       expect(after.ok).toBe(true);
-      const remove = rt.db.select().from(auditLog).where(eq(auditLog.action, "second_factor.remove")).get();
+      const remove = await rt.db.select().from(auditLog).where(eq(auditLog.action, "second_factor.remove")).get();
       expect(remove?.detail).toMatchObject({ kind: "passkey", remaining: 0 });
     });
   });
@@ -305,9 +308,9 @@ describe("passkeys", () => {
   describe("step-up", () => {
     it("a right answer to this session's challenge records a check; wrong origin, replayed, another session's challenge and no passkey are refused", async () => {
       await register();
-      const checkedAt = () =>
-        rt.db.select().from(sessions).where(eq(sessions.id, alice.session.id)).get()?.secondFactorAt;
-      const before = checkedAt();
+      const checkedAt = async () =>
+        (await rt.db.select().from(sessions).where(eq(sessions.id, alice.session.id)).get())?.secondFactorAt;
+      const before = await checkedAt();
       rt.clock.advance(11 * MIN);
       const api = callerOf(rt, alice.principal);
 
@@ -322,7 +325,7 @@ describe("passkeys", () => {
       expect(await failureOf(api.account.stepUpWithPasskey({ passkey: JSON.stringify(right) }))).toBe(
         "BAD_REQUEST:invalid_passkey",
       );
-      expect(checkedAt()).toEqual(before);
+      expect(await checkedAt()).toEqual(before);
 
       // Another session's challenge (Alice's second session) does not serve this one.
       const second = await seedUser(rt, "alice-2@example.com", "member", PASSWORD);
@@ -338,7 +341,7 @@ describe("passkeys", () => {
         passkey: JSON.stringify(key.assert({ challenge: fresh.challenge, origin: ORIGIN, rpId: RP_ID })),
       });
       expect(ok.checkedAt).toBe(rt.clock.now().toISOString());
-      expect(checkedAt()?.getTime()).toBe(rt.clock.now().getTime());
+      expect((await checkedAt())?.getTime()).toBe(rt.clock.now().getTime());
 
       expect(await failureOf(callerOf(rt, bob.principal).account.stepUpPasskeyOptions())).toBe("NOT_FOUND:no_passkey");
     });

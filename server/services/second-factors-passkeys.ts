@@ -78,7 +78,7 @@ export async function startPasskeyRegistration(
   user: { id: string; email: string },
   sessionId: string,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
-  const existing = passkeysOf(svc.db, user.id);
+  const existing = await passkeysOf(svc.db, user.id);
   const options = await generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: rp.rpId,
@@ -92,9 +92,9 @@ export async function startPasskeyRegistration(
     ),
     authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
   });
-  svc.db.transaction((tx) => {
-    storeSessionChallenge(tx, svc.clock, sessionId, user.id, options.challenge);
-    recordAudit(tx, svc.clock, {
+  await svc.db.transaction(async (tx) => {
+    await storeSessionChallenge(tx, svc.clock, sessionId, user.id, options.challenge);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "second_factor.enrol_start",
       target: { type: "user", id: user.id },
@@ -106,11 +106,12 @@ export async function startPasskeyRegistration(
 }
 
 /** One live challenge per session: a new one replaces the earlier (and lapsed rows of anyone go). */
-function storeSessionChallenge(tx: Executor, clock: Clock, sessionId: string, userId: string, challenge: string) {
+async function storeSessionChallenge(tx: Executor, clock: Clock, sessionId: string, userId: string, challenge: string) {
   const now = clock.now();
-  tx.delete(webauthnChallenges).where(lte(webauthnChallenges.expiresAt, now)).run();
-  tx.delete(webauthnChallenges).where(eq(webauthnChallenges.sessionId, sessionId)).run();
-  tx.insert(webauthnChallenges)
+  await tx.delete(webauthnChallenges).where(lte(webauthnChallenges.expiresAt, now)).run();
+  await tx.delete(webauthnChallenges).where(eq(webauthnChallenges.sessionId, sessionId)).run();
+  await tx
+    .insert(webauthnChallenges)
     .values({
       id: newId("webauthnChallenge"),
       sessionId,
@@ -126,8 +127,13 @@ function storeSessionChallenge(tx: Executor, clock: Clock, sessionId: string, us
  * Takes (deletes) the live challenge of this session and user — a registration's or a step-up's (the
  * library tells them apart by the client data's type, webauthn.create or .get): one try per challenge.
  */
-function takeSessionChallenge(db: Executor, clock: Clock, sessionId: string, userId: string): string | null {
-  const row = db
+async function takeSessionChallenge(
+  db: Executor,
+  clock: Clock,
+  sessionId: string,
+  userId: string,
+): Promise<string | null> {
+  const row = await db
     .delete(webauthnChallenges)
     .where(and(eq(webauthnChallenges.sessionId, sessionId), eq(webauthnChallenges.userId, userId)))
     .returning({ challenge: webauthnChallenges.challenge, expiresAt: webauthnChallenges.expiresAt })
@@ -159,7 +165,7 @@ export async function confirmPasskeyRegistration(
   input: { name: string; response: string },
 ): Promise<{ factorId: string; recoveryCodes: string[] | null }> {
   const response = parseJson<RegistrationResponseJSON>(input.response, "response");
-  const challenge = takeSessionChallenge(svc.db, svc.clock, sessionId, userId);
+  const challenge = await takeSessionChallenge(svc.db, svc.clock, sessionId, userId);
   if (!challenge) throw invalidPasskey("response", "no registration is under way, or it expired");
   let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
@@ -171,25 +177,26 @@ export async function confirmPasskeyRegistration(
       requireUserVerification: false,
     });
   } catch (error) {
-    auditFailure(svc, userId, "enrol", error);
+    await auditFailure(svc, userId, "enrol", error);
     throw invalidPasskey("response", "it does not match the registration asked for");
   }
   if (!verified.verified) {
-    auditFailure(svc, userId, "enrol", null);
+    await auditFailure(svc, userId, "enrol", null);
     throw invalidPasskey("response", "it does not match the registration asked for");
   }
   const { credential } = verified.registrationInfo;
   const factorId = newId("secondFactor");
-  return svc.db.transaction((tx) => {
-    const taken = tx
+  return await svc.db.transaction(async (tx) => {
+    const taken = await tx
       .select({ id: secondFactors.id })
       .from(secondFactors)
       .where(eq(secondFactors.credentialId, credential.id))
       .get();
     if (taken) throw new AppError("CONFLICT", "response: this passkey is registered already", "passkey_exists");
-    const first = !hasSecondFactor(tx, userId);
+    const first = !(await hasSecondFactor(tx, userId));
     const now = svc.clock.now();
-    tx.insert(secondFactors)
+    await tx
+      .insert(secondFactors)
       .values({
         id: factorId,
         userId,
@@ -204,8 +211,8 @@ export async function confirmPasskeyRegistration(
         transports: credential.transports ?? [],
       })
       .run();
-    const codes = first ? replaceRecoveryCodes(tx, svc.clock, userId) : null;
-    recordAudit(tx, svc.clock, {
+    const codes = first ? await replaceRecoveryCodes(tx, svc.clock, userId) : null;
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "second_factor.enrol",
       target: { type: "user", id: userId },
@@ -216,8 +223,8 @@ export async function confirmPasskeyRegistration(
   });
 }
 
-function auditFailure(svc: ServiceContext, userId: string, purpose: string, error: unknown) {
-  svc.db.transaction((tx) =>
+async function auditFailure(svc: ServiceContext, userId: string, purpose: string, error: unknown) {
+  await svc.db.transaction(async (tx) =>
     recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "second_factor.use_failed",
@@ -248,7 +255,7 @@ export async function startPasskeySignIn(
   rp: RelyingParty,
   pending: { id: string; userId: string },
 ): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
-  const keys = passkeysOf(db, pending.userId);
+  const keys = await passkeysOf(db, pending.userId);
   if (keys.length === 0) return null;
   const options = await generateAuthenticationOptions({
     rpID: rp.rpId,
@@ -258,9 +265,13 @@ export async function startPasskeySignIn(
       row.credentialId ? [{ id: row.credentialId, transports: row.transports ?? undefined }] : [],
     ),
   });
-  db.transaction((tx) => {
-    tx.update(pendingSignIns).set({ challenge: options.challenge }).where(eq(pendingSignIns.id, pending.id)).run();
-    recordAudit(tx, clock, {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(pendingSignIns)
+      .set({ challenge: options.challenge })
+      .where(eq(pendingSignIns.id, pending.id))
+      .run();
+    await recordAudit(tx, clock, {
       actor: { kind: "user", id: pending.userId },
       action: "second_factor.challenge",
       target: { type: "user", id: pending.userId },
@@ -275,18 +286,20 @@ export async function startPasskeySignIn(
  * Takes the pending sign-in's challenge (clears it): a response is tried against it once. The clear
  * is conditional on the value read, so of two racing answers only one gets the challenge.
  */
-export function takeSignInChallenge(db: Executor, clock: Clock, pendingId: string): string | null {
-  const row = db
+export async function takeSignInChallenge(db: Executor, clock: Clock, pendingId: string): Promise<string | null> {
+  const row = await db
     .select({ challenge: pendingSignIns.challenge })
     .from(pendingSignIns)
     .where(and(eq(pendingSignIns.id, pendingId), gt(pendingSignIns.expiresAt, clock.now())))
     .get();
   if (!row?.challenge) return null;
-  const taken = db
-    .update(pendingSignIns)
-    .set({ challenge: null })
-    .where(and(eq(pendingSignIns.id, pendingId), eq(pendingSignIns.challenge, row.challenge)))
-    .run().changes;
+  const taken = (
+    await db
+      .update(pendingSignIns)
+      .set({ challenge: null })
+      .where(and(eq(pendingSignIns.id, pendingId), eq(pendingSignIns.challenge, row.challenge)))
+      .run()
+  ).changes;
   return taken === 1 ? row.challenge : null;
 }
 
@@ -313,7 +326,7 @@ export async function checkPasskeyAnswer(
     return { ok: false, why: "malformed" };
   }
   if (typeof response.id !== "string") return { ok: false, why: "malformed" };
-  const row = passkeysOf(db, userId).find((key) => key.credentialId === response.id);
+  const row = (await passkeysOf(db, userId)).find((key) => key.credentialId === response.id);
   if (!row?.credentialId || !row.publicKey) return { ok: false, why: "unknown_credential" };
   let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
   try {
@@ -334,11 +347,13 @@ export async function checkPasskeyAnswer(
     return { ok: false, why: error instanceof Error ? error.message.slice(0, 200) : "not verified" };
   }
   if (!verified.verified) return { ok: false, why: "not verified" };
-  const moved = db
-    .update(secondFactors)
-    .set({ signCount: verified.authenticationInfo.newCounter, lastUsedAt: clock.now() })
-    .where(and(eq(secondFactors.id, row.id), eq(secondFactors.signCount, row.signCount ?? 0)))
-    .run().changes;
+  const moved = (
+    await db
+      .update(secondFactors)
+      .set({ signCount: verified.authenticationInfo.newCounter, lastUsedAt: clock.now() })
+      .where(and(eq(secondFactors.id, row.id), eq(secondFactors.signCount, row.signCount ?? 0)))
+      .run()
+  ).changes;
   if (moved !== 1) return { ok: false, why: "counter raced" };
   return { ok: true, factorId: row.id };
 }
@@ -352,7 +367,7 @@ export async function startPasskeyStepUp(
   userId: string,
   sessionId: string,
 ): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
-  const keys = passkeysOf(svc.db, userId);
+  const keys = await passkeysOf(svc.db, userId);
   if (keys.length === 0) return null;
   const options = await generateAuthenticationOptions({
     rpID: rp.rpId,
@@ -362,9 +377,9 @@ export async function startPasskeyStepUp(
       row.credentialId ? [{ id: row.credentialId, transports: row.transports ?? undefined }] : [],
     ),
   });
-  svc.db.transaction((tx) => {
-    storeSessionChallenge(tx, svc.clock, sessionId, userId, options.challenge);
-    recordAudit(tx, svc.clock, {
+  await svc.db.transaction(async (tx) => {
+    await storeSessionChallenge(tx, svc.clock, sessionId, userId, options.challenge);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "second_factor.challenge",
       target: { type: "user", id: userId },
@@ -386,17 +401,17 @@ export async function stepUpWithPasskey(
   sessionId: string,
   answer: string,
 ): Promise<Date> {
-  const challenge = takeSessionChallenge(svc.db, svc.clock, sessionId, userId);
+  const challenge = await takeSessionChallenge(svc.db, svc.clock, sessionId, userId);
   const check = challenge
     ? await checkPasskeyAnswer(svc.db, svc.clock, rp, userId, challenge, answer)
     : ({ ok: false, why: "no challenge" } as const);
   if (!check.ok) {
-    auditFailure(svc, userId, "step_up", new Error(check.why));
+    await auditFailure(svc, userId, "step_up", new Error(check.why));
     throw invalidPasskey("passkey", "it does not answer this session's challenge");
   }
-  return svc.db.transaction((tx) => {
-    markSessionChecked(tx, svc.clock, sessionId);
-    recordAudit(tx, svc.clock, {
+  return svc.db.transaction(async (tx) => {
+    await markSessionChecked(tx, svc.clock, sessionId);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "second_factor.use",
       target: { type: "user", id: userId },

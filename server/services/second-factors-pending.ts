@@ -25,48 +25,55 @@ export function isWellFormedHandle(handle: unknown): handle is string {
   return typeof handle === "string" && /^[A-Za-z0-9_-]{43}$/.test(handle);
 }
 
-export function createPendingSignIn(tx: Executor, clock: Clock, userId: string): { handle: string; expiresAt: Date } {
+export async function createPendingSignIn(
+  tx: Executor,
+  clock: Clock,
+  userId: string,
+): Promise<{ handle: string; expiresAt: Date }> {
   const handle = randomBytes(32).toString("base64url");
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + PENDING_SIGN_IN_MS);
   // Old, lapsed rows of anyone go as new ones come: the table stays small without a sweeper.
-  tx.delete(pendingSignIns).where(lte(pendingSignIns.expiresAt, now)).run();
-  tx.insert(pendingSignIns)
+  await tx.delete(pendingSignIns).where(lte(pendingSignIns.expiresAt, now)).run();
+  await tx
+    .insert(pendingSignIns)
     .values({ id: newId("pendingSignIn"), handleHash: hashOf(handle), userId, createdAt: now, expiresAt })
     .run();
   return { handle, expiresAt };
 }
 
 /** The live row a handle names, or null (unknown, forged, expired, used, or killed by wrong codes). */
-export function findPendingSignIn(db: Executor, clock: Clock, handle: unknown): PendingSignInRow | null {
+export async function findPendingSignIn(db: Executor, clock: Clock, handle: unknown): Promise<PendingSignInRow | null> {
   if (!isWellFormedHandle(handle)) return null;
-  return (
-    db
-      .select()
-      .from(pendingSignIns)
-      .where(and(eq(pendingSignIns.handleHash, hashOf(handle)), gt(pendingSignIns.expiresAt, clock.now())))
-      .get() ?? null
-  );
+  const row = await db
+    .select()
+    .from(pendingSignIns)
+    .where(and(eq(pendingSignIns.handleHash, hashOf(handle)), gt(pendingSignIns.expiresAt, clock.now())))
+    .get();
+  return row ?? null;
 }
 
 /** One more wrong code; the handle dies at the limit. Returns true while it still lives. */
-export function notePendingFailure(tx: Executor, id: string): boolean {
-  tx.update(pendingSignIns)
+export async function notePendingFailure(tx: Executor, id: string): Promise<boolean> {
+  await tx
+    .update(pendingSignIns)
     .set({ failures: sql`${pendingSignIns.failures} + 1` })
     .where(eq(pendingSignIns.id, id))
     .run();
-  const removed = tx
-    .delete(pendingSignIns)
-    .where(and(eq(pendingSignIns.id, id), sql`${pendingSignIns.failures} >= ${PENDING_SIGN_IN_MAX_FAILURES}`))
-    .run().changes;
+  const removed = (
+    await tx
+      .delete(pendingSignIns)
+      .where(and(eq(pendingSignIns.id, id), sql`${pendingSignIns.failures} >= ${PENDING_SIGN_IN_MAX_FAILURES}`))
+      .run()
+  ).changes;
   return removed === 0;
 }
 
 /** Single use: true for the one caller whose delete removed the row (two racing redemptions: one wins). */
-export function redeemPendingSignIn(tx: Executor, id: string): boolean {
-  return tx.delete(pendingSignIns).where(eq(pendingSignIns.id, id)).run().changes === 1;
+export async function redeemPendingSignIn(tx: Executor, id: string): Promise<boolean> {
+  return (await tx.delete(pendingSignIns).where(eq(pendingSignIns.id, id)).run()).changes === 1;
 }
 
-export function setPendingChallenge(tx: Executor, id: string, challenge: string): void {
-  tx.update(pendingSignIns).set({ challenge }).where(eq(pendingSignIns.id, id)).run();
+export async function setPendingChallenge(tx: Executor, id: string, challenge: string): Promise<void> {
+  await tx.update(pendingSignIns).set({ challenge }).where(eq(pendingSignIns.id, id)).run();
 }

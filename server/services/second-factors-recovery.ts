@@ -39,11 +39,12 @@ export function looksLikeRecoveryCode(input: string): boolean {
 const hashOf = (normalized: string) => hashToken(`recovery:${normalized}`);
 
 /** Replaces a user's set with a fresh one; returns the codes, the only time they exist in plaintext. */
-export function replaceRecoveryCodes(tx: Executor, clock: Clock, userId: string): string[] {
-  tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();
+export async function replaceRecoveryCodes(tx: Executor, clock: Clock, userId: string): Promise<string[]> {
+  await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run();
   const now = clock.now();
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-  tx.insert(recoveryCodes)
+  await tx
+    .insert(recoveryCodes)
     .values(
       codes.map((code) => ({
         id: newId("recoveryCode"),
@@ -61,33 +62,37 @@ export function replaceRecoveryCodes(tx: Executor, clock: Clock, userId: string)
  * The update is the check ("… where used_at is null"), so two requests racing
  * with the same code cannot both succeed, in one process or several.
  */
-export function consumeRecoveryCode(tx: Executor, clock: Clock, userId: string, input: string): boolean {
+export async function consumeRecoveryCode(tx: Executor, clock: Clock, userId: string, input: string): Promise<boolean> {
   const normalized = normalizeRecoveryCode(input);
   if (!normalized) return false;
-  const changed = tx
-    .update(recoveryCodes)
-    .set({ usedAt: clock.now() })
-    .where(
-      and(
-        eq(recoveryCodes.userId, userId),
-        eq(recoveryCodes.codeHash, hashOf(normalized)),
-        isNull(recoveryCodes.usedAt),
-      ),
-    )
-    .run().changes;
+  const changed = (
+    await tx
+      .update(recoveryCodes)
+      .set({ usedAt: clock.now() })
+      .where(
+        and(
+          eq(recoveryCodes.userId, userId),
+          eq(recoveryCodes.codeHash, hashOf(normalized)),
+          isNull(recoveryCodes.usedAt),
+        ),
+      )
+      .run()
+  ).changes;
   return changed === 1;
 }
 
-export function recoveryCodesLeft(db: Executor, userId: string): number {
+export async function recoveryCodesLeft(db: Executor, userId: string): Promise<number> {
   return (
-    db
-      .select({ n: count() })
-      .from(recoveryCodes)
-      .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)))
-      .get()?.n ?? 0
+    (
+      await db
+        .select({ n: count() })
+        .from(recoveryCodes)
+        .where(and(eq(recoveryCodes.userId, userId), isNull(recoveryCodes.usedAt)))
+        .get()
+    )?.n ?? 0
   );
 }
 
-export function deleteRecoveryCodes(tx: Executor, userId: string): number {
-  return tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run().changes;
+export async function deleteRecoveryCodes(tx: Executor, userId: string): Promise<number> {
+  return (await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)).run()).changes;
 }

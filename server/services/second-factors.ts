@@ -51,30 +51,31 @@ export interface SecondFactorOverview {
 
 const confirmed = isNotNull(secondFactors.confirmedAt);
 
-export function hasSecondFactor(db: Executor, userId: string): boolean {
-  return !!db
+export async function hasSecondFactor(db: Executor, userId: string): Promise<boolean> {
+  return !!(await db
     .select({ id: secondFactors.id })
     .from(secondFactors)
     .where(and(eq(secondFactors.userId, userId), confirmed))
     .limit(1)
-    .get();
+    .get());
 }
 
-export function listSecondFactors(db: Executor, userId: string): SecondFactorOverview {
-  const factors = db
-    .select()
-    .from(secondFactors)
-    .where(and(eq(secondFactors.userId, userId), confirmed))
-    .orderBy(asc(secondFactors.createdAt), asc(secondFactors.id))
-    .all()
-    .map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      label: row.label,
-      createdAt: row.createdAt,
-      lastUsedAt: row.lastUsedAt,
-    }));
-  return { factors, recoveryCodesLeft: factors.length > 0 ? recoveryCodesLeft(db, userId) : 0 };
+export async function listSecondFactors(db: Executor, userId: string): Promise<SecondFactorOverview> {
+  const factors = (
+    await db
+      .select()
+      .from(secondFactors)
+      .where(and(eq(secondFactors.userId, userId), confirmed))
+      .orderBy(asc(secondFactors.createdAt), asc(secondFactors.id))
+      .all()
+  ).map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    label: row.label,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+  }));
+  return { factors, recoveryCodesLeft: await (factors.length > 0 ? recoveryCodesLeft(db, userId) : 0) };
 }
 
 /**
@@ -82,11 +83,11 @@ export function listSecondFactors(db: Executor, userId: string): SecondFactorOve
  * factor, by email: the admin gate's subjects, and the posture check's
  * "admins without a second factor" rule (server/posture).
  */
-export function usersWithoutSecondFactor(
+export async function usersWithoutSecondFactor(
   db: Executor,
   filter: { role?: Role } = {},
-): Array<{ id: string; email: string; role: Role }> {
-  return db
+): Promise<Array<{ id: string; email: string; role: Role }>> {
+  return await db
     .select({ id: users.id, email: users.email, role: users.role })
     .from(users)
     .where(
@@ -100,7 +101,7 @@ export function usersWithoutSecondFactor(
     .all();
 }
 
-function audit(
+async function audit(
   tx: Executor,
   svc: Pick<ServiceContext, "clock" | "actor" | "client">,
   action: `second_factor.${string}` | `session.${string}`,
@@ -108,7 +109,7 @@ function audit(
   detail: Record<string, unknown>,
   outcome: "success" | "failure" = "success",
 ) {
-  recordAudit(tx, svc.clock, {
+  await recordAudit(tx, svc.clock, {
     actor: svc.actor,
     action,
     target: { type: "user", id: userId },
@@ -141,11 +142,13 @@ export async function startTotpEnrolment(
   const factorId = newId("secondFactor");
   const uri = totpUri(secret, user.email);
   const qrSvg = await totpQrSvg(uri);
-  svc.db.transaction((tx) => {
-    tx.delete(secondFactors)
+  await svc.db.transaction(async (tx) => {
+    await tx
+      .delete(secondFactors)
       .where(and(eq(secondFactors.userId, user.id), eq(secondFactors.kind, "totp"), isNull(secondFactors.confirmedAt)))
       .run();
-    tx.insert(secondFactors)
+    await tx
+      .insert(secondFactors)
       .values({
         id: factorId,
         userId: user.id,
@@ -155,7 +158,7 @@ export async function startTotpEnrolment(
         totpSecret: sealTotpSecret(keyring, factorId, secret),
       })
       .run();
-    audit(tx, svc, "second_factor.enrol_start", user.id, { factorId, kind: "totp" });
+    await audit(tx, svc, "second_factor.enrol_start", user.id, { factorId, kind: "totp" });
   });
   return { factorId, secret, uri, qrSvg };
 }
@@ -167,15 +170,15 @@ const invalidCode = (field: string) =>
  * Confirms an enrolment with a first code from the app. When this is the
  * user's first factor, a set of recovery codes comes with it (returned once).
  */
-export function confirmTotpEnrolment(
+export async function confirmTotpEnrolment(
   svc: ServiceContext,
   userId: string,
   factorId: string,
   code: string,
-): { recoveryCodes: string[] | null } {
+): Promise<{ recoveryCodes: string[] | null }> {
   const keyring = requireKeyring(svc);
-  return svc.db.transaction((tx) => {
-    const row = tx
+  return await svc.db.transaction(async (tx) => {
+    const row = await tx
       .select()
       .from(secondFactors)
       .where(and(eq(secondFactors.id, factorId), eq(secondFactors.userId, userId), eq(secondFactors.kind, "totp")))
@@ -183,13 +186,18 @@ export function confirmTotpEnrolment(
     if (!row || row.confirmedAt || !row.totpSecret) throw notFound("Pending enrolment");
     const step = matchTotpStep(openTotpSecret(keyring, row.id, row.totpSecret), code.trim(), svc.clock.now().getTime());
     if (step === null) throw invalidCode("code");
-    const first = !hasSecondFactor(tx, userId);
-    tx.update(secondFactors)
+    const first = !(await hasSecondFactor(tx, userId));
+    await tx
+      .update(secondFactors)
       .set({ confirmedAt: svc.clock.now(), totpLastStep: step, lastUsedAt: svc.clock.now() })
       .where(eq(secondFactors.id, row.id))
       .run();
-    const codes = first ? replaceRecoveryCodes(tx, svc.clock, userId) : null;
-    audit(tx, svc, "second_factor.enrol", userId, { factorId, kind: "totp", recoveryCodesIssued: codes !== null });
+    const codes = first ? await replaceRecoveryCodes(tx, svc.clock, userId) : null;
+    await audit(tx, svc, "second_factor.enrol", userId, {
+      factorId,
+      kind: "totp",
+      recoveryCodesIssued: codes !== null,
+    });
     return { recoveryCodes: codes };
   });
 }
@@ -207,17 +215,17 @@ export type FactorCheck =
  * older one of the window — is refused the second time, even when two
  * requests race in different processes.
  */
-export function checkSecondFactorCode(
+export async function checkSecondFactorCode(
   tx: Executor,
   clock: Clock,
   keyring: Keyring,
   userId: string,
   code: string,
-): FactorCheck {
+): Promise<FactorCheck> {
   const given = code.trim();
   const now = clock.now().getTime();
   if (/^\d{6}$/.test(given)) {
-    const rows = tx
+    const rows = await tx
       .select()
       .from(secondFactors)
       .where(and(eq(secondFactors.userId, userId), eq(secondFactors.kind, "totp"), confirmed))
@@ -226,29 +234,35 @@ export function checkSecondFactorCode(
       if (!row.totpSecret) continue;
       const step = matchTotpStep(openTotpSecret(keyring, row.id, row.totpSecret), given, now);
       if (step === null) continue;
-      const accepted = tx
-        .update(secondFactors)
-        .set({ totpLastStep: step, lastUsedAt: clock.now() })
-        .where(
-          and(
-            eq(secondFactors.id, row.id),
-            or(isNull(secondFactors.totpLastStep), lt(secondFactors.totpLastStep, step)),
-          ),
-        )
-        .run().changes;
+      const accepted = (
+        await tx
+          .update(secondFactors)
+          .set({ totpLastStep: step, lastUsedAt: clock.now() })
+          .where(
+            and(
+              eq(secondFactors.id, row.id),
+              or(isNull(secondFactors.totpLastStep), lt(secondFactors.totpLastStep, step)),
+            ),
+          )
+          .run()
+      ).changes;
       if (accepted === 1) return { ok: true, method: "totp", factorId: row.id };
     }
     return { ok: false };
   }
-  if (looksLikeRecoveryCode(given) && hasSecondFactor(tx, userId) && consumeRecoveryCode(tx, clock, userId, given)) {
+  if (
+    looksLikeRecoveryCode(given) &&
+    (await hasSecondFactor(tx, userId)) &&
+    (await consumeRecoveryCode(tx, clock, userId, given))
+  ) {
     return { ok: true, method: "recovery_code", factorId: null };
   }
   return { ok: false };
 }
 
 /** Records a passed check on a session row: sign-in's second step and step-up both count for step-up. */
-export function markSessionChecked(tx: Executor, clock: Clock, sessionId: string): void {
-  tx.update(sessions).set({ secondFactorAt: clock.now() }).where(eq(sessions.id, sessionId)).run();
+export async function markSessionChecked(tx: Executor, clock: Clock, sessionId: string): Promise<void> {
+  await tx.update(sessions).set({ secondFactorAt: clock.now() }).where(eq(sessions.id, sessionId)).run();
 }
 
 /**
@@ -256,16 +270,21 @@ export function markSessionChecked(tx: Executor, clock: Clock, sessionId: string
  * row records when. A wrong code is audited as a failure and answered 400
  * naming the field `code`.
  */
-export function stepUpSession(svc: ServiceContext, userId: string, sessionId: string, code: string): Date {
+export async function stepUpSession(
+  svc: ServiceContext,
+  userId: string,
+  sessionId: string,
+  code: string,
+): Promise<Date> {
   const keyring = requireKeyring(svc);
-  const outcome = svc.db.transaction((tx) => {
-    const check = checkSecondFactorCode(tx, svc.clock, keyring, userId, code);
+  const outcome = await svc.db.transaction(async (tx) => {
+    const check = await checkSecondFactorCode(tx, svc.clock, keyring, userId, code);
     if (!check.ok) {
-      audit(tx, svc, "second_factor.use_failed", userId, { purpose: "step_up" }, "failure");
+      await audit(tx, svc, "second_factor.use_failed", userId, { purpose: "step_up" }, "failure");
       return null;
     }
-    markSessionChecked(tx, svc.clock, sessionId);
-    audit(tx, svc, "second_factor.use", userId, {
+    await markSessionChecked(tx, svc.clock, sessionId);
+    await audit(tx, svc, "second_factor.use", userId, {
       purpose: "step_up",
       method: check.method,
       factorId: check.factorId,
@@ -278,30 +297,34 @@ export function stepUpSession(svc: ServiceContext, userId: string, sessionId: st
 }
 
 /** A new set of ten recovery codes (the old set stops working); only for a user with a factor. */
-export function regenerateRecoveryCodes(svc: ServiceContext, userId: string): string[] {
-  return svc.db.transaction((tx) => {
-    if (!hasSecondFactor(tx, userId)) {
+export async function regenerateRecoveryCodes(svc: ServiceContext, userId: string): Promise<string[]> {
+  return await svc.db.transaction(async (tx) => {
+    if (!(await hasSecondFactor(tx, userId))) {
       throw new AppError("CONFLICT", "Set up a second factor before recovery codes", "no_second_factor");
     }
-    const codes = replaceRecoveryCodes(tx, svc.clock, userId);
-    audit(tx, svc, "second_factor.recovery_codes", userId, { issued: codes.length });
+    const codes = await replaceRecoveryCodes(tx, svc.clock, userId);
+    await audit(tx, svc, "second_factor.recovery_codes", userId, { issued: codes.length });
     return codes;
   });
 }
 
 /** Removes one of the user's own factors (another user's, or an unknown id: 404). The last one takes the recovery codes with it. */
-export function removeSecondFactor(svc: ServiceContext, userId: string, factorId: string): { remaining: number } {
-  return svc.db.transaction((tx) => {
-    const row = tx
+export async function removeSecondFactor(
+  svc: ServiceContext,
+  userId: string,
+  factorId: string,
+): Promise<{ remaining: number }> {
+  return await svc.db.transaction(async (tx) => {
+    const row = await tx
       .select({ id: secondFactors.id, kind: secondFactors.kind })
       .from(secondFactors)
       .where(and(eq(secondFactors.id, factorId), eq(secondFactors.userId, userId), confirmed))
       .get();
     if (!row) throw notFound("Second factor");
-    tx.delete(secondFactors).where(eq(secondFactors.id, row.id)).run();
-    const remaining = listSecondFactors(tx, userId).factors.length;
-    if (remaining === 0) deleteRecoveryCodes(tx, userId);
-    audit(tx, svc, "second_factor.remove", userId, { factorId, kind: row.kind, remaining });
+    await tx.delete(secondFactors).where(eq(secondFactors.id, row.id)).run();
+    const remaining = (await listSecondFactors(tx, userId)).factors.length;
+    if (remaining === 0) await deleteRecoveryCodes(tx, userId);
+    await audit(tx, svc, "second_factor.remove", userId, { factorId, kind: row.kind, remaining });
     return { remaining };
   });
 }
@@ -312,21 +335,21 @@ export function removeSecondFactor(svc: ServiceContext, userId: string, factorId
  * left alone (the person is locked out, so has none that matter; an admin
  * can end them separately).
  */
-export function resetSecondFactors(
+export async function resetSecondFactors(
   svc: Pick<ServiceContext, "db" | "clock" | "client"> & { actor: Actor },
   userId: string,
-): { factorsRemoved: number; recoveryCodesRemoved: number } {
-  return svc.db.transaction((tx) => {
-    const factorsRemoved = tx.delete(secondFactors).where(eq(secondFactors.userId, userId)).run().changes;
-    const recoveryCodesRemoved = deleteRecoveryCodes(tx, userId);
-    deletePendingSignInsOf(tx, userId);
-    audit(tx, svc, "second_factor.reset", userId, { factorsRemoved, recoveryCodesRemoved });
+): Promise<{ factorsRemoved: number; recoveryCodesRemoved: number }> {
+  return await svc.db.transaction(async (tx) => {
+    const factorsRemoved = (await tx.delete(secondFactors).where(eq(secondFactors.userId, userId)).run()).changes;
+    const recoveryCodesRemoved = await deleteRecoveryCodes(tx, userId);
+    await deletePendingSignInsOf(tx, userId);
+    await audit(tx, svc, "second_factor.reset", userId, { factorsRemoved, recoveryCodesRemoved });
     return { factorsRemoved, recoveryCodesRemoved };
   });
 }
 
-function deletePendingSignInsOf(tx: Executor, userId: string) {
-  tx.delete(pendingSignIns).where(eq(pendingSignIns.userId, userId)).run();
+async function deletePendingSignInsOf(tx: Executor, userId: string) {
+  await tx.delete(pendingSignIns).where(eq(pendingSignIns.userId, userId)).run();
 }
 
 export { totpStepAt };

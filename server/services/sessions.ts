@@ -19,7 +19,13 @@ export interface SessionPolicy {
 /** last_seen_at is written at most this often per session: no write on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export function createSession(tx: Executor, clock: Clock, policy: SessionPolicy, userId: string, client: ClientInfo) {
+export async function createSession(
+  tx: Executor,
+  clock: Clock,
+  policy: SessionPolicy,
+  userId: string,
+  client: ClientInfo,
+) {
   const now = clock.now();
   const row = {
     id: newId("session"),
@@ -30,7 +36,7 @@ export function createSession(tx: Executor, clock: Clock, policy: SessionPolicy,
     ip: client.ip,
     userAgent: client.userAgent?.slice(0, 512) ?? null,
   };
-  tx.insert(sessions).values(row).run();
+  await tx.insert(sessions).values(row).run();
   return row;
 }
 
@@ -41,9 +47,14 @@ export type ActiveSession = { session: SessionRow; user: UserRow };
  * be within both the absolute and the idle timeout, and belong to an enabled
  * user. Expired rows are removed as they are found.
  */
-export function resolveSession(db: Db, clock: Clock, policy: SessionPolicy, sessionId: string): ActiveSession | null {
+export async function resolveSession(
+  db: Db,
+  clock: Clock,
+  policy: SessionPolicy,
+  sessionId: string,
+): Promise<ActiveSession | null> {
   // Every dashboard call runs this: built once per connection (db/prepared.ts).
-  const found = preparedOnce(db, "sessions.withUser", () =>
+  const found = await preparedOnce(db, "sessions.withUser", () =>
     db
       .select({ session: sessions, user: users })
       .from(sessions)
@@ -55,12 +66,12 @@ export function resolveSession(db: Db, clock: Clock, policy: SessionPolicy, sess
   const now = clock.now().getTime();
   const idleDeadline = found.session.lastSeenAt.getTime() + policy.idleMs;
   if (now >= found.session.expiresAt.getTime() || now >= idleDeadline) {
-    bookkeeping(() => db.delete(sessions).where(eq(sessions.id, sessionId)).run());
+    await bookkeeping(() => db.delete(sessions).where(eq(sessions.id, sessionId)).run());
     return null;
   }
   if (found.user.disabledAt) return null;
   if (now - found.session.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
-    bookkeeping(() =>
+    await bookkeeping(() =>
       db
         .update(sessions)
         .set({ lastSeenAt: new Date(now) })
@@ -77,9 +88,9 @@ export function resolveSession(db: Db, clock: Clock, policy: SessionPolicy, sess
  * request, a read perhaps, goes on — the next one tries again. Anything
  * else is thrown.
  */
-function bookkeeping(write: () => unknown): void {
+async function bookkeeping(write: () => Promise<unknown>): Promise<void> {
   try {
-    write();
+    await write();
   } catch (error) {
     const failure = storageFailureOf(error);
     if (!failure) throw error;
@@ -87,20 +98,20 @@ function bookkeeping(write: () => unknown): void {
   }
 }
 
-export function endSession(tx: Executor, sessionId: string): boolean {
-  return tx.delete(sessions).where(eq(sessions.id, sessionId)).run().changes > 0;
+export async function endSession(tx: Executor, sessionId: string): Promise<boolean> {
+  return (await tx.delete(sessions).where(eq(sessions.id, sessionId)).run()).changes > 0;
 }
 
 /** Ends every session of a user, optionally keeping the one making the request. Returns how many ended. */
-export function endUserSessions(tx: Executor, userId: string, keepSessionId?: string): number {
+export async function endUserSessions(tx: Executor, userId: string, keepSessionId?: string): Promise<number> {
   const where = keepSessionId
     ? and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId))
     : eq(sessions.userId, userId);
-  return tx.delete(sessions).where(where).run().changes;
+  return (await tx.delete(sessions).where(where).run()).changes;
 }
 
-export function listUserSessions(db: Executor, userId: string): SessionRow[] {
-  return db.select().from(sessions).where(eq(sessions.userId, userId)).orderBy(desc(sessions.lastSeenAt)).all();
+export async function listUserSessions(db: Executor, userId: string): Promise<SessionRow[]> {
+  return await db.select().from(sessions).where(eq(sessions.userId, userId)).orderBy(desc(sessions.lastSeenAt)).all();
 }
 
 /**
@@ -110,8 +121,13 @@ export function listUserSessions(db: Executor, userId: string): SessionRow[] {
  */
 export type SessionStanding = "active" | "expired" | "ended";
 
-export function sessionStanding(db: Executor, clock: Clock, policy: SessionPolicy, sessionId: string): SessionStanding {
-  const found = db
+export async function sessionStanding(
+  db: Executor,
+  clock: Clock,
+  policy: SessionPolicy,
+  sessionId: string,
+): Promise<SessionStanding> {
+  const found = await db
     .select({ session: sessions, disabledAt: users.disabledAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -142,9 +158,14 @@ export interface OwnSession {
  * rows past their absolute limit are left out (a row past its idle limit
  * goes the next time its cookie is seen, and can still be ended here).
  */
-export function listOwnSessions(db: Executor, clock: Clock, userId: string, currentSessionId: string): OwnSession[] {
+export async function listOwnSessions(
+  db: Executor,
+  clock: Clock,
+  userId: string,
+  currentSessionId: string,
+): Promise<OwnSession[]> {
   const now = clock.now().getTime();
-  return listUserSessions(db, userId)
+  return (await listUserSessions(db, userId))
     .filter((s) => now < s.expiresAt.getTime())
     .map((s) => ({
       id: s.id,
@@ -162,19 +183,21 @@ export function listOwnSessions(db: Executor, clock: Clock, userId: string, curr
  * signing out). Another user's session, or one that is gone, is a 404: the
  * same answer, so ids of other people's sessions cannot be probed.
  */
-export function endOwnSession(
+export async function endOwnSession(
   svc: ServiceContext,
   userId: string,
   sessionId: string,
   currentSessionId: string,
-): { current: boolean } {
-  return svc.db.transaction((tx) => {
-    const ended = tx
-      .delete(sessions)
-      .where(and(eq(sessions.userId, userId), eq(sessions.id, sessionId)))
-      .run().changes;
+): Promise<{ current: boolean }> {
+  return await svc.db.transaction(async (tx) => {
+    const ended = (
+      await tx
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), eq(sessions.id, sessionId)))
+        .run()
+    ).changes;
     if (ended === 0) throw notFound("Session");
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "session.end",
       target: { type: "user", id: userId },
@@ -186,10 +209,14 @@ export function endOwnSession(
 }
 
 /** A user ends every session of theirs but the one making the request. Returns how many ended. */
-export function endOwnOtherSessions(svc: ServiceContext, userId: string, currentSessionId: string): number {
-  return svc.db.transaction((tx) => {
-    const ended = endUserSessions(tx, userId, currentSessionId);
-    recordAudit(tx, svc.clock, {
+export async function endOwnOtherSessions(
+  svc: ServiceContext,
+  userId: string,
+  currentSessionId: string,
+): Promise<number> {
+  return await svc.db.transaction(async (tx) => {
+    const ended = await endUserSessions(tx, userId, currentSessionId);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "session.end_others",
       target: { type: "user", id: userId },

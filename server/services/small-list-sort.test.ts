@@ -50,14 +50,14 @@ beforeEach(async () => {
   // Origins added in the order b, c, a.
   for (const [i, host] of ["b.example.com", "c.example.com", "a.example.com"].entries()) {
     rt.clock.set(start + i * HOUR);
-    addCorsOrigin(svc(), { origin: `https://${host}` });
+    await addCorsOrigin(svc(), { origin: `https://${host}` });
   }
   // Overrides set in the order carol (ends in 2 days), alice (never ends), bob (ends in 1 day).
   const ends: Record<string, number | null> = { carol: 2 * 24 * HOUR, alice: null, bob: 24 * HOUR };
   for (const [i, name] of ["carol", "alice", "bob"].entries()) {
     const user = await seedUser(rt, `${name}@example.com`, "member");
     rt.clock.set(start + (3 + i) * HOUR);
-    setOverride(
+    await setOverride(
       svc(),
       { type: "user", id: user.user.id },
       { limit: 100 + i, windowMs: 60_000, expiresInMs: ends[name] ?? null },
@@ -183,7 +183,7 @@ describe("admin.rateLimits.overrides sorted on the server", () => {
 
 describe("over REST", () => {
   const get = async (path: string) => {
-    const bearer = createToken(svc(), rootId, { name: `admin-${Math.random()}`, scopes: ["admin"] }).token;
+    const bearer = (await createToken(svc(), rootId, { name: `admin-${Math.random()}`, scopes: ["admin"] })).token;
     const res = await handleRest(
       new Request(`${ORIGIN}/api/v1${path}`, { headers: { ...peer, authorization: `Bearer ${bearer}` } }),
       rt,

@@ -23,10 +23,10 @@ export type TokenCheck =
  * a disabled owner or a demotion counts on the very next request. A string
  * that is not a well-formed token never reaches the database.
  */
-export function checkToken(db: Db, clock: Clock, presented: string, ip: string | null): TokenCheck {
+export async function checkToken(db: Db, clock: Clock, presented: string, ip: string | null): Promise<TokenCheck> {
   if (!isWellFormedToken(presented)) return { ok: false, reason: "unknown", tokenId: null };
   const hash = hashToken(presented);
-  const found = preparedOnce(db, "tokens.byHash", () =>
+  const found = await preparedOnce(db, "tokens.byHash", () =>
     db
       .select({ token: apiTokens, owner: users })
       .from(apiTokens)
@@ -42,7 +42,7 @@ export function checkToken(db: Db, clock: Clock, presented: string, ip: string |
   const status = statusOf(token, now);
   if (status !== "active") return { ok: false, reason: status, tokenId: token.id };
   if (owner.disabledAt) return { ok: false, reason: "owner_disabled", tokenId: token.id };
-  noteUse(db, token, now, ip);
+  await noteUse(db, token, now, ip);
   return { ok: true, token, owner, scopes: effectiveScopes(token.scopes, owner) };
 }
 
@@ -53,7 +53,7 @@ export function checkToken(db: Db, clock: Clock, presented: string, ip: string |
  */
 const lastWrites = new WeakMap<object, Map<string, number>>();
 
-function noteUse(db: Db, token: ApiTokenRow, now: Date, ip: string | null): void {
+async function noteUse(db: Db, token: ApiTokenRow, now: Date, ip: string | null): Promise<void> {
   let seen = lastWrites.get(db);
   if (!seen) {
     seen = new Map();
@@ -71,7 +71,8 @@ function noteUse(db: Db, token: ApiTokenRow, now: Date, ip: string | null): void
   }
   try {
     // Conditional: another instance that wrote within the minute wins, and this becomes a no-op.
-    db.update(apiTokens)
+    await db
+      .update(apiTokens)
       .set({ lastUsedAt: now, lastUsedIp: ip })
       .where(
         and(

@@ -31,15 +31,15 @@ beforeEach(async () => {
   // Created in the order b, c, a; used: c long ago, a recently, b never.
   for (const [i, name] of ["bravo", "charlie", "alpha"].entries()) {
     rt.clock.set(start + i * HOUR);
-    createToken(svc, alice.user.id, { name, scopes: ["contacts:read"] });
+    await createToken(svc, alice.user.id, { name, scopes: ["contacts:read"] });
   }
   const at = (name: string) => eq(apiTokens.name, name);
-  rt.db
+  await rt.db
     .update(apiTokens)
     .set({ lastUsedAt: new Date(start + 3 * HOUR) })
     .where(at("charlie"))
     .run();
-  rt.db
+  await rt.db
     .update(apiTokens)
     .set({ lastUsedAt: new Date(start + 5 * HOUR) })
     .where(at("alpha"))

@@ -44,15 +44,19 @@ export * from "./token-rules";
  * audited or stored.
  */
 
-function activeOwner(tx: Executor, userId: string): UserRow {
-  const owner = getUserRow(tx, userId);
+async function activeOwner(tx: Executor, userId: string): Promise<UserRow> {
+  const owner = await getUserRow(tx, userId);
   if (owner.disabledAt) throw new AppError("CONFLICT", "The user is disabled", "user_disabled");
   return owner;
 }
 
 /** A token with its owner; with `ownerId`, another owner's token is simply not found (never a 403). */
-function findToken(tx: Executor, tokenId: string, ownerId?: string): { token: ApiTokenRow; owner: UserRow } {
-  const found = tx
+async function findToken(
+  tx: Executor,
+  tokenId: string,
+  ownerId?: string,
+): Promise<{ token: ApiTokenRow; owner: UserRow }> {
+  const found = await tx
     .select({ token: apiTokens, owner: users })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
@@ -62,13 +66,15 @@ function findToken(tx: Executor, tokenId: string, ownerId?: string): { token: Ap
   return found;
 }
 
-function assertBelowCap(tx: Executor, userId: string, now: Date): void {
+async function assertBelowCap(tx: Executor, userId: string, now: Date): Promise<void> {
   const live =
-    tx
-      .select({ n: count() })
-      .from(apiTokens)
-      .where(and(eq(apiTokens.userId, userId), statusWhere("active", now)))
-      .get()?.n ?? 0;
+    (
+      await tx
+        .select({ n: count() })
+        .from(apiTokens)
+        .where(and(eq(apiTokens.userId, userId), statusWhere("active", now)))
+        .get()
+    )?.n ?? 0;
   if (live >= MAX_ACTIVE_TOKENS_PER_USER) {
     throw new AppError(
       "CONFLICT",
@@ -78,10 +84,10 @@ function assertBelowCap(tx: Executor, userId: string, now: Date): void {
   }
 }
 
-function insertToken(
+async function insertToken(
   tx: Executor,
   values: { userId: string; name: string; scopes: Scope[]; now: Date; expiresAt: Date | null; rotatedFromId?: string },
-): { row: ApiTokenRow; token: string } {
+): Promise<{ row: ApiTokenRow; token: string }> {
   const token = generateToken();
   const row: ApiTokenRow = {
     id: newId("token"),
@@ -101,30 +107,30 @@ function insertToken(
     replacedById: null,
     graceUntil: null,
   };
-  tx.insert(apiTokens).values(row).run();
+  await tx.insert(apiTokens).values(row).run();
   return { row, token };
 }
 
 // ---------------------------------------------------------------- lifecycle
 
 /** Creates a token for `userId`; the plaintext is in the result and nowhere else. */
-export function createToken(
+export async function createToken(
   svc: ServiceContext,
   userId: string,
   input: CreateTokenInput,
   opts: IssueOptions = {},
-): CreatedToken {
+): Promise<CreatedToken> {
   const policy = opts.policy ?? DEFAULT_TOKEN_POLICY;
   const name = tokenName(input.name);
   const scopes = normalizeScopes(input.scopes);
   const now = svc.clock.now();
   const expiresAt = expiryFrom(policy, input.expiresInMs, now);
-  return svc.db.transaction((tx) => {
-    const owner = activeOwner(tx, userId);
+  return await svc.db.transaction(async (tx) => {
+    const owner = await activeOwner(tx, userId);
     assertGrantable(scopes, owner, opts.grantorScopes);
-    assertBelowCap(tx, userId, now);
-    const { row, token } = insertToken(tx, { userId, name, scopes, now, expiresAt });
-    recordAudit(tx, svc.clock, {
+    await assertBelowCap(tx, userId, now);
+    const { row, token } = await insertToken(tx, { userId, name, scopes, now, expiresAt });
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "token.create",
       target: { type: "api_token", id: row.id },
@@ -141,21 +147,21 @@ export function createToken(
  * (0 to 7 days; 0 revokes it at once). The replacement gets the old token's
  * lifetime again, capped by the policy.
  */
-export function rotateToken(
+export async function rotateToken(
   svc: ServiceContext,
   userId: string,
   tokenId: string,
   input: { graceMs: number },
   opts: IssueOptions = {},
-): RotatedToken {
+): Promise<RotatedToken> {
   const policy = opts.policy ?? DEFAULT_TOKEN_POLICY;
   if (!Number.isSafeInteger(input.graceMs) || input.graceMs < 0 || input.graceMs > MAX_GRACE_MS) {
     throw new AppError("BAD_REQUEST", "grace: must be between 0 and 7 days", "invalid_input");
   }
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const { token: old } = findToken(tx, tokenId, userId);
-    const owner = activeOwner(tx, old.userId);
+  return await svc.db.transaction(async (tx) => {
+    const { token: old } = await findToken(tx, tokenId, userId);
+    const owner = await activeOwner(tx, old.userId);
     if (old.replacedById) {
       throw new AppError("CONFLICT", "This token was already rotated; rotate its replacement", "already_rotated");
     }
@@ -179,7 +185,7 @@ export function rotateToken(
         : policy.allowNoExpiry
           ? null
           : new Date(now.getTime() + policy.defaultTtlMs);
-    const { row, token } = insertToken(tx, {
+    const { row, token } = await insertToken(tx, {
       userId: old.userId,
       name: old.name,
       scopes,
@@ -189,7 +195,8 @@ export function rotateToken(
     });
 
     const graceUntil = input.graceMs > 0 ? new Date(now.getTime() + input.graceMs) : null;
-    tx.update(apiTokens)
+    await tx
+      .update(apiTokens)
       .set(
         graceUntil
           ? { replacedById: row.id, graceUntil }
@@ -198,21 +205,21 @@ export function rotateToken(
       .where(eq(apiTokens.id, old.id))
       .run();
 
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "token.rotate",
       target: { type: "api_token", id: old.id },
       client: svc.client,
       detail: { ownerId: old.userId, replacementId: row.id, oldValidUntil: iso(graceUntil ?? now) },
     });
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "token.create",
       target: { type: "api_token", id: row.id },
       client: svc.client,
       detail: { ownerId: old.userId, name: old.name, scopes, expiresAt: iso(expiresAt), rotatedFromId: old.id },
     });
-    const previous = findToken(tx, old.id).token;
+    const previous = (await findToken(tx, old.id)).token;
     return { ...toSummary(row, owner, now), token, previous: toSummary(previous, owner, now) };
   });
 }
@@ -222,23 +229,28 @@ export function rotateToken(
  * With `ownerId`, only that user's token (another's is NOT_FOUND). Revoking
  * a revoked token changes nothing and writes no audit entry.
  */
-export function revokeToken(svc: ServiceContext, tokenId: string, opts: { ownerId?: string } = {}): TokenSummary {
+export async function revokeToken(
+  svc: ServiceContext,
+  tokenId: string,
+  opts: { ownerId?: string } = {},
+): Promise<TokenSummary> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    const { token, owner } = findToken(tx, tokenId, opts.ownerId);
+  return await svc.db.transaction(async (tx) => {
+    const { token, owner } = await findToken(tx, tokenId, opts.ownerId);
     if (token.revokedAt) return toSummary(token, owner, now);
-    tx.update(apiTokens)
+    await tx
+      .update(apiTokens)
       .set({ revokedAt: now, revokedBy: revokerOf(svc.actor), revokedReason: "revoked" })
       .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)))
       .run();
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "token.revoke",
       target: { type: "api_token", id: tokenId },
       client: svc.client,
       detail: { ownerId: token.userId, name: token.name },
     });
-    return toSummary(findToken(tx, tokenId).token, owner, now);
+    return toSummary((await findToken(tx, tokenId)).token, owner, now);
   });
 }
 
@@ -246,27 +258,31 @@ export function revokeToken(svc: ServiceContext, tokenId: string, opts: { ownerI
  * "Sign out everywhere" / an admin's "revoke everything": every session and
  * every token of the user end in one transaction, with one audit entry.
  */
-export function revokeAllForUser(
+export async function revokeAllForUser(
   svc: ServiceContext,
   userId: string,
-): { sessionsEnded: number; tokensRevoked: number; oauthGrantsRevoked: number } {
+): Promise<{ sessionsEnded: number; tokensRevoked: number; oauthGrantsRevoked: number }> {
   const now = svc.clock.now();
-  return svc.db.transaction((tx) => {
-    getUserRow(tx, userId);
-    const sessionsEnded = endUserSessions(tx, userId);
+  return await svc.db.transaction(async (tx) => {
+    await getUserRow(tx, userId);
+    const sessionsEnded = await endUserSessions(tx, userId);
     // Every app the user authorised loses its tokens, and must ask again.
-    const oauthGrantsRevoked = tx
-      .update(oauthGrants)
-      .set({ revokedAt: now, revokedReason: "revoked" })
-      .where(and(eq(oauthGrants.userId, userId), isNull(oauthGrants.revokedAt)))
-      .run().changes;
-    tx.delete(oauthConsents).where(eq(oauthConsents.userId, userId)).run();
-    const tokensRevoked = tx
-      .update(apiTokens)
-      .set({ revokedAt: now, revokedBy: revokerOf(svc.actor), revokedReason: "revoke_all" })
-      .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
-      .run().changes;
-    recordAudit(tx, svc.clock, {
+    const oauthGrantsRevoked = (
+      await tx
+        .update(oauthGrants)
+        .set({ revokedAt: now, revokedReason: "revoked" })
+        .where(and(eq(oauthGrants.userId, userId), isNull(oauthGrants.revokedAt)))
+        .run()
+    ).changes;
+    await tx.delete(oauthConsents).where(eq(oauthConsents.userId, userId)).run();
+    const tokensRevoked = (
+      await tx
+        .update(apiTokens)
+        .set({ revokedAt: now, revokedBy: revokerOf(svc.actor), revokedReason: "revoke_all" })
+        .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+        .run()
+    ).changes;
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "user.revoke_all",
       target: { type: "user", id: userId },
@@ -279,12 +295,12 @@ export function revokeAllForUser(
 }
 
 /** One token as the lists show it; with `ownerId`, only that user's (another's is NOT_FOUND). */
-export function getTokenSummary(
+export async function getTokenSummary(
   svc: Pick<ServiceContext, "db" | "clock">,
   tokenId: string,
   opts: { ownerId?: string } = {},
-): TokenSummary {
-  const { token, owner } = findToken(svc.db, tokenId, opts.ownerId);
+): Promise<TokenSummary> {
+  const { token, owner } = await findToken(svc.db, tokenId, opts.ownerId);
   return toSummary(token, owner, svc.clock.now());
 }
 
@@ -334,10 +350,10 @@ function tokenCursorKey(cursor: string | undefined, order: SortOrder): [string |
 }
 
 /** Filtered and sorted (newest first unless asked otherwise), with owners; for "my tokens" pass ownerId. */
-export function listTokens(
+export async function listTokens(
   svc: Pick<ServiceContext, "db" | "clock">,
   query: TokenQuery = {},
-): { items: TokenSummary[]; total: number; nextCursor: string | null } {
+): Promise<{ items: TokenSummary[]; total: number; nextCursor: string | null }> {
   const now = svc.clock.now();
   const sort = query.sort ?? "createdAt";
   const order: SortOrder = { sort, direction: query.direction ?? (sort === "name" ? "asc" : "desc") };
@@ -357,8 +373,14 @@ export function listTokens(
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId));
   const total =
-    svc.db.select({ n: count() }).from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId)).where(where).get()
-      ?.n ?? 0;
+    (
+      await svc.db
+        .select({ n: count() })
+        .from(apiTokens)
+        .innerJoin(users, eq(users.id, apiTokens.userId))
+        .where(where)
+        .get()
+    )?.n ?? 0;
   const limit = query.limit ?? 50;
   const direction = order.direction === "asc" ? asc : desc;
   const past = after
@@ -366,7 +388,7 @@ export function listTokens(
       ? sql`(${key.expr} > ${after[0]} or (${key.expr} = ${after[0]} and ${apiTokens.id} > ${after[1]}))`
       : sql`(${key.expr} < ${after[0]} or (${key.expr} = ${after[0]} and ${apiTokens.id} < ${after[1]}))`
     : undefined;
-  const rows = base
+  const rows = await base
     .where(and(where, past))
     .orderBy(direction(key.expr), direction(apiTokens.id))
     .limit(limit + 1)

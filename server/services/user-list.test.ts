@@ -34,9 +34,9 @@ afterAll(() => {
 
 const HOUR = 3_600_000;
 
-function signedInAt(userId: string, at: number) {
+async function signedInAt(userId: string, at: number) {
   rt.clock.set(at);
-  rt.db.transaction((tx) =>
+  await rt.db.transaction(async (tx) =>
     recordAudit(tx, rt.clock, { actor: { kind: "user", id: userId }, action: "session.login", client }),
   );
 }
@@ -55,13 +55,13 @@ beforeEach(async () => {
   rt.clock.set(start + 4 * HOUR);
   const bob = await seedUser(rt, "bob@example.com", "member");
   ids = { root: root.user.id, alice: alice.user.id, bob: bob.user.id, carol: carol.user.id, dave: dave.user.id };
-  rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, bob.user.id)).run();
-  rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, carol.user.id)).run();
+  await rt.db.update(users).set({ disabledAt: rt.clock.now() }).where(eq(users.id, bob.user.id)).run();
+  await rt.db.update(users).set({ mustChangePassword: true }).where(eq(users.id, carol.user.id)).run();
   // Sign-ins: alice last, root earlier; carol and dave never (bob's is before he was disabled).
-  signedInAt(ids.bob, start + 5 * HOUR);
-  signedInAt(ids.root, start + 6 * HOUR);
-  signedInAt(ids.alice, start + 7 * HOUR);
-  signedInAt(ids.root, start + 5.5 * HOUR);
+  await signedInAt(ids.bob, start + 5 * HOUR);
+  await signedInAt(ids.root, start + 6 * HOUR);
+  await signedInAt(ids.alice, start + 7 * HOUR);
+  await signedInAt(ids.root, start + 5.5 * HOUR);
   rt.clock.set(start + 8 * HOUR);
   api = callerFor(rt, root.principal);
 });
@@ -190,13 +190,16 @@ describe("paging in the order asked for", () => {
 });
 
 describe("over REST", () => {
-  const token = () =>
-    createToken(
-      { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
-      ids.root,
-      { name: `admin-${Math.random()}`, scopes: ["admin"] },
+  const token = async () =>
+    (
+      await createToken(
+        { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
+        ids.root,
+        { name: `admin-${Math.random()}`, scopes: ["admin"] },
+      )
     ).token;
-  const get = async (query: string, bearer = token()) => {
+  const get = async (query: string, bearer?: string) => {
+    bearer ??= await token();
     const res = await handleRest(
       new Request(`${ORIGIN}/api/v1/admin/users${query}`, { headers: { ...peer, authorization: `Bearer ${bearer}` } }),
       rt,
@@ -222,12 +225,14 @@ describe("over REST", () => {
 
   it("refuses a member's token and a forged one", async () => {
     const member = await seedUser(rt, "mallory@example.com", "member");
-    const memberToken = createToken(
-      { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
-      member.user.id,
-      { name: "m", scopes: ["contacts:read"] },
+    const memberToken = (
+      await createToken(
+        { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
+        member.user.id,
+        { name: "m", scopes: ["contacts:read"] },
+      )
     ).token;
     expect((await get("?sort=createdAt", memberToken)).status).toBe(403);
-    expect((await get("?sort=createdAt", `${token().slice(0, -4)}AAAA`)).status).toBe(401);
+    expect((await get("?sort=createdAt", `${(await token()).slice(0, -4)}AAAA`)).status).toBe(401);
   });
 });

@@ -47,7 +47,8 @@ describe("users service", () => {
   const sessionsOf = (userId: string) => rt.db.select().from(sessions).where(eq(sessions.userId, userId)).all();
   const newSession = (userId: string) =>
     rt.db.transaction((tx) => createSession(tx, rt.clock, rt.config.session, userId, client));
-  const alive = (sessionId: string) => resolveSession(rt.db, rt.clock, rt.config.session, sessionId) !== null;
+  const alive = async (sessionId: string) =>
+    (await resolveSession(rt.db, rt.clock, rt.config.session, sessionId)) !== null;
 
   beforeEach(async () => {
     rt = createTestRuntime();
@@ -64,11 +65,11 @@ describe("users service", () => {
         password: "bob password 123",
       });
       expect(created).toMatchObject({ email: "bob@example.com", role: "member", disabled: false, activeSessions: 0 });
-      const row = getUserRow(rt.db, created.id);
+      const row = await getUserRow(rt.db, created.id);
       expect(row.passwordHash).toMatch(/^\$argon2id\$/);
       expect(await verifyPassword(row.passwordHash, "bob password 123")).toBe(true);
 
-      const [entry, ...more] = auditRows("user.create").filter((r) => r.targetId === created.id);
+      const [entry, ...more] = (await auditRows("user.create")).filter((r) => r.targetId === created.id);
       expect(more).toHaveLength(0);
       expect(entry).toMatchObject({
         actorKind: "user",
@@ -82,22 +83,22 @@ describe("users service", () => {
     });
 
     it("refuses a duplicate email, whatever its case, with CONFLICT email_taken and writes nothing", async () => {
-      const auditBefore = auditRows().length;
+      const auditBefore = (await auditRows()).length;
       for (const email of ["alice@example.com", "ALICE@example.com", " Alice@Example.Com "]) {
         const error = await errorOf(() => createUser(svc, { email, role: "member", password: "another password" }));
         expect(error).toBeInstanceOf(AppError);
         expect((error as AppError).code).toBe("CONFLICT");
         expect((error as AppError).reason).toBe("email_taken");
       }
-      expect(rt.db.select().from(users).where(eq(users.email, "alice@example.com")).all()).toHaveLength(1);
-      expect(rt.db.select().from(users).all()).toHaveLength(2);
-      expect(auditRows()).toHaveLength(auditBefore);
+      expect(await rt.db.select().from(users).where(eq(users.email, "alice@example.com")).all()).toHaveLength(1);
+      expect(await rt.db.select().from(users).all()).toHaveLength(2);
+      expect(await auditRows()).toHaveLength(auditBefore);
     });
   });
 
   describe("the last active admin", () => {
     it("can be neither disabled nor demoted (CONFLICT last_admin), and nothing changes", async () => {
-      const auditBefore = auditRows().length;
+      const auditBefore = (await auditRows()).length;
       for (const run of [
         () => setUserDisabled(svc, root.user.id, true),
         () => setUserRole(svc, root.user.id, "member"),
@@ -107,25 +108,25 @@ describe("users service", () => {
         expect((error as AppError).code).toBe("CONFLICT");
         expect((error as AppError).reason).toBe("last_admin");
       }
-      const row = getUserRow(rt.db, root.user.id);
+      const row = await getUserRow(rt.db, root.user.id);
       expect(row.role).toBe("admin");
       expect(row.disabledAt).toBeNull();
-      expect(alive(root.session.id)).toBe(true);
-      expect(auditRows()).toHaveLength(auditBefore);
+      expect(await alive(root.session.id)).toBe(true);
+      expect(await auditRows()).toHaveLength(auditBefore);
     });
 
     it("does not count a disabled admin as another admin", async () => {
       const spare = await seedUser(rt, "spare@example.com", "admin");
-      setUserDisabled(svc, spare.user.id, true);
+      await setUserDisabled(svc, spare.user.id, true);
       const error = await errorOf(() => setUserRole(svc, root.user.id, "member"));
       expect((error as AppError).reason).toBe("last_admin");
     });
 
     it("can be disabled or demoted once another active admin exists, with the audit entries", async () => {
       const spare = await seedUser(rt, "spare@example.com", "admin");
-      const demoted = setUserRole(svc, root.user.id, "member");
+      const demoted = await setUserRole(svc, root.user.id, "member");
       expect(demoted.role).toBe("member");
-      const [roleEntry] = auditRows("user.role_change");
+      const [roleEntry] = await auditRows("user.role_change");
       expect(roleEntry).toMatchObject({
         actorKind: "user",
         actorId: root.user.id,
@@ -135,28 +136,28 @@ describe("users service", () => {
       // Now spare is the last one.
       expect(((await errorOf(() => setUserDisabled(svc, spare.user.id, true))) as AppError).reason).toBe("last_admin");
 
-      setUserRole(svc, root.user.id, "admin");
-      const disabled = setUserDisabled(svc, spare.user.id, true);
+      await setUserRole(svc, root.user.id, "admin");
+      const disabled = await setUserDisabled(svc, spare.user.id, true);
       expect(disabled.disabled).toBe(true);
-      expect(auditRows("user.disable")).toHaveLength(1);
+      expect(await auditRows("user.disable")).toHaveLength(1);
       // Setting the role a user already has changes and records nothing.
-      const roleChanges = auditRows("user.role_change").length;
-      setUserRole(svc, root.user.id, "admin");
-      expect(auditRows("user.role_change")).toHaveLength(roleChanges);
+      const roleChanges = (await auditRows("user.role_change")).length;
+      await setUserRole(svc, root.user.id, "admin");
+      expect(await auditRows("user.role_change")).toHaveLength(roleChanges);
     });
   });
 
-  it("disabling a user ends their sessions at once; enabling does not revive them", () => {
-    const second = newSession(alice.user.id);
-    expect(alive(alice.session.id)).toBe(true);
+  it("disabling a user ends their sessions at once; enabling does not revive them", async () => {
+    const second = await newSession(alice.user.id);
+    expect(await alive(alice.session.id)).toBe(true);
 
-    const summary = setUserDisabled(svc, alice.user.id, true);
+    const summary = await setUserDisabled(svc, alice.user.id, true);
     expect(summary.disabled).toBe(true);
-    expect(sessionsOf(alice.user.id)).toHaveLength(0);
-    expect(alive(alice.session.id)).toBe(false);
-    expect(alive(second.id)).toBe(false);
-    expect(alive(root.session.id)).toBe(true);
-    const [disable] = auditRows("user.disable");
+    expect(await sessionsOf(alice.user.id)).toHaveLength(0);
+    expect(await alive(alice.session.id)).toBe(false);
+    expect(await alive(second.id)).toBe(false);
+    expect(await alive(root.session.id)).toBe(true);
+    const [disable] = await auditRows("user.disable");
     expect(disable).toMatchObject({
       actorKind: "user",
       actorId: root.user.id,
@@ -166,26 +167,26 @@ describe("users service", () => {
       detail: { sessionsEnded: 2 },
     });
 
-    const enabled = setUserDisabled(svc, alice.user.id, false);
+    const enabled = await setUserDisabled(svc, alice.user.id, false);
     expect(enabled.disabled).toBe(false);
-    expect(alive(alice.session.id)).toBe(false);
-    const [enable] = auditRows("user.enable");
+    expect(await alive(alice.session.id)).toBe(false);
+    const [enable] = await auditRows("user.enable");
     expect(enable).toMatchObject({ actorId: root.user.id, targetId: alice.user.id, outcome: "success" });
   });
 
   it("an admin setting a password ends every session of the user and audits user.password_reset", async () => {
-    const second = newSession(alice.user.id);
+    const second = await newSession(alice.user.id);
     const summary = await setUserPassword(svc, alice.user.id, "reset by the admin", { mustChange: true });
     expect(summary.mustChangePassword).toBe(true);
-    expect(alive(alice.session.id)).toBe(false);
-    expect(alive(second.id)).toBe(false);
-    expect(sessionsOf(alice.user.id)).toHaveLength(0);
+    expect(await alive(alice.session.id)).toBe(false);
+    expect(await alive(second.id)).toBe(false);
+    expect(await sessionsOf(alice.user.id)).toHaveLength(0);
 
-    const row = getUserRow(rt.db, alice.user.id);
+    const row = await getUserRow(rt.db, alice.user.id);
     expect(await verifyPassword(row.passwordHash, "reset by the admin")).toBe(true);
     expect(await verifyPassword(row.passwordHash, ALICE_PASSWORD)).toBe(false);
 
-    const [entry] = auditRows("user.password_reset");
+    const [entry] = await auditRows("user.password_reset");
     expect(entry).toMatchObject({
       actorKind: "user",
       actorId: root.user.id,
@@ -201,17 +202,17 @@ describe("users service", () => {
     const aliceSvc = (): ServiceContext => ({ ...svc, actor: { kind: "user", id: alice.user.id } });
 
     it("requires the right current password, audits the failure and changes nothing", async () => {
-      const hashBefore = getUserRow(rt.db, alice.user.id).passwordHash;
-      const other = newSession(alice.user.id);
-      const error = await errorOf(() =>
+      const hashBefore = (await getUserRow(rt.db, alice.user.id)).passwordHash;
+      const other = await newSession(alice.user.id);
+      const error = await errorOf(async () =>
         changeOwnPassword(aliceSvc(), alice.user.id, alice.session.id, "not my password", "a brand new password"),
       );
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).code).toBe("BAD_REQUEST");
       expect((error as AppError).reason).toBe("wrong_password");
-      expect(getUserRow(rt.db, alice.user.id).passwordHash).toBe(hashBefore);
-      expect(alive(other.id)).toBe(true);
-      const [entry] = auditRows("user.password_change");
+      expect((await getUserRow(rt.db, alice.user.id)).passwordHash).toBe(hashBefore);
+      expect(await alive(other.id)).toBe(true);
+      const [entry] = await auditRows("user.password_change");
       expect(entry).toMatchObject({
         actorKind: "user",
         actorId: alice.user.id,
@@ -222,7 +223,7 @@ describe("users service", () => {
     });
 
     it("refuses the same password again", async () => {
-      const error = await errorOf(() =>
+      const error = await errorOf(async () =>
         changeOwnPassword(aliceSvc(), alice.user.id, alice.session.id, ALICE_PASSWORD, ALICE_PASSWORD),
       );
       expect((error as AppError).reason).toBe("same_password");
@@ -230,20 +231,20 @@ describe("users service", () => {
 
     it("keeps the current session, ends the others, clears mustChangePassword and audits the change", async () => {
       await setUserPassword(svc, alice.user.id, "one-time password 1", { mustChange: true });
-      const current = newSession(alice.user.id);
-      const other = newSession(alice.user.id);
+      const current = await newSession(alice.user.id);
+      const other = await newSession(alice.user.id);
       const bobsSession = (await seedUser(rt, "bob@example.com")).session;
-      expect(getUserRow(rt.db, alice.user.id).mustChangePassword).toBe(true);
+      expect((await getUserRow(rt.db, alice.user.id)).mustChangePassword).toBe(true);
 
       await changeOwnPassword(aliceSvc(), alice.user.id, current.id, "one-time password 1", "my own new password");
 
-      expect(alive(current.id)).toBe(true);
-      expect(alive(other.id)).toBe(false);
-      expect(alive(bobsSession.id)).toBe(true);
-      const row = getUserRow(rt.db, alice.user.id);
+      expect(await alive(current.id)).toBe(true);
+      expect(await alive(other.id)).toBe(false);
+      expect(await alive(bobsSession.id)).toBe(true);
+      const row = await getUserRow(rt.db, alice.user.id);
       expect(row.mustChangePassword).toBe(false);
       expect(await verifyPassword(row.passwordHash, "my own new password")).toBe(true);
-      const entry = auditRows("user.password_change").find((r) => r.outcome === "success");
+      const entry = (await auditRows("user.password_change")).find((r) => r.outcome === "success");
       expect(entry).toMatchObject({
         actorKind: "user",
         actorId: alice.user.id,
@@ -254,20 +255,20 @@ describe("users service", () => {
   });
 
   it("ends all sessions of a user, or one, auditing session.end_all / session.end", async () => {
-    const second = newSession(alice.user.id);
-    const third = newSession(alice.user.id);
-    expect(endSessionsOfUser(svc, alice.user.id, third.id)).toBe(1);
-    expect(alive(third.id)).toBe(false);
-    expect(alive(second.id)).toBe(true);
-    const [one] = auditRows("session.end");
+    const second = await newSession(alice.user.id);
+    const third = await newSession(alice.user.id);
+    expect(await endSessionsOfUser(svc, alice.user.id, third.id)).toBe(1);
+    expect(await alive(third.id)).toBe(false);
+    expect(await alive(second.id)).toBe(true);
+    const [one] = await auditRows("session.end");
     expect(one).toMatchObject({ actorId: root.user.id, targetId: alice.user.id, detail: { sessionId: third.id } });
 
     const missing = await errorOf(() => endSessionsOfUser(svc, alice.user.id, third.id));
     expect((missing as AppError).code).toBe("NOT_FOUND");
 
-    expect(endSessionsOfUser(svc, alice.user.id)).toBe(2);
-    expect(sessionsOf(alice.user.id)).toHaveLength(0);
-    const [all] = auditRows("session.end_all");
+    expect(await endSessionsOfUser(svc, alice.user.id)).toBe(2);
+    expect(await sessionsOf(alice.user.id)).toHaveLength(0);
+    const [all] = await auditRows("session.end_all");
     expect(all).toMatchObject({
       actorKind: "user",
       actorId: root.user.id,
@@ -288,19 +289,19 @@ describe("users service", () => {
       "carol reset via router",
     ];
     const hashes: string[] = [];
-    const remember = (id: string) => hashes.push(getUserRow(rt.db, id).passwordHash);
+    const remember = async (id: string) => hashes.push((await getUserRow(rt.db, id)).passwordHash);
 
     const bob = await createUser(svc, { email: "bob@example.com", role: "member", password: passwords[0] as string });
-    remember(bob.id);
+    await remember(bob.id);
     await setUserPassword(svc, bob.id, passwords[1] as string, { mustChange: true });
-    remember(bob.id);
+    await remember(bob.id);
     const bobSvc: ServiceContext = { ...svc, actor: { kind: "user", id: bob.id } };
     await errorOf(() => changeOwnPassword(bobSvc, bob.id, null, passwords[2] as string, "whatever password"));
     await changeOwnPassword(bobSvc, bob.id, null, passwords[1] as string, passwords[3] as string);
-    remember(bob.id);
-    setUserDisabled(svc, bob.id, true);
-    setUserDisabled(svc, bob.id, false);
-    endSessionsOfUser(svc, bob.id);
+    await remember(bob.id);
+    await setUserDisabled(svc, bob.id, true);
+    await setUserDisabled(svc, bob.id, false);
+    await endSessionsOfUser(svc, bob.id);
 
     const api = callerFor(rt, root.principal);
     const carol = await api.admin.users.create({
@@ -308,12 +309,15 @@ describe("users service", () => {
       role: "member",
       password: passwords[4] as string,
     });
-    remember(carol.id);
+    await remember(carol.id);
     await api.admin.users.setPassword({ id: carol.id, password: passwords[5] as string });
-    remember(carol.id);
-    hashes.push(getUserRow(rt.db, root.user.id).passwordHash, getUserRow(rt.db, alice.user.id).passwordHash);
+    await remember(carol.id);
+    hashes.push(
+      (await getUserRow(rt.db, root.user.id)).passwordHash,
+      (await getUserRow(rt.db, alice.user.id)).passwordHash,
+    );
 
-    const dump = JSON.stringify(rt.db.select().from(auditLog).all());
+    const dump = JSON.stringify(await rt.db.select().from(auditLog).all());
     for (const action of ["user.create", "user.password_reset", "user.password_change", "user.disable"]) {
       expect(dump).toContain(action);
     }
@@ -347,13 +351,13 @@ describe("admin routers", () => {
       await codeOf(member.admin.users.create({ email: "x@example.com", role: "admin", password: "x".repeat(12) })),
     ).toBe("FORBIDDEN");
     expect(await codeOf(member.admin.users.endSessions({ id: root.user.id }))).toBe("FORBIDDEN");
-    expect(getUserRow(rt.db, alice.user.id).role).toBe("member");
-    expect(rt.db.select().from(users).all()).toHaveLength(2);
-    expect(resolveSession(rt.db, rt.clock, rt.config.session, root.session.id)).not.toBeNull();
+    expect((await getUserRow(rt.db, alice.user.id)).role).toBe("member");
+    expect(await rt.db.select().from(users).all()).toHaveLength(2);
+    expect(await resolveSession(rt.db, rt.clock, rt.config.session, root.session.id)).not.toBeNull();
   });
 
   it("counts each user's sessions in the list", async () => {
-    rt.db.transaction((tx) => createSession(tx, rt.clock, rt.config.session, alice.user.id, client));
+    await rt.db.transaction((tx) => createSession(tx, rt.clock, rt.config.session, alice.user.id, client));
     const list = await callerFor(rt, root.principal).admin.users.list({});
     const count = (id: string) => list.items.find((u) => u.id === id)?.activeSessions;
     expect(count(alice.user.id)).toBe(2);
@@ -388,10 +392,10 @@ describe("admin routers", () => {
 
     const disabled = await api.admin.users.setDisabled({ id: alice.user.id, disabled: true });
     expect(disabled.disabled).toBe(true);
-    expect(resolveSession(rt.db, rt.clock, rt.config.session, alice.session.id)).toBeNull();
+    expect(await resolveSession(rt.db, rt.clock, rt.config.session, alice.session.id)).toBeNull();
     expect((await api.admin.users.sessions({ id: alice.user.id })).items).toEqual([]);
 
-    const entry = rt.db
+    const entry = await rt.db
       .select()
       .from(auditLog)
       .where(and(eq(auditLog.action, "user.disable"), eq(auditLog.targetId, alice.user.id)))
@@ -402,9 +406,13 @@ describe("admin routers", () => {
   it("lets a user with a one-time password change it and nothing else, keeping the current session", async () => {
     const api = callerFor(rt, root.principal);
     await api.admin.users.setPassword({ id: alice.user.id, password: "one-time password 1" });
-    expect(getUserRow(rt.db, alice.user.id).mustChangePassword).toBe(true);
-    const current = rt.db.transaction((tx) => createSession(tx, rt.clock, rt.config.session, alice.user.id, client));
-    const other = rt.db.transaction((tx) => createSession(tx, rt.clock, rt.config.session, alice.user.id, client));
+    expect((await getUserRow(rt.db, alice.user.id)).mustChangePassword).toBe(true);
+    const current = await rt.db.transaction((tx) =>
+      createSession(tx, rt.clock, rt.config.session, alice.user.id, client),
+    );
+    const other = await rt.db.transaction((tx) =>
+      createSession(tx, rt.clock, rt.config.session, alice.user.id, client),
+    );
     const me = callerFor(rt, { ...alice.principal, sessionId: current.id, mustChangePassword: true });
 
     expect(await codeOf(me.contacts.list({}))).toBe("FORBIDDEN");
@@ -415,9 +423,9 @@ describe("admin routers", () => {
     expect(
       await me.account.changePassword({ currentPassword: "one-time password 1", newPassword: "my own new password" }),
     ).toEqual({ ok: true });
-    expect(getUserRow(rt.db, alice.user.id).mustChangePassword).toBe(false);
-    expect(resolveSession(rt.db, rt.clock, rt.config.session, current.id)).not.toBeNull();
-    expect(resolveSession(rt.db, rt.clock, rt.config.session, other.id)).toBeNull();
+    expect((await getUserRow(rt.db, alice.user.id)).mustChangePassword).toBe(false);
+    expect(await resolveSession(rt.db, rt.clock, rt.config.session, current.id)).not.toBeNull();
+    expect(await resolveSession(rt.db, rt.clock, rt.config.session, other.id)).toBeNull();
   });
 
   it("filters the audit log by exact action, by area prefix and by actor, and pages with nextCursor", async () => {

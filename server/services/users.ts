@@ -40,16 +40,16 @@ function toSummary(row: UserRow, activeSessions = 0): UserSummary {
   };
 }
 
-export function findUserByEmail(db: Executor, email: string): UserRow | undefined {
-  return db
+export async function findUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
+  return await db
     .select()
     .from(users)
     .where(eq(users.email, normalizeEmail(email)))
     .get();
 }
 
-export function getUserRow(db: Executor, id: string): UserRow {
-  const row = db.select().from(users).where(eq(users.id, id)).get();
+export async function getUserRow(db: Executor, id: string): Promise<UserRow> {
+  const row = await db.select().from(users).where(eq(users.id, id)).get();
   if (!row) throw notFound("User");
   return row;
 }
@@ -102,7 +102,7 @@ const serviceAccountRefusal = () =>
 export async function createUser(svc: ServiceContext, input: CreateUserInput): Promise<UserSummary> {
   const email = normalizeEmail(input.email);
   if (isServiceAccount(email)) throw serviceAccountRefusal();
-  if (findUserByEmail(svc.db, email))
+  if (await findUserByEmail(svc.db, email))
     throw new AppError("CONFLICT", "A user with this email already exists", "email_taken");
   assertAcceptablePassword("password", input.password, [email, input.name ?? null]);
   const passwordHash = await hashPassword(input.password);
@@ -119,12 +119,12 @@ export async function createUser(svc: ServiceContext, input: CreateUserInput): P
     createdAt: now,
     updatedAt: now,
   };
-  svc.db.transaction((tx) => {
+  await svc.db.transaction(async (tx) => {
     // Checked again inside the transaction: the hash above took time.
-    if (findUserByEmail(tx, email))
+    if (await findUserByEmail(tx, email))
       throw new AppError("CONFLICT", "A user with this email already exists", "email_taken");
-    tx.insert(users).values(row).run();
-    recordAudit(tx, svc.clock, {
+    await tx.insert(users).values(row).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "user.create",
       target: { type: "user", id: row.id },
@@ -136,14 +136,16 @@ export async function createUser(svc: ServiceContext, input: CreateUserInput): P
 }
 
 /** One user as the admin list shows it (active sessions counted now); another id is NOT_FOUND. */
-export function userSummaryOf(db: Executor, id: string, now: Date): UserSummary {
-  const row = getUserRow(db, id);
+export async function userSummaryOf(db: Executor, id: string, now: Date): Promise<UserSummary> {
+  const row = await getUserRow(db, id);
   const active =
-    db
-      .select({ n: count() })
-      .from(sessions)
-      .where(and(eq(sessions.userId, id), gt(sessions.expiresAt, now)))
-      .get()?.n ?? 0;
+    (
+      await db
+        .select({ n: count() })
+        .from(sessions)
+        .where(and(eq(sessions.userId, id), gt(sessions.expiresAt, now)))
+        .get()
+    )?.n ?? 0;
   return toSummary(row, active);
 }
 
@@ -214,11 +216,11 @@ function cursorKey(input: ListUsersInput, order: SortOrder): [string | number, s
  * One page of users, filtered by search (email or name), role and status,
  * sorted by email, creation or last sign-in, keyset-paged in that order.
  */
-export function listUsers(
+export async function listUsers(
   db: Executor,
   input: ListUsersInput,
   now: Date,
-): { items: ListedUser[]; total: number; nextCursor: string | null } {
+): Promise<{ items: ListedUser[]; total: number; nextCursor: string | null }> {
   const sort = input.sort ?? "email";
   const order: SortOrder = { sort, direction: input.direction ?? (sort === "email" ? "asc" : "desc") };
   const key = SORT_KEYS[sort];
@@ -231,9 +233,9 @@ export function listUsers(
     input.role ? eq(users.role, input.role) : undefined,
     input.status ? statusWhere(input.status) : undefined,
   );
-  const total = db.select({ n: count() }).from(users).where(where).get()?.n ?? 0;
+  const total = (await db.select({ n: count() }).from(users).where(where).get())?.n ?? 0;
   const direction = order.direction === "asc" ? asc : desc;
-  const rows = db
+  const rows = await db
     .select({
       user: users,
       activeSessions: sql<number>`(select count(*) from "sessions" s where s."user_id" = "users"."id" and s."expires_at" > ${now.getTime()})`,
@@ -260,54 +262,57 @@ export function listUsers(
 }
 
 /** The last enabled admin can be neither disabled nor demoted: someone must be able to sign in and fix things. */
-function assertNotLastAdmin(tx: Executor, userId: string) {
+async function assertNotLastAdmin(tx: Executor, userId: string) {
   const others =
-    tx
-      .select({ n: count() })
-      .from(users)
-      .where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, userId)))
-      .get()?.n ?? 0;
+    (
+      await tx
+        .select({ n: count() })
+        .from(users)
+        .where(and(eq(users.role, "admin"), isNull(users.disabledAt), ne(users.id, userId)))
+        .get()
+    )?.n ?? 0;
   if (others === 0) {
     throw new AppError("CONFLICT", "This is the last active administrator; promote another user first", "last_admin");
   }
 }
 
-export function setUserDisabled(svc: ServiceContext, userId: string, disabled: boolean): UserSummary {
-  return svc.db.transaction((tx) => {
-    const row = getUserRow(tx, userId);
-    if (disabled && row.role === "admin" && !row.disabledAt) assertNotLastAdmin(tx, userId);
+export async function setUserDisabled(svc: ServiceContext, userId: string, disabled: boolean): Promise<UserSummary> {
+  return await svc.db.transaction(async (tx) => {
+    const row = await getUserRow(tx, userId);
+    if (disabled && row.role === "admin" && !row.disabledAt) await assertNotLastAdmin(tx, userId);
     const now = svc.clock.now();
-    tx.update(users)
+    await tx
+      .update(users)
       .set({ disabledAt: disabled ? (row.disabledAt ?? now) : null, updatedAt: now })
       .where(eq(users.id, userId))
       .run();
     // Disabling ends every session at once; the next request is refused.
-    const ended = disabled ? endUserSessions(tx, userId) : 0;
-    recordAudit(tx, svc.clock, {
+    const ended = disabled ? await endUserSessions(tx, userId) : 0;
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: disabled ? "user.disable" : "user.enable",
       target: { type: "user", id: userId },
       client: svc.client,
       detail: disabled ? { sessionsEnded: ended } : undefined,
     });
-    return toSummary(getUserRow(tx, userId));
+    return toSummary(await getUserRow(tx, userId));
   });
 }
 
-export function setUserRole(svc: ServiceContext, userId: string, role: Role): UserSummary {
-  return svc.db.transaction((tx) => {
-    const row = getUserRow(tx, userId);
+export async function setUserRole(svc: ServiceContext, userId: string, role: Role): Promise<UserSummary> {
+  return await svc.db.transaction(async (tx) => {
+    const row = await getUserRow(tx, userId);
     if (row.role === role) return toSummary(row);
-    if (row.role === "admin" && !row.disabledAt) assertNotLastAdmin(tx, userId);
-    tx.update(users).set({ role, updatedAt: svc.clock.now() }).where(eq(users.id, userId)).run();
-    recordAudit(tx, svc.clock, {
+    if (row.role === "admin" && !row.disabledAt) await assertNotLastAdmin(tx, userId);
+    await tx.update(users).set({ role, updatedAt: svc.clock.now() }).where(eq(users.id, userId)).run();
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "user.role_change",
       target: { type: "user", id: userId },
       client: svc.client,
       detail: { from: row.role, to: role },
     });
-    return toSummary(getUserRow(tx, userId));
+    return toSummary(await getUserRow(tx, userId));
   });
 }
 
@@ -318,25 +323,26 @@ export async function setUserPassword(
   password: string,
   opts: { mustChange?: boolean } = {},
 ): Promise<UserSummary> {
-  const target = getUserRow(svc.db, userId);
+  const target = await getUserRow(svc.db, userId);
   if (isServiceAccount(target.email)) throw serviceAccountRefusal();
   assertAcceptablePassword("password", password, [target.email, target.name]);
   const passwordHash = await hashPassword(password);
-  return svc.db.transaction((tx) => {
+  return svc.db.transaction(async (tx) => {
     const now = svc.clock.now();
-    tx.update(users)
+    await tx
+      .update(users)
       .set({ passwordHash, mustChangePassword: opts.mustChange ?? false, passwordChangedAt: now, updatedAt: now })
       .where(eq(users.id, userId))
       .run();
-    const ended = endUserSessions(tx, userId);
-    recordAudit(tx, svc.clock, {
+    const ended = await endUserSessions(tx, userId);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "user.password_reset",
       target: { type: "user", id: userId },
       client: svc.client,
       detail: { sessionsEnded: ended },
     });
-    return toSummary(getUserRow(tx, userId));
+    return toSummary(await getUserRow(tx, userId));
   });
 }
 
@@ -348,9 +354,9 @@ export async function changeOwnPassword(
   currentPassword: string,
   newPassword: string,
 ): Promise<void> {
-  const row = getUserRow(svc.db, userId);
+  const row = await getUserRow(svc.db, userId);
   if (!(await verifyPassword(row.passwordHash, currentPassword))) {
-    svc.db.transaction((tx) =>
+    await svc.db.transaction(async (tx) =>
       recordAudit(tx, svc.clock, {
         actor: svc.actor,
         action: "user.password_change",
@@ -367,14 +373,15 @@ export async function changeOwnPassword(
   }
   assertAcceptablePassword("newPassword", newPassword, [row.email, row.name]);
   const passwordHash = await hashPassword(newPassword);
-  svc.db.transaction((tx) => {
+  await svc.db.transaction(async (tx) => {
     const now = svc.clock.now();
-    tx.update(users)
+    await tx
+      .update(users)
       .set({ passwordHash, mustChangePassword: false, passwordChangedAt: now, updatedAt: now })
       .where(eq(users.id, userId))
       .run();
-    const ended = endUserSessions(tx, userId, currentSessionId ?? undefined);
-    recordAudit(tx, svc.clock, {
+    const ended = await endUserSessions(tx, userId, currentSessionId ?? undefined);
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: "user.password_change",
       target: { type: "user", id: userId },
@@ -384,15 +391,15 @@ export async function changeOwnPassword(
   });
 }
 
-export function endSessionsOfUser(svc: ServiceContext, userId: string, sessionId?: string): number {
-  return svc.db.transaction((tx) => {
-    getUserRow(tx, userId);
+export async function endSessionsOfUser(svc: ServiceContext, userId: string, sessionId?: string): Promise<number> {
+  return await svc.db.transaction(async (tx) => {
+    await getUserRow(tx, userId);
     const where = sessionId
       ? and(eq(sessions.userId, userId), eq(sessions.id, sessionId))
       : eq(sessions.userId, userId);
-    const ended = tx.delete(sessions).where(where).run().changes;
+    const ended = (await tx.delete(sessions).where(where).run()).changes;
     if (sessionId && ended === 0) throw notFound("Session");
-    recordAudit(tx, svc.clock, {
+    await recordAudit(tx, svc.clock, {
       actor: svc.actor,
       action: sessionId ? "session.end" : "session.end_all",
       target: { type: "user", id: userId },
@@ -403,8 +410,8 @@ export function endSessionsOfUser(svc: ServiceContext, userId: string, sessionId
   });
 }
 
-export function countUsers(db: Executor): number {
-  return db.select({ n: count() }).from(users).get()?.n ?? 0;
+export async function countUsers(db: Executor): Promise<number> {
+  return (await db.select({ n: count() }).from(users).get())?.n ?? 0;
 }
 
 export type BootstrapResult = { created: false } | { created: true; email: string; oneTimePassword: string | null };
@@ -419,7 +426,7 @@ export async function bootstrapAdmin(
   clock: Clock,
   admin: { email: string; password: string } | null,
 ): Promise<BootstrapResult> {
-  if (countUsers(db) > 0) return { created: false };
+  if ((await countUsers(db)) > 0) return { created: false };
   const email = admin?.email ?? "admin@localhost";
   const oneTimePassword = admin ? null : randomPassword();
   const svc: ServiceContext = {

@@ -82,12 +82,18 @@ export async function seedUser(
     const started = await startTotpEnrolment(svc, user);
     totpSecret = started.secret;
     recoveryCodes =
-      confirmTotpEnrolment(svc, user.id, started.factorId, totpCodeAt(started.secret, runtime.clock.now().getTime()))
-        .recoveryCodes ?? [];
+      (
+        await confirmTotpEnrolment(
+          svc,
+          user.id,
+          started.factorId,
+          totpCodeAt(started.secret, runtime.clock.now().getTime()),
+        )
+      ).recoveryCodes ?? [];
   }
-  const session = runtime.db.transaction((tx) => {
-    const row = createSession(tx, runtime.clock, runtime.config.session, user.id, client);
-    if (withFactor) markSessionChecked(tx, runtime.clock, row.id);
+  const session = await runtime.db.transaction(async (tx) => {
+    const row = await createSession(tx, runtime.clock, runtime.config.session, user.id, client);
+    if (withFactor) await markSessionChecked(tx, runtime.clock, row.id);
     return row;
   });
   const principal: SessionPrincipal = {
@@ -98,7 +104,7 @@ export async function seedUser(
     scopes: ROLE_SCOPES[role],
     sessionId: session.id,
     mustChangePassword: false,
-    mustEnrolSecondFactor: mustEnrolSecondFactor(runtime.db, runtime.config, { id: user.id, role }),
+    mustEnrolSecondFactor: await mustEnrolSecondFactor(runtime.db, runtime.config, { id: user.id, role }),
   };
   return { user, session, principal, password, totpSecret, recoveryCodes };
 }

@@ -24,7 +24,11 @@ process.stdin.on("end", () => {
 });
 process.stdin.resume();
 for (let i = 0; !stop; i++) {
-  const contact = createContact(svc, owner, { name: `Burst ${i}`, email: `b${i}@example.com`, notes: `note ${i}` });
+  const contact = await createContact(svc, owner, {
+    name: `Burst ${i}`,
+    email: `b${i}@example.com`,
+    notes: `note ${i}`,
+  });
   process.stdout.write(`${contact.id}\n`);
   await new Promise((resolve) => setImmediate(resolve));
 }

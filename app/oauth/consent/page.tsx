@@ -37,7 +37,7 @@ export default async function ConsentPage({
   const principal = await requireUser(`${OAUTH_PATHS.consent}?request=${requestId}`);
   const h = await headers();
   const runtime = getRuntime();
-  const view = openConsent(
+  const view = await openConsent(
     {
       db: runtime.db,
       clock: runtime.clock,

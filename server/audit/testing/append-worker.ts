@@ -24,11 +24,11 @@ let refused = 0;
 while (written < total) {
   try {
     // Half DEFERRED (drizzle's default, what the services use), half IMMEDIATE.
-    db.transaction(
-      (tx) => {
+    await db.transaction(
+      async (tx) => {
         // Read first, as services do before they write: the snapshot starts here.
         tx.$count(tx._.fullSchema.users);
-        recordAudit(tx, systemClock, {
+        await recordAudit(tx, systemClock, {
           actor: CLI_ACTOR,
           action: "test.append",
           client: { ip: null, userAgent: null, requestId: `${name}-${written}` },

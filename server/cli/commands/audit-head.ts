@@ -23,9 +23,9 @@ defineCommand({
       description: "where to write it (default: AUDIT_HEAD_FILE; --out=- prints it)",
     },
   },
-  run(ctx, input) {
-    const svc = ctx.services({ checkKeys: false });
-    const head = currentAuditHead(svc.db, svc.clock.now());
+  async run(ctx, input) {
+    const svc = await ctx.services({ checkKeys: false });
+    const head = await currentAuditHead(svc.db, svc.clock.now());
     if (!head) throw new AppError("CONFLICT", "the audit log has no entries yet: nothing to record", "audit_empty");
     const target = input.out ?? (getRuntime().config.observability ?? DEFAULT_OBSERVABILITY).auditHeadFile ?? null;
     if (!target) {

@@ -37,7 +37,7 @@ defineCommand({
   summary: "Check the audit log's hash chain; exit code 1 and the first broken link if it was tampered with.",
   flags: {},
   async run(ctx) {
-    const report = await verifyAuditChain(ctx.services().db);
+    const report = await verifyAuditChain((await ctx.services()).db);
     if (!report.ok && report.broken) {
       throw new AppError("CONFLICT", `audit chain broken at seq ${report.broken.seq}: ${report.broken.message}`);
     }
@@ -80,7 +80,7 @@ defineCommand({
     },
   },
   async run(ctx, input) {
-    const svc = ctx.services();
+    const svc = await ctx.services();
     const filter = toAuditFilter({
       since: input.since,
       until: input.until,
@@ -88,8 +88,8 @@ defineCommand({
       actorId: input.actor,
       outcome: input.outcome,
     });
-    const { throughSeq } = startExport(svc, input.format, filter);
-    for (const chunk of exportChunks(svc.db, filter, input.format, throughSeq)) {
+    const { throughSeq } = await startExport(svc, input.format, filter);
+    for await (const chunk of exportChunks(svc.db, filter, input.format, throughSeq)) {
       // Respect the pipe: wait when the reader is slower than the database.
       if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
     }
@@ -101,10 +101,10 @@ defineCommand({
   path: ["audit", "prune"],
   summary: "Remove audit entries older than AUDIT_RETENTION_DAYS now (the server also does this daily).",
   flags: {},
-  run(ctx) {
-    const svc = ctx.services();
+  async run(ctx) {
+    const svc = await ctx.services();
     const retentionDays = (getRuntime().config.observability ?? DEFAULT_OBSERVABILITY).auditRetentionDays;
-    const result = pruneAuditLog(svc.db, svc.clock, { retentionDays, actor: svc.actor, client: svc.client });
+    const result = await pruneAuditLog(svc.db, svc.clock, { retentionDays, actor: svc.actor, client: svc.client });
     return {
       json: { ...result, retentionDays },
       text:

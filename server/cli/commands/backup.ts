@@ -29,14 +29,14 @@ defineCommand({
   },
   async run(ctx, input) {
     // Copies whatever is there, even when the keys do not fit (that is what a backup is for); the manifest says which it needs.
-    const svc = ctx.services({ checkKeys: false });
+    const svc = await ctx.services({ checkKeys: false });
     const { config } = getRuntime();
     const manifest = await backupDataFolder(
       { db: svc.db, keyring: svc.keyring as Keyring, dataDir: config.dataDir, now: svc.clock.now() },
       input.out,
     );
     // Recorded (audit `backup.create`) only once the copy is whole: the posture check dates backups by it.
-    recordBackupTaken(svc, manifest, path.resolve(input.out));
+    await recordBackupTaken(svc, manifest, path.resolve(input.out));
     const lines = [
       `Backed up ${config.dataDir} to ${input.out} (${manifest.database.bytes} bytes, SHA-256 ${manifest.database.sha256.slice(0, 16)}…).`,
       keysLine(manifest),

@@ -13,10 +13,10 @@ defineCommand({
   summary:
     "Check the deployment's posture (https, proxies, secrets and folder modes, key ages, second factors, tokens, CORS, rate-limit store, audit retention, backups, audit head); exit code 1 on any fail.",
   flags: {},
-  run(ctx) {
+  async run(ctx) {
     // Reports keys that do not fit instead of refusing to run, like `keys list`.
-    const svc = ctx.services({ checkKeys: false });
-    const report = postureReport({
+    const svc = await ctx.services({ checkKeys: false });
+    const report = await postureReport({
       db: svc.db,
       clock: svc.clock,
       config: getRuntime().config,

@@ -29,7 +29,7 @@ let ctx: CliContext;
 
 beforeEach(() => {
   rt = createTestRuntime();
-  ctx = { services: () => ({ db: rt.db, clock: rt.clock, actor: CLI_ACTOR, client: cliClient }) };
+  ctx = { services: async () => ({ db: rt.db, clock: rt.clock, actor: CLI_ACTOR, client: cliClient }) };
 });
 
 /** What `npm run gatehouse -- <argv>` would print and exit with. */
@@ -67,7 +67,7 @@ describe("gatehouse cors (in-process)", () => {
     expect((await gatehouse(["cors", "remove", "HTTPS://PARTNER.EXAMPLE.COM:443"])).stdout).toBe(
       "Removed https://partner.example.com.",
     );
-    expect(listCorsOrigins(rt.db).map((o) => o.origin)).toEqual(["http://localhost:3401"]);
+    expect((await listCorsOrigins(rt.db)).map((o) => o.origin)).toEqual(["http://localhost:3401"]);
   });
 
   it("refuses bad origins in one line saying why, changing nothing", async () => {
@@ -88,7 +88,7 @@ describe("gatehouse cors (in-process)", () => {
       expect(run.stderr, argv.join(" ")).toMatch(why);
       expect(run.stderr.split("\n")).toHaveLength(1);
     }
-    expect(listCorsOrigins(rt.db)).toEqual([]);
+    expect(await listCorsOrigins(rt.db)).toEqual([]);
   });
 
   it("adds * only with --confirm-wildcard, and documents the positional ORIGIN in help", async () => {

@@ -45,8 +45,8 @@ defineCommand({
       description: "required to add * (every website, token calls only, never with credentials)",
     },
   },
-  run(ctx, input) {
-    const entry = addCorsOrigin(ctx.services(), {
+  async run(ctx, input) {
+    const entry = await addCorsOrigin(await ctx.services(), {
       origin: input.origin,
       note: input.note ?? null,
       allowCredentials: input.credentials,
@@ -60,10 +60,10 @@ defineCommand({
   path: ["cors", "remove"],
   summary: "Remove an origin from the allow-list; it is refused from the next request on.",
   flags: { origin: originArg },
-  run(ctx, input) {
+  async run(ctx, input) {
     const parsed = parseOriginInput(input.origin);
     if (!parsed.ok) throw new AppError("BAD_REQUEST", parsed.reason, "invalid_origin");
-    const entry = removeCorsOrigin(ctx.services(), { origin: parsed.origin });
+    const entry = await removeCorsOrigin(await ctx.services(), { origin: parsed.origin });
     return { json: { origin: entry }, text: `Removed ${entry.origin}.` };
   },
 });
@@ -72,8 +72,8 @@ defineCommand({
   path: ["cors", "list"],
   summary: "List the origins allowed to call the API from a browser.",
   flags: {},
-  run(ctx) {
-    const origins = listCorsOrigins(ctx.services().db);
+  async run(ctx) {
+    const origins = await listCorsOrigins((await ctx.services()).db);
     const text = table(
       origins,
       [

@@ -60,9 +60,9 @@ defineCommand({
   summary:
     "Show the encryption keys (id, fingerprint), which is active, how many stored values each protects, whether each opens a sample of them, and re-encryption progress; exit 1 on a problem.",
   flags: {},
-  run(ctx) {
+  async run(ctx) {
     // Reports a ring that does not fit instead of refusing it, like every other command does.
-    const status = encryptionStatus(ctx.services({ checkKeys: false }));
+    const status = await encryptionStatus(await ctx.services({ checkKeys: false }));
     return { json: status, text: describeStatus(status), exitCode: status.problems.length > 0 ? 1 : 0 };
   },
 });
@@ -79,10 +79,14 @@ defineCommand({
       description: "the new key's id (default: the next k<n>)",
     },
   },
-  run(ctx, input) {
-    const svc = ctx.services();
+  async run(ctx, input) {
+    const svc = await ctx.services();
     const { config } = getRuntime();
-    const result = rotateKey(svc, { dataDir: config.dataDir, envKeys: config.encryptionKeys ?? null, keyId: input.id });
+    const result = await rotateKey(svc, {
+      dataDir: config.dataDir,
+      envKeys: config.encryptionKeys ?? null,
+      keyId: input.id,
+    });
     if (result.applied) {
       return {
         json: result,
@@ -121,7 +125,7 @@ defineCommand({
     },
   },
   async run(ctx, input) {
-    const svc = ctx.services();
+    const svc = await ctx.services();
     const bar = createProgressBar("re-encrypting");
     let resumed = false;
     const job = await reencryptAll(svc, {
@@ -149,10 +153,14 @@ defineCommand({
   flags: {
     id: { type: "string", schema: keyId, placeholder: "ID", description: "the key to remove" },
   },
-  run(ctx, input) {
-    const svc = ctx.services();
+  async run(ctx, input) {
+    const svc = await ctx.services();
     const { config } = getRuntime();
-    const result = removeKey(svc, { dataDir: config.dataDir, envKeys: config.encryptionKeys ?? null, keyId: input.id });
+    const result = await removeKey(svc, {
+      dataDir: config.dataDir,
+      envKeys: config.encryptionKeys ?? null,
+      keyId: input.id,
+    });
     if (result.applied) return { json: result, text: `Removed key ${result.keyId}.` };
     return {
       json: result,

@@ -57,7 +57,7 @@ const duration = (what: string, check: (ms: number) => string | null) =>
 
 /** A command that needs the store: the limiter opens with the runtime and closes before the process exits. */
 async function withLimiter<T>(ctx: CliContext, fn: (limiter: RateLimiter) => Promise<T>): Promise<T> {
-  ctx.services(); // opens the runtime (configuration, database) or fails with the usual messages
+  await ctx.services(); // opens the runtime (configuration, database) or fails with the usual messages
   const runtime = getRuntime();
   try {
     return await fn(limiterFor(runtime));
@@ -80,7 +80,7 @@ defineCommand({
   summary: "Show the rate-limit policies, per-procedure costs, overrides and current sign-in lockouts.",
   flags: {},
   async run(ctx) {
-    const svc = ctx.services();
+    const svc = await ctx.services();
     return withLimiter(ctx, async (limiter) => {
       const policies = Object.values(limiter.policies).map((p) => ({
         name: p.name,
@@ -91,7 +91,7 @@ defineCommand({
         env: p.env,
         description: p.description,
       }));
-      const overrides = listOverrides(svc.db, svc.clock.now());
+      const overrides = await listOverrides(svc.db, svc.clock.now());
       const health = await limiter.health();
       let lockouts: LockoutView[] | null = null;
       if (health.ok) lockouts = await listLockouts(svc.db, limiter).catch(() => null);
@@ -197,12 +197,12 @@ defineCommand({
     },
     remove: { type: "boolean", schema: z.boolean().default(false), description: "delete the override instead" },
   },
-  run(ctx, input) {
+  async run(ctx, input) {
     if (Boolean(input.token) === Boolean(input.email)) throw new UsageError("give exactly one of --token and --email");
-    const svc = ctx.services();
+    const svc = await ctx.services();
     let target: { type: "user"; id: string } | { type: "token"; id: string };
     if (input.email) {
-      const user = findUserByEmail(svc.db, input.email);
+      const user = await findUserByEmail(svc.db, input.email);
       if (!user) throw new AppError("NOT_FOUND", "No user with this email", "user_not_found");
       target = { type: "user", id: user.id };
     } else {
@@ -214,9 +214,9 @@ defineCommand({
       if (input.limit !== undefined || input.window !== undefined || input.expiresIn !== undefined) {
         throw new UsageError("--remove takes only --token or --email");
       }
-      const existing = overrideOf(svc.db, target);
+      const existing = await overrideOf(svc.db, target);
       if (!existing) throw new AppError("NOT_FOUND", `No override for ${who}`, "override_not_found");
-      removeOverride(svc, existing.id);
+      await removeOverride(svc, existing.id);
       return {
         json: { removed: existing.id },
         text: `Removed the override for ${who}; the default API limit applies.`,
@@ -225,7 +225,7 @@ defineCommand({
     if (input.limit === undefined || input.window === undefined) {
       throw new UsageError("--limit and --window are required (or --remove)");
     }
-    const override = setOverride(svc, target, {
+    const override = await setOverride(svc, target, {
       limit: input.limit,
       windowMs: input.window,
       expiresInMs: input.expiresIn ?? null,
@@ -257,7 +257,7 @@ defineCommand({
   },
   async run(ctx, input) {
     if (Boolean(input.email) === Boolean(input.ip)) throw new UsageError("give exactly one of --email and --ip");
-    const svc = ctx.services();
+    const svc = await ctx.services();
     return withLimiter(ctx, async (limiter) => {
       const target = input.email ? { email: input.email } : { subject: `signin-ip:${input.ip}` };
       const { cleared } = await clearLockout(svc, limiter, target);

@@ -193,8 +193,8 @@ defineCommand({
       description: "the JWS algorithm of its access tokens (default ES256; RS256 for a client that only verifies RSA)",
     },
   },
-  run(ctx, input) {
-    const created = createClient(ctx.services(), {
+  async run(ctx, input) {
+    const created = await createClient(await ctx.services(), {
       name: input.name,
       type: input.type,
       redirectUris: input.redirectUri,
@@ -236,9 +236,9 @@ defineCommand({
   path: ["oauth-client", "list"],
   summary: "List the OAuth clients, newest first, with their active grants; never a secret.",
   flags: {},
-  run(ctx) {
-    const svc = ctx.services();
-    const clients = listClients(svc.db, svc.clock.now());
+  async run(ctx) {
+    const svc = await ctx.services();
+    const clients = await listClients(svc.db, svc.clock.now());
     const text = table(
       clients,
       clientColumns,
@@ -299,7 +299,7 @@ defineCommand({
       description: "the JWS algorithm of its access tokens, for tokens issued from now on",
     },
   },
-  run(ctx, input) {
+  async run(ctx, input) {
     const changes: UpdateClientInput = {
       name: input.name,
       // Redirect URIs only go with authorization_code: dropping that grant drops them, as the dashboard does.
@@ -316,9 +316,9 @@ defineCommand({
         "nothing to change: give at least one of --name, --redirect-uri, --grants, --scopes, --access-ttl, --refresh-ttl, --signing-alg",
       );
     }
-    const svc = ctx.services();
-    const before = getClient(svc.db, input.id, svc.clock.now());
-    const client = updateClient(svc, input.id, changes);
+    const svc = await ctx.services();
+    const before = await getClient(svc.db, input.id, svc.clock.now());
+    const client = await updateClient(svc, input.id, changes);
     const settings = (c: ClientSummary) =>
       JSON.stringify([
         c.name,
@@ -349,10 +349,10 @@ defineCommand({
   summary:
     "Disable a client: it can no longer authenticate, and every grant it holds is revoked (not restored by enable).",
   flags: { id: clientIdArg },
-  run(ctx, input) {
-    const svc = ctx.services();
-    const before = getClient(svc.db, input.id, svc.clock.now());
-    const client = setClientDisabled(svc, input.id, true);
+  async run(ctx, input) {
+    const svc = await ctx.services();
+    const before = await getClient(svc.db, input.id, svc.clock.now());
+    const client = await setClientDisabled(svc, input.id, true);
     const revoked = before.disabledAt ? 0 : before.activeGrants;
     return {
       json: { client, grantsRevoked: revoked },
@@ -367,8 +367,8 @@ defineCommand({
   path: ["oauth-client", "enable"],
   summary: "Enable a disabled client again (the grants revoked when it was disabled stay revoked).",
   flags: { id: clientIdArg },
-  run(ctx, input) {
-    const client = setClientDisabled(ctx.services(), input.id, false);
+  async run(ctx, input) {
+    const client = await setClientDisabled(await ctx.services(), input.id, false);
     return { json: { client }, text: `OAuth client ${named(client)} is enabled.` };
   },
 });
@@ -377,10 +377,10 @@ defineCommand({
   path: ["oauth-client", "delete"],
   summary: "Delete a client with all its grants, tokens and consents, and its service account.",
   flags: { id: clientIdArg },
-  run(ctx, input) {
-    const svc = ctx.services();
-    const client = getClient(svc.db, input.id, svc.clock.now());
-    deleteClient(svc, input.id);
+  async run(ctx, input) {
+    const svc = await ctx.services();
+    const client = await getClient(svc.db, input.id, svc.clock.now());
+    await deleteClient(svc, input.id);
     return { json: { deleted: { id: client.id, name: client.name } }, text: `Deleted OAuth client ${named(client)}.` };
   },
 });
@@ -398,8 +398,8 @@ defineCommand({
       description: "how long the old secret keeps working, 0 to 7d (default 1d; 0 ends it at once)",
     },
   },
-  run(ctx, input) {
-    const rotated = rotateClientSecret(ctx.services(), input.id, input.grace);
+  async run(ctx, input) {
+    const rotated = await rotateClientSecret(await ctx.services(), input.id, input.grace);
     const { client, clientSecret } = rotated;
     const until = client.previousSecretExpiresAt;
     return {
@@ -419,9 +419,9 @@ defineCommand({
   path: ["oauth-client", "grants"],
   summary: "List a client's live grants: who authorised it, with which scopes, until when.",
   flags: { id: clientIdArg },
-  run(ctx, input) {
-    const svc = ctx.services();
-    const grantList = listClientGrants(svc.db, input.id, svc.clock.now());
+  async run(ctx, input) {
+    const svc = await ctx.services();
+    const grantList = await listClientGrants(svc.db, input.id, svc.clock.now());
     const text = table(
       grantList,
       [
@@ -451,8 +451,8 @@ defineCommand({
       positional: true,
     },
   },
-  run(ctx, input) {
-    const grant = revokeGrant(ctx.services(), input.id);
+  async run(ctx, input) {
+    const grant = await revokeGrant(await ctx.services(), input.id);
     return { json: { grant }, text: `Revoked grant ${grant.id}.` };
   },
 });
@@ -462,9 +462,9 @@ defineCommand({
   summary:
     "List the keys that sign access tokens: the active one of each algorithm, and retired ones still published in the JWKS.",
   flags: {},
-  run(ctx) {
-    const svc = ctx.services();
-    const keys = listSigningKeys(svc.db, svc.clock.now()).map((k) => ({
+  async run(ctx) {
+    const svc = await ctx.services();
+    const keys = (await listSigningKeys(svc.db, svc.clock.now())).map((k) => ({
       kid: k.kid,
       alg: k.alg,
       status: k.retiredAt ? "retired" : "active",
@@ -501,18 +501,20 @@ defineCommand({
       description: "replace only this algorithm's key (default: every algorithm's)",
     },
   },
-  run(ctx, input) {
-    const svc = ctx.services();
+  async run(ctx, input) {
+    const svc = await ctx.services();
     // The private half of a signing key is sealed with the data-encryption keyring (always opened by the CLI runtime).
     if (!svc.keyring) throw new Error("no data-encryption keyring");
-    const rotated = rotateSigningKeys(svc.db, {
-      clock: svc.clock,
-      keyring: svc.keyring,
-      actor: svc.actor,
-      client: svc.client,
-      force: true,
-      algs: input.alg ? [input.alg] : undefined,
-    }).map(({ alg, kid, retired }) => ({ alg, kid, previous: retired }));
+    const rotated = (
+      await rotateSigningKeys(svc.db, {
+        clock: svc.clock,
+        keyring: svc.keyring,
+        actor: svc.actor,
+        client: svc.client,
+        force: true,
+        algs: input.alg ? [input.alg] : undefined,
+      })
+    ).map(({ alg, kid, retired }) => ({ alg, kid, previous: retired }));
     return {
       json: { rotated },
       text: rotated

@@ -18,11 +18,11 @@ defineCommand({
   flags: {
     email: { type: "string", schema: accountEmail, placeholder: "E", description: "the user's email address" },
   },
-  run(ctx, input) {
-    const svc = ctx.services();
-    const user = findUserByEmail(svc.db, input.email);
+  async run(ctx, input) {
+    const svc = await ctx.services();
+    const user = await findUserByEmail(svc.db, input.email);
     if (!user) throw new AppError("NOT_FOUND", "No user with this email", "user_not_found");
-    const result = resetSecondFactors(svc, user.id);
+    const result = await resetSecondFactors(svc, user.id);
     return {
       json: { user: { id: user.id, email: user.email }, ...result },
       text: `Reset second factors of ${user.email}: ${result.factorsRemoved} factor(s) and ${result.recoveryCodesRemoved} recovery code(s) removed.`,

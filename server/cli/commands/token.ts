@@ -53,9 +53,9 @@ const expiresIn = z
     return ms;
   });
 
-function ownerId(address: string): string {
+async function ownerId(address: string): Promise<string> {
   const services = getRuntime();
-  const row = findUserByEmail(services.db, address);
+  const row = await findUserByEmail(services.db, address);
   if (!row) throw new AppError("NOT_FOUND", "No user with this email", "user_not_found");
   return row.id;
 }
@@ -79,11 +79,11 @@ defineCommand({
       description: "lifetime (default: TOKEN_DEFAULT_TTL); `never` only where TOKEN_ALLOW_NO_EXPIRY is on",
     },
   },
-  run(ctx, input) {
-    const svc = ctx.services();
-    const created = createToken(
+  async run(ctx, input) {
+    const svc = await ctx.services();
+    const created = await createToken(
       svc,
-      ownerId(input.email),
+      await ownerId(input.email),
       { name: input.name, scopes: input.scopes, expiresInMs: input["expires-in"] },
       { policy: getRuntime().config.tokens },
     );
@@ -98,12 +98,12 @@ defineCommand({
   path: ["token", "list"],
   summary: "List API tokens (all, or one user's with --email), newest first; never the secrets.",
   flags: { email: { ...emailFlag, schema: email.optional(), description: "only this user's tokens" } },
-  run(ctx, input) {
-    const svc = ctx.services();
+  async run(ctx, input) {
+    const svc = await ctx.services();
     const tokens: TokenSummary[] = [];
     let total = 0;
     do {
-      const page = listTokens(svc, { ownerEmail: input.email, offset: tokens.length, limit: 100 });
+      const page = await listTokens(svc, { ownerEmail: input.email, offset: tokens.length, limit: 100 });
       tokens.push(...page.items);
       total = page.total;
       if (page.items.length === 0) break;
@@ -138,9 +138,12 @@ defineCommand({
       positional: true,
     },
   },
-  run(ctx, input) {
-    const token = revokeToken(ctx.services(), input.id);
-    return { json: { token }, text: `Revoked token ${token.id} (${token.name}) of ${token.owner.email}.` };
+  async run(ctx, input) {
+    const token = await revokeToken(await ctx.services(), input.id);
+    return {
+      json: { token },
+      text: `Revoked token ${token.id} (${token.name}) of ${token.owner.email}.`,
+    };
   },
 });
 
@@ -148,8 +151,8 @@ defineCommand({
   path: ["user", "revoke-all"],
   summary: "End every session and revoke every API token of a user, at once (one transaction).",
   flags: { email: emailFlag },
-  run(ctx, input) {
-    const result = revokeAllForUser(ctx.services(), ownerId(input.email));
+  async run(ctx, input) {
+    const result = await revokeAllForUser(await ctx.services(), await ownerId(input.email));
     return {
       json: result,
       text: `Ended ${result.sessionsEnded} session(s), revoked ${result.tokensRevoked} token(s) and ${result.oauthGrantsRevoked} OAuth authorization(s) of ${input.email}.`,

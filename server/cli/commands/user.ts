@@ -41,8 +41,8 @@ const passwordFlag = {
 } as const;
 
 /** Operators name users by email; ids are for the API. */
-function userByEmail(svc: ServiceContext, address: string) {
-  const row = findUserByEmail(svc.db, address);
+async function userByEmail(svc: ServiceContext, address: string) {
+  const row = await findUserByEmail(svc.db, address);
   if (!row) throw new AppError("NOT_FOUND", "No user with this email", "user_not_found");
   return row;
 }
@@ -62,7 +62,7 @@ defineCommand({
     name: { type: "string", schema: name, placeholder: "N", description: "display name" },
   },
   async run(ctx, input) {
-    const user = await createUser(ctx.services(), input);
+    const user = await createUser(await ctx.services(), input);
     return { json: { user }, text: `Created user ${user.email} (${user.id}) with role ${user.role}.` };
   },
 });
@@ -73,13 +73,17 @@ defineCommand({
   flags: {
     search: { type: "string", schema: search, placeholder: "S", description: "text to look for in email or name" },
   },
-  run(ctx, input) {
-    const { db } = ctx.services();
+  async run(ctx, input) {
+    const { db } = await ctx.services();
     // The service pages (at most 100 a call, as in the dashboard); a listing on a terminal wants everyone.
     const users: UserSummary[] = [];
     let total = 0;
     do {
-      const page = listUsers(db, { search: input.search || undefined, offset: users.length, limit: 100 }, new Date());
+      const page = await listUsers(
+        db,
+        { search: input.search || undefined, offset: users.length, limit: 100 },
+        new Date(),
+      );
       users.push(...page.items);
       total = page.total;
       if (page.items.length === 0) break;
@@ -108,9 +112,9 @@ for (const disabled of [true, false]) {
       ? "Disable a user: they cannot sign in and their sessions end at once."
       : "Enable a disabled user again.",
     flags: { email: emailFlag },
-    run(ctx, input) {
-      const svc = ctx.services();
-      const user = setUserDisabled(svc, userByEmail(svc, input.email).id, disabled);
+    async run(ctx, input) {
+      const svc = await ctx.services();
+      const user = await setUserDisabled(svc, (await userByEmail(svc, input.email)).id, disabled);
       const text = disabled ? `Disabled user ${user.email}; their sessions have ended.` : `Enabled user ${user.email}.`;
       return { json: { user }, text };
     },
@@ -122,8 +126,10 @@ defineCommand({
   summary: "Set a user's password; their sessions end. An operator chose it, so no change is forced at sign-in.",
   flags: { email: emailFlag, password: passwordFlag },
   async run(ctx, input) {
-    const svc = ctx.services();
-    const user = await setUserPassword(svc, userByEmail(svc, input.email).id, input.password, { mustChange: false });
+    const svc = await ctx.services();
+    const user = await setUserPassword(svc, (await userByEmail(svc, input.email)).id, input.password, {
+      mustChange: false,
+    });
     return { json: { user }, text: `Set a new password for ${user.email}; their sessions have ended.` };
   },
 });

@@ -67,13 +67,13 @@ export async function userWithToken(
   role: "admin" | "member" = "member",
 ) {
   const { user } = await seedUser(rt, email, role);
-  const created = createToken(serviceContextOf(rt), user.id, { name: `test ${email}`, scopes });
+  const created = await createToken(serviceContextOf(rt), user.id, { name: `test ${email}`, scopes });
   return { user, token: created.token, tokenId: created.id };
 }
 
 /** Gives one token its own tiny api limit (an administrator's override), to provoke a 429 cheaply. */
-export function limitToken(rt: TestRuntime, tokenId: string, limit: number): void {
-  setOverride(serviceContextOf(rt), { type: "token", id: tokenId }, { limit, windowMs: 3_600_000 });
+export async function limitToken(rt: TestRuntime, tokenId: string, limit: number): Promise<void> {
+  await setOverride(serviceContextOf(rt), { type: "token", id: tokenId }, { limit, windowMs: 3_600_000 });
 }
 
 export function serviceContextOf(rt: TestRuntime) {

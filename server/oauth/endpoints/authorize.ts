@@ -118,7 +118,7 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
   }
   let client: AuthorizationRequest["client"] | null = null;
   try {
-    client = /^ocl_[0-9a-z]{20}$/.test(clientId) ? getClientRow(runtime.db, clientId) : null;
+    client = /^ocl_[0-9a-z]{20}$/.test(clientId) ? await getClientRow(runtime.db, clientId) : null;
   } catch {
     client = null;
   }
@@ -221,19 +221,19 @@ export async function handleAuthorize(req: Request, runtime: Runtime): Promise<R
   const userSvc = { ...svc, actor: actorOf(principal) };
 
   // 4. Asked before (and the client does not insist on asking again)? Then answer at once.
-  if (!prompt.has("consent") && hasConsent(runtime.db, principal.userId, client.id, scopes)) {
+  if (!prompt.has("consent") && (await hasConsent(runtime.db, principal.userId, client.id, scopes))) {
     const now = svc.clock.now();
-    const code = runtime.db.transaction((tx) => issueAuthorizationCode(tx, request, principal.userId, now));
+    const code = await runtime.db.transaction(async (tx) => issueAuthorizationCode(tx, request, principal.userId, now));
     return seeOther(authorizationResponseUrl(redirectUri, { code, state, iss }));
   }
   if (prompt.has("none")) return back("consent_required", "The user has not consented to this request");
-  const pendingId = createPendingAuthorization(userSvc, request, principal.userId);
+  const pendingId = await createPendingAuthorization(userSvc, request, principal.userId);
   return seeOther(`${OAUTH_PATHS.consent}?request=${pendingId}`);
 }
 
 async function handleConsentPost(req: Request, runtime: Runtime): Promise<Response> {
   const svc = oauthServiceContext(req, runtime);
-  if (!isSameOriginRequest(req.headers, runtime.config.appUrl.origin)) {
+  if (!(await isSameOriginRequest(req.headers, runtime.config.appUrl.origin))) {
     return oauthErrorPage(req, {
       status: 403,
       title: "Forbidden",
@@ -261,7 +261,7 @@ async function handleConsentPost(req: Request, runtime: Runtime): Promise<Respon
   if ((decision !== "allow" && decision !== "deny") || !requestId || !csrfToken) {
     return oauthErrorPage(req, { status: 400, title: "Invalid request", message: "The form is incomplete." });
   }
-  const outcome = decideConsent(
+  const outcome = await decideConsent(
     { ...svc, actor: actorOf(principal) },
     { requestId, userId: principal.userId, csrfToken, allow: decision === "allow" },
   );

@@ -48,7 +48,7 @@ export async function answerOAuth(
     const sealed = decryptionErrorOf(error);
     if (sealed) {
       // The signing key did not open (logged and counted where it was opened): audited here; say so, never a bare error.
-      if (svc) noteSealedValueAudit({ ...svc, principal: null }, "oauth", sealed);
+      if (svc) await noteSealedValueAudit({ ...svc, principal: null }, "oauth", sealed);
       return oauthErrorResponse(
         new OAuthError(
           "server_error",

@@ -34,7 +34,7 @@ export async function handleJwks(req: Request, runtime: Runtime): Promise<Respon
     // Make sure each algorithm has a key (and none is overdue) before a token is signed with it,
     // so the JWKS is never without one: an installation from before RS256 gets its RSA key here.
     if (runtime.keyring) await signingKeysFor(runtime).ensureKeys();
-    const keys = listSigningKeys(runtime.db, runtime.clock.now()).map((key) => key.jwk);
+    const keys = (await listSigningKeys(runtime.db, runtime.clock.now())).map((key) => key.jwk);
     return publicJson({ keys }, "application/jwk-set+json");
   });
 }

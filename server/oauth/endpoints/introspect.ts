@@ -26,7 +26,10 @@ export async function handleIntrospection(req: Request, runtime: Runtime): Promi
   return answerOAuth(svc.client.requestId, async () => {
     await throttleOAuth(runtime, svc.client, "oauth.introspect");
     const params = await readForm(req);
-    const { client } = authenticateClient(svc, req.headers, params, { allowPublic: false, endpoint: "introspect" });
+    const { client } = await authenticateClient(svc, req.headers, params, {
+      allowPublic: false,
+      endpoint: "introspect",
+    });
     const token = required(params, "token");
     const hint = params.get("token_type_hint");
     if (hint !== undefined && hint !== "access_token" && hint !== "refresh_token") {
@@ -35,7 +38,7 @@ export async function handleIntrospection(req: Request, runtime: Runtime): Promi
     const now = svc.clock.now();
 
     if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
-      const state = liveRefreshToken(runtime.db, token, now);
+      const state = await liveRefreshToken(runtime.db, token, now);
       if (!state || state.client.id !== client.id) return oauthJson(INACTIVE);
       return oauthJson({
         active: true,
@@ -55,7 +58,7 @@ export async function handleIntrospection(req: Request, runtime: Runtime): Promi
       now,
     });
     if (!check.ok || check.claims.client_id !== client.id) return oauthJson(INACTIVE);
-    const state = liveAccessToken(runtime.db, check.claims.jti, now);
+    const state = await liveAccessToken(runtime.db, check.claims.jti, now);
     if (!state || state.client.id !== client.id || subjectOfGrant(state.grant) !== check.claims.sub) {
       return oauthJson(INACTIVE);
     }

@@ -21,14 +21,14 @@ export async function handleRevocation(req: Request, runtime: Runtime): Promise<
   return answerOAuth(svc.client.requestId, async () => {
     await throttleOAuth(runtime, svc.client, "oauth.revoke");
     const params = await readForm(req);
-    const { client } = authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "revoke" });
+    const { client } = await authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "revoke" });
     const token = required(params, "token");
     const hint = params.get("token_type_hint");
     if (hint !== undefined && hint !== "access_token" && hint !== "refresh_token") {
       throw new OAuthError("unsupported_token_type", "token_type_hint is access_token or refresh_token");
     }
     if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
-      revokeClientToken(svc, client, { kind: "refresh", value: token });
+      await revokeClientToken(svc, client, { kind: "refresh", value: token });
     } else if (looksLikeJwt(token)) {
       // The jti row decides whose token it is: no signature check needed to revoke (a forged jti matches nothing).
       let jti: unknown;
@@ -37,7 +37,7 @@ export async function handleRevocation(req: Request, runtime: Runtime): Promise<
       } catch {
         jti = undefined;
       }
-      if (typeof jti === "string" && jti.length <= 64) revokeClientToken(svc, client, { kind: "access", jti });
+      if (typeof jti === "string" && jti.length <= 64) await revokeClientToken(svc, client, { kind: "access", jti });
     }
     return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
   });

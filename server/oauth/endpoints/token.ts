@@ -39,21 +39,21 @@ export async function handleTokenRequest(req: Request, runtime: Runtime): Promis
         "Supported: authorization_code, refresh_token, client_credentials",
       );
     }
-    const { client } = authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "token" });
+    const { client } = await authenticateClient(svc, req.headers, params, { allowPublic: true, endpoint: "token" });
     if (!client.grantTypes.includes(grantType as OAuthGrantType)) {
       throw new OAuthError("unauthorized_client", `This client may not use ${grantType}`);
     }
     const resource = parseResourceParam(params, runtime.config);
     let issue: TokenIssue;
     if (grantType === "authorization_code") {
-      issue = redeemAuthorizationCode(svc, client, {
+      issue = await redeemAuthorizationCode(svc, client, {
         code: required(params, "code"),
         redirectUri: params.get("redirect_uri"),
         codeVerifier: params.get("code_verifier"),
         resource,
       });
     } else if (grantType === "refresh_token") {
-      issue = refreshAccessToken(svc, client, {
+      issue = await refreshAccessToken(svc, client, {
         refreshToken: required(params, "refresh_token"),
         scopes: parseScopeParam(params.get("scope")),
         resource,
@@ -62,7 +62,7 @@ export async function handleTokenRequest(req: Request, runtime: Runtime): Promis
       if (client.type !== "confidential") {
         throw new OAuthError("unauthorized_client", "client_credentials is for confidential clients only");
       }
-      issue = issueClientCredentials(svc, client, parseScopeParam(params.get("scope")), resource);
+      issue = await issueClientCredentials(svc, client, parseScopeParam(params.get("scope")), resource);
     }
     const accessToken = await signAccessToken(signingKeysFor(runtime), issue.claims, client.accessTokenSigningAlg);
     return oauthJson({

@@ -28,7 +28,7 @@ export interface OAuthHttpServer {
   rt: TestRuntime;
   /** e.g. http://127.0.0.1:43123, also the issuer. */
   origin: string;
-  registerClient(input?: Partial<CreateClientInput>): { clientId: string; clientSecret: string | null };
+  registerClient(input?: Partial<CreateClientInput>): Promise<{ clientId: string; clientSecret: string | null }>;
   signedIn(email: string, role?: Role): Promise<{ userId: string; cookie: string }>;
   /**
    * A browser at the authorization URL, signed in with `cookie`: follows our
@@ -76,8 +76,8 @@ export async function startOAuthServer(): Promise<OAuthHttpServer> {
   return {
     rt: live,
     origin,
-    registerClient(input = {}) {
-      const created = createClient(svc, {
+    async registerClient(input = {}) {
+      const created = await createClient(svc, {
         name: "Standard client",
         type: "confidential",
         redirectUris: [CALLBACK],
@@ -103,7 +103,7 @@ export async function startOAuthServer(): Promise<OAuthHttpServer> {
         if (next.origin !== origin) return next;
         if (next.pathname === OAUTH_PATHS.consent) {
           const requestId = next.searchParams.get("request") as string;
-          const view = openConsent({ ...svc, actor: { kind: "user", id: user.userId } }, requestId, user.userId);
+          const view = await openConsent({ ...svc, actor: { kind: "user", id: user.userId } }, requestId, user.userId);
           if (!view) throw new Error(`the consent page has no request ${requestId}`);
           const res = await fetch(`${origin}${OAUTH_PATHS.authorize}`, {
             method: "POST",

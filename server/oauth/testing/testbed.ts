@@ -34,7 +34,7 @@ export interface Testbed {
   dispatch(req: Request): Promise<Response>;
   fetch: typeof fetch;
   sessionCookie(user: { id: string }, sessionId: string): Promise<string>;
-  registerClient(input: Partial<CreateClientInput>): { clientId: string; clientSecret: string | null };
+  registerClient(input: Partial<CreateClientInput>): Promise<{ clientId: string; clientSecret: string | null }>;
   user(email: string, role?: Role): ReturnType<typeof seedUser>;
 }
 
@@ -70,8 +70,8 @@ export function createTestbed(overrides: Partial<Config> = {}): Testbed {
       const value = await encode({ token: { sub: user.id, sid: sessionId }, secret: rt.config.authSecret, salt: name });
       return `${name}=${value}`;
     },
-    registerClient(input) {
-      const created = createClient(
+    async registerClient(input) {
+      const created = await createClient(
         { db: rt.db, clock: rt.clock, actor: CLI_ACTOR, client: { ip: null, userAgent: null, requestId: "test" } },
         {
           name: "Test app",
@@ -121,8 +121,8 @@ export function authorizeRequest(params: [string, string][] | Record<string, str
 }
 
 /** What the consent page does when it renders: a fresh anti-CSRF token for the user's parked request (null if not theirs). */
-export function renderConsent(bed: Testbed, requestId: string, userId: string): string | null {
-  const view = openConsent(
+export async function renderConsent(bed: Testbed, requestId: string, userId: string): Promise<string | null> {
+  const view = await openConsent(
     { db: bed.rt.db, clock: bed.rt.clock, actor: { kind: "user", id: userId }, client: TEST_CLIENT },
     requestId,
     userId,
@@ -193,7 +193,7 @@ export async function authorize(
   const asked = location.startsWith(`${OAUTH_PATHS.consent}?`);
   if (asked) {
     const requestId = new URL(location, APP).searchParams.get("request") as string;
-    const csrfToken = renderConsent(bed, requestId, input.userId);
+    const csrfToken = await renderConsent(bed, requestId, input.userId);
     expect(csrfToken).not.toBeNull();
     res = await postConsent(bed, {
       cookie: input.cookie,
@@ -207,7 +207,7 @@ export async function authorize(
   return { callback: new URL(location), asked, verifier, state };
 }
 
-export type Registered = ReturnType<Testbed["registerClient"]>;
+export type Registered = Awaited<ReturnType<Testbed["registerClient"]>>;
 
 export function basicAuth(id: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`;
@@ -277,13 +277,13 @@ export async function authorizationCodeTokens(
 }
 
 /** A live authorization-code grant, as the token endpoint leaves one after a code is redeemed (no tokens). */
-export function seedGrant(
+export async function seedGrant(
   rt: Pick<TestRuntime, "db" | "clock">,
   input: { clientId: string; userId: string; ttlMs?: number },
-): string {
+): Promise<string> {
   const now = rt.clock.now();
   const id = newId("oauthGrant");
-  rt.db
+  await rt.db
     .insert(oauthGrants)
     .values({
       id,

@@ -15,12 +15,15 @@ describe("account sessions", () => {
   const UA_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
   /** Another browser of the same user: a session row of its own, with its own device and address. */
-  function anotherSession(userId: string, ip = "198.51.100.7", userAgent: string | null = UA_FIREFOX) {
-    return rt.db.transaction((tx) =>
-      createSession(tx, rt.clock, rt.config.session, userId, { ip, userAgent, requestId: "seed" }),
+  async function anotherSession(userId: string, ip = "198.51.100.7", userAgent: string | null = UA_FIREFOX) {
+    return (
+      await rt.db.transaction((tx) =>
+        createSession(tx, rt.clock, rt.config.session, userId, { ip, userAgent, requestId: "seed" }),
+      )
     ).id;
   }
-  const alive = (sessionId: string) => resolveSession(rt.db, rt.clock, rt.config.session, sessionId) !== null;
+  const alive = async (sessionId: string) =>
+    (await resolveSession(rt.db, rt.clock, rt.config.session, sessionId)) !== null;
   const auditOf = (action: string) => rt.db.select().from(auditLog).where(eq(auditLog.action, action)).all();
 
   beforeEach(async () => {
@@ -31,11 +34,11 @@ describe("account sessions", () => {
 
   it("lists only the caller's own sessions, the current one marked, most recently used first", async () => {
     rt.clock.advance(1_000);
-    const firefox = anotherSession(alice.user.id);
-    anotherSession(bob.user.id, "203.0.113.50");
+    const firefox = await anotherSession(alice.user.id);
+    await anotherSession(bob.user.id, "203.0.113.50");
     rt.clock.advance(120_000);
     // The current session is used now: it moves to the top.
-    expect(alive(alice.principal.sessionId as string)).toBe(true);
+    expect(await alive(alice.principal.sessionId as string)).toBe(true);
     const list = await callerFor(rt, alice.principal).account.sessions();
     expect(list.map((s) => [s.id, s.current])).toEqual([
       [alice.principal.sessionId, true],
@@ -49,8 +52,8 @@ describe("account sessions", () => {
   });
 
   it("leaves out sessions past their absolute limit", async () => {
-    const old = anotherSession(alice.user.id);
-    rt.db
+    const old = await anotherSession(alice.user.id);
+    await rt.db
       .update(sessions)
       .set({ expiresAt: new Date(rt.clock.now().getTime() - 1) })
       .where(eq(sessions.id, old))
@@ -60,12 +63,12 @@ describe("account sessions", () => {
   });
 
   it("ends another session of the caller's, audited, and that browser is signed out", async () => {
-    const firefox = anotherSession(alice.user.id);
+    const firefox = await anotherSession(alice.user.id);
     const result = await callerFor(rt, alice.principal).account.endSession({ id: firefox });
     expect(result).toEqual({ ended: true, current: false });
-    expect(alive(firefox)).toBe(false);
-    expect(alive(alice.principal.sessionId as string)).toBe(true);
-    const [entry] = auditOf("session.end");
+    expect(await alive(firefox)).toBe(false);
+    expect(await alive(alice.principal.sessionId as string)).toBe(true);
+    const [entry] = await auditOf("session.end");
     expect(entry).toMatchObject({ actorId: alice.user.id, targetType: "user", targetId: alice.user.id });
     expect(entry?.detail).toMatchObject({ sessionId: firefox, sessionsEnded: 1 });
   });
@@ -76,21 +79,21 @@ describe("account sessions", () => {
       ended: true,
       current: true,
     });
-    expect(alive(current)).toBe(false);
+    expect(await alive(current)).toBe(false);
   });
 
   it("another user's session, a made-up id or one already ended: the same 404, and nothing ends", async () => {
-    const bobs = anotherSession(bob.user.id);
+    const bobs = await anotherSession(bob.user.id);
     const caller = callerFor(rt, alice.principal);
     for (const id of [bobs, bob.principal.sessionId as string, newId("session"), "ses_", "x", `${bobs} `]) {
       expect(await failure(caller.account.endSession({ id })), id).toBe("NOT_FOUND");
     }
-    const mine = anotherSession(alice.user.id);
+    const mine = await anotherSession(alice.user.id);
     await caller.account.endSession({ id: mine });
     expect(await failure(caller.account.endSession({ id: mine }))).toBe("NOT_FOUND");
-    expect(alive(bobs)).toBe(true);
-    expect(alive(bob.principal.sessionId as string)).toBe(true);
-    expect(auditOf("session.end")).toHaveLength(1);
+    expect(await alive(bobs)).toBe(true);
+    expect(await alive(bob.principal.sessionId as string)).toBe(true);
+    expect(await auditOf("session.end")).toHaveLength(1);
   });
 
   it("refuses inputs that are not one id", async () => {
@@ -103,20 +106,20 @@ describe("account sessions", () => {
   });
 
   it("ends every other session of the caller's, keeps the current one and other users', audited", async () => {
-    const a = anotherSession(alice.user.id);
-    const b = anotherSession(alice.user.id, "198.51.100.8", null);
-    const bobs = anotherSession(bob.user.id);
+    const a = await anotherSession(alice.user.id);
+    const b = await anotherSession(alice.user.id, "198.51.100.8", null);
+    const bobs = await anotherSession(bob.user.id);
     const caller = callerFor(rt, alice.principal);
     expect(await caller.account.endOtherSessions()).toEqual({ ended: 2 });
-    expect([alive(a), alive(b), alive(alice.principal.sessionId as string), alive(bobs)]).toEqual([
-      false,
-      false,
-      true,
-      true,
-    ]);
+    expect([
+      await alive(a),
+      await alive(b),
+      await alive(alice.principal.sessionId as string),
+      await alive(bobs),
+    ]).toEqual([false, false, true, true]);
     expect((await caller.account.sessions()).map((s) => s.id)).toEqual([alice.principal.sessionId]);
     expect(await caller.account.endOtherSessions()).toEqual({ ended: 0 });
-    const entries = auditOf("session.end_others");
+    const entries = await auditOf("session.end_others");
     expect(entries.map((e) => [e.actorId, e.targetId, (e.detail as { sessionsEnded: number }).sessionsEnded])).toEqual([
       [alice.user.id, alice.user.id, 2],
       [alice.user.id, alice.user.id, 0],
@@ -145,6 +148,6 @@ describe("account sessions", () => {
       "FORBIDDEN:session_required",
     );
     expect(await failure(viaToken.account.endOtherSessions())).toBe("FORBIDDEN:session_required");
-    expect(alive(alice.principal.sessionId as string)).toBe(true);
+    expect(await alive(alice.principal.sessionId as string)).toBe(true);
   });
 });

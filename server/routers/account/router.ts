@@ -54,8 +54,8 @@ export const accountRouter = router({
         mustChangePassword: z.boolean(),
       }),
     )
-    .query(({ ctx }) => {
-      const row = getUserRow(ctx.db, ctx.principal.userId);
+    .query(async ({ ctx }) => {
+      const row = await getUserRow(ctx.db, ctx.principal.userId);
       return {
         id: row.id,
         email: row.email,
@@ -87,8 +87,8 @@ export const accountRouter = router({
     .meta({ allowWithoutSecondFactor: true })
     .input(z.void())
     .output(z.array(ownSession))
-    .query(({ ctx }) =>
-      listOwnSessions(ctx.db, ctx.clock, ctx.principal.userId, currentSessionId(ctx.principal)).map((s) => ({
+    .query(async ({ ctx }) =>
+      (await listOwnSessions(ctx.db, ctx.clock, ctx.principal.userId, currentSessionId(ctx.principal))).map((s) => ({
         ...s,
         createdAt: s.createdAt.toISOString(),
         lastSeenAt: s.lastSeenAt.toISOString(),
@@ -101,9 +101,12 @@ export const accountRouter = router({
     .meta({ allowWithoutSecondFactor: true })
     .input(z.strictObject({ id: z.string().min(1).max(64) }))
     .output(z.object({ ended: z.literal(true), current: z.boolean() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const current = currentSessionId(ctx.principal);
-      return { ended: true as const, ...endOwnSession(serviceContext(ctx), ctx.principal.userId, input.id, current) };
+      return {
+        ended: true as const,
+        ...(await endOwnSession(serviceContext(ctx), ctx.principal.userId, input.id, current)),
+      };
     }),
 
   /** End every session of one's own but this one ("sign out everywhere else"). */
@@ -111,7 +114,7 @@ export const accountRouter = router({
     .meta({ allowWithoutSecondFactor: true })
     .input(z.void())
     .output(z.object({ ended: z.number().int().nonnegative() }))
-    .mutation(({ ctx }) => ({
-      ended: endOwnOtherSessions(serviceContext(ctx), ctx.principal.userId, currentSessionId(ctx.principal)),
+    .mutation(async ({ ctx }) => ({
+      ended: await endOwnOtherSessions(serviceContext(ctx), ctx.principal.userId, currentSessionId(ctx.principal)),
     })),
 });

@@ -78,8 +78,8 @@ export const secondFactorsRouter = router({
         required: z.boolean(),
       }),
     )
-    .query(({ ctx }) => {
-      const overview = listSecondFactors(ctx.db, ctx.principal.userId);
+    .query(async ({ ctx }) => {
+      const overview = await listSecondFactors(ctx.db, ctx.principal.userId);
       return {
         factors: overview.factors.map((f) => ({
           ...f,
@@ -98,7 +98,7 @@ export const secondFactorsRouter = router({
     .output(z.object({ factorId: z.string(), secret: z.string(), uri: z.string(), qrSvg: z.string() }))
     .mutation(async ({ ctx, input }) => {
       sessionOf(ctx.principal);
-      if (hasSecondFactor(ctx.db, ctx.principal.userId)) requireStepUp(ctx);
+      if (await hasSecondFactor(ctx.db, ctx.principal.userId)) await requireStepUp(ctx);
       const { userId, email } = ctx.principal;
       return startTotpEnrolment(serviceContext(ctx), { id: userId, email }, input.label);
     }),
@@ -116,11 +116,11 @@ export const secondFactorsRouter = router({
       }),
     )
     .output(z.object({ recoveryCodes: z.array(z.string()).nullable() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       const sessionId = sessionOf(ctx.principal);
-      const result = confirmTotpEnrolment(serviceContext(ctx), ctx.principal.userId, input.factorId, input.code);
+      const result = await confirmTotpEnrolment(serviceContext(ctx), ctx.principal.userId, input.factorId, input.code);
       // The person just proved the factor in this session: that counts as a check (step-up).
-      ctx.db.transaction((tx) => markSessionChecked(tx, ctx.clock, sessionId));
+      await ctx.db.transaction(async (tx) => markSessionChecked(tx, ctx.clock, sessionId));
       return result;
     }),
 
@@ -132,9 +132,9 @@ export const secondFactorsRouter = router({
     .meta({ allowWithoutSecondFactor: true })
     .input(z.void())
     .output(webauthnOptions<PublicKeyCredentialCreationOptionsJSON>())
-    .mutation(({ ctx }) => {
+    .mutation(async ({ ctx }) => {
       const sessionId = sessionOf(ctx.principal);
-      if (hasSecondFactor(ctx.db, ctx.principal.userId)) requireStepUp(ctx);
+      if (await hasSecondFactor(ctx.db, ctx.principal.userId)) await requireStepUp(ctx);
       const { userId, email } = ctx.principal;
       return startPasskeyRegistration(serviceContext(ctx), relyingParty(ctx), { id: userId, email }, sessionId);
     }),
@@ -159,26 +159,29 @@ export const secondFactorsRouter = router({
         input,
       );
       // The person just used the authenticator in this session: that counts as a check (step-up).
-      ctx.db.transaction((tx) => markSessionChecked(tx, ctx.clock, sessionId));
+      await ctx.db.transaction(async (tx) => markSessionChecked(tx, ctx.clock, sessionId));
       return result;
     }),
 
   remove: protectedProcedure
     .input(z.strictObject({ id: factorId }))
     .output(z.object({ removed: z.literal(true), remaining: z.number().int().nonnegative() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       sessionOf(ctx.principal);
-      requireStepUp(ctx);
-      return { removed: true as const, ...removeSecondFactor(serviceContext(ctx), ctx.principal.userId, input.id) };
+      await requireStepUp(ctx);
+      return {
+        removed: true as const,
+        ...(await removeSecondFactor(serviceContext(ctx), ctx.principal.userId, input.id)),
+      };
     }),
 
   regenerateRecoveryCodes: protectedProcedure
     .input(z.void())
     .output(recoveryCodesOutput)
-    .mutation(({ ctx }) => {
+    .mutation(async ({ ctx }) => {
       sessionOf(ctx.principal);
-      requireStepUp(ctx);
-      return { recoveryCodes: regenerateRecoveryCodes(serviceContext(ctx), ctx.principal.userId) };
+      await requireStepUp(ctx);
+      return { recoveryCodes: await regenerateRecoveryCodes(serviceContext(ctx), ctx.principal.userId) };
     }),
 });
 
@@ -187,9 +190,9 @@ export const stepUpProcedure = protectedProcedure
   .meta({ allowWithoutSecondFactor: true })
   .input(z.strictObject({ code: codeSchema }))
   .output(z.object({ checkedAt: z.string(), validUntil: z.string() }))
-  .mutation(({ ctx, input }) => {
+  .mutation(async ({ ctx, input }) => {
     const sessionId = sessionOf(ctx.principal);
-    const at = stepUpSession(serviceContext(ctx), ctx.principal.userId, sessionId, input.code);
+    const at = await stepUpSession(serviceContext(ctx), ctx.principal.userId, sessionId, input.code);
     return { checkedAt: at.toISOString(), validUntil: new Date(at.getTime() + STEP_UP_WINDOW_MS).toISOString() };
   });
 

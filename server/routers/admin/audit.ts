@@ -91,12 +91,12 @@ export const adminAuditRouter = router({
       }),
     )
     .output(pageSchema(entry))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const { cursor, limit, direction, ...filter } = input;
       // One sort (seq, which is time order); the cursor names it with the direction, like the sorted lists'.
       const order: SortOrder = { sort: "seq", direction };
       const after = afterSeq(cursor, order);
-      const page = listAudit(ctx.db, { ...toAuditFilter(filter), direction, cursor: after, limit });
+      const page = await listAudit(ctx.db, { ...toAuditFilter(filter), direction, cursor: after, limit });
       return {
         items: page.items.map((row) => ({ ...row, at: row.at.toISOString() })),
         nextCursor: page.nextCursor === null ? null : encodeSortedCursor(order, [page.nextCursor]),

@@ -67,18 +67,18 @@ export const adminCorsRouter = router({
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins", tags: TAGS, summary: "The allowed origins" } })
     .input(listCorsOriginsInput.optional())
     .output(pageSchema(listedCorsOrigin))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const sort = input?.sort ?? "origin";
       const { key, direction } = CORS_ORDERS[sort];
       // Without sort or direction the order is the one this list always had, and so is its cursor's form.
       const named = input?.sort !== undefined || input?.direction !== undefined;
-      const page = pageOf(listCorsOrigins(ctx.db), input, {
+      const page = pageOf(await listCorsOrigins(ctx.db), input, {
         key,
         id: (o) => o.id,
         direction: input?.direction ?? direction,
         sort: named ? sort : undefined,
       });
-      const addedBy = describeRecordedActors(
+      const addedBy = await describeRecordedActors(
         ctx.db,
         page.items.map((o) => o.createdBy),
       );
@@ -89,8 +89,8 @@ export const adminCorsRouter = router({
     .meta({ openapi: { method: "GET", path: "/admin/cors-origins/{id}", tags: TAGS, summary: "One allowed origin" } })
     .input(z.strictObject({ id: corsOriginId }))
     .output(corsOriginSchema)
-    .query(({ ctx, input }) => {
-      const found = listCorsOrigins(ctx.db).find((entry) => entry.id === input.id);
+    .query(async ({ ctx, input }) => {
+      const found = (await listCorsOrigins(ctx.db)).find((entry) => entry.id === input.id);
       if (!found) throw notFound("CORS origin");
       return found;
     }),

@@ -95,8 +95,8 @@ export const adminEncryptionRouter = router({
       }),
     )
     .output(z.object({ keyId: z.string(), previousKeyId: z.string(), fingerprint: z.string() }))
-    .mutation(({ ctx, input }) => {
-      requireStepUp(ctx); // rotating keys (server/auth/step-up.ts)
+    .mutation(async ({ ctx, input }) => {
+      await requireStepUp(ctx); // rotating keys (server/auth/step-up.ts)
       if (ctx.keyring?.source === "file" && !ctx.dataDir) {
         throw new AppError("CONFLICT", "this server does not know its data folder", "keyring_fixed");
       }
@@ -124,7 +124,7 @@ export const adminEncryptionRouter = router({
     .output(jobSchema)
     .mutation(async ({ ctx, input }) => {
       const svc = serviceContext(ctx);
-      const current = latestJob(ctx.db);
+      const current = await latestJob(ctx.db);
       const alive =
         current?.status === "running" && ctx.clock.now().getTime() - current.updatedAt.getTime() < STALLED_AFTER_MS;
       if (runningHere || alive) {
@@ -154,7 +154,7 @@ export const adminEncryptionRouter = router({
       // this server does not hold, the active key changing) is the caller's answer.
       await new Promise((resolve) => setImmediate(resolve));
       if (failure) throw failure;
-      const job = latestJob(ctx.db);
+      const job = await latestJob(ctx.db);
       if (!job) throw new AppError("CONFLICT", "Re-encryption did not start", "reencryption_not_started");
       return toJobSummary(job);
     }),

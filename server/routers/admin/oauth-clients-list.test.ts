@@ -133,16 +133,18 @@ describe("paging in the order asked for", () => {
 });
 
 describe("over REST", () => {
-  const token = () =>
-    createToken(
-      { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
-      rootId,
-      { name: `admin-${Math.random()}`, scopes: ["admin"] },
+  const token = async () =>
+    (
+      await createToken(
+        { db: rt.db, clock: rt.clock, actor: SYSTEM_ACTOR, client: { ip: null, userAgent: null, requestId: "seed" } },
+        rootId,
+        { name: `admin-${Math.random()}`, scopes: ["admin"] },
+      )
     ).token;
   const get = async (query: string) => {
     const res = await handleRest(
       new Request(`${ORIGIN}/api/v1/admin/oauth-clients${query}`, {
-        headers: { ...peer, authorization: `Bearer ${token()}` },
+        headers: { ...peer, authorization: `Bearer ${await token()}` },
       }),
       rt,
     );

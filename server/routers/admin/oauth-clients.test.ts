@@ -60,8 +60,8 @@ describe("admin.oauthClients", () => {
       expect(await codeOf(api.signingKeys())).toBe(expected);
       expect(await codeOf(api.rotateSigningKey({}))).toBe(expected);
     }
-    expect(rt.db.select().from(oauthClients).all()).toHaveLength(0);
-    expect(rt.db.select().from(oauthSigningKeys).all()).toHaveLength(0);
+    expect(await rt.db.select().from(oauthClients).all()).toHaveLength(0);
+    expect(await rt.db.select().from(oauthSigningKeys).all()).toHaveLength(0);
   });
 
   it("an admin's API token without the admin scope is refused too", async () => {
@@ -94,7 +94,7 @@ describe("admin.oauthClients", () => {
     });
     expect(created.client.id).toMatch(/^ocl_[0-9a-z]{20}$/);
     // Only the hash is stored.
-    const row = clientRow(created.client.id);
+    const row = await clientRow(created.client.id);
     expect(row?.secretHash).toBe(hashSecret(secret as string));
     expect(JSON.stringify(row)).not.toContain(secret);
 
@@ -108,9 +108,9 @@ describe("admin.oauthClients", () => {
     expect(fetched).not.toHaveProperty("clientSecret");
     expect(fetched).not.toHaveProperty("secretHash");
 
-    const [entry] = audits("oauth_client.create");
+    const [entry] = await audits("oauth_client.create");
     expect(entry).toMatchObject({ actorKind: "user", actorId: admin.user.id, targetId: created.client.id });
-    expect(JSON.stringify(audits("oauth_client.create"))).not.toContain(secret);
+    expect(JSON.stringify(await audits("oauth_client.create"))).not.toContain(secret);
   });
 
   it("registers a public client without a secret, and a client-credentials client with its service account", async () => {
@@ -127,7 +127,7 @@ describe("admin.oauthClients", () => {
       accessTokenTtlSeconds: 300,
     });
     expect(machine.client.accessTokenTtlSeconds).toBe(300);
-    const serviceUser = rt.db
+    const serviceUser = await rt.db
       .select()
       .from(users)
       .where(eq(users.id, machine.client.serviceUserId as string))
@@ -167,8 +167,8 @@ describe("admin.oauthClients", () => {
       // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong input
       expect(await failure(ops().create(input as any)), JSON.stringify(input).slice(0, 120)).toMatch(expected);
     }
-    expect(rt.db.select().from(oauthClients).all()).toHaveLength(0);
-    expect(audits("oauth_client.create")).toHaveLength(0);
+    expect(await rt.db.select().from(oauthClients).all()).toHaveLength(0);
+    expect(await audits("oauth_client.create")).toHaveLength(0);
     // The loopback exception for native apps is allowed.
     const native = await ops().create({ ...WEB_APP, type: "public", redirectUris: ["http://127.0.0.1:8080/cb"] });
     expect(native.client.redirectUris).toEqual(["http://127.0.0.1:8080/cb"]);
@@ -192,7 +192,7 @@ describe("admin.oauthClients", () => {
     expect(newSecret).toMatch(/^ghs_/);
     expect(newSecret).not.toBe(created.clientSecret);
 
-    const row = clientRow(created.client.id);
+    const row = await clientRow(created.client.id);
     expect(row?.secretHash).toBe(hashSecret(newSecret));
     expect(row?.previousSecretHash).toBe(oldHash);
     expect(row?.previousSecretExpiresAt?.getTime()).toBe(rt.clock.now().getTime() + HOUR_MS);
@@ -209,14 +209,14 @@ describe("admin.oauthClients", () => {
 
     // Grace 0: the replaced secret stops at once (no previous hash kept at all).
     const again = await ops().rotateSecret({ id: created.client.id, graceSeconds: 0 });
-    const after = clientRow(created.client.id);
+    const after = await clientRow(created.client.id);
     expect(after?.secretHash).toBe(hashSecret(again.clientSecret as string));
     expect(after?.previousSecretHash).toBeNull();
     expect(after?.previousSecretExpiresAt).toBeNull();
 
     expect(await failure(ops().rotateSecret({ id: created.client.id, graceSeconds: 8 * 86_400 }))).toBe("BAD_REQUEST");
     expect(await failure(ops().rotateSecret({ id: created.client.id, graceSeconds: -1 }))).toBe("BAD_REQUEST");
-    const entries = audits("oauth_client.rotate_secret");
+    const entries = await audits("oauth_client.rotate_secret");
     expect(entries.map((e) => e.targetId)).toEqual([created.client.id, created.client.id]);
     expect(JSON.stringify(entries)).not.toContain(newSecret);
   });
@@ -224,17 +224,17 @@ describe("admin.oauthClients", () => {
   it("disabling revokes every grant (and they stay revoked when the client is enabled again)", async () => {
     const created = await ops().create(WEB_APP);
     const other = await ops().create({ ...WEB_APP, name: "Other" });
-    const g1 = grant(created.client.id, alice.user.id);
-    const g2 = grant(created.client.id, admin.user.id);
-    const untouched = grant(other.client.id, alice.user.id);
+    const g1 = await grant(created.client.id, alice.user.id);
+    const g2 = await grant(created.client.id, admin.user.id);
+    const untouched = await grant(other.client.id, alice.user.id);
     expect((await ops().get({ id: created.client.id })).activeGrants).toBe(2);
 
     const disabled = await ops().setDisabled({ id: created.client.id, disabled: true });
     expect(disabled).toMatchObject({ disabledAt: rt.clock.now().toISOString(), activeGrants: 0 });
     const revoked = (id: string) => rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, id)).get();
-    for (const id of [g1, g2]) expect(revoked(id)).toMatchObject({ revokedReason: "client_disabled" });
-    expect(revoked(untouched)?.revokedAt).toBeNull();
-    expect(audits("oauth_client.disable")[0]).toMatchObject({
+    for (const id of [g1, g2]) expect(await revoked(id)).toMatchObject({ revokedReason: "client_disabled" });
+    expect((await revoked(untouched))?.revokedAt).toBeNull();
+    expect((await audits("oauth_client.disable"))[0]).toMatchObject({
       actorId: admin.user.id,
       targetId: created.client.id,
       detail: expect.objectContaining({ grantsRevoked: 2 }),
@@ -243,16 +243,16 @@ describe("admin.oauthClients", () => {
     const enabled = await ops().setDisabled({ id: created.client.id, disabled: false });
     expect(enabled.disabledAt).toBeNull();
     expect(enabled.activeGrants).toBe(0);
-    expect(revoked(g1)?.revokedAt).not.toBeNull();
-    expect(audits("oauth_client.enable")).toHaveLength(1);
+    expect((await revoked(g1))?.revokedAt).not.toBeNull();
+    expect(await audits("oauth_client.enable")).toHaveLength(1);
   });
 
   it("lists a client's live grants with the user's email, and revokes one", async () => {
     const created = await ops().create(WEB_APP);
-    const g1 = grant(created.client.id, alice.user.id);
+    const g1 = await grant(created.client.id, alice.user.id);
     rt.clock.advance(1000);
-    const g2 = grant(created.client.id, admin.user.id);
-    grant(created.client.id, alice.user.id, 500); // expires before we look
+    const g2 = await grant(created.client.id, admin.user.id);
+    await grant(created.client.id, alice.user.id, 500); // expires before we look
     rt.clock.advance(600);
     const grants = (await ops().grants({ id: created.client.id })).items;
     expect(grants.map((g) => [g.id, g.userEmail])).toEqual([
@@ -263,13 +263,13 @@ describe("admin.oauthClients", () => {
 
     expect(await ops().revokeGrant({ grantId: g1 })).toEqual({ id: g1 });
     expect((await ops().grants({ id: created.client.id })).items.map((g) => g.id)).toEqual([g2]);
-    expect(rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, g1)).get()).toMatchObject({
+    expect(await rt.db.select().from(oauthGrants).where(eq(oauthGrants.id, g1)).get()).toMatchObject({
       revokedReason: "revoked",
     });
     // Idempotent, audited once.
     await ops().revokeGrant({ grantId: g1 });
-    expect(audits("oauth.grant_revoke")).toHaveLength(1);
-    expect(audits("oauth.grant_revoke")[0]).toMatchObject({ actorId: admin.user.id, targetId: g1 });
+    expect(await audits("oauth.grant_revoke")).toHaveLength(1);
+    expect((await audits("oauth.grant_revoke"))[0]).toMatchObject({ actorId: admin.user.id, targetId: g1 });
     expect(await failure(ops().grants({ id: newId("oauthClient") }))).toBe("NOT_FOUND");
   });
 
@@ -282,13 +282,16 @@ describe("admin.oauthClients", () => {
       scopes: ["contacts:read"],
     });
     const serviceUserId = machine.client.serviceUserId as string;
-    grant(machine.client.id, serviceUserId);
+    await grant(machine.client.id, serviceUserId);
     expect(await ops().delete({ id: machine.client.id })).toEqual({ id: machine.client.id });
-    expect(clientRow(machine.client.id)).toBeUndefined();
-    expect(rt.db.select().from(oauthGrants).all()).toHaveLength(0);
-    expect(rt.db.select().from(users).where(eq(users.id, serviceUserId)).get()).toBeUndefined();
+    expect(await clientRow(machine.client.id)).toBeUndefined();
+    expect(await rt.db.select().from(oauthGrants).all()).toHaveLength(0);
+    expect(await rt.db.select().from(users).where(eq(users.id, serviceUserId)).get()).toBeUndefined();
     expect(await failure(ops().get({ id: machine.client.id }))).toBe("NOT_FOUND");
-    expect(audits("oauth_client.delete")[0]).toMatchObject({ actorId: admin.user.id, targetId: machine.client.id });
+    expect((await audits("oauth_client.delete"))[0]).toMatchObject({
+      actorId: admin.user.id,
+      targetId: machine.client.id,
+    });
   });
 
   describe("update", () => {
@@ -298,19 +301,19 @@ describe("admin.oauthClients", () => {
       expect(await codeOf(api.update({ id: created.client.id, name: "Taken over", scopes: ["admin"] }))).toBe(
         "FORBIDDEN",
       );
-      expect(clientRow(created.client.id)).toMatchObject({ name: WEB_APP.name, scopes: ["contacts:read"] });
-      expect(audits("oauth_client.update")).toHaveLength(0);
+      expect(await clientRow(created.client.id)).toMatchObject({ name: WEB_APP.name, scopes: ["contacts:read"] });
+      expect(await audits("oauth_client.update")).toHaveLength(0);
     });
 
     it("answers NOT_FOUND for a well-formed unknown id, BAD_REQUEST for a malformed one", async () => {
       expect(await failure(ops().update({ id: newId("oauthClient"), name: "Ghost" }))).toBe("NOT_FOUND");
       expect(await failure(ops().update({ id: newId("token"), name: "Ghost" }))).toBe("BAD_REQUEST");
-      expect(audits("oauth_client.update")).toHaveLength(0);
+      expect(await audits("oauth_client.update")).toHaveLength(0);
     });
 
     it("refuses an invalid redirect URI (or any rule of registration) with BAD_REQUEST and changes nothing", async () => {
       const created = await ops().create(WEB_APP);
-      const before = clientRow(created.client.id);
+      const before = await clientRow(created.client.id);
       const bad: Array<[Record<string, unknown>, string]> = [
         [{ redirectUris: ["http://billing.example.com/callback"] }, "BAD_REQUEST:invalid_redirect_uri"],
         // Fine on its own, refused with the rest: a name change in the same call does not slip through.
@@ -329,8 +332,8 @@ describe("admin.oauthClients", () => {
         const input = { id: created.client.id, ...changes } as any;
         expect(await failure(ops().update(input)), JSON.stringify(changes)).toBe(expected);
       }
-      expect(clientRow(created.client.id)).toEqual(before);
-      expect(audits("oauth_client.update")).toHaveLength(0);
+      expect(await clientRow(created.client.id)).toEqual(before);
+      expect(await audits("oauth_client.update")).toHaveLength(0);
     });
 
     it("the type cannot be sent (strict input: BAD_REQUEST), so a client never changes type", async () => {
@@ -340,8 +343,11 @@ describe("admin.oauthClients", () => {
         const input = { id: created.client.id, type } as any;
         expect(await failure(ops().update(input)), type).toBe("BAD_REQUEST");
       }
-      expect(clientRow(created.client.id)).toMatchObject({ type: "confidential", secretHash: expect.any(String) });
-      expect(audits("oauth_client.update")).toHaveLength(0);
+      expect(await clientRow(created.client.id)).toMatchObject({
+        type: "confidential",
+        secretHash: expect.any(String),
+      });
+      expect(await audits("oauth_client.update")).toHaveLength(0);
     });
 
     it("changes the scopes and lifetimes, audited once with what changed (lifetimes named so they are not redacted)", async () => {
@@ -363,15 +369,15 @@ describe("admin.oauthClients", () => {
         accessTokenTtlSeconds: 300,
         refreshTokenTtlSeconds: 7 * 86_400,
       });
-      expect(clientRow(created.client.id)).toMatchObject({
+      expect(await clientRow(created.client.id)).toMatchObject({
         scopes: ["contacts:read", "contacts:write"],
         accessTokenTtlSeconds: 300,
         updatedAt: rt.clock.now(),
       });
       // The secret is untouched by an edit.
-      expect(clientRow(created.client.id)?.secretHash).toBe(hashSecret(created.clientSecret as string));
+      expect((await clientRow(created.client.id))?.secretHash).toBe(hashSecret(created.clientSecret as string));
 
-      const entries = audits("oauth_client.update");
+      const entries = await audits("oauth_client.update");
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatchObject({ actorKind: "user", actorId: admin.user.id, targetId: created.client.id });
       // Only what changed: not the name, redirect URIs or grant types that were left as they were.
@@ -388,7 +394,7 @@ describe("admin.oauthClients", () => {
 
     it("a no-op update (nothing given, or only what it already is) writes no audit row", async () => {
       const created = await ops().create(WEB_APP);
-      const before = clientRow(created.client.id);
+      const before = await clientRow(created.client.id);
       rt.clock.advance(1000);
       const same = await ops().update({ id: created.client.id });
       expect(same).toMatchObject({ id: created.client.id, name: WEB_APP.name, scopes: WEB_APP.scopes });
@@ -400,8 +406,8 @@ describe("admin.oauthClients", () => {
         scopes: [...WEB_APP.scopes],
         accessTokenTtlSeconds: 600,
       });
-      expect(audits("oauth_client.update")).toHaveLength(0);
-      expect(clientRow(created.client.id)).toEqual(before);
+      expect(await audits("oauth_client.update")).toHaveLength(0);
+      expect(await clientRow(created.client.id)).toEqual(before);
     });
 
     it("allowing client_credentials on a confidential client gives it its service account (once)", async () => {
@@ -412,8 +418,8 @@ describe("admin.oauthClients", () => {
         grantTypes: ["authorization_code", "refresh_token", "client_credentials"],
       });
       expect(updated.serviceUserId).toEqual(expect.any(String));
-      expect(clientRow(created.client.id)?.serviceUserId).toBe(updated.serviceUserId);
-      const account = rt.db
+      expect((await clientRow(created.client.id))?.serviceUserId).toBe(updated.serviceUserId);
+      const account = await rt.db
         .select()
         .from(users)
         .where(eq(users.id, updated.serviceUserId as string))
@@ -423,7 +429,7 @@ describe("admin.oauthClients", () => {
         role: "member",
         passwordHash: "",
       });
-      expect(audits("oauth_client.update")[0]?.detail).toEqual({
+      expect((await audits("oauth_client.update"))[0]?.detail).toEqual({
         changed: { grantTypes: ["authorization_code", "refresh_token", "client_credentials"] },
       });
 
@@ -434,7 +440,7 @@ describe("admin.oauthClients", () => {
         grantTypes: ["authorization_code", "client_credentials"],
       });
       expect(again.serviceUserId).toBe(updated.serviceUserId);
-      const accounts = rt.db
+      const accounts = await rt.db
         .select()
         .from(users)
         .where(eq(users.email, `${created.client.id}@clients.invalid`))
@@ -446,14 +452,14 @@ describe("admin.oauthClients", () => {
       expect(
         await failure(ops().update({ id: spa.client.id, grantTypes: ["authorization_code", "client_credentials"] })),
       ).toBe("BAD_REQUEST:invalid_client_metadata");
-      expect(clientRow(spa.client.id)?.serviceUserId).toBeNull();
+      expect((await clientRow(spa.client.id))?.serviceUserId).toBeNull();
     });
   });
 
   it("registers each client's access-token signing algorithm: ES256 by default, RS256 when asked, changeable, audited", async () => {
     const plain = await ops().create(WEB_APP);
     expect(plain.client.accessTokenSigningAlg).toBe("ES256");
-    expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("ES256");
+    expect((await clientRow(plain.client.id))?.accessTokenSigningAlg).toBe("ES256");
     const rsa = await ops().create({ ...WEB_APP, name: "Legacy gateway", accessTokenSigningAlg: "RS256" });
     expect(rsa.client.accessTokenSigningAlg).toBe("RS256");
     expect((await ops().get({ id: rsa.client.id })).accessTokenSigningAlg).toBe("RS256");
@@ -469,16 +475,16 @@ describe("admin.oauthClients", () => {
       );
     }
     expect((await ops().list()).items).toHaveLength(2);
-    expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("ES256");
+    expect((await clientRow(plain.client.id))?.accessTokenSigningAlg).toBe("ES256");
 
     const switched = await ops().update({ id: plain.client.id, accessTokenSigningAlg: "RS256" });
     expect(switched.accessTokenSigningAlg).toBe("RS256");
-    expect(clientRow(plain.client.id)?.accessTokenSigningAlg).toBe("RS256");
+    expect((await clientRow(plain.client.id))?.accessTokenSigningAlg).toBe("RS256");
     // Other settings are left alone, and an update that leaves the algorithm out keeps it.
     expect(switched.scopes).toEqual(WEB_APP.scopes);
     expect((await ops().update({ id: plain.client.id, name: "Renamed" })).accessTokenSigningAlg).toBe("RS256");
-    expect(audits("oauth_client.create").map((e) => e.detail?.signingAlg)).toEqual(["ES256", "RS256"]);
-    expect(audits("oauth_client.update").map((e) => e.detail?.changed)).toEqual([
+    expect((await audits("oauth_client.create")).map((e) => e.detail?.signingAlg)).toEqual(["ES256", "RS256"]);
+    expect((await audits("oauth_client.update")).map((e) => e.detail?.changed)).toEqual([
       { signingAlg: "RS256" },
       { name: "Renamed" },
     ]);
@@ -514,7 +520,7 @@ describe("admin.oauthClients", () => {
     expect(keys[2]).toMatchObject({ retiredAt: rt.clock.now().toISOString() });
     expect(Date.parse(keys[2]?.removeAfter as string)).toBeGreaterThan(rt.clock.now().getTime() + HOUR_MS);
     // Nothing of the key material, public or private, leaves through this procedure.
-    const stored = rt.db.select().from(oauthSigningKeys).all();
+    const stored = await rt.db.select().from(oauthSigningKeys).all();
     expect(stored).toHaveLength(3);
     for (const row of stored) {
       for (const member of [row.publicJwk.x, row.publicJwk.n].filter(Boolean)) {
@@ -523,7 +529,7 @@ describe("admin.oauthClients", () => {
       expect(JSON.stringify(keys)).not.toContain(row.privateJwk);
     }
     expect(keys[0]).not.toHaveProperty("jwk");
-    expect(audits("oauth.signing_key_rotate").map((e) => [e.actorId, e.targetId, e.detail])).toEqual([
+    expect((await audits("oauth.signing_key_rotate")).map((e) => [e.actorId, e.targetId, e.detail])).toEqual([
       [admin.user.id, es1, { alg: "ES256", retired: null, scheduled: false }],
       [admin.user.id, rs1, { alg: "RS256", retired: null, scheduled: false }],
       [admin.user.id, rs2, { alg: "RS256", retired: rs1, scheduled: false }],

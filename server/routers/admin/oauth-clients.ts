@@ -59,12 +59,12 @@ export const adminOAuthClientsRouter = router({
     })
     .input(listClientsInput.optional())
     .output(pageSchema(oauthClientSchema))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const sort = input?.sort ?? "createdAt";
       const { key, direction } = CLIENT_ORDERS[sort];
       // Without sort or direction the order is the one this list always had, and so is its cursor's form.
       const named = input?.sort !== undefined || input?.direction !== undefined;
-      return pageOf(listClients(ctx.db, ctx.clock.now()), input, {
+      return pageOf(await listClients(ctx.db, ctx.clock.now()), input, {
         key,
         id: (c) => c.id,
         direction: input?.direction ?? direction,
@@ -143,8 +143,8 @@ export const adminOAuthClientsRouter = router({
     })
     .input(clientIdInput)
     .output(z.object({ id: z.string() }))
-    .mutation(({ ctx, input }) => {
-      requireStepUp(ctx); // deleting an OAuth client (server/auth/step-up.ts)
+    .mutation(async ({ ctx, input }) => {
+      await requireStepUp(ctx); // deleting an OAuth client (server/auth/step-up.ts)
       return deleteClient(serviceContext(ctx), input.id);
     }),
 
@@ -160,8 +160,8 @@ export const adminOAuthClientsRouter = router({
     })
     .input(z.strictObject({ ...clientIdInput.shape, ...listPageFields }))
     .output(pageSchema(oauthGrantSchema))
-    .query(({ ctx, input: { id, ...page } }) =>
-      pageOf(listClientGrants(ctx.db, id, ctx.clock.now()), page, {
+    .query(async ({ ctx, input: { id, ...page } }) =>
+      pageOf(await listClientGrants(ctx.db, id, ctx.clock.now()), page, {
         key: (g) => g.createdAt,
         id: (g) => g.id,
         direction: "desc",
@@ -195,8 +195,8 @@ export const adminOAuthClientsRouter = router({
     })
     .input(z.strictObject({}).optional())
     .output(pageSchema(signingKeySchema))
-    .query(({ ctx }) => ({
-      items: listSigningKeys(ctx.db, ctx.clock.now()).map((key) => ({
+    .query(async ({ ctx }) => ({
+      items: (await listSigningKeys(ctx.db, ctx.clock.now())).map((key) => ({
         kid: key.kid,
         alg: key.alg,
         createdAt: key.createdAt.toISOString(),
@@ -223,10 +223,10 @@ export const adminOAuthClientsRouter = router({
     })
     .input(rotateSigningKeyInput)
     .output(signingKeyRotationSchema)
-    .mutation(({ ctx, input }) => {
-      requireStepUp(ctx); // rotating keys (server/auth/step-up.ts)
+    .mutation(async ({ ctx, input }) => {
+      await requireStepUp(ctx); // rotating keys (server/auth/step-up.ts)
       const svc = serviceContext(ctx);
-      const rotations = rotateSigningKeys(ctx.db, {
+      const rotations = await rotateSigningKeys(ctx.db, {
         clock: ctx.clock,
         keyring: requireKeyring(svc),
         actor: svc.actor,

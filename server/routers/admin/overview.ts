@@ -23,8 +23,8 @@ const seriesShape = perMetric(z.array(z.number()));
 const totalsShape = perMetric(z.number());
 
 /** The counters' principal ids with something a person recognises: one lookup statement for all of them. */
-function describePrincipals(db: Executor, ids: string[]): Map<string, PartyRef> {
-  const found = resolveParties(db, ids);
+async function describePrincipals(db: Executor, ids: string[]): Promise<Map<string, PartyRef>> {
+  const found = await resolveParties(db, ids);
   return new Map(ids.map((id) => [id, partyOf(id, found)]));
 }
 
@@ -47,17 +47,17 @@ export const adminOverviewRouter = router({
         contacts: z.number(),
       }),
     )
-    .query(({ ctx }) => {
-      const n = (q: { get(): { n: number } | undefined }) => q.get()?.n ?? 0;
+    .query(async ({ ctx }) => {
+      const n = async (q: { get(): Promise<{ n: number } | undefined> }) => (await q.get())?.n ?? 0;
       return {
-        activeUsers: n(ctx.db.select({ n: count() }).from(users).where(isNull(users.disabledAt))),
-        disabledUsers: n(
+        activeUsers: await n(ctx.db.select({ n: count() }).from(users).where(isNull(users.disabledAt))),
+        disabledUsers: await n(
           ctx.db
             .select({ n: count() })
             .from(users)
             .where(gt(users.disabledAt, new Date(0))),
         ),
-        contacts: n(ctx.db.select({ n: count() }).from(contacts)),
+        contacts: await n(ctx.db.select({ n: count() }).from(contacts)),
       };
     }),
 
@@ -104,9 +104,9 @@ export const adminOverviewRouter = router({
       }
       const hours = RANGES[input.range];
       const since = new Date(now.getTime() - (hours - 1) * HOUR_MS);
-      const report = trafficSeries(ctx.db, now, hours);
-      const principals = topKeys(ctx.db, "principal", since, 8);
-      const names = describePrincipals(
+      const report = await trafficSeries(ctx.db, now, hours);
+      const principals = await topKeys(ctx.db, "principal", since, 8);
+      const names = await describePrincipals(
         ctx.db,
         principals.map((p) => p.key),
       );
@@ -125,9 +125,9 @@ export const adminOverviewRouter = router({
             count: p.count,
           };
         }),
-        topRejectedIps: topKeys(ctx.db, "rejected_ip", since, 8).map((r) => ({ ip: r.key, count: r.count })),
-        activeSessions: activeSessionCount(ctx.db, now),
-        activeTokens: activeTokenCount(ctx.db, now),
+        topRejectedIps: (await topKeys(ctx.db, "rejected_ip", since, 8)).map((r) => ({ ip: r.key, count: r.count })),
+        activeSessions: await activeSessionCount(ctx.db, now),
+        activeTokens: await activeTokenCount(ctx.db, now),
       };
     }),
 });

@@ -79,7 +79,7 @@ describe("admin.posture.get", () => {
   });
 
   it("answers an admin token with every rule, judged on this server's data", async () => {
-    addCorsOrigin(serviceContextOf(server.rt), { origin: "http://app.example.com", allowCredentials: true });
+    await addCorsOrigin(serviceContextOf(server.rt), { origin: "http://app.example.com", allowCredentials: true });
     const admin = await userWithToken(server.rt, "posture-admin@example.com", ["admin"], "admin");
     await seedUser(server.rt, "no-factor-admin@example.com", "admin", undefined, { secondFactor: false });
     const answer = await get(admin.token);

@@ -56,7 +56,7 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
     ]) {
       await expect(call()).rejects.toMatchObject({ code: "FORBIDDEN" });
     }
-    expect(rt.db.select().from(rateLimitOverrides).all()).toHaveLength(0);
+    expect(await rt.db.select().from(rateLimitOverrides).all()).toHaveLength(0);
   });
 
   it("shows every policy with its current value, the store and its health", async () => {
@@ -97,14 +97,14 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
       expect.objectContaining({ id: first.id, limit: 10, windowSeconds: 3600, expiresAt: null }),
     ]);
 
-    const set = audit("ratelimit.override_set");
+    const set = await audit("ratelimit.override_set");
     expect(set).toHaveLength(2);
     expect(set[0]).toMatchObject({ actorId: admin.user.id, targetType: "user", targetId: member.user.id });
     expect(set[1]?.detail).toMatchObject({ limit: 10, window: "1h", previous: { limit: 5000, window: "1m" } });
 
     await a.removeOverride({ id: first.id });
     expect((await a.overrides()).items).toEqual([]);
-    expect(audit("ratelimit.override_remove")).toHaveLength(1);
+    expect(await audit("ratelimit.override_remove")).toHaveLength(1);
     await expect(a.removeOverride({ id: first.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 
@@ -119,15 +119,15 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
     await expect(
       a.setOverride({ target: { type: "user", email: "member@example.com" }, limit: 5, windowSeconds: 10 * 86_400 }),
     ).rejects.toBeInstanceOf(TRPCError);
-    const token = createToken(svc(), member.user.id, { name: "t", scopes: ["contacts:read"] });
-    revokeToken(svc(), token.id);
+    const token = await createToken(svc(), member.user.id, { name: "t", scopes: ["contacts:read"] });
+    await revokeToken(svc(), token.id);
     await expect(
       a.setOverride({ target: { type: "token", id: token.id }, limit: 5, windowSeconds: 60 }),
     ).rejects.toMatchObject({
       code: "CONFLICT",
     });
-    expect(rt.db.select().from(rateLimitOverrides).all()).toHaveLength(0);
-    expect(audit("ratelimit.override_set")).toHaveLength(0);
+    expect(await rt.db.select().from(rateLimitOverrides).all()).toHaveLength(0);
+    expect(await audit("ratelimit.override_set")).toHaveLength(0);
   });
 
   it("lists lockouts by email and clears one from the list, audited", async () => {
@@ -151,13 +151,13 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
     expect(await attemptSignIn(rt, { email: "member@example.com", password: PASSWORD }, client)).toMatchObject({
       ok: true,
     });
-    expect(audit("ratelimit.unlock")[0]).toMatchObject({ actorId: admin.user.id, targetId: member.user.id });
+    expect((await audit("ratelimit.unlock"))[0]).toMatchObject({ actorId: admin.user.id, targetId: member.user.id });
     await expect(a.unlock({ subject: "user:whatever" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 
   it("tells each token's effective limit: the token's override, else its owner's, else the default", async () => {
-    const t1 = createToken(svc(), member.user.id, { name: "one", scopes: ["contacts:read"] });
-    const t2 = createToken(svc(), member.user.id, { name: "two", scopes: ["contacts:read"] });
+    const t1 = await createToken(svc(), member.user.id, { name: "one", scopes: ["contacts:read"] });
+    const t2 = await createToken(svc(), member.user.id, { name: "two", scopes: ["contacts:read"] });
     const a = as(admin.principal).admin.rateLimits;
     const byToken = async () =>
       Object.fromEntries((await as(member.principal).rateLimits.tokens({})).items.map((i) => [i.tokenId, i]));
@@ -173,7 +173,7 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
     // The admin view of the same user agrees; another user's tokens are not in the member's list.
     const adminView = await a.tokenLimits({ userId: member.user.id });
     expect(adminView.items).toHaveLength(2);
-    createToken(svc(), admin.user.id, { name: "admin's", scopes: ["contacts:read"] });
+    await createToken(svc(), admin.user.id, { name: "admin's", scopes: ["contacts:read"] });
     expect((await as(member.principal).rateLimits.tokens({})).items).toHaveLength(2);
   });
 });

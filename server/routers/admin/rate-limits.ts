@@ -158,12 +158,12 @@ export const adminRateLimitsRouter = router({
     })
     .input(listOverridesInput.optional())
     .output(pageSchema(overrideSchema))
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       const sort = input?.sort ?? "createdAt";
       const { key, direction } = OVERRIDE_ORDERS[sort];
       // Without sort or direction the order is the one this list always had, and so is its cursor's form.
       const named = input?.sort !== undefined || input?.direction !== undefined;
-      return pageOf(listOverrides(ctx.db, ctx.clock.now()), input, {
+      return pageOf(await listOverrides(ctx.db, ctx.clock.now()), input, {
         key,
         id: (o) => o.id,
         direction: input?.direction ?? direction,
@@ -177,8 +177,8 @@ export const adminRateLimitsRouter = router({
     })
     .input(z.strictObject({ id: overrideId }))
     .output(overrideSchema)
-    .query(({ ctx, input }) => {
-      const found = listOverrides(ctx.db, ctx.clock.now()).find((o) => o.id === input.id);
+    .query(async ({ ctx, input }) => {
+      const found = (await listOverrides(ctx.db, ctx.clock.now())).find((o) => o.id === input.id);
       if (!found) throw notFound("Override");
       return found;
     }),
@@ -196,10 +196,10 @@ export const adminRateLimitsRouter = router({
     })
     .input(setOverrideInput)
     .output(overrideSchema)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       let target: { type: "user"; id: string } | { type: "token"; id: string };
       if (input.target.type === "user") {
-        const user = findUserByEmail(ctx.db, input.target.email);
+        const user = await findUserByEmail(ctx.db, input.target.email);
         if (!user) throw new AppError("NOT_FOUND", "No user with this email", "user_not_found");
         target = { type: "user", id: user.id };
       } else {
@@ -224,8 +224,8 @@ export const adminRateLimitsRouter = router({
     })
     .input(z.strictObject({ id: overrideId }))
     .output(z.object({ ok: z.literal(true) }))
-    .mutation(({ ctx, input }) => {
-      removeOverride(serviceContext(ctx), input.id);
+    .mutation(async ({ ctx, input }) => {
+      await removeOverride(serviceContext(ctx), input.id);
       return { ok: true as const };
     }),
 
@@ -288,13 +288,13 @@ export const adminRateLimitsRouter = router({
     })
     .input(z.strictObject({ userId }))
     .output(tokenLimitsSchema)
-    .query(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => {
       // An unknown user is a 404, not an empty list.
-      getUserRow(ctx.db, input.userId);
+      await getUserRow(ctx.db, input.userId);
       const fallback = limiterOf(ctx).config.api;
       return {
         default: { limit: fallback.limit, windowSeconds: fallback.windowMs / 1000 },
-        items: effectiveTokenLimits(ctx.db, input.userId, ctx.clock.now(), fallback).map(toTokenLimitView),
+        items: (await effectiveTokenLimits(ctx.db, input.userId, ctx.clock.now(), fallback)).map(toTokenLimitView),
       };
     }),
 });

@@ -86,9 +86,9 @@ export const adminUserTokensRouter = router({
     })
     .input(z.strictObject({ id: userId, ...listTokensFields }).refine(notBoth.check, notBoth.params))
     .output(tokenPageSchema)
-    .query(({ ctx, input: { id, ...query } }) => {
+    .query(async ({ ctx, input: { id, ...query } }) => {
       // An unknown user is a 404, not an empty list.
-      getUserRow(ctx.db, id);
+      await getUserRow(ctx.db, id);
       return listTokens(ctx, { ...query, ownerId: id });
     }),
 
@@ -106,8 +106,8 @@ export const adminUserTokensRouter = router({
     })
     .input(z.strictObject({ id: userId, ...createTokenInput.shape }))
     .output(createdTokenSchema)
-    .mutation(({ ctx, input }) => {
-      requireStepUpForScopes(ctx, input.scopes); // an admin-scoped token (server/auth/step-up.ts)
+    .mutation(async ({ ctx, input }) => {
+      await requireStepUpForScopes(ctx, input.scopes); // an admin-scoped token (server/auth/step-up.ts)
       return createToken(
         serviceContext(ctx),
         input.id,

@@ -103,10 +103,14 @@ export const adminUsersRouter = router({
     })
     .input(z.strictObject({ id: userId, disabled: z.boolean() }))
     .output(userSummary)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       // Step-up (server/auth/step-up.ts): disabling another admin.
-      if (input.disabled && input.id !== ctx.principal.userId && getUserRow(ctx.db, input.id).role === "admin") {
-        requireStepUp(ctx);
+      if (
+        input.disabled &&
+        input.id !== ctx.principal.userId &&
+        (await getUserRow(ctx.db, input.id)).role === "admin"
+      ) {
+        await requireStepUp(ctx);
       }
       return setUserDisabled(serviceContext(ctx), input.id, input.disabled);
     }),
@@ -115,9 +119,9 @@ export const adminUsersRouter = router({
     .meta({ openapi: { method: "PUT", path: "/admin/users/{id}/role", tags: TAGS, summary: "Change a user's role" } })
     .input(z.strictObject({ id: userId, role: roleSchema }))
     .output(userSummary)
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
       // Step-up (server/auth/step-up.ts): raising a role.
-      if (input.role === "admin" && getUserRow(ctx.db, input.id).role !== "admin") requireStepUp(ctx);
+      if (input.role === "admin" && (await getUserRow(ctx.db, input.id)).role !== "admin") await requireStepUp(ctx);
       return setUserRole(serviceContext(ctx), input.id, input.role);
     }),
 
@@ -143,9 +147,9 @@ export const adminUsersRouter = router({
     })
     .input(z.strictObject({ id: userId, ...listPageFields }))
     .output(pageSchema(sessionSummary))
-    .query(({ ctx, input: { id, ...page } }) => {
-      getUserRow(ctx.db, id);
-      const all = listUserSessions(ctx.db, id).map((s) => ({
+    .query(async ({ ctx, input: { id, ...page } }) => {
+      await getUserRow(ctx.db, id);
+      const all = (await listUserSessions(ctx.db, id)).map((s) => ({
         id: s.id,
         createdAt: s.createdAt.toISOString(),
         lastSeenAt: s.lastSeenAt.toISOString(),
@@ -169,7 +173,7 @@ export const adminUsersRouter = router({
     })
     .input(z.strictObject({ id: userId }))
     .output(z.object({ ended: z.number() }))
-    .mutation(({ ctx, input }) => ({ ended: endSessionsOfUser(serviceContext(ctx), input.id) })),
+    .mutation(async ({ ctx, input }) => ({ ended: await endSessionsOfUser(serviceContext(ctx), input.id) })),
 
   endSession: adminProcedure
     .meta({
@@ -182,5 +186,7 @@ export const adminUsersRouter = router({
     })
     .input(z.strictObject({ id: userId, sessionId }))
     .output(z.object({ ended: z.number() }))
-    .mutation(({ ctx, input }) => ({ ended: endSessionsOfUser(serviceContext(ctx), input.id, input.sessionId) })),
+    .mutation(async ({ ctx, input }) => ({
+      ended: await endSessionsOfUser(serviceContext(ctx), input.id, input.sessionId),
+    })),
 });

@@ -50,12 +50,9 @@ describe("contacts router", () => {
     await api.contacts.delete({ id: created.id });
     expect((await api.contacts.list({})).items).toHaveLength(0);
 
-    const actions = rt.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.actorId, alice.user.id))
-      .all()
-      .map((r) => r.action);
+    const actions = (await rt.db.select().from(auditLog).where(eq(auditLog.actorId, alice.user.id)).all()).map(
+      (r) => r.action,
+    );
     expect(actions).toEqual(["contact.create", "contact.update", "contact.update", "contact.delete"]);
   });
 
@@ -66,7 +63,7 @@ describe("contacts router", () => {
     expect(await codeOf(other.contacts.update({ id: mine.id, name: "Stolen" }))).toBe("NOT_FOUND");
     expect(await codeOf(other.contacts.delete({ id: mine.id }))).toBe("NOT_FOUND");
     expect((await other.contacts.list({})).items).toHaveLength(0);
-    const row = rt.db.select().from(contacts).where(eq(contacts.id, mine.id)).get();
+    const row = await rt.db.select().from(contacts).where(eq(contacts.id, mine.id)).get();
     expect(row?.name).toBe("Mine");
   });
 
@@ -88,7 +85,7 @@ describe("contacts router", () => {
     }
     expect(await codeOf(api.contacts.get({ id: "nope" }))).toBe("BAD_REQUEST");
     expect(await codeOf(api.contacts.update({ id: "con_aaaaaaaaaaaaaaaaaaaa", name: "A" }))).toBe("NOT_FOUND");
-    expect(rt.db.select().from(contacts).all()).toHaveLength(0);
+    expect(await rt.db.select().from(contacts).all()).toHaveLength(0);
   });
 
   it("pages in a stable order with a cursor, at most 100 a page (a larger limit is refused, not clamped)", async () => {

@@ -33,18 +33,20 @@ describe("oauthApps (a user's authorised applications)", () => {
     rt = createTestRuntime();
     alice = await seedUser(rt, "alice@example.com");
     bob = await seedUser(rt, "bob@example.com");
-    clientId = createClient(svc(), {
-      name: "Billing dashboard",
-      type: "public",
-      redirectUris: ["https://billing.example.com/callback"],
-      grantTypes: ["authorization_code", "refresh_token"],
-      scopes: ["contacts:read", "contacts:write"],
-    }).client.id;
+    clientId = (
+      await createClient(svc(), {
+        name: "Billing dashboard",
+        type: "public",
+        redirectUris: ["https://billing.example.com/callback"],
+        grantTypes: ["authorization_code", "refresh_token"],
+        scopes: ["contacts:read", "contacts:write"],
+      })
+    ).client.id;
   });
 
   /** The user allows the client on the consent page, through the real consent services. */
-  function consent(userId: string, scopes: Array<"contacts:read" | "contacts:write">) {
-    const client = rt.db.select().from(oauthClients).where(eq(oauthClients.id, clientId)).get();
+  async function consent(userId: string, scopes: Array<"contacts:read" | "contacts:write">) {
+    const client = await rt.db.select().from(oauthClients).where(eq(oauthClients.id, clientId)).get();
     if (!client) throw new Error("no client");
     const request = {
       client,
@@ -53,10 +55,10 @@ describe("oauthApps (a user's authorised applications)", () => {
       state: "xyz",
       codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
     };
-    const requestId = createPendingAuthorization(svc(), request, userId);
-    const view = openConsent(svc(), requestId, userId);
+    const requestId = await createPendingAuthorization(svc(), request, userId);
+    const view = await openConsent(svc(), requestId, userId);
     if (!view) throw new Error("consent not opened");
-    const outcome = decideConsent(
+    const outcome = await decideConsent(
       { ...svc(), issuer: "http://localhost:3000" },
       { requestId, userId, csrfToken: view.csrfToken, allow: true },
     );
@@ -74,7 +76,7 @@ describe("oauthApps (a user's authorised applications)", () => {
   });
 
   it("is for signed-in sessions only: an API token, even with every scope, gets session_required", async () => {
-    consent(alice.user.id, ["contacts:read"]);
+    await consent(alice.user.id, ["contacts:read"]);
     const token: Principal = {
       kind: "token",
       tokenId: newId("token"),
@@ -87,17 +89,17 @@ describe("oauthApps (a user's authorised applications)", () => {
     const viaToken = callerFor(rt, token);
     expect(await failure(viaToken.oauthApps.list())).toBe("FORBIDDEN:session_required");
     expect(await failure(viaToken.oauthApps.revoke({ clientId }))).toBe("FORBIDDEN:session_required");
-    expect(rt.db.select().from(oauthConsents).all()).toHaveLength(1);
+    expect(await rt.db.select().from(oauthConsents).all()).toHaveLength(1);
   });
 
   it("lists the applications the user authorised, with the scopes agreed and live grants", async () => {
     expect(await callerFor(rt, alice.principal).oauthApps.list()).toEqual([]);
-    consent(alice.user.id, ["contacts:read"]);
+    await consent(alice.user.id, ["contacts:read"]);
     rt.clock.advance(1000);
-    consent(alice.user.id, ["contacts:write"]);
-    grant(alice.user.id);
-    grant(alice.user.id);
-    grant(bob.user.id);
+    await consent(alice.user.id, ["contacts:write"]);
+    await grant(alice.user.id);
+    await grant(alice.user.id);
+    await grant(bob.user.id);
 
     const apps = await callerFor(rt, alice.principal).oauthApps.list();
     expect(apps).toEqual([
@@ -115,18 +117,18 @@ describe("oauthApps (a user's authorised applications)", () => {
   });
 
   it("revokes: the consent goes, the user's grants are revoked, others' are not, and it is audited", async () => {
-    consent(alice.user.id, ["contacts:read"]);
-    consent(bob.user.id, ["contacts:read"]);
-    const mine = grant(alice.user.id);
-    const bobs = grant(bob.user.id);
+    await consent(alice.user.id, ["contacts:read"]);
+    await consent(bob.user.id, ["contacts:read"]);
+    const mine = await grant(alice.user.id);
+    const bobs = await grant(bob.user.id);
 
     expect(await callerFor(rt, alice.principal).oauthApps.revoke({ clientId })).toEqual({ grantsRevoked: 1 });
-    expect(grantRow(mine)).toMatchObject({ revokedReason: "consent_revoked" });
-    expect(grantRow(bobs)?.revokedAt).toBeNull();
+    expect(await grantRow(mine)).toMatchObject({ revokedReason: "consent_revoked" });
+    expect((await grantRow(bobs))?.revokedAt).toBeNull();
     expect(await callerFor(rt, alice.principal).oauthApps.list()).toEqual([]);
     expect((await callerFor(rt, bob.principal).oauthApps.list()).map((a) => a.clientId)).toEqual([clientId]);
 
-    const entries = rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.consent_revoke")).all();
+    const entries = await rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.consent_revoke")).all();
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({
       actorKind: "user",
@@ -139,12 +141,14 @@ describe("oauthApps (a user's authorised applications)", () => {
   });
 
   it("cannot revoke another user's application: NOT_FOUND, and nothing changes", async () => {
-    consent(bob.user.id, ["contacts:read"]);
-    const bobs = grant(bob.user.id);
+    await consent(bob.user.id, ["contacts:read"]);
+    const bobs = await grant(bob.user.id);
     expect(await failure(callerFor(rt, alice.principal).oauthApps.revoke({ clientId }))).toBe("NOT_FOUND");
-    expect(grantRow(bobs)?.revokedAt).toBeNull();
-    expect(rt.db.select().from(oauthConsents).where(eq(oauthConsents.userId, bob.user.id)).all()).toHaveLength(1);
-    expect(rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.consent_revoke")).all()).toHaveLength(0);
+    expect((await grantRow(bobs))?.revokedAt).toBeNull();
+    expect(await rt.db.select().from(oauthConsents).where(eq(oauthConsents.userId, bob.user.id)).all()).toHaveLength(1);
+    expect(await rt.db.select().from(auditLog).where(eq(auditLog.action, "oauth.consent_revoke")).all()).toHaveLength(
+      0,
+    );
   });
 
   it("validates the client id before any lookup", async () => {

@@ -23,11 +23,13 @@ export const rateLimitsRouter = router({
     })
     .input(z.strictObject({}))
     .output(tokenLimitsSchema)
-    .query(({ ctx }) => {
+    .query(async ({ ctx }) => {
       const fallback = (ctx.limiter?.config ?? DEFAULT_RATE_LIMIT_CONFIG).api;
       return {
         default: { limit: fallback.limit, windowSeconds: fallback.windowMs / 1000 },
-        items: effectiveTokenLimits(ctx.db, ctx.principal.userId, ctx.clock.now(), fallback).map(toTokenLimitView),
+        items: (await effectiveTokenLimits(ctx.db, ctx.principal.userId, ctx.clock.now(), fallback)).map(
+          toTokenLimitView,
+        ),
       };
     }),
 });

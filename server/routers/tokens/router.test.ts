@@ -52,7 +52,7 @@ describe("tokens router", () => {
     expect(JSON.stringify(listed)).not.toContain(created.token);
     expect(listed.items[0]).not.toHaveProperty("token");
 
-    const [entry] = audits("token.create");
+    const [entry] = await audits("token.create");
     expect(entry).toMatchObject({ actorKind: "user", actorId: alice.user.id, targetId: created.id });
     expect(JSON.stringify(entry)).not.toContain(created.token);
   });
@@ -80,7 +80,7 @@ describe("tokens router", () => {
     expect(await failure(api.tokens.create({ name: "x", scopes: ["contacts:read"], expiresInSeconds: null }))).toBe(
       "BAD_REQUEST:expiry_required",
     );
-    expect(rt.db.select().from(apiTokens).all()).toHaveLength(0);
+    expect(await rt.db.select().from(apiTokens).all()).toHaveLength(0);
   });
 
   it("follows the configured policy: a shorter maximum, and 'never' where allowed", async () => {
@@ -116,7 +116,9 @@ describe("tokens router", () => {
       actor: CLI_ACTOR,
       client: { ip: null, userAgent: "cli", requestId: "c" },
     };
-    expect(() => createToken(cli, alice.user.id, { name: "x", scopes: ["admin"] })).toThrow(/does not allow admin/);
+    await expect(createToken(cli, alice.user.id, { name: "x", scopes: ["admin"] })).rejects.toThrow(
+      /does not allow admin/,
+    );
 
     // A token holding tokens:write + contacts:read cannot mint contacts:write, nor rotate a stronger token.
     const strong = await api.tokens.create({ name: "strong", scopes: ["contacts:read", "contacts:write"] });
@@ -147,15 +149,15 @@ describe("tokens router", () => {
     expect(await failure(other.tokens.rotate({ id: mine.id }))).toBe("NOT_FOUND");
     expect(await failure(other.tokens.revoke({ id: "nope" }))).toBe("BAD_REQUEST");
     expect((await other.tokens.list({})).total).toBe(0);
-    expect(rt.db.select().from(apiTokens).get()?.revokedAt).toBeNull();
+    expect((await rt.db.select().from(apiTokens).get())?.revokedAt).toBeNull();
 
     rt.clock.advance(1000);
     const revoked = await callerFor(rt, alice.principal).tokens.revoke({ id: mine.id });
     expect(revoked).toMatchObject({ status: "revoked", revokedBy: alice.user.id, revokedReason: "revoked" });
     // Idempotent: a second revoke changes nothing and is not audited again.
     await callerFor(rt, alice.principal).tokens.revoke({ id: mine.id });
-    expect(audits("token.revoke")).toHaveLength(1);
-    expect(audits("token.revoke")[0]).toMatchObject({ targetId: mine.id, actorId: alice.user.id });
+    expect(await audits("token.revoke")).toHaveLength(1);
+    expect((await audits("token.revoke"))[0]).toMatchObject({ targetId: mine.id, actorId: alice.user.id });
   });
 
   it("rotates: a new token with the same name and scopes, the old one kept for the grace period", async () => {
@@ -180,7 +182,7 @@ describe("tokens router", () => {
     // Grace 0 revokes the old one at once.
     const now = await api.tokens.rotate({ id: rotated.id, graceSeconds: 0 });
     expect(now.previous).toMatchObject({ status: "revoked", revokedReason: "rotated" });
-    expect(audits("token.rotate").map((e) => e.targetId)).toEqual([old.id, rotated.id]);
+    expect((await audits("token.rotate")).map((e) => e.targetId)).toEqual([old.id, rotated.id]);
   });
 
   it("signs out everywhere: all sessions and tokens of the caller end in one audited step", async () => {
@@ -189,10 +191,10 @@ describe("tokens router", () => {
     await api.tokens.create({ name: "b", scopes: ["contacts:write"] });
     const bobs = await callerFor(rt, bob.principal).tokens.create({ name: "b", scopes: ["contacts:read"] });
     expect(await api.tokens.revokeAll({})).toEqual({ sessionsEnded: 1, tokensRevoked: 2, oauthGrantsRevoked: 0 });
-    expect(rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(0);
+    expect(await rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(0);
     expect((await callerFor(rt, alice.principal).tokens.list({ status: "active" })).total).toBe(0);
     expect((await callerFor(rt, bob.principal).tokens.list({ status: "active" })).items[0]?.id).toBe(bobs.id);
-    const [entry] = audits("user.revoke_all");
+    const [entry] = await audits("user.revoke_all");
     expect(entry).toMatchObject({ targetId: alice.user.id, detail: { sessionsEnded: 1, keysRevoked: 2 } });
   });
 
@@ -203,9 +205,9 @@ describe("tokens router", () => {
       "create temp trigger fail_audit before insert on audit_log when new.action = 'user.revoke_all' begin select raise(abort, 'boom'); end",
     );
     const svc = { db: rt.db, clock: rt.clock, actor: CLI_ACTOR, client: { ip: null, userAgent: null, requestId: "x" } };
-    expect(() => revokeAllForUser(svc, alice.user.id)).toThrow(/boom/);
-    expect(rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(1);
-    expect(rt.db.select().from(apiTokens).get()?.revokedAt).toBeNull();
+    await expect(revokeAllForUser(svc, alice.user.id)).rejects.toThrow(/boom/);
+    expect(await rt.db.select().from(sessions).where(eq(sessions.userId, alice.user.id)).all()).toHaveLength(1);
+    expect((await rt.db.select().from(apiTokens).get())?.revokedAt).toBeNull();
   });
 
   describe("admin", () => {
@@ -238,7 +240,7 @@ describe("tokens router", () => {
       expect((await ops.admin.tokens.list({ status: "active" })).items.map((t) => t.id)).toEqual([a1.id]);
       rt.clock.advance(91 * DAY);
       expect((await ops.admin.tokens.list({ status: "expired" })).items.map((t) => t.id)).toEqual([a1.id]);
-      expect(audits("token.revoke")[0]).toMatchObject({ actorId: admin.user.id, targetId: b1.id });
+      expect((await audits("token.revoke"))[0]).toMatchObject({ actorId: admin.user.id, targetId: b1.id });
     });
 
     it("revokes everything of a user", async () => {
@@ -248,7 +250,7 @@ describe("tokens router", () => {
       expect(
         await failure(callerFor(rt, admin.principal).admin.users.revokeAll({ id: "usr_aaaaaaaaaaaaaaaaaaaa" })),
       ).toBe("NOT_FOUND");
-      const [entry] = audits("user.revoke_all");
+      const [entry] = await audits("user.revoke_all");
       expect(entry).toMatchObject({ actorId: admin.user.id, targetId: bob.user.id });
     });
   });
@@ -275,11 +277,15 @@ describe("tokens router", () => {
       actor: CLI_ACTOR,
       client: { ip: null, userAgent: "cli", requestId: "c" },
     };
-    const created = createToken(cli, bob.user.id, { name: "script", scopes: ["contacts:read"], expiresInMs: DAY });
+    const created = await createToken(cli, bob.user.id, {
+      name: "script",
+      scopes: ["contacts:read"],
+      expiresInMs: DAY,
+    });
     expect(created.token).toMatch(/^gth_/);
-    expect(listTokens(cli, { ownerEmail: "bob@example.com" }).items.map((t) => t.id)).toEqual([created.id]);
-    expect(revokeToken(cli, created.id)).toMatchObject({ status: "revoked", revokedBy: "cli" });
-    expect(() => revokeToken(cli, "tok_aaaaaaaaaaaaaaaaaaaa")).toThrow(/not found/);
-    expect(audits("token.create")[0]).toMatchObject({ actorKind: "cli", actorId: null });
+    expect((await listTokens(cli, { ownerEmail: "bob@example.com" })).items.map((t) => t.id)).toEqual([created.id]);
+    expect(await revokeToken(cli, created.id)).toMatchObject({ status: "revoked", revokedBy: "cli" });
+    await expect(revokeToken(cli, "tok_aaaaaaaaaaaaaaaaaaaa")).rejects.toThrow(/not found/);
+    expect((await audits("token.create"))[0]).toMatchObject({ actorKind: "cli", actorId: null });
   });
 });

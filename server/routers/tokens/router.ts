@@ -106,8 +106,8 @@ export const tokensRouter = router({
     })
     .input(createTokenInput)
     .output(createdTokenSchema)
-    .mutation(({ ctx, input }) => {
-      requireStepUpForScopes(ctx, input.scopes); // an admin-scoped token (server/auth/step-up.ts)
+    .mutation(async ({ ctx, input }) => {
+      await requireStepUpForScopes(ctx, input.scopes); // an admin-scoped token (server/auth/step-up.ts)
       return createToken(
         serviceContext(ctx),
         ctx.principal.userId,

@@ -17,7 +17,7 @@ export function GET(req: NextRequest): Promise<Response> {
 export async function POST(req: NextRequest): Promise<Response> {
   const runtime = getRuntime();
   return (
-    refuseCrossSiteAuthPost(req, runtime) ??
-    throttleCredentialsCallback(atPublicOrigin(req, runtime.config.appUrl), handlers.POST)
+    (await refuseCrossSiteAuthPost(req, runtime)) ??
+    (await throttleCredentialsCallback(atPublicOrigin(req, runtime.config.appUrl), handlers.POST))
   );
 }
