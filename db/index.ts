@@ -154,7 +154,7 @@ function cacheStatements(sqlite: Database.Database): void {
  *
  * Every query a service runs is awaited, as it must be on PostgreSQL; here
  * drizzle's async SQLite mode (its sqlite-proxy driver) hands each one to
- * `runOn`, which runs it on better-sqlite3 at once. A transaction body is
+ * `runStatement`, which runs it on better-sqlite3 at once. A transaction body is
  * async too, so it can yield between its statements while it holds the
  * connection's open transaction — and every other request's statement on
  * that connection would then run inside it: reading its half-done writes,
