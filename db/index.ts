@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import type { RunResult } from "better-sqlite3";
@@ -65,14 +64,15 @@ export function databaseOn(sqlite: Database.Database, beforeTransaction: (() => 
   const lock = new ConnectionLock();
   locks.set(sqlite, lock);
   const db = drizzle(
-    async (source, params, method) => whenFree(lock, () => runStatement(sqlite, source, params, method)) as never,
+    async (source, params, method) =>
+      whenFree(lock, sqlite, () => runStatement(sqlite, source, params, method)) as never,
     { schema },
   ) as unknown as Db;
   // The transaction's own statements: they run inside it, so they never wait for it.
   const inner = drizzle(async (source, params, method) => runStatement(sqlite, source, params, method) as never, {
     schema,
   });
-  rawRowsAsObjects(db, (source, params, all) => whenFree(lock, () => objectRows(sqlite, source, params, all)));
+  rawRowsAsObjects(db, (source, params, all) => whenFree(lock, sqlite, () => objectRows(sqlite, source, params, all)));
   rawRowsAsObjects(inner, (source, params, all) => objectRows(sqlite, source, params, all));
   db.transaction = transactions(sqlite, lock, inner, beforeTransaction);
   db.$client = sqlite;
@@ -161,39 +161,64 @@ function cacheStatements(sqlite: Database.Database): void {
  * or having its own writes rolled back with it. So a connection has one
  * lock (ConnectionLock): a transaction holds it from BEGIN to COMMIT, and a
  * statement from outside that comes while it is held waits for it, in
- * turn. The holder's own statements (the body's, and those it makes
- * through the database handle rather than the transaction handle, found by
- * the async context it runs in) go straight through. Without a transaction
- * open — nearly always on the read path — a statement runs at once.
+ * turn. The body's own statements run on the transaction handle, which
+ * does not take the lock; a body uses that handle only (a statement or a
+ * transaction it began on the database handle would wait for its own
+ * transaction: it fails as busy after the wait below instead). Without a
+ * transaction open — nearly always on the read path — a statement runs at
+ * once.
+ *
+ * Why the lock does not recognise the body by its async context
+ * (AsyncLocalStorage): on Node 20 that makes every promise of the process
+ * pay for async hooks — /api/health ran about 12 % slower with it
+ * (docs/benchmarks.md, run H).
  */
 class ConnectionLock {
   held = false;
-  private readonly waiters: (() => void)[] = [];
+  private readonly waiters: { grant: () => void }[] = [];
 
-  /** Undefined when the lock was free and is now the caller's, else a promise of it. */
-  acquire(): Promise<void> | undefined {
+  /**
+   * Undefined when the lock was free and is now the caller's, else a promise
+   * of it; one that waited `waitMs` in vain rejects as busy (a storage
+   * failure: 503 with Retry-After), so that nothing waits for ever.
+   */
+  acquire(waitMs: number): Promise<void> | undefined {
     if (!this.held) {
       this.held = true;
       return undefined;
     }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new ConnectionBusyError("Waited too long for a transaction open on this connection"));
+      }, waitMs);
+      this.waiters.push(waiter);
+    });
   }
 
   release(): void {
     const next = this.waiters.shift();
-    if (next) next();
+    if (next) next.grant();
     else this.held = false;
   }
 }
 
-interface Holding {
-  lock: ConnectionLock;
-  tx: Transaction;
-  /** False once the transaction ended: a promise the body left running must not slip into the next one. */
-  active: boolean;
+/** The connection's lock was not free within the busy timeout: told apart as SQLite's own busy is (storage-errors.ts). */
+export class ConnectionBusyError extends Error {
+  override name = "ConnectionBusyError";
+  readonly code = "SQLITE_BUSY";
 }
 
-const holdings = new AsyncLocalStorage<Holding>();
+/** How long a statement or transaction waits for the connection's lock: the connection's busy timeout. */
+function lockWaitMs(sqlite: Database.Database): number {
+  return sqlite.pragma("busy_timeout", { simple: true }) as number;
+}
 
 type Method = "run" | "all" | "get" | "values";
 
@@ -246,11 +271,8 @@ function objectRows(sqlite: Database.Database, source: string, params: unknown[]
 }
 
 /** Runs `work` on the connection when no other request's transaction is open on it, in turn with the transactions waiting. */
-function whenFree<T>(lock: ConnectionLock, work: () => T): T | Promise<T> {
+function whenFree<T>(lock: ConnectionLock, sqlite: Database.Database, work: () => T): T | Promise<T> {
   if (!lock.held) return work();
-  const holding = holdings.getStore();
-  if (holding?.active && holding.lock === lock) return work();
-  const wait = lock.acquire();
   const run = () => {
     try {
       return work();
@@ -258,7 +280,7 @@ function whenFree<T>(lock: ConnectionLock, work: () => T): T | Promise<T> {
       lock.release();
     }
   };
-  return wait ? wait.then(run) : run();
+  return (lock.acquire(lockWaitMs(sqlite)) ?? Promise.resolve()).then(run);
 }
 
 const locks = new WeakMap<Database.Database, ConnectionLock>();
@@ -274,7 +296,7 @@ const locks = new WeakMap<Database.Database, ConnectionLock>();
  */
 export function whenConnectionFree<T>(sqlite: Database.Database, work: () => T): T | Promise<T> {
   const lock = locks.get(sqlite);
-  return lock ? whenFree(lock, work) : work();
+  return lock ? whenFree(lock, sqlite, work) : work();
 }
 
 /** whenConnectionFree for a database handle, with its connection. */
@@ -300,8 +322,8 @@ export async function onConnection<T>(db: Db, work: (sqlite: Database.Database) 
  * timeout (BUSY_TIMEOUT_MS unless changed) in all; then SQLITE_BUSY is
  * thrown as before (a storage failure: 503). Once the lock is held the busy
  * timeout is back for everything the transaction runs. `check` runs first
- * (fileStillThere). A transaction begun inside a transaction (on its
- * handle, or on the database handle from within its body) is a savepoint.
+ * (fileStillThere). A transaction begun on a transaction's handle is a
+ * savepoint.
  */
 function transactions(
   sqlite: Database.Database,
@@ -330,11 +352,9 @@ function transactions(
     }
   };
   return (async (fn: (tx: Transaction) => Promise<unknown>) => {
-    const holding = holdings.getStore();
-    if (holding?.active && holding.lock === lock) return holding.tx.transaction(fn);
     check?.();
-    const wait = await lock.acquire();
-    if (wait) wait;
+    const wait = lock.acquire(lockWaitMs(sqlite));
+    if (wait) await wait;
     try {
       await beginImmediate();
       const tx = new SQLiteProxyTransaction(
@@ -343,13 +363,11 @@ function transactions(
         session as never,
         session.schema as never,
       );
-      const mine: Holding = { lock, tx: tx as unknown as Transaction, active: true };
       try {
-        const result = await holdings.run(mine, () => fn(mine.tx));
+        const result = await fn(tx as unknown as Transaction);
         sqlite.exec("COMMIT");
         return result;
       } finally {
-        mine.active = false;
         // A failed body, or a COMMIT that failed (a full disk): nothing of it stays.
         if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
       }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Db, onConnection, openDatabase, schema } from "@/db";
+import { storageFailureOf } from "./storage-errors";
 
 /**
  * Isolation of async transactions on one SQLite connection (db/index.ts,
@@ -88,29 +89,26 @@ describe("an async transaction on the shared connection", () => {
     expect(db.$client.prepare("SELECT n FROM probe WHERE id = 'counter'").pluck().get()).toBe(20);
   });
 
-  it("lets its body use the database handle: those statements run inside it, without waiting for it", async () => {
-    await db.transaction(async (tx) => {
-      await tx.run(sql`INSERT INTO probe (id, n) VALUES ('own', 1)`);
-      await pause();
-      // Through `db`, not `tx`: the same transaction's statement, so it sees the write and does not deadlock.
-      expect(rowsOf(await probeRows())).toEqual(["own"]);
-      await db.insert(schema.users).values({
-        id: "usr_inside",
-        email: "inside@example.com",
-        passwordHash: "x",
-        role: "member",
-        createdAt: new Date(),
-        updatedAt: new Date(),
-      });
-    });
-    expect((await db.select().from(schema.users).where(eq(schema.users.id, "usr_inside"))).length).toBe(1);
+  it("refuses, as busy and within the busy timeout, a statement its body makes on the database handle", async () => {
+    // The body's statements belong on `tx`; one on `db` waits for the body's own transaction. It must not hang.
+    db.$client.pragma("busy_timeout = 200");
+    const startedAt = Date.now();
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.run(sql`INSERT INTO probe (id, n) VALUES ('own', 1)`);
+        await db.select().from(schema.users);
+      }),
+    ).rejects.toSatisfy((error: unknown) => storageFailureOf(error)?.kind === "busy");
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+    // Nothing of the refused body stays, and the connection is free again.
+    expect(rowsOf(await probeRows())).toEqual([]);
   });
 
-  it("makes a transaction begun inside it a savepoint: the inner failure is undone, the outer work stays", async () => {
+  it("makes a transaction begun on its handle a savepoint: the inner failure is undone, the outer work stays", async () => {
     await db.transaction(async (tx) => {
       await tx.run(sql`INSERT INTO probe (id, n) VALUES ('outer', 1)`);
       await expect(
-        db.transaction(async (inner) => {
+        tx.transaction(async (inner) => {
           await inner.run(sql`INSERT INTO probe (id, n) VALUES ('inner', 1)`);
           await pause();
           throw new Error("inner fails");

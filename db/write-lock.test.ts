@@ -121,7 +121,7 @@ describe("a write while another process holds the write lock", () => {
     await db.transaction(async (tx) => {
       await tx.run(sql`INSERT INTO lock_probe (who) VALUES ('outer')`);
       await expect(
-        db.transaction(async (inner) => {
+        tx.transaction(async (inner) => {
           await inner.run(sql`INSERT INTO lock_probe (who) VALUES ('inner')`);
           throw new Error("inner fails");
         }),
