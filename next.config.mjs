@@ -1,7 +1,7 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // Native modules are loaded by Node at run time, not bundled.
-  serverExternalPackages: ["better-sqlite3", "@node-rs/argon2", "pino"],
+  serverExternalPackages: ["better-sqlite3", "pg", "@node-rs/argon2", "pino"],
   poweredByHeader: false,
   // A second build folder lets two builds (e.g. parallel test runs) coexist.
   distDir: process.env.NEXT_DIST_DIR ?? ".next",

@@ -7,6 +7,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import type { BaseSQLiteDatabase, SQLiteTransaction } from "drizzle-orm/sqlite-core";
 import { drizzle, SQLiteProxyTransaction, type SqliteRemoteDatabase } from "drizzle-orm/sqlite-proxy";
 import "./query-errors";
+import { closePostgres, openPostgres, type PostgresOptions } from "./postgres";
 import * as schema from "./schema";
 import {
   DatabaseFileGoneError,
@@ -16,11 +17,18 @@ import {
   isLockTaken,
 } from "./storage-errors";
 
+export { postgresStoreOf } from "./postgres";
 export { schema };
 /** A database handle or a transaction handle: what every service takes. Every query on it is awaited. */
 export type Executor = BaseSQLiteDatabase<"async", RunResult, typeof schema>;
-/** The database handle of a process: queries, transactions, and the connection under them. */
-export type Db = Executor & { $client: Database.Database };
+/**
+ * The database handle of a process: queries, transactions, and, on SQLite,
+ * the connection under them (`$client`; undefined on PostgreSQL, whose pool
+ * is reached through postgresStoreOf).
+ */
+export type Db = Executor & { $client: Database.Database | undefined };
+/** A database handle on SQLite, with its connection. */
+export type SqliteDb = Executor & { $client: Database.Database };
 type Transaction = SQLiteTransaction<"async", RunResult, typeof schema, never>;
 type ProxyDatabase = SqliteRemoteDatabase<typeof schema>;
 
@@ -31,12 +39,33 @@ const BUSY_TIMEOUT_MS = 5_000;
 /** How many tries for another process's write lock yield to the event loop before the pauses of a millisecond. */
 const LOCK_YIELDS = 20;
 
+/** A PostgreSQL connection URL (DATABASE_URL) rather than a SQLite file. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/**
+ * Opens the store at `target` and applies its committed migrations: a
+ * PostgreSQL URL (postgres://…, db/postgres) or a SQLite file (the embedded
+ * default). Both give the same handle, served by the same services.
+ */
+export function openDatabase(target: string, options: PostgresOptions = {}): Db {
+  return isPostgresUrl(target) ? openPostgres<Db>(target, options) : openSqlite(target);
+}
+
+/** Closes a database handle's connection (SQLite) or pool (PostgreSQL). */
+export async function closeDatabase(db: Db): Promise<void> {
+  if (db.$client) {
+    if (db.$client.open) db.$client.close();
+  } else await closePostgres(db);
+}
+
 /**
  * Opens a SQLite database (a file path or ":memory:") and applies the
  * committed migrations. WAL lets readers run while one writer writes; the
  * busy timeout makes a second process wait for the lock instead of failing.
  */
-export function openDatabase(file: string): Db {
+export function openSqlite(file: string): SqliteDb {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
   // Owner-only: SQLite gives the -wal and -shm files the main file's mode.
@@ -60,14 +89,14 @@ export function openDatabase(file: string): Db {
  * (openDatabase's last step; tests that watch the connection open their own).
  * `beforeTransaction` runs before each transaction (fileStillThere).
  */
-export function databaseOn(sqlite: Database.Database, beforeTransaction: (() => void) | null = null): Db {
+export function databaseOn(sqlite: Database.Database, beforeTransaction: (() => void) | null = null): SqliteDb {
   const lock = new ConnectionLock();
   locks.set(sqlite, lock);
   const db = drizzle(
     async (source, params, method) =>
       whenFree(lock, sqlite, () => runStatement(sqlite, source, params, method)) as never,
     { schema },
-  ) as unknown as Db;
+  ) as unknown as SqliteDb;
   // The transaction's own statements: they run inside it, so they never wait for it.
   const inner = drizzle(async (source, params, method) => runStatement(sqlite, source, params, method) as never, {
     schema,
@@ -300,7 +329,7 @@ export function whenConnectionFree<T>(sqlite: Database.Database, work: () => T):
 }
 
 /** whenConnectionFree for a database handle, with its connection. */
-export async function onConnection<T>(db: Db, work: (sqlite: Database.Database) => T): Promise<T> {
+export async function onConnection<T>(db: SqliteDb, work: (sqlite: Database.Database) => T): Promise<T> {
   return await whenConnectionFree(db.$client, () => work(db.$client));
 }
 
@@ -402,4 +431,10 @@ function withLockFile(lockPath: string, fn: () => void): void {
   } finally {
     fs.rmSync(lockPath, { force: true });
   }
+}
+
+/** The SQLite connection under a database handle, for what only SQLite has (tests that read or break the file); throws on PostgreSQL. */
+export function sqliteOf(db: Db): Database.Database {
+  if (!db.$client) throw new Error("this needs the embedded SQLite store, not PostgreSQL");
+  return db.$client;
 }

@@ -15,9 +15,15 @@ import fs from "node:fs";
  * - `busy`: SQLITE_BUSY / SQLITE_LOCKED (another writer held the lock beyond
  *   the busy timeout), SQLITE_PROTOCOL (the WAL locks kept changing);
  * - `missing`: SQLITE_CANTOPEN, or the database file was deleted or replaced
- *   under the running server (DatabaseFileGoneError, db/index.ts).
+ *   under the running server (DatabaseFileGoneError, db/index.ts);
+ * - `unavailable`: the PostgreSQL server cannot be reached, or stopped
+ *   answering (StoreUnavailableError, db/postgres/index.ts).
+ *
+ * PostgreSQL's own SQLSTATEs are read the same way: 53100 (disk full) is
+ * `full`, 25006 (read-only transaction) `read_only`, 58030 `io_error`, and a
+ * lock or a connection not had in time (55P03, 53300, 40001, 40P01) `busy`.
  */
-export type StorageFailureKind = "full" | "read_only" | "io_error" | "busy" | "missing";
+export type StorageFailureKind = "full" | "read_only" | "io_error" | "busy" | "missing" | "unavailable";
 
 export interface StorageFailure {
   kind: StorageFailureKind;
@@ -36,10 +42,26 @@ export class DatabaseFileGoneError extends Error {
   readonly code = "GATEHOUSE_DB_GONE";
 }
 
+/** The PostgreSQL store cannot be reached or stopped answering: its message names no host, user or value. */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+  readonly code = "GATEHOUSE_DB_UNAVAILABLE";
+}
+
 /** A statement refused because another connection holds the lock it needs (plain SQLITE_BUSY: the lock was taken, not lost). */
 export function isLockTaken(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "SQLITE_BUSY";
 }
+
+const POSTGRES_CODES: Record<string, StorageFailureKind> = {
+  "53100": "full",
+  "25006": "read_only",
+  "58030": "io_error",
+  "55P03": "busy",
+  "53300": "busy",
+  "40001": "busy",
+  "40P01": "busy",
+};
 
 function kindOfCode(code: string): StorageFailureKind | null {
   if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT") return "full";
@@ -47,7 +69,8 @@ function kindOfCode(code: string): StorageFailureKind | null {
   if (code.startsWith("SQLITE_IOERR") || code === "EIO") return "io_error";
   if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "SQLITE_PROTOCOL") return "busy";
   if (code.startsWith("SQLITE_CANTOPEN") || code === "GATEHOUSE_DB_GONE") return "missing";
-  return null;
+  if (code === "GATEHOUSE_DB_UNAVAILABLE") return "unavailable";
+  return POSTGRES_CODES[code] ?? null;
 }
 
 /**

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Db, onConnection, openDatabase, schema } from "@/db";
+import { onConnection, openSqlite, type SqliteDb, schema, sqliteOf } from "@/db";
 import { storageFailureOf } from "./storage-errors";
 
 /**
@@ -28,16 +28,16 @@ function signal(): { promise: Promise<void>; resolve: () => void } {
 }
 
 let dir: string;
-let db: Db;
+let db: SqliteDb;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-tx-"));
-  db = openDatabase(path.join(dir, "gatehouse.db"));
-  db.$client.exec("CREATE TABLE probe (id TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+  db = openSqlite(path.join(dir, "gatehouse.db"));
+  sqliteOf(db).exec("CREATE TABLE probe (id TEXT PRIMARY KEY, n INTEGER NOT NULL)");
 });
 
 afterEach(() => {
-  db.$client.close();
+  sqliteOf(db).close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,12 +86,12 @@ describe("an async transaction on the shared connection", () => {
         await tx.run(sql`UPDATE probe SET n = ${n + 1} WHERE id = 'counter'`);
       });
     await Promise.all(Array.from({ length: 20 }, increment));
-    expect(db.$client.prepare("SELECT n FROM probe WHERE id = 'counter'").pluck().get()).toBe(20);
+    expect(sqliteOf(db).prepare("SELECT n FROM probe WHERE id = 'counter'").pluck().get()).toBe(20);
   });
 
   it("refuses, as busy and within the busy timeout, a statement its body makes on the database handle", async () => {
     // The body's statements belong on `tx`; one on `db` waits for the body's own transaction. It must not hang.
-    db.$client.pragma("busy_timeout = 200");
+    sqliteOf(db).pragma("busy_timeout = 200");
     const startedAt = Date.now();
     await expect(
       db.transaction(async (tx) => {
@@ -153,7 +153,7 @@ describe("an async transaction on the shared connection", () => {
 
   it("leaves nothing open when the commit itself fails", async () => {
     // A deferred foreign key fails at COMMIT, not at the statement.
-    db.$client.exec(
+    sqliteOf(db).exec(
       "CREATE TABLE child (id TEXT PRIMARY KEY, parent TEXT REFERENCES probe(id) DEFERRABLE INITIALLY DEFERRED)",
     );
     await expect(
@@ -162,7 +162,7 @@ describe("an async transaction on the shared connection", () => {
         await tx.run(sql`INSERT INTO child (id, parent) VALUES ('c', 'nobody')`);
       }),
     ).rejects.toThrow(/FOREIGN KEY/);
-    expect(db.$client.inTransaction).toBe(false);
+    expect(sqliteOf(db).inTransaction).toBe(false);
     expect(rowsOf(await probeRows())).toEqual([]);
     // And the connection is free for the next one.
     await db.transaction(async (tx) => {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Db, openDatabase } from "@/db";
+import { type Db, openDatabase, sqliteOf } from "@/db";
 import { storageFailureOf } from "./storage-errors";
 
 /**
@@ -37,13 +37,13 @@ beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-write-lock-"));
   file = path.join(dir, "gatehouse.db");
   db = openDatabase(file);
-  db.$client.exec("CREATE TABLE lock_probe (seq INTEGER PRIMARY KEY, who TEXT NOT NULL)");
+  sqliteOf(db).exec("CREATE TABLE lock_probe (seq INTEGER PRIMARY KEY, who TEXT NOT NULL)");
 });
 
 afterEach(() => {
   holder?.kill("SIGKILL");
   holder = null;
-  db.$client.close();
+  sqliteOf(db).close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -64,8 +64,8 @@ async function holdLock(ms: number): Promise<ChildProcess> {
 }
 
 const whoWrote = () =>
-  (db.$client.prepare("SELECT who FROM lock_probe ORDER BY seq").all() as { who: string }[]).map((r) => r.who);
-const busyTimeout = () => db.$client.pragma("busy_timeout", { simple: true });
+  (sqliteOf(db).prepare("SELECT who FROM lock_probe ORDER BY seq").all() as { who: string }[]).map((r) => r.who);
+const busyTimeout = () => sqliteOf(db).pragma("busy_timeout", { simple: true });
 
 describe("a write while another process holds the write lock", () => {
   it("waits for it, then runs its work once, after the holder's commit", async () => {
@@ -85,7 +85,7 @@ describe("a write while another process holds the write lock", () => {
   });
 
   it("gives up after the connection's busy timeout as a busy storage failure, without running its work", async () => {
-    db.$client.pragma("busy_timeout = 200");
+    sqliteOf(db).pragma("busy_timeout = 200");
     await holdLock(5_000);
     let runs = 0;
     let failure: unknown = null;

@@ -11,6 +11,7 @@
  */
 
 import { eq } from "drizzle-orm";
+import { closeDatabase } from "@/db";
 import { sessions } from "../db/schema";
 import { getRuntime } from "../server/runtime";
 import { CLI_ACTOR } from "../server/services/audit";
@@ -45,7 +46,7 @@ async function main() {
   } else {
     throw new Error(`unknown command ${command}`);
   }
-  runtime.db.$client.close();
+  await closeDatabase(runtime.db);
 }
 
 main().catch((error) => {

@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openDatabase } from "@/db";
+import { openSqlite } from "@/db";
 import { listAuditActions } from "@/server/audit/actions";
 import { canonicalize, entryHash, GENESIS_HASH } from "@/server/audit/chain";
 import { exportChunks } from "@/server/audit/export";
@@ -29,7 +29,7 @@ const ROOT = path.resolve(import.meta.dirname, "..");
 const REUSE = process.env.BENCH_AUDIT_DB;
 const dir = REUSE ? path.dirname(REUSE) : fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-audit-"));
 const file = REUSE ?? path.join(dir, "gatehouse.db");
-const db = openDatabase(file);
+const db = openSqlite(file);
 
 // A deterministic generator, so two runs build the same log.
 let state = 0x9e3779b9;

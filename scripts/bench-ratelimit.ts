@@ -25,7 +25,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { openDatabase } from "@/db";
+import { openSqlite } from "@/db";
 import { createContextInner } from "@/server/context";
 import { handleRest } from "@/server/http/rest-handler";
 import { DEFAULT_RATE_LIMIT_CONFIG, type RateLimitConfig } from "@/server/ratelimit/config";
@@ -104,10 +104,10 @@ function noopStore(): LimitStore {
   };
 }
 
-async function scenario(label: string, makeStore: (db: ReturnType<typeof openDatabase>) => LimitStore) {
+async function scenario(label: string, makeStore: (db: ReturnType<typeof openSqlite>) => LimitStore) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-rl-"));
   const base = createTestRuntime();
-  const rt = { ...base, db: openDatabase(path.join(dir, "gatehouse.db")) };
+  const rt = { ...base, db: openSqlite(path.join(dir, "gatehouse.db")) };
   const { user, principal } = await seedUser(rt, "bench@example.com");
   const svc = {
     db: rt.db,

@@ -66,6 +66,7 @@ const STORAGE_DETAIL: Record<StorageFailureKind, string> = {
   io_error: "of an I/O error",
   busy: "another writer held it for too long",
   missing: "its file is missing",
+  unavailable: "it cannot be reached",
 };
 
 /** What a client is told of a storage failure: that it is ours and passing, never a path or SQL. */

@@ -20,10 +20,15 @@ export interface Runtime {
 
 let runtime: Runtime | undefined;
 
+/** Where a configuration's data lives: DATABASE_URL (PostgreSQL), else the embedded file. */
+export function databaseTarget(config: Pick<Config, "databaseFile" | "databaseUrl">): string {
+  return config.databaseUrl ?? config.databaseFile;
+}
+
 export function getRuntime(): Runtime {
   if (!runtime) {
     const config = getConfig();
-    const db = openDatabase(config.databaseFile);
+    const db = openDatabase(databaseTarget(config));
     runtime = {
       config,
       db,

@@ -61,11 +61,12 @@ export default async function AdminOverviewPage({
   const principal = await requireAdmin();
   const range = (await searchParams).range === "7d" ? "7d" : "24h";
   const api = await serverCaller(principal);
-  const [summary, traffic, recent, posture] = await Promise.all([
+  const [summary, traffic, recent, posture, fleet] = await Promise.all([
     api.admin.overview.summary(),
     api.admin.overview.traffic({ range }),
     api.admin.audit.list({ limit: 8 }),
     api.admin.posture.get(),
+    api.admin.overview.instances(),
   ]);
 
   // The start of the charts' first hour: the tiles and charts that count "in this period" open the log from there.
@@ -184,6 +185,38 @@ export default async function AdminOverviewPage({
           )}
         </Card>
       </div>
+
+      <Card title="Instances">
+        <p className="mb-2 text-sm text-slate-500" data-testid="instance-self">
+          This page was served by <span className="font-mono">{fleet.self ?? "this instance"}</span>. Traffic figures
+          are this database's, from every instance.
+        </p>
+        {fleet.instances.length === 0 ? (
+          <p className="text-sm text-slate-500">No instance has reported yet (each does at start, then every 15 s).</p>
+        ) : null}
+        <Table head={["Instance", "Status", "Store", "Workers", "Version", "Started", "Last heard"]}>
+          {fleet.instances.map((i) => (
+            <tr key={i.id} data-testid="instance-row">
+              <td className="px-3 py-2 font-mono text-xs">
+                {i.id}
+                {i.id === fleet.self ? <span className="ml-2 text-slate-500">(this one)</span> : null}
+              </td>
+              <td className={`px-3 py-2 ${i.live ? "text-emerald-700" : "text-red-700"}`}>
+                {i.live ? "serving" : "silent"}
+              </td>
+              <td className="px-3 py-2">{i.store === "postgres" ? "PostgreSQL" : "SQLite"}</td>
+              <td className="px-3 py-2 tabular-nums">{i.workers}</td>
+              <td className="px-3 py-2 font-mono text-xs">{i.version}</td>
+              <td className="px-3 py-2 font-mono text-xs text-slate-500">
+                {i.startedAt.replace("T", " ").slice(0, 19)}
+              </td>
+              <td className="px-3 py-2 font-mono text-xs text-slate-500">
+                {i.lastSeenAt.replace("T", " ").slice(0, 19)}
+              </td>
+            </tr>
+          ))}
+        </Table>
+      </Card>
 
       <Card
         title="Latest activity"

@@ -3,6 +3,7 @@ export * from "./audit-log";
 export * from "./contacts";
 export * from "./cors-origins";
 export * from "./encryption-keys";
+export * from "./instances";
 export * from "./oauth-clients";
 export * from "./oauth-consents";
 export * from "./oauth-grants";

@@ -1,5 +1,5 @@
-import type { Db } from "@/db";
-import { openDatabase } from "@/db";
+import type { SqliteDb } from "@/db";
+import { openSqlite } from "@/db";
 import { cliClient } from "@/server/auth/principal";
 import { systemClock } from "@/server/clock";
 import { type Config, loadConfig } from "@/server/config";
@@ -17,15 +17,15 @@ import type { ServiceContext } from "@/server/services/context";
  */
 export interface OpenFolder {
   config: Config;
-  db: Db;
-  svc: ServiceContext & { keyring: NonNullable<ServiceContext["keyring"]> };
+  db: SqliteDb;
+  svc: ServiceContext & { db: SqliteDb; keyring: NonNullable<ServiceContext["keyring"]> };
   /** Closes the connection (which checkpoints the WAL); again is a no-op. */
   close(): void;
 }
 
 export function openFolder(env: Record<string, string | undefined>): OpenFolder {
   const config = loadConfig(env);
-  const db = openDatabase(config.databaseFile);
+  const db = openSqlite(config.databaseFile);
   const keyring = openKeyring(config);
   return {
     config,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
-import type { Db } from "@/db";
+import type { SqliteDb } from "@/db";
 import type { ContactRow } from "@/db/schema";
 import { type ChainedContent, canonicalize, entryHash, GENESIS_HASH } from "@/server/audit/chain";
 import { hashPassword } from "@/server/auth/password";
@@ -221,7 +221,7 @@ function prng(seed: number) {
 }
 
 /** Definitions of a table's secondary indexes and triggers, as the migrations left them. */
-function deferredObjects(db: Db, table: string): Array<{ type: string; name: string; sql: string }> {
+function deferredObjects(db: SqliteDb, table: string): Array<{ type: string; name: string; sql: string }> {
   return db.$client
     .prepare(
       "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
@@ -230,7 +230,7 @@ function deferredObjects(db: Db, table: string): Array<{ type: string; name: str
 }
 
 export async function generateLargeData(
-  svc: { db: Db; keyring: Keyring },
+  svc: { db: SqliteDb; keyring: Keyring },
   options: LargeDataOptions,
 ): Promise<LargeDataResult> {
   const { db, keyring } = svc;

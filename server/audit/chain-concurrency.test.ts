@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { verifyAuditChain } from "./verify";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -58,7 +58,7 @@ function appendFrom(file: string, count: number, name: string): Worker {
 describe("audit chain under concurrent writers", () => {
   it("never forks when two processes write at once", async () => {
     const file = path.join(dir, "gatehouse.db");
-    openDatabase(file).$client.close(); // migrations once, before the race
+    sqliteOf(openDatabase(file)).close(); // migrations once, before the race
     const workers = [appendFrom(file, 100, "a"), appendFrom(file, 100, "b")];
     await Promise.all(workers.map((w) => w.ready));
     fs.writeFileSync(`${file}.go`, "");
@@ -67,7 +67,7 @@ describe("audit chain under concurrent writers", () => {
 
     const db = openDatabase(file);
     const report = await verifyAuditChain(db);
-    db.$client.close();
+    sqliteOf(db).close();
     expect(report).toMatchObject({ ok: true, checked: 200, broken: null });
   }, 60_000);
 });

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Db, openDatabase } from "@/db";
+import { type Db, openDatabase, sqliteOf } from "@/db";
 import { fixedClock } from "../clock";
 import { auditTransaction, CLI_ACTOR, recordAudit } from "../services/audit";
 import { entryHash, GENESIS_HASH } from "./chain";
@@ -50,14 +50,16 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  db.$client.close();
+  sqliteOf(db).close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe("audit hash chain", () => {
   it("links every entry to the one before, from the genesis hash, and verifies", async () => {
     await write(5);
-    const rows = db.$client.prepare("SELECT seq, prev_hash AS prev, hash FROM audit_log ORDER BY seq").all() as Array<{
+    const rows = sqliteOf(db)
+      .prepare("SELECT seq, prev_hash AS prev, hash FROM audit_log ORDER BY seq")
+      .all() as Array<{
       seq: number;
       prev: string;
       hash: string;
@@ -74,7 +76,7 @@ describe("audit hash chain", () => {
 
   it("hashes the exact stored detail text and every column", async () => {
     await write(1);
-    const row = db.$client.prepare("SELECT * FROM audit_log").get() as Record<string, string | number | null>;
+    const row = sqliteOf(db).prepare("SELECT * FROM audit_log").get() as Record<string, string | number | null>;
     const content = {
       id: row.id as string,
       at: row.at as number,
@@ -136,7 +138,7 @@ describe("audit hash chain", () => {
   it("detects an entry whose hash was recomputed after an edit (the next link breaks)", async () => {
     await write(4);
     // biome-ignore lint/suspicious/noExplicitAny: a raw row, as an attacker reads it
-    const row = db.$client.prepare("SELECT * FROM audit_log WHERE seq = 2").get() as any;
+    const row = sqliteOf(db).prepare("SELECT * FROM audit_log WHERE seq = 2").get() as any;
     const forged = entryHash(row.prev_hash, {
       id: row.id,
       at: row.at,
@@ -196,7 +198,7 @@ describe("audit retention", () => {
     const result = await pruneAuditLog(db, clock, { retentionDays: 365, batchSize: 4 });
     expect(result).toMatchObject({ removed: 6, batches: 2 });
 
-    const remaining = db.$client.prepare("SELECT seq, action, detail FROM audit_log ORDER BY seq").all() as Array<{
+    const remaining = sqliteOf(db).prepare("SELECT seq, action, detail FROM audit_log ORDER BY seq").all() as Array<{
       seq: number;
       action: string;
       detail: string;
@@ -221,7 +223,7 @@ describe("audit retention", () => {
     // the next one may take it, because the first batch's audit.prune entry is now the newest.
     const result = await pruneAuditLog(db, clock, { retentionDays: 1, batchSize: 2 });
     expect(result.removed).toBe(3);
-    const actions = db.$client.prepare("SELECT action FROM audit_log ORDER BY seq").all();
+    const actions = sqliteOf(db).prepare("SELECT action FROM audit_log ORDER BY seq").all();
     expect(actions).toEqual([{ action: "audit.prune" }, { action: "audit.prune" }]);
     await write(1);
     expect(await verifyAuditChain(db)).toMatchObject({ ok: true, checked: 3 });
@@ -232,7 +234,7 @@ describe("audit retention", () => {
     clock.advance(400 * 86_400_000);
     await write(1);
     await pruneAuditLog(db, clock, { retentionDays: 1 });
-    const hits = db.$client
+    const hits = sqliteOf(db)
       .prepare("SELECT count(*) AS n FROM audit_search WHERE audit_search MATCH 'entry'")
       .get() as {
       n: number;

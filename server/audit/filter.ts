@@ -130,7 +130,7 @@ const SIGN_IN_ACTIONS = ["session.login_failed", "ratelimit.lockout"];
 function personCondition(email: string): SQL {
   const phrase = ftsQuery(email);
   const recorded = phrase
-    ? sql` union select s.rowid from audit_search s join audit_log r on r.seq = s.rowid
+    ? sql` union select audit_search.rowid from audit_search join audit_log r on r.seq = audit_search.rowid
         where audit_search match ${phrase} and r.action in (${sql.join(
           SIGN_IN_ACTIONS.map((a) => sql`${a}`),
           sql`, `,

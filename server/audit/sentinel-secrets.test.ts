@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { generateToken } from "../auth/api-token";
 import { attemptSecondStep, attemptSignIn, signInWithPassword } from "../auth/sign-in";
 import { AUDIT_EXPORT_PATH, handleAuditExport } from "../http/audit-export";
@@ -39,7 +39,7 @@ setLogger(createLogger({ level: "trace", destination: { write: (line: string) =>
 
 afterAll(() => {
   setLogger(undefined);
-  rt.db.$client.close();
+  sqliteOf(rt.db).close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import type { Db } from "@/db";
+import { type Db, postgresStoreOf } from "@/db";
 import { type ChainedContent, entryHash, GENESIS_HASH } from "./chain";
 import { PRUNE_ACTION, type PruneCheckpoint, parseCheckpoint } from "./retention";
 
@@ -83,9 +83,81 @@ function contentOf(row: RawEntry): ChainedContent {
   };
 }
 
+/** What the check reads, page by page, from one snapshot of the log. */
+interface ChainReader {
+  page(after: number, limit: number): Promise<RawEntry[]>;
+  lastPrune(): Promise<{ detail: string | null } | undefined>;
+  /** The highest seq ever handed out, when the store keeps it exactly (SQLite's sqlite_sequence); else null. */
+  highestSeq(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+function openReader(db: Db): Promise<ChainReader> | ChainReader {
+  if (!db.$client) return postgresReader(db);
+  const { conn, close } = sqliteConnection(db.$client);
+  // Only a private connection may hold a snapshot across the yields of the check:
+  // on the shared one, the server's own writes would land inside it.
+  const snapshot = conn !== db.$client;
+  if (snapshot) conn.exec("BEGIN");
+  const page = conn.prepare<[number, number], RawEntry>(
+    `SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`,
+  );
+  return {
+    page: async (after, limit) => page.all(after, limit),
+    lastPrune: async () =>
+      conn
+        .prepare<[string], { detail: string | null }>(
+          "SELECT detail FROM audit_log WHERE action = ? ORDER BY seq DESC LIMIT 1",
+        )
+        .get(PRUNE_ACTION),
+    highestSeq: async () =>
+      conn.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").get()?.seq ?? 0,
+    close: async () => {
+      if (snapshot) conn.exec("COMMIT");
+      close();
+    },
+  };
+}
+
+/**
+ * On PostgreSQL: a read-only, repeatable-read transaction on a connection of
+ * its own, so every page comes from one snapshot and no writer waits for it.
+ * A sequence there also moves for an insert that was rolled back, so it does
+ * not tell how many entries were written: the end of the chain is checked by
+ * SQLite's counter only.
+ */
+async function postgresReader(db: Db): Promise<ChainReader> {
+  const store = postgresStoreOf(db);
+  if (!store) throw new Error("a database handle with neither a SQLite connection nor a PostgreSQL pool");
+  await store.ready;
+  const client = await store.pool.connect();
+  try {
+    await client.query("begin isolation level repeatable read read only");
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
+  return {
+    page: async (after, limit) =>
+      (await client.query(`SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, limit]))
+        .rows as RawEntry[],
+    lastPrune: async () =>
+      (await client.query("SELECT detail FROM audit_log WHERE action = $1 ORDER BY seq DESC LIMIT 1", [PRUNE_ACTION]))
+        .rows[0] as { detail: string | null } | undefined,
+    highestSeq: async () => null,
+    close: async () => {
+      try {
+        await client.query("commit");
+        client.release();
+      } catch (error) {
+        client.release(error as Error);
+      }
+    },
+  };
+}
+
 /** A read-only connection of its own when the database is a file; the shared one for `:memory:`. */
-function openReader(db: Db): { conn: Database.Database; close(): void } {
-  const main = db.$client;
+function sqliteConnection(main: Database.Database): { conn: Database.Database; close(): void } {
   if (!main.memory) {
     try {
       const conn = new Database(main.name, { readonly: true, fileMustExist: true });
@@ -102,21 +174,9 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function verifyAuditChain(db: Db, opts: { batchSize?: number } = {}): Promise<ChainReport> {
   const batchSize = opts.batchSize ?? 5_000;
-  const reader = openReader(db);
-  const { conn } = reader;
-  // Only a private connection may hold a snapshot across the yields below:
-  // on the shared one, the server's own writes would land inside it.
-  const snapshot = conn !== db.$client;
-  if (snapshot) conn.exec("BEGIN");
+  const reader = await openReader(db);
   try {
-    const page = conn.prepare<[number, number], RawEntry>(
-      `SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`,
-    );
-    const lastPrune = conn
-      .prepare<[string], { detail: string | null }>(
-        "SELECT detail FROM audit_log WHERE action = ? ORDER BY seq DESC LIMIT 1",
-      )
-      .get(PRUNE_ACTION);
+    const lastPrune = await reader.lastPrune();
     const checkpoint = parseCheckpoint(lastPrune?.detail ?? null);
 
     const report: ChainReport = {
@@ -130,7 +190,7 @@ export async function verifyAuditChain(db: Db, opts: { batchSize?: number } = {}
     let previous: RawEntry | null = null;
     let after = 0;
     for (;;) {
-      const rows = page.all(after, batchSize);
+      const rows = await reader.page(after, batchSize);
       if (rows.length === 0) break;
       for (const row of rows) {
         const broken = checkOne(row, previous, checkpoint, report);
@@ -143,9 +203,9 @@ export async function verifyAuditChain(db: Db, opts: { batchSize?: number } = {}
     }
     if (previous) report.head = { seq: previous.seq, hash: previous.hash };
 
-    const counter = conn.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").get();
+    const highest = await reader.highestSeq();
     const newest = previous?.seq ?? 0;
-    if (counter && counter.seq > newest) {
+    if (highest !== null && highest > newest) {
       return {
         ...report,
         ok: false,
@@ -153,14 +213,13 @@ export async function verifyAuditChain(db: Db, opts: { batchSize?: number } = {}
           seq: newest + 1,
           id: null,
           problem: "missing_end",
-          message: `entries after seq ${newest} are missing: entries up to seq ${counter.seq} were written`,
+          message: `entries after seq ${newest} are missing: entries up to seq ${highest} were written`,
         },
       };
     }
     return report;
   } finally {
-    if (snapshot) conn.exec("COMMIT");
-    reader.close();
+    await reader.close();
   }
 }
 

@@ -58,7 +58,7 @@ let gateRuntime: GateRuntime | undefined;
 function runtime(): GateRuntime {
   if (!gateRuntime) {
     const config = getConfig();
-    gateRuntime = { config, db: openDatabase(config.databaseFile), clock: systemClock };
+    gateRuntime = { config, db: openDatabase(config.databaseUrl ?? config.databaseFile), clock: systemClock };
   }
   return gateRuntime;
 }

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { encode } from "next-auth/jwt";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { cliClient } from "../auth/principal";
 import { readFlags, splitCommandLine, validateFlags } from "../cli/args";
 import type { CliContext } from "../cli/context";
@@ -238,7 +238,7 @@ describe("password policy: every door", () => {
       expect(start.stderr).not.toContain("password1234");
       const db = openDatabase(path.join(dataDir, "gatehouse.db"));
       expect(await findUserByEmail(db, "owner@example.com")).toBeUndefined();
-      db.$client.close();
+      sqliteOf(db).close();
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

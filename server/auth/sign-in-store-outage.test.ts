@@ -5,7 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { auditLog } from "@/db/schema";
 import { DEFAULT_RATE_LIMIT_CONFIG, type RateLimitConfig } from "../ratelimit/config";
 import { closeLimiterFor, limiterFor } from "../ratelimit/runtime";
@@ -116,7 +116,7 @@ describe("embedded store: the SQLite write lock held elsewhere beyond the store'
     rt = createTestRuntime({ rateLimit: { ...DEFAULT_RATE_LIMIT_CONFIG, ...LIMITS } });
     rt.db = openDatabase(file);
     // The application's connection waits 5 s for the lock in production; here briefly, to keep the test fast.
-    rt.db.$client.pragma("busy_timeout = 20");
+    sqliteOf(rt.db).pragma("busy_timeout = 20");
     await seedUser(rt, "alice@example.com", "member", PASSWORD);
     await seedUser(rt, "bob@example.com", "member", PASSWORD);
     other = new Database(file);
@@ -128,7 +128,7 @@ describe("embedded store: the SQLite write lock held elsewhere beyond the store'
     try {
       other?.close();
       await closeLimiterFor(rt);
-      rt?.db.$client.close();
+      if (rt) sqliteOf(rt.db).close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { closeDatabase } from "@/db";
 import { cliClient } from "../auth/principal";
 import { ConfigError } from "../config";
 import type { Keyring } from "../crypto/keyring";
@@ -23,7 +24,7 @@ export interface CliContext {
   services(opts?: { checkKeys?: boolean }): Promise<ServiceContext>;
 }
 
-export function createCliContext(): CliContext & { close(): void } {
+export function createCliContext(): CliContext & { close(): Promise<void> } {
   let opened: ServiceContext | undefined;
   let keysChecked = false;
   return {
@@ -52,8 +53,8 @@ export function createCliContext(): CliContext & { close(): void } {
       return opened;
     },
     // Closing checkpoints the WAL, so the data folder is left tidy when no server is running.
-    close() {
-      opened?.db.$client.close();
+    async close() {
+      if (opened) await closeDatabase(opened.db);
       opened = undefined;
     },
   };

@@ -50,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${line}\n`);
     return code;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { attemptSignIn } from "../auth/sign-in";
 import { systemClock } from "../clock";
 import { loadOrCreateSecrets } from "../config/secrets";
@@ -60,7 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  runtime.db.$client.close();
+  sqliteOf(runtime.db).close();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { oauthClients } from "@/db/schema";
 import { hashSecret } from "../oauth/credentials";
 import { issueClientCredentials, liveAccessToken } from "../services/oauth-tokens";
@@ -57,7 +57,7 @@ async function withDb<T>(fn: (db: ReturnType<typeof openDatabase>) => T): Promis
   try {
     return await fn(db);
   } finally {
-    db.$client.close();
+    sqliteOf(db).close();
   }
 }
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { sqliteOf } from "@/db";
 import { ACCOUNT_EMAIL_PATTERN, accountEmail } from "../auth/account-email";
 import { parseEnv } from "../config/env";
 import { callerFor, createTestRuntime, failureOf, seedUser } from "../testing/harness";
@@ -55,7 +56,7 @@ describe("user create: the CLI refuses and accepts exactly what the dashboard do
     rt = createTestRuntime();
     admin = await seedUser(rt, "root@example.com", "admin", PASSWORD);
   });
-  afterAll(() => rt.db.$client.close());
+  afterAll(() => sqliteOf(rt.db).close());
 
   /** The procedure's verdict on the input: anything but a 400 got past its schema (a taken email is a 409). */
   const dashboardAccepts = async (input: { email: string; name?: string }) =>
@@ -194,7 +195,7 @@ describe("recovering the default first admin from the command line", () => {
     const runtime = getRuntime();
     const result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
     expect(result).toMatchObject({ created: true, email: "admin@localhost" });
-    runtime.db.$client.close();
+    sqliteOf(runtime.db).close();
   }, 60_000);
   afterAll(() => {
     vi.unstubAllEnvs();

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { checkToken } from "../services/tokens";
 
 /** `token …` and `user revoke-all`, run as an operator would, through the real CLI process. */
@@ -63,7 +63,7 @@ describe("gatehouse token / user revoke-all", () => {
     const revoked = gatehouse("token", "revoke", id);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect((await checkToken(db, clock, token, null)).ok).toBe(false);
-    db.$client.close();
+    sqliteOf(db).close();
   }, 60_000);
 
   it("refuses scopes beyond the owner's role and unknown scopes, with one line and no token", () => {
@@ -101,6 +101,6 @@ describe("gatehouse token / user revoke-all", () => {
     const clock = { now: () => new Date() };
     expect((await checkToken(db, clock, a.token, null)).ok).toBe(false);
     expect((await checkToken(db, clock, b.token, null)).ok).toBe(false);
-    db.$client.close();
+    sqliteOf(db).close();
   }, 60_000);
 });

@@ -55,6 +55,23 @@ export const envSchema = z
     /** How long a stopping worker waits for requests in flight (SIGTERM) before it closes their connections. */
     SHUTDOWN_TIMEOUT: duration("10s"),
     DATA_DIR: z.string().min(1).default("./data"),
+    /**
+     * PostgreSQL instead of the embedded SQLite file (db/postgres): every instance of a fleet on one
+     * database. The message never repeats the URL: it may carry a password.
+     */
+    /** What this instance is called in /api/metrics and the dashboard's fleet list; default: host name and port. */
+    INSTANCE_ID: optionalString.pipe(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1 to 64 letters, digits, dots, colons, dashes or underscores")
+        .optional(),
+    ),
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/i.test(v), "must be a postgres:// or postgresql:// URL")
+        .optional(),
+    ),
     APP_URL: optionalString.pipe(
       z
         .url({ protocol: /^https?$/, message: "must be an http:// or https:// URL" })

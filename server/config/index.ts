@@ -34,7 +34,12 @@ export interface Config {
   /** Always set by loadConfig; configs built by hand (tests) never start a server. */
   serving?: ServingConfig;
   dataDir: string;
+  /** The embedded store's file in the data folder; unused when `databaseUrl` is set. */
   databaseFile: string;
+  /** DATABASE_URL: a PostgreSQL database instead of the file; null keeps the embedded default. */
+  databaseUrl?: string | null;
+  /** INSTANCE_ID (default: host name and port): names this instance in the metrics and the fleet list. */
+  instanceId?: string;
   /** Public origin, e.g. https://api.example.com. */
   appUrl: URL;
   /** True when APP_URL is https: production transport rules apply. */
@@ -99,6 +104,16 @@ export function servingOf(env: Env): ServingConfig {
   };
 }
 
+/** A host name (cut to what INSTANCE_ID allows) and the port: unique on a machine, readable in a list. */
+function defaultInstanceId(port: number): string {
+  const host =
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, "-")
+      .slice(0, 58) || "gatehouse";
+  return `${host}:${port}`;
+}
+
 /** Builds the configuration from an environment; secrets not given are generated in DATA_DIR. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const env = parseEnv(source);
@@ -114,6 +129,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     serving: servingOf(env),
     dataDir: env.DATA_DIR,
     databaseFile: path.join(env.DATA_DIR, DATABASE_FILE),
+    databaseUrl: env.DATABASE_URL ?? null,
+    instanceId: env.INSTANCE_ID ?? defaultInstanceId(env.PORT),
     appUrl,
     secure: appUrl.protocol === "https:",
     authSecret,

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteOf } from "@/db";
 import { loadOrCreateSecrets } from "../config/secrets";
 import { signAccessToken, verifyAccessTokenJwt } from "../oauth/access-token";
 import { rotateSigningKey, SigningKeys } from "../oauth/signing-keys";
@@ -39,8 +40,8 @@ describe("signing keys under data-key rotation", () => {
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   const storedKeyIds = () =>
-    (rt.db.$client.prepare("select private_jwk from oauth_signing_keys").all() as { private_jwk: string }[]).map((r) =>
-      keyIdOf(r.private_jwk),
+    (sqliteOf(rt.db).prepare("select private_jwk from oauth_signing_keys").all() as { private_jwk: string }[]).map(
+      (r) => keyIdOf(r.private_jwk),
     );
 
   it("re-seals the private keys under the new data key and keeps signing", async () => {

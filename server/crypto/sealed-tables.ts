@@ -92,7 +92,7 @@ export const signingKeysSealing: SealedTable = {
   name: "oauth_signing_keys",
   columns: ["private_jwk"],
   pending(activeKeyId, scope) {
-    if (scope === "unsealed") return sql`0`;
+    if (scope === "unsealed") return sql`1 = 0`;
     return notUnder(oauthSigningKeys.privateJwk, `${ENVELOPE_VERSION}.${activeKeyId}.`);
   },
   async resealBatch(tx, keyring, { afterId, limit, scope }) {
@@ -120,7 +120,7 @@ export const totpSecretsSealing: SealedTable = {
   name: "second_factors",
   columns: ["totp_secret"],
   pending(activeKeyId, scope) {
-    if (scope === "unsealed") return sql`0`;
+    if (scope === "unsealed") return sql`1 = 0`;
     return and(
       sql`${secondFactors.totpSecret} is not null`,
       notUnder(secondFactors.totpSecret, `${ENVELOPE_VERSION}.${activeKeyId}.`),
@@ -158,7 +158,7 @@ export async function keyUsage(db: Executor): Promise<Map<string, number>> {
         sql`select ${keyIdSql(column)} as key_id from ${sql.identifier(table.name)} where ${sql.identifier(column)} is not null`,
     );
     const rows = await db.all<{ key_id: string; n: number }>(
-      sql`select key_id, count(*) as n from (${sql.join(parts, sql` union all `)}) group by key_id`,
+      sql`select key_id, count(*) as n from (${sql.join(parts, sql` union all `)}) as sealed group by key_id`,
     );
     for (const row of rows) usage.set(row.key_id, (usage.get(row.key_id) ?? 0) + row.n);
   }

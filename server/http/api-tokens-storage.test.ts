@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { hashToken } from "../auth/api-token";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { createToken } from "../services/tokens";
@@ -149,6 +149,6 @@ describe("token storage", () => {
         expect(logs).not.toContain(needle);
       }
     }
-    rt.db.$client.close();
+    sqliteOf(rt.db).close();
   });
 });

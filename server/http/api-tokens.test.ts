@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { encode } from "next-auth/jwt";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { sqliteOf } from "@/db";
 import { apiTokens, auditLog, contacts, sessions } from "@/db/schema";
 import { generateToken } from "../auth/api-token";
 import { sessionCookieName } from "../auth/session-cookie";
@@ -8,7 +9,7 @@ import { PEER_HEADER, PEER_STAMP_ENV, PEER_STAMP_HEADER } from "../security/clie
 import { SYSTEM_ACTOR } from "../services/audit";
 import { createToken, LAST_USED_INTERVAL_MS } from "../services/tokens";
 import { setUserDisabled, setUserPassword, setUserRole } from "../services/users";
-import { createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { createTestRuntime, ON_POSTGRES, seedUser, type TestRuntime } from "../testing/harness";
 import { handleRest } from "./rest-handler";
 import { handleTrpc } from "./trpc-handler";
 
@@ -88,12 +89,12 @@ describe("API tokens over HTTP", () => {
    * credential or not, and is not a write the credential caused.
    */
   const appState = () => {
-    const tables = rt.db.$client
+    const tables = sqliteOf(rt.db)
       .prepare(
         "select name from sqlite_master where type = 'table' and name not like 'sqlite%' and name not like 'rate_limit%'",
       )
       .all() as Array<{ name: string }>;
-    return JSON.stringify(tables.map(({ name }) => [name, rt.db.$client.prepare(`select * from "${name}"`).all()]));
+    return JSON.stringify(tables.map(({ name }) => [name, sqliteOf(rt.db).prepare(`select * from "${name}"`).all()]));
   };
   /**
    * The statements that looked at credentials. Other layers (rate limiting,
@@ -139,83 +140,95 @@ describe("API tokens over HTTP", () => {
       await expectProblem(await rest(rt, "GET", "/contacts", { headers: { cookie } }), 401, NO_ERROR);
     });
 
-    it("unknown, malformed, lower-cased and bad-checksum tokens: 401 invalid_token, without a credential lookup or a write", async () => {
-      const token = await issue(alice.user.id, ["contacts:read"]);
-      const stateBefore = appState();
-      const prepare = vi.spyOn(rt.db.$client, "prepare");
-      const checksumFlipped = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
-      const candidates = [
-        token.toLowerCase(),
-        checksumFlipped,
-        token.slice(0, -1),
-        `${token}x`,
-        `ghp_${token.slice(4)}`,
-        "not-a-token",
-        "eyJhbGciOiJIUzI1NiJ9.e30.x",
-      ];
-      for (const candidate of candidates) {
-        await expectProblem(
-          await rest(rt, "GET", "/contacts", { token: candidate }),
-          401,
-          INVALID_TOKEN,
-          "urn:gatehouse:problem:invalid_token",
-        );
-        const res = await trpcQuery(rt, "contacts.list", {}, { token: candidate });
-        expect(res.status).toBe(401);
-        expect(res.headers.get("www-authenticate")).toBe(INVALID_TOKEN);
-      }
-      expect(credentialLookups(prepare)).toEqual([]);
-      expect(appState()).toBe(stateBefore);
-      // The spy does see lookups: a live token takes one (and its first use records itself).
-      expect((await rest(rt, "GET", "/contacts", { token })).status).toBe(200);
-      expect(credentialLookups(prepare).length).toBeGreaterThan(0);
-    });
+    // Watches the statements SQLite prepares and compares every table of the file.
+    it.skipIf(ON_POSTGRES)(
+      "unknown, malformed, lower-cased and bad-checksum tokens: 401 invalid_token, without a credential lookup or a write",
+      async () => {
+        const token = await issue(alice.user.id, ["contacts:read"]);
+        const stateBefore = appState();
+        const prepare = vi.spyOn(sqliteOf(rt.db), "prepare");
+        const checksumFlipped = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+        const candidates = [
+          token.toLowerCase(),
+          checksumFlipped,
+          token.slice(0, -1),
+          `${token}x`,
+          `ghp_${token.slice(4)}`,
+          "not-a-token",
+          "eyJhbGciOiJIUzI1NiJ9.e30.x",
+        ];
+        for (const candidate of candidates) {
+          await expectProblem(
+            await rest(rt, "GET", "/contacts", { token: candidate }),
+            401,
+            INVALID_TOKEN,
+            "urn:gatehouse:problem:invalid_token",
+          );
+          const res = await trpcQuery(rt, "contacts.list", {}, { token: candidate });
+          expect(res.status).toBe(401);
+          expect(res.headers.get("www-authenticate")).toBe(INVALID_TOKEN);
+        }
+        expect(credentialLookups(prepare)).toEqual([]);
+        expect(appState()).toBe(stateBefore);
+        // The spy does see lookups: a live token takes one (and its first use records itself).
+        expect((await rest(rt, "GET", "/contacts", { token })).status).toBe(200);
+        expect(credentialLookups(prepare).length).toBeGreaterThan(0);
+      },
+    );
 
-    it("a well-formed token that was never issued: 401 invalid_token after one indexed lookup", async () => {
-      await issue(alice.user.id, ["contacts:read"]);
-      const prepare = vi.spyOn(rt.db.$client, "prepare");
-      await expectProblem(await rest(rt, "GET", "/contacts", { token: generateToken() }), 401, INVALID_TOKEN);
-      const lookups = credentialLookups(prepare);
-      expect(lookups).toHaveLength(1);
-      const sql = String(lookups[0]);
-      prepare.mockRestore();
-      const plan = rt.db.$client.prepare(`explain query plan ${sql}`).all("x") as Array<{ detail: string }>;
-      expect(plan.map((row) => row.detail).join("\n")).toMatch(/USING INDEX api_tokens_hash_unique/);
-    });
+    // Watches the statements SQLite prepares and compares every table of the file.
+    it.skipIf(ON_POSTGRES)(
+      "a well-formed token that was never issued: 401 invalid_token after one indexed lookup",
+      async () => {
+        await issue(alice.user.id, ["contacts:read"]);
+        const prepare = vi.spyOn(sqliteOf(rt.db), "prepare");
+        await expectProblem(await rest(rt, "GET", "/contacts", { token: generateToken() }), 401, INVALID_TOKEN);
+        const lookups = credentialLookups(prepare);
+        expect(lookups).toHaveLength(1);
+        const sql = String(lookups[0]);
+        prepare.mockRestore();
+        const plan = sqliteOf(rt.db).prepare(`explain query plan ${sql}`).all("x") as Array<{ detail: string }>;
+        expect(plan.map((row) => row.detail).join("\n")).toMatch(/USING INDEX api_tokens_hash_unique/);
+      },
+    );
 
-    it("malformed Authorization headers: 400 invalid_request on both doors, before any query or write", async () => {
-      const token = await issue(alice.user.id, ["contacts:read"]);
-      const before = await auditCount();
-      const stateBefore = appState();
-      const prepare = vi.spyOn(rt.db.$client, "prepare");
-      const twoHeaders = new Headers();
-      twoHeaders.append("authorization", `Bearer ${token}`);
-      twoHeaders.append("authorization", `Bearer ${token}`);
-      const cases: Auth[] = [
-        { headers: Object.fromEntries(twoHeaders) }, // "Bearer a, Bearer b"
-        { authorization: `Basic abc, Bearer ${token}` },
-        { authorization: `Bearer ${token.slice(0, 20)} ${token.slice(20)}` },
-        { authorization: "Bearer" },
-        { authorization: "" },
-        { authorization: `Bearer ${"A".repeat(10 * 1024)}` },
-        { authorization: `Basic ${"A".repeat(10 * 1024)}` },
-      ];
-      for (const auth of cases) {
-        const body = await expectProblem(
-          await rest(rt, "POST", "/contacts", auth, { name: "X", email: "x@example.com" }),
-          400,
-          INVALID_REQUEST,
-          "urn:gatehouse:problem:invalid_request",
-        );
-        expect(JSON.stringify(body)).not.toContain(token);
-        const viaTrpc = await trpcMutation(rt, "contacts.create", { name: "X", email: "x@example.com" }, auth);
-        await expectProblem(viaTrpc, 400, INVALID_REQUEST);
-      }
-      expect(credentialLookups(prepare)).toEqual([]);
-      expect(appState()).toBe(stateBefore);
-      expect(await auditCount()).toBe(before);
-      expect(await rt.db.select().from(contacts).all()).toHaveLength(0);
-    });
+    // Watches the statements SQLite prepares and compares every table of the file.
+    it.skipIf(ON_POSTGRES)(
+      "malformed Authorization headers: 400 invalid_request on both doors, before any query or write",
+      async () => {
+        const token = await issue(alice.user.id, ["contacts:read"]);
+        const before = await auditCount();
+        const stateBefore = appState();
+        const prepare = vi.spyOn(sqliteOf(rt.db), "prepare");
+        const twoHeaders = new Headers();
+        twoHeaders.append("authorization", `Bearer ${token}`);
+        twoHeaders.append("authorization", `Bearer ${token}`);
+        const cases: Auth[] = [
+          { headers: Object.fromEntries(twoHeaders) }, // "Bearer a, Bearer b"
+          { authorization: `Basic abc, Bearer ${token}` },
+          { authorization: `Bearer ${token.slice(0, 20)} ${token.slice(20)}` },
+          { authorization: "Bearer" },
+          { authorization: "" },
+          { authorization: `Bearer ${"A".repeat(10 * 1024)}` },
+          { authorization: `Basic ${"A".repeat(10 * 1024)}` },
+        ];
+        for (const auth of cases) {
+          const body = await expectProblem(
+            await rest(rt, "POST", "/contacts", auth, { name: "X", email: "x@example.com" }),
+            400,
+            INVALID_REQUEST,
+            "urn:gatehouse:problem:invalid_request",
+          );
+          expect(JSON.stringify(body)).not.toContain(token);
+          const viaTrpc = await trpcMutation(rt, "contacts.create", { name: "X", email: "x@example.com" }, auth);
+          await expectProblem(viaTrpc, 400, INVALID_REQUEST);
+        }
+        expect(credentialLookups(prepare)).toEqual([]);
+        expect(appState()).toBe(stateBefore);
+        expect(await auditCount()).toBe(before);
+        expect(await rt.db.select().from(contacts).all()).toHaveLength(0);
+      },
+    );
 
     it("refuses a token in the query string with 400 invalid_request, even a valid one", async () => {
       const token = await issue(alice.user.id, ["contacts:read"]);
@@ -459,9 +472,11 @@ describe("API tokens over HTTP", () => {
     const STAMP = "test-peer-stamp-0123456789";
     const from = (ip: string) => ({ [PEER_HEADER]: ip, [PEER_STAMP_HEADER]: STAMP });
 
-    beforeEach(() => {
+    beforeEach((context) => {
+      // Counts writes with a SQLite trigger.
+      if (ON_POSTGRES) context.skip();
       vi.stubEnv(PEER_STAMP_ENV, STAMP);
-      rt.db.$client.exec(`
+      sqliteOf(rt.db).exec(`
         create temp table token_writes (n integer not null);
         insert into token_writes values (0);
         create temp trigger count_token_writes after update on api_tokens
@@ -471,7 +486,7 @@ describe("API tokens over HTTP", () => {
     afterEach(() => {
       vi.unstubAllEnvs();
     });
-    const writes = () => (rt.db.$client.prepare("select n from temp.token_writes").get() as { n: number }).n;
+    const writes = () => (sqliteOf(rt.db).prepare("select n from temp.token_writes").get() as { n: number }).n;
 
     it("records time and IP at most once a minute per token", async () => {
       const token = await issue(alice.user.id, ["contacts:read"]);

@@ -7,7 +7,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { ALL_SCOPES } from "../auth/scopes";
 import { DEFAULT_RATE_LIMIT_CONFIG } from "../ratelimit/config";
 import type { Runtime } from "../runtime";
@@ -405,7 +405,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
 
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
-    runtime?.db.$client.close();
+    if (runtime) sqliteOf(runtime.db).close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -471,7 +471,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
 
   /** The fuzzer's own token, replaced when an accepted request revoked it (revoke-all, a user's tokens). */
   async function keepOwnToken() {
-    const mine = runtime.db.$client
+    const mine = sqliteOf(runtime.db)
       .prepare("select revoked_at, grace_until from api_tokens where id = ?")
       .get(token.id) as {
       revoked_at: number | null;
@@ -482,7 +482,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
 
   /** A digest of every data table (not the audit log, counters or last-used stamps, which refused calls may touch). */
   function dataDigest(): string {
-    const sqlite = runtime.db.$client;
+    const sqlite = sqliteOf(runtime.db);
     const rows = [
       sqlite
         .prepare("select id, owner_id, name, email, phone, notes, email_index, updated_at from contacts order by id")
@@ -604,15 +604,17 @@ describe("fuzzing every REST operation over real HTTP", () => {
         actor: SYSTEM_ACTOR,
         client: { ip: null, userAgent: null, requestId: "check" },
       };
-      const stored = runtime.db.$client.prepare("select id from contacts order by id").all() as Array<{ id: string }>;
+      const stored = sqliteOf(runtime.db).prepare("select id from contacts order by id").all() as Array<{ id: string }>;
       expect(stored.map((r) => r.id).sort()).toEqual([...contacts.keys()].sort());
       for (const [id, expected] of contacts) expect(await getContact(svc, ownerId, id)).toMatchObject(expected);
-      const storedTokens = runtime.db.$client.prepare("select id from api_tokens").all() as Array<{ id: string }>;
+      const storedTokens = sqliteOf(runtime.db).prepare("select id from api_tokens").all() as Array<{ id: string }>;
       expect(new Set(storedTokens.map((r) => r.id))).toEqual(new Set([...minted, ...tokens]));
-      expect(runtime.db.$client.prepare("select count(*) as n from users").get()).toEqual({ n: 1 });
+      expect(sqliteOf(runtime.db).prepare("select count(*) as n from users").get()).toEqual({ n: 1 });
       // seedUser's session, unless an accepted "revoke everything" ended it.
       const revokedAll = (tally.get("POST /tokens/revoke-all")?.["2xx"] ?? 0) > 0;
-      expect(runtime.db.$client.prepare("select count(*) as n from sessions").get()).toEqual({ n: revokedAll ? 0 : 1 });
+      expect(sqliteOf(runtime.db).prepare("select count(*) as n from sessions").get()).toEqual({
+        n: revokedAll ? 0 : 1,
+      });
       if (process.env.FUZZ_RUNS || process.env.FUZZ_REPORT) console.log(JSON.stringify(Object.fromEntries(tally)));
     },
     Math.max(120_000, RUNS * 1_500),
@@ -623,7 +625,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
    * request — never the fuzzer's own user, its sessions or tokens, so it keeps its admin token.
    */
   function adminTargets(path: string, param: string): string[] {
-    const sqlite = runtime.db.$client;
+    const sqlite = sqliteOf(runtime.db);
     const ids = (sql: string) => (sqlite.prepare(sql).all(ownerId) as Array<{ id: string }>).map((r) => r.id);
     if (param === "sessionId") return ids("select id from sessions where user_id != ? order by id");
     if (param === "grantId") return ids("select id from oauth_grants where user_id != ? order by id");
@@ -646,7 +648,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
    * later requests run. Last-used and last-seen stamps change on every request.
    */
   function adminDigest(): string {
-    const sqlite = runtime.db.$client;
+    const sqlite = sqliteOf(runtime.db);
     const volatile = new Set(["last_used_at", "last_seen_at", "last_active_at"]);
     const tables = [
       "users",
@@ -738,7 +740,7 @@ describe("fuzzing every REST operation over real HTTP", () => {
       expect(sum("4xx")).toBeGreaterThan(0);
       expect(sum("2xx")).toBeGreaterThan(ops.length);
       // The fuzzer's admin is still an enabled admin: nothing reached it through another id.
-      expect(runtime.db.$client.prepare("select role, disabled_at from users where id = ?").get(ownerId)).toEqual({
+      expect(sqliteOf(runtime.db).prepare("select role, disabled_at from users where id = ?").get(ownerId)).toEqual({
         role: "admin",
         disabled_at: null,
       });

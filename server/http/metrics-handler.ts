@@ -3,6 +3,7 @@ import { DEFAULT_OBSERVABILITY } from "../config";
 import { createContext, requestIdOf } from "../context";
 import { AppError } from "../errors";
 import { askAllWorkers } from "../observability/cluster-channel";
+import { gatehouseVersion, storeOf } from "../observability/instances";
 import { activeSessionCount, activeTokenCount } from "../observability/live-counts";
 import { type MetricsSnapshot, renderMetrics, snapshotMetrics } from "../observability/metrics";
 import type { Runtime } from "../runtime";
@@ -83,6 +84,17 @@ async function scrape(req: Request, runtime: Runtime, seen: Seen): Promise<Respo
         name: "gatehouse_active_tokens",
         help: "API tokens that work right now.",
         value: await activeTokenCount(runtime.db, now),
+      },
+      {
+        // Which instance of a fleet these figures are (the counters are this instance's workers' only).
+        name: "gatehouse_instance_info",
+        help: "The instance that answered: INSTANCE_ID, its store and its version.",
+        value: 1,
+        labels: {
+          instance: runtime.config.instanceId ?? "gatehouse",
+          store: storeOf(runtime.db),
+          version: gatehouseVersion(),
+        },
       },
     ]);
     return withApiHeaders(

@@ -4,6 +4,7 @@ import { RateLimiter } from "../ratelimit/limiter";
 import { setLimiterFor } from "../ratelimit/runtime";
 import { failingStore } from "../ratelimit/testing/stores";
 import { addCorsOrigin } from "../services/cors-origins";
+import { storedRows } from "../testing/harness";
 import { buildOpenApiDocument, DOCUMENTED_HEADERS } from "./openapi";
 import {
   type CheckedAnswer,
@@ -221,13 +222,16 @@ describe("500", () => {
   it("a stored value that does not open is a 500 problem naming why, as documented", async () => {
     const made = await call("POST", "/contacts", { token: bob.token, body: { name: "Eve", email: "eve@example.com" } });
     const id = (made.body as { id: string }).id;
-    const sqlite = server.rt.db.$client;
-    const stored = (sqlite.prepare("select email from contacts where id = ?").get(id) as { email: string }).email;
+    const [row] = await storedRows<{ email: string }>(server.rt.db, "select email from contacts where id = ?", id);
+    const stored = row?.email ?? "";
     // One character of the sealed value changed: authentication of the ciphertext fails.
     const at = stored.length - 5;
-    sqlite
-      .prepare("update contacts set email = ? where id = ?")
-      .run(`${stored.slice(0, at)}${stored[at] === "A" ? "B" : "A"}${stored.slice(at + 1)}`, id);
+    await storedRows(
+      server.rt.db,
+      "update contacts set email = ? where id = ?",
+      `${stored.slice(0, at)}${stored[at] === "A" ? "B" : "A"}${stored.slice(at + 1)}`,
+      id,
+    );
     const broken = await call("GET", `/contacts/${id}`, { token: bob.token });
     expect(broken.status).toBe(500);
     expect(broken.body).toMatchObject({ type: "urn:gatehouse:problem:sealed_value_failed_authentication" });

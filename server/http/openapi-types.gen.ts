@@ -933,6 +933,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/admin/overview/instances": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The instances serving this database, which answered, and which went silent
+     * @description The instances serving this database, which answered, and which went silent.
+     *
+     *     Needs an API token or OAuth 2.0 access token with the scope `admin`.
+     */
+    get: operations["admin-overview-instances"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/admin/posture": {
     parameters: {
       query?: never;
@@ -3575,7 +3597,7 @@ export interface operations {
           "application/json": {
             store: {
               /** @enum {string} */
-              kind: "embedded" | "redis" | "upstash";
+              kind: "embedded" | "postgres" | "redis" | "upstash";
               ok: boolean;
               latencyMs: number | null;
             };
@@ -4027,6 +4049,54 @@ export interface operations {
             activeUsers: number;
             disabledUsers: number;
             contacts: number;
+          };
+        };
+      };
+      400: components["responses"]["BadRequest"];
+      401: components["responses"]["Unauthorized"];
+      403: components["responses"]["Forbidden"];
+      429: components["responses"]["TooManyRequests"];
+      500: components["responses"]["InternalServerError"];
+      503: components["responses"]["ServiceUnavailable"];
+    };
+  };
+  "admin-overview-instances": {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Your id for this request, echoed in the answer and in the server's logs; replaced by one of the server's when malformed */
+        "X-Request-Id"?: components["parameters"]["RequestId"];
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          "X-Request-Id": components["headers"]["X-Request-Id"];
+          "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+          "Access-Control-Expose-Headers": components["headers"]["Access-Control-Expose-Headers"];
+          RateLimit: components["headers"]["RateLimit"];
+          "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": {
+            self: string | null;
+            instances: {
+              id: string;
+              /** Format: date-time */
+              startedAt: string;
+              /** Format: date-time */
+              lastSeenAt: string;
+              workers: number;
+              /** @enum {string} */
+              store: "sqlite" | "postgres";
+              version: string;
+              live: boolean;
+            }[];
           };
         };
       };

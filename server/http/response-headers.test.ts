@@ -1,5 +1,6 @@
 import { NextRequest } from "next/server";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { closeDatabase } from "@/db";
 import { PEER_HEADER, PEER_STAMP_ENV, PEER_STAMP_HEADER, PEER_TLS_HEADER } from "../security/client-ip";
 import { PREFLIGHT_VARY } from "../security/cors";
 import { pageCsp } from "../security/headers";
@@ -58,7 +59,7 @@ beforeEach(async () => {
   oauthClient = { id: created.client.id, secret: created.clientSecret as string };
   cookieFree = { [PEER_HEADER]: "198.51.100.3", [PEER_TLS_HEADER]: "0", [PEER_STAMP_HEADER]: STAMP };
 });
-afterEach(() => rt.db.$client.close());
+afterEach(() => closeDatabase(rt.db));
 
 function send(target: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
   const endpoint = machineEndpointOf(rawPathOf(target));

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { NextRequest } from "next/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { sqliteOf } from "@/db";
 
 /**
  * The sign-in lockout as a browser meets it: the real NextAuth route
@@ -98,7 +99,7 @@ describe("the NextAuth credentials callback under brute force", () => {
 
   it("answers 503 problem+json storage_unavailable when the database cannot be written, never NextAuth's Configuration error", async () => {
     const { getRuntime } = await import("../runtime");
-    const { openDatabase } = await import("@/db");
+    const { openSqlite } = await import("@/db");
     const { RateLimiter } = await import("../ratelimit/limiter");
     const { limiterFor, setLimiterFor } = await import("../ratelimit/runtime");
     const { EmbeddedStore } = await import("../ratelimit/store-embedded");
@@ -107,9 +108,9 @@ describe("the NextAuth credentials callback under brute force", () => {
     // The lockout store elsewhere (as with Redis), so that it is the database that fails.
     setLimiterFor(
       runtime,
-      new RateLimiter(new EmbeddedStore(openDatabase(":memory:").$client), runtime.config.rateLimit as never),
+      new RateLimiter(new EmbeddedStore(openSqlite(":memory:").$client), runtime.config.rateLimit as never),
     );
-    runtime.db.$client.pragma("query_only = ON");
+    sqliteOf(runtime.db).pragma("query_only = ON");
     try {
       // The right password (the session cannot be written) and a wrong one (its audit entry cannot be).
       for (const password of [PASSWORD, "wrong password"]) {
@@ -124,7 +125,7 @@ describe("the NextAuth credentials callback under brute force", () => {
         expect((res.headers.getSetCookie?.() ?? []).some((c) => c.startsWith("gatehouse.session"))).toBe(false);
       }
     } finally {
-      runtime.db.$client.pragma("query_only = OFF");
+      sqliteOf(runtime.db).pragma("query_only = OFF");
       setLimiterFor(runtime, before);
     }
     expect((await signIn("bob@example.com", PASSWORD)).status).toBe(200);

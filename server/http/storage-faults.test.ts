@@ -5,6 +5,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { sqliteOf } from "@/db";
 import { auditLog, contacts, oauthAccessTokens } from "@/db/schema";
 import { verifyAuditChain } from "../audit/verify";
 import { handleAuthorize } from "../oauth/endpoints/authorize";
@@ -70,7 +71,7 @@ async function world(dir: string, overrides: Parameters<typeof createTestbed>[0]
     oauthClient,
     async teardown() {
       await closeLimiterFor(bed.rt);
-      bed.rt.db.$client.close();
+      sqliteOf(bed.rt.db).close();
     },
   };
 }
@@ -219,7 +220,7 @@ describe("a full database (max_page_count on the server's connection: SQLITE_FUL
 
   it("every door answers 503 with Retry-After, nothing is half-written, /api/ready says database full until it clears", async () => {
     await expectReady(w);
-    const sqlite = w.bed.rt.db.$client;
+    const sqlite = sqliteOf(w.bed.rt.db);
     const pages = sqlite.pragma("page_count", { simple: true }) as number;
     sqlite.pragma(`max_page_count = ${pages + 2}`);
 
@@ -266,7 +267,7 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
     };
     const adminToken = (await createToken(svc, admin.id, { name: "export", scopes: ["admin"] })).token;
     const cookie = await w.bed.sessionCookie(admin, adminSession.id);
-    w.bed.rt.db.$client.pragma("query_only = ON");
+    sqliteOf(w.bed.rt.db).pragma("query_only = ON");
     // The authorize page parks the request for the consent page: a page of its own, the same 503.
     const authorizePage = withUnavailablePage((req) => handleAuthorize(req, w.bed.rt));
     const parked = await authorizePage(
@@ -308,7 +309,7 @@ describe("a read-only database (query_only on the server's connection: SQLITE_RE
     await expectNotReady(w, "read_only");
     await expectConsistent(w, { contacts: 0, tokens: 0 });
 
-    w.bed.rt.db.$client.pragma("query_only = OFF");
+    sqliteOf(w.bed.rt.db).pragma("query_only = OFF");
     await expectReady(w);
     expect((await restCreate(w)).status).toBe(201);
   });
@@ -327,7 +328,7 @@ describe("the write lock held elsewhere beyond the wait (SQLITE_BUSY)", () => {
   it("refuses the write with 503 and keeps /api/ready (a busy database is a working one)", async () => {
     // Another process (here: another connection) holds the write lock; the server waits briefly, not 5 s.
     const other = new Database(path.join(w.dir, "gatehouse.db"));
-    w.bed.rt.db.$client.pragma("busy_timeout = 50");
+    sqliteOf(w.bed.rt.db).pragma("busy_timeout = 50");
     other.exec("BEGIN IMMEDIATE");
     try {
       await expectRestRefusal(await restCreate(w));
@@ -475,7 +476,7 @@ describe("/api/ready stays cheap", () => {
 
   it("probes at most once a second, and its probe write never reaches the disk", async () => {
     const file = path.join(w.dir, "gatehouse.db");
-    const sqlite = w.bed.rt.db.$client;
+    const sqlite = sqliteOf(w.bed.rt.db);
     sqlite.pragma("wal_checkpoint(TRUNCATE)");
     const walBefore = fs.statSync(`${file}-wal`).size;
     const rowsBefore = sqlite.prepare("SELECT COUNT(*) AS n FROM rate_limit_counters").get();

@@ -7,7 +7,7 @@ import path from "node:path";
 import tls from "node:tls";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { cliClient } from "../auth/principal";
 import { systemClock } from "../clock";
 import { loadConfig } from "../config";
@@ -346,7 +346,7 @@ http {
     const db = openDatabase(config.databaseFile);
     try {
       const svc = { db, clock: systemClock, actor: CLI_ACTOR, client: cliClient, keyring: openKeyring(config) };
-      const admin = db.$client.prepare("select id, email from users where email = ?").get(ADMIN.email) as {
+      const admin = sqliteOf(db).prepare("select id, email from users where email = ?").get(ADMIN.email) as {
         id: string;
         email: string;
       };
@@ -355,7 +355,7 @@ http {
         await confirmTotpEnrolment(svc, admin.id, started.factorId, totpCodeAt(started.secret, Date.now()))
       ).recoveryCodes as string[];
     } finally {
-      db.$client.close();
+      sqliteOf(db).close();
     }
   }, 60_000);
 

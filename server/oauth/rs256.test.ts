@@ -19,6 +19,7 @@ import { createLogger, setLogger } from "../logger";
 import { CLI_ACTOR } from "../services/audit";
 import { updateClient } from "../services/oauth-clients";
 import { createToken } from "../services/tokens";
+import { storedRows } from "../testing/harness";
 import { audienceOf, issuerOf, type JwtRefusal, verifyAccessTokenJwt } from "./access-token";
 import {
   CLOCK_TOLERANCE_S,
@@ -406,9 +407,13 @@ describe("algorithm confusion and forgeries", () => {
 
   it("a stored key whose alg was rewritten to the other type is left out of the JWKS and verifies nothing", async () => {
     const later = bed.rt.clock.now().getTime() + 3_600_000;
-    bed.rt.db.$client
-      .prepare("update oauth_signing_keys set alg = 'RS256', retired_at = ?, remove_after = ? where kid = ?")
-      .run(bed.rt.clock.now().getTime(), later, ecKid);
+    await storedRows(
+      bed.rt.db,
+      "update oauth_signing_keys set alg = 'RS256', retired_at = ?, remove_after = ? where kid = ?",
+      bed.rt.clock.now().getTime(),
+      later,
+      ecKid,
+    );
     bed.rt.clock.advance(31_000); // past the key cache's reload interval
     expect((await jwks()).map((k) => k.kid)).not.toContain(ecKid);
     await expectRefused(ecToken, "unknown_key", ecClient);
@@ -576,7 +581,7 @@ describe("an installation from before RS256", () => {
         .insert(oauthSigningKeys)
         .values({ ...(row as NonNullable<typeof row>), kid: "sig_11111111111111111111" })
         .run(),
-    ).rejects.toThrow(/UNIQUE/);
+    ).rejects.toThrow(/UNIQUE|unique constraint/);
   });
 });
 

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sqliteOf } from "@/db";
 import { createLogger, setLogger } from "../logger";
 import { hashSecret } from "./credentials";
 import {
@@ -35,7 +36,7 @@ describe("OAuth secrets at rest", () => {
   });
   afterEach(() => {
     setLogger(undefined);
-    bed.rt.db.$client.close();
+    sqliteOf(bed.rt.db).close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { DEFAULT_RATE_LIMIT_CONFIG } from "../ratelimit/config";
 import { CLI_ACTOR } from "../services/audit";
 import { rotateClientSecret, updateClient } from "../services/oauth-clients";
 import { CODE_TTL_MS } from "../services/oauth-consent";
-import { callerFor } from "../testing/harness";
+import { callerFor, storedRows } from "../testing/harness";
 import { MAX_FORM_BYTES } from "./form";
 import {
   APP,
@@ -806,10 +806,11 @@ describe("rate limit of the authorization endpoint", () => {
     expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(limited.headers.get("location")).toBeNull();
     expect(limited.headers.get("content-type")).toMatch(/^text\/html/);
-    const parked = bed.rt.db.$client.prepare("select count(*) as n from oauth_pending_authorizations").get() as {
-      n: number;
-    };
-    expect(parked.n).toBe(3);
+    const [parked] = await storedRows<{ n: number }>(
+      bed.rt.db,
+      "select count(*) as n from oauth_pending_authorizations",
+    );
+    expect(parked?.n).toBe(3);
   });
 });
 
@@ -905,7 +906,7 @@ describe("housekeeping", () => {
     await clientCredentials(app, "contacts:read");
     const grants = await bed.rt.db.select().from(oauthGrants).all();
     expect(grants).toHaveLength(2);
-    const jtis = bed.rt.db.$client.prepare("select jti from oauth_access_tokens").all() as { jti: string }[];
+    const jtis = await storedRows<{ jti: string }>(bed.rt.db, "select jti from oauth_access_tokens");
     expect(jtis.map((row) => row.jti)).not.toContain(firstJti);
     expect(await contactsStatus(live.access_token)).toBe(200);
   });

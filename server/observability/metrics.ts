@@ -188,6 +188,7 @@ export interface Gauge {
   name: string;
   help: string;
   value: number;
+  labels?: Record<string, string>;
 }
 
 /**
@@ -207,7 +208,10 @@ export function renderMetrics(
   }
   const blocks = Object.values(sum).map((metric) => metric.render());
   for (const gauge of gauges) {
-    blocks.push(`# HELP ${gauge.name} ${gauge.help}\n# TYPE ${gauge.name} gauge\n${gauge.name} ${gauge.value}`);
+    const labels = gauge.labels ? labelText(Object.keys(gauge.labels), Object.values(gauge.labels)) : "";
+    blocks.push(
+      `# HELP ${gauge.name} ${gauge.help}\n# TYPE ${gauge.name} gauge\n${gauge.name}${labels} ${gauge.value}`,
+    );
   }
   return `${blocks.join("\n")}\n`;
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { type Db, onConnection, openedFileOf } from "@/db";
+import { type Db, onConnection, openedFileOf, postgresStoreOf, type SqliteDb } from "@/db";
 import { databaseFileState, type StorageFailureKind, storageFailureOf } from "@/db/storage-errors";
 import { limiterFor } from "../ratelimit/runtime";
 import type { Runtime } from "../runtime";
@@ -70,7 +70,10 @@ export function forgetReadiness(runtime: Runtime): void {
 async function probe(runtime: Runtime): Promise<Readiness> {
   const previous = lastDatabase.get(runtime) ?? "ok";
   // The probe writes on the connection: never inside a request's open transaction.
-  const database = await onConnection(runtime.db, () => probeDatabase(runtime.db, previous));
+  const db = runtime.db;
+  const database = db.$client
+    ? await onConnection(db as SqliteDb, () => probeDatabase(db as SqliteDb, previous))
+    : await probePostgres(db, previous);
   lastDatabase.set(runtime, database);
   const checks: Readiness["checks"] = { database };
   const store = runtime.config.rateLimit?.store.kind ?? "embedded";
@@ -78,7 +81,40 @@ async function probe(runtime: Runtime): Promise<Readiness> {
   return { ready: database === "ok" && checks.redis !== "unreachable", checks };
 }
 
-function probeDatabase(db: Db, previous: DatabaseCheck): DatabaseCheck {
+/**
+ * On PostgreSQL: the same write the SQLite probe makes, rolled back, on a
+ * connection of the pool, within the busy timeout; the server's answer (a
+ * full disk, a read-only standby, no connection) is the check's.
+ */
+async function probePostgres(db: Db, previous: DatabaseCheck): Promise<DatabaseCheck> {
+  const store = postgresStoreOf(db);
+  if (!store) return "error";
+  try {
+    await store.ready;
+    const client = await store.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("begin");
+      await client.query("set local statement_timeout = 2000");
+      await client.query("insert into rate_limit_counters (key, points, expire) values ($1, 0, 0)", [
+        `ready-probe:${"0".repeat(PROBE_BYTES)}`,
+      ]);
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      await client.query("rollback").catch(() => {});
+      client.release(broken && !("code" in broken) ? broken : undefined);
+    }
+    return "ok";
+  } catch (error) {
+    const failure = storageFailureOf(error);
+    if (failure?.kind === "busy") return previous;
+    return failure ? failure.kind : "error";
+  }
+}
+
+function probeDatabase(db: SqliteDb, previous: DatabaseCheck): DatabaseCheck {
   const sqlite = db.$client;
   try {
     const opened = openedFileOf(sqlite);
@@ -130,6 +166,7 @@ export function describeReadiness(readiness: Readiness): string {
     read_only: "cannot be written (read-only)",
     io_error: "cannot be written (I/O error)",
     missing: "cannot be written (the database file is missing or was replaced)",
+    unavailable: "cannot be reached",
     error: "does not answer",
   };
   if (readiness.checks.database !== "ok") parts.push(`database ${database[readiness.checks.database]}`);

@@ -3,6 +3,7 @@ import { pruneAuditLog } from "../audit/retention";
 import { DEFAULT_OBSERVABILITY } from "../config";
 import { getLogger } from "../logger";
 import type { Runtime } from "../runtime";
+import { beatInstance, gatehouseVersion, INSTANCE_BEAT_MS, storeOf } from "./instances";
 import { processSingleton } from "./process-singleton";
 import { flushTraffic } from "./traffic";
 
@@ -47,6 +48,24 @@ export function startObservability(runtime: Runtime, options: { flushOnSignals?:
     await flushAggregated();
   };
   every(TRAFFIC_FLUSH_MS, flushCounters);
+
+  // This instance in the fleet list (instances.ts): at start, then every beat.
+  const self = {
+    id: runtime.config.instanceId ?? "gatehouse",
+    workers: runtime.config.serving?.workers ?? 1,
+    store: storeOf(runtime.db),
+    version: gatehouseVersion(),
+    startedAt: runtime.clock.now(),
+  };
+  const beat = async () => {
+    try {
+      await beatInstance(runtime.db, runtime.clock, self);
+    } catch (error) {
+      log.error({ err: error }, "could not record this instance in the fleet list");
+    }
+  };
+  void safely(beat)();
+  every(INSTANCE_BEAT_MS, beat);
   every(AGGREGATE_SWEEP_MS, async () => {
     await flushAggregated();
   });

@@ -84,9 +84,11 @@ export interface PostureFacts {
   /** Live tokens (not revoked, not expired). */
   tokens: TokenFact[];
   cors: Array<{ origin: string; allowCredentials: boolean }>;
-  rateLimit: { store: StoreConfig["kind"]; storeUrl: string | null; workers: number };
+  /** `onPostgres`: without Redis the limits are then counted in the shared PostgreSQL database (store-postgres.ts). */
+  rateLimit: { store: StoreConfig["kind"]; storeUrl: string | null; workers: number; onPostgres?: boolean };
   audit: { retentionDays: number; oldestAt: Date | null; lastPruneAt: Date | null };
-  backup: { lastAt: Date | null; folder: string | null };
+  /** `onPostgres`: the database is PostgreSQL, backed up with its own tools (pg_dump), which Gatehouse does not see. */
+  backup: { lastAt: Date | null; folder: string | null; onPostgres?: boolean };
   auditHead: AuditHeadRecord;
 }
 

@@ -190,13 +190,14 @@ export async function gatherPostureFacts(src: PostureSources): Promise<PostureFa
       store: (config.rateLimit ?? DEFAULT_RATE_LIMIT_CONFIG).store.kind,
       storeUrl: storeLocation(config),
       workers: config.serving?.workers ?? 1,
+      onPostgres: Boolean(config.databaseUrl),
     },
     audit: {
       retentionDays: observability.auditRetentionDays,
       oldestAt: oldest?.at ?? null,
       lastPruneAt: lastPrune?.at ?? null,
     },
-    backup: { lastAt: backup?.at ?? null, folder: backup?.folder ?? null },
+    backup: { lastAt: backup?.at ?? null, folder: backup?.folder ?? null, onPostgres: Boolean(config.databaseUrl) },
     auditHead: await auditHead(db, config),
   };
 }

@@ -5,6 +5,7 @@ import { RateLimiter } from "./limiter";
 import { redisTcpClient, upstashRestClient } from "./redis-client";
 import type { LimitStore } from "./store";
 import { EmbeddedStore } from "./store-embedded";
+import { PostgresStore } from "./store-postgres";
 import { RedisStore } from "./store-redis";
 
 /** The store the configuration asks for. Nothing connects until first use of the runtime's limiter. */
@@ -23,6 +24,9 @@ export function createStore(config: RateLimitConfig, db: Db): LimitStore {
         config.prefix,
       );
     case "embedded":
+      // On PostgreSQL, the database itself: never a memory store per instance, limits must hold over every
+      // instance on the database.
+      if (!db.$client) return new PostgresStore(db);
       return new EmbeddedStore(db.$client);
   }
 }

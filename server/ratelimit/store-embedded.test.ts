@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import DatabaseConstructor from "better-sqlite3";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { COUNTERS_FILE, EmbeddedStore } from "./store-embedded";
 
 /**
@@ -22,7 +22,7 @@ describe("embedded store: the window counters' file", () => {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-counters-"));
     folders.push(folder);
     const db = openDatabase(path.join(folder, "gatehouse.db"));
-    return { folder, db, store: new EmbeddedStore(db.$client) };
+    return { folder, db, store: new EmbeddedStore(sqliteOf(db)) };
   }
 
   it("is a file of its own beside the database, mode 0600, and the application's file is not written per request", async () => {
@@ -33,7 +33,7 @@ describe("embedded store: the window counters' file", () => {
     expect(fs.statSync(path.join(folder, COUNTERS_FILE)).mode & 0o777).toBe(0o600);
     expect(fs.statSync(mainWal).size).toBe(before);
     await store.close();
-    db.$client.close();
+    sqliteOf(db).close();
   });
 
   it("keeps its write-ahead log bounded under many counted requests (one page per request before)", async () => {
@@ -50,7 +50,7 @@ describe("embedded store: the window counters' file", () => {
     const next = await store.consume("token:tok_0", rule, 1);
     expect(next.remaining).toBe(rule.limit - Math.ceil(3_000 / 7) - 1);
     await store.close();
-    db.$client.close();
+    sqliteOf(db).close();
   });
 
   it("waits for another process's counter write without blocking the worker, then counts exactly once", async () => {
@@ -74,7 +74,7 @@ describe("embedded store: the window counters' file", () => {
     expect(ticks).toBe(20);
     expect(use).toMatchObject({ allowed: true, remaining: 8 });
     await store.close();
-    db.$client.close();
+    sqliteOf(db).close();
   });
 
   it("survives a periodic sweep that finds the counters locked (the next sweep tries again)", async () => {
@@ -98,7 +98,7 @@ describe("embedded store: the window counters' file", () => {
       other.exec("ROLLBACK");
       other.close();
       await store.close();
-      db.$client.close();
+      sqliteOf(db).close();
     } finally {
       vi.useRealTimers();
     }

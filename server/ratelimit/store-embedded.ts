@@ -10,6 +10,8 @@ import type { Rule } from "./rule";
 import {
   ATTEMPT_HOLD_MS,
   type AttemptOutcome,
+  holdKey,
+  holdRange,
   type LimitStore,
   type Lock,
   type LockoutRule,
@@ -388,16 +390,6 @@ export class EmbeddedStore implements LimitStore {
   private onAppFile<T>(work: () => T): T | Promise<T> {
     return whenConnectionFree(this.sqlite, work);
   }
-}
-
-/** The counters-table key of an attempt's hold on a subject; all of a subject's holds sort between holdRange's bounds. */
-function holdKey(subject: string, attempt: string): string {
-  return `hold:${subject}|${attempt}`;
-}
-
-function holdRange(subject: string): [string, string] {
-  // "|" is followed by "}" in ASCII: every `hold:<subject>|…` key lies in [lower, upper).
-  return [`hold:${subject}|`, `hold:${subject}}`];
 }
 
 interface LockoutRow {

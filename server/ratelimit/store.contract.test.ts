@@ -1,38 +1,59 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
+import { dropSchema, openTestPostgres, postgresForTests, uniqueSchema } from "@/db/postgres/testing";
 import { redisTcpClient, upstashRestClient } from "./redis-client";
 import { ATTEMPT_HOLD_MS, type LimitStore, type LockoutRule, type LockoutSubject } from "./store";
 import { EmbeddedStore } from "./store-embedded";
+import { PostgresStore } from "./store-postgres";
 import { RedisStore } from "./store-redis";
 import { deleteKeys, REDIS_URL, redisForTests, startUpstashShim, uniquePrefix } from "./testing/redis";
 
 /**
  * One behaviour, every store: the same cases run against the embedded
- * SQLite store, Redis over TCP (the `redis` client through our adapter) and
- * Upstash's REST client (through a local stand-in for the REST API, in front
- * of the same real Redis). A store that passes here can replace another.
+ * SQLite store, the PostgreSQL store (in a schema of its own), Redis over TCP
+ * (the `redis` client through our adapter) and Upstash's REST client
+ * (through a local stand-in for the REST API, in front of the same real
+ * Redis). A store that passes here can replace another.
  */
 
 const redis = await redisForTests("rate-limit store contract suite (Redis over TCP and Upstash REST)");
+const postgres = await postgresForTests("rate-limit store contract suite (PostgreSQL)");
 
 interface Harness {
   store: LimitStore;
   teardown(): Promise<void>;
 }
 
-const STORES: Array<{ name: string; needsRedis: boolean; make(): Promise<Harness> }> = [
+const STORES: Array<{ name: string; available: boolean; make(): Promise<Harness> }> = [
   {
     name: "embedded (SQLite)",
-    needsRedis: false,
+    available: true,
     async make() {
       const db = openDatabase(":memory:");
-      const store = new EmbeddedStore(db.$client);
+      const store = new EmbeddedStore(sqliteOf(db));
       return { store, teardown: async () => store.close() };
     },
   },
   {
+    name: "postgres",
+    available: postgres.available,
+    async make() {
+      const schema = uniqueSchema("limits");
+      const db = openTestPostgres(schema);
+      const store = new PostgresStore(db);
+      await store.ping();
+      return {
+        store,
+        async teardown() {
+          await store.close();
+          await dropSchema(schema, db);
+        },
+      };
+    },
+  },
+  {
     name: "redis (TCP adapter)",
-    needsRedis: true,
+    available: redis.available,
     async make() {
       const prefix = uniquePrefix("contract-tcp");
       const store = new RedisStore("redis", redisTcpClient(REDIS_URL, { connectTimeoutMs: 1_000 }), prefix);
@@ -48,7 +69,7 @@ const STORES: Array<{ name: string; needsRedis: boolean; make(): Promise<Harness
   },
   {
     name: "upstash (REST client)",
-    needsRedis: true,
+    available: redis.available,
     async make() {
       const prefix = uniquePrefix("contract-rest");
       const shim = await startUpstashShim(REDIS_URL, "test-token");
@@ -88,7 +109,7 @@ const LOCKOUT: LockoutRule = {
 };
 
 for (const spec of STORES) {
-  describe.skipIf(spec.needsRedis && !redis.available)(`LimitStore contract: ${spec.name}`, () => {
+  describe.skipIf(!spec.available)(`LimitStore contract: ${spec.name}`, () => {
     let h: Harness;
     let store: LimitStore;
 

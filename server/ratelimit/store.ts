@@ -1,15 +1,17 @@
 import type { Rule } from "./rule";
 
 /**
- * What a rate-limit store does. Two implementations with one behaviour,
+ * What a rate-limit store does. Three implementations with one behaviour,
  * checked by one contract suite (store.contract.test.ts):
  *
  * - store-redis.ts: @upstash/ratelimit's fixed window over Redis (a plain
  *   server over TCP, or Upstash's REST API), plus small Lua scripts for the
  *   sign-in lockouts and the rejection board;
- * - store-embedded.ts: plain SQL over the application's SQLite file.
+ * - store-embedded.ts: plain SQL over the application's SQLite file;
+ * - store-postgres.ts: the same SQL over the application's PostgreSQL
+ *   database, when that is the store and no Redis is configured.
  *
- * Every operation is atomic in the store (one Lua script, or one SQLite
+ * Every operation is atomic in the store (one Lua script, or one SQL
  * statement or transaction), so concurrent requests — in one process or in
  * several sharing the store — can never both take the last unit. Any method
  * may reject (store down, slow, misconfigured); the limiter, not the store,
@@ -88,7 +90,7 @@ export interface LimitStore {
   close(): Promise<void>;
 }
 
-export type StoreKind = "embedded" | "redis" | "upstash";
+export type StoreKind = "embedded" | "postgres" | "redis" | "upstash";
 
 export interface WindowUse {
   allowed: boolean;
@@ -172,3 +174,16 @@ export function lockDurationMs(rule: LockoutRule, level: number): number {
 export const MINUTE_MS = 60_000;
 /** The rejection board keeps minutes for a little more than the hour the dashboard shows. */
 export const REJECTION_RETENTION_MS = 2 * 3_600_000;
+
+/**
+ * The counters-table key of a sign-in attempt's hold on a subject (the embedded and PostgreSQL stores); all of a
+ * subject's holds sort, byte-wise, between holdRange's bounds.
+ */
+export function holdKey(subject: string, attempt: string): string {
+  return `hold:${subject}|${attempt}`;
+}
+
+export function holdRange(subject: string): [string, string] {
+  // "|" is followed by "}" in ASCII: every `hold:<subject>|…` key lies in [lower, upper).
+  return [`hold:${subject}|`, `hold:${subject}}`];
+}

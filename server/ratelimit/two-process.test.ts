@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { deleteKeys, REDIS_URL, redisForTests, uniquePrefix } from "./testing/redis";
 
 /**
@@ -86,7 +86,7 @@ describe("two processes, one embedded SQLite store", () => {
 
   it(`admit exactly ${LIMIT} of ${2 * PER_PROCESS} concurrent requests`, { timeout: 60_000 }, async () => {
     const file = path.join(dir, "gatehouse.db");
-    openDatabase(file).$client.close(); // migrated once, before the race
+    sqliteOf(openDatabase(file)).close(); // migrated once, before the race
     expect(await race({ STORE: "embedded", DB_FILE: file })).toBe(LIMIT);
   });
 });

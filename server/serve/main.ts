@@ -1,5 +1,6 @@
 import cluster from "node:cluster";
 import { randomBytes } from "node:crypto";
+import { closeDatabase } from "@/db";
 import { type ServingConfig, servingOf } from "../config";
 import { ConfigError, parseEnv } from "../config/env";
 import { formatLogLine, writeLogLine } from "../observability/log-line";
@@ -46,7 +47,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (process.env.GATEHOUSE_ROLE === PREPARE_ROLE) {
       const { announceReady, prepareGatehouse } = await import("../startup");
       const runtime = await prepareGatehouse();
-      runtime.db.$client.close();
+      await closeDatabase(runtime.db);
       announceReady(runtime);
       process.exit(0);
     }

@@ -1,4 +1,5 @@
 import cluster from "node:cluster";
+import { closeDatabase } from "@/db";
 import { startWalCheckpointer } from "@/db/wal-checkpointer";
 import { createFrontServer } from "../http/front/server";
 import { getLogger } from "../logger";
@@ -37,10 +38,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const log = getLogger();
   startObservability(runtime, { flushOnSignals: false });
   // Checkpoints of the application's file on a thread of their own, not inside a request's commit.
-  const checkpointer = startWalCheckpointer(runtime.db.$client, (event) => {
-    if (event.ok) log.info("database checkpoints: working again");
-    else log.error({ code: event.code, reason: event.message }, "database checkpoints are failing");
-  });
+  const checkpointer =
+    runtime.db.$client &&
+    startWalCheckpointer(runtime.db.$client, (event) => {
+      if (event.ok) log.info("database checkpoints: working again");
+      else log.error({ code: event.code, reason: event.message }, "database checkpoints are failing");
+    });
   // What the other workers may ask of this one (observability/cluster-channel.ts).
   answerClusterAsks("metrics", snapshotMetrics);
   answerClusterAsks("ratelimit-metrics", metricsSnapshot);
@@ -82,7 +85,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       try {
         void checkpointer?.stop();
         await flushObservability();
-        runtime.db.$client.close();
+        await closeDatabase(runtime.db);
       } catch (error) {
         log.error({ err: error }, "could not write pending counters at stop");
       }

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { verifyAuditChain } from "../audit/verify";
 import { fixedClock } from "../clock";
 import { loadConfig } from "../config";
@@ -73,7 +73,7 @@ describe("backup and restore", () => {
       early.push(await createContact(svc, alice.user.id, { name: `Early ${i}`, email: `e${i}@example.com` }));
     }
     await rotateSigningKey(origin.db, { clock, keyring: origin.keyring, actor: SYSTEM_ACTOR, client, force: true });
-    origin.db.$client.close();
+    sqliteOf(origin.db).close();
 
     // The writer: its own process and connection, like a server.
     const burst: ChildProcessWithoutNullStreams = spawn(
@@ -128,7 +128,7 @@ describe("backup and restore", () => {
 
     // The restored folder starts (keys fit), and holds one instant of the burst: a prefix, at least every write acknowledged before the backup.
     const restored = await openFolder(restoredDir);
-    const rows = restored.db.$client
+    const rows = sqliteOf(restored.db)
       .prepare("select id, name from contacts where owner_id = ?")
       .all(alice.user.id) as Array<{ id: string; name: string }>;
     const burstIds = new Set(rows.filter((r) => r.name.startsWith("Burst ")).map((r) => r.id));
@@ -141,13 +141,13 @@ describe("backup and restore", () => {
       expect((await getContact(restoredSvc, alice.user.id, row.id)).email).toMatch(/@example\.com$/);
     for (const contact of early) expect(await getContact(restoredSvc, alice.user.id, contact.id)).toEqual(contact);
     expect((await verifyAuditChain(restored.db)).ok).toBe(true);
-    restored.db.$client.close();
+    sqliteOf(restored.db).close();
   }, 120_000);
 
   it("never overwrites: a non-empty backup folder or data folder is refused, and a damaged backup is not restored", async () => {
     const origin = await openFolder(dataDir);
     await seedUser(origin, "alice@example.com");
-    origin.db.$client.close();
+    sqliteOf(origin.db).close();
 
     const busy = path.join(root, "busy");
     fs.mkdirSync(busy);

@@ -166,6 +166,12 @@ export async function backupDataFolder(
     // server's connection between two of its statements. The first call copies nothing and learns the
     // size; then every page in one step, under one read transaction.
     const live = runtime.db.$client;
+    if (!live) {
+      throw refuse(
+        "the database is PostgreSQL: back it up with pg_dump (docs/deploy.md); this command copies the embedded SQLite file",
+        "backup_postgres",
+      );
+    }
     const source = live.memory ? live : new Database(live.name, { readonly: true, fileMustExist: true });
     try {
       await source.backup(temp, { progress: () => 0x7fffffff });

@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type Db, databaseOn, openDatabase, schema } from "@/db";
+import { type Db, databaseOn, openDatabase, schema, sqliteOf } from "@/db";
 import { auditLog, contacts } from "@/db/schema";
 import type { Sealed } from "@/db/schema/sealed-text";
 import { isEnvelope, keyIdOf } from "../crypto/envelope";
@@ -59,7 +59,7 @@ function alerts(): Array<Record<string, unknown>> {
 
 /** A raw read of the table, bypassing the service: what an attacker with the file would see. */
 function rawRow(db: Db, id: string) {
-  return db.$client.prepare("select * from contacts where id = ?").get(id) as Record<string, string | null>;
+  return sqliteOf(db).prepare("select * from contacts where id = ?").get(id) as Record<string, string | null>;
 }
 
 describe("sealed contact fields", () => {
@@ -129,7 +129,7 @@ describe("sealed contact fields", () => {
     const stored = rawRow(rt.db, created.id).notes as string;
     const body = stored.split(".")[3] as string;
     const tampered = `${stored.slice(0, stored.length - body.length)}${body[0] === "A" ? "B" : "A"}${body.slice(1)}`;
-    rt.db.$client.prepare("update contacts set notes = ? where id = ?").run(tampered, created.id);
+    sqliteOf(rt.db).prepare("update contacts set notes = ? where id = ?").run(tampered, created.id);
 
     for (const call of [() => api.contacts.get({ id: created.id }), () => api.contacts.list({})]) {
       const error = await failureOf(call());
@@ -158,7 +158,7 @@ describe("sealed contact fields", () => {
     const api = callerFor(rt, alice.principal);
     const a = await api.contacts.create({ name: "A", email: "a@example.com", notes: "note of A" });
     const b = await api.contacts.create({ name: "B", email: "b@example.com", notes: "note of B" });
-    const sqlite = rt.db.$client;
+    const sqlite = sqliteOf(rt.db);
     // A's email into B's row (with A's blind index too, as an attacker copying a whole cell would).
     const rowA = rawRow(rt.db, a.id);
     sqlite
@@ -203,7 +203,7 @@ describe("sealed contact fields", () => {
     );
     const created = await callerFor(rt, alice.principal).contacts.create({ name: "Ada", email: "ada@example.com" });
     const stored = rawRow(rt.db, created.id).email as string;
-    rt.db.$client
+    sqliteOf(rt.db)
       .prepare("update contacts set email = ? where id = ?")
       .run(stored.replace(/^v1\.k1\./, "v1.k7."), created.id);
     const response = await handleRest(
@@ -228,7 +228,7 @@ describe("sealed contact fields", () => {
 
   it("seals rows written before encryption existed, once, at start-up", async () => {
     const now = Date.now();
-    rt.db.$client
+    sqliteOf(rt.db)
       .prepare(
         "insert into contacts (id, owner_id, name, email, phone, notes, email_index, created_at, updated_at) values (?, ?, ?, ?, ?, ?, null, ?, ?)",
       )
@@ -388,6 +388,6 @@ describe("the database file", () => {
       expect(haystack.includes(Buffer.from(probe, "utf16le").toString("latin1")), `${probe} (UTF-16)`).toBe(false);
     }
     expect(haystack.includes("owner@example.com")).toBe(true); // the probe works: users' emails are stored as is
-    rt.db.$client.close();
+    sqliteOf(rt.db).close();
   });
 });

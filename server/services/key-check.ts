@@ -240,6 +240,22 @@ function refuseReplacedKeys(keys: ReadonlyArray<{ id: string; fingerprint: strin
  */
 export function acceptReloadedKeys(db: Db, keys: ReadonlyArray<{ id: string; fingerprint: string }>, clock: Clock) {
   const live = db.$client;
+  if (!live) {
+    // PostgreSQL: a query of the pool runs on a connection of its own, never inside a request's transaction.
+    // The reload is not held up for the answer: a replaced key is reported (alert) rather than refused.
+    void db
+      .select({ keyId: encryptionKeys.keyId, fingerprint: encryptionKeys.fingerprint })
+      .from(encryptionKeys)
+      .all()
+      .then((rows) => acceptAgainst(db, keys, rows, clock))
+      .catch((error: unknown) =>
+        getLogger().error(
+          { alert: "keyring_reload_failed", err: { message: (error as Error).message } },
+          "the reloaded encryption keys do not match the database",
+        ),
+      );
+    return;
+  }
   const reader = live.memory ? live : new Database(live.name, { readonly: true, fileMustExist: true });
   let rows: { keyId: string; fingerprint: string }[];
   try {
@@ -247,6 +263,15 @@ export function acceptReloadedKeys(db: Db, keys: ReadonlyArray<{ id: string; fin
   } finally {
     if (reader !== live) reader.close();
   }
+  acceptAgainst(db, keys, rows, clock);
+}
+
+function acceptAgainst(
+  db: Db,
+  keys: ReadonlyArray<{ id: string; fingerprint: string }>,
+  rows: { keyId: string; fingerprint: string }[],
+  clock: Clock,
+): void {
   const recorded = new Map(rows.map((row) => [row.keyId, row.fingerprint]));
   refuseReplacedKeys(keys, recorded);
   if (keys.some((k) => !recorded.has(k.id))) {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type Db, openDatabase } from "@/db";
+import { type Db, openDatabase, sqliteOf } from "@/db";
 import { auditLog, encryptionKeys } from "@/db/schema";
 import { flushAggregated } from "../audit/aggregate";
 import { fixedClock } from "../clock";
@@ -124,7 +124,7 @@ describe("lost secrets.json", () => {
   it("is never regenerated over sealed data: the start refuses naming the key ids, and writes nothing", async () => {
     const { db, runtime } = await firstStart();
     await withContacts(runtime, 3);
-    db.$client.close();
+    sqliteOf(db).close();
     fs.rmSync(path.join(dataDir, SECRETS_FILE));
 
     let error: unknown;
@@ -150,7 +150,7 @@ describe("lost secrets.json", () => {
   it("is refused when the database holds only a sealed signing key, or only the record of a key", async () => {
     const { db, keyring } = await firstStart();
     await rotateSigningKey(db, { clock, keyring, actor: SYSTEM_ACTOR, client, force: true });
-    db.$client.close();
+    sqliteOf(db).close();
     fs.rmSync(path.join(dataDir, SECRETS_FILE));
     expect(() => loadConfig({ DATA_DIR: dataDir })).toThrow(/k1 \(fingerprint [0-9a-f]{16}, 1 value\)/);
 
@@ -160,7 +160,7 @@ describe("lost secrets.json", () => {
       const config = loadConfig({ DATA_DIR: other });
       const db2 = openDatabase(config.databaseFile);
       await prepareSealedData({ db: db2, clock, keyring: openKeyring(config, db2) });
-      db2.$client.close();
+      sqliteOf(db2).close();
       fs.rmSync(path.join(other, SECRETS_FILE));
       expect(() => loadConfig({ DATA_DIR: other })).toThrow(/k1 \(fingerprint [0-9a-f]{16}, 0 values\)/);
     } finally {
@@ -185,7 +185,7 @@ describe("another key under a known id", () => {
   it("is refused at start-up (ENCRYPTION_KEYS or secrets.json), naming the id, both fingerprints and the fix; nothing is written", async () => {
     const { db, runtime, keyring } = await firstStart();
     await withContacts(runtime, 2);
-    const before = db.$client.prepare("select count(*) as n from audit_log").get();
+    const before = sqliteOf(db).prepare("select count(*) as n from audit_log").get();
     const stranger = otherKeyUnder("k1");
     let error: unknown;
     try {
@@ -200,7 +200,7 @@ describe("another key under a known id", () => {
     expect(message).toContain(`recorded for k1 (fingerprint ${keyring.describe()[0]?.fingerprint})`);
     expect(message).toMatch(/cannot open the 2 values sealed under it/);
     expect(message).toMatch(/Put back the original key\(s\) k1/);
-    expect(db.$client.prepare("select count(*) as n from audit_log").get()).toEqual(before);
+    expect(sqliteOf(db).prepare("select count(*) as n from audit_log").get()).toEqual(before);
     expect(await db.select().from(encryptionKeys).all()).toHaveLength(1);
 
     // The same file-based: secrets.json replaced by one with another k1.
@@ -289,10 +289,11 @@ describe("keys list", () => {
   it("checks each key against stored values: replaced, missing and tampered are problems, exit 1", async () => {
     const { db, runtime } = await firstStart();
     const { made } = await withContacts(runtime, 2);
-    const stored = (db.$client.prepare("select email from contacts where id = ?").get(made[0]?.id) as { email: string })
-      .email;
+    const stored = (
+      sqliteOf(db).prepare("select email from contacts where id = ?").get(made[0]?.id) as { email: string }
+    ).email;
     const body = stored.split(".")[3] as string;
-    db.$client
+    sqliteOf(db)
       .prepare("update contacts set email = ? where id = ?")
       .run(`${stored.slice(0, -body.length)}${body[0] === "A" ? "B" : "A"}${body.slice(1)}`, made[0]?.id);
     let status = await encryptionStatus({ db, clock, keyring: runtime.keyring });
@@ -312,7 +313,7 @@ describe("keys list", () => {
   it("on the command line: the table shows fingerprints and the check, and a replaced key exits 1 (other commands exit 2)", async () => {
     const { db, runtime } = await firstStart();
     await withContacts(runtime, 1);
-    db.$client.close();
+    sqliteOf(db).close();
     updateSecrets(dataDir, (s) => ({
       ...s,
       encryption: { activeKeyId: "k1", keys: [newKeySetEntry("k1", new Date())] },
@@ -350,13 +351,13 @@ describe("a value that fails authentication at run time", () => {
     const { alice, api, made } = await withContacts(runtime, 3);
     const target = made[1]?.id as string;
     const stored = (
-      db.$client.prepare("select notes, email from contacts where id = ?").get(target) as {
+      sqliteOf(db).prepare("select notes, email from contacts where id = ?").get(target) as {
         email: string;
       }
     ).email;
     const body = stored.split(".")[3] as string;
     const tampered = `${stored.slice(0, -body.length)}${body.slice(0, 10)}${body[10] === "A" ? "B" : "A"}${body.slice(11)}`;
-    db.$client.prepare("update contacts set email = ? where id = ?").run(tampered, target);
+    sqliteOf(db).prepare("update contacts set email = ? where id = ?").run(tampered, target);
 
     // tRPC: the list and the record, with the reason.
     for (const call of [() => api.contacts.list({}), () => api.contacts.get({ id: target })]) {
@@ -391,7 +392,9 @@ describe("a value that fails authentication at run time", () => {
       expect(text).not.toContain(body.slice(5, 25));
     }
     // A relabelled key id: named as a missing key.
-    db.$client.prepare("update contacts set email = ? where id = ?").run(tampered.replace("v1.k1.", "v1.k8."), target);
+    sqliteOf(db)
+      .prepare("update contacts set email = ? where id = ?")
+      .run(tampered.replace("v1.k1.", "v1.k8."), target);
     const missing = await handleRest(
       new Request(`http://localhost:3000/api/v1/contacts/${target}`, { headers: { authorization: `Bearer ${token}` } }),
       runtime,
@@ -445,12 +448,12 @@ describe("a signing key that fails authentication", () => {
       force: true,
     });
     const stored = (
-      bed.rt.db.$client.prepare("select private_jwk from oauth_signing_keys where kid = ?").get(kid) as {
+      sqliteOf(bed.rt.db).prepare("select private_jwk from oauth_signing_keys where kid = ?").get(kid) as {
         private_jwk: string;
       }
     ).private_jwk;
     const body = stored.split(".")[3] as string;
-    bed.rt.db.$client
+    sqliteOf(bed.rt.db)
       .prepare("update oauth_signing_keys set private_jwk = ? where kid = ?")
       .run(`${stored.slice(0, -body.length)}${body[0] === "A" ? "B" : "A"}${body.slice(1)}`, kid);
     const res = await tokenRequest(bed, app, { grant_type: "client_credentials" });

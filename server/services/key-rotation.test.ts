@@ -10,7 +10,7 @@ import { parseEncryptionKeys } from "../crypto/key-set";
 import { fileKeyring, staticKeyring } from "../crypto/keyring";
 import { generateRootKey } from "../crypto/keys";
 import { AppError } from "../errors";
-import { callerFor, createTestRuntime, seedUser, type TestRuntime } from "../testing/harness";
+import { callerFor, createTestRuntime, seedUser, storedRows, type TestRuntime } from "../testing/harness";
 import { CLI_ACTOR } from "./audit";
 import type { ServiceContext } from "./context";
 import { encryptionStatus, REMOVE_GRACE_MS, removeKey, rotateKey } from "./encryption-keys";
@@ -77,7 +77,8 @@ describe("key rotation and re-encryption (keys in the data folder)", () => {
     const fresh = await api.contacts.create({ name: "New", email: "new@example.com" });
     expect(
       keyIdOf(
-        (rt.db.$client.prepare("select email from contacts where id = ?").get(fresh.id) as { email: string }).email,
+        (await storedRows<{ email: string }>(rt.db, "select email from contacts where id = ?", fresh.id))[0]?.email ??
+          "",
       ),
     ).toBe("k2");
     expect((await api.contacts.list({ email: "C7@example.com" })).items.map((c) => c.id)).toEqual([made[7]?.id]);

@@ -1,6 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import { type Db, type Executor, whenConnectionFree } from "@/db";
+import { type Db, type Executor, type SqliteDb, whenConnectionFree } from "@/db";
 import { apiTokens, type RateLimitOverrideRow, rateLimitOverrides, users } from "@/db/schema";
 import { formatDuration } from "../config/duration";
 import { AppError, notFound } from "../errors";
@@ -236,7 +236,7 @@ interface LiveOverride {
  * in step with db/schema/rate-limit-overrides.ts.
  */
 const lookups = new WeakMap<object, Statement>();
-function lookupFor(db: Db): Statement {
+function lookupFor(db: SqliteDb): Statement {
   let statement = lookups.get(db.$client);
   if (!statement) {
     statement = db.$client.prepare(
@@ -259,12 +259,47 @@ export function effectiveApiRule(
   now: Date,
   fallback: Rule,
 ): EffectiveLimit | Promise<EffectiveLimit> {
+  const sqlite = db.$client;
+  if (!sqlite) return liveOverrides(db, who, now).then((rows) => ruleOf(rows, fallback));
   // A raw statement on the connection: it waits while another request's transaction is open (db/index.ts).
   const found = whenConnectionFree(
-    db.$client,
-    () => lookupFor(db).all({ userId: who.userId, tokenId: who.tokenId ?? null, now: now.getTime() }) as LiveOverride[],
+    sqlite,
+    () =>
+      lookupFor(db as SqliteDb).all({
+        userId: who.userId,
+        tokenId: who.tokenId ?? null,
+        now: now.getTime(),
+      }) as LiveOverride[],
   );
   return found instanceof Promise ? found.then((rows) => ruleOf(rows, fallback)) : ruleOf(found, fallback);
+}
+
+/** The same lookup through the query builder, where there is no SQLite connection to prepare it on (PostgreSQL). */
+async function liveOverrides(
+  db: Db,
+  who: { userId: string; tokenId?: string | null },
+  now: Date,
+): Promise<LiveOverride[]> {
+  const rows = await db
+    .select({
+      id: rateLimitOverrides.id,
+      userId: rateLimitOverrides.userId,
+      tokenId: rateLimitOverrides.tokenId,
+      limit: rateLimitOverrides.limit,
+      windowMs: rateLimitOverrides.windowMs,
+      expiresAt: rateLimitOverrides.expiresAt,
+    })
+    .from(rateLimitOverrides)
+    .where(
+      and(
+        who.tokenId
+          ? or(eq(rateLimitOverrides.userId, who.userId), eq(rateLimitOverrides.tokenId, who.tokenId))
+          : eq(rateLimitOverrides.userId, who.userId),
+        or(isNull(rateLimitOverrides.expiresAt), gt(rateLimitOverrides.expiresAt, now)),
+      ),
+    )
+    .all();
+  return rows.map((row) => ({ ...row, expiresAt: row.expiresAt?.getTime() ?? null }));
 }
 
 function ruleOf(rows: LiveOverride[], fallback: Rule): EffectiveLimit {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { loadOrCreateSecrets } from "../config/secrets";
 import { open } from "../crypto/envelope";
 import { fileKeyring } from "../crypto/keyring";
@@ -73,11 +73,11 @@ beforeAll(async () => {
   const keyring = fileKeyring(dataDir, loadOrCreateSecrets(dataDir).encryption);
   const rt = { ...createTestRuntime({ dataDir }), db, keyring };
   const owner = await seedUser(rt, "owner@crash-test.example");
-  const insert = db.$client.prepare(
+  const insert = sqliteOf(db).prepare(
     "insert into contacts (id, owner_id, name, email, phone, notes, email_index, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const now = Date.now();
-  db.$client.transaction(() => {
+  sqliteOf(db).transaction(() => {
     for (let i = 0; i < ROWS; i++) {
       const id = `con_${String(i).padStart(20, "0")}`;
       const { email, emailIndex } = sealEmail(keyring, { id, ownerId: owner.user.id }, emailOf(i));
@@ -103,7 +103,7 @@ beforeAll(async () => {
     client: { ip: null, userAgent: null, requestId: "t" },
   };
   expect((await rotateKey(svc, { dataDir, envKeys: null })).keyId).toBe("k2");
-  db.$client.close();
+  sqliteOf(db).close();
 }, 60_000);
 
 afterAll(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openDatabase } from "@/db";
+import { openDatabase, sqliteOf } from "@/db";
 import { generateToken } from "../auth/api-token";
 import { fixedClock } from "../clock";
 import { checkToken } from "./token-check";
@@ -7,7 +7,7 @@ import { checkToken } from "./token-check";
 describe("checkToken", () => {
   it("refuses malformed and bad-checksum tokens without touching the database (it is closed)", async () => {
     const db = openDatabase(":memory:");
-    db.$client.close();
+    sqliteOf(db).close();
     const clock = fixedClock(0);
     const token = generateToken();
     const bad = [

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import { openDatabase } from "@/db";
+import { sql } from "drizzle-orm";
+import { type Db, openDatabase } from "@/db";
 import type { Role } from "@/db/schema";
 import type { Principal, SessionPrincipal } from "../auth/principal";
 import { ROLE_SCOPES } from "../auth/scopes";
@@ -39,8 +41,23 @@ export function createTestRuntime(overrides: Partial<Config> = {}): Runtime & { 
     maxBodyBytes: 1024 * 1024,
     ...overrides,
   };
-  return { config, db: openDatabase(":memory:"), clock, trustedProxies: [], keyring: testKeyring() };
+  return { config, db: openTestDatabase(), clock, trustedProxies: [], keyring: testKeyring() };
 }
+
+/**
+ * A fresh, empty, migrated database: in-memory SQLite, or — when
+ * TEST_DATABASE_URL names a PostgreSQL database (.ci/run makes one per run) —
+ * a schema of its own in that database, so that the same tests run against
+ * both stores.
+ */
+export function openTestDatabase(): Db {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) return openDatabase(":memory:");
+  return openDatabase(url, { schema: `t_${randomBytes(6).toString("hex")}`, max: 4, idleMs: 1_000 });
+}
+
+/** Whether the tests run against PostgreSQL (TEST_DATABASE_URL), for the few that check what only SQLite does. */
+export const ON_POSTGRES = Boolean(process.env.TEST_DATABASE_URL);
 
 export type TestRuntime = ReturnType<typeof createTestRuntime>;
 
@@ -148,4 +165,20 @@ export async function failureOf(promise: Promise<unknown>): Promise<string> {
     throw error;
   }
   return "OK";
+}
+
+/**
+ * Rows of a plain SQL read (`?` placeholders), on either store: for tests that look at what is
+ * stored, past the services.
+ */
+export async function storedRows<T = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  ...params: unknown[]
+): Promise<T[]> {
+  const parts = text.split("?");
+  if (parts.length - 1 !== params.length)
+    throw new Error(`${params.length} values for ${parts.length - 1} placeholders`);
+  const chunks = parts.flatMap((part, i) => (i < params.length ? [sql.raw(part), sql`${params[i]}`] : [sql.raw(part)]));
+  return await db.all<T>(sql.join(chunks, sql``));
 }

@@ -1,3 +1,4 @@
+import { closeDatabase } from "@/db";
 import { getRuntime } from "../runtime";
 import { SYSTEM_ACTOR } from "../services/audit";
 import { createContact } from "../services/contacts";
@@ -32,4 +33,4 @@ for (let i = 0; !stop; i++) {
   process.stdout.write(`${contact.id}\n`);
   await new Promise((resolve) => setImmediate(resolve));
 }
-runtime.db.$client.close();
+await closeDatabase(runtime.db);

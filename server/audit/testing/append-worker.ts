@@ -6,12 +6,12 @@
  */
 
 import fs from "node:fs";
-import { openDatabase } from "@/db";
+import { openSqlite } from "@/db";
 import { systemClock } from "../../clock";
 import { CLI_ACTOR, recordAudit } from "../../services/audit";
 
 const [file, countText, name] = process.argv.slice(2);
-const db = openDatabase(file as string);
+const db = openSqlite(file as string);
 const total = Number(countText);
 
 // Start together: say we are ready, then wait for the parent's go file, so

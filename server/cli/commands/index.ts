@@ -6,6 +6,7 @@ import "./audit";
 import "./audit-head";
 import "./backup";
 import "./check";
+import "./db";
 import "./cors";
 import "./keys";
 import "./limits";

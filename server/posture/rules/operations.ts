@@ -12,6 +12,12 @@ export const rateLimitStore: PostureRule<PostureFacts> = {
   evaluate(f) {
     const r = f.rateLimit;
     const workers = `${r.workers} worker ${r.workers === 1 ? "process" : "processes"}`;
+    if (r.store === "embedded" && r.onPostgres) {
+      return {
+        status: "pass",
+        summary: `Counted in the PostgreSQL database, shared by every instance on it (Redis, if set, is faster).`,
+      };
+    }
     if (r.store === "embedded") {
       return {
         status: "pass",
@@ -93,7 +99,14 @@ export const recentBackup: PostureRule<PostureFacts> = {
     "The data folder is the whole deployment: users, tokens, the audit log, and (unless ENCRYPTION_KEYS is used) the keys that open the sealed data. Without a recent backup, a lost disk or a bad migration loses everything since the last one. Gatehouse knows of the backups gatehouse backup took (each is recorded in the audit log as backup.create).",
   fix: "Run npm run gatehouse -- backup --out /backups/gatehouse-$(date +%F) nightly (cron or a systemd timer), to another disk or machine, and try a restore now and then (gatehouse restore --from DIR into an empty folder).",
   evaluate(f) {
-    const { lastAt, folder } = f.backup;
+    const { lastAt, folder, onPostgres } = f.backup;
+    if (onPostgres) {
+      return {
+        status: "warn",
+        summary:
+          "The database is PostgreSQL: back it up with pg_dump or your provider's snapshots (Gatehouse cannot see them), and keep ENCRYPTION_KEYS apart from the backups.",
+      };
+    }
     if (!lastAt) return { status: "warn", summary: "No backup has been recorded yet." };
     const ageMs = f.now.getTime() - lastAt.getTime();
     const line = `last backup ${lastAt.toISOString()}${folder ? ` into ${folder}` : ""}`;

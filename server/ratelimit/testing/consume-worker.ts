@@ -6,7 +6,7 @@
  * two processes' requests interleave for a while rather than arriving as two
  * bursts), and prints how many were admitted and when it started and ended.
  */
-import { openDatabase } from "@/db";
+import { openSqlite } from "@/db";
 import { redisTcpClient } from "../redis-client";
 import type { LimitStore } from "../store";
 import { EmbeddedStore } from "../store-embedded";
@@ -21,7 +21,7 @@ const env = (name: string) => {
 const store: LimitStore =
   env("STORE") === "redis"
     ? new RedisStore("redis", redisTcpClient(env("REDIS_URL"), { connectTimeoutMs: 2_000 }), env("PREFIX"))
-    : new EmbeddedStore(openDatabase(env("DB_FILE")).$client);
+    : new EmbeddedStore(openSqlite(env("DB_FILE")).$client);
 
 // Connected and warmed up, then wait for the test's "go" on stdin, sent to both processes at once.
 await store.ping();

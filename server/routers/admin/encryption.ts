@@ -135,7 +135,16 @@ export const adminEncryptionRouter = router({
         );
       }
       let failure: unknown = null;
-      const run = reencryptAll(svc, { batchSize: input.batchSize, pauseMs: input.pauseMs })
+      let markStarted: () => void = () => {};
+      // Settles once the job row is written (the run's first progress report), whatever the store's latency.
+      const started = new Promise<void>((resolve) => {
+        markStarted = resolve;
+      });
+      const run = reencryptAll(svc, {
+        batchSize: input.batchSize,
+        pauseMs: input.pauseMs,
+        onProgress: () => markStarted(),
+      })
         .catch((error: unknown) => {
           failure = error;
           getLogger().error(
@@ -152,7 +161,7 @@ export const adminEncryptionRouter = router({
       runningHere = run;
       // The job row is written before the first batch; a refusal up front (a value under a key
       // this server does not hold, the active key changing) is the caller's answer.
-      await new Promise((resolve) => setImmediate(resolve));
+      await Promise.race([started, run]);
       if (failure) throw failure;
       const job = await latestJob(ctx.db);
       if (!job) throw new AppError("CONFLICT", "Re-encryption did not start", "reencryption_not_started");

@@ -4,6 +4,7 @@ import type { Executor } from "@/db";
 import { contacts, users } from "@/db/schema";
 import { getLogger } from "../../logger";
 import { askAllWorkers } from "../../observability/cluster-channel";
+import { listInstances } from "../../observability/instances";
 import { activeSessionCount, activeTokenCount } from "../../observability/live-counts";
 import { flushTraffic, HOUR_MS } from "../../observability/traffic";
 import { type SERIES_METRICS, topKeys, trafficSeries } from "../../observability/traffic-report";
@@ -130,4 +131,44 @@ export const adminOverviewRouter = router({
         activeTokens: await activeTokenCount(ctx.db, now),
       };
     }),
+
+  /**
+   * The fleet: every instance that served this database in the last week
+   * (observability/instances.ts), with the one that answered marked, so a
+   * page of figures says which instance it came from.
+   */
+  instances: adminProcedure
+    .meta({
+      openapi: {
+        method: "GET",
+        path: "/admin/overview/instances",
+        tags: ["admin-overview"],
+        summary: "The instances serving this database, which answered, and which went silent",
+      },
+    })
+    .input(z.void())
+    .output(
+      z.object({
+        self: z.string().nullable(),
+        instances: z.array(
+          z.object({
+            id: z.string(),
+            startedAt: z.iso.datetime(),
+            lastSeenAt: z.iso.datetime(),
+            workers: z.number(),
+            store: z.enum(["sqlite", "postgres"]),
+            version: z.string(),
+            live: z.boolean(),
+          }),
+        ),
+      }),
+    )
+    .query(async ({ ctx }) => ({
+      self: ctx.config?.instanceId ?? null,
+      instances: (await listInstances(ctx.db, ctx.clock.now())).map((row) => ({
+        ...row,
+        startedAt: row.startedAt.toISOString(),
+        lastSeenAt: row.lastSeenAt.toISOString(),
+      })),
+    })),
 });

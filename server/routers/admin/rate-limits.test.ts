@@ -10,7 +10,7 @@ import { limiterFor } from "../../ratelimit/runtime";
 import { createCaller } from "../../root";
 import { SYSTEM_ACTOR } from "../../services/audit";
 import { createToken, revokeToken } from "../../services/tokens";
-import { createTestRuntime, seedUser, type TestRuntime } from "../../testing/harness";
+import { createTestRuntime, ON_POSTGRES, seedUser, type TestRuntime } from "../../testing/harness";
 
 const PASSWORD = "correct horse battery staple";
 
@@ -61,7 +61,8 @@ describe("admin.rateLimits and rateLimits.tokens", () => {
 
   it("shows every policy with its current value, the store and its health", async () => {
     const overview = await as(admin.principal).admin.rateLimits.overview();
-    expect(overview.store).toMatchObject({ kind: "embedded", ok: true });
+    // Without Redis: the embedded store on SQLite, the PostgreSQL-backed one on PostgreSQL.
+    expect(overview.store).toMatchObject({ kind: ON_POSTGRES ? "postgres" : "embedded", ok: true });
     expect(overview.policies.find((p) => p.name === "api")).toMatchObject({
       limit: 250,
       windowSeconds: 60,

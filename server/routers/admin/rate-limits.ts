@@ -90,7 +90,7 @@ export const adminRateLimitsRouter = router({
     .output(
       z.object({
         store: z.object({
-          kind: z.enum(["embedded", "redis", "upstash"]),
+          kind: z.enum(["embedded", "postgres", "redis", "upstash"]),
           ok: z.boolean(),
           latencyMs: z.number().nullable(),
         }),
