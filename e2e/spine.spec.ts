@@ -47,6 +47,10 @@ test.describe
       await page.getByRole("link", { name: "Continue to the dashboard" }).click();
       await expect(page).toHaveURL(/\/admin$/);
       await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
+      // The server that answered is in the list of instances, serving (it beats at start).
+      const self = page.getByTestId("instance-row").filter({ hasText: "(this one)" });
+      await expect(self).toHaveCount(1);
+      await expect(self).toContainText("serving");
     });
 
     test("a wrong password gets the same answer as an unknown account", async ({ page }) => {

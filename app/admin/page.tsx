@@ -4,7 +4,7 @@ import { actorFilterValue, auditHref, type PartyView } from "@/components/admin/
 import { type ChartTone, HourlyBarChart } from "@/components/admin/hourly-bar-chart";
 import { Party } from "@/components/admin/party";
 import { PostureSummary } from "@/components/admin/posture-summary";
-import { Card, Table } from "@/components/ui";
+import { Card, formatTime, Table } from "@/components/ui";
 import { requireAdmin, serverCaller } from "../_lib/session";
 
 export const metadata: Metadata = { title: "Overview" };
@@ -191,10 +191,16 @@ export default async function AdminOverviewPage({
           This page was served by <span className="font-mono">{fleet.self ?? "this instance"}</span>. Traffic figures
           are this database's, from every instance.
         </p>
-        {fleet.instances.length === 0 ? (
-          <p className="text-sm text-slate-500">No instance has reported yet (each does at start, then every 15 s).</p>
-        ) : null}
-        <Table head={["Instance", "Status", "Store", "Workers", "Version", "Started", "Last heard"]}>
+        <Table
+          head={["Instance", "Status", "Store", "Workers", "Version", "Started", "Last heard"]}
+          empty={
+            fleet.instances.length === 0 ? (
+              <p className="px-3 py-2 text-sm text-slate-500">
+                No instance has reported yet (each does at start, then every 15 s).
+              </p>
+            ) : null
+          }
+        >
           {fleet.instances.map((i) => (
             <tr key={i.id} data-testid="instance-row">
               <td className="px-3 py-2 font-mono text-xs">
@@ -207,12 +213,8 @@ export default async function AdminOverviewPage({
               <td className="px-3 py-2">{i.store === "postgres" ? "PostgreSQL" : "SQLite"}</td>
               <td className="px-3 py-2 tabular-nums">{i.workers}</td>
               <td className="px-3 py-2 font-mono text-xs">{i.version}</td>
-              <td className="px-3 py-2 font-mono text-xs text-slate-500">
-                {i.startedAt.replace("T", " ").slice(0, 19)}
-              </td>
-              <td className="px-3 py-2 font-mono text-xs text-slate-500">
-                {i.lastSeenAt.replace("T", " ").slice(0, 19)}
-              </td>
+              <td className="px-3 py-2 font-mono text-xs text-slate-500">{formatTime(i.startedAt)}</td>
+              <td className="px-3 py-2 font-mono text-xs text-slate-500">{formatTime(i.lastSeenAt)}</td>
             </tr>
           ))}
         </Table>
