@@ -5,6 +5,7 @@ import { writeLogLine } from "./observability/log-line";
 import { startObservability } from "./observability/start";
 import { getRuntime, type Runtime } from "./runtime";
 import { prepareSealedData } from "./services/encryption-startup";
+import { assertSharedSecretsFit } from "./services/shared-secrets";
 import { bootstrapAdmin } from "./services/users";
 
 /**
@@ -40,6 +41,8 @@ export async function prepareGatehouse(): Promise<Runtime> {
     runtime = getRuntime();
     // Fails closed: a stored value under a key id the ring lacks stops the start.
     await prepareSealedData(runtime);
+    // Every instance of the database must have the same session secret.
+    await assertSharedSecretsFit(runtime.db, runtime.clock, { authSecret: runtime.config.authSecret });
     // A guessable ADMIN_PASSWORD is a ConfigError too: the same one line, no user created.
     result = await bootstrapAdmin(runtime.db, runtime.clock, runtime.config.admin);
   } catch (error) {

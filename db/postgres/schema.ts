@@ -153,3 +153,4 @@ export const secondFactors = derive(sqliteSchema.secondFactors);
 export const trafficCounters = derive(sqliteSchema.trafficCounters);
 export const webauthnChallenges = derive(sqliteSchema.webauthnChallenges);
 export const instances = derive(sqliteSchema.instances);
+export const secretFingerprints = derive(sqliteSchema.secretFingerprints);

@@ -15,6 +15,7 @@ export * from "./rate-limit-overrides";
 export * from "./rate-limit-rejections";
 export * from "./reencryption-jobs";
 export * from "./second-factors";
+export * from "./secret-fingerprints";
 export * from "./sessions";
 export * from "./traffic-counters";
 export * from "./users";

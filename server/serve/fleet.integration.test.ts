@@ -35,7 +35,8 @@ import { type Answer, buildProblem, type ClusterServer, sleep, startClusterServe
  *    decrypts on another instance, and the audit chain verifies;
  * 6. PostgreSQL gone (the instances' connections to it cut and refused): 503 problem+json with
  *    Retry-After, /api/ready 503 on every instance; when it is back, the fleet recovers by itself;
- * 7. each instance names itself in /api/metrics, and the Overview lists the whole fleet.
+ * 7. each instance names itself in /api/metrics, and the Overview lists the whole fleet;
+ * 8. an instance started with another AUTH_SECRET, or another key under a recorded key id, is refused.
  *
  * PostgreSQL is reached through a TCP relay of the test's own, so that "stopping" it cuts only this
  * fleet's connections, not the machine's server other tests use. Needs the production build, nginx,
@@ -141,6 +142,22 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
   const viaNginx = (method: string, pathname: string, headers?: Record<string, string>, body?: string) =>
     request(lbPort, method, pathname, headers, body);
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  let databaseUrl = "";
+  /** What every instance of the fleet is started with (docs/deploy.md), with its own INSTANCE_ID. */
+  const instanceEnv = (n: number): Record<string, string> => ({
+    WEB_CONCURRENCY: "1",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    RATE_LIMIT_PREFIX: prefix.replaceAll(":", "-").slice(0, 64),
+    ENCRYPTION_KEYS: KEYS,
+    AUTH_SECRET,
+    INSTANCE_ID: `fleet-${n}`,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    RATE_LIMIT_API: "1000000/1m",
+    RATE_LIMIT_ANON: "1000000/1m",
+    TRUSTED_PROXIES: "127.0.0.1",
+  });
   const context = () => fleet.map((s, i) => `\n--- instance ${i + 1} (tail) ---\n${s.tail().slice(-1_500)}`).join("");
 
   beforeAll(async () => {
@@ -151,6 +168,7 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     const url = new URL(POSTGRES_URL);
     url.host = `127.0.0.1:${relay.port}`;
     url.pathname = `/${dbName}`;
+    databaseUrl = url.toString();
 
     // All three at once on the empty database: the migrations and the first admin happen once.
     fleet = await Promise.all(
@@ -161,20 +179,7 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
           buildDir: BUILD_DIR,
           dataDir,
           readyTimeoutMs: 120_000,
-          env: {
-            WEB_CONCURRENCY: "1",
-            DATABASE_URL: url.toString(),
-            REDIS_URL,
-            RATE_LIMIT_PREFIX: prefix.replaceAll(":", "-").slice(0, 64),
-            ENCRYPTION_KEYS: KEYS,
-            AUTH_SECRET,
-            INSTANCE_ID: `fleet-${i + 1}`,
-            ADMIN_EMAIL: ADMIN.email,
-            ADMIN_PASSWORD: ADMIN.password,
-            RATE_LIMIT_API: "1000000/1m",
-            RATE_LIMIT_ANON: "1000000/1m",
-            TRUSTED_PROXIES: "127.0.0.1",
-          },
+          env: instanceEnv(i + 1),
         });
       }),
     );
@@ -416,4 +421,25 @@ ${fleet.map((s) => `    server 127.0.0.1:${s.port} max_fails=3 fail_timeout=10s;
     expect(body.instances.map((i) => i.id).sort()).toEqual(["fleet-1", "fleet-2", "fleet-3"]);
     expect(new Set(body.instances.map((i) => i.store))).toEqual(new Set(["postgres"]));
   }, 60_000);
+
+  it("8. refuses to start an instance whose AUTH_SECRET or encryption keys do not match the database", async () => {
+    const otherKey = "*k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+    for (const [change, says] of [
+      [{ AUTH_SECRET: "another-auth-secret-another-auth-secret-0" }, /AUTH_SECRET does not match/],
+      [{ ENCRYPTION_KEYS: otherKey }, /encryption keys do not fit the database/],
+    ] as const) {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-fleet-odd-"));
+      dirs.push(dataDir);
+      const refused = await startClusterServer({
+        buildDir: BUILD_DIR,
+        dataDir,
+        readyTimeoutMs: 60_000,
+        env: { ...instanceEnv(9), ...change },
+      }).catch((error: unknown) => error as Error);
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toMatch(/exited \(\{"code":1/);
+      expect((refused as Error).message).toMatch(says);
+      expect((refused as Error).message).not.toContain(AUTH_SECRET);
+    }
+  }, 120_000);
 });

@@ -12,5 +12,6 @@ import "./keys";
 import "./limits";
 import "./oauth";
 import "./second-factors";
+import "./secrets";
 import "./token";
 import "./user";
