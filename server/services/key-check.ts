@@ -211,8 +211,16 @@ export async function recordNewKeys(
       .run();
     recorded = await recordedKeys(db);
   }
+  lastRecorded.set(db, recorded);
   refuseReplacedKeys(keys, recorded);
 }
+
+/**
+ * The recorded fingerprints as this process last read them (at start, and at each reload), so that a
+ * reload on PostgreSQL — where the keyring cannot wait for a query — is still refused at once when it
+ * holds another key under an id the database knows. Keyed by handle: a test's runtimes do not share.
+ */
+const lastRecorded = new WeakMap<object, Map<string, string>>();
 
 /** Throws KeyringMismatchError when a key's id was recorded with another fingerprint. */
 function refuseReplacedKeys(keys: ReadonlyArray<{ id: string; fingerprint: string }>, recorded: Map<string, string>) {
@@ -241,8 +249,11 @@ function refuseReplacedKeys(keys: ReadonlyArray<{ id: string; fingerprint: strin
 export function acceptReloadedKeys(db: Db, keys: ReadonlyArray<{ id: string; fingerprint: string }>, clock: Clock) {
   const live = db.$client;
   if (!live) {
-    // PostgreSQL: a query of the pool runs on a connection of its own, never inside a request's transaction.
-    // The reload is not held up for the answer: a replaced key is reported (alert) rather than refused.
+    // PostgreSQL: the keyring cannot wait for a query. Refused at once against what this process last read
+    // (at start, at the last reload); then read again, and new keys recorded, in the background — a key
+    // another instance recorded meanwhile under the same id with another fingerprint is reported (alert).
+    const known = lastRecorded.get(db);
+    if (known) refuseReplacedKeys(keys, known);
     void db
       .select({ keyId: encryptionKeys.keyId, fingerprint: encryptionKeys.fingerprint })
       .from(encryptionKeys)
@@ -273,6 +284,7 @@ function acceptAgainst(
   clock: Clock,
 ): void {
   const recorded = new Map(rows.map((row) => [row.keyId, row.fingerprint]));
+  lastRecorded.set(db, recorded);
   refuseReplacedKeys(keys, recorded);
   if (keys.some((k) => !recorded.has(k.id))) {
     recordNewKeys(db, keys, clock).catch((error: unknown) =>
