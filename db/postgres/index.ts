@@ -164,9 +164,27 @@ async function runOn(
 ): Promise<unknown> {
   if (ready) await ready;
   const text = toPostgresCached(source);
-  const result = await wrapped(() => on.query({ text, values: params, rowMode: "array" }));
+  const result = await wrapped(() => on.query({ name: statementName(text), text, values: params, rowMode: "array" }));
   if (method === "run") return { changes: result.rowCount ?? 0, lastInsertRowid: 0 };
   return { rows: method === "get" ? result.rows[0] : result.rows };
+}
+
+/**
+ * A name for a statement's text, so that each connection prepares it once (PostgreSQL parses and plans a
+ * named statement at its first use on a connection, then only binds and runs it): the services run the
+ * same few hundred statements again and again. Texts past MAX_NAMED (queries built with lists of varying
+ * length) run unnamed, so that no connection accumulates statements without bound.
+ */
+const names = new Map<string, string>();
+const MAX_NAMED = 1_000;
+
+function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_NAMED) {
+    name = `gh${names.size}`;
+    names.set(text, name);
+  }
+  return name;
 }
 
 async function objectRows(
@@ -216,9 +234,12 @@ function transactions(store: PostgresStore, outer: RawSession) {
     const client = await wrapped(() => store.pool.connect());
     let broken: Error | undefined;
     try {
-      await wrapped(() => client.query("begin"));
-      await wrapped(() => client.query(`set local lock_timeout = ${Math.trunc(store.busyTimeoutMs)}`));
-      await wrapped(() => client.query("select pg_advisory_xact_lock($1)", [WRITE_LOCK_KEY]));
+      // One round trip: BEGIN, the bound on the wait, the write lock.
+      await wrapped(() =>
+        client.query(
+          `begin; set local lock_timeout = ${Math.trunc(store.busyTimeoutMs)}; select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`,
+        ),
+      );
       const session = new SQLiteRemoteSession(
         (async (source: string, params: unknown[], method: Method) =>
           runOn(client, null, source, params, method)) as never,

@@ -145,7 +145,7 @@ describe("gatherPostureFacts", () => {
 
   it("finds the newest recorded backup, and compares the recorded audit head with the database", async () => {
     await seedUser(rt, "someone@example.com");
-    expect((await gatherPostureFacts(sources())).backup).toEqual({ lastAt: null, folder: null });
+    expect((await gatherPostureFacts(sources())).backup).toEqual({ lastAt: null, folder: null, onPostgres: false });
     const manifest = {
       createdAt: rt.clock.now().toISOString(),
       database: { bytes: 1, sha256: "ab".repeat(32) },
@@ -154,7 +154,11 @@ describe("gatherPostureFacts", () => {
     await recordBackupTaken(svc(), manifest as unknown as BackupManifest, "/backups/one");
     rt.clock.set(rt.clock.now().getTime() + 3_600_000);
     await recordBackupTaken(svc(), manifest as unknown as BackupManifest, "/backups/two");
-    expect((await gatherPostureFacts(sources())).backup).toEqual({ lastAt: rt.clock.now(), folder: "/backups/two" });
+    expect((await gatherPostureFacts(sources())).backup).toEqual({
+      lastAt: rt.clock.now(),
+      folder: "/backups/two",
+      onPostgres: false,
+    });
 
     const headFile = path.join(dir, "anchor", "head.json");
     const withHead = { ...rt.config, observability: { ...DEFAULT_OBSERVABILITY, auditHeadFile: headFile } };

@@ -240,7 +240,12 @@ ${fleet.map((s) => `    server 127.0.0.1:${s.port} max_fails=3 fail_timeout=10s;
   }, 180_000);
 
   afterAll(async () => {
-    nginx?.kill("SIGKILL");
+    // SIGTERM, not SIGKILL: nginx's master stops its worker processes only when it is let to.
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((resolve) => nginx?.once("exit", resolve));
+      nginx.kill("SIGTERM");
+      await Promise.race([exited, sleep(5_000)]);
+    }
     await Promise.all(fleet.map((s) => s.kill()));
     if (db) await closeDatabase(db);
     await relay?.cut();

@@ -1,6 +1,7 @@
 import type { Statement } from "better-sqlite3";
-import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { type Db, type Executor, type SqliteDb, whenConnectionFree } from "@/db";
+import { preparedOnce } from "@/db/prepared";
 import { apiTokens, type RateLimitOverrideRow, rateLimitOverrides, users } from "@/db/schema";
 import { formatDuration } from "../config/duration";
 import { AppError, notFound } from "../errors";
@@ -274,31 +275,38 @@ export function effectiveApiRule(
   return found instanceof Promise ? found.then((rows) => ruleOf(rows, fallback)) : ruleOf(found, fallback);
 }
 
-/** The same lookup through the query builder, where there is no SQLite connection to prepare it on (PostgreSQL). */
+/**
+ * The same lookup through the query builder, where there is no SQLite connection to prepare it on
+ * (PostgreSQL): built once per handle, with placeholders (db/prepared.ts).
+ */
 async function liveOverrides(
   db: Db,
   who: { userId: string; tokenId?: string | null },
   now: Date,
 ): Promise<LiveOverride[]> {
-  const rows = await db
-    .select({
-      id: rateLimitOverrides.id,
-      userId: rateLimitOverrides.userId,
-      tokenId: rateLimitOverrides.tokenId,
-      limit: rateLimitOverrides.limit,
-      windowMs: rateLimitOverrides.windowMs,
-      expiresAt: rateLimitOverrides.expiresAt,
-    })
-    .from(rateLimitOverrides)
-    .where(
-      and(
-        who.tokenId
-          ? or(eq(rateLimitOverrides.userId, who.userId), eq(rateLimitOverrides.tokenId, who.tokenId))
-          : eq(rateLimitOverrides.userId, who.userId),
-        or(isNull(rateLimitOverrides.expiresAt), gt(rateLimitOverrides.expiresAt, now)),
-      ),
-    )
-    .all();
+  const query = preparedOnce(db, "overrides.live", () =>
+    db
+      .select({
+        id: rateLimitOverrides.id,
+        userId: rateLimitOverrides.userId,
+        tokenId: rateLimitOverrides.tokenId,
+        limit: rateLimitOverrides.limit,
+        windowMs: rateLimitOverrides.windowMs,
+        expiresAt: rateLimitOverrides.expiresAt,
+      })
+      .from(rateLimitOverrides)
+      .where(
+        and(
+          or(
+            eq(rateLimitOverrides.userId, sql.placeholder("userId")),
+            eq(rateLimitOverrides.tokenId, sql.placeholder("tokenId")),
+          ),
+          or(isNull(rateLimitOverrides.expiresAt), gt(rateLimitOverrides.expiresAt, sql.placeholder("now"))),
+        ),
+      )
+      .prepare(),
+  );
+  const rows = await query.all({ userId: who.userId, tokenId: who.tokenId ?? null, now: now.getTime() });
   return rows.map((row) => ({ ...row, expiresAt: row.expiresAt?.getTime() ?? null }));
 }
 

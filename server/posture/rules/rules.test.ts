@@ -310,6 +310,12 @@ describe("operations.rate-limit-store", () => {
   check(rateLimitStore, [
     ["embedded, several workers", healthyFacts(), "pass", /2 worker processes/],
     [
+      "no Redis on PostgreSQL: counted in the shared database",
+      factsWith({ rateLimit: { store: "embedded", storeUrl: null, workers: 2, onPostgres: true } }),
+      "pass",
+      /PostgreSQL database, shared by every instance/,
+    ],
+    [
       "redis over TLS",
       factsWith({ rateLimit: { store: "redis", storeUrl: "rediss://cache.internal", workers: 2 } }),
       "pass",
@@ -361,6 +367,7 @@ describe("operations.backups", () => {
     ["3 hours ago", healthyFacts(), "pass", /gatehouse-2026-12-01/],
     ["25 hours ago", factsWith({ backup: { lastAt: hoursAgo(25) } }), "pass"],
     ["never", factsWith({ backup: { lastAt: null, folder: null } }), "warn", /No backup/],
+    ["on PostgreSQL", factsWith({ backup: { lastAt: null, folder: null, onPostgres: true } }), "warn", /pg_dump/],
     ["30 hours ago", factsWith({ backup: { lastAt: hoursAgo(30) } }), "warn", /30 hours/],
     ["6 days ago", factsWith({ backup: { lastAt: daysAgo(6) } }), "warn"],
     ["8 days ago", factsWith({ backup: { lastAt: daysAgo(8) } }), "fail", /8 days old/],
