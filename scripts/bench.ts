@@ -17,6 +17,32 @@
  * ratio to the bare server of the same run, and the peak resident memory of
  * the whole server (supervisor and workers) while the load ran.
  *
+ * BENCH_STORES (comma list, default `sqlite`) picks the Gatehouse setups:
+ *
+ *   - `sqlite`: the server above (the only one of `npm run bench` without it),
+ *   - `postgres`: one instance with the same WEB_CONCURRENCY on a fresh
+ *     PostgreSQL database made for the run (gatehouse_bench_<pid>_<random>),
+ *     with Redis for the rate limits (a RATE_LIMIT_PREFIX of the run's own),
+ *     rows labelled `pg: …`,
+ *   - `fleet`: two instances of WEB_CONCURRENCY=1 each (the cores shared as by
+ *     one instance of two workers) on one fresh PostgreSQL database and Redis,
+ *     behind nginx (round-robin, keep-alive to the instances; docs/deploy.md),
+ *     wrk pointed at nginx, rows labelled `fleet-2: …`.
+ *
+ * Each PostgreSQL setup is seeded like the SQLite folder (same users, tokens,
+ * contacts, OAuth clients), through the services on openDatabase(url) with
+ * the instances' ENCRYPTION_KEYS; its rounds are interleaved with the SQLite
+ * ones, path by path. Their RSS is summed over every Gatehouse process of
+ * the setup (each instance's supervisor and workers, or its one process at
+ * WEB_CONCURRENCY=1; nginx, PostgreSQL and Redis left out).
+ * The summary ends with the issue's target: the fleet's list-20 req/s as a
+ * share of the SQLite list-20 of the same run (>= 80 %) and its p99
+ * (< 25 ms). The databases are dropped and the Redis keys deleted at the
+ * end, also when the run fails or is interrupted. BENCH_POSTGRES_URL (a
+ * database to connect to for CREATE/DROP DATABASE; default
+ * postgres://postgres@127.0.0.1:5432/test), BENCH_REDIS_URL
+ * (redis://127.0.0.1:6379) and NGINX_BIN (/usr/sbin/nginx) say where those are.
+ *
  * `npm run bench -- --large` (or BENCH_LARGE=1) also fills a second data
  * folder with 1,000,000 contacts over 1,000 users and 1,000,000 audit
  * entries (bench-lib/large-data.ts), serves it from a second server, and
@@ -25,8 +51,11 @@
  * Options (env): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (32),
  * BENCH_ROUNDS (3), BENCH_WARMUP seconds of unmeasured load per path before
  * round 1 (2), BENCH_PORT (3900; the large server uses +1, the bare server
- * +2), BENCH_ONLY=key,key to run some paths only (keys in PATHS below; the
- * bare server always runs), BENCH_KEEP=1 to keep the data folders,
+ * +2, the postgres instance +3, the fleet's instances +4 and +5, its nginx
+ * +6), BENCH_ONLY=key,key to run some paths only (the keys of gatehousePaths
+ * below, for every store of BENCH_STORES, or a row's own key such as
+ * fleet-rest-token; the bare server always runs), BENCH_STORES as above,
+ * BENCH_KEEP=1 to keep the data folders (the databases are dropped anyway),
  * WEB_CONCURRENCY passes through to the server. Rate limits are raised for
  * the run (except for the 429 path's token), since the point is to measure
  * the pipeline, not the limiter. Writes docs/benchmarks.latest.json.
@@ -36,7 +65,9 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Keyring } from "@/server/crypto/keyring";
 import { createContact } from "@/server/services/contacts";
+import type { ServiceContext } from "@/server/services/context";
 import { createClient, getClientRow } from "@/server/services/oauth-clients";
 import { createPendingAuthorization, decideConsent, openConsent } from "@/server/services/oauth-consent";
 import { setOverride } from "@/server/services/rate-limit-overrides";
@@ -45,6 +76,19 @@ import { bootstrapAdmin, createUser } from "@/server/services/users";
 import { startBareServer } from "./bench-lib/bare-server";
 import { type OpenFolder, openFolder } from "./bench-lib/folder";
 import { generateLargeData, type LargeDataResult } from "./bench-lib/large-data";
+import { requireNginx, startNginx, UPSTREAM_KEEPALIVE } from "./bench-lib/nginx";
+import {
+  type BenchDatabase,
+  benchRedisPrefix,
+  benchSecrets,
+  createBenchDatabase,
+  deleteRedisKeys,
+  type OpenStore,
+  openStore,
+  postgresVersion,
+  REDIS_URL,
+  requirePostgresAndRedis,
+} from "./bench-lib/postgres";
 import { sampleTreeRss } from "./bench-lib/rss";
 import { MissingWrkError, requireWrk, runWrk, type WrkRequest, type WrkResult } from "./bench-lib/wrk";
 import { startLocalServer } from "./lib/local-server";
@@ -54,6 +98,9 @@ const HOST = "127.0.0.1";
 const PORT = Number(process.env.BENCH_PORT ?? 3900);
 const LARGE_PORT = PORT + 1;
 const BARE_PORT = PORT + 2;
+const PG_PORT = PORT + 3;
+const FLEET_PORTS = [PORT + 4, PORT + 5];
+const NGINX_PORT = PORT + 6;
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -61,6 +108,29 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const LARGE = process.argv.includes("--large") || process.env.BENCH_LARGE === "1";
 const KEEP = process.env.BENCH_KEEP === "1";
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",").map((s) => s.trim())) : null;
+
+/** The Gatehouse setups of BENCH_STORES, always in this order. */
+type Store = "sqlite" | "postgres" | "fleet";
+const STORE_ORDER: Store[] = ["sqlite", "postgres", "fleet"];
+const STORES = parseStores(process.env.BENCH_STORES);
+/** The fleet: instances of one worker each, so that together they use the cores one instance of two workers would. */
+const FLEET_INSTANCES = FLEET_PORTS.length;
+/** The issue's target for the fleet: list-20 (token) at >= 80 % of the SQLite server's req/s, p99 under 25 ms. */
+const FLEET_SHARE_TARGET = 0.8;
+const FLEET_P99_TARGET_MS = 25;
+
+function parseStores(text: string | undefined): Store[] {
+  const names = (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!STORE_ORDER.includes(name as Store))
+      throw new Error(`BENCH_STORES: unknown store "${name}" (one or more of ${STORE_ORDER.join(", ")})`);
+  }
+  const chosen = names.length > 0 ? new Set(names) : new Set(["sqlite"]);
+  return STORE_ORDER.filter((store) => chosen.has(store));
+}
 
 /** The large database: 1,000 users (999 generated + the benchmarked member) and a million of each. */
 const LARGE_USERS = 999;
@@ -104,11 +174,14 @@ const contactInput = (i: number) => ({
   notes: "x".repeat(200),
 });
 
+/** The services of a data folder (bench-lib/folder.ts) or a PostgreSQL database (bench-lib/postgres.ts), as the CLI's. */
+type BenchServices = ServiceContext & { keyring: Keyring };
+
 /** The member of the list-20 paths: 20 contacts and a read token, through the services. */
-async function seedMember(folder: OpenFolder) {
-  const member = await createUser(folder.svc, { email: MEMBER.email, password: MEMBER.password, role: "member" });
-  for (let i = 0; i < MEMBER_CONTACTS; i++) await createContact(folder.svc, member.id, contactInput(i));
-  const { token } = await createToken(folder.svc, member.id, {
+async function seedMember(svc: BenchServices) {
+  const member = await createUser(svc, { email: MEMBER.email, password: MEMBER.password, role: "member" });
+  for (let i = 0; i < MEMBER_CONTACTS; i++) await createContact(svc, member.id, contactInput(i));
+  const { token } = await createToken(svc, member.id, {
     name: "bench",
     scopes: ["contacts:read"],
     expiresInMs: 86_400_000,
@@ -117,31 +190,31 @@ async function seedMember(folder: OpenFolder) {
 }
 
 /** Everything the small server's paths need, through the same services the app uses. */
-async function seedSmall(folder: OpenFolder) {
-  const { memberId, token } = await seedMember(folder);
+async function seedSmall(svc: BenchServices) {
+  const { memberId, token } = await seedMember(svc);
   // The writer: POST /api/v1/contacts lands in its own account, so the member keeps exactly 20.
-  const writer = await createUser(folder.svc, { email: WRITER.email, password: WRITER.password, role: "member" });
+  const writer = await createUser(svc, { email: WRITER.email, password: WRITER.password, role: "member" });
   const writeToken = (
-    await createToken(folder.svc, writer.id, {
+    await createToken(svc, writer.id, {
       name: "bench-write",
       scopes: ["contacts:write"],
       expiresInMs: 86400000,
     })
   ).token;
   // The refused path: a token whose own override (as `gatehouse limits override --token` sets it) is 1 per hour.
-  const limited = await createUser(folder.svc, { email: LIMITED.email, password: LIMITED.password, role: "member" });
-  const limitedToken = await createToken(folder.svc, limited.id, {
+  const limited = await createUser(svc, { email: LIMITED.email, password: LIMITED.password, role: "member" });
+  const limitedToken = await createToken(svc, limited.id, {
     name: "bench-limited",
     scopes: ["contacts:read"],
     expiresInMs: 86400000,
   });
   await setOverride(
-    folder.svc,
+    svc,
     { type: "token", id: limitedToken.id },
     { limit: 1, windowMs: 3_600_000, note: "npm run bench: every request after the first is refused" },
   );
   // A confidential client for the client_credentials grant.
-  const machine = await createClient(folder.svc, {
+  const machine = await createClient(svc, {
     name: "bench-machine",
     type: "confidential",
     redirectUris: [],
@@ -166,8 +239,7 @@ const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secr
  * server signs the access token with its own key. Done once the server is up:
  * a code lives 60 s.
  */
-async function oauthAccessToken(folder: OpenFolder, base: string, memberId: string): Promise<string> {
-  const svc = folder.svc;
+async function oauthAccessToken(svc: BenchServices, issuer: string, base: string, memberId: string): Promise<string> {
   const created = await createClient(svc, {
     name: "bench",
     type: "confidential",
@@ -189,7 +261,7 @@ async function oauthAccessToken(folder: OpenFolder, base: string, memberId: stri
   const requestId = await createPendingAuthorization(svc, request, memberId);
   const view = await openConsent(svc, requestId, memberId);
   const outcome = await decideConsent(
-    { ...svc, issuer: folder.config.appUrl.origin },
+    { ...svc, issuer },
     { requestId, userId: memberId, csrfToken: view?.csrfToken ?? "", allow: true },
   );
   if (outcome.kind !== "redirect") throw new Error("consent failed");
@@ -231,12 +303,35 @@ async function sessionCookie(base: string, appUrl: string): Promise<string> {
   return session.split(";")[0] as string;
 }
 
-type Target = "bare" | "small" | "large";
+/** Which server a path loads: the bare one, the SQLite servers, the postgres instance, the fleet's nginx. */
+type Target = "bare" | "small" | "large" | "pg" | "fleet";
+
+type Seeded = Awaited<ReturnType<typeof seedSmall>>;
+
+/** One Gatehouse setup of BENCH_STORES, seeded and serving. */
+interface Deployment {
+  store: Store;
+  target: Exclude<Target, "bare" | "large">;
+  /** Before the path keys of its rows ("" for SQLite: the keys of every earlier run). */
+  keyPrefix: string;
+  /** Before the labels of its rows ("" for SQLite). */
+  labelPrefix: string;
+  /** Where wrk goes: the server, or the fleet's nginx. */
+  base: string;
+  seeded: Seeded;
+  accessToken: string;
+  cookie: string;
+}
 
 interface PathSpec {
+  /** The row's key: the path's key, after the setup's prefix (pg-rest-token, fleet-rest-token). */
   key: string;
+  /** The path's own key, the same for every store (BENCH_ONLY). */
+  pathKey: string;
   label: string;
   target: Target;
+  /** null for the bare server. */
+  store: Store | null;
   request: WrkRequest;
   /** Number of items a GET must return (checked once before the load). */
   items?: number;
@@ -311,11 +406,14 @@ function summarize(rounds: RoundResult[], bare: Summary | null): Summary {
 
 const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
 
-function line(label: string, s: Summary): string {
+/** The label column: as wide as the longest label, never narrower than a SQLite-only run's. */
+const labelWidth = (labels: string[]) => Math.max(46, ...labels.map((l) => l.length));
+
+function line(label: string, s: Summary, width = 46): string {
   const share = s.vsBare ? `${(s.vsBare.throughput * 100).toFixed(1)}%` : "";
   const p99x = s.vsBare ? `${s.vsBare.p99.toFixed(1)}x` : "";
   return [
-    label.padEnd(46),
+    label.padEnd(width),
     Math.round(s.reqPerSec).toLocaleString("en").padStart(8),
     share.padStart(7),
     ms(s.p50Ms).padStart(7),
@@ -328,18 +426,19 @@ function line(label: string, s: Summary): string {
   ].join(" ");
 }
 
-const HEADER = [
-  "path".padEnd(46),
-  "req/s".padStart(8),
-  "of bare".padStart(7),
-  "p50 ms".padStart(7),
-  "p99 ms".padStart(7),
-  "p99 /b".padStart(7),
-  "max ms".padStart(7),
-  "status!".padStart(7),
-  "socket!".padStart(7),
-  "RSS MB".padStart(7),
-].join(" ");
+const header = (width = 46) =>
+  [
+    "path".padEnd(width),
+    "req/s".padStart(8),
+    "of bare".padStart(7),
+    "p50 ms".padStart(7),
+    "p99 ms".padStart(7),
+    "p99 /b".padStart(7),
+    "max ms".padStart(7),
+    "status!".padStart(7),
+    "socket!".padStart(7),
+    "RSS MB".padStart(7),
+  ].join(" ");
 
 async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -375,7 +474,7 @@ async function check(spec: PathSpec): Promise<void> {
     spec.request.expect = res.status;
   }
   // The 429 path's first call is the one its quota allows.
-  if (res.status !== spec.request.expect && !(spec.key === "refused-429" && res.status === 200)) {
+  if (res.status !== spec.request.expect && !(spec.pathKey === "refused-429" && res.status === 200)) {
     throw new Error(`${spec.label}: expected ${spec.request.expect}, got ${res.status}: ${text.slice(0, 300)}`);
   }
   if (spec.items !== undefined) {
@@ -386,8 +485,102 @@ async function check(spec: PathSpec): Promise<void> {
   }
 }
 
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * The paths of the Gatehouse servers (PATHS), for one setup: the same
+ * requests, on the same seeds, on SQLite, on one PostgreSQL instance and on
+ * the fleet. Their keys are the ones BENCH_ONLY names.
+ */
+function gatehousePaths(d: Deployment): PathSpec[] {
+  const { base, seeded } = d;
+  const list = "/api/v1/contacts?limit=20";
+  const trpcInput = encodeURIComponent(JSON.stringify({ limit: 20 }));
+  const paths: Array<Pick<PathSpec, "key" | "label" | "request" | "items">> = [
+    { key: "health", label: "GET /api/health", request: { url: `${base}/api/health`, expect: 200 } },
+    {
+      key: "rest-token",
+      label: "REST GET /api/v1/contacts (20, API token)",
+      request: { url: `${base}${list}`, headers: bearer(seeded.token), expect: 200 },
+      items: 20,
+    },
+    {
+      key: "rest-jwt",
+      label: "REST GET /api/v1/contacts (20, OAuth JWT)",
+      request: { url: `${base}${list}`, headers: bearer(d.accessToken), expect: 200 },
+      items: 20,
+    },
+    {
+      key: "trpc-session",
+      label: "tRPC contacts.list (20, session cookie)",
+      request: {
+        url: `${base}/api/trpc/contacts.list?input=${trpcInput}`,
+        headers: { cookie: d.cookie },
+        expect: 200,
+      },
+      items: 20,
+    },
+    {
+      key: "rest-create",
+      label: "REST POST /api/v1/contacts (token, write)",
+      request: {
+        url: `${base}/api/v1/contacts`,
+        method: "POST",
+        headers: { ...bearer(seeded.writeToken), "content-type": "application/json" },
+        body: JSON.stringify(contactInput(0)),
+        expect: 201,
+      },
+    },
+    {
+      key: "refused-429",
+      label: "REST GET /api/v1/contacts, refused (429)",
+      request: { url: `${base}${list}`, headers: bearer(seeded.limitedToken), expect: 429 },
+    },
+    {
+      key: "oauth-cc",
+      label: "POST /oauth/token (client_credentials)",
+      request: {
+        url: `${base}/oauth/token`,
+        method: "POST",
+        headers: {
+          authorization: basic(seeded.machine.clientId, seeded.machine.clientSecret),
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: "grant_type=client_credentials",
+        expect: 200,
+      },
+    },
+  ];
+  return paths.map((p) => ({
+    ...p,
+    key: `${d.keyPrefix}${p.key}`,
+    pathKey: p.key,
+    label: `${d.labelPrefix}${p.label}`,
+    target: d.target,
+    store: d.store,
+  }));
+}
+
+/** A PostgreSQL setup (postgres or fleet) before its servers start: its database made and seeded, its secrets and Redis prefix. */
+interface PostgresSetup {
+  store: "postgres" | "fleet";
+  database: BenchDatabase;
+  redisPrefix: string;
+  secrets: ReturnType<typeof benchSecrets>;
+  opened: OpenStore;
+  seeded: Seeded;
+  /** APP_URL of its instances (the fleet's: nginx's). */
+  appOrigin: string;
+  /** Where its paths are loaded. */
+  base: string;
+  instances: Array<{ id: string; port: number; webConcurrency: string | null }>;
+}
+
 async function main() {
   const wrkVersion = requireWrk();
+  const usesPostgres = STORES.includes("postgres") || STORES.includes("fleet");
+  const nginxVersion = STORES.includes("fleet") ? requireNginx() : null;
+  if (usesPostgres) await requirePostgresAndRedis();
   const smallDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-"));
   const largeDir = LARGE ? fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-large-")) : null;
   // Anything in this process that would reach for the process-wide runtime finds the bench folder, never ./data.
@@ -395,10 +588,57 @@ async function main() {
   process.env.LOG_LEVEL ??= "warn";
   const smallEnv = folderEnv(smallDir, PORT);
   const largeEnv = largeDir ? folderEnv(largeDir, LARGE_PORT) : null;
-  const children: Partial<Record<Target, ChildProcess>> = {};
+  const children: Partial<Record<Target, ChildProcess[]>> = {};
   const folders: OpenFolder[] = [];
+  // The PostgreSQL setups' handles, databases, Redis prefixes, and their instances' (and nginx's) folders.
+  const stores: OpenStore[] = [];
+  const databases: BenchDatabase[] = [];
+  const redisPrefixes: string[] = [];
+  const dirs: string[] = [smallDir, ...(largeDir ? [largeDir] : [])];
+  let nginx: ChildProcess | undefined;
+
+  // Once, whether the run ends, fails or is interrupted: nothing of it is left on the machine's PostgreSQL or Redis.
+  let cleaning: Promise<void> | null = null;
+  const cleanUp = () => {
+    cleaning ??= (async () => {
+      const warn = (what: string) => (error: unknown) =>
+        console.error(`bench: could not ${what}: ${(error as Error).message}`);
+      for (const folder of folders) folder.close();
+      for (const store of stores) await store.close().catch(warn("close a database handle"));
+      await stop(nginx);
+      await Promise.all(
+        Object.values(children)
+          .flatMap((list) => list ?? [])
+          .map((child) => stop(child)),
+      );
+      for (const database of databases) await database.drop().catch(warn(`drop the database ${database.name}`));
+      for (const prefix of redisPrefixes)
+        await deleteRedisKeys(prefix).catch(warn(`delete the Redis keys ${prefix}:*`));
+      if (KEEP) console.log(`kept the data folders: ${dirs.join(" ")}`);
+      else for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    })();
+    return cleaning;
+  };
+  // Handled for good, not once: Ctrl-C reaches this process more than once (from the terminal, relayed by npm and
+  // tsx), and a second signal with no handler would end it in the middle of dropping the databases.
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    console.error(`\nbench: ${signal}: stopping the servers and dropping the run's databases`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
-    for (const port of [PORT, BARE_PORT, ...(LARGE ? [LARGE_PORT] : [])]) {
+    const ports = [
+      ...(STORES.includes("sqlite") ? [PORT] : []),
+      BARE_PORT,
+      ...(LARGE ? [LARGE_PORT] : []),
+      ...(STORES.includes("postgres") ? [PG_PORT] : []),
+      ...(STORES.includes("fleet") ? [...FLEET_PORTS, NGINX_PORT] : []),
+    ];
+    for (const port of ports) {
       if (await portInUse(port)) throw new Error(`port ${port} is in use on ${HOST}; choose another BENCH_PORT`);
     }
 
@@ -419,7 +659,7 @@ async function main() {
         audit: LARGE_AUDIT,
         onProgress: (text) => console.log(`  ${text}`),
       });
-      largeToken = (await seedMember(folder)).token;
+      largeToken = (await seedMember(folder.svc)).token;
       folder.close();
       large = {
         ...generated,
@@ -432,98 +672,171 @@ async function main() {
       );
     }
 
-    const small = openFolder(smallEnv);
-    folders.push(small);
-    await bootstrapAdmin(small.db, small.svc.clock, ADMIN);
-    const seeded = await seedSmall(small);
+    let small: OpenFolder | null = null;
+    let smallSeeded: Seeded | null = null;
+    if (STORES.includes("sqlite")) {
+      small = openFolder(smallEnv);
+      folders.push(small);
+      await bootstrapAdmin(small.db, small.svc.clock, ADMIN);
+      smallSeeded = await seedSmall(small.svc);
+    }
+
+    // A fresh database per PostgreSQL setup, seeded through the same services before its instances start.
+    const preparePostgres = async (
+      store: PostgresSetup["store"],
+      appPort: number,
+      instances: PostgresSetup["instances"],
+    ): Promise<PostgresSetup> => {
+      const database = await createBenchDatabase();
+      databases.push(database);
+      const redisPrefix = benchRedisPrefix(store === "postgres" ? "pg" : "fleet");
+      redisPrefixes.push(redisPrefix);
+      const secrets = benchSecrets();
+      const opened = openStore(database.url, secrets.encryptionKeys);
+      stores.push(opened);
+      await bootstrapAdmin(opened.db, opened.svc.clock, ADMIN);
+      const seeded = await seedSmall(opened.svc);
+      return {
+        store,
+        database,
+        redisPrefix,
+        secrets,
+        opened,
+        seeded,
+        appOrigin: `http://localhost:${appPort}`,
+        base: `http://${HOST}:${appPort}`,
+        instances,
+      };
+    };
+    const pgSetup = STORES.includes("postgres")
+      ? await preparePostgres("postgres", PG_PORT, [
+          { id: "bench-pg-1", port: PG_PORT, webConcurrency: process.env.WEB_CONCURRENCY ?? null },
+        ])
+      : null;
+    const fleetSetup = STORES.includes("fleet")
+      ? await preparePostgres(
+          "fleet",
+          NGINX_PORT,
+          FLEET_PORTS.map((port, i) => ({ id: `bench-fleet-${i + 1}`, port, webConcurrency: "1" })),
+        )
+      : null;
+    /** One instance's environment: its own data folder and port, the setup's database, Redis, keys and APP_URL. */
+    const instanceEnv = (setup: PostgresSetup, instance: PostgresSetup["instances"][number]) => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `gatehouse-${instance.id}-`));
+      dirs.push(dataDir);
+      return {
+        ...folderEnv(dataDir, instance.port),
+        APP_URL: setup.appOrigin,
+        DATABASE_URL: setup.database.url,
+        REDIS_URL,
+        RATE_LIMIT_PREFIX: setup.redisPrefix,
+        ENCRYPTION_KEYS: setup.secrets.encryptionKeys,
+        AUTH_SECRET: setup.secrets.authSecret,
+        INSTANCE_ID: instance.id,
+        ...(instance.webConcurrency ? { WEB_CONCURRENCY: instance.webConcurrency } : {}),
+        // Behind nginx: the client address and scheme come from its X-Forwarded-* headers.
+        ...(setup.store === "fleet" ? { TRUSTED_PROXIES: HOST } : {}),
+      };
+    };
 
     const base = `http://${HOST}:${PORT}`;
     const largeBase = `http://${HOST}:${LARGE_PORT}`;
     const bareBase = `http://${HOST}:${BARE_PORT}`;
-    children.bare = await startBareServer(HOST, BARE_PORT);
-    children.small = await startLocalServer(base, smallEnv);
-    if (largeEnv) children.large = await startLocalServer(largeBase, largeEnv);
+    children.bare = [await startBareServer(HOST, BARE_PORT)];
+    if (small) children.small = [await startLocalServer(base, smallEnv)];
+    if (largeEnv) children.large = [await startLocalServer(largeBase, largeEnv)];
+    for (const setup of [pgSetup, fleetSetup]) {
+      if (!setup) continue;
+      const target = setup.store === "postgres" ? "pg" : "fleet";
+      // The fleet's instances start together on the empty-but-seeded database, as docs/deploy.md has them.
+      const started = await Promise.allSettled(
+        setup.instances.map((instance) =>
+          startLocalServer(`http://${HOST}:${instance.port}`, instanceEnv(setup, instance)),
+        ),
+      );
+      children[target] = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+      const failed = started.find((s) => s.status === "rejected");
+      if (failed) throw new Error(`a ${setup.store} instance did not start: ${(failed.reason as Error).message}`);
+    }
+    if (fleetSetup) {
+      const nginxDir = fs.mkdtempSync(path.join(os.tmpdir(), "gatehouse-bench-nginx-"));
+      dirs.push(nginxDir);
+      nginx = await startNginx(
+        nginxDir,
+        HOST,
+        NGINX_PORT,
+        fleetSetup.instances.map((i) => i.port),
+      );
+    }
 
-    const accessToken = await oauthAccessToken(small, base, seeded.memberId);
-    const cookie = await sessionCookie(base, small.config.appUrl.origin);
-    small.close();
-
-    const list = "/api/v1/contacts?limit=20";
-    const trpcInput = encodeURIComponent(JSON.stringify({ limit: 20 }));
-    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-    const all: PathSpec[] = [
-      {
-        key: "bare",
-        label: "bare node:http hello world",
-        target: "bare",
-        request: { url: `${bareBase}/`, expect: 200 },
-      },
-      { key: "health", label: "GET /api/health", target: "small", request: { url: `${base}/api/health`, expect: 200 } },
-      {
-        key: "rest-token",
-        label: "REST GET /api/v1/contacts (20, API token)",
+    const deployments: Deployment[] = [];
+    if (small && smallSeeded) {
+      const accessToken = await oauthAccessToken(small.svc, small.config.appUrl.origin, base, smallSeeded.memberId);
+      const cookie = await sessionCookie(base, small.config.appUrl.origin);
+      small.close();
+      deployments.push({
+        store: "sqlite",
         target: "small",
-        request: { url: `${base}${list}`, headers: bearer(seeded.token), expect: 200 },
-        items: 20,
-      },
-      {
-        key: "rest-jwt",
-        label: "REST GET /api/v1/contacts (20, OAuth JWT)",
-        target: "small",
-        request: { url: `${base}${list}`, headers: bearer(accessToken), expect: 200 },
-        items: 20,
-      },
-      {
-        key: "trpc-session",
-        label: "tRPC contacts.list (20, session cookie)",
-        target: "small",
-        request: { url: `${base}/api/trpc/contacts.list?input=${trpcInput}`, headers: { cookie }, expect: 200 },
-        items: 20,
-      },
-      {
-        key: "rest-create",
-        label: "REST POST /api/v1/contacts (token, write)",
-        target: "small",
-        request: {
-          url: `${base}/api/v1/contacts`,
-          method: "POST",
-          headers: { ...bearer(seeded.writeToken), "content-type": "application/json" },
-          body: JSON.stringify(contactInput(0)),
-          expect: 201,
-        },
-      },
-      {
-        key: "refused-429",
-        label: "REST GET /api/v1/contacts, refused (429)",
-        target: "small",
-        request: { url: `${base}${list}`, headers: bearer(seeded.limitedToken), expect: 429 },
-      },
-      {
-        key: "oauth-cc",
-        label: "POST /oauth/token (client_credentials)",
-        target: "small",
-        request: {
-          url: `${base}/oauth/token`,
-          method: "POST",
-          headers: {
-            authorization: basic(seeded.machine.clientId, seeded.machine.clientSecret),
-            "content-type": "application/x-www-form-urlencoded",
-          },
-          body: "grant_type=client_credentials",
-          expect: 200,
-        },
-      },
-    ];
-    if (largeToken) {
-      all.push({
-        key: "large-rest-token",
-        label: "1M db: REST GET /api/v1/contacts (20, token)",
-        target: "large",
-        request: { url: `${largeBase}${list}`, headers: bearer(largeToken), expect: 200 },
-        items: 20,
+        keyPrefix: "",
+        labelPrefix: "",
+        base,
+        seeded: smallSeeded,
+        accessToken,
+        cookie,
       });
     }
-    const paths = all.filter((p) => p.key === "bare" || !ONLY || ONLY.has(p.key));
+    for (const setup of [pgSetup, fleetSetup]) {
+      if (!setup) continue;
+      const accessToken = await oauthAccessToken(setup.opened.svc, setup.appOrigin, setup.base, setup.seeded.memberId);
+      const cookie = await sessionCookie(setup.base, setup.appOrigin);
+      await setup.opened.close();
+      const pg = setup.store === "postgres";
+      deployments.push({
+        store: setup.store,
+        target: pg ? "pg" : "fleet",
+        keyPrefix: pg ? "pg-" : "fleet-",
+        labelPrefix: pg ? "pg: " : `fleet-${FLEET_INSTANCES}: `,
+        base: setup.base,
+        seeded: setup.seeded,
+        accessToken,
+        cookie,
+      });
+    }
+
+    const list = "/api/v1/contacts?limit=20";
+    const bareSpec: PathSpec = {
+      key: "bare",
+      pathKey: "bare",
+      label: "bare node:http hello world",
+      target: "bare",
+      store: null,
+      request: { url: `${bareBase}/`, expect: 200 },
+    };
+    const perDeployment = deployments.map(gatehousePaths);
+    const largeSpecs: PathSpec[] = largeToken
+      ? [
+          {
+            key: "large-rest-token",
+            pathKey: "large-rest-token",
+            label: "1M db: REST GET /api/v1/contacts (20, token)",
+            target: "large",
+            store: "sqlite",
+            request: { url: `${largeBase}${list}`, headers: bearer(largeToken), expect: 200 },
+            items: 20,
+          },
+        ]
+      : [];
+    const selected = (p: PathSpec) => p.key === "bare" || !ONLY || ONLY.has(p.pathKey) || ONLY.has(p.key);
+    // Run order: path by path, each on every setup in turn, so that the setups of one path are measured close together.
+    const paths = [
+      bareSpec,
+      ...(perDeployment[0] ?? []).flatMap((_, i) => perDeployment.map((specs) => specs[i] as PathSpec)),
+      ...largeSpecs,
+    ].filter(selected);
+    // Table order: setup by setup (SQLite, its large database, pg, fleet).
+    const [sqliteSpecs, ...postgresSpecs] = deployments[0]?.store === "sqlite" ? perDeployment : [[], ...perDeployment];
+    const tableOrder = [bareSpec, ...(sqliteSpecs ?? []), ...largeSpecs, ...postgresSpecs.flat()].filter(selected);
+    const width = labelWidth(paths.map((p) => p.label));
 
     for (const spec of paths) await check(spec);
     const cores = os.cpus().length;
@@ -531,6 +844,19 @@ async function main() {
       `\n${wrkVersion}: -t1 -c${CONNECTIONS} -d${DURATION}s, ${ROUNDS} round(s) interleaved, ${WARMUP} s warm-up per path; ` +
         `${cores} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}, WEB_CONCURRENCY=${process.env.WEB_CONCURRENCY ?? `(default: ${cores})`}`,
     );
+    const pgVersion = usesPostgres ? await postgresVersion() : null;
+    if (pgSetup) {
+      console.log(
+        `pg: one instance (WEB_CONCURRENCY as above) on PostgreSQL ${pgVersion}, database ${pgSetup.database.name}, ` +
+          `rate limits in Redis (prefix ${pgSetup.redisPrefix})`,
+      );
+    }
+    if (fleetSetup) {
+      console.log(
+        `fleet-${FLEET_INSTANCES}: ${FLEET_INSTANCES} instances of WEB_CONCURRENCY=1 on PostgreSQL ${pgVersion}, database ${fleetSetup.database.name}, ` +
+          `Redis (prefix ${fleetSetup.redisPrefix}), behind nginx ${nginxVersion} (1 worker process, round-robin, keepalive ${UPSTREAM_KEEPALIVE}) on port ${NGINX_PORT}`,
+      );
+    }
     const loadBefore = os.loadavg().map((x) => r(x));
     console.log(`load average before: ${loadBefore.join(" ")}\n`);
 
@@ -543,9 +869,10 @@ async function main() {
     const results = new Map<string, RoundResult[]>(paths.map((p) => [p.key, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const spec of paths) {
-        const pid = children[spec.target]?.pid;
-        if (!pid) throw new Error(`no ${spec.target} server`);
-        const stopSampling = sampleTreeRss(pid);
+        // Every Gatehouse process of the setup: the server's tree, or each instance's of the fleet (nginx left out).
+        const pids = (children[spec.target] ?? []).flatMap((child) => (child.pid ? [child.pid] : []));
+        if (pids.length === 0) throw new Error(`no ${spec.target} server`);
+        const stopSampling = sampleTreeRss(pids);
         const result = await runWrk(spec.request, wrkOptions);
         const rss = stopSampling();
         const row: RoundResult = {
@@ -556,7 +883,7 @@ async function main() {
         };
         results.get(spec.key)?.push(row);
         console.log(
-          `round ${round}/${ROUNDS}  ${spec.label.padEnd(46)} ${Math.round(row.reqPerSec).toString().padStart(6)} req/s  ` +
+          `round ${round}/${ROUNDS}  ${spec.label.padEnd(width)} ${Math.round(row.reqPerSec).toString().padStart(6)} req/s  ` +
             `p50 ${ms(row.p50Ms)}  p99 ${ms(row.p99Ms)}  max ${ms(row.maxMs)} ms  ` +
             `unexpected status ${row.unexpected}, socket errors ${row.errors - row.unexpected}  RSS ${row.rssPeakMb.toFixed(0)} MB (${row.processes} proc)`,
         );
@@ -565,12 +892,14 @@ async function main() {
     const loadAfter = os.loadavg().map((x) => r(x));
 
     const bareSummary = summarize(results.get("bare") ?? [], null);
-    const rows = paths.map((spec) => {
+    const rows = tableOrder.map((spec) => {
       const summary = spec.key === "bare" ? bareSummary : summarize(results.get(spec.key) ?? [], bareSummary);
       return {
         key: spec.key,
         path: spec.label,
         server: spec.target,
+        store: spec.store,
+        pathKey: spec.pathKey,
         method: spec.request.method ?? "GET",
         url: new URL(spec.request.url).pathname + new URL(spec.request.url).search,
         expect: spec.request.expect,
@@ -585,11 +914,17 @@ async function main() {
     console.log(
       "status!: responses with another status than expected, socket!: wrk's connect/read/write/timeout errors,",
     );
-    console.log(
-      "both summed over all rounds. RSS MB: peak resident memory of the server's whole process tree under load.\n",
-    );
-    console.log(HEADER);
-    for (const row of rows) console.log(line(row.path, row.median));
+    const rssLegend =
+      "both summed over all rounds. RSS MB: peak resident memory of the server's whole process tree under load.";
+    if (usesPostgres) {
+      console.log(rssLegend);
+      console.log(
+        `For the pg: and fleet-${FLEET_INSTANCES}: rows, summed over every Gatehouse process of the setup (each instance's ` +
+          "supervisor and workers, or its one process at WEB_CONCURRENCY=1); nginx, PostgreSQL and Redis are left out.\n",
+      );
+    } else console.log(`${rssLegend}\n`);
+    console.log(header(width));
+    for (const row of rows) console.log(line(row.path, row.median, width));
 
     let comparison: Record<string, unknown> | null = null;
     const smallList = rows.find((x) => x.key === "rest-token");
@@ -611,6 +946,61 @@ async function main() {
       );
     }
 
+    const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
+    const reqs = (value: number) => Math.round(value).toLocaleString("en");
+    const pgList = rows.find((x) => x.key === "pg-rest-token");
+    if (pgList && smallList) {
+      console.log(
+        `\npg list-20 (token): ${reqs(pgList.median.reqPerSec)} req/s = ${pct(pgList.median.reqPerSec / smallList.median.reqPerSec)} ` +
+          `of SQLite's ${reqs(smallList.median.reqPerSec)} req/s; p99 ${ms(pgList.median.p99Ms)} ms vs ${ms(smallList.median.p99Ms)} ms`,
+      );
+    }
+    // The issue's target line: the fleet of two against the SQLite server of the same run.
+    let fleetComparison: Record<string, unknown> | null = null;
+    const fleetList = rows.find((x) => x.key === "fleet-rest-token");
+    if (fleetList) {
+      const share = smallList ? r(fleetList.median.reqPerSec / smallList.median.reqPerSec, 4) : null;
+      const shareMet = share === null ? null : share >= FLEET_SHARE_TARGET;
+      const p99Met = fleetList.median.p99Ms < FLEET_P99_TARGET_MS;
+      fleetComparison = {
+        instances: FLEET_INSTANCES,
+        webConcurrencyPerInstance: 1,
+        fleetReqPerSec: fleetList.median.reqPerSec,
+        sqliteReqPerSec: smallList?.median.reqPerSec ?? null,
+        share,
+        shareTarget: FLEET_SHARE_TARGET,
+        shareWithinTarget: shareMet,
+        fleetP99Ms: fleetList.median.p99Ms,
+        p99TargetMs: FLEET_P99_TARGET_MS,
+        p99WithinTarget: p99Met,
+        withinTarget: shareMet === null ? null : shareMet && p99Met,
+      };
+      const met = (ok: boolean) => (ok ? "met" : "NOT met");
+      const shareText =
+        share === null
+          ? "no SQLite list-20 in this run to compare with (add sqlite to BENCH_STORES)"
+          : `${pct(share)} of SQLite's ${reqs(smallList?.median.reqPerSec ?? 0)} req/s (target >= ${pct(FLEET_SHARE_TARGET)}: ${met(share >= FLEET_SHARE_TARGET)})`;
+      console.log(
+        `${pgList && smallList ? "" : "\n"}fleet of ${FLEET_INSTANCES} (WEB_CONCURRENCY=1 each, nginx) list-20 (token): ` +
+          `${reqs(fleetList.median.reqPerSec)} req/s = ${shareText}; ` +
+          `p99 ${ms(fleetList.median.p99Ms)} ms (target < ${FLEET_P99_TARGET_MS} ms: ${met(p99Met)})`,
+      );
+    } else if (fleetSetup) {
+      console.log("\nfleet target: not measured (BENCH_ONLY leaves out rest-token)");
+    }
+
+    const setupJson = (setup: PostgresSetup | null) =>
+      setup && {
+        store: setup.store,
+        database: setup.database.name,
+        databaseDropped: "at the end of the run",
+        redisPrefix: setup.redisPrefix,
+        instances: setup.instances,
+        nginx:
+          setup.store === "fleet"
+            ? { version: nginxVersion, port: NGINX_PORT, workerProcesses: 1, upstreamKeepalive: UPSTREAM_KEEPALIVE }
+            : null,
+      };
     const out = {
       at: new Date().toISOString(),
       tool: { wrk: wrkVersion, threads: 1, connections: CONNECTIONS, durationSeconds: DURATION, warmupSeconds: WARMUP },
@@ -628,6 +1018,16 @@ async function main() {
       nextDistDir: process.env.NEXT_DIST_DIR ?? ".next",
       large,
       largeComparison: comparison,
+      stores: STORES,
+      postgres: usesPostgres
+        ? {
+            version: pgVersion,
+            redis: new URL(REDIS_URL).host,
+            rss: "summed over every Gatehouse process of the setup (each instance's supervisor and workers, or its one process at WEB_CONCURRENCY=1); nginx, PostgreSQL and Redis left out",
+            setups: [setupJson(pgSetup), setupJson(fleetSetup)].filter(Boolean),
+          }
+        : null,
+      fleetComparison,
       rows,
     };
     const outFile = path.join(ROOT, "docs", "benchmarks.latest.json");
@@ -637,10 +1037,9 @@ async function main() {
     if (fs.existsSync(biome)) spawnSync(biome, ["format", "--write", outFile], { cwd: ROOT, stdio: "ignore" });
     console.log("\nwrote docs/benchmarks.latest.json");
   } finally {
-    for (const folder of folders) folder.close();
-    await Promise.all([stop(children.small), stop(children.large), stop(children.bare)]);
-    if (KEEP) console.log(`kept the data folders: ${[smallDir, largeDir].filter(Boolean).join(" ")}`);
-    else for (const dir of [smallDir, largeDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await cleanUp();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
 

@@ -64,12 +64,28 @@ export function treeRss(root: number): { bytes: number; processes: number } {
   return { bytes, processes };
 }
 
-/** Samples a tree's RSS every `everyMs` until stopped; reports the peak. */
-export function sampleTreeRss(root: number, everyMs = 200): () => { peakBytes: number; processes: number } {
+/** Summed VmRSS of several process trees (the instances of a fleet, each with its workers). */
+export function treesRss(roots: number[]): { bytes: number; processes: number } {
+  let bytes = 0;
+  let processes = 0;
+  for (const root of roots) {
+    const one = treeRss(root);
+    bytes += one.bytes;
+    processes += one.processes;
+  }
+  return { bytes, processes };
+}
+
+/**
+ * Samples a tree's RSS (or the sum over several trees: every process of a
+ * fleet at the same moment) every `everyMs` until stopped; reports the peak.
+ */
+export function sampleTreeRss(root: number | number[], everyMs = 200): () => { peakBytes: number; processes: number } {
+  const roots = Array.isArray(root) ? root : [root];
   let peakBytes = 0;
   let processes = 0;
   const take = () => {
-    const now = treeRss(root);
+    const now = treesRss(roots);
     if (now.bytes > peakBytes) peakBytes = now.bytes;
     processes = Math.max(processes, now.processes);
   };
