@@ -69,8 +69,8 @@ export interface PostgresOptions {
 
 export interface PostgresStore {
   pool: pg.Pool;
-  /** Settles when the pool has connected once and the migrations are applied. */
-  ready: Promise<void>;
+  /** Settles when the pool has connected once and the migrations are applied (tried again after a failure). */
+  readonly ready: Promise<void>;
   busyTimeoutMs: number;
 }
 
@@ -102,10 +102,26 @@ export function openPostgres<Db>(url: string, options: PostgresOptions = {}): Db
   });
   // An idle connection that breaks (the server restarted) is dropped by the pool; a query then gets a new one.
   pool.on("error", () => {});
-  const ready = migrate(pool, options.schema);
-  // Unhandled until the first statement awaits it: a failed start is reported there, not as a crash.
-  ready.catch(() => {});
-  const store: PostgresStore = { pool, ready, busyTimeoutMs };
+  // Connected and migrated once; a failed try (the server not up yet) is tried again by the next statement,
+  // so an instance started while PostgreSQL is down recovers by itself when it is back.
+  let migrated: Promise<void> | null = null;
+  const ready = (): Promise<void> => {
+    if (!migrated) {
+      const attempt = migrate(pool, options.schema);
+      migrated = attempt;
+      attempt.catch(() => {
+        if (migrated === attempt) migrated = null;
+      });
+    }
+    return migrated;
+  };
+  const store: PostgresStore = {
+    pool,
+    get ready() {
+      return ready();
+    },
+    busyTimeoutMs,
+  };
 
   const db = drizzle(async (source, params, method) => runOn(pool, ready, source, params, method) as never, {
     schema,
@@ -157,12 +173,12 @@ async function migrate(pool: pg.Pool, schemaName: string | undefined): Promise<v
 /** One statement, in the shape drizzle's async SQLite driver reads (rows as value arrays). */
 async function runOn(
   on: Queryable,
-  ready: Promise<void> | null,
+  ready: (() => Promise<void>) | null,
   source: string,
   params: unknown[],
   method: Method,
 ): Promise<unknown> {
-  if (ready) await ready;
+  if (ready) await ready();
   const text = toPostgresCached(source);
   const result = await wrapped(() => on.query({ name: statementName(text), text, values: params, rowMode: "array" }));
   if (method === "run") return { changes: result.rowCount ?? 0, lastInsertRowid: 0 };
@@ -189,12 +205,12 @@ function statementName(text: string): string | undefined {
 
 async function objectRows(
   on: Queryable,
-  ready: Promise<void> | null,
+  ready: (() => Promise<void>) | null,
   source: string,
   params: unknown[],
   all: boolean,
 ): Promise<unknown> {
-  if (ready) await ready;
+  if (ready) await ready();
   const result = await wrapped(() => on.query({ text: toPostgresCached(source), values: params }));
   return all ? result.rows : result.rows[0];
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import pg from "pg";
+import { freePort } from "../../server/testing/free-port";
 import type { Db } from "../index";
 import { openPostgres, type PostgresOptions, postgresStoreOf } from "./index";
 
@@ -60,4 +62,39 @@ function redacted(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = "***";
   return parsed.toString();
+}
+
+/**
+ * A TCP relay to PostgreSQL that can be cut (every connection closed, new ones refused) and put back:
+ * "PostgreSQL stopped" for the handles behind it only, not for the machine's server other tests use.
+ */
+export async function relayTo(port: number): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void> }> {
+  const listenPort = await freePort();
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | null = null;
+  const listen = () =>
+    new Promise<void>((resolve) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(port, "127.0.0.1");
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on("close", () => sockets.delete(s));
+          s.on("error", () => s.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(listenPort, "127.0.0.1", () => resolve());
+    });
+  await listen();
+  return {
+    port: listenPort,
+    async cut() {
+      await new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      server = null;
+    },
+    restore: listen,
+  };
 }

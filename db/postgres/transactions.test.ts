@@ -7,7 +7,7 @@ import { recordAudit, SYSTEM_ACTOR } from "@/server/services/audit";
 import type { Db } from "../index";
 import { storageFailureOf } from "../storage-errors";
 import { openPostgres, postgresStoreOf } from "./index";
-import { dropSchema, openTestPostgres, POSTGRES_URL, postgresForTests, uniqueSchema } from "./testing";
+import { dropSchema, openTestPostgres, POSTGRES_URL, postgresForTests, relayTo, uniqueSchema } from "./testing";
 
 /**
  * Isolation on the PostgreSQL store (db/postgres/index.ts, docs/storage.md),
@@ -167,6 +167,26 @@ describe.skipIf(!available)("opening the PostgreSQL store", () => {
     expect(storageFailureOf(error)?.kind).toBe("unavailable");
     expect((error as Error).message).not.toMatch(/gatehouse_user|127\.0\.0\.1|nowhere/);
     await postgresStoreOf(db)?.pool.end();
+  });
+
+  it("recovers by itself when the server comes back, even if it was down when the instance started", async () => {
+    const schema = uniqueSchema("late");
+    const relay = await relayTo(Number(new URL(POSTGRES_URL).port || 5432));
+    await relay.cut();
+    const url = new URL(POSTGRES_URL);
+    url.host = `127.0.0.1:${relay.port}`;
+    const db = openPostgres<Db>(url.toString(), { schema, max: 2, busyTimeoutMs: 500 });
+    const down = await db.all(sql`select 1`).catch((e: unknown) => e);
+    expect(storageFailureOf(down)?.kind).toBe("unavailable");
+    await relay.restore();
+    expect(await db.all<{ n: number }>(sql`select count(*) as n from users`)).toEqual([{ n: 0 }]);
+    await relay.cut();
+    const again = await db.all(sql`select 1`).catch((e: unknown) => e);
+    expect(storageFailureOf(again)?.kind).toBe("unavailable");
+    await relay.restore();
+    expect(await db.all<{ one: number }>(sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    await dropSchema(schema, db);
+    await relay.cut();
   });
 
   it("keeps every table in the instance's schema, none in public", async () => {

@@ -7,7 +7,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDatabase, type Db, openDatabase } from "@/db";
-import { POSTGRES_URL, postgresForTests } from "@/db/postgres/testing";
+import { POSTGRES_URL, postgresForTests, relayTo } from "@/db/postgres/testing";
 import { verifyAuditChain } from "../audit/verify";
 import { cliClient } from "../auth/principal";
 import { systemClock } from "../clock";
@@ -61,38 +61,6 @@ if (missing) {
   console.warn(
     `\n${"!".repeat(78)}\n!! SKIPPED server/serve/fleet.integration.test.ts: ${missing}\n${"!".repeat(78)}\n`,
   );
-}
-
-/** A TCP relay to PostgreSQL that can be cut (every connection closed, new ones refused) and put back. */
-async function relayTo(port: number): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void> }> {
-  const listenPort = await freePort();
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | null = null;
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(port, "127.0.0.1");
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on("close", () => sockets.delete(s));
-          s.on("error", () => s.destroy());
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(listenPort, "127.0.0.1", () => resolve());
-    });
-  await listen();
-  return {
-    port: listenPort,
-    async cut() {
-      await new Promise<void>((resolve) => {
-        server?.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      server = null;
-    },
-    restore: listen,
-  };
 }
 
 function request(port: number, method: string, pathname: string, headers: Record<string, string> = {}, body?: string) {
