@@ -37,6 +37,11 @@ const MIGRATE_LOCK_KEY = WRITE_LOCK_KEY + 1;
 
 /** How long a transaction waits for the write lock or a connection before it fails as busy (as SQLite's busy timeout). */
 export const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * How long a transaction may sit idle between two of its statements before PostgreSQL ends it. A body
+ * awaits nothing but the database (docs/storage.md), so only a dead or frozen instance gets near this.
+ */
+const IDLE_IN_TRANSACTION_MS = 10_000;
 /** How long a statement may go unanswered before the store counts as unavailable. */
 const STATEMENT_TIMEOUT_MS = 10_000;
 
@@ -65,6 +70,8 @@ export interface PostgresOptions {
   idleMs?: number;
   /** How long a transaction waits for the write lock or a connection (default BUSY_TIMEOUT_MS). */
   busyTimeoutMs?: number;
+  /** How long a transaction may idle between statements before the server ends it (default 10 s). */
+  idleInTransactionMs?: number;
 }
 
 export interface PostgresStore {
@@ -88,7 +95,13 @@ export function postgresStoreOf(handle: object): PostgresStore | null {
  * connection and the migrations, so a process starts as it does on SQLite.
  */
 export function openPostgres<Db>(url: string, options: PostgresOptions = {}): Db {
-  const searchPath = options.schema ? `-c search_path=${quoteIdent(options.schema)}` : undefined;
+  // A transaction left open by an instance that died or froze mid-body (its connection not yet seen
+  // closed) would hold the write lock, and every instance's writes with it: the server ends such a
+  // session after IDLE_IN_TRANSACTION_MS, which releases the lock.
+  const sessionOptions = [
+    `-c idle_in_transaction_session_timeout=${Math.trunc(options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS)}`,
+    ...(options.schema ? [`-c search_path=${quoteIdent(options.schema)}`] : []),
+  ].join(" ");
   const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: url,
@@ -98,10 +111,13 @@ export function openPostgres<Db>(url: string, options: PostgresOptions = {}): Db
     query_timeout: STATEMENT_TIMEOUT_MS,
     allowExitOnIdle: true,
     types,
-    ...(searchPath ? { options: searchPath } : {}),
+    options: sessionOptions,
   });
   // An idle connection that breaks (the server restarted) is dropped by the pool; a query then gets a new one.
   pool.on("error", () => {});
+  // A connection the server ends while it is checked out (a session killed, the server stopping) fails the
+  // statement in flight, which its caller sees; the client's own error event must not end the process.
+  pool.on("connect", (client) => client.on("error", () => {}));
   // Connected and migrated once; a failed try (the server not up yet) is tried again by the next statement,
   // so an instance started while PostgreSQL is down recovers by itself when it is back.
   let migrated: Promise<void> | null = null;

@@ -76,9 +76,17 @@ export async function relayTo(port: number): Promise<{ port: number; cut(): Prom
     new Promise<void>((resolve) => {
       server = net.createServer((client) => {
         const upstream = net.connect(port, "127.0.0.1");
-        for (const s of [client, upstream]) {
+        // Either side gone (a client killed with -9 resets its socket) closes the other, as the one TCP
+        // connection it stands for would be.
+        for (const [s, peer] of [
+          [client, upstream],
+          [upstream, client],
+        ] as const) {
           sockets.add(s);
-          s.on("close", () => sockets.delete(s));
+          s.on("close", () => {
+            sockets.delete(s);
+            peer.destroy();
+          });
           s.on("error", () => s.destroy());
         }
         client.pipe(upstream).pipe(client);

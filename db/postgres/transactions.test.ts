@@ -138,6 +138,27 @@ describe.skipIf(!available)("transactions on PostgreSQL", () => {
     await postgresStoreOf(impatient)?.pool.end();
   });
 
+  it("do not hold the fleet's writes for ever when an instance freezes inside one", async () => {
+    const frozen = openTestPostgres(schema, { idleInTransactionMs: 400 });
+    const { promise: holding, resolve: hold } = signal();
+    // A body that never goes on (its instance frozen): the server ends the session, and the lock goes with it.
+    void frozen
+      .transaction(async (tx) => {
+        await tx.run(sql`select 1`);
+        hold();
+        await new Promise(() => {});
+      })
+      .catch(() => {});
+    await holding;
+    const started = Date.now();
+    expect(await b.transaction(async () => "ran")).toBe("ran");
+    expect(Date.now() - started).toBeLessThan(4_000);
+    // Not awaited: the frozen body never gives its connection back.
+    void postgresStoreOf(frozen)
+      ?.pool.end()
+      .catch(() => {});
+  });
+
   it("report a failed query with the server's error, which names no bound value", async () => {
     const secret = "s3cr3t-value-that-must-not-leak";
     const error = (await a

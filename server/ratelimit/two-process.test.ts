@@ -54,7 +54,7 @@ function worker(env: Record<string, string>) {
       resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Run);
     });
   });
-  return { ready, done, go: () => child.stdin.end("go\n") };
+  return { ready, done, go: (startAt: number) => child.stdin.end(`go ${startAt}\n`) };
 }
 
 /**
@@ -65,7 +65,9 @@ async function race(env: Record<string, string>): Promise<number> {
   const common = { KEY: `race-${randomBytes(6).toString("hex")}`, LIMIT: String(LIMIT), COUNT: String(PER_PROCESS) };
   const workers = [worker({ ...env, ...common }), worker({ ...env, ...common })];
   await Promise.all(workers.map((w) => w.ready));
-  for (const w of workers) w.go();
+  // Both start at the same instant, a moment from now.
+  const startAt = Date.now() + 250;
+  for (const w of workers) w.go(startAt);
   const runs = await Promise.all(workers.map((w) => w.done));
   expect(Math.max(...runs.map((r) => r.firstAt))).toBeLessThan(Math.min(...runs.map((r) => r.lastAt)));
   return runs.reduce((sum, r) => sum + r.allowed, 0);

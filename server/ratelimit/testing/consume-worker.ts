@@ -23,11 +23,15 @@ const store: LimitStore =
     ? new RedisStore("redis", redisTcpClient(env("REDIS_URL"), { connectTimeoutMs: 2_000 }), env("PREFIX"))
     : new EmbeddedStore(openSqlite(env("DB_FILE")).$client);
 
-// Connected and warmed up, then wait for the test's "go" on stdin, sent to both processes at once.
+// Connected and warmed up, then wait for the test's "go <instant>" on stdin, sent to both processes, and
+// start at that wall-clock instant: a busy machine may deliver the line to one process well after the other.
 await store.ping();
 process.stdout.write("ready\n");
-await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+const startAt = await new Promise<number>((resolve) =>
+  process.stdin.once("data", (chunk) => resolve(Number(String(chunk).trim().split(" ")[1] ?? 0))),
+);
 process.stdin.pause();
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
 
 // A week-long window (aligned to the epoch): the test cannot straddle a window boundary in practice.
 const rule = { limit: Number(env("LIMIT")), windowMs: 7 * 86_400_000 };
