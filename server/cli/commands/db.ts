@@ -54,7 +54,6 @@ defineCommand({
           total,
         );
       });
-      bar.finish();
       const lines = [
         `${report.resumed ? "Finished the interrupted copy" : "Copied"}: ${report.rows} rows in ${report.tables.length} tables; the audit chain verifies (${report.chain.checked} entries).`,
         "Start every instance with DATABASE_URL set to that database, and the same secrets (docs/deploy.md).",
