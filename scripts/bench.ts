@@ -73,10 +73,10 @@ import { createPendingAuthorization, decideConsent, openConsent } from "@/server
 import { setOverride } from "@/server/services/rate-limit-overrides";
 import { createToken } from "@/server/services/tokens";
 import { bootstrapAdmin, createUser } from "@/server/services/users";
+import { requireNginx, startNginx, UPSTREAM_KEEPALIVE } from "@/server/testing/nginx";
 import { startBareServer } from "./bench-lib/bare-server";
 import { type OpenFolder, openFolder } from "./bench-lib/folder";
 import { generateLargeData, type LargeDataResult } from "./bench-lib/large-data";
-import { requireNginx, startNginx, UPSTREAM_KEEPALIVE } from "./bench-lib/nginx";
 import {
   type BenchDatabase,
   benchRedisPrefix,

@@ -23,6 +23,7 @@ import {
   type Reservation,
   type WindowUse,
   windowOf,
+  windowUseAt,
 } from "./store";
 
 /**
@@ -195,7 +196,7 @@ export class EmbeddedStore implements LimitStore {
     const { index, endsAt } = windowOf(rule.windowMs, now);
     const params = [`${key}:w${rule.windowMs}:${index}`, cost, now + rule.windowMs, now, now];
     try {
-      return this.windowUse(this.upsertCounter(params), rule, endsAt);
+      return windowUseAt(this.upsertCounter(params), rule, endsAt);
     } catch (error) {
       if (!isLockTaken(error) || this.closed) throw error;
     }
@@ -212,7 +213,7 @@ export class EmbeddedStore implements LimitStore {
     for (;;) {
       await new Promise((resolve) => setImmediate(resolve));
       try {
-        return this.windowUse(this.upsertCounter(params), rule, endsAt);
+        return windowUseAt(this.upsertCounter(params), rule, endsAt);
       } catch (error) {
         if (!isLockTaken(error) || this.closed || Date.now() > now + BUSY_GIVE_UP_MS) throw error;
       }
@@ -223,11 +224,6 @@ export class EmbeddedStore implements LimitStore {
     // all(), not get(): get() leaves the RETURNING statement unfinished, and the WAL then cannot start
     // over at a checkpoint — it grew by a page per request (24 MB after 5,000 requests) and every write slowed.
     return (this.consumeStatement.all(...params) as { points: number }[])[0]?.points as number;
-  }
-
-  private windowUse(points: number, rule: Rule, endsAt: number): WindowUse {
-    if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
-    return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
   }
 
   async reserveAttempt(subjects: readonly LockoutSubject[], attempt: string, now: number): Promise<Reservation> {

@@ -20,6 +20,7 @@ import {
   type Reservation,
   type WindowUse,
   windowOf,
+  windowUseAt,
 } from "./store";
 
 /**
@@ -155,9 +156,7 @@ export class PostgresStore implements LimitStore {
       now + rule.windowMs,
       now,
     ]);
-    const points = rows[0]?.points as number;
-    if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
-    return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
+    return windowUseAt(rows[0]?.points as number, rule, endsAt);
   }
 
   async reserveAttempt(subjects: readonly LockoutSubject[], attempt: string, now: number): Promise<Reservation> {

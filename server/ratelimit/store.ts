@@ -175,6 +175,12 @@ export const MINUTE_MS = 60_000;
 /** The rejection board keeps minutes for a little more than the hour the dashboard shows. */
 export const REJECTION_RETENTION_MS = 2 * 3_600_000;
 
+/** What a window counter at `points` after this request means under `rule` (the SQL stores' reading of their upsert). */
+export function windowUseAt(points: number, rule: Rule, endsAt: number): WindowUse {
+  if (points > rule.limit) return { allowed: false, limit: rule.limit, remaining: 0, resetAt: endsAt };
+  return { allowed: true, limit: rule.limit, remaining: Math.max(rule.limit - points, 0), resetAt: endsAt };
+}
+
 /**
  * The counters-table key of a sign-in attempt's hold on a subject (the embedded and PostgreSQL stores); all of a
  * subject's holds sort, byte-wise, between holdRange's bounds.

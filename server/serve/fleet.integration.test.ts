@@ -20,6 +20,7 @@ import { setOverride } from "../services/rate-limit-overrides";
 import { createToken } from "../services/tokens";
 import { createUser } from "../services/users";
 import { freePort } from "../testing/free-port";
+import { NGINX, startNginx, stopNginx } from "../testing/nginx";
 import { type Answer, buildProblem, type ClusterServer, sleep, startClusterServer } from "./testing/cluster-server";
 
 /**
@@ -44,7 +45,6 @@ import { type Answer, buildProblem, type ClusterServer, sleep, startClusterServe
  */
 
 const BUILD_DIR = process.env.CLUSTER_TEST_BUILD_DIR ?? ".next";
-const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
 const INSTANCES = 3;
 const KEYS = "*k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const AUTH_SECRET = "fleet-test-auth-secret-0123456789abcdef";
@@ -153,48 +153,12 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     );
 
     lbPort = await freePort();
-    const conf = path.join(dirs[0] as string, "nginx.conf");
-    fs.writeFileSync(
-      conf,
-      `worker_processes 1;
-daemon off;
-pid ${dirs[0]}/nginx.pid;
-error_log ${dirs[0]}/nginx-error.log warn;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path ${dirs[0]}/body;
-  proxy_temp_path ${dirs[0]}/proxy;
-  upstream gatehouse {
-${fleet.map((s) => `    server 127.0.0.1:${s.port} max_fails=3 fail_timeout=10s;`).join("\n")}
-  }
-  server {
-    listen 127.0.0.1:${lbPort};
-    location / {
-      proxy_pass http://gatehouse;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_next_upstream error http_502;
-    }
-  }
-}
-`,
+    nginx = await startNginx(
+      path.join(dirs[0] as string, "nginx"),
+      "127.0.0.1",
+      lbPort,
+      fleet.map((s) => s.port),
     );
-    nginx = spawn(NGINX, ["-c", conf, "-p", dirs[0] as string, "-e", `${dirs[0]}/nginx-error.log`], {
-      stdio: "ignore",
-    });
-    for (let i = 0; ; i++) {
-      try {
-        if ((await viaNginx("GET", "/api/health")).status === 200) break;
-      } catch {
-        // not listening yet
-      }
-      if (i > 100) throw new Error("nginx did not start");
-      await sleep(100);
-    }
 
     // This process as the CLI of the fleet: the same database and keys.
     db = openDatabase(url.toString());
@@ -208,12 +172,7 @@ ${fleet.map((s) => `    server 127.0.0.1:${s.port} max_fails=3 fail_timeout=10s;
   }, 180_000);
 
   afterAll(async () => {
-    // SIGTERM, not SIGKILL: nginx's master stops its worker processes only when it is let to.
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((resolve) => nginx?.once("exit", resolve));
-      nginx.kill("SIGTERM");
-      await Promise.race([exited, sleep(5_000)]);
-    }
+    await stopNginx(nginx);
     await Promise.all(fleet.map((s) => s.kill()));
     if (db) await closeDatabase(db);
     await relay?.cut();

@@ -3,11 +3,10 @@ import fs from "node:fs";
 import path from "node:path";
 
 /**
- * The load balancer of the bench's fleet (BENCH_STORES=fleet): nginx in the
- * foreground, one worker process, round-robin over the instances with
- * keep-alive connections to them, as docs/deploy.md sets it up (without TLS:
- * wrk speaks plain HTTP to every server of the run). Everything it writes
- * (pid, error log, temp folders) stays in `dir`.
+ * nginx in front of a fleet, for the bench (BENCH_STORES=fleet) and the fleet
+ * test: in the foreground, one worker process, round-robin over the instances
+ * with keep-alive connections to them, as docs/deploy.md sets it up (without
+ * TLS). Everything it writes (pid, error log, temp folders) stays in `dir`.
  */
 
 export const NGINX = process.env.NGINX_BIN ?? "/usr/sbin/nginx";
@@ -20,7 +19,7 @@ export function requireNginx(): string {
   if (probe.error) {
     throw new Error(
       `nginx is not installed at ${NGINX} (${(probe.error as NodeJS.ErrnoException).code ?? probe.error.message}): ` +
-        "BENCH_STORES=fleet puts it in front of the instances. Install it (apt-get install nginx) or set NGINX_BIN.",
+        "a fleet runs behind it. Install it (apt-get install nginx) or set NGINX_BIN.",
     );
   }
   return `${probe.stderr}${probe.stdout}`.trim().replace(/^nginx version:\s*(nginx\/)?/, "");
@@ -82,4 +81,12 @@ export async function startNginx(dir: string, host: string, port: number, upstre
   }
   child.kill("SIGKILL");
   throw new Error(`nginx did not answer on ${host}:${port} within 10 s: ${tail()}`);
+}
+
+/** Stops nginx with SIGTERM, not SIGKILL: its master stops the worker processes only when it is let to. */
+export async function stopNginx(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
 }
