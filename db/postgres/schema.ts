@@ -154,3 +154,4 @@ export const trafficCounters = derive(sqliteSchema.trafficCounters);
 export const webauthnChallenges = derive(sqliteSchema.webauthnChallenges);
 export const instances = derive(sqliteSchema.instances);
 export const secretFingerprints = derive(sqliteSchema.secretFingerprints);
+export const contactVersions = derive(sqliteSchema.contactVersions);

@@ -1,5 +1,6 @@
 export * from "./api-tokens";
 export * from "./audit-log";
+export * from "./contact-versions";
 export * from "./contacts";
 export * from "./cors-origins";
 export * from "./encryption-keys";

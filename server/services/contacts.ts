@@ -20,6 +20,14 @@ import {
   sealOptional,
   toContact,
 } from "./contact-codec";
+import {
+  type ContactPage,
+  contactsVersion,
+  envelopeKeyId,
+  pageKey,
+  rememberedPage,
+  rememberPage,
+} from "./contact-pages";
 import type { ServiceContext } from "./context";
 import { CURSOR_MESSAGE, decodeSortedCursor, encodeSortedCursor, type SortOrder } from "./page-cursor";
 
@@ -84,7 +92,35 @@ function cursorKey(cursor: string, order: SortOrder): [Date | string, string] {
   return [sort === "createdAt" ? new Date(value as number) : (value as string), id];
 }
 
-export async function listContacts(svc: ServiceContext, ownerId: string, input: ListContactsInput) {
+/**
+ * A page of the owner's contacts. A page asked for again while none of the owner's contacts changed
+ * is served as it was built (contact-pages.ts says why that is never stale).
+ */
+export async function listContacts(
+  svc: ServiceContext,
+  ownerId: string,
+  input: ListContactsInput,
+): Promise<ContactPage> {
+  const keyring = requireKeyring(svc);
+  const version = await contactsVersion(svc.db, ownerId);
+  const key = pageKey(ownerId, input);
+  const remembered = version === undefined ? undefined : rememberedPage(keyring, key, version);
+  if (remembered) return remembered;
+  const { page, rows } = await readContactPage(svc, ownerId, input);
+  if (version !== undefined) {
+    const keyIds = rows.flatMap((row) =>
+      [row.email, row.phone, row.notes].map(envelopeKeyId).filter((id) => id !== null),
+    );
+    rememberPage(keyring, key, version, page, keyIds);
+  }
+  return page;
+}
+
+async function readContactPage(
+  svc: ServiceContext,
+  ownerId: string,
+  input: ListContactsInput,
+): Promise<{ page: ContactPage; rows: ContactRow[] }> {
   const keyring = requireKeyring(svc);
   const sort: ContactSort = input.sort ?? "createdAt";
   const order: SortOrder =
@@ -128,7 +164,7 @@ export async function listContacts(svc: ServiceContext, ownerId: string, input: 
         ? encodeCursor(last)
         : encodeSortedCursor(order, [key.of(last), last.id])
       : null;
-  return { items, nextCursor };
+  return { page: { items, nextCursor }, rows: page };
 }
 
 const contactRows = tableRows(contacts);

@@ -38,11 +38,21 @@ export interface CopyReport {
 const PROGRESS_TABLE = "gatehouse_copy_progress";
 const BATCH_ROWS = 500;
 
+/**
+ * Tables the target's own triggers fill as the copied rows arrive, so they are not copied: the contacts
+ * versions (db/schema/contact-versions.ts) are fresh random values by design, and the copy's owners get
+ * theirs from its inserts.
+ */
+const WRITTEN_BY_TRIGGERS = new Set(["contact_versions"]);
+
 /** Tables in the order they can be filled: every table after the tables its foreign keys point to. */
 export function tablesInCopyOrder(): SQLiteTable[] {
   const tables = (Object.values(schema) as unknown[]).filter(
     (value): value is SQLiteTable =>
-      typeof value === "object" && value !== null && Symbol.for("drizzle:IsDrizzleTable") in value,
+      typeof value === "object" &&
+      value !== null &&
+      Symbol.for("drizzle:IsDrizzleTable") in value &&
+      !WRITTEN_BY_TRIGGERS.has(getTableName(value as SQLiteTable)),
   );
   const ordered: SQLiteTable[] = [];
   const visit = (table: SQLiteTable) => {
