@@ -1164,7 +1164,7 @@ export interface paths {
     put?: never;
     /**
      * Start signing with a new key now
-     * @description Start signing with a new key now.
+     * @description Retires the current signing key (of one algorithm, or of each) and makes a new one. This instance signs with the new key from its next token on; every other instance within 30 seconds. Tokens the retired key signed stay valid until they expire: the key stays published in the JWKS that long.
      *
      *     Needs an API token or OAuth 2.0 access token with the scope `admin`.
      */

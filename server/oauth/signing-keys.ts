@@ -245,11 +245,15 @@ export async function rotateSigningKeys(
   const algs = [...new Set(opts.algs ?? SIGNING_ALGS)];
   const prepared: Partial<Record<SigningAlg, KeyMaterial>> = { ...opts.prepared };
   if (opts.force) for (const alg of algs) prepared[alg] ??= newKeyMaterial(alg);
-  return await db.transaction(async (tx) => {
-    const rotations: Rotation[] = [];
-    for (const alg of algs) rotations.push(await rotateIn(tx, alg, opts, prepared[alg]));
-    return rotations;
+  const rotations = await db.transaction(async (tx) => {
+    const done: Rotation[] = [];
+    for (const alg of algs) done.push(await rotateIn(tx, alg, opts, prepared[alg]));
+    return done;
   });
+  // This process signs with the new key from its next token on (an administrator rotating after a
+  // suspected leak expects no less); other processes and instances within RELOAD_EVERY_MS.
+  if (rotations.some((rotation) => rotation.rotated)) stores.get(db)?.reloadSoon();
+  return rotations;
 }
 
 /** One algorithm's key (ES256 unless told): what `rotateSigningKeys` does for one. */
@@ -315,6 +319,11 @@ export class SigningKeys {
     for (const [alg, signer] of this.signers) {
       if (!rows.some((row) => row.kid === signer.kid && row.alg === alg && !row.retiredAt)) this.signers.delete(alg);
     }
+  }
+
+  /** The key table is read again before the next signature or verification (a rotation was made here). */
+  reloadSoon(): void {
+    this.loadedAt = 0;
   }
 
   /** The public key for a kid, with its algorithm, or null when no live key has it (unknown, or past its end). */

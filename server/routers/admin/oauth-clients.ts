@@ -219,6 +219,8 @@ export const adminOAuthClientsRouter = router({
         path: "/admin/oauth-signing-keys/rotate",
         tags: TAGS,
         summary: "Start signing with a new key now",
+        description:
+          "Retires the current signing key (of one algorithm, or of each) and makes a new one. This instance signs with the new key from its next token on; every other instance within 30 seconds. Tokens the retired key signed stay valid until they expire: the key stays published in the JWKS that long.",
       },
     })
     .input(rotateSigningKeyInput)
