@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -16,12 +15,16 @@ import { staticKeyring } from "../crypto/keyring";
 import { deleteKeys, REDIS_URL, redisForTests, uniquePrefix } from "../ratelimit/testing/redis";
 import { CLI_ACTOR } from "../services/audit";
 import type { ServiceContext } from "../services/context";
+import { createClient } from "../services/oauth-clients";
 import { setOverride } from "../services/rate-limit-overrides";
+import { confirmTotpEnrolment, startTotpEnrolment } from "../services/second-factors";
+import { totpCodeAt } from "../services/second-factors-totp";
 import { createToken } from "../services/tokens";
 import { createUser } from "../services/users";
 import { freePort } from "../testing/free-port";
 import { NGINX, startNginx, stopNginx } from "../testing/nginx";
 import { type Answer, buildProblem, type ClusterServer, sleep, startClusterServer } from "./testing/cluster-server";
+import { authorizationCode, basicAuth, secondStep, signIn } from "./testing/fleet-sessions";
 
 /**
  * A fleet: three instances of the production server (`node scripts/server.mjs`,
@@ -32,12 +35,32 @@ import { type Answer, buildProblem, type ClusterServer, sleep, startClusterServe
  * 2. nginx spreads requests over all three;
  * 3. a per-token limit of 30 admits exactly 30 of 90 requests over the fleet;
  * 4. a token revoked through one instance is refused on the very next request by the others;
- * 5. kill -9 of one instance during a write burst through nginx: every acknowledged write is there,
- *    decrypts on another instance, and the audit chain verifies;
- * 6. PostgreSQL gone (the instances' connections to it cut and refused): 503 problem+json with
- *    Retry-After, /api/ready 503 on every instance; when it is back, the fleet recovers by itself;
- * 7. each instance names itself in /api/metrics, and the Overview lists the whole fleet;
- * 8. an instance started with another AUTH_SECRET, or another key under a recorded key id, is refused.
+ * 5. a browser session signed in on one instance works on all; ended through another (the person's own
+ *    "sign out everywhere else", then an administrator's revoke-all), it is refused by the rest at once;
+ * 6. wrong passwords sent to all instances at once add up to one lockout (no more guesses checked than
+ *    RATE_LIMIT_SIGNIN allows), which every instance enforces until an administrator clears it;
+ * 7. the two-step sign-in (password, then a TOTP or recovery code) crosses the fleet, and a code used
+ *    on one instance is refused on the others;
+ * 8. a signing key rotated through one instance: a token with the new kid is accepted by the others on
+ *    the very next request, every JWKS lists both keys, tokens of the old key keep working;
+ * 9. an access token revoked at /oauth/revoke (RFC 7009) on one instance is refused by the others;
+ * 10. the authorization-code flow crosses the fleet (authorize, consent page, Allow on three instances);
+ *     one code, or one refresh token, sent to three instances at once is honoured once and the replay
+ *     ends the grant everywhere; a refresh token revoked on one instance ends its grant on the others;
+ * 11. an OAuth client disabled, or deleted, through one instance: its credentials and its tokens are
+ *     refused by the others on the very next request;
+ * 12. a CORS origin and a rate-limit override set through one instance's admin API hold on the others;
+ * 13. kill -9 of one instance during a write burst through nginx: every acknowledged write is there,
+ *     decrypts on another instance, and the audit chain verifies;
+ * 14. PostgreSQL gone (the instances' connections to it cut and refused): 503 problem+json with
+ *     Retry-After, /api/ready 503 on every instance; when it is back, the fleet recovers by itself;
+ * 15. each instance names itself in /api/metrics, and the Overview lists the whole fleet;
+ * 16. an instance started with another AUTH_SECRET, or another key under a recorded key id, is refused.
+ *
+ * Every instance has the same APP_URL, nginx's origin (docs/deploy.md): it is the cookies' and the
+ * tokens' issuer and audience, and what a browser's Origin must be. Scenarios 5 to 12 send each step to
+ * an instance of their choosing (the write on one, the check on the others), as a client that the load
+ * balancer moves would meet them.
  *
  * PostgreSQL is reached through a TCP relay of the test's own, so that "stopping" it cuts only this
  * fleet's connections, not the machine's server other tests use. Needs the production build, nginx,
@@ -49,6 +72,8 @@ const INSTANCES = 3;
 const KEYS = "*k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const AUTH_SECRET = "fleet-test-auth-secret-0123456789abcdef";
 const ADMIN = { email: "fleet-admin@example.com", password: "fleet admin passphrase 1" };
+const FORM = "application/x-www-form-urlencoded";
+type Trio = [ClusterServer, ClusterServer, ClusterServer];
 
 const redis = await redisForTests("fleet of instances (Redis)");
 const postgres = await postgresForTests("fleet of instances (PostgreSQL)");
@@ -111,6 +136,8 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     request(lbPort, method, pathname, headers, body);
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   let databaseUrl = "";
+  /** The public origin of the fleet (APP_URL of every instance): nginx's. */
+  const appOrigin = () => `http://localhost:${lbPort}`;
   /** What every instance of the fleet is started with (docs/deploy.md), with its own INSTANCE_ID. */
   const instanceEnv = (n: number): Record<string, string> => ({
     WEB_CONCURRENCY: "1",
@@ -122,11 +149,55 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     INSTANCE_ID: `fleet-${n}`,
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
+    APP_URL: appOrigin(),
     RATE_LIMIT_API: "1000000/1m",
     RATE_LIMIT_ANON: "1000000/1m",
     TRUSTED_PROXIES: "127.0.0.1",
   });
   const context = () => fleet.map((s, i) => `\n--- instance ${i + 1} (tail) ---\n${s.tail().slice(-1_500)}`).join("");
+
+  /** An administrator's API token (scope admin), made once through the services. */
+  let operator: Promise<string> | undefined;
+  const operatorToken = () => {
+    operator ??= (async () => {
+      const user = await createUser(svc, {
+        email: "fleet-operator@example.com",
+        password: "operator passphrase 1",
+        role: "admin",
+      });
+      return (await createToken(svc, user.id, { name: "operator", scopes: ["admin"] })).token;
+    })();
+    return operator;
+  };
+  /** Who am I, as a browser asks (tRPC, the session cookie). */
+  const me = (s: ClusterServer, cookie: string) => request(s.port, "GET", "/api/trpc/account.me", { cookie });
+  const contacts = (s: ClusterServer, token: string) => request(s.port, "GET", "/api/v1/contacts", bearer(token));
+  /** A confidential client_credentials client, registered through the services (as the CLI does). */
+  const machineClient = async (name: string) => {
+    const created = await createClient(svc, {
+      name,
+      type: "confidential",
+      redirectUris: [],
+      grantTypes: ["client_credentials"],
+      scopes: ["contacts:read"],
+      accessTokenTtlSeconds: 3600,
+    });
+    return { id: created.client.id, basic: basicAuth(created.client.id, created.clientSecret ?? "") };
+  };
+  /** An access token from /oauth/token on `s`, with the kid of the key that signed it. */
+  const issue = async (s: ClusterServer, client: { basic: string }) => {
+    const res = await request(
+      s.port,
+      "POST",
+      "/oauth/token",
+      { authorization: client.basic, "content-type": FORM },
+      "grant_type=client_credentials",
+    );
+    expect(res.status, res.body).toBe(200);
+    const { access_token: token } = JSON.parse(res.body) as { access_token: string };
+    const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid: string };
+    return { token, kid: header.kid };
+  };
 
   beforeAll(async () => {
     await admin.connect();
@@ -137,6 +208,7 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     url.host = `127.0.0.1:${relay.port}`;
     url.pathname = `/${dbName}`;
     databaseUrl = url.toString();
+    lbPort = await freePort();
 
     // All three at once on the empty database: the migrations and the first admin happen once.
     fleet = await Promise.all(
@@ -152,7 +224,6 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
       }),
     );
 
-    lbPort = await freePort();
     nginx = await startNginx(
       path.join(dirs[0] as string, "nginx"),
       "127.0.0.1",
@@ -256,7 +327,364 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     }
   }, 60_000);
 
-  it("5. kill -9 of one instance during a write burst loses no acknowledged write; the chain verifies", async () => {
+  it("5. a session ended through one instance is refused by the others on the very next request", async () => {
+    const [a, b, c] = fleet as Trio;
+    const person = { email: "fleet-session@example.com", password: "session passphrase 1" };
+    const user = await createUser(svc, { ...person, role: "member" });
+    // Two browsers: one signs in through instance 1, the other through instance 2.
+    const first = await signIn(request, a.port, appOrigin(), person.email, person.password);
+    const second = await signIn(request, b.port, appOrigin(), person.email, person.password);
+    expect(first.cookie, `sign-in: ${first.answer.status} ${first.answer.body}`).not.toBeNull();
+    expect(second.cookie, `sign-in: ${second.answer.status} ${second.answer.body}`).not.toBeNull();
+    const [one, two] = [first.cookie, second.cookie] as [string, string];
+    for (const s of fleet) {
+      for (const cookie of [one, two]) {
+        const res = await me(s, cookie);
+        expect(res.status, res.body).toBe(200);
+        expect((JSON.parse(res.body) as { result: { data: { id: string } } }).result.data.id).toBe(user.id);
+      }
+    }
+    // "Sign out everywhere else" from the second browser, through instance 2 (as the page sends it: a batch).
+    const ended = await request(
+      b.port,
+      "POST",
+      "/api/trpc/account.endOtherSessions?batch=1",
+      { cookie: two, origin: appOrigin() },
+      "{}",
+    );
+    expect(ended.status, ended.body).toBe(200);
+    expect(JSON.parse(ended.body)).toEqual([{ result: { data: { ended: 1 } } }]);
+    for (const s of [c, a]) expect((await me(s, one)).status, `ended session on ${s.port}`).toBe(401);
+    expect((await me(c, two)).status).toBe(200);
+    // An administrator ends the rest (sessions, tokens, grants) through instance 3's REST API.
+    const revoked = await request(
+      c.port,
+      "POST",
+      `/api/v1/admin/users/${user.id}/revoke-all`,
+      bearer(await operatorToken()),
+      "{}",
+    );
+    expect(revoked.status, revoked.body).toBe(200);
+    for (const s of [a, b]) expect((await me(s, two)).status, `revoked session on ${s.port}`).toBe(401);
+  }, 60_000);
+
+  it("6. failed sign-ins spread over the instances add up to one lockout that every instance enforces", async () => {
+    const [, b, c] = fleet as Trio;
+    const person = { email: "fleet-lockout@example.com", password: "lockout passphrase 1" };
+    await createUser(svc, { ...person, role: "member" });
+    // RATE_LIMIT_SIGNIN is 5/15m, and each attempt takes its place before the password is checked: of 12
+    // wrong passwords sent at once, 4 to each instance, exactly 5 are checked (NextAuth's 303), 7 refused.
+    const guesses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        signIn(request, (fleet[i % 3] as ClusterServer).port, appOrigin(), person.email, `wrong guess number ${i}`),
+      ),
+    );
+    const statuses = guesses.map((g) => g.answer.status);
+    expect(statuses.filter((s) => s === 303).length, `12 guesses at once over the fleet: ${statuses}`).toBe(5);
+    expect(statuses.filter((s) => s === 429).length, `${statuses}`).toBe(7);
+    for (const g of guesses) expect(g.cookie).toBeNull();
+    // The right password is now refused by every instance.
+    for (const s of fleet) {
+      const right = await signIn(request, s.port, appOrigin(), person.email, person.password);
+      expect(right.answer.status, `right password on ${s.port}: ${right.answer.body}`).toBe(429);
+      expect(right.answer.headers["retry-after"]).toMatch(/^\d+$/);
+      expect(right.cookie).toBeNull();
+    }
+    // An administrator clears the lock through instance 2: the person gets in through instance 3.
+    const unlocked = await request(
+      b.port,
+      "POST",
+      "/api/v1/admin/rate-limits/unlock",
+      bearer(await operatorToken()),
+      JSON.stringify({ email: person.email }),
+    );
+    expect(unlocked.status, unlocked.body).toBe(200);
+    expect(JSON.parse(unlocked.body)).toMatchObject({ cleared: true });
+    const back = await signIn(request, c.port, appOrigin(), person.email, person.password);
+    expect(back.cookie, `after the unlock: ${back.answer.status} ${back.answer.body}`).not.toBeNull();
+  }, 60_000);
+
+  it("7. the two-step sign-in crosses the fleet; a second-factor code used on one instance is refused by the others", async () => {
+    const [a, b, c] = fleet as Trio;
+    const person = { email: "fleet-2fa@example.com", password: "second factor passphrase 1" };
+    const user = await createUser(svc, { ...person, role: "admin" });
+    const enrolment = await startTotpEnrolment(svc, user);
+    const confirmed = await confirmTotpEnrolment(
+      svc,
+      user.id,
+      enrolment.factorId,
+      totpCodeAt(enrolment.secret, Date.now()),
+    );
+    const [recovery] = confirmed.recoveryCodes ?? [];
+    if (!recovery) throw new Error("no recovery codes");
+    // The enrolment used this step's code: the next step's is the first one a sign-in may use (the window is ±1).
+    const code = totpCodeAt(enrolment.secret, Date.now() + 30_000);
+    const passwordOn = async (s: ClusterServer) => {
+      const first = await signIn(request, s.port, appOrigin(), person.email, person.password);
+      expect(first.cookie, "a password alone opens no session").toBeNull();
+      expect(
+        first.jar.some((k) => k.startsWith("gatehouse.pending-sign-in=")),
+        first.answer.body,
+      ).toBe(true);
+      return first;
+    };
+    for (const [given, pending, finish, replayPending, replay] of [
+      [code, a, b, c, a],
+      [recovery, b, c, a, b],
+    ] as const) {
+      // The password on one instance, the code on another: signed in, and the session works on the third.
+      const done = await secondStep(request, finish.port, appOrigin(), await passwordOn(pending), given);
+      expect(done.cookie, `second step on ${finish.port}: ${done.answer.status} ${done.answer.body}`).not.toBeNull();
+      expect((await me(c === finish ? a : c, done.cookie as string)).status).toBe(200);
+      // The same code again, on yet another pair of instances: refused.
+      const again = await secondStep(request, replay.port, appOrigin(), await passwordOn(replayPending), given);
+      expect(again.cookie, `the code replayed on ${replay.port}: ${again.answer.status}`).toBeNull();
+    }
+  }, 60_000);
+
+  it("8. a signing key rotated through one instance: the new kid counts everywhere at once", async () => {
+    const [a, b, c] = fleet as Trio;
+    const machine = await machineClient("fleet keys");
+    const before = await issue(a, machine);
+    for (const s of fleet) expect((await contacts(s, before.token)).status).toBe(200);
+
+    const rotation = await request(
+      b.port,
+      "POST",
+      "/api/v1/admin/oauth-signing-keys/rotate",
+      bearer(await operatorToken()),
+      JSON.stringify({ alg: "ES256" }),
+    );
+    expect(rotation.status, rotation.body).toBe(200);
+    const [rotated] = (JSON.parse(rotation.body) as { rotated: Array<{ alg: string; kid: string; retired: string }> })
+      .rotated;
+    expect(rotated).toMatchObject({ alg: "ES256", retired: before.kid });
+    const newKid = (rotated as { kid: string }).kid;
+    expect(newKid).not.toBe(before.kid);
+
+    // Instance 3 has not signed yet (no scenario before this one asks it for a token or the JWKS): its first
+    // token carries the new kid, which instances 1 and 2 (holding only the old key) meet on the next request.
+    const after = await issue(c, machine);
+    expect(after.kid, "the first token instance 3 signs after the rotation").toBe(newKid);
+    for (const s of [a, b]) expect((await contacts(s, after.token)).status, `new kid on ${s.port}`).toBe(200);
+    // Having re-read the key table for it, instance 1 signs with the new key too, without waiting its 30 s.
+    expect((await issue(a, machine)).kid).toBe(newKid);
+    // The retired key verifies its tokens until they expire; every JWKS publishes both keys.
+    for (const s of [b, c]) expect((await contacts(s, before.token)).status, `old kid on ${s.port}`).toBe(200);
+    for (const s of fleet) {
+      const jwks = await request(s.port, "GET", "/oauth/jwks");
+      expect(jwks.status, jwks.body).toBe(200);
+      const kids = (JSON.parse(jwks.body) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+      expect(kids, `JWKS of ${s.port}`).toEqual(expect.arrayContaining([newKid, before.kid]));
+    }
+  }, 60_000);
+
+  it("9. an access token revoked at /oauth/revoke on one instance is refused by the others", async () => {
+    const [a, b, c] = fleet as Trio;
+    const machine = await machineClient("fleet revoke");
+    const doomed = await issue(a, machine);
+    const spared = await issue(c, machine);
+    for (const s of fleet) expect((await contacts(s, doomed.token)).status).toBe(200);
+    const revoked = await request(
+      b.port,
+      "POST",
+      "/oauth/revoke",
+      { authorization: machine.basic, "content-type": FORM },
+      new URLSearchParams({ token: doomed.token, token_type_hint: "access_token" }).toString(),
+    );
+    expect(revoked.status, revoked.body).toBe(200);
+    for (const s of [c, a]) {
+      const next = await contacts(s, doomed.token);
+      expect(next.status, `revoked token on ${s.port}`).toBe(401);
+      expect(next.headers["www-authenticate"]).toMatch(/invalid_token/);
+    }
+    // Only that token: another of the same client is untouched.
+    expect((await contacts(a, spared.token)).status).toBe(200);
+  }, 60_000);
+
+  it("10. the code flow crosses the fleet; a code or refresh token raced over it, or revoked, ends the grant everywhere", async () => {
+    const [a, b, c] = fleet as Trio;
+    const person = { email: "fleet-oauth@example.com", password: "oauth passphrase 12" };
+    await createUser(svc, { ...person, role: "member" });
+    const { cookie } = await signIn(request, a.port, appOrigin(), person.email, person.password);
+    if (!cookie) throw new Error("sign-in failed");
+    const redirectUri = "https://client.example.com/callback";
+    const created = await createClient(svc, {
+      name: "fleet app",
+      type: "confidential",
+      redirectUris: [redirectUri],
+      grantTypes: ["authorization_code", "refresh_token"],
+      scopes: ["contacts:read"],
+      accessTokenTtlSeconds: 3600,
+    });
+    const basic = basicAuth(created.client.id, created.clientSecret ?? "");
+    const flow = { cookie, appOrigin: appOrigin(), clientId: created.client.id, redirectUri, scope: "contacts:read" };
+    const token = (s: ClusterServer, fields: Record<string, string>) =>
+      request(
+        s.port,
+        "POST",
+        "/oauth/token",
+        { authorization: basic, "content-type": FORM },
+        new URLSearchParams(fields).toString(),
+      );
+    const redeem = (s: ClusterServer, code: { code: string; verifier: string }) =>
+      token(s, {
+        grant_type: "authorization_code",
+        code: code.code,
+        redirect_uri: redirectUri,
+        code_verifier: code.verifier,
+      });
+    type Tokens = { access_token: string; refresh_token: string };
+    /** The same request sent to all three instances at once: exactly one may win; the others are invalid_grant. */
+    const race = async (send: (s: ClusterServer) => Promise<Answer>, what: string) => {
+      const answers = await Promise.all(fleet.map(send));
+      const statuses = answers.map((r) => r.status);
+      expect([...statuses].sort(), `${what} on three instances at once: ${statuses}`).toEqual([200, 400, 400]);
+      for (const lost of answers.filter((r) => r.status === 400)) {
+        expect(JSON.parse(lost.body).error, lost.body).toBe("invalid_grant");
+      }
+      return JSON.parse((answers.find((r) => r.status === 200) as Answer).body) as Tokens;
+    };
+    /** Every access token of a dead grant is refused by every instance. */
+    const allRefused = async (tokens: Tokens[], why: string) => {
+      for (const s of fleet) {
+        for (const t of tokens) expect((await contacts(s, t.access_token)).status, `${why}, on ${s.port}`).toBe(401);
+      }
+    };
+
+    // Authorize on 1, the consent page on 2, Allow on 3; the code redeemed on all three at once. One wins,
+    // and the replay revokes the grant it produced (RFC 6749 §4.1.2): the winner's tokens die too.
+    const first = await authorizationCode(request, { authorize: a.port, consent: b.port, decide: c.port }, flow);
+    expect(first.consented).toBe(true);
+    const coded = await race((s) => redeem(s, first), "one code");
+    await allRefused([coded], "after the code replay");
+    expect((await token(a, { grant_type: "refresh_token", refresh_token: coded.refresh_token })).status).toBe(400);
+
+    // The consent is remembered: a code at once (on 2), redeemed on 3; its refresh token used on all three at
+    // once. One rotation wins; the reuse revokes the family (RFC 9700 §4.14.2): both access tokens die.
+    const second = await authorizationCode(request, { authorize: b.port, consent: b.port, decide: b.port }, flow);
+    expect(second.consented).toBe(false);
+    const issued = await redeem(c, second);
+    expect(issued.status, issued.body).toBe(200);
+    const granted = JSON.parse(issued.body) as Tokens;
+    expect((await contacts(a, granted.access_token)).status).toBe(200);
+    const refreshedOnce = await race(
+      (s) => token(s, { grant_type: "refresh_token", refresh_token: granted.refresh_token }),
+      "one refresh token",
+    );
+    await allRefused([granted, refreshedOnce], "after the refresh reuse");
+
+    // A third grant: redeemed on 1, refreshed on 2; the client revokes the new refresh token on 3 (RFC 7009):
+    // the whole grant ends on 1 and 2 as well.
+    const third = await authorizationCode(request, { authorize: c.port, consent: c.port, decide: c.port }, flow);
+    const redeemed = await redeem(a, third);
+    expect(redeemed.status, redeemed.body).toBe(200);
+    const original = JSON.parse(redeemed.body) as Tokens;
+    const refreshed = await token(b, { grant_type: "refresh_token", refresh_token: original.refresh_token });
+    expect(refreshed.status, refreshed.body).toBe(200);
+    const rotated = JSON.parse(refreshed.body) as Tokens;
+    for (const t of [original, rotated]) expect((await contacts(a, t.access_token)).status).toBe(200);
+    const revoked = await request(
+      c.port,
+      "POST",
+      "/oauth/revoke",
+      { authorization: basic, "content-type": FORM },
+      new URLSearchParams({ token: rotated.refresh_token, token_type_hint: "refresh_token" }).toString(),
+    );
+    expect(revoked.status, revoked.body).toBe(200);
+    await allRefused([original, rotated], "after the refresh token's revocation");
+    const again = await token(b, { grant_type: "refresh_token", refresh_token: rotated.refresh_token });
+    expect(again.status, again.body).toBe(400);
+    expect(JSON.parse(again.body).error).toBe("invalid_grant");
+  }, 60_000);
+
+  it("11. an OAuth client disabled or deleted through one instance is refused by the others at once", async () => {
+    const [a, b, c] = fleet as Trio;
+    const admin = bearer(await operatorToken());
+    for (const how of ["disabled", "deleted"] as const) {
+      const machine = await machineClient(`fleet ${how}`);
+      const held = await issue(b, machine);
+      for (const s of [b, c]) expect((await contacts(s, held.token)).status).toBe(200);
+      const done =
+        how === "disabled"
+          ? await request(
+              a.port,
+              "PUT",
+              `/api/v1/admin/oauth-clients/${machine.id}/disabled`,
+              admin,
+              JSON.stringify({ disabled: true }),
+            )
+          : await request(a.port, "DELETE", `/api/v1/admin/oauth-clients/${machine.id}`, admin);
+      expect(done.status, done.body).toBe(how === "disabled" ? 200 : 204);
+      for (const s of [b, c]) {
+        const refused = await request(
+          s.port,
+          "POST",
+          "/oauth/token",
+          { authorization: machine.basic, "content-type": FORM },
+          "grant_type=client_credentials",
+        );
+        expect(refused.status, `a ${how} client's credentials on ${s.port}: ${refused.body}`).toBe(401);
+        expect(JSON.parse(refused.body).error).toBe("invalid_client");
+        expect((await contacts(s, held.token)).status, `a ${how} client's token on ${s.port}`).toBe(401);
+      }
+    }
+  }, 60_000);
+
+  it("12. a CORS origin and a rate-limit override set through one instance hold on the others", async () => {
+    const [a, b, c] = fleet as Trio;
+    const admin = bearer(await operatorToken());
+    const origin = "https://fleet-spa.example.com";
+    const preflight = async (s: ClusterServer) =>
+      (
+        await request(s.port, "OPTIONS", "/api/v1/contacts", {
+          origin,
+          "access-control-request-method": "GET",
+          "access-control-request-headers": "authorization",
+        })
+      ).headers["access-control-allow-origin"];
+    expect(await preflight(b)).toBeUndefined();
+    const added = await request(a.port, "POST", "/api/v1/admin/cors-origins", admin, JSON.stringify({ origin }));
+    expect(added.status, added.body).toBe(201);
+    for (const s of [b, c]) expect(await preflight(s), `preflight on ${s.port} once allowed`).toBe(origin);
+    const { id } = JSON.parse(added.body) as { id: string };
+    const removed = await request(b.port, "DELETE", `/api/v1/admin/cors-origins/${id}`, admin);
+    expect(removed.status, removed.body).toBe(204);
+    for (const s of [c, a]) expect(await preflight(s), `preflight on ${s.port} once removed`).toBeUndefined();
+
+    // A token used on every instance; then an override of 2 an hour, set through instance 3.
+    const intoHour = Date.now() % 3_600_000;
+    if (intoHour > 3_600_000 - 5_000) await sleep(3_600_000 - intoHour + 500);
+    const owner = await createUser(svc, {
+      email: "fleet-override@example.com",
+      password: "override passphrase 1",
+      role: "member",
+    });
+    const created = await createToken(svc, owner.id, { name: "overridden", scopes: ["contacts:read"] });
+    for (const s of fleet)
+      expect((await request(s.port, "GET", "/api/v1/contacts", bearer(created.token))).status).toBe(200);
+    const set = await request(
+      c.port,
+      "POST",
+      "/api/v1/admin/rate-limits/overrides",
+      admin,
+      JSON.stringify({ target: { type: "token", id: created.id }, limit: 2, windowSeconds: 3600 }),
+    );
+    expect(set.status, set.body).toBe(201);
+    const statuses: number[] = [];
+    for (const s of [a, b, a, b, a, b]) {
+      statuses.push((await request(s.port, "GET", "/api/v1/contacts", bearer(created.token))).status);
+    }
+    expect(statuses.filter((s) => s === 200).length, `under the override: ${statuses}`).toBe(2);
+    expect(statuses.filter((s) => s === 429).length).toBe(4);
+    // Removed through instance 1: the default limit again, on instance 2.
+    const overrideId = (JSON.parse(set.body) as { id: string }).id;
+    const lifted = await request(a.port, "DELETE", `/api/v1/admin/rate-limits/overrides/${overrideId}`, admin);
+    expect(lifted.status, lifted.body).toBe(204);
+    expect((await request(b.port, "GET", "/api/v1/contacts", bearer(created.token))).status).toBe(200);
+  }, 60_000);
+
+  it("13. kill -9 of one instance during a write burst loses no acknowledged write; the chain verifies", async () => {
     const owner = await createUser(svc, {
       email: "fleet-writer@example.com",
       password: "writer passphrase 1",
@@ -294,7 +722,7 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     expect(chain.ok, JSON.stringify(chain.broken)).toBe(true);
   }, 60_000);
 
-  it("6. PostgreSQL gone: 503 problem+json and /api/ready 503 on every instance; back, the fleet recovers", async () => {
+  it("14. PostgreSQL gone: 503 problem+json and /api/ready 503 on every instance; back, the fleet recovers", async () => {
     const live = fleet.slice(0, 2);
     const owner = await createUser(svc, {
       email: "fleet-outage@example.com",
@@ -328,7 +756,7 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     }
   }, 60_000);
 
-  it("7. each instance names itself in /api/metrics, and the Overview lists the whole fleet", async () => {
+  it("15. each instance names itself in /api/metrics, and the Overview lists the whole fleet", async () => {
     const watcher = await createUser(svc, {
       email: "fleet-watch@example.com",
       password: "watcher passphrase 1",
@@ -354,7 +782,7 @@ describe.skipIf(missing !== null)("a fleet of three instances on PostgreSQL and 
     expect(new Set(body.instances.map((i) => i.store))).toEqual(new Set(["postgres"]));
   }, 60_000);
 
-  it("8. refuses to start an instance whose AUTH_SECRET or encryption keys do not match the database", async () => {
+  it("16. refuses to start an instance whose AUTH_SECRET or encryption keys do not match the database", async () => {
     const otherKey = "*k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
     for (const [change, says] of [
       [{ AUTH_SECRET: "another-auth-secret-another-auth-secret-0" }, /AUTH_SECRET does not match/],
